@@ -1,0 +1,3 @@
+//! `competency`: administer partner-program competencies.
+
+pub mod rules;

@@ -1,0 +1,4 @@
+//! The evaluation engine.
+
+/// Placeholder.
+pub fn evaluate() {}

@@ -1,0 +1,1 @@
+//! Unique-individual assignment (maximum bipartite matching).

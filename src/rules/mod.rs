@@ -1,0 +1,16 @@
+//! The rulebook and the evaluation engine.
+//!
+//! This module owns what a competency *is* (the [`rulebook`] types, parsed from TOML and
+//! validated with `FILE:LINE` errors) and how an organization is judged against it (the
+//! [`engine`]). The engine is pure: it takes a [`Rulebook`], a [`Snapshot`] of plain data
+//! and an instant, does no I/O and reads no clock, so that evaluating "as of" any instant
+//! gives that instant's answer and every result can be explained requirement by requirement.
+
+pub mod engine;
+pub mod matching;
+pub mod rulebook;
+pub mod snapshot;
+
+pub use engine::evaluate;
+pub use rulebook::{Level, Market, Metric, Rulebook};
+pub use snapshot::Snapshot;
