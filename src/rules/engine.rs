@@ -1,4 +1,4 @@
 //! The evaluation engine.
 
-/// Placeholder.
+/// Placeholder until the engine lands.
 pub fn evaluate() {}

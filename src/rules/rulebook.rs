@@ -131,7 +131,11 @@ pub struct CatalogEntry {
     /// Exam, certification or assessment.
     pub kind: Kind,
     /// The day the exam was retired, if it was.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "toml_date"
+    )]
     pub retired: Option<NaiveDate>,
     /// Validity in days from the day earned, unless the record has its own expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -328,5 +332,48 @@ impl Rulebook {
     /// The catalogue entry for a code.
     pub fn catalog_entry(&self, code: &str) -> Option<&CatalogEntry> {
         self.catalog.iter().find(|c| c.code == code)
+    }
+}
+
+/// TOML dates (`retired = 2019-06-30`) to and from [`NaiveDate`]: TOML's own date type is
+/// not a string, so chrono's serde support cannot read it directly.
+mod toml_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use toml::value::{Date, Datetime};
+
+    pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        use chrono::Datelike;
+        match d {
+            Some(d) => {
+                let dt = Datetime {
+                    date: Some(Date {
+                        year: d.year() as u16,
+                        month: d.month() as u8,
+                        day: d.day() as u8,
+                    }),
+                    time: None,
+                    offset: None,
+                };
+                serde::Serialize::serialize(&dt, s)
+            }
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        let dt = Datetime::deserialize(d)?;
+        match (dt.date, dt.time, dt.offset) {
+            (Some(date), None, None) => NaiveDate::from_ymd_opt(
+                i32::from(date.year),
+                u32::from(date.month),
+                u32::from(date.day),
+            )
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("{dt} is not a valid date"))),
+            _ => Err(D::Error::custom(format!(
+                "expected a date like 2019-06-30, found {dt}"
+            ))),
+        }
     }
 }
