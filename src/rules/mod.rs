@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod matching;
+mod parse_stub;
 pub mod rulebook;
 pub mod snapshot;
 

@@ -1,0 +1,40 @@
+//! `audit`: the trail of every change.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use serde_json::json;
+
+use super::Ctx;
+use crate::clock::{parse_instant, rfc3339};
+use crate::output::{Report, Table};
+
+/// `audit` arguments.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only changes at or after this time (RFC 3339 or a date).
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many of the most recent changes.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+/// Runs `audit`.
+pub fn run(a: AuditArgs, ctx: &mut Ctx) -> Result<Report> {
+    let rows = ctx.read_org(|db, org| db.audit_rows(org.id, a.since, a.limit))?;
+    let mut t = Table::new(&["At", "Actor", "Action", "Subject", "Detail"]);
+    let mut j = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let at = rfc3339(r.at);
+        t.row([
+            at.clone(),
+            r.actor.clone(),
+            r.action.clone(),
+            r.subject.clone(),
+            r.detail.clone(),
+        ]);
+        j.push(json!({"at": at, "actor": r.actor, "action": r.action, "subject": r.subject, "detail": r.detail}));
+    }
+    Ok(Report::new(j).table(t))
+}

@@ -1,0 +1,128 @@
+//! `init`: create the database and an organization.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde_json::json;
+
+use super::Ctx;
+use crate::error::{bad_input, refused};
+use crate::output::Report;
+use crate::rules::rulebook::DEFAULT_RULEBOOK;
+use crate::rules::{Market, Rulebook};
+use crate::store::NewOrg;
+use crate::validate;
+
+/// `init` arguments.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The organization's name (its slug is derived from it).
+    #[arg(long)]
+    pub name: String,
+    /// The partner ID (MPN ID).
+    #[arg(long, value_name = "ID")]
+    pub partner_id: String,
+    /// The market: decides which thresholds apply.
+    #[arg(long, value_parser = ["developed", "developing"], default_value = "developed")]
+    pub market: String,
+    /// The domain user names are made in [default: <slug>.onmicrosoft.com].
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// A rulebook TOML file to use instead of the embedded default.
+    #[arg(long, value_name = "FILE")]
+    pub rulebook: Option<PathBuf>,
+}
+
+/// Runs `init`.
+pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
+    let name = validate::name(&a.name).map_err(|e| bad_input(format!("--name: {e}")))?;
+    let partner_id =
+        validate::partner_id(&a.partner_id).map_err(|e| bad_input(format!("--partner-id: {e}")))?;
+    let market = Market::parse(&a.market).unwrap_or_default();
+    let (source, origin) = match &a.rulebook {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the rulebook {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (
+            DEFAULT_RULEBOOK.to_owned(),
+            "the default rulebook".to_owned(),
+        ),
+    };
+    Rulebook::parse(&source, &origin)?;
+    let domain = a.domain.as_deref().map(|d| d.trim().to_lowercase());
+    if let Some(d) = &domain {
+        validate::domain_name(d).map_err(|e| bad_input(format!("--domain: {e}")))?;
+    }
+    let actor = ctx.actor();
+    let db_path = ctx.db_path().display().to_string();
+    let org = ctx.store()?.write(|db| {
+        if let Some(existing) = db.org_by_key(&partner_id)?
+            && existing.partner_id.eq_ignore_ascii_case(&partner_id)
+        {
+            return Err(refused(format!(
+                "partner ID {partner_id} already exists in {db_path} as {:?} ({})",
+                existing.name, existing.slug
+            )));
+        }
+        let base = validate::slug(&name);
+        let mut slug = base.clone();
+        let mut n = 1;
+        while db.slug_taken(&slug)? || db.org_by_key(&slug)?.is_some() {
+            n += 1;
+            slug = format!("{base}-{n}");
+        }
+        let domain = domain
+            .clone()
+            .unwrap_or_else(|| format!("{slug}.onmicrosoft.com"));
+        let id = db.insert_org(
+            &NewOrg {
+                partner_id: &partner_id,
+                name: &name,
+                slug: &slug,
+                domain: &domain,
+                market,
+                rulebook: &source,
+            },
+            actor.at,
+        )?;
+        db.audit(
+            Some(id),
+            actor.at,
+            &actor.name,
+            "org.init",
+            &slug,
+            &format!(
+                "name={name} partner_id={partner_id} market={} domain={domain} rulebook={origin}",
+                market.as_str()
+            ),
+        )?;
+        db.org_by_key(&slug)?
+            .context("the new organization vanished")
+    })?;
+    ctx.info(format!(
+        "Created {} ({}, partner ID {}) in {}",
+        org.name,
+        org.slug,
+        org.partner_id,
+        ctx.db_path().display()
+    ));
+    Ok(Report::new(json!({
+        "partner_id": org.partner_id,
+        "name": org.name,
+        "slug": org.slug,
+        "domain": org.domain,
+        "market": org.market.as_str(),
+        "db": ctx.db_path().display().to_string(),
+    }))
+    .fields(vec![
+        ("Organization", org.name.clone()),
+        ("Slug", org.slug.clone()),
+        ("Partner ID", org.partner_id.clone()),
+        ("Domain", org.domain.clone()),
+        ("Market", org.market.as_str().to_owned()),
+        ("Database", ctx.db_path().display().to_string()),
+    ]))
+}

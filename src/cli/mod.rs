@@ -1,0 +1,301 @@
+//! The command line: global options, the context every command gets, and dispatch.
+//!
+//! One file per command group; each is thin: parse, call the domain, hand a [`Report`] to
+//! the output module. The database is opened once here and passed down.
+
+mod audit;
+mod employee;
+mod init;
+mod org;
+mod users;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::clock::{Clock, parse_instant};
+use crate::output::{Format, Report, Style};
+use crate::store::{Db, Org, Store};
+use crate::users::Actor;
+
+/// Administer partner-program competencies: users, Microsoft accounts, achievements,
+/// rulebooks and membership.
+///
+/// Exit codes: 0 success; 1 error (bad input, not found, refused, database problem);
+/// 2 usage error; 3, 4, 5 from `membership check` (warning, at risk, no membership).
+#[derive(Debug, Parser)]
+#[command(
+    name = "competency",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The SQLite database file [default: `db` in the config file, else
+    /// $XDG_DATA_HOME/competency/competency.db].
+    #[arg(long, global = true, env = "COMPETENCY_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Organization by partner ID or slug [default: config `org`, else the only one].
+    #[arg(long, global = true, env = "COMPETENCY_ORG", value_name = "ORG")]
+    pub org: Option<String>,
+
+    /// Act at this instant: RFC 3339 (2026-03-01T09:00:00Z) or a date (midnight UTC)
+    /// [default: the system clock].
+    #[arg(long, global = true, env = "COMPETENCY_NOW", value_name = "TIME", value_parser = parse_instant)]
+    pub now: Option<DateTime<Utc>>,
+
+    /// Output format: tables for people, json or csv for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table, value_name = "F")]
+    pub format: Format,
+
+    /// No progress bars or informational lines on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Plain output without colours (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if needed and an organization in it.
+    Init(init::InitArgs),
+    /// Organizations in the database.
+    #[command(subcommand)]
+    Org(org::OrgCmd),
+    /// User accounts.
+    #[command(subcommand, visible_alias = "user")]
+    Users(users::UsersCmd),
+    /// Add a user account (same as `users add`).
+    AddUser(users::AddArgs),
+    /// Employee self-service: passwords and linking a Microsoft account.
+    #[command(subcommand)]
+    Employee(employee::EmployeeCmd),
+    /// The audit trail: every change, who made it and when.
+    Audit(audit::AuditArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The configuration file (`$XDG_CONFIG_HOME/competency/config.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// Default database path.
+    db: Option<PathBuf>,
+    /// Default organization.
+    org: Option<String>,
+}
+
+fn config_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("COMPETENCY_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("competency").join("config.toml"))
+}
+
+fn load_config() -> Result<Config> {
+    let Some(path) = config_path() else {
+        return Ok(Config::default());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start].matches('\n').count() + 1)
+                .unwrap_or(1);
+            anyhow!("{}:{line}: {}", path.display(), e.message())
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn default_db() -> Result<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .ok_or_else(|| anyhow!("neither --db, COMPETENCY_DB, XDG_DATA_HOME nor HOME is set"))?;
+    Ok(base.join("competency").join("competency.db"))
+}
+
+/// What every command gets: the clock, the output style, the database (opened on first
+/// use) and the organization selection.
+pub struct Ctx {
+    /// The command's instant.
+    pub clock: Clock,
+    /// Output style.
+    pub style: Style,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// The OS user, the audit trail's actor.
+    pub actor: String,
+    db_path: PathBuf,
+    org_key: Option<String>,
+    store: Option<Store>,
+}
+
+impl Ctx {
+    /// Who acts, and when.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.actor.clone(),
+            at: self.clock.now(),
+        }
+    }
+
+    /// The database path.
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    /// The open database.
+    pub fn store(&mut self) -> Result<&mut Store> {
+        if self.store.is_none() {
+            self.store = Some(Store::open(&self.db_path)?);
+        }
+        Ok(self.store.as_mut().expect("opened above"))
+    }
+
+    /// Prints an informational line on stderr unless `--quiet`.
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// Prints a warning on stderr (even with `--quiet`).
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        eprintln!("warning: {}", msg.as_ref());
+    }
+
+    /// Runs `f` in a read transaction with the selected organization.
+    pub fn read_org<T>(&mut self, f: impl FnOnce(&Db, &Org) -> Result<T>) -> Result<T> {
+        let key = self.org_key.clone();
+        let path = self.db_path.clone();
+        self.store()?.read(|db| {
+            let org = resolve_org(db, key.as_deref(), &path)?;
+            f(db, &org)
+        })
+    }
+
+    /// Runs `f` in one write transaction with the selected organization.
+    pub fn write_org<T>(&mut self, f: impl FnOnce(&Db, &Org) -> Result<T>) -> Result<T> {
+        let key = self.org_key.clone();
+        let path = self.db_path.clone();
+        self.store()?.write(|db| {
+            let org = resolve_org(db, key.as_deref(), &path)?;
+            f(db, &org)
+        })
+    }
+}
+
+/// Resolves the organization: `--org` (partner ID or slug), else the only one; with
+/// several and none chosen, an error listing them.
+pub fn resolve_org(db: &Db, key: Option<&str>, db_path: &Path) -> Result<Org> {
+    if let Some(key) = key {
+        return db.org_by_key(key)?.ok_or_else(|| {
+            let list = db.orgs().map(|o| org_list(&o)).unwrap_or_default();
+            crate::error::not_found(format!(
+                "no organization {key:?} in {}{list}",
+                db_path.display()
+            ))
+        });
+    }
+    let orgs = db.orgs()?;
+    match orgs.len() {
+        0 => bail!(crate::error::AppError::NotFound(format!(
+            "no organization in {}: create one with `competency init --name NAME --partner-id ID`",
+            db_path.display()
+        ))),
+        1 => Ok(orgs.into_iter().next().expect("one")),
+        _ => bail!(crate::error::AppError::BadInput(format!(
+            "{} organizations in {}: choose one with --org{}",
+            orgs.len(),
+            db_path.display(),
+            org_list(&orgs)
+        ))),
+    }
+}
+
+fn org_list(orgs: &[Org]) -> String {
+    if orgs.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = orgs
+        .iter()
+        .map(|o| format!("{} ({}, partner ID {})", o.slug, o.name, o.partner_id))
+        .collect();
+    format!(" (organizations: {})", names.join("; "))
+}
+
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Runs the parsed command line and returns what to print, and how.
+pub fn run(cli: Cli) -> Result<(Report, Style)> {
+    let config = load_config()?;
+    let db_path = match cli.db.or(config.db) {
+        Some(p) => p,
+        None => default_db()?,
+    };
+    let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let tty = std::io::stdout().is_terminal();
+    let mut ctx = Ctx {
+        clock: cli.now.map_or_else(Clock::system, Clock::fixed),
+        style: Style {
+            format: cli.format,
+            color: tty && !no_color && cli.format == Format::Table,
+            tty,
+        },
+        quiet: cli.quiet,
+        actor: os_user(),
+        db_path,
+        org_key: cli.org.or(config.org),
+        store: None,
+    };
+    let report = dispatch(cli.command, &mut ctx)?;
+    Ok((report, ctx.style))
+}
+
+fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
+    let ctx = &mut *ctx;
+    match command {
+        Command::Init(a) => init::run(a, ctx),
+        Command::Org(c) => org::run(c, ctx),
+        Command::Users(c) => users::run(c, ctx),
+        Command::AddUser(a) => users::run(users::UsersCmd::Add(a), ctx),
+        Command::Employee(c) => employee::run(c, ctx),
+        Command::Audit(a) => audit::run(a, ctx),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "competency", &mut std::io::stdout());
+            Ok(Report::empty())
+        }
+    }
+}

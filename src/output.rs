@@ -1,0 +1,336 @@
+//! Rendering: the only place that formats data for people or scripts.
+//!
+//! A command returns a [`Report`]: the JSON value scripts get with `--format json`, the
+//! sections (tables, key/value blocks, text) people get by default, and the flat table
+//! `--format csv` gives. Tables use comfy-table, fitted to the terminal width when stdout
+//! is a terminal and never wrapped when piped.
+
+use std::io::{self, Write};
+
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table as Comfy, presets};
+use serde::Serialize;
+
+/// Output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    /// Tables for people.
+    #[default]
+    Table,
+    /// JSON for scripts: stable keys.
+    Json,
+    /// CSV for spreadsheets and scripts.
+    Csv,
+}
+
+/// A table: headers and rows of cells.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// A title printed above it (table format only).
+    pub title: Option<String>,
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these headers.
+    pub fn new(headers: &[&str]) -> Self {
+        Table {
+            title: None,
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Sets the title.
+    pub fn titled(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Adds a row.
+    pub fn row<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.rows.push(cells.into_iter().map(Into::into).collect());
+    }
+}
+
+/// One part of a report in table format.
+#[derive(Debug, Clone)]
+pub enum Section {
+    /// A table.
+    Table(Table),
+    /// Label / value pairs.
+    Fields(Vec<(String, String)>),
+    /// A line of text.
+    Text(String),
+}
+
+/// What a command produces.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The JSON for `--format json`.
+    pub json: serde_json::Value,
+    /// What table format shows.
+    pub sections: Vec<Section>,
+    /// What `--format csv` writes; the first table when `None`.
+    pub csv: Option<Table>,
+    /// The process exit code (0 unless the command's contract says otherwise).
+    pub exit: u8,
+}
+
+impl Report {
+    /// An empty report around a JSON value.
+    pub fn new(json: impl Serialize) -> Self {
+        Report {
+            json: serde_json::to_value(json).unwrap_or(serde_json::Value::Null),
+            sections: Vec::new(),
+            csv: None,
+            exit: 0,
+        }
+    }
+
+    /// Nothing on stdout (messages went to stderr).
+    pub fn empty() -> Self {
+        Report {
+            json: serde_json::Value::Null,
+            sections: Vec::new(),
+            csv: None,
+            exit: 0,
+        }
+    }
+
+    /// Adds a table.
+    pub fn table(mut self, t: Table) -> Self {
+        self.sections.push(Section::Table(t));
+        self
+    }
+
+    /// Adds label / value pairs.
+    pub fn fields<K: Into<String>, V: Into<String>>(mut self, f: Vec<(K, V)>) -> Self {
+        self.sections.push(Section::Fields(
+            f.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+        ));
+        self
+    }
+
+    /// Adds a line of text.
+    pub fn text(mut self, t: impl Into<String>) -> Self {
+        self.sections.push(Section::Text(t.into()));
+        self
+    }
+
+    /// Sets the CSV table.
+    pub fn csv(mut self, t: Table) -> Self {
+        self.csv = Some(t);
+        self
+    }
+
+    /// Sets the exit code.
+    pub fn exit(mut self, code: u8) -> Self {
+        self.exit = code;
+        self
+    }
+}
+
+/// How to render.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// The format.
+    pub format: Format,
+    /// Colours allowed (a terminal, and neither `--no-color` nor `NO_COLOR`).
+    pub color: bool,
+    /// stdout is a terminal: fit tables to its width.
+    pub tty: bool,
+}
+
+/// Writes a report to `out`.
+pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    match style.format {
+        Format::Json => {
+            if report.json.is_null() {
+                return Ok(());
+            }
+            serde_json::to_writer_pretty(&mut *out, &report.json)?;
+            writeln!(out)
+        }
+        Format::Csv => {
+            let table = report.csv.as_ref().or_else(|| {
+                report.sections.iter().find_map(|s| match s {
+                    Section::Table(t) => Some(t),
+                    _ => None,
+                })
+            });
+            let fields_table;
+            let table = match table {
+                Some(t) => t,
+                None => {
+                    // A report of fields only: one header row, one value row.
+                    let Some(fields) = report.sections.iter().find_map(|s| match s {
+                        Section::Fields(f) => Some(f),
+                        _ => None,
+                    }) else {
+                        return Ok(());
+                    };
+                    fields_table = Table {
+                        title: None,
+                        headers: fields.iter().map(|(k, _)| csv_key(k)).collect(),
+                        rows: vec![fields.iter().map(|(_, v)| v.clone()).collect()],
+                    };
+                    &fields_table
+                }
+            };
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(table.headers.iter().map(|h| csv_key(h)))
+                .map_err(io::Error::other)?;
+            for row in &table.rows {
+                w.write_record(row).map_err(io::Error::other)?;
+            }
+            w.flush()
+        }
+        Format::Table => {
+            let mut first = true;
+            for s in &report.sections {
+                if !first && !matches!(s, Section::Text(_)) {
+                    writeln!(out)?;
+                }
+                first = false;
+                match s {
+                    Section::Text(t) => writeln!(out, "{t}")?,
+                    Section::Fields(f) => {
+                        let width = f.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+                        for (k, v) in f {
+                            writeln!(out, "{:<width$}  {v}", format!("{k}:"), width = width + 1)?;
+                        }
+                    }
+                    Section::Table(t) => {
+                        if let Some(title) = &t.title {
+                            writeln!(out, "{title}")?;
+                        }
+                        if t.rows.is_empty() {
+                            writeln!(out, "(none)")?;
+                            continue;
+                        }
+                        writeln!(out, "{}", comfy(t, style))?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn csv_key(h: &str) -> String {
+    h.trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn comfy(t: &Table, style: Style) -> Comfy {
+    let mut c = Comfy::new();
+    c.load_style(if style.tty {
+        presets::UTF8_FULL_CONDENSED
+    } else {
+        presets::ASCII_MARKDOWN
+    });
+    c.set_content_arrangement(if style.tty {
+        ContentArrangement::Dynamic
+    } else {
+        ContentArrangement::Disabled
+    });
+    if !style.color {
+        c.force_no_tty();
+    }
+    c.set_header(t.headers.iter().map(|h| {
+        let cell = Cell::new(h);
+        if style.color {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }));
+    for row in &t.rows {
+        c.add_row(row.iter().map(|v| {
+            let cell = Cell::new(v);
+            if !style.color {
+                return cell;
+            }
+            match v.as_str() {
+                "yes" | "met" | "ok" | "active" => cell.fg(Color::Green),
+                "no" | "not met" | "at-risk" | "lapsed" | "removed" => cell.fg(Color::Red),
+                "warning" | "renewal-due" => cell.fg(Color::Yellow),
+                _ => cell,
+            }
+        }));
+    }
+    c
+}
+
+/// A progress bar for a table cell: `███░░░░░░░ 3/10`.
+pub fn bar(have: f64, need: f64) -> String {
+    let frac = if need <= 0.0 {
+        1.0
+    } else {
+        (have / need).clamp(0.0, 1.0)
+    };
+    let filled = (frac * 10.0).round() as usize;
+    format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled))
+}
+
+/// Formats a number with thousands separators; whole numbers without decimals.
+pub fn number(x: f64) -> String {
+    let neg = x < 0.0;
+    let x = x.abs();
+    let whole = x.trunc() as u64;
+    let frac = x - x.trunc();
+    let digits = whole.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if frac > 0.005 {
+        out.push_str(&format!("{:.2}", frac)[1..]);
+    }
+    if neg { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_bars() {
+        assert_eq!(number(1200.0), "1,200");
+        assert_eq!(number(1234567.5), "1,234,567.50");
+        assert_eq!(number(12.0), "12");
+        assert_eq!(bar(3.0, 10.0), "███░░░░░░░");
+        assert_eq!(bar(5.0, 0.0), "██████████");
+    }
+
+    #[test]
+    fn csv_of_first_table() {
+        let mut t = Table::new(&["User name", "E-mail"]);
+        t.row(["a@x.com", "a,b@x.com"]);
+        let r = Report::new(()).table(t);
+        let mut out = Vec::new();
+        let style = Style {
+            format: Format::Csv,
+            color: false,
+            tty: false,
+        };
+        render(&r, style, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "user_name,e_mail\na@x.com,\"a,b@x.com\"\n"
+        );
+    }
+}

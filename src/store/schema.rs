@@ -1,0 +1,138 @@
+//! The schema, as an append-only list of migrations applied under `PRAGMA user_version`.
+//!
+//! Never edit a migration that has shipped: add a new one. Each starts with a comment
+//! saying why it exists. Instants are stored as INTEGER unix seconds (UTC); calendar dates
+//! as TEXT `YYYY-MM-DD` (checked), which sorts and compares correctly.
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The migrations, in order; migration `i` brings the schema to version `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1
+    r#"
+-- The first schema: organizations with their rulebook, user accounts, MSA associations
+-- (with history, so evaluation can be "as of" any instant), achievements (which belong to
+-- the MSA, not the organization), performance records and the audit trail.
+CREATE TABLE orgs (
+    id          INTEGER PRIMARY KEY,
+    partner_id  TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    slug        TEXT NOT NULL UNIQUE,
+    domain      TEXT NOT NULL,
+    market      TEXT NOT NULL CHECK (market IN ('developed', 'developing')),
+    created_at  INTEGER NOT NULL,
+    rulebook    TEXT NOT NULL,
+    rulebook_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+    id                  INTEGER PRIMARY KEY,
+    org_id              INTEGER NOT NULL REFERENCES orgs(id),
+    username            TEXT NOT NULL UNIQUE,
+    name                TEXT NOT NULL,
+    email               TEXT NOT NULL,
+    roles               TEXT NOT NULL,
+    status              TEXT NOT NULL CHECK (status IN ('active', 'removed')),
+    created_at          INTEGER NOT NULL,
+    removed_at          INTEGER,
+    removal_reason      TEXT,
+    password_hash       TEXT NOT NULL,
+    password_temporary  INTEGER NOT NULL CHECK (password_temporary IN (0, 1)),
+    password_expires_at INTEGER,
+    self_service_reset  INTEGER NOT NULL DEFAULT 0 CHECK (self_service_reset IN (0, 1)),
+    recovery_hash       TEXT
+) STRICT;
+CREATE UNIQUE INDEX users_active_email ON users(org_id, email) WHERE status = 'active';
+CREATE INDEX users_org ON users(org_id, status);
+
+CREATE TABLE msa_links (
+    id         INTEGER PRIMARY KEY,
+    msa        TEXT NOT NULL,
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    org_id     INTEGER NOT NULL REFERENCES orgs(id),
+    started_at INTEGER NOT NULL,
+    ended_at   INTEGER,
+    end_reason TEXT
+) STRICT;
+CREATE UNIQUE INDEX msa_links_open_msa ON msa_links(msa) WHERE ended_at IS NULL;
+CREATE UNIQUE INDEX msa_links_open_user ON msa_links(user_id) WHERE ended_at IS NULL;
+CREATE INDEX msa_links_org ON msa_links(org_id, msa);
+
+CREATE TABLE achievements (
+    id         INTEGER PRIMARY KEY,
+    msa        TEXT NOT NULL,
+    code       TEXT NOT NULL,
+    earned     TEXT NOT NULL CHECK (date(earned) IS earned),
+    expires    TEXT CHECK (expires IS NULL OR date(expires) IS expires),
+    added_at   INTEGER NOT NULL,
+    removed_at INTEGER
+) STRICT;
+CREATE UNIQUE INDEX achievements_key ON achievements(msa, code, earned);
+
+CREATE TABLE performance (
+    id          INTEGER PRIMARY KEY,
+    org_id      INTEGER NOT NULL REFERENCES orgs(id),
+    metric      TEXT NOT NULL
+                CHECK (metric IN ('revenue', 'active-usage', 'deployed-seats', 'new-customers')),
+    scope       TEXT NOT NULL DEFAULT '',
+    value       REAL NOT NULL CHECK (value >= 0),
+    date        TEXT NOT NULL CHECK (date(date) IS date),
+    recorded_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX performance_key ON performance(org_id, metric, scope, date);
+
+CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    org_id  INTEGER REFERENCES orgs(id),
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail  TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_org_at ON audit(org_id, at);
+"#,
+];
+
+/// The schema version this binary writes.
+pub fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the schema up to date in one exclusive transaction; refuses a newer database.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the first `target` migrations (tests build old databases with it).
+pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > current_version() {
+        bail!(
+            "the database has schema version {version}, newer than this competency binary \
+             understands ({}): upgrade competency to open it",
+            current_version()
+        );
+    }
+    if version as usize >= target {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Exclusive)
+        .context("cannot lock the database to update its schema")?;
+    // Another process may have migrated while we waited for the lock.
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target)
+        .skip(version as usize)
+    {
+        tx.execute_batch(sql)
+            .with_context(|| format!("schema migration {} failed", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}

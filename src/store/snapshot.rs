@@ -1,0 +1,110 @@
+//! Loading the engine's [`Snapshot`] in three queries.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use super::Db;
+use crate::clock::from_unix;
+use crate::rules::Market;
+use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
+
+/// Parses a stored `YYYY-MM-DD` without chrono's general-purpose parser: this runs once per
+/// achievement of the organization, on the hot path of every evaluation.
+fn fast_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+impl Db<'_> {
+    /// Everything the engine needs for one organization: every MSA association it ever had
+    /// (with its end), the achievements of those MSAs, and its performance records.
+    pub fn snapshot(&self, org_id: i64, market: Market) -> Result<Snapshot> {
+        let mut people = Vec::new();
+        let mut by_msa: HashMap<String, Vec<usize>> = HashMap::new();
+        {
+            let mut st = self.conn().prepare_cached(
+                "SELECT l.user_id, u.username, u.name, l.msa, l.started_at, l.ended_at
+                 FROM msa_links l JOIN users u ON u.id = l.user_id
+                 WHERE l.org_id = ?1 ORDER BY l.id",
+            )?;
+            let mut rows = st.query([org_id])?;
+            while let Some(r) = rows.next()? {
+                let msa: String = r.get(3)?;
+                by_msa.entry(msa.clone()).or_default().push(people.len());
+                people.push(Person {
+                    user_id: r.get(0)?,
+                    username: r.get(1)?,
+                    name: r.get(2)?,
+                    msa,
+                    associated: from_unix(r.get(4)?),
+                    ended: r.get::<_, Option<i64>>(5)?.map(from_unix),
+                    achievements: Vec::new(),
+                });
+            }
+        }
+        {
+            let mut st = self.conn().prepare_cached(
+                "SELECT a.msa, a.code, a.earned, a.expires, a.removed_at FROM achievements a
+                 WHERE a.msa IN (SELECT msa FROM msa_links WHERE org_id = ?1)",
+            )?;
+            let mut rows = st.query([org_id])?;
+            while let Some(r) = rows.next()? {
+                let msa = r.get_ref(0)?.as_str()?;
+                let Some(idx) = by_msa.get(msa) else { continue };
+                let Some(earned) = fast_date(r.get_ref(2)?.as_str()?) else {
+                    continue;
+                };
+                let expires = match r.get_ref(3)?.as_str_or_null()? {
+                    Some(s) => fast_date(s),
+                    None => None,
+                };
+                let a = Achievement {
+                    code: r.get_ref(1)?.as_str()?.to_owned(),
+                    earned,
+                    expires,
+                    removed: r.get::<_, Option<i64>>(4)?.map(from_unix),
+                };
+                for &i in idx {
+                    people[i].achievements.push(a.clone());
+                }
+            }
+        }
+        let performance = self
+            .performance(org_id)?
+            .into_iter()
+            .map(|p| PerformanceRecord {
+                metric: p.metric,
+                scope: p.scope,
+                value: p.value,
+                date: p.date,
+            })
+            .collect();
+        Ok(Snapshot {
+            market,
+            people,
+            performance,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fast_date;
+
+    #[test]
+    fn fast_date_parses_and_rejects() {
+        assert_eq!(fast_date("2026-02-28").unwrap().to_string(), "2026-02-28");
+        assert!(fast_date("2026-02-30").is_none());
+        assert!(fast_date("20x6-02-01").is_none());
+    }
+}

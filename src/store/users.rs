@@ -1,0 +1,291 @@
+//! User accounts and MSA associations.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Db;
+use crate::clock::from_unix;
+
+/// A user account as stored (password fields are hashes, never secrets).
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// Database id.
+    pub id: i64,
+    /// Organization id.
+    pub org_id: i64,
+    /// Generated user name, `local@domain`.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail, lower case.
+    pub email: String,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// `active` or `removed`.
+    pub status: String,
+    /// When the account was added.
+    pub created_at: DateTime<Utc>,
+    /// When it was removed.
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Why it was removed.
+    pub removal_reason: Option<String>,
+    /// The MSA currently associated, if any.
+    pub msa: Option<String>,
+    /// Since when the current MSA is associated.
+    pub msa_since: Option<DateTime<Utc>>,
+    /// Password hash (PHC string for argon2id, `sha256$…` for temporary ones).
+    pub password_hash: String,
+    /// The password is temporary and must be changed.
+    pub password_temporary: bool,
+    /// When the temporary password expires.
+    pub password_expires_at: Option<DateTime<Utc>>,
+    /// The account may reset its password with a recovery code.
+    pub self_service_reset: bool,
+    /// Hash of the unspent recovery code.
+    pub recovery_hash: Option<String>,
+}
+
+impl UserRow {
+    /// Whether the account is active (not removed).
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+/// A new account to insert.
+pub struct NewUser<'a> {
+    /// Organization id.
+    pub org_id: i64,
+    /// User name.
+    pub username: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// E-mail, lower case.
+    pub email: &'a str,
+    /// Roles, `;`-joined.
+    pub roles: &'a str,
+    /// Temporary password hash.
+    pub password_hash: &'a str,
+    /// Temporary password expiry.
+    pub password_expires_at: DateTime<Utc>,
+    /// Recovery code hash when self-service reset is on.
+    pub recovery_hash: Option<&'a str>,
+}
+
+/// One MSA association.
+#[derive(Debug, Clone)]
+pub struct MsaLink {
+    /// Database id.
+    pub id: i64,
+    /// The MSA.
+    pub msa: String,
+    /// The account.
+    pub user_id: i64,
+    /// The account's user name.
+    pub username: String,
+    /// The account's organization.
+    pub org_id: i64,
+    /// That organization's name.
+    pub org_name: String,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+}
+
+const USER_SELECT: &str = "SELECT u.id, u.org_id, u.username, u.name, u.email, u.roles, u.status,
+        u.created_at, u.removed_at, u.removal_reason, l.msa, l.started_at,
+        u.password_hash, u.password_temporary, u.password_expires_at,
+        u.self_service_reset, u.recovery_hash
+    FROM users u LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL";
+
+fn user_from_row(r: &Row) -> rusqlite::Result<UserRow> {
+    let roles: String = r.get(5)?;
+    Ok(UserRow {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        username: r.get(2)?,
+        name: r.get(3)?,
+        email: r.get(4)?,
+        roles: roles
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        status: r.get(6)?,
+        created_at: from_unix(r.get(7)?),
+        removed_at: r.get::<_, Option<i64>>(8)?.map(from_unix),
+        removal_reason: r.get(9)?,
+        msa: r.get(10)?,
+        msa_since: r.get::<_, Option<i64>>(11)?.map(from_unix),
+        password_hash: r.get(12)?,
+        password_temporary: r.get(13)?,
+        password_expires_at: r.get::<_, Option<i64>>(14)?.map(from_unix),
+        self_service_reset: r.get(15)?,
+        recovery_hash: r.get(16)?,
+    })
+}
+
+fn link_from_row(r: &Row) -> rusqlite::Result<MsaLink> {
+    Ok(MsaLink {
+        id: r.get(0)?,
+        msa: r.get(1)?,
+        user_id: r.get(2)?,
+        username: r.get(3)?,
+        org_id: r.get(4)?,
+        org_name: r.get(5)?,
+        started_at: from_unix(r.get(6)?),
+    })
+}
+
+const LINK_SELECT: &str =
+    "SELECT l.id, l.msa, l.user_id, u.username, l.org_id, o.name, l.started_at
+    FROM msa_links l JOIN users u ON u.id = l.user_id JOIN orgs o ON o.id = l.org_id";
+
+impl Db<'_> {
+    /// Inserts an account; returns its id.
+    pub fn insert_user(&self, u: &NewUser, at: DateTime<Utc>) -> Result<i64> {
+        let mut st = self.conn().prepare_cached(
+            "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
+                password_hash, password_temporary, password_expires_at, self_service_reset,
+                recovery_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, 1, ?8, ?9, ?10)",
+        )?;
+        st.execute(params![
+            u.org_id,
+            u.username,
+            u.name,
+            u.email,
+            u.roles,
+            at.timestamp(),
+            u.password_hash,
+            u.password_expires_at.timestamp(),
+            u.recovery_hash.is_some(),
+            u.recovery_hash
+        ])?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// Whether a user name exists (in any organization, active or removed).
+    pub fn username_taken(&self, username: &str) -> Result<bool> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT 1 FROM users WHERE username = ?1")?;
+        Ok(st.exists([username])?)
+    }
+
+    /// The active account with this e-mail in the organization.
+    pub fn active_user_by_email(&self, org_id: i64, email: &str) -> Result<Option<UserRow>> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "{USER_SELECT} WHERE u.org_id = ?1 AND u.email = ?2 AND u.status = 'active'"
+        ))?;
+        Ok(st
+            .query_row(params![org_id, email], user_from_row)
+            .optional()?)
+    }
+
+    /// An account of the organization by user name or e-mail (case-insensitive). By e-mail,
+    /// the active account wins, else the most recently removed one.
+    pub fn user_by_key(&self, org_id: i64, key: &str) -> Result<Option<UserRow>> {
+        let key = key.trim().to_lowercase();
+        let mut st = self.conn().prepare_cached(&format!(
+            "{USER_SELECT} WHERE u.org_id = ?1 AND (u.username = ?2 OR u.email = ?2)
+             ORDER BY u.username = ?2 DESC, u.status = 'active' DESC, u.id DESC LIMIT 1"
+        ))?;
+        Ok(st
+            .query_row(params![org_id, key], user_from_row)
+            .optional()?)
+    }
+
+    /// The organization's accounts by user name; active only unless `all`.
+    pub fn users(&self, org_id: i64, all: bool) -> Result<Vec<UserRow>> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "{USER_SELECT} WHERE u.org_id = ?1 AND (?2 OR u.status = 'active') ORDER BY u.username"
+        ))?;
+        let rows = st.query_map(params![org_id, all], user_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many active accounts of the organization hold a role.
+    pub fn count_active_with_role(&self, org_id: i64, role: &str) -> Result<i64> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active'
+             AND (';' || roles || ';') LIKE ('%;' || ?2 || ';%')",
+        )?;
+        Ok(st.query_row(params![org_id, role], |r| r.get(0))?)
+    }
+
+    /// Marks an account removed (history kept).
+    pub fn mark_user_removed(&self, user_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE users SET status = 'removed', removed_at = ?2, removal_reason = ?3,
+                recovery_hash = NULL WHERE id = ?1",
+            params![user_id, at.timestamp(), reason],
+        )?;
+        Ok(())
+    }
+
+    /// Sets a password hash. `expires_at` is set for temporary passwords only.
+    pub fn set_password(
+        &self,
+        user_id: i64,
+        hash: &str,
+        temporary: bool,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE users SET password_hash = ?2, password_temporary = ?3, password_expires_at = ?4
+             WHERE id = ?1",
+            params![user_id, hash, temporary, expires_at.map(|t| t.timestamp())],
+        )?;
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, spends) the recovery code hash.
+    pub fn set_recovery_hash(&self, user_id: i64, hash: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE users SET recovery_hash = ?2 WHERE id = ?1",
+            params![user_id, hash],
+        )?;
+        Ok(())
+    }
+
+    /// The open association of an MSA, in any organization.
+    pub fn open_link_for_msa(&self, msa: &str) -> Result<Option<MsaLink>> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "{LINK_SELECT} WHERE l.msa = ?1 AND l.ended_at IS NULL"
+        ))?;
+        Ok(st.query_row([msa], link_from_row).optional()?)
+    }
+
+    /// The open association of an account.
+    pub fn open_link_for_user(&self, user_id: i64) -> Result<Option<MsaLink>> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "{LINK_SELECT} WHERE l.user_id = ?1 AND l.ended_at IS NULL"
+        ))?;
+        Ok(st.query_row([user_id], link_from_row).optional()?)
+    }
+
+    /// Starts an association.
+    pub fn insert_link(
+        &self,
+        msa: &str,
+        user_id: i64,
+        org_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut st = self.conn().prepare_cached(
+            "INSERT INTO msa_links (msa, user_id, org_id, started_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        st.execute(params![msa, user_id, org_id, at.timestamp()])?;
+        Ok(())
+    }
+
+    /// Ends an association.
+    pub fn end_link(&self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE msa_links SET ended_at = ?2, end_reason = ?3 WHERE id = ?1",
+            params![link_id, at.timestamp(), reason],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,175 @@
+//! Validation of what administrators type or import: e-mails, MSAs, names, identifiers.
+//!
+//! Every function returns the normalized value or a message that names the value and what
+//! is wrong with it; callers add the file, line or flag.
+
+/// The longest display name accepted.
+pub const MAX_NAME: usize = 256;
+
+/// Validates and lower-cases an e-mail address (also used for MSAs, which are e-mail
+/// addresses). Deliberately stricter than RFC 5321: quoted local parts, IP literals and
+/// comments are refused, since Partner Center refuses them too.
+pub fn email(raw: &str) -> Result<String, String> {
+    let e = raw.trim().to_lowercase();
+    let bad = |why: &str| Err(format!("{:?} is not an e-mail address ({why})", raw.trim()));
+    if e.is_empty() {
+        return Err("the e-mail address is empty".into());
+    }
+    if e.len() > 254 {
+        return bad("longer than 254 characters");
+    }
+    let Some((local, domain)) = e.rsplit_once('@') else {
+        return bad("no @");
+    };
+    if local.is_empty() {
+        return bad("nothing before the @");
+    }
+    if local.len() > 64 {
+        return bad("more than 64 characters before the @");
+    }
+    if !local
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&c))
+    {
+        return bad("a character not allowed before the @");
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return bad("misplaced dot before the @");
+    }
+    domain_name(domain)
+        .map_err(|why| format!("{:?} is not an e-mail address ({why})", raw.trim()))?;
+    Ok(e)
+}
+
+/// Validates a DNS domain name (lower case expected).
+pub fn domain_name(d: &str) -> Result<(), String> {
+    if d.is_empty() {
+        return Err("no domain".into());
+    }
+    if d.len() > 253 {
+        return Err("domain longer than 253 characters".into());
+    }
+    if !d.contains('.') {
+        return Err(format!("domain {d:?} has no dot"));
+    }
+    for label in d.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err(format!("domain {d:?} has an empty or over-long label"));
+        }
+        if !label
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        {
+            return Err(format!(
+                "domain {d:?} has a character other than letters, digits, - and ."
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "domain {d:?} has a label starting or ending with -"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Validates a display name: trimmed, not empty, no control characters, not too long.
+pub fn name(raw: &str) -> Result<String, String> {
+    let n = raw.trim();
+    if n.is_empty() {
+        return Err("the name is empty".into());
+    }
+    if n.chars().any(char::is_control) {
+        return Err(format!("the name {n:?} contains control characters"));
+    }
+    let len = n.chars().count();
+    if len > MAX_NAME {
+        return Err(format!(
+            "the name has {len} characters; at most {MAX_NAME} are allowed"
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+/// Validates a partner ID: 1 to 32 letters, digits or `-`.
+pub fn partner_id(raw: &str) -> Result<String, String> {
+    let p = raw.trim();
+    if p.is_empty() || p.len() > 32 || !p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
+        return Err(format!(
+            "{p:?} is not a partner ID (1 to 32 letters, digits or -)"
+        ));
+    }
+    Ok(p.to_owned())
+}
+
+/// Derives a slug from a name: lower case ASCII letters and digits, `-` between words.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_owned();
+    if out.is_empty() { "org".into() } else { out }
+}
+
+/// The user-name local part derived from an e-mail's local part: lower case, only
+/// characters a user principal name allows (letters, digits, `.`, `_`, `-`).
+pub fn username_local(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or_default();
+    let mut out: String = local
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    out = out.trim_matches('.').to_owned();
+    while out.contains("..") {
+        out = out.replace("..", ".");
+    }
+    if out.is_empty() { "user".into() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            email(" Ada.Lovelace@Example.COM ").unwrap(),
+            "ada.lovelace@example.com"
+        );
+        for bad in [
+            "",
+            "bob@",
+            "@x.com",
+            "a@b",
+            "a..b@x.com",
+            "a b@x.com",
+            "a@-x.com",
+            "a@x..com",
+        ] {
+            assert!(email(bad).is_err(), "{bad} accepted");
+        }
+        assert!(email("bob@").unwrap_err().contains("\"bob@\""));
+    }
+
+    #[test]
+    fn slugs_and_locals() {
+        assert_eq!(slug("Contoso Ltd."), "contoso-ltd");
+        assert_eq!(slug("  ***  "), "org");
+        assert_eq!(username_local("Jean+news@x.com"), "jeannews");
+        assert_eq!(username_local("+++@x.com"), "user");
+    }
+
+    #[test]
+    fn names() {
+        assert!(name("  ").is_err());
+        assert!(name("a\u{7}b").is_err());
+        assert!(name(&"x".repeat(MAX_NAME + 1)).is_err());
+        assert_eq!(name(" Ada ").unwrap(), "Ada");
+    }
+}
