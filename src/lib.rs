@@ -11,6 +11,7 @@ pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod output;
+pub mod records;
 pub mod rules;
 pub mod store;
 pub mod users;

@@ -3,10 +3,12 @@
 //! One file per command group; each is thin: parse, call the domain, hand a [`Report`] to
 //! the output module. The database is opened once here and passed down.
 
+mod achievements;
 mod audit;
 mod employee;
 mod init;
 mod org;
+mod performance;
 mod users;
 
 use std::io::IsTerminal;
@@ -79,6 +81,12 @@ pub enum Command {
     Users(users::UsersCmd),
     /// Add a user account (same as `users add`).
     AddUser(users::AddArgs),
+    /// Exams, certifications and assessments of Microsoft accounts.
+    #[command(subcommand, visible_alias = "achievement")]
+    Achievements(achievements::AchievementsCmd),
+    /// The organization's performance records.
+    #[command(subcommand)]
+    Performance(performance::PerformanceCmd),
     /// Employee self-service: passwords and linking a Microsoft account.
     #[command(subcommand)]
     Employee(employee::EmployeeCmd),
@@ -291,6 +299,8 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::AddUser(a) => users::run(users::UsersCmd::Add(a), ctx),
         Command::Employee(c) => employee::run(c, ctx),
         Command::Audit(a) => audit::run(a, ctx),
+        Command::Achievements(c) => achievements::run(c, ctx),
+        Command::Performance(c) => performance::run(c, ctx),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();

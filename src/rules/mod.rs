@@ -13,5 +13,6 @@ pub mod rulebook;
 pub mod snapshot;
 
 pub use engine::evaluate;
+pub use parse_stub::nearest_codes;
 pub use rulebook::{Level, Market, Metric, Rulebook};
 pub use snapshot::Snapshot;

@@ -1,0 +1,166 @@
+//! `achievements …`: exams, certifications and assessments of MSAs.
+
+use anyhow::Result;
+use chrono::Duration;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Ctx;
+use crate::error::bad_input;
+use crate::output::{Report, Table};
+use crate::records;
+use crate::store::Recorded;
+use crate::users as svc;
+
+/// Achievement commands.
+#[derive(Debug, Subcommand)]
+pub enum AchievementsCmd {
+    /// Record an achievement of an MSA (the same MSA, code and date again changes nothing).
+    Add {
+        /// The Microsoft account.
+        #[arg(long)]
+        msa: String,
+        /// The catalogue code (e.g. 70-533).
+        #[arg(long)]
+        code: String,
+        /// The day it was earned (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        earned: String,
+        /// The day it expires, when the record has its own expiry.
+        #[arg(long, value_name = "DATE")]
+        expires: Option<String>,
+    },
+    /// List achievements of the organization's people (or of one user or MSA).
+    List {
+        /// Only this user's (user name or e-mail).
+        #[arg(long, conflicts_with = "msa")]
+        user: Option<String>,
+        /// Only this MSA's.
+        #[arg(long)]
+        msa: Option<String>,
+        /// Only those expiring within this many days from now.
+        #[arg(long, value_name = "DAYS")]
+        expiring_within: Option<u32>,
+    },
+    /// Remove an MSA's records of a code.
+    Remove {
+        /// The Microsoft account.
+        #[arg(long)]
+        msa: String,
+        /// The catalogue code.
+        #[arg(long)]
+        code: String,
+    },
+}
+
+/// Runs an `achievements` command.
+pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
+    match cmd {
+        AchievementsCmd::Add {
+            msa,
+            code,
+            earned,
+            expires,
+        } => {
+            let actor = ctx.actor();
+            let today = ctx.clock.today();
+            let (a, r, linked) = ctx.write_org(|db, org| {
+                let rb = records::rulebook(db, org)?;
+                let a = records::validate_achievement(
+                    &rb,
+                    today,
+                    &msa,
+                    &code,
+                    &earned,
+                    expires.as_deref(),
+                )
+                .map_err(|e| bad_input(format!("--{e}")))?;
+                let r = records::add_achievement(db, org, &actor, &a)?;
+                let linked = db.open_link_for_msa(&a.msa)?.filter(|l| l.org_id == org.id);
+                Ok((a, r, linked))
+            })?;
+            if linked.is_none() {
+                ctx.warn(format!(
+                    "{} is not linked to an account of this organization: the achievement counts once it is",
+                    a.msa
+                ));
+            }
+            let what = match r {
+                Recorded::Added => "added",
+                Recorded::Updated => "updated",
+                Recorded::Unchanged => "unchanged (already recorded)",
+            };
+            Ok(Report::new(
+                json!({"msa": a.msa, "code": a.code, "earned": a.earned.to_string(),
+                "expires": a.expires.map(|d| d.to_string()), "result": what.split(' ').next()}),
+            )
+            .text(format!("{} {} earned {}: {what}", a.msa, a.code, a.earned)))
+        }
+        AchievementsCmd::List {
+            user,
+            msa,
+            expiring_within,
+        } => {
+            let today = ctx.clock.today();
+            let (rows, rb) = ctx.read_org(|db, org| {
+                let rb = records::rulebook(db, org)?;
+                let msa = match (&user, &msa) {
+                    (Some(u), _) => {
+                        let u = svc::find(db, org, u)?;
+                        Some(u.msa.ok_or_else(|| {
+                            bad_input(format!("{} has no MSA linked", u.username))
+                        })?)
+                    }
+                    (None, Some(m)) => Some(m.trim().to_lowercase()),
+                    (None, None) => None,
+                };
+                Ok((db.achievements(org.id, msa.as_deref())?, rb))
+            })?;
+            let mut t = Table::new(&["MSA", "User", "Code", "Kind", "Earned", "Expires"]);
+            let mut j = Vec::new();
+            for r in rows {
+                let entry = rb.catalog_entry(&r.code);
+                let expires = r.expires.or_else(|| {
+                    entry
+                        .and_then(|e| e.valid_days)
+                        .map(|d| r.earned + Duration::days(i64::from(d)))
+                });
+                if let Some(days) = expiring_within {
+                    match expires {
+                        Some(e) if e >= today && e <= today + Duration::days(i64::from(days)) => {}
+                        _ => continue,
+                    }
+                }
+                let kind = entry.map_or("unknown", |e| e.kind.as_str());
+                t.row([
+                    r.msa.clone(),
+                    r.username.clone().unwrap_or_default(),
+                    r.code.clone(),
+                    kind.to_owned(),
+                    r.earned.to_string(),
+                    expires.map(|d| d.to_string()).unwrap_or_default(),
+                ]);
+                j.push(
+                    json!({"msa": r.msa, "username": r.username, "code": r.code, "kind": kind,
+                    "earned": r.earned.to_string(), "expires": expires.map(|d| d.to_string())}),
+                );
+            }
+            Ok(Report::new(j).table(t))
+        }
+        AchievementsCmd::Remove { msa, code } => {
+            let actor = ctx.actor();
+            let n = ctx.write_org(|db, org| {
+                let rb = records::rulebook(db, org)?;
+                records::remove_achievement(db, org, &actor, &rb, &msa, &code)
+            })?;
+            Ok(Report::new(
+                json!({"msa": msa.trim().to_lowercase(), "code": code.trim(), "removed": n}),
+            )
+            .text(format!(
+                "Removed {n} record(s) of {} for {}",
+                code.trim(),
+                msa.trim()
+            )))
+        }
+    }
+}

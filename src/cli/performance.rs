@@ -1,0 +1,97 @@
+//! `performance …`: the organization's revenue, usage, seats and new customers.
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Ctx;
+use crate::error::bad_input;
+use crate::output::{Report, Table, number};
+use crate::records;
+use crate::store::Recorded;
+
+/// Performance commands.
+#[derive(Debug, Subcommand)]
+pub enum PerformanceCmd {
+    /// Record a value (the same metric, scope and date again replaces the value).
+    Record {
+        /// revenue (USD), active-usage, deployed-seats or new-customers.
+        #[arg(long)]
+        metric: String,
+        /// The value (non-negative).
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        value: String,
+        /// The day the value is for (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// A scope such as `azure`; requirements with a scope count only matching records.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// List the organization's records.
+    List,
+}
+
+/// Runs a `performance` command.
+pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
+    match cmd {
+        PerformanceCmd::Record {
+            metric,
+            value,
+            date,
+            scope,
+        } => {
+            let row = records::validate_performance(
+                ctx.clock.today(),
+                &metric,
+                &value,
+                &date,
+                scope.as_deref(),
+            )
+            .map_err(|e| bad_input(format!("--{e}")))?;
+            let actor = ctx.actor();
+            let r = ctx.write_org(|db, org| records::record_performance(db, org, &actor, &row))?;
+            let what = match r {
+                Recorded::Added => "added",
+                Recorded::Updated => "updated",
+                Recorded::Unchanged => "unchanged",
+            };
+            Ok(Report::new(
+                json!({"metric": row.metric.as_str(), "scope": row.scope, "value": row.value,
+                "date": row.date.to_string(), "result": what}),
+            )
+            .text(format!(
+                "{} {} on {}: {what}",
+                row.metric.as_str(),
+                number(row.value),
+                row.date
+            )))
+        }
+        PerformanceCmd::List => {
+            let rows = ctx.read_org(|db, org| db.performance(org.id))?;
+            let mut t = Table::new(&["Date", "Metric", "Scope", "Value"]);
+            let mut j = Vec::new();
+            for r in &rows {
+                t.row([
+                    r.date.to_string(),
+                    r.metric.as_str().to_owned(),
+                    r.scope.clone(),
+                    number(r.value),
+                ]);
+                j.push(json!({"date": r.date.to_string(), "metric": r.metric.as_str(), "scope": r.scope, "value": r.value}));
+            }
+            Ok(Report::new(j).table(t).csv({
+                let mut c = Table::new(&["date", "metric", "scope", "value"]);
+                for r in &rows {
+                    c.row([
+                        r.date.to_string(),
+                        r.metric.as_str().to_owned(),
+                        r.scope.clone(),
+                        r.value.to_string(),
+                    ]);
+                }
+                c
+            }))
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Achievements and performance records: validation against the rulebook and recording.
+//!
+//! Achievements belong to the MSA (they follow the person); performance records belong to
+//! the organization. Codes must be in the rulebook's catalogue; dates must be real and not
+//! in the future; values must be finite and non-negative. Recording the same thing twice
+//! changes nothing.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use crate::error::{bad_input, not_found};
+use crate::rules::rulebook::CatalogEntry;
+use crate::rules::{Metric, Rulebook, nearest_codes};
+use crate::store::{Db, NewAchievement, Org, PerformanceRow, Recorded};
+use crate::users::Actor;
+use crate::validate;
+
+/// Finds a code in the catalogue (case-insensitive), or explains which codes are near.
+pub fn catalog_code<'r>(rb: &'r Rulebook, code: &str) -> Result<&'r CatalogEntry, String> {
+    let trimmed = code.trim();
+    rb.catalog
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(trimmed))
+        .ok_or_else(|| {
+            let near = nearest_codes(&rb.catalog, trimmed, 3);
+            if near.is_empty() {
+                format!("code {trimmed:?} is not in the rulebook's catalog")
+            } else {
+                format!(
+                    "code {trimmed:?} is not in the rulebook's catalog (did you mean {}?)",
+                    near.join(", ")
+                )
+            }
+        })
+}
+
+/// A validated achievement, ready to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidAchievement {
+    /// MSA, lower case.
+    pub msa: String,
+    /// Canonical catalogue code.
+    pub code: String,
+    /// Day earned.
+    pub earned: NaiveDate,
+    /// Own expiry.
+    pub expires: Option<NaiveDate>,
+}
+
+/// Validates an achievement's fields; each error names the field.
+pub fn validate_achievement(
+    rb: &Rulebook,
+    today: NaiveDate,
+    msa: &str,
+    code: &str,
+    earned: &str,
+    expires: Option<&str>,
+) -> Result<ValidAchievement, String> {
+    let msa = validate::email(msa).map_err(|e| format!("msa: {e}"))?;
+    let entry = catalog_code(rb, code).map_err(|e| format!("code: {e}"))?;
+    let earned_d = crate::clock::parse_date(earned).map_err(|e| format!("earned: {e}"))?;
+    if earned_d > today {
+        return Err(format!(
+            "earned: {earned_d} is in the future (today is {today})"
+        ));
+    }
+    let expires = match expires.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(e) => {
+            let d = crate::clock::parse_date(e).map_err(|e| format!("expires: {e}"))?;
+            if d <= earned_d {
+                return Err(format!(
+                    "expires: {d} is not after the day earned ({earned_d})"
+                ));
+            }
+            Some(d)
+        }
+    };
+    Ok(ValidAchievement {
+        msa,
+        code: entry.code.clone(),
+        earned: earned_d,
+        expires,
+    })
+}
+
+/// Records one achievement and audits it.
+pub fn add_achievement(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    a: &ValidAchievement,
+) -> Result<Recorded> {
+    let r = db.upsert_achievement(
+        &NewAchievement {
+            msa: &a.msa,
+            code: &a.code,
+            earned: a.earned,
+            expires: a.expires,
+        },
+        actor.at,
+    )?;
+    if r != Recorded::Unchanged {
+        db.audit(
+            Some(org.id),
+            actor.at,
+            &actor.name,
+            if r == Recorded::Added {
+                "achievements.add"
+            } else {
+                "achievements.update"
+            },
+            &a.msa,
+            &format!(
+                "code={} earned={}{}",
+                a.code,
+                a.earned,
+                a.expires
+                    .map(|e| format!(" expires={e}"))
+                    .unwrap_or_default()
+            ),
+        )?;
+    }
+    Ok(r)
+}
+
+/// Removes every record of a code for an MSA; an error when there is none.
+pub fn remove_achievement(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    rb: &Rulebook,
+    msa: &str,
+    code: &str,
+) -> Result<usize> {
+    let msa = validate::email(msa).map_err(|e| bad_input(format!("--msa: {e}")))?;
+    let code = catalog_code(rb, code)
+        .map(|c| c.code.clone())
+        .unwrap_or_else(|_| code.trim().to_owned());
+    let n = db.remove_achievement(&msa, &code, actor.at)?;
+    if n == 0 {
+        return Err(not_found(format!(
+            "{msa} has no achievement {code}: `competency achievements list --msa {msa}` shows its records"
+        )));
+    }
+    db.audit(
+        Some(org.id),
+        actor.at,
+        &actor.name,
+        "achievements.remove",
+        &msa,
+        &format!("code={code} records={n}"),
+    )?;
+    Ok(n)
+}
+
+/// Validates a performance record's fields; each error names the field.
+pub fn validate_performance(
+    today: NaiveDate,
+    metric: &str,
+    value: &str,
+    date: &str,
+    scope: Option<&str>,
+) -> Result<PerformanceRow, String> {
+    let metric = Metric::parse(metric).ok_or_else(|| {
+        let all: Vec<&str> = Metric::ALL.iter().map(|m| m.as_str()).collect();
+        format!(
+            "metric: {:?} is not a metric ({})",
+            metric.trim(),
+            all.join(", ")
+        )
+    })?;
+    let v: f64 = value
+        .trim()
+        .replace([',', '_'], "")
+        .parse()
+        .map_err(|_| format!("value: {:?} is not a number", value.trim()))?;
+    if !v.is_finite() {
+        return Err(format!("value: {:?} is not a finite number", value.trim()));
+    }
+    if v < 0.0 {
+        return Err(format!("value: {v} is negative"));
+    }
+    if v > 1e15 {
+        return Err(format!("value: {v} is implausibly large (over 10^15)"));
+    }
+    let date = crate::clock::parse_date(date).map_err(|e| format!("date: {e}"))?;
+    if date > today {
+        return Err(format!("date: {date} is in the future (today is {today})"));
+    }
+    let scope = scope.unwrap_or("").trim().to_lowercase();
+    if scope.chars().any(|c| c.is_control()) || scope.len() > 64 {
+        return Err("scope: control characters or more than 64 characters".into());
+    }
+    Ok(PerformanceRow {
+        metric,
+        scope,
+        value: v,
+        date,
+    })
+}
+
+/// Records one performance value and audits it.
+pub fn record_performance(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    row: &PerformanceRow,
+) -> Result<Recorded> {
+    let r = db.upsert_performance(org.id, row, actor.at)?;
+    if r != Recorded::Unchanged {
+        db.audit(
+            Some(org.id),
+            actor.at,
+            &actor.name,
+            "performance.record",
+            row.metric.as_str(),
+            &format!(
+                "value={} date={}{}",
+                row.value,
+                row.date,
+                if row.scope.is_empty() {
+                    String::new()
+                } else {
+                    format!(" scope={}", row.scope)
+                }
+            ),
+        )?;
+    }
+    Ok(r)
+}
+
+/// The organization's rulebook, parsed.
+pub fn rulebook(db: &Db, org: &Org) -> Result<Rulebook> {
+    let src = db.rulebook_source(org.id)?;
+    Rulebook::parse(&src, &format!("the rulebook of {}", org.slug))
+}
