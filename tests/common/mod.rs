@@ -1,0 +1,146 @@
+//! Shared helpers for the integration tests: a temporary folder with its own database,
+//! and the real binary run inside it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A sandbox: its own folder, database and (empty) config.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path("competency.db")
+    }
+
+    /// The binary, run in the sandbox folder with its database and a fixed actor.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("competency").expect("binary");
+        c.current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("USER", "tester")
+            .env("COMPETENCY_DB", self.db())
+            .env("COMPETENCY_CONFIG", self.path("config.toml"))
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    /// Runs the binary with args; returns (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd().args(args).output().expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "`{}` failed: {err}{out}", args.join(" "));
+        out
+    }
+
+    /// Runs and asserts exit code 1 with one `error:` line; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        assert_eq!(
+            code,
+            1,
+            "`{}` should fail with 1: {out}{err}",
+            args.join(" ")
+        );
+        assert!(err.contains("error: "), "no error line: {err}");
+        err
+    }
+
+    /// Runs with JSON output and parses it.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        let out = self.ok(&a);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
+    }
+
+    /// `init` of a default organization at 2026-01-01.
+    pub fn init(&self) {
+        self.ok(&[
+            "init",
+            "--name",
+            "Contoso Ltd",
+            "--partner-id",
+            "1234567",
+            "--now",
+            "2026-01-01",
+        ]);
+    }
+
+    /// Adds a user; returns the user name and the temporary password.
+    pub fn add_user(&self, name: &str, email: &str, extra: &[&str]) -> (String, String) {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = format!("cred-{n}-{}.csv", email.replace(['@', '.'], "_"));
+        let mut args = vec![
+            "users",
+            "add",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--credentials-file",
+            &file,
+        ];
+        args.extend_from_slice(extra);
+        let out = self.json(&args);
+        let username = out["username"].as_str().expect("username").to_owned();
+        let creds = read_credentials(&self.path(&file));
+        let password = creds
+            .iter()
+            .find(|r| r[0] == username)
+            .map(|r| r[2].clone())
+            .expect("credentials line");
+        (username, password)
+    }
+
+    /// The raw bytes of the database and its WAL.
+    pub fn db_bytes(&self) -> Vec<u8> {
+        let mut b = std::fs::read(self.db()).unwrap_or_default();
+        let wal = PathBuf::from(format!("{}-wal", self.db().display()));
+        b.extend(std::fs::read(wal).unwrap_or_default());
+        b
+    }
+}
+
+/// Reads a credentials CSV as rows (header excluded).
+pub fn read_credentials(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).expect("credentials file");
+    r.records()
+        .map(|rec| rec.expect("row").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The file's permission bits.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
