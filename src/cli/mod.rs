@@ -5,10 +5,12 @@
 
 mod achievements;
 mod audit;
+mod doctor;
 mod employee;
 mod init;
 mod org;
 mod performance;
+mod rules;
 mod users;
 
 use std::io::IsTerminal;
@@ -90,6 +92,16 @@ pub enum Command {
     /// Employee self-service: passwords and linking a Microsoft account.
     #[command(subcommand)]
     Employee(employee::EmployeeCmd),
+    /// The rulebook in use: show, validate, import, export.
+    #[command(subcommand)]
+    Rules(rules::RulesCmd),
+    /// Check the database: integrity, foreign keys, schema version, permissions, rulebooks.
+    Doctor,
+    /// Copy the database consistently while others may use it (mode 0600).
+    Backup {
+        /// The new file to write.
+        path: PathBuf,
+    },
     /// The audit trail: every change, who made it and when.
     Audit(audit::AuditArgs),
     /// Print a shell completion script.
@@ -256,12 +268,33 @@ fn org_list(orgs: &[Org]) -> String {
     format!(" (organizations: {})", names.join("; "))
 }
 
+/// The OS user name: `$USER`/`$LOGNAME`, else the password database entry of the real
+/// user id (cron jobs often run without either variable).
 fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
+    if let Some(u) = ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|u| !u.is_empty())
+    {
+        return u;
+    }
+    let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        });
+    if let (Some(uid), Ok(passwd)) = (uid, std::fs::read_to_string("/etc/passwd")) {
+        for line in passwd.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() > 2 && f[2] == uid {
+                return f[0].to_owned();
+            }
+        }
+        return format!("uid {uid}");
+    }
+    "unknown".into()
 }
 
 /// Runs the parsed command line and returns what to print, and how.
@@ -299,6 +332,9 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::AddUser(a) => users::run(users::UsersCmd::Add(a), ctx),
         Command::Employee(c) => employee::run(c, ctx),
         Command::Audit(a) => audit::run(a, ctx),
+        Command::Rules(c) => rules::run(c, ctx),
+        Command::Doctor => doctor::doctor(ctx),
+        Command::Backup { path } => doctor::backup(ctx, &path),
         Command::Achievements(c) => achievements::run(c, ctx),
         Command::Performance(c) => performance::run(c, ctx),
         Command::Completions { shell } => {

@@ -1,0 +1,159 @@
+//! `rules …`: the rulebook in use (stored in the database, per organization).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Ctx;
+use crate::output::{Report, Table, number};
+use crate::records;
+use crate::rules::{Level, Rulebook};
+
+/// Rulebook commands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// Summarize the rulebook in use: program parameters, fees, competencies.
+    Show,
+    /// Check a rulebook file; errors name the file, line and key.
+    Validate {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Replace the organization's rulebook with a file (validated first; audited).
+    Import {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Print the rulebook in use as TOML (what `rules import` reads back).
+    Export,
+}
+
+fn read(file: &PathBuf) -> Result<(String, Rulebook)> {
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = String::from_utf8(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not UTF-8 (byte {})",
+            file.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let rb = Rulebook::parse(&text, &file.display().to_string())?;
+    Ok((text, rb))
+}
+
+fn counts(rb: &Rulebook) -> String {
+    format!(
+        "{} competencies, {} catalog entries",
+        rb.competencies.len(),
+        rb.catalog.len()
+    )
+}
+
+/// Runs a `rules` command.
+pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
+    match cmd {
+        RulesCmd::Validate { file } => {
+            let (_, rb) = read(&file)?;
+            Ok(
+                Report::new(json!({"file": file.display().to_string(), "valid": true,
+                "competencies": rb.competencies.len(), "catalog": rb.catalog.len()}))
+                .text(format!("{}: valid ({})", file.display(), counts(&rb))),
+            )
+        }
+        RulesCmd::Import { file } => {
+            let (text, rb) = read(&file)?;
+            let actor = ctx.actor();
+            let org = ctx.write_org(|db, org| {
+                db.set_rulebook(org.id, &text, actor.at)?;
+                db.audit(
+                    Some(org.id),
+                    actor.at,
+                    &actor.name,
+                    "rules.import",
+                    &org.slug,
+                    &format!("file={} ({})", file.display(), counts(&rb)),
+                )?;
+                Ok(org.clone())
+            })?;
+            Ok(Report::new(
+                json!({"organization": org.slug, "file": file.display().to_string(),
+                "competencies": rb.competencies.len(), "catalog": rb.catalog.len()}),
+            )
+            .text(format!(
+                "{} now uses {} ({})",
+                org.name,
+                file.display(),
+                counts(&rb)
+            )))
+        }
+        RulesCmd::Export => {
+            let src = ctx.read_org(|db, org| db.rulebook_source(org.id))?;
+            let mut r = Report::new(json!({"toml": src}));
+            // The stored text is printed as is: comments and layout survive the round trip.
+            r.sections
+                .push(crate::output::Section::Text(src.trim_end().to_owned()));
+            Ok(r)
+        }
+        RulesCmd::Show => {
+            let rb = ctx.read_org(|db, org| records::rulebook(db, org))?;
+            let p = &rb.program;
+            let mut t = Table::new(&[
+                "Competency",
+                "Name",
+                "Area",
+                "Silver options",
+                "Gold options",
+            ]);
+            for (id, c) in &rb.competencies {
+                let names = |l: Level| {
+                    c.options(l)
+                        .iter()
+                        .map(|o| o.option.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                t.row([
+                    id.clone(),
+                    c.name.clone(),
+                    c.area.clone(),
+                    names(Level::Silver),
+                    names(Level::Gold),
+                ]);
+            }
+            Ok(Report::new(&rb)
+                .fields(vec![
+                    ("Program", p.name.clone()),
+                    (
+                        "Progress delay",
+                        format!("{} hours", p.progress_delay_hours),
+                    ),
+                    ("Term", format!("{} months", p.term_months)),
+                    (
+                        "Renewal opens",
+                        format!("{} days before the anniversary", p.renewal_opens_days),
+                    ),
+                    (
+                        "Grace",
+                        format!("{} days after the anniversary", p.grace_days),
+                    ),
+                    ("Metric window", format!("{} days", p.metric_window_days)),
+                    (
+                        "Retired exams count",
+                        format!("{} months after retirement", p.retired_grace_months),
+                    ),
+                    (
+                        "Fees",
+                        format!(
+                            "Silver {} USD, Gold {} USD",
+                            number(rb.fees.silver as f64),
+                            number(rb.fees.gold as f64)
+                        ),
+                    ),
+                    ("Catalog", format!("{} entries", rb.catalog.len())),
+                ])
+                .table(t))
+        }
+    }
+}
