@@ -97,7 +97,7 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
             Ok(r)
         }
         RulesCmd::Show => {
-            let rb = ctx.read_org(|db, org| records::rulebook(db, org))?;
+            let rb = ctx.read_org(records::rulebook)?;
             let p = &rb.program;
             let mut t = Table::new(&[
                 "Competency",

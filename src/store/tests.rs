@@ -1,0 +1,247 @@
+//! Store unit tests against `:memory:`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::*;
+use crate::rules::{Market, Metric};
+
+fn t(s: &str) -> DateTime<Utc> {
+    crate::clock::parse_instant(s).unwrap()
+}
+
+fn org(store: &mut Store) -> i64 {
+    store
+        .write(|db| {
+            db.insert_org(
+                &NewOrg {
+                    partner_id: "1",
+                    name: "Contoso",
+                    slug: "contoso",
+                    domain: "contoso.com",
+                    market: Market::Developed,
+                    rulebook: "[program]\nname = \"x\"\n",
+                },
+                t("2026-01-01"),
+            )
+        })
+        .unwrap()
+}
+
+fn user(db: &Db, org_id: i64, name: &str) -> i64 {
+    db.insert_user(
+        &NewUser {
+            org_id,
+            username: &format!("{name}@contoso.com"),
+            name,
+            email: &format!("{name}@x.com"),
+            roles: "user",
+            password_hash: "sha256$00",
+            password_expires_at: t("2026-04-01"),
+            recovery_hash: None,
+        },
+        t("2026-01-02"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn migrations_set_the_version_and_are_idempotent() {
+    let mut store = Store::open_in_memory().unwrap();
+    assert_eq!(store.schema_version().unwrap(), schema::current_version());
+    schema::migrate(&mut store.conn).unwrap();
+    assert_eq!(store.schema_version().unwrap(), schema::current_version());
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.pragma_update(None, "user_version", 1000).unwrap();
+    let err = schema::migrate(&mut conn).unwrap_err().to_string();
+    assert!(err.contains("newer"), "{err}");
+}
+
+#[test]
+fn a_failing_write_changes_nothing() {
+    let mut store = Store::open_in_memory().unwrap();
+    let org_id = org(&mut store);
+    let r: Result<()> = store.write(|db| {
+        user(db, org_id, "ann");
+        anyhow::bail!("boom")
+    });
+    assert!(r.is_err());
+    let users = store.read(|db| db.users(org_id, true)).unwrap();
+    assert!(users.is_empty());
+}
+
+#[test]
+fn an_msa_has_one_open_association_and_history_is_kept() {
+    let mut store = Store::open_in_memory().unwrap();
+    let org_id = org(&mut store);
+    store
+        .write(|db| {
+            let a = user(db, org_id, "ann");
+            let b = user(db, org_id, "bob");
+            db.insert_link("m@x.com", a, org_id, t("2026-01-03"))?;
+            // A second open association of the same MSA violates the partial unique index.
+            let e = db
+                .insert_link("m@x.com", b, org_id, t("2026-01-04"))
+                .unwrap_err();
+            assert!(
+                e.downcast_ref::<rusqlite::Error>()
+                    .is_some_and(is_unique_violation)
+            );
+            let link = db.open_link_for_msa("m@x.com")?.unwrap();
+            db.end_link(link.id, t("2026-01-05"), "moved")?;
+            db.insert_link("m@x.com", b, org_id, t("2026-01-05"))?;
+            assert_eq!(db.open_link_for_msa("m@x.com")?.unwrap().user_id, b);
+            Ok(())
+        })
+        .unwrap();
+    let snap = store
+        .read(|db| db.snapshot(org_id, Market::Developed))
+        .unwrap();
+    assert_eq!(snap.people.len(), 2, "both intervals are kept");
+    assert_eq!(snap.people[0].ended, Some(t("2026-01-05")));
+    assert_eq!(snap.people[1].ended, None);
+}
+
+#[test]
+fn snapshot_carries_achievements_and_performance() {
+    let mut store = Store::open_in_memory().unwrap();
+    let org_id = org(&mut store);
+    store
+        .write(|db| {
+            let a = user(db, org_id, "ann");
+            db.insert_link("ann@live.com", a, org_id, t("2026-01-03"))?;
+            let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+            for (code, earned) in [("70-533", "2025-05-01"), ("70-532", "2025-06-01")] {
+                let r = db.upsert_achievement(
+                    &NewAchievement {
+                        msa: "ann@live.com",
+                        code,
+                        earned: d(earned),
+                        expires: None,
+                    },
+                    t("2026-01-03"),
+                )?;
+                assert_eq!(r, Recorded::Added);
+            }
+            // Same again: unchanged. A stranger's achievement is not loaded.
+            let again = NewAchievement {
+                msa: "ann@live.com",
+                code: "70-533",
+                earned: d("2025-05-01"),
+                expires: None,
+            };
+            assert_eq!(
+                db.upsert_achievement(&again, t("2026-01-04"))?,
+                Recorded::Unchanged
+            );
+            let stranger = NewAchievement {
+                msa: "zed@live.com",
+                code: "70-533",
+                earned: d("2025-05-01"),
+                expires: None,
+            };
+            db.upsert_achievement(&stranger, t("2026-01-04"))?;
+            assert_eq!(
+                db.remove_achievement("ann@live.com", "70-532", t("2026-02-01"))?,
+                1
+            );
+            let row = PerformanceRow {
+                metric: Metric::Revenue,
+                scope: "azure".into(),
+                value: 1000.0,
+                date: d("2025-12-01"),
+            };
+            assert_eq!(
+                db.upsert_performance(org_id, &row, t("2026-01-03"))?,
+                Recorded::Added
+            );
+            assert_eq!(
+                db.upsert_performance(org_id, &row, t("2026-01-03"))?,
+                Recorded::Unchanged
+            );
+            let more = PerformanceRow {
+                value: 2000.0,
+                ..row
+            };
+            assert_eq!(
+                db.upsert_performance(org_id, &more, t("2026-01-03"))?,
+                Recorded::Updated
+            );
+            Ok(())
+        })
+        .unwrap();
+    let snap = store
+        .read(|db| db.snapshot(org_id, Market::Developed))
+        .unwrap();
+    assert_eq!(snap.people.len(), 1);
+    let ach = &snap.people[0].achievements;
+    assert_eq!(ach.len(), 2);
+    let removed = ach.iter().find(|a| a.code == "70-532").unwrap();
+    assert_eq!(removed.removed, Some(t("2026-02-01")));
+    assert_eq!(snap.performance.len(), 1);
+    assert_eq!(snap.performance[0].value, 2000.0);
+    let listed = store.read(|db| db.achievements(org_id, None)).unwrap();
+    assert_eq!(listed.len(), 1, "removed records are not listed");
+}
+
+#[test]
+fn dates_are_checked_by_the_schema() {
+    let mut store = Store::open_in_memory().unwrap();
+    let r = store.write(|db| {
+        db.conn().execute(
+            "INSERT INTO achievements (msa, code, earned, added_at) VALUES ('a', 'b', '2026-02-30', 0)",
+            [],
+        )?;
+        Ok(())
+    });
+    assert!(r.is_err());
+}
+
+#[test]
+fn last_global_admin_count() {
+    let mut store = Store::open_in_memory().unwrap();
+    let org_id = org(&mut store);
+    store
+        .write(|db| {
+            let id = user(db, org_id, "ann");
+            db.conn().execute(
+                "UPDATE users SET roles = 'global-admin;mpn-admin' WHERE id = ?1",
+                [id],
+            )?;
+            assert_eq!(db.count_active_with_role(org_id, "global-admin")?, 1);
+            assert_eq!(db.count_active_with_role(org_id, "admin")?, 0);
+            db.mark_user_removed(id, t("2026-02-01"), "left")?;
+            assert_eq!(db.count_active_with_role(org_id, "global-admin")?, 0);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn files_are_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/c.db");
+    let mut store = Store::open(&path).unwrap();
+    org(&mut store);
+    for p in [
+        path.clone(),
+        PathBuf::from(format!("{}-wal", path.display())),
+    ] {
+        let m = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(m, 0o600, "{}", p.display());
+    }
+    let mode: String = store
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = store
+        .conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1);
+}
