@@ -7,10 +7,13 @@
 //! gives that instant's answer and every result can be explained requirement by requirement.
 
 pub mod engine;
+pub mod explain;
 pub mod matching;
 pub mod rulebook;
 pub mod snapshot;
+pub mod whatif;
 
-pub use engine::evaluate;
+pub use engine::{Evaluation, Gap, Risk, evaluate, gaps, risk};
 pub use rulebook::{Level, Market, Metric, Rulebook};
 pub use snapshot::Snapshot;
+pub use whatif::expire_before;
