@@ -1024,3 +1024,7 @@ impl Criticality {
         breaks
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;
