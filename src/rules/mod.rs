@@ -7,12 +7,15 @@
 //! gives that instant's answer and every result can be explained requirement by requirement.
 
 pub mod engine;
+pub mod explain;
 pub mod matching;
 mod parse_stub;
 pub mod rulebook;
 pub mod snapshot;
+pub mod whatif;
 
-pub use engine::evaluate;
+pub use engine::{Evaluation, Gap, Risk, evaluate, gaps, risk};
 pub use parse_stub::nearest_codes;
 pub use rulebook::{Level, Market, Metric, Rulebook};
 pub use snapshot::Snapshot;
+pub use whatif::expire_before;
