@@ -5,6 +5,7 @@
 
 mod achievements;
 mod audit;
+mod competencies;
 mod doctor;
 mod employee;
 mod init;
@@ -89,6 +90,9 @@ pub enum Command {
     /// The organization's performance records.
     #[command(subcommand)]
     Performance(performance::PerformanceCmd),
+    /// Where the organization stands: levels met, progress, gaps, risk.
+    #[command(subcommand, visible_alias = "competency")]
+    Competencies(competencies::CompetenciesCmd),
     /// Employee self-service: passwords and linking a Microsoft account.
     #[command(subcommand)]
     Employee(employee::EmployeeCmd),
@@ -333,6 +337,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Employee(c) => employee::run(c, ctx),
         Command::Audit(a) => audit::run(a, ctx),
         Command::Rules(c) => rules::run(c, ctx),
+        Command::Competencies(c) => competencies::run(c, ctx),
         Command::Doctor => doctor::doctor(ctx),
         Command::Backup { path } => doctor::backup(ctx, &path),
         Command::Achievements(c) => achievements::run(c, ctx),
