@@ -7,10 +7,13 @@
 //! gives that instant's answer and every result can be explained requirement by requirement.
 
 pub mod engine;
+mod export;
 pub mod matching;
 pub mod rulebook;
 pub mod snapshot;
+pub mod validate;
 
 pub use engine::evaluate;
 pub use rulebook::{Level, Market, Metric, Rulebook};
 pub use snapshot::Snapshot;
+pub use validate::{RulebookError, nearest_codes};

@@ -5,10 +5,13 @@
 //! option names are unique within a level, and every `developing` threshold has an
 //! `at_least`. Unknown keys are rejected. Errors name the file, the line and the key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+pub use super::validate::{MAX_COUNT, RulebookError, nearest_codes};
+use super::{export, validate};
 
 /// The default rulebook, modelling the real program (see `data/rulebook.toml`).
 pub const DEFAULT_RULEBOOK: &str = include_str!("../../data/rulebook.toml");
@@ -131,11 +134,7 @@ pub struct CatalogEntry {
     /// Exam, certification or assessment.
     pub kind: Kind,
     /// The day the exam was retired, if it was.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "toml_date"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "toml_date")]
     pub retired: Option<NaiveDate>,
     /// Validity in days from the day earned, unless the record has its own expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,7 +257,13 @@ impl Metric {
         let norm: String = s
             .trim()
             .chars()
-            .map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == '_' || c == ' ' {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         Metric::ALL.into_iter().find(|m| m.as_str() == norm)
     }
@@ -329,9 +334,123 @@ impl Market {
 }
 
 impl Rulebook {
+    /// Parses and validates a rulebook; `file` is only used to name it in errors.
+    ///
+    /// The error is the problem on the earliest line; [`Rulebook::parse_all`] gives every
+    /// one.
+    pub fn parse(text: &str, file: &str) -> Result<Rulebook, RulebookError> {
+        Self::parse_all(text, file).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Parses and validates a rulebook, reporting every semantic problem (earliest line
+    /// first) rather than the first one. A TOML syntax error or a wrong type stops the
+    /// reading and comes alone. The vector is never empty.
+    pub fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<RulebookError>> {
+        validate::parse_all(text, file)
+    }
+
+    /// The embedded default rulebook ([`DEFAULT_RULEBOOK`]), modelling the real program.
+    ///
+    /// # Panics
+    /// If the embedded file is invalid, which a unit test rules out.
+    pub fn default_rulebook() -> Rulebook {
+        match Self::parse(DEFAULT_RULEBOOK, "data/rulebook.toml") {
+            Ok(rulebook) => rulebook,
+            Err(e) => panic!("the embedded default rulebook is invalid: {e}"),
+        }
+    }
+
+    /// The rulebook as TOML, in the layout of the default rulebook (comments are not kept).
+    /// [`Rulebook::parse`] of the result gives back an equal rulebook.
+    pub fn to_toml(&self) -> String {
+        export::to_toml(self)
+    }
+
     /// The catalogue entry for a code.
     pub fn catalog_entry(&self, code: &str) -> Option<&CatalogEntry> {
         self.catalog.iter().find(|c| c.code == code)
+    }
+
+    /// A map from every catalogue code to its index in [`Rulebook::catalog`], for callers
+    /// that look codes up in a loop.
+    pub fn code_index(&self) -> HashMap<&str, usize> {
+        self.catalog
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code.as_str(), i))
+            .collect()
+    }
+
+    /// The codes of the catalogue nearest to `code`, closest first (see [`nearest_codes`]).
+    pub fn nearest_codes(&self, code: &str, n: usize) -> Vec<String> {
+        nearest_codes(&self.catalog, code, n)
+    }
+
+    /// The competency with this id.
+    pub fn competency(&self, id: &str) -> Option<&Competency> {
+        self.competencies.get(id)
+    }
+
+    /// The benefits a membership at `level` gives: for Gold, the Silver ones and then the
+    /// Gold ones.
+    pub fn membership_benefits(&self, level: Level) -> Vec<&str> {
+        self.benefits.up_to(level)
+    }
+}
+
+impl Benefits {
+    /// The benefits listed for exactly this level.
+    pub fn at(&self, level: Level) -> &[String] {
+        match level {
+            Level::Silver => &self.silver,
+            Level::Gold => &self.gold,
+        }
+    }
+
+    /// The benefits of this level and the levels below it (Gold includes Silver), in order.
+    pub fn up_to(&self, level: Level) -> Vec<&str> {
+        Level::ALL
+            .into_iter()
+            .filter(|l| *l <= level)
+            .flat_map(|l| self.at(l).iter().map(String::as_str))
+            .collect()
+    }
+}
+
+impl PeopleRequirement {
+    /// Every code the requirement names (`all_of` first, then each `any_of` list).
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.all_of
+            .iter()
+            .chain(self.any_of.iter().flatten())
+            .map(String::as_str)
+    }
+
+    /// Whether an individual holding exactly the codes for which `holds` is true counts
+    /// for this requirement: every `all_of` code, and every code of at least one `any_of`
+    /// list (when there is an `any_of`).
+    pub fn qualifies(&self, holds: impl Fn(&str) -> bool) -> bool {
+        self.all_of.iter().all(|c| holds(c))
+            && (self.any_of.is_empty()
+                || self.any_of.iter().any(|alt| alt.iter().all(|c| holds(c))))
+    }
+}
+
+impl MetricRequirement {
+    /// The threshold that applies in a market: `developing` where given for developing
+    /// markets, else `at_least`.
+    pub fn threshold(&self, market: Market) -> f64 {
+        match (market, self.developing) {
+            (Market::Developing, Some(developing)) => developing,
+            _ => self.at_least,
+        }
+    }
+}
+
+impl Competency {
+    /// Whether the competency has any option at this level.
+    pub fn has_level(&self, level: Level) -> bool {
+        !self.options(level).is_empty()
     }
 }
 
