@@ -496,3 +496,121 @@ mod toml_date {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rulebook_has_the_18_competencies_each_with_silver_and_gold() {
+        let rulebook = Rulebook::default_rulebook();
+        assert_eq!(rulebook.competencies.len(), 18);
+        for (id, competency) in &rulebook.competencies {
+            assert!(competency.has_level(Level::Silver), "{id} has no Silver");
+            assert!(competency.has_level(Level::Gold), "{id} has no Gold");
+            assert!(!competency.area.is_empty(), "{id} has no area");
+        }
+        let areas: std::collections::BTreeSet<&str> = rulebook
+            .competencies
+            .values()
+            .map(|c| c.area.as_str())
+            .collect();
+        assert_eq!(
+            areas.into_iter().collect::<Vec<_>>(),
+            [
+                "Apps & Infrastructure",
+                "Business Applications",
+                "Data & AI",
+                "Modern Workplace & Security"
+            ]
+        );
+    }
+
+    #[test]
+    fn default_rulebook_carries_the_program_figures() {
+        let rulebook = Rulebook::default_rulebook();
+        let p = &rulebook.program;
+        assert_eq!(
+            (
+                p.progress_delay_hours,
+                p.term_months,
+                p.renewal_opens_days,
+                p.grace_days
+            ),
+            (24, 12, 30, 30)
+        );
+        assert_eq!((p.metric_window_days, p.retired_grace_months), (365, 12));
+        assert_eq!((rulebook.fees.silver, rulebook.fees.gold), (1670, 4730));
+
+        let cloud = rulebook.competency("cloud-platform").unwrap();
+        let silver = &cloud.silver[0].metrics[0];
+        assert_eq!(silver.threshold(Market::Developed), 15000.0);
+        assert_eq!(silver.threshold(Market::Developing), 10000.0);
+        assert_eq!(cloud.gold[0].people[0].count, 2);
+        let erp = rulebook.competency("enterprise-resource-planning").unwrap();
+        assert_eq!(
+            erp.gold[0].metrics[0].threshold(Market::Developing),
+            75000.0
+        );
+        assert_eq!(
+            rulebook.catalog_entry("MCSA-O365").map(|e| e.kind),
+            Some(Kind::Certification)
+        );
+        assert!(
+            rulebook
+                .catalog
+                .iter()
+                .filter(|e| e.kind == Kind::Assessment)
+                .all(|e| e.valid_days == Some(730))
+        );
+    }
+
+    #[test]
+    fn default_rulebook_export_round_trips() {
+        let rulebook = Rulebook::default_rulebook();
+        let exported = rulebook.to_toml();
+        let again = Rulebook::parse(&exported, "export.toml").unwrap();
+        assert_eq!(again, rulebook);
+        assert_eq!(again.to_toml(), exported);
+    }
+
+    #[test]
+    fn export_round_trips_awkward_values() {
+        let mut rulebook = Rulebook::default_rulebook();
+        rulebook.program.name = "Quotes \" back\\slash\ttab\nnewline é 🎉".into();
+        rulebook.benefits.gold.push("\u{7} bell".into());
+        let cloud = rulebook.competencies.get_mut("cloud-platform").unwrap();
+        cloud.silver[0].metrics[0].at_least = 0.1;
+        cloud.silver[0].metrics[0].developing = Some(1e20);
+        cloud.silver[0].metrics[0].window_days = Some(90);
+        cloud.benefits = Some(Benefits::default());
+        let again = Rulebook::parse(&rulebook.to_toml(), "export.toml").unwrap();
+        assert_eq!(again, rulebook);
+    }
+
+    #[test]
+    fn helpers_answer_from_the_rulebook() {
+        let rulebook = Rulebook::default_rulebook();
+        let index = rulebook.code_index();
+        assert_eq!(index.len(), rulebook.catalog.len());
+        assert_eq!(rulebook.catalog[index["70-533"]].code, "70-533");
+        assert!(rulebook.competency("no-such").is_none());
+        assert_eq!(rulebook.nearest_codes("70-53", 1).len(), 1);
+
+        let gold = rulebook.membership_benefits(Level::Gold);
+        let silver = rulebook.membership_benefits(Level::Silver);
+        assert_eq!(gold.len(), silver.len() + rulebook.benefits.gold.len());
+        assert_eq!(gold[..silver.len()], silver[..]);
+
+        let req = PeopleRequirement {
+            count: 1,
+            all_of: vec!["A".into()],
+            any_of: vec![vec!["B".into(), "C".into()], vec!["D".into()]],
+        };
+        assert!(req.qualifies(|c| ["A", "D"].contains(&c)));
+        assert!(req.qualifies(|c| ["A", "B", "C"].contains(&c)));
+        assert!(!req.qualifies(|c| ["A", "B"].contains(&c)));
+        assert!(!req.qualifies(|c| ["B", "C", "D"].contains(&c)));
+        assert_eq!(req.codes().collect::<Vec<_>>(), ["A", "B", "C", "D"]);
+    }
+}
