@@ -63,8 +63,15 @@ fn kv(out: &mut String, key: &str, value: &str) {
 }
 
 fn benefits(out: &mut String, benefits: &Benefits) {
-    kv(out, "silver", &string_list(&benefits.silver));
-    kv(out, "gold", &string_list(&benefits.gold));
+    for (key, list) in [("silver", &benefits.silver), ("gold", &benefits.gold)] {
+        let items: Vec<String> = list.iter().map(|b| string(b)).collect();
+        let value = match items.len() {
+            0 => "[]".to_string(),
+            1 => format!("[{}]", items[0]),
+            _ => format!("[\n    {},\n]", items.join(",\n    ")),
+        };
+        kv(out, key, &value);
+    }
 }
 
 fn catalog_entry(out: &mut String, entry: &CatalogEntry) {
