@@ -1,9 +1,13 @@
 //! The rulebook: serde types for the TOML of SPEC §5, parsing and validation.
 //!
 //! Invariants once a [`Rulebook`] has been returned by [`Rulebook::parse`]: every code used
-//! by a requirement is in the catalogue, every count is at least 1, no level is empty,
-//! option names are unique within a level, and every `developing` threshold has an
-//! `at_least`. Unknown keys are rejected. Errors name the file, the line and the key.
+//! by a requirement is in the catalogue, catalogue codes are unique, every count is from 1
+//! to [`MAX_COUNT`], every competency has an option at Silver or Gold (one level may be
+//! absent: meeting Gold meets Silver), no option is without requirements, option names are
+//! unique within a level, every people requirement names codes, every `developing`
+//! threshold has an `at_least`, thresholds are finite and not negative, and the program's
+//! periods are sensible. Unknown keys are rejected. Errors name the file, the line and the
+//! key (see [`RulebookError`]); the checks live in [`super::validate`].
 
 use std::collections::{BTreeMap, HashMap};
 
