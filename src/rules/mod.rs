@@ -8,14 +8,15 @@
 
 pub mod engine;
 pub mod explain;
+mod export;
 pub mod matching;
-mod parse_stub;
 pub mod rulebook;
 pub mod snapshot;
+pub mod validate;
 pub mod whatif;
 
 pub use engine::{Evaluation, Gap, Risk, evaluate, gaps, risk};
-pub use parse_stub::nearest_codes;
 pub use rulebook::{Level, Market, Metric, Rulebook};
 pub use snapshot::Snapshot;
+pub use validate::{RulebookError, nearest_codes};
 pub use whatif::expire_before;

@@ -1,14 +1,21 @@
 //! The rulebook: serde types for the TOML of SPEC §5, parsing and validation.
 //!
 //! Invariants once a [`Rulebook`] has been returned by [`Rulebook::parse`]: every code used
-//! by a requirement is in the catalogue, every count is at least 1, no level is empty,
-//! option names are unique within a level, and every `developing` threshold has an
-//! `at_least`. Unknown keys are rejected. Errors name the file, the line and the key.
+//! by a requirement is in the catalogue, catalogue codes are unique, every count is from 1
+//! to [`MAX_COUNT`], every competency has an option at Silver or Gold (one level may be
+//! absent: meeting Gold meets Silver), no option is without requirements, option names are
+//! unique within a level, every people requirement names codes, every `developing`
+//! threshold has an `at_least`, thresholds are finite and not negative, and the program's
+//! periods are sensible. Unknown keys are rejected. Errors name the file, the line and the
+//! key (see [`RulebookError`]); the checks live in [`super::validate`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+pub use super::validate::{MAX_COUNT, RulebookError, nearest_codes};
+use super::{export, validate};
 
 /// The default rulebook, modelling the real program (see `data/rulebook.toml`).
 pub const DEFAULT_RULEBOOK: &str = include_str!("../../data/rulebook.toml");
@@ -331,9 +338,123 @@ impl Market {
 }
 
 impl Rulebook {
+    /// Parses and validates a rulebook; `file` is only used to name it in errors.
+    ///
+    /// The error is the problem on the earliest line; [`Rulebook::parse_all`] gives every
+    /// one.
+    pub fn parse(text: &str, file: &str) -> Result<Rulebook, RulebookError> {
+        Self::parse_all(text, file).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Parses and validates a rulebook, reporting every semantic problem (earliest line
+    /// first) rather than the first one. A TOML syntax error or a wrong type stops the
+    /// reading and comes alone. The vector is never empty.
+    pub fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<RulebookError>> {
+        validate::parse_all(text, file)
+    }
+
+    /// The embedded default rulebook ([`DEFAULT_RULEBOOK`]), modelling the real program.
+    ///
+    /// # Panics
+    /// If the embedded file is invalid, which a unit test rules out.
+    pub fn default_rulebook() -> Rulebook {
+        match Self::parse(DEFAULT_RULEBOOK, "data/rulebook.toml") {
+            Ok(rulebook) => rulebook,
+            Err(e) => panic!("the embedded default rulebook is invalid: {e}"),
+        }
+    }
+
+    /// The rulebook as TOML, in the layout of the default rulebook (comments are not kept).
+    /// [`Rulebook::parse`] of the result gives back an equal rulebook.
+    pub fn to_toml(&self) -> String {
+        export::to_toml(self)
+    }
+
     /// The catalogue entry for a code.
     pub fn catalog_entry(&self, code: &str) -> Option<&CatalogEntry> {
         self.catalog.iter().find(|c| c.code == code)
+    }
+
+    /// A map from every catalogue code to its index in [`Rulebook::catalog`], for callers
+    /// that look codes up in a loop.
+    pub fn code_index(&self) -> HashMap<&str, usize> {
+        self.catalog
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code.as_str(), i))
+            .collect()
+    }
+
+    /// The codes of the catalogue nearest to `code`, closest first (see [`nearest_codes`]).
+    pub fn nearest_codes(&self, code: &str, n: usize) -> Vec<String> {
+        nearest_codes(&self.catalog, code, n)
+    }
+
+    /// The competency with this id.
+    pub fn competency(&self, id: &str) -> Option<&Competency> {
+        self.competencies.get(id)
+    }
+
+    /// The benefits a membership at `level` gives: for Gold, the Silver ones and then the
+    /// Gold ones.
+    pub fn membership_benefits(&self, level: Level) -> Vec<&str> {
+        self.benefits.up_to(level)
+    }
+}
+
+impl Benefits {
+    /// The benefits listed for exactly this level.
+    pub fn at(&self, level: Level) -> &[String] {
+        match level {
+            Level::Silver => &self.silver,
+            Level::Gold => &self.gold,
+        }
+    }
+
+    /// The benefits of this level and the levels below it (Gold includes Silver), in order.
+    pub fn up_to(&self, level: Level) -> Vec<&str> {
+        Level::ALL
+            .into_iter()
+            .filter(|l| *l <= level)
+            .flat_map(|l| self.at(l).iter().map(String::as_str))
+            .collect()
+    }
+}
+
+impl PeopleRequirement {
+    /// Every code the requirement names (`all_of` first, then each `any_of` list).
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.all_of
+            .iter()
+            .chain(self.any_of.iter().flatten())
+            .map(String::as_str)
+    }
+
+    /// Whether an individual holding exactly the codes for which `holds` is true counts
+    /// for this requirement: every `all_of` code, and every code of at least one `any_of`
+    /// list (when there is an `any_of`).
+    pub fn qualifies(&self, holds: impl Fn(&str) -> bool) -> bool {
+        self.all_of.iter().all(|c| holds(c))
+            && (self.any_of.is_empty()
+                || self.any_of.iter().any(|alt| alt.iter().all(|c| holds(c))))
+    }
+}
+
+impl MetricRequirement {
+    /// The threshold that applies in a market: `developing` where given for developing
+    /// markets, else `at_least`.
+    pub fn threshold(&self, market: Market) -> f64 {
+        match (market, self.developing) {
+            (Market::Developing, Some(developing)) => developing,
+            _ => self.at_least,
+        }
+    }
+}
+
+impl Competency {
+    /// Whether the competency has any option at this level.
+    pub fn has_level(&self, level: Level) -> bool {
+        !self.options(level).is_empty()
     }
 }
 
@@ -377,5 +498,123 @@ mod toml_date {
                 "expected a date like 2019-06-30, found {dt}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rulebook_has_the_18_competencies_each_with_silver_and_gold() {
+        let rulebook = Rulebook::default_rulebook();
+        assert_eq!(rulebook.competencies.len(), 18);
+        for (id, competency) in &rulebook.competencies {
+            assert!(competency.has_level(Level::Silver), "{id} has no Silver");
+            assert!(competency.has_level(Level::Gold), "{id} has no Gold");
+            assert!(!competency.area.is_empty(), "{id} has no area");
+        }
+        let areas: std::collections::BTreeSet<&str> = rulebook
+            .competencies
+            .values()
+            .map(|c| c.area.as_str())
+            .collect();
+        assert_eq!(
+            areas.into_iter().collect::<Vec<_>>(),
+            [
+                "Apps & Infrastructure",
+                "Business Applications",
+                "Data & AI",
+                "Modern Workplace & Security"
+            ]
+        );
+    }
+
+    #[test]
+    fn default_rulebook_carries_the_program_figures() {
+        let rulebook = Rulebook::default_rulebook();
+        let p = &rulebook.program;
+        assert_eq!(
+            (
+                p.progress_delay_hours,
+                p.term_months,
+                p.renewal_opens_days,
+                p.grace_days
+            ),
+            (24, 12, 30, 30)
+        );
+        assert_eq!((p.metric_window_days, p.retired_grace_months), (365, 12));
+        assert_eq!((rulebook.fees.silver, rulebook.fees.gold), (1670, 4730));
+
+        let cloud = rulebook.competency("cloud-platform").unwrap();
+        let silver = &cloud.silver[0].metrics[0];
+        assert_eq!(silver.threshold(Market::Developed), 15000.0);
+        assert_eq!(silver.threshold(Market::Developing), 10000.0);
+        assert_eq!(cloud.gold[0].people[0].count, 2);
+        let erp = rulebook.competency("enterprise-resource-planning").unwrap();
+        assert_eq!(
+            erp.gold[0].metrics[0].threshold(Market::Developing),
+            75000.0
+        );
+        assert_eq!(
+            rulebook.catalog_entry("MCSA-O365").map(|e| e.kind),
+            Some(Kind::Certification)
+        );
+        assert!(
+            rulebook
+                .catalog
+                .iter()
+                .filter(|e| e.kind == Kind::Assessment)
+                .all(|e| e.valid_days == Some(730))
+        );
+    }
+
+    #[test]
+    fn default_rulebook_export_round_trips() {
+        let rulebook = Rulebook::default_rulebook();
+        let exported = rulebook.to_toml();
+        let again = Rulebook::parse(&exported, "export.toml").unwrap();
+        assert_eq!(again, rulebook);
+        assert_eq!(again.to_toml(), exported);
+    }
+
+    #[test]
+    fn export_round_trips_awkward_values() {
+        let mut rulebook = Rulebook::default_rulebook();
+        rulebook.program.name = "Quotes \" back\\slash\ttab\nnewline é 🎉".into();
+        rulebook.benefits.gold.push("\u{7} bell".into());
+        let cloud = rulebook.competencies.get_mut("cloud-platform").unwrap();
+        cloud.silver[0].metrics[0].at_least = 0.1;
+        cloud.silver[0].metrics[0].developing = Some(1e20);
+        cloud.silver[0].metrics[0].window_days = Some(90);
+        cloud.benefits = Some(Benefits::default());
+        let again = Rulebook::parse(&rulebook.to_toml(), "export.toml").unwrap();
+        assert_eq!(again, rulebook);
+    }
+
+    #[test]
+    fn helpers_answer_from_the_rulebook() {
+        let rulebook = Rulebook::default_rulebook();
+        let index = rulebook.code_index();
+        assert_eq!(index.len(), rulebook.catalog.len());
+        assert_eq!(rulebook.catalog[index["70-533"]].code, "70-533");
+        assert!(rulebook.competency("no-such").is_none());
+        assert_eq!(rulebook.nearest_codes("70-53", 1).len(), 1);
+
+        let gold = rulebook.membership_benefits(Level::Gold);
+        let silver = rulebook.membership_benefits(Level::Silver);
+        assert_eq!(gold.len(), silver.len() + rulebook.benefits.gold.len());
+        assert_eq!(gold[..silver.len()], silver[..]);
+
+        let req = PeopleRequirement {
+            count: 1,
+            all_of: vec!["A".into()],
+            any_of: vec![vec!["B".into(), "C".into()], vec!["D".into()]],
+        };
+        assert!(req.qualifies(|c| ["A", "D"].contains(&c)));
+        assert!(req.qualifies(|c| ["A", "B", "C"].contains(&c)));
+        assert!(!req.qualifies(|c| ["A", "B"].contains(&c)));
+        assert!(!req.qualifies(|c| ["B", "C", "D"].contains(&c)));
+        assert_eq!(req.codes().collect::<Vec<_>>(), ["A", "B", "C", "D"]);
     }
 }

@@ -1,0 +1,221 @@
+//! `competencies …`: where the organization stands, why, and what is missing.
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Ctx;
+use crate::error::not_found;
+use crate::evaluation::{self, Judged};
+use crate::output::{Report, Table, bar, number};
+use crate::rules::engine::{RequirementDetail, RequirementEval};
+use crate::rules::explain;
+use crate::rules::{Level, Metric, gaps, risk};
+
+/// Competency commands.
+#[derive(Debug, Subcommand)]
+pub enum CompetenciesCmd {
+    /// Every competency with the level met now (none, silver, gold).
+    List,
+    /// One competency's options and requirements as the rulebook writes them.
+    Show {
+        /// The competency id (e.g. cloud-platform).
+        id: String,
+    },
+    /// For each competency and level: met or not, the closest option, have / need, who counts.
+    Progress {
+        /// Only this competency.
+        id: Option<String>,
+        /// Only this level.
+        #[arg(long, value_enum)]
+        level: Option<LevelArg>,
+    },
+    /// For each level not met, the smallest additions that would meet it.
+    Gaps,
+    /// For each level met now, the people whose departure alone would break it.
+    Risk,
+}
+
+/// A level on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LevelArg {
+    /// Silver.
+    Silver,
+    /// Gold.
+    Gold,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Silver => Level::Silver,
+            LevelArg::Gold => Level::Gold,
+        }
+    }
+}
+
+fn level_name(l: Option<Level>) -> &'static str {
+    l.map_or("none", Level::as_str)
+}
+
+fn unknown_competency(id: &str, judged: &Judged) -> anyhow::Error {
+    let ids: Vec<&str> = judged.rulebook.competencies.keys().map(String::as_str).collect();
+    let near: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|c| c.contains(id) || id.contains(*c) || c.split('-').any(|w| id.contains(w) && w.len() > 3))
+        .take(3)
+        .collect();
+    not_found(format!(
+        "no competency {id:?} in the rulebook{}",
+        if near.is_empty() {
+            format!(" (competencies: {})", ids.join(", "))
+        } else {
+            format!(" (did you mean {}?)", near.join(", "))
+        }
+    ))
+}
+
+fn fmt_value(r: &RequirementEval) -> (String, String) {
+    match &r.detail {
+        RequirementDetail::Metric { metric, .. } => (
+            explain::amount(*metric, r.have),
+            explain::amount(*metric, r.need),
+        ),
+        RequirementDetail::People { .. } => (number(r.have), number(r.need)),
+    }
+}
+
+fn who(r: &RequirementEval, limit: usize) -> String {
+    match &r.detail {
+        RequirementDetail::People { counted, eligible } => {
+            let mut names: Vec<&str> = counted.iter().map(|c| c.username.as_str()).collect();
+            let extra = names.len().saturating_sub(limit);
+            names.truncate(limit);
+            let mut s = names.join(", ");
+            if extra > 0 {
+                s.push_str(&format!(" and {extra} more"));
+            }
+            if *eligible > counted.len() {
+                s.push_str(&format!(" ({eligible} qualify)"));
+            }
+            s
+        }
+        RequirementDetail::Metric { window_start, metric, .. } => {
+            let how = if *metric == Metric::Revenue || *metric == Metric::NewCustomers {
+                "sum"
+            } else {
+                "latest"
+            };
+            format!("{how} since {window_start}")
+        }
+    }
+}
+
+/// Runs a `competencies` command.
+pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
+    let at = ctx.clock.now();
+    let judged = ctx.read_org(|db, org| evaluation::judge(db, org, at))?;
+    match cmd {
+        CompetenciesCmd::List => {
+            let mut t = Table::new(&["Id", "Name", "Area", "Level"]);
+            let mut j = Vec::new();
+            for c in &judged.eval.competencies {
+                t.row([c.id.clone(), c.name.clone(), c.area.clone(), level_name(c.achieved).to_owned()]);
+                j.push(json!({"id": c.id, "name": c.name, "area": c.area, "level": level_name(c.achieved)}));
+            }
+            Ok(Report::new(j).table(t))
+        }
+        CompetenciesCmd::Show { id } => {
+            let comp = judged
+                .rulebook
+                .competencies
+                .get(&id)
+                .ok_or_else(|| unknown_competency(&id, &judged))?;
+            let window = judged.rulebook.program.metric_window_days;
+            let mut t = Table::new(&["Level", "Option", "Requirement"]);
+            for level in Level::ALL {
+                for o in comp.options(level) {
+                    for p in &o.people {
+                        t.row([level.as_str().to_owned(), o.option.clone(), explain::describe_people(p)]);
+                    }
+                    for m in &o.metrics {
+                        let mut d = explain::describe_metric(m, m.window_days.unwrap_or(window));
+                        d.push_str(&format!(" at least {}", explain::amount(m.metric, m.at_least)));
+                        if let Some(dev) = m.developing {
+                            d.push_str(&format!(" ({} in developing markets)", explain::amount(m.metric, dev)));
+                        }
+                        t.row([level.as_str().to_owned(), o.option.clone(), d]);
+                    }
+                }
+            }
+            Ok(Report::new(json!({"id": id, "competency": comp}))
+                .fields(vec![("Competency", format!("{} ({id})", comp.name)), ("Area", comp.area.clone())])
+                .table(t))
+        }
+        CompetenciesCmd::Progress { id, level } => {
+            if let Some(id) = &id
+                && judged.eval.competency(id).is_none()
+            {
+                return Err(unknown_competency(id, &judged));
+            }
+            let mut t = Table::new(&["Competency", "Level", "Met", "Option", "Requirement", "Have", "Need", "Progress", "Who counts"]);
+            let mut j = Vec::new();
+            for c in judged.eval.competencies.iter().filter(|c| id.as_deref().is_none_or(|i| i == c.id)) {
+                for l in c.levels.iter().filter(|l| level.is_none_or(|x| Level::from(x) == l.level)) {
+                    let Some(opt) = l.options.get(l.best) else {
+                        continue;
+                    };
+                    let mut reqs = Vec::new();
+                    for (i, r) in opt.requirements.iter().enumerate() {
+                        let (have, need) = fmt_value(r);
+                        t.row([
+                            if i == 0 { c.name.clone() } else { String::new() },
+                            if i == 0 { l.level.as_str().to_owned() } else { String::new() },
+                            if i == 0 { if l.met { "yes" } else { "no" }.to_owned() } else { String::new() },
+                            if i == 0 { opt.name.clone() } else { String::new() },
+                            r.description.clone(),
+                            have,
+                            need,
+                            format!("{} {}", bar(r.have, r.need), if r.met { "met" } else { "" }).trim_end().to_owned(),
+                            who(r, 5),
+                        ]);
+                        let counted: Vec<&str> = match &r.detail {
+                            RequirementDetail::People { counted, .. } => counted.iter().map(|c| c.username.as_str()).collect(),
+                            RequirementDetail::Metric { .. } => Vec::new(),
+                        };
+                        reqs.push(json!({"description": r.description, "have": r.have, "need": r.need, "met": r.met, "counted": counted}));
+                    }
+                    j.push(json!({
+                        "competency": c.id, "name": c.name, "level": l.level.as_str(), "met": l.met,
+                        "via_gold": l.via_gold, "option": opt.name, "requirements": reqs,
+                    }));
+                }
+            }
+            Ok(Report::new(j).table(t))
+        }
+        CompetenciesCmd::Gaps => {
+            let gaps = gaps(&judged.rulebook, &judged.snapshot, &judged.eval);
+            let mut t = Table::new(&["Competency", "Level", "Closest option", "Missing"]);
+            for g in &gaps {
+                t.row([g.name.clone(), g.level.as_str().to_owned(), g.option.clone(), g.missing.join("; ")]);
+            }
+            Ok(Report::new(&gaps).table(t))
+        }
+        CompetenciesCmd::Risk => {
+            let risks = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
+            let mut t = Table::new(&["Competency", "Level", "Would break if one of these left"]);
+            let mut j = Vec::new();
+            for r in &risks {
+                let names: Vec<&str> = r.critical.iter().map(|(_, u)| u.as_str()).collect();
+                t.row([
+                    r.name.clone(),
+                    r.level.as_str().to_owned(),
+                    if names.is_empty() { "(no single departure would break it)".to_owned() } else { names.join(", ") },
+                ]);
+                j.push(json!({"competency": r.competency, "name": r.name, "level": r.level.as_str(), "critical": names}));
+            }
+            Ok(Report::new(j).table(t))
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Loading an organization's rulebook and snapshot and evaluating them: the one path every
+//! command that judges competencies takes (progress, gaps, risk, membership, what-if).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::records;
+use crate::rules::{Evaluation, Rulebook, Snapshot, evaluate};
+use crate::store::{Db, Org};
+
+/// An organization judged at one instant.
+pub struct Judged {
+    /// Its rulebook.
+    pub rulebook: Rulebook,
+    /// What was evaluated.
+    pub snapshot: Snapshot,
+    /// The answer.
+    pub eval: Evaluation,
+}
+
+/// Loads everything the engine needs for `org` in a few queries.
+pub fn load(db: &Db, org: &Org) -> Result<(Rulebook, Snapshot)> {
+    let rb = records::rulebook(db, org)?;
+    let snap = db.snapshot(org.id, org.market)?;
+    Ok((rb, snap))
+}
+
+/// Loads and evaluates `org` at `at`.
+pub fn judge(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Judged> {
+    let (rulebook, snapshot) = load(db, org)?;
+    let eval = evaluate(&rulebook, &snapshot, at);
+    Ok(Judged {
+        rulebook,
+        snapshot,
+        eval,
+    })
+}

@@ -1,0 +1,1083 @@
+//! Parsing and validating a rulebook, with errors that name the file, the line and the key.
+//!
+//! A rulebook is read twice from the same text: once as toml's spanned document tree
+//! ([`DeTable`]), which remembers where every key and value sits, and once into the plain
+//! [`Rulebook`] types the engine uses. Serde errors carry a byte span, which is mapped back
+//! to a line and to the key path of the innermost key or value that contains it; semantic
+//! checks walk the plain types, build the key path as they go, and look the path up in the
+//! tree to find its line. The engine-facing types therefore stay free of spans.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::rulebook::{
+    Benefits, CatalogEntry, Competency, Level, LevelOption, Metric, MetricRequirement,
+    PeopleRequirement, Program, Rulebook,
+};
+
+/// The largest `count` a people requirement may ask for: anything above is a typo.
+pub const MAX_COUNT: u32 = 100_000;
+
+/// A rulebook that could not be read: where and why.
+///
+/// Displays on one line as `FILE:LINE: KEY: MESSAGE` (or `FILE:LINE: MESSAGE` when the
+/// problem is not under a key, such as a TOML syntax error), e.g.
+/// `rules.toml:42: competencies.cloud-platform.silver[0].people[0].any_of: code "70-999" is
+/// not in the catalog (nearest: 70-533, 70-535)`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct RulebookError {
+    /// The file name as given to [`Rulebook::parse`].
+    pub file: String,
+    /// The 1-based line of the offending key or value.
+    pub line: usize,
+    /// The key path, e.g. `competencies.cloud-platform.silver[0].people[0].count`; empty
+    /// when the problem is not under a key.
+    pub key: String,
+    /// What is wrong, in one line.
+    pub message: String,
+}
+
+impl fmt::Display for RulebookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The codes of `catalog` nearest to `code` by edit distance (ignoring case), closest
+/// first, at most `n` of them. Codes too far away to be a plausible typo are left out, so
+/// the result may be empty. Used to suggest codes for a misspelt one.
+pub fn nearest_codes(catalog: &[CatalogEntry], code: &str, n: usize) -> Vec<String> {
+    let wanted = code.trim().to_lowercase();
+    let wanted_len = wanted.chars().count();
+    let mut scored: Vec<(usize, usize, &str)> = catalog
+        .iter()
+        .filter_map(|entry| {
+            let candidate = entry.code.to_lowercase();
+            let mut distance = levenshtein(&wanted, &candidate);
+            // "o365" for "MCSA-O365": a fragment of a code is a plausible way to name it.
+            let shorter = wanted_len.min(candidate.chars().count());
+            if shorter >= 3 && (candidate.contains(&wanted) || wanted.contains(&candidate)) {
+                distance = distance.min(1);
+            }
+            let limit = wanted_len.max(candidate.chars().count()) / 2;
+            (distance <= limit.max(1)).then(|| {
+                let prefix = wanted
+                    .chars()
+                    .zip(candidate.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                (distance, usize::MAX - prefix, entry.code.as_str())
+            })
+        })
+        .collect();
+    scored.sort_unstable();
+    scored.dedup_by(|a, b| a.2 == b.2);
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, _, c)| c.to_string())
+        .collect()
+}
+
+/// Edit distance (insertions, deletions, substitutions) between two strings, by chars.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Parses and validates; every problem found, earliest line first (a syntax or type error
+/// stops the reading, so it comes alone).
+pub(crate) fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<RulebookError>> {
+    let source = Source { file, text };
+    let doc = DeTable::parse(text).map_err(|e| vec![source.toml_error(&e, None)])?;
+    let rulebook = Rulebook::deserialize(toml::de::Deserializer::from(doc.clone()))
+        .map_err(|e| vec![source.toml_error(&e, Some(&doc))])?;
+    let mut checker = Checker {
+        source,
+        doc: &doc,
+        errors: Vec::new(),
+    };
+    checker.rulebook(&rulebook);
+    let mut errors = checker.errors;
+    if errors.is_empty() {
+        Ok(rulebook)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(errors)
+    }
+}
+
+/// One segment of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A key path such as `competencies.cloud-platform.silver[0].people[0].count`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct KeyPath(Vec<Seg>);
+
+impl KeyPath {
+    fn key(&self, key: &str) -> KeyPath {
+        let mut segs = self.0.clone();
+        segs.push(Seg::Key(key.to_string()));
+        KeyPath(segs)
+    }
+
+    fn index(&self, index: usize) -> KeyPath {
+        let mut segs = self.0.clone();
+        segs.push(Seg::Index(index));
+        KeyPath(segs)
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    if is_bare_key(k) {
+                        f.write_str(k)?;
+                    } else {
+                        write!(f, "{k:?}")?;
+                    }
+                }
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a key can be written without quotes in TOML.
+pub(crate) fn is_bare_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The text being read, for turning spans into lines.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        1 + self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    }
+
+    fn error(&self, span: Range<usize>, key: &KeyPath, message: String) -> RulebookError {
+        RulebookError {
+            file: self.file.to_string(),
+            line: self.line_of(span.start),
+            key: key.to_string(),
+            message,
+        }
+    }
+
+    /// A syntax error (no document) or a serde error (`doc` to find the key it is under).
+    fn toml_error(
+        &self,
+        err: &toml::de::Error,
+        doc: Option<&Spanned<DeTable<'_>>>,
+    ) -> RulebookError {
+        let span = err.span().unwrap_or(0..0);
+        let key = doc.map(|doc| path_at(doc, &span)).unwrap_or_default();
+        let message = explain(err.message(), &key);
+        self.error(span, &key, message)
+    }
+}
+
+/// Rewords serde's messages where a rulebook author deserves better, and keeps it on one line.
+fn explain(message: &str, key: &KeyPath) -> String {
+    let one_line = message.trim().replace('\n', "; ");
+    let last_key = key.0.iter().rev().find_map(|s| match s {
+        Seg::Key(k) => Some(k.as_str()),
+        Seg::Index(_) => None,
+    });
+    if one_line == "missing field `at_least`" {
+        return "missing `at_least`: every metrics requirement needs its developed-market \
+                threshold; `developing` only lowers it for developing markets"
+            .to_string();
+    }
+    if last_key == Some("metric") && one_line.starts_with("unknown variant") {
+        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.as_str()).collect();
+        let found = one_line
+            .split('`')
+            .nth(1)
+            .map(|s| format!(" \"{s}\""))
+            .unwrap_or_default();
+        return format!(
+            "unknown metric{found} (expected one of {})",
+            names.join(", ")
+        );
+    }
+    if last_key == Some("count") && one_line.starts_with("invalid value: integer") {
+        return format!("count must be a whole number from 1 to {MAX_COUNT} ({one_line})");
+    }
+    one_line
+        .replace("expected u32", "expected a whole number from 0 up")
+        .replace("expected u64", "expected a whole number from 0 up")
+        .replace("expected f64", "expected a number")
+}
+
+/// The key path of the innermost key or value whose span contains `span`.
+fn path_at(doc: &Spanned<DeTable<'_>>, span: &Range<usize>) -> KeyPath {
+    fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+        outer.start <= inner.start && inner.end <= outer.end
+    }
+    struct Best {
+        width: usize,
+        path: KeyPath,
+    }
+    fn consider(best: &mut Best, candidate: &Range<usize>, target: &Range<usize>, path: &KeyPath) {
+        if contains(candidate, target) {
+            let width = candidate.end - candidate.start;
+            if width < best.width || (width == best.width && path.0.len() > best.path.0.len()) {
+                best.width = width;
+                best.path = path.clone();
+            }
+        }
+    }
+    fn visit(value: &DeValue<'_>, path: &KeyPath, target: &Range<usize>, best: &mut Best) {
+        match value {
+            DeValue::Table(table) => {
+                for (k, v) in table.iter() {
+                    let child = path.key(k.get_ref());
+                    consider(best, &k.span(), target, &child);
+                    consider(best, &v.span(), target, &child);
+                    visit(v.get_ref(), &child, target, best);
+                }
+            }
+            DeValue::Array(array) => {
+                for (i, v) in array.iter().enumerate() {
+                    let child = path.index(i);
+                    consider(best, &v.span(), target, &child);
+                    visit(v.get_ref(), &child, target, best);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut best = Best {
+        width: usize::MAX,
+        path: KeyPath::default(),
+    };
+    for (k, v) in doc.get_ref().iter() {
+        let child = KeyPath::default().key(k.get_ref());
+        consider(&mut best, &k.span(), span, &child);
+        consider(&mut best, &v.span(), span, &child);
+        visit(v.get_ref(), &child, span, &mut best);
+    }
+    best.path
+}
+
+/// Where a key path sits in the document: the span of its key (or array element), or of
+/// the deepest prefix found when the path is not all there (a defaulted key).
+fn locate(doc: &Spanned<DeTable<'_>>, path: &KeyPath) -> Option<Range<usize>> {
+    let mut span: Option<Range<usize>> = None;
+    let mut table: Option<&DeTable<'_>> = Some(doc.get_ref());
+    let mut value: Option<&DeValue<'_>> = None;
+    for seg in &path.0 {
+        let next = match seg {
+            Seg::Key(key) => table
+                .or_else(|| value.and_then(DeValue::as_table))
+                .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == key))
+                .map(|(k, v)| (k.span(), v.get_ref())),
+            Seg::Index(i) => value
+                .and_then(DeValue::as_array)
+                .and_then(|a| a.get(*i))
+                .map(|v| (v.span(), v.get_ref())),
+        };
+        let Some((found, inner)) = next else { break };
+        span = Some(found);
+        table = None;
+        value = Some(inner);
+    }
+    span
+}
+
+/// The semantic checks, collecting every problem.
+struct Checker<'a, 'd> {
+    source: Source<'a>,
+    doc: &'a Spanned<DeTable<'d>>,
+    errors: Vec<RulebookError>,
+}
+
+impl Checker<'_, '_> {
+    fn report(&mut self, path: &KeyPath, message: String) {
+        self.report_at(path, path, message);
+    }
+
+    /// Reports under `shown`, at the line of `at` (a more precise spot inside it).
+    fn report_at(&mut self, shown: &KeyPath, at: &KeyPath, message: String) {
+        let span = locate(self.doc, at).unwrap_or(0..0);
+        let error = self.source.error(span, shown, message);
+        self.errors.push(error);
+    }
+
+    /// Whether the key is written in the file (as opposed to defaulted).
+    fn written(&self, path: &KeyPath) -> bool {
+        let Some(Seg::Key(last)) = path.0.last() else {
+            return false;
+        };
+        let parent = KeyPath(path.0[..path.0.len() - 1].to_vec());
+        // Walk down explicitly: `locate` stops at the deepest prefix, which is not presence.
+        let mut value: Option<&DeValue<'_>> = None;
+        let mut table = Some(self.doc.get_ref());
+        for seg in &parent.0 {
+            let next = match seg {
+                Seg::Key(key) => table
+                    .or_else(|| value.and_then(DeValue::as_table))
+                    .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == key))
+                    .map(|(_, v)| v.get_ref()),
+                Seg::Index(i) => value
+                    .and_then(DeValue::as_array)
+                    .and_then(|a| a.get(*i))
+                    .map(|v| v.get_ref()),
+            };
+            let Some(next) = next else { return false };
+            table = None;
+            value = Some(next);
+        }
+        table
+            .or_else(|| value.and_then(DeValue::as_table))
+            .is_some_and(|t| t.iter().any(|(k, _)| k.get_ref() == last))
+    }
+
+    fn rulebook(&mut self, rulebook: &Rulebook) {
+        let root = KeyPath::default();
+        self.program(&rulebook.program, &root.key("program"));
+        self.benefits(&rulebook.benefits, &root.key("benefits"));
+        let codes = self.catalog(&rulebook.catalog, &root.key("catalog"));
+        self.competencies(rulebook, &codes, &root.key("competencies"));
+    }
+
+    fn program(&mut self, program: &Program, path: &KeyPath) {
+        if program.name.trim().is_empty() {
+            self.report(&path.key("name"), "the program needs a name".into());
+        }
+        let ranges: [(&str, u32, u32, u32, &str); 6] = [
+            (
+                "progress_delay_hours",
+                program.progress_delay_hours,
+                0,
+                24 * 365,
+                "hours",
+            ),
+            ("term_months", program.term_months, 1, 120, "months"),
+            (
+                "renewal_opens_days",
+                program.renewal_opens_days,
+                0,
+                365,
+                "days",
+            ),
+            ("grace_days", program.grace_days, 0, 365, "days"),
+            (
+                "metric_window_days",
+                program.metric_window_days,
+                1,
+                3650,
+                "days",
+            ),
+            (
+                "retired_grace_months",
+                program.retired_grace_months,
+                0,
+                120,
+                "months",
+            ),
+        ];
+        for (key, value, low, high, unit) in ranges {
+            if !(low..=high).contains(&value) {
+                self.report(
+                    &path.key(key),
+                    format!("{value} {unit} makes no sense: expected {low} to {high}"),
+                );
+            }
+        }
+        // The renewal window opens inside the term, or renewal would be open all the time.
+        let shortest_term_days = u64::from(program.term_months) * 28;
+        if program.term_months >= 1 && u64::from(program.renewal_opens_days) >= shortest_term_days {
+            self.report(
+                &path.key("renewal_opens_days"),
+                format!(
+                    "renewal would open {} days before the anniversary, but the term is only {} months",
+                    program.renewal_opens_days, program.term_months
+                ),
+            );
+        }
+    }
+
+    fn benefits(&mut self, benefits: &Benefits, path: &KeyPath) {
+        for level in Level::ALL {
+            let list = match level {
+                Level::Silver => &benefits.silver,
+                Level::Gold => &benefits.gold,
+            };
+            let level_path = path.key(level.as_str());
+            for (i, benefit) in list.iter().enumerate() {
+                if benefit.trim().is_empty() {
+                    self.report(&level_path.index(i), "a benefit cannot be empty".into());
+                }
+            }
+        }
+    }
+
+    /// Checks the catalogue and returns its codes.
+    fn catalog(&mut self, catalog: &[CatalogEntry], path: &KeyPath) -> HashSet<String> {
+        let mut first_at: HashMap<&str, usize> = HashMap::new();
+        for (i, entry) in catalog.iter().enumerate() {
+            let entry_path = path.index(i);
+            if entry.code.trim().is_empty() || entry.code.trim() != entry.code {
+                self.report(
+                    &entry_path.key("code"),
+                    format!(
+                        "code {:?} must be non-empty, without surrounding spaces",
+                        entry.code
+                    ),
+                );
+            }
+            if entry.title.trim().is_empty() {
+                self.report(&entry_path.key("title"), "the title cannot be empty".into());
+            }
+            if entry.valid_days == Some(0) {
+                self.report(
+                    &entry_path.key("valid_days"),
+                    "valid_days must be at least 1 (leave it out for achievements that never expire)"
+                        .into(),
+                );
+            }
+            if let Some(first) = first_at.insert(entry.code.as_str(), i) {
+                let first_line = self.source.line_of(
+                    locate(self.doc, &path.index(first).key("code")).map_or(0, |s| s.start),
+                );
+                self.report(
+                    &entry_path.key("code"),
+                    format!(
+                        "duplicate catalog code {:?} (first defined at line {first_line})",
+                        entry.code
+                    ),
+                );
+                first_at.insert(entry.code.as_str(), first);
+            }
+        }
+        catalog.iter().map(|e| e.code.clone()).collect()
+    }
+
+    fn competencies(&mut self, rulebook: &Rulebook, codes: &HashSet<String>, path: &KeyPath) {
+        let competencies: &BTreeMap<String, Competency> = &rulebook.competencies;
+        for (id, competency) in competencies {
+            let comp_path = path.key(id);
+            if !is_kebab_id(id) {
+                self.report(
+                    &comp_path,
+                    format!(
+                        "competency id {id:?} must be kebab-case: lower-case letters and digits joined by single hyphens"
+                    ),
+                );
+            }
+            if competency.name.trim().is_empty() {
+                self.report(&comp_path.key("name"), "the competency needs a name".into());
+            }
+            if competency.silver.is_empty() && competency.gold.is_empty() {
+                self.report(
+                    &comp_path,
+                    format!(
+                        "the competency has no options at silver or gold: add a \
+                         [[competencies.{id}.silver]] or [[competencies.{id}.gold]] option"
+                    ),
+                );
+            }
+            for level in Level::ALL {
+                let level_path = comp_path.key(level.as_str());
+                let options = competency.options(level);
+                if options.is_empty() && self.written(&level_path) {
+                    self.report(
+                        &level_path,
+                        format!("the {level} level is empty: add an option or remove the key"),
+                    );
+                }
+                self.options(options, codes, rulebook, &level_path);
+            }
+            if let Some(benefits) = &competency.benefits {
+                self.benefits(benefits, &comp_path.key("benefits"));
+            }
+        }
+    }
+
+    fn options(
+        &mut self,
+        options: &[LevelOption],
+        codes: &HashSet<String>,
+        rulebook: &Rulebook,
+        path: &KeyPath,
+    ) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, option) in options.iter().enumerate() {
+            let option_path = path.index(i);
+            let name = option.option.trim();
+            if name.is_empty() {
+                self.report(&option_path.key("option"), "the option needs a name".into());
+            } else if let Some(first) = seen.insert(name, i) {
+                self.report(
+                    &option_path.key("option"),
+                    format!("duplicate option name {name:?} (also {path}[{first}])"),
+                );
+                seen.insert(name, first);
+            }
+            if option.people.is_empty() && option.metrics.is_empty() {
+                self.report(
+                    &option_path,
+                    format!(
+                        "option {:?} has no requirements: add `people` or `metrics`",
+                        option.option
+                    ),
+                );
+            }
+            for (j, people) in option.people.iter().enumerate() {
+                self.people(people, codes, rulebook, &option_path.key("people").index(j));
+            }
+            for (j, metric) in option.metrics.iter().enumerate() {
+                self.metric(metric, &option_path.key("metrics").index(j));
+            }
+        }
+    }
+
+    fn people(
+        &mut self,
+        req: &PeopleRequirement,
+        codes: &HashSet<String>,
+        rulebook: &Rulebook,
+        path: &KeyPath,
+    ) {
+        if req.count < 1 {
+            self.report(&path.key("count"), "count must be at least 1".to_string());
+        } else if req.count > MAX_COUNT {
+            self.report(
+                &path.key("count"),
+                format!("count {} is absurd: at most {MAX_COUNT}", req.count),
+            );
+        }
+        let all_of = path.key("all_of");
+        let any_of = path.key("any_of");
+        if req.all_of.is_empty() && req.any_of.is_empty() {
+            let (written_all, written_any) = (self.written(&all_of), self.written(&any_of));
+            let message = "a people requirement needs `all_of` or `any_of` codes".to_string();
+            match (written_all, written_any) {
+                (_, true) => self.report(&any_of, message),
+                (true, false) => self.report(&all_of, message),
+                (false, false) => self.report(path, message),
+            }
+        } else {
+            if req.any_of.is_empty() && self.written(&any_of) {
+                self.report(
+                    &any_of,
+                    "any_of is empty: list alternatives or remove it".into(),
+                );
+            }
+            if req.all_of.is_empty() && self.written(&all_of) {
+                self.report(&all_of, "all_of is empty: list codes or remove it".into());
+            }
+        }
+        for (i, alternative) in req.any_of.iter().enumerate() {
+            if alternative.is_empty() {
+                self.report_at(
+                    &any_of,
+                    &any_of.index(i),
+                    format!(
+                        "alternative {i} of any_of is an empty list: it would let anyone count"
+                    ),
+                );
+            }
+        }
+        let mut listed: Vec<(&KeyPath, KeyPath, &String)> = Vec::new();
+        for (i, code) in req.all_of.iter().enumerate() {
+            listed.push((&all_of, all_of.index(i), code));
+        }
+        for (i, alternative) in req.any_of.iter().enumerate() {
+            for (j, code) in alternative.iter().enumerate() {
+                listed.push((&any_of, any_of.index(i).index(j), code));
+            }
+        }
+        for (shown, at, code) in listed {
+            if !codes.contains(code) {
+                let nearest = nearest_codes(&rulebook.catalog, code, 3);
+                let hint = if nearest.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (nearest: {})", nearest.join(", "))
+                };
+                self.report_at(
+                    shown,
+                    &at,
+                    format!("code {code:?} is not in the catalog{hint}"),
+                );
+            }
+        }
+    }
+
+    fn metric(&mut self, req: &MetricRequirement, path: &KeyPath) {
+        let thresholds = [
+            ("at_least", Some(req.at_least)),
+            ("developing", req.developing),
+        ];
+        for (key, value) in thresholds {
+            let Some(value) = value else { continue };
+            if !value.is_finite() {
+                self.report(&path.key(key), format!("{key} must be a finite number"));
+            } else if value < 0.0 {
+                self.report(
+                    &path.key(key),
+                    format!("{key} is {value}: a threshold cannot be negative"),
+                );
+            }
+        }
+        if req.scope.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            self.report(
+                &path.key("scope"),
+                "scope is empty: name a scope or remove the key to count every record".into(),
+            );
+        }
+        if req.window_days == Some(0) {
+            self.report(
+                &path.key("window_days"),
+                "window_days must be at least 1 (leave it out for the program's window)".into(),
+            );
+        }
+    }
+}
+
+/// Lower-case letters and digits joined by single hyphens: `cloud-platform`.
+fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid rulebook the cases below break one way each.
+    const BASE: &str = r#"[program]
+name = "P"
+
+[[catalog]]
+code = "70-533"
+title = "Implementing Microsoft Azure Infrastructure Solutions"
+kind = "exam"
+
+[[catalog]]
+code = "70-535"
+title = "Architecting Microsoft Azure Solutions"
+kind = "exam"
+
+[[catalog]]
+code = "MCSA-O365"
+title = "MCSA: Office 365"
+kind = "certification"
+
+[competencies.cloud]
+name = "Cloud"
+
+[[competencies.cloud.silver]]
+option = "A"
+people = [ { count = 1, any_of = [["70-533"], ["70-535"]] } ]
+metrics = [ { metric = "revenue", at_least = 100, developing = 50 } ]
+"#;
+
+    #[test]
+    fn base_is_valid() {
+        let rulebook = Rulebook::parse(BASE, "rules.toml").unwrap();
+        assert_eq!(rulebook.competencies["cloud"].silver[0].people[0].count, 1);
+    }
+
+    /// The 1-based line holding the `# <-` marker.
+    fn marked_line(text: &str) -> usize {
+        text.lines()
+            .position(|l| l.contains("# <-"))
+            .expect("a case marks its line with # <-")
+            + 1
+    }
+
+    /// Each case: name, text, expected key, a fragment of the message. The expected line is
+    /// the one marked `# <-`.
+    fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
+        vec![
+            (
+                "toml syntax error",
+                BASE.replace("name = \"P\"", "name = \"P # <-"),
+                "",
+                "",
+            ),
+            (
+                "unknown key in program",
+                BASE.replace("name = \"P\"", "name = \"P\"\ncolour = 1 # <-"),
+                "program.colour",
+                "unknown field `colour`",
+            ),
+            (
+                "unknown top-level key",
+                format!("{BASE}\n[extras] # <-\nx = 1\n"),
+                "extras",
+                "unknown field `extras`",
+            ),
+            (
+                "unknown key in a people requirement",
+                BASE.replace("[\"70-535\"]] } ]", "[\"70-535\"]], some = 1 } ] # <-"),
+                "competencies.cloud.silver[0].people[0].some",
+                "unknown field `some`",
+            ),
+            (
+                "wrong type",
+                BASE.replace("name = \"P\"", "name = \"P\"\nterm_months = \"twelve\" # <-"),
+                "program.term_months",
+                "invalid type: string \"twelve\"",
+            ),
+            (
+                "wrong kind",
+                BASE.replace("kind = \"certification\"", "kind = \"quiz\" # <-"),
+                "catalog[2].kind",
+                "unknown variant `quiz`",
+            ),
+            (
+                "retired not a date",
+                BASE.replace(
+                    "kind = \"certification\"",
+                    "kind = \"certification\"\nretired = \"2019\" # <-",
+                ),
+                "catalog[2].retired",
+                "",
+            ),
+            (
+                "code not in the catalogue",
+                BASE.replace("[\"70-535\"]] } ]", "[\"70-539\"]] } ] # <-"),
+                "competencies.cloud.silver[0].people[0].any_of",
+                "code \"70-539\" is not in the catalog (nearest: 70-533, 70-535)",
+            ),
+            (
+                "all_of code not in the catalogue",
+                BASE.replace("count = 1,", "count = 1, all_of = [\"MCSA-0365\"], # <-\n"),
+                "competencies.cloud.silver[0].people[0].all_of",
+                "code \"MCSA-0365\" is not in the catalog (nearest: MCSA-O365)",
+            ),
+            (
+                "code on its own line in a multi-line any_of",
+                BASE.replace(
+                    "any_of = [[\"70-533\"], [\"70-535\"]]",
+                    "any_of = [\n  [\"70-533\"],\n  [\"nonsense-code-zz\"], # <-\n]",
+                ),
+                "competencies.cloud.silver[0].people[0].any_of",
+                "code \"nonsense-code-zz\" is not in the catalog",
+            ),
+            (
+                "duplicate catalogue code",
+                BASE.replace("code = \"70-535\"", "code = \"70-533\" # <-"),
+                "catalog[1].code",
+                "duplicate catalog code \"70-533\" (first defined at line 5)",
+            ),
+            (
+                "count zero",
+                BASE.replace(
+                    "people = [ { count = 1,",
+                    "people = [\n  { count = 0, # <-\n",
+                ),
+                "competencies.cloud.silver[0].people[0].count",
+                "count must be at least 1",
+            ),
+            (
+                "count absurd",
+                BASE.replace("count = 1", "count = 200000 # <-\n"),
+                "competencies.cloud.silver[0].people[0].count",
+                "count 200000 is absurd",
+            ),
+            (
+                "count negative",
+                BASE.replace("count = 1", "count = -1 # <-\n"),
+                "competencies.cloud.silver[0].people[0].count",
+                "count must be a whole number from 1 to 100000",
+            ),
+            (
+                "competency without options",
+                format!("{BASE}\n[competencies.empty] # <-\nname = \"E\"\n"),
+                "competencies.empty",
+                "no options at silver or gold",
+            ),
+            (
+                "explicitly empty level",
+                format!(
+                    "{BASE}\n[competencies.half]\nname = \"H\"\nsilver = [] # <-\n\
+                     gold = [ {{ option = \"G\", metrics = [ {{ metric = \"revenue\", at_least = 1 }} ] }} ]\n"
+                ),
+                "competencies.half.silver",
+                "the silver level is empty",
+            ),
+            (
+                "option without requirements",
+                format!("{BASE}\n[[competencies.cloud.gold]] # <-\noption = \"B\"\n"),
+                "competencies.cloud.gold[0]",
+                "option \"B\" has no requirements",
+            ),
+            (
+                "unknown metric",
+                BASE.replace("metric = \"revenue\",", "metric = \"profit\", # <-\n"),
+                "competencies.cloud.silver[0].metrics[0].metric",
+                "unknown metric \"profit\" (expected one of revenue, active-usage",
+            ),
+            (
+                "duplicate option name",
+                format!(
+                    "{BASE}\n[[competencies.cloud.silver]]\noption = \"A\" # <-\n\
+                     metrics = [ {{ metric = \"new-customers\", at_least = 3 }} ]\n"
+                ),
+                "competencies.cloud.silver[1].option",
+                "duplicate option name \"A\"",
+            ),
+            (
+                "developing without at_least",
+                BASE.replace(
+                    "metrics = [ { metric = \"revenue\", at_least = 100, developing = 50 } ]",
+                    "metrics = [\n  { metric = \"revenue\", developing = 50 }, # <-\n]",
+                ),
+                "competencies.cloud.silver[0].metrics[0]",
+                "missing `at_least`",
+            ),
+            (
+                "developing without at_least in a table",
+                BASE.replace(
+                    "metrics = [ { metric = \"revenue\", at_least = 100, developing = 50 } ]",
+                    "[[competencies.cloud.silver.metrics]] # <-\nmetric = \"revenue\"\ndeveloping = 50",
+                ),
+                "competencies.cloud.silver[0].metrics[0]",
+                "missing `at_least`",
+            ),
+            (
+                "negative at_least",
+                BASE.replace("at_least = 100,", "at_least = -100, # <-\n"),
+                "competencies.cloud.silver[0].metrics[0].at_least",
+                "cannot be negative",
+            ),
+            (
+                "negative developing",
+                BASE.replace("developing = 50", "developing = -0.5 # <-\n"),
+                "competencies.cloud.silver[0].metrics[0].developing",
+                "cannot be negative",
+            ),
+            (
+                "nan threshold",
+                BASE.replace("at_least = 100,", "at_least = nan, # <-\n"),
+                "competencies.cloud.silver[0].metrics[0].at_least",
+                "finite",
+            ),
+            (
+                "people without codes",
+                BASE.replace(
+                    "people = [ { count = 1, any_of = [[\"70-533\"], [\"70-535\"]] } ]",
+                    "people = [ { count = 1 } ] # <-",
+                ),
+                "competencies.cloud.silver[0].people[0]",
+                "needs `all_of` or `any_of`",
+            ),
+            (
+                "empty any_of",
+                BASE.replace(
+                    "any_of = [[\"70-533\"], [\"70-535\"]]",
+                    "all_of = [\"70-533\"],\n any_of = [] # <-\n",
+                ),
+                "competencies.cloud.silver[0].people[0].any_of",
+                "any_of is empty",
+            ),
+            (
+                "empty any_of alone",
+                BASE.replace(
+                    "any_of = [[\"70-533\"], [\"70-535\"]]",
+                    "\n any_of = [] # <-\n",
+                ),
+                "competencies.cloud.silver[0].people[0].any_of",
+                "needs `all_of` or `any_of`",
+            ),
+            (
+                "empty alternative in any_of",
+                BASE.replace("any_of = [[\"70-533\"], [\"70-535\"]]", "any_of = [[\"70-533\"], []] # <-\n"),
+                "competencies.cloud.silver[0].people[0].any_of",
+                "alternative 1 of any_of is an empty list",
+            ),
+            (
+                "term of zero months",
+                BASE.replace("name = \"P\"", "name = \"P\"\nterm_months = 0 # <-"),
+                "program.term_months",
+                "0 months makes no sense",
+            ),
+            (
+                "metric window of zero days",
+                BASE.replace("name = \"P\"", "name = \"P\"\nmetric_window_days = 0 # <-"),
+                "program.metric_window_days",
+                "0 days makes no sense",
+            ),
+            (
+                "renewal window longer than the term",
+                BASE.replace("name = \"P\"", "name = \"P\"\nrenewal_opens_days = 400 # <-"),
+                "program.renewal_opens_days",
+                "",
+            ),
+            (
+                "empty program name",
+                BASE.replace("name = \"P\"", "name = \"\" # <-"),
+                "program.name",
+                "needs a name",
+            ),
+            (
+                "missing program",
+                format!("# <-\n{}", BASE.replace("[program]\nname = \"P\"\n", "")),
+                "",
+                "missing field `program`",
+            ),
+            (
+                "competency id not kebab-case",
+                BASE.replace("[competencies.cloud]", "[competencies.Cloud_Platform] # <-")
+                    .replace("competencies.cloud.silver", "competencies.Cloud_Platform.silver"),
+                "competencies.Cloud_Platform",
+                "kebab-case",
+            ),
+            (
+                "zero valid_days",
+                BASE.replace("kind = \"certification\"", "kind = \"certification\"\nvalid_days = 0 # <-"),
+                "catalog[2].valid_days",
+                "valid_days must be at least 1",
+            ),
+        ]
+    }
+
+    #[test]
+    fn each_problem_is_reported_with_its_line_and_key() {
+        let mut failures = Vec::new();
+        for (name, text, key, fragment) in cases() {
+            let want_line = marked_line(&text);
+            match Rulebook::parse(&text, "rules.toml") {
+                Ok(_) => failures.push(format!("{name}: accepted")),
+                Err(e) => {
+                    if e.file != "rules.toml"
+                        || e.line != want_line
+                        || e.key != key
+                        || !e.message.contains(fragment)
+                        || e.to_string().contains('\n')
+                    {
+                        failures.push(format!(
+                            "{name}: want line {want_line}, key {key:?}, message with {fragment:?}; got {e}"
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn display_is_file_line_key_message() {
+        let text = BASE.replace("[\"70-535\"]] }", "[\"70-999\"]] }");
+        let e = Rulebook::parse(&text, "rules.toml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "rules.toml:24: competencies.cloud.silver[0].people[0].any_of: \
+             code \"70-999\" is not in the catalog (nearest: 70-533, 70-535)"
+        );
+    }
+
+    #[test]
+    fn parse_all_reports_every_problem_in_line_order() {
+        let text = BASE
+            .replace("count = 1", "count = 0")
+            .replace("name = \"P\"", "name = \"P\"\nterm_months = 0");
+        let errors = Rulebook::parse_all(&text, "r.toml").unwrap_err();
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "program.term_months",
+                "competencies.cloud.silver[0].people[0].count"
+            ]
+        );
+        assert!(errors[0].line < errors[1].line);
+    }
+
+    #[test]
+    fn nearest_codes_prefers_close_codes_and_drops_far_ones() {
+        let catalog = Rulebook::parse(BASE, "r").unwrap().catalog;
+        assert_eq!(nearest_codes(&catalog, "70-534", 2), ["70-533", "70-535"]);
+        assert_eq!(nearest_codes(&catalog, "mcsa-o365", 3)[0], "MCSA-O365");
+        assert_eq!(nearest_codes(&catalog, "o365", 1), ["MCSA-O365"]);
+        assert!(nearest_codes(&catalog, "completely-unrelated", 3).is_empty());
+        assert!(nearest_codes(&catalog, "70-533", 0).is_empty());
+    }
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("70-533", "70-533"), 0);
+        assert_eq!(levenshtein("70-533", "70-535"), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(text in "\\PC*") {
+            let _ = Rulebook::parse(&text, "fuzz.toml");
+        }
+
+        #[test]
+        fn parse_never_panics_on_rulebook_like_text(
+            edits in proptest::collection::vec((0usize..2000, "[\\[\\]{}=\",.#a-z0-9\\n -]{0,6}"), 0..6)
+        ) {
+            let mut text = BASE.to_string();
+            for (at, insert) in edits {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                text.insert_str(at, &insert);
+            }
+            if let Err(e) = Rulebook::parse(&text, "fuzz.toml") {
+                proptest::prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1) + 1);
+                proptest::prop_assert!(!e.to_string().contains('\n'));
+            }
+        }
+    }
+}
