@@ -233,5 +233,8 @@ pub fn record_performance(
 /// The organization's rulebook, parsed.
 pub fn rulebook(db: &Db, org: &Org) -> Result<Rulebook> {
     let src = db.rulebook_source(org.id)?;
-    Rulebook::parse(&src, &format!("the rulebook of {}", org.slug))
+    Ok(Rulebook::parse(
+        &src,
+        &format!("the rulebook of {}", org.slug),
+    )?)
 }

@@ -59,11 +59,18 @@ fn level_name(l: Option<Level>) -> &'static str {
 }
 
 fn unknown_competency(id: &str, judged: &Judged) -> anyhow::Error {
-    let ids: Vec<&str> = judged.rulebook.competencies.keys().map(String::as_str).collect();
+    let ids: Vec<&str> = judged
+        .rulebook
+        .competencies
+        .keys()
+        .map(String::as_str)
+        .collect();
     let near: Vec<&str> = ids
         .iter()
         .copied()
-        .filter(|c| c.contains(id) || id.contains(*c) || c.split('-').any(|w| id.contains(w) && w.len() > 3))
+        .filter(|c| {
+            c.contains(id) || id.contains(*c) || c.split('-').any(|w| id.contains(w) && w.len() > 3)
+        })
         .take(3)
         .collect();
     not_found(format!(
@@ -101,7 +108,11 @@ fn who(r: &RequirementEval, limit: usize) -> String {
             }
             s
         }
-        RequirementDetail::Metric { window_start, metric, .. } => {
+        RequirementDetail::Metric {
+            window_start,
+            metric,
+            ..
+        } => {
             let how = if *metric == Metric::Revenue || *metric == Metric::NewCustomers {
                 "sum"
             } else {
@@ -121,7 +132,12 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
             let mut t = Table::new(&["Id", "Name", "Area", "Level"]);
             let mut j = Vec::new();
             for c in &judged.eval.competencies {
-                t.row([c.id.clone(), c.name.clone(), c.area.clone(), level_name(c.achieved).to_owned()]);
+                t.row([
+                    c.id.clone(),
+                    c.name.clone(),
+                    c.area.clone(),
+                    level_name(c.achieved).to_owned(),
+                ]);
                 j.push(json!({"id": c.id, "name": c.name, "area": c.area, "level": level_name(c.achieved)}));
             }
             Ok(Report::new(j).table(t))
@@ -137,20 +153,33 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
             for level in Level::ALL {
                 for o in comp.options(level) {
                     for p in &o.people {
-                        t.row([level.as_str().to_owned(), o.option.clone(), explain::describe_people(p)]);
+                        t.row([
+                            level.as_str().to_owned(),
+                            o.option.clone(),
+                            explain::describe_people(p),
+                        ]);
                     }
                     for m in &o.metrics {
                         let mut d = explain::describe_metric(m, m.window_days.unwrap_or(window));
-                        d.push_str(&format!(" at least {}", explain::amount(m.metric, m.at_least)));
+                        d.push_str(&format!(
+                            " at least {}",
+                            explain::amount(m.metric, m.at_least)
+                        ));
                         if let Some(dev) = m.developing {
-                            d.push_str(&format!(" ({} in developing markets)", explain::amount(m.metric, dev)));
+                            d.push_str(&format!(
+                                " ({} in developing markets)",
+                                explain::amount(m.metric, dev)
+                            ));
                         }
                         t.row([level.as_str().to_owned(), o.option.clone(), d]);
                     }
                 }
             }
             Ok(Report::new(json!({"id": id, "competency": comp}))
-                .fields(vec![("Competency", format!("{} ({id})", comp.name)), ("Area", comp.area.clone())])
+                .fields(vec![
+                    ("Competency", format!("{} ({id})", comp.name)),
+                    ("Area", comp.area.clone()),
+                ])
                 .table(t))
         }
         CompetenciesCmd::Progress { id, level } => {
@@ -159,10 +188,29 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
             {
                 return Err(unknown_competency(id, &judged));
             }
-            let mut t = Table::new(&["Competency", "Level", "Met", "Option", "Requirement", "Have", "Need", "Progress", "Who counts"]);
+            let mut t = Table::new(&[
+                "Competency",
+                "Level",
+                "Met",
+                "Option",
+                "Requirement",
+                "Have",
+                "Need",
+                "Progress",
+                "Who counts",
+            ]);
             let mut j = Vec::new();
-            for c in judged.eval.competencies.iter().filter(|c| id.as_deref().is_none_or(|i| i == c.id)) {
-                for l in c.levels.iter().filter(|l| level.is_none_or(|x| Level::from(x) == l.level)) {
+            for c in judged
+                .eval
+                .competencies
+                .iter()
+                .filter(|c| id.as_deref().is_none_or(|i| i == c.id))
+            {
+                for l in c
+                    .levels
+                    .iter()
+                    .filter(|l| level.is_none_or(|x| Level::from(x) == l.level))
+                {
                     let Some(opt) = l.options.get(l.best) else {
                         continue;
                     };
@@ -170,18 +218,38 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
                     for (i, r) in opt.requirements.iter().enumerate() {
                         let (have, need) = fmt_value(r);
                         t.row([
-                            if i == 0 { c.name.clone() } else { String::new() },
-                            if i == 0 { l.level.as_str().to_owned() } else { String::new() },
-                            if i == 0 { if l.met { "yes" } else { "no" }.to_owned() } else { String::new() },
-                            if i == 0 { opt.name.clone() } else { String::new() },
+                            if i == 0 {
+                                c.name.clone()
+                            } else {
+                                String::new()
+                            },
+                            if i == 0 {
+                                l.level.as_str().to_owned()
+                            } else {
+                                String::new()
+                            },
+                            if i == 0 {
+                                if l.met { "yes" } else { "no" }.to_owned()
+                            } else {
+                                String::new()
+                            },
+                            if i == 0 {
+                                opt.name.clone()
+                            } else {
+                                String::new()
+                            },
                             r.description.clone(),
                             have,
                             need,
-                            format!("{} {}", bar(r.have, r.need), if r.met { "met" } else { "" }).trim_end().to_owned(),
+                            format!("{} {}", bar(r.have, r.need), if r.met { "met" } else { "" })
+                                .trim_end()
+                                .to_owned(),
                             who(r, 5),
                         ]);
                         let counted: Vec<&str> = match &r.detail {
-                            RequirementDetail::People { counted, .. } => counted.iter().map(|c| c.username.as_str()).collect(),
+                            RequirementDetail::People { counted, .. } => {
+                                counted.iter().map(|c| c.username.as_str()).collect()
+                            }
                             RequirementDetail::Metric { .. } => Vec::new(),
                         };
                         reqs.push(json!({"description": r.description, "have": r.have, "need": r.need, "met": r.met, "counted": counted}));
@@ -198,7 +266,12 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
             let gaps = gaps(&judged.rulebook, &judged.snapshot, &judged.eval);
             let mut t = Table::new(&["Competency", "Level", "Closest option", "Missing"]);
             for g in &gaps {
-                t.row([g.name.clone(), g.level.as_str().to_owned(), g.option.clone(), g.missing.join("; ")]);
+                t.row([
+                    g.name.clone(),
+                    g.level.as_str().to_owned(),
+                    g.option.clone(),
+                    g.missing.join("; "),
+                ]);
             }
             Ok(Report::new(&gaps).table(t))
         }
@@ -211,7 +284,11 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
                 t.row([
                     r.name.clone(),
                     r.level.as_str().to_owned(),
-                    if names.is_empty() { "(no single departure would break it)".to_owned() } else { names.join(", ") },
+                    if names.is_empty() {
+                        "(no single departure would break it)".to_owned()
+                    } else {
+                        names.join(", ")
+                    },
                 ]);
                 j.push(json!({"competency": r.competency, "name": r.name, "level": r.level.as_str(), "critical": names}));
             }

@@ -39,8 +39,24 @@ fn read(file: &PathBuf) -> Result<(String, Rulebook)> {
             e.utf8_error().valid_up_to()
         )
     })?;
-    let rb = Rulebook::parse(&text, &file.display().to_string())?;
-    Ok((text, rb))
+    // Every problem is reported, one per line on stderr; the error itself is the first.
+    match Rulebook::parse_all(&text, &file.display().to_string()) {
+        Ok(rb) => Ok((text, rb)),
+        Err(errors) => {
+            // In file order: all but the last here, the last as the command's error.
+            let n = errors.len();
+            let mut errors = errors.into_iter();
+            for e in errors.by_ref().take(n - 1) {
+                eprintln!("error: {e}");
+            }
+            let last = errors.next().expect("parse_all never returns no error");
+            if n > 1 {
+                Err(anyhow::anyhow!("{last} ({n} problems in all)"))
+            } else {
+                Err(last.into())
+            }
+        }
+    }
 }
 
 fn counts(rb: &Rulebook) -> String {
