@@ -9,6 +9,8 @@ use super::Ctx;
 use crate::error::bad_input;
 use crate::output::{Report, Table};
 use crate::records;
+use crate::rules::engine::{achievement_counts, association_active};
+use crate::rules::snapshot::{Achievement, Person};
 use crate::store::Recorded;
 use crate::users as svc;
 
@@ -102,7 +104,8 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
             expiring_within,
         } => {
             let today = ctx.clock.today();
-            let (rows, rb) = ctx.read_org(|db, org| {
+            let now = ctx.clock.now();
+            let (rows, rb, snap) = ctx.read_org(|db, org| {
                 let rb = records::rulebook(db, org)?;
                 let msa = match (&user, &msa) {
                     (Some(u), _) => {
@@ -114,9 +117,21 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     (None, Some(m)) => Some(m.trim().to_lowercase()),
                     (None, None) => None,
                 };
-                Ok((db.achievements(org.id, msa.as_deref())?, rb))
+                Ok((
+                    db.achievements(org.id, msa.as_deref())?,
+                    rb,
+                    db.snapshot(org.id, org.market)?,
+                ))
             })?;
-            let mut t = Table::new(&["MSA", "User", "Code", "Kind", "Earned", "Expires"]);
+            // Whether each record counts now is the engine's answer, for the MSA's current
+            // association with this organization.
+            let people: std::collections::HashMap<&str, &Person> = snap
+                .people
+                .iter()
+                .filter(|p| association_active(p, now))
+                .map(|p| (p.msa.as_str(), p))
+                .collect();
+            let mut t = Table::new(&["MSA", "User", "Code", "Kind", "Earned", "Expires", "Counts"]);
             let mut j = Vec::new();
             for r in rows {
                 let entry = rb.catalog_entry(&r.code);
@@ -132,6 +147,15 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     }
                 }
                 let kind = entry.map_or("unknown", |e| e.kind.as_str());
+                let counts = people.get(r.msa.as_str()).is_some_and(|p| {
+                    let a = Achievement {
+                        code: r.code.clone(),
+                        earned: r.earned,
+                        expires: r.expires,
+                        removed: None,
+                    };
+                    achievement_counts(&rb, p, &a, now)
+                });
                 t.row([
                     r.msa.clone(),
                     r.username.clone().unwrap_or_default(),
@@ -139,10 +163,11 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     kind.to_owned(),
                     r.earned.to_string(),
                     expires.map(|d| d.to_string()).unwrap_or_default(),
+                    if counts { "yes" } else { "no" }.to_owned(),
                 ]);
                 j.push(
                     json!({"msa": r.msa, "username": r.username, "code": r.code, "kind": kind,
-                    "earned": r.earned.to_string(), "expires": expires.map(|d| d.to_string())}),
+                    "earned": r.earned.to_string(), "expires": expires.map(|d| d.to_string()), "counts": counts}),
                 );
             }
             Ok(Report::new(j).table(t))

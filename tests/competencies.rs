@@ -1,0 +1,461 @@
+//! Rulebooks, achievements, performance and competency evaluation through the binary.
+
+mod common;
+
+use common::Env;
+use serde_json::Value;
+
+const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/small-rules.toml");
+
+fn setup() -> Env {
+    let env = Env::new();
+    env.ok(&[
+        "init",
+        "--name",
+        "Contoso",
+        "--partner-id",
+        "42",
+        "--rulebook",
+        RULES,
+        "--now",
+        "2026-01-01",
+    ]);
+    env
+}
+
+fn at<'a>(now: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["--now", now];
+    v.extend_from_slice(args);
+    v
+}
+
+/// Adds a user with an MSA at `now`.
+fn person(env: &Env, now: &str, name: &str) -> String {
+    let email = format!("{name}@contoso.com");
+    let msa = format!("{name}@outlook.com");
+    let file = format!("{name}.csv");
+    env.ok(&at(
+        now,
+        &[
+            "users",
+            "add",
+            "--name",
+            name,
+            "--email",
+            &email,
+            "--msa",
+            &msa,
+            "--credentials-file",
+            &file,
+        ],
+    ));
+    msa
+}
+
+fn exam(env: &Env, now: &str, msa: &str, code: &str, earned: &str) {
+    env.ok(&at(
+        now,
+        &[
+            "achievements",
+            "add",
+            "--msa",
+            msa,
+            "--code",
+            code,
+            "--earned",
+            earned,
+        ],
+    ));
+}
+
+fn level(env: &Env, now: &str, id: &str) -> String {
+    let list = env.json(&at(now, &["competencies", "list"]));
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()["level"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn progress(env: &Env, now: &str, id: &str, level: &str) -> Value {
+    let p = env.json(&at(
+        now,
+        &["competencies", "progress", id, "--level", level],
+    ));
+    p[0].clone()
+}
+
+#[test]
+fn rules_validate_import_export_round_trip() {
+    let env = setup();
+    let out = env.ok(&["rules", "validate", RULES]);
+    assert!(
+        out.contains("valid (2 competencies, 4 catalog entries)"),
+        "{out}"
+    );
+    std::fs::write(
+        env.path("bad.toml"),
+        "[program]\nname = \"x\"\ncolour = 1\n",
+    )
+    .unwrap();
+    let err = env.fails(&["rules", "validate", "bad.toml"]);
+    assert!(
+        err.contains("bad.toml:3") && err.contains("colour"),
+        "{err}"
+    );
+    let err = env.fails(&["rules", "import", "bad.toml"]);
+    assert!(err.contains("bad.toml:3"), "{err}");
+    let exported = env.ok(&["rules", "export"]);
+    assert_eq!(
+        exported.trim_end(),
+        std::fs::read_to_string(RULES).unwrap().trim_end()
+    );
+    std::fs::write(env.path("again.toml"), &exported).unwrap();
+    env.ok(&["rules", "import", "again.toml"]);
+    assert!(env.ok(&["audit"]).contains("rules.import"));
+    let show = env.json(&["rules", "show"]);
+    assert_eq!(show["fees"]["gold"], 3000);
+    assert_eq!(show["competencies"]["cloud"]["name"], "Cloud");
+}
+
+#[test]
+fn the_default_rulebook_has_18_competencies() {
+    let env = Env::new();
+    env.ok(&["init", "--name", "D", "--partner-id", "1"]);
+    let list = env.json(&["competencies", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 18);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["level"] == "none")
+    );
+    let show = env.ok(&["competencies", "show", "cloud-platform"]);
+    assert!(show.contains("70-533"), "{show}");
+}
+
+#[test]
+fn achievements_are_validated_against_the_catalogue() {
+    let env = setup();
+    let msa = person(&env, "2026-01-02", "ann");
+    let err = env.fails(&at(
+        "2026-02-01",
+        &[
+            "achievements",
+            "add",
+            "--msa",
+            &msa,
+            "--code",
+            "EX-Z",
+            "--earned",
+            "2026-01-10",
+        ],
+    ));
+    assert!(
+        err.contains("not in the rulebook's catalog") && err.contains("EX-A"),
+        "{err}"
+    );
+    let err = env.fails(&at(
+        "2026-02-01",
+        &[
+            "achievements",
+            "add",
+            "--msa",
+            &msa,
+            "--code",
+            "EX-A",
+            "--earned",
+            "2026-02-30",
+        ],
+    ));
+    assert!(
+        err.contains("earned") && err.contains("2026-02-30"),
+        "{err}"
+    );
+    let err = env.fails(&at(
+        "2026-02-01",
+        &[
+            "achievements",
+            "add",
+            "--msa",
+            &msa,
+            "--code",
+            "EX-A",
+            "--earned",
+            "2026-03-01",
+        ],
+    ));
+    assert!(err.contains("future"), "{err}");
+    let err = env.fails(&at(
+        "2026-02-01",
+        &[
+            "achievements",
+            "add",
+            "--msa",
+            "not-an-msa",
+            "--code",
+            "EX-A",
+            "--earned",
+            "2026-01-01",
+        ],
+    ));
+    assert!(err.contains("msa"), "{err}");
+    let first = env.json(&at(
+        "2026-02-01",
+        &[
+            "achievements",
+            "add",
+            "--msa",
+            &msa,
+            "--code",
+            "ex-a",
+            "--earned",
+            "2026-01-10",
+        ],
+    ));
+    assert_eq!(first["result"], "added");
+    assert_eq!(first["code"], "EX-A");
+    let again = env.json(&at(
+        "2026-02-01",
+        &[
+            "achievements",
+            "add",
+            "--msa",
+            &msa,
+            "--code",
+            "EX-A",
+            "--earned",
+            "2026-01-10",
+        ],
+    ));
+    assert_eq!(again["result"], "unchanged");
+    let list = env.json(&at("2026-02-01", &["achievements", "list"]));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    for key in ["msa", "code", "kind", "earned", "expires", "counts"] {
+        assert!(list[0].get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(list[0]["counts"], true);
+    env.ok(&at(
+        "2026-02-02",
+        &["achievements", "remove", "--msa", &msa, "--code", "EX-A"],
+    ));
+    assert_eq!(
+        env.json(&at("2026-02-02", &["achievements", "list"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let err = env.fails(&at(
+        "2026-02-02",
+        &["achievements", "remove", "--msa", &msa, "--code", "EX-A"],
+    ));
+    assert!(err.contains("has no achievement EX-A"), "{err}");
+}
+
+#[test]
+fn expiring_within_uses_the_catalogue_validity() {
+    let env = setup();
+    let msa = person(&env, "2026-01-02", "ann");
+    exam(&env, "2026-01-03", &msa, "CERT-C", "2025-03-01"); // valid 365 days: expires 2026-03-01
+    exam(&env, "2026-01-03", &msa, "EX-A", "2025-03-01"); // never expires
+    let soon = env.json(&at(
+        "2026-01-03",
+        &["achievements", "list", "--expiring-within", "60"],
+    ));
+    assert_eq!(soon.as_array().unwrap().len(), 1);
+    assert_eq!(soon[0]["code"], "CERT-C");
+    assert_eq!(soon[0]["expires"], "2026-03-01");
+    let later = env.json(&at(
+        "2026-01-03",
+        &["achievements", "list", "--expiring-within", "30"],
+    ));
+    assert_eq!(later.as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn performance_values_are_validated() {
+    let env = setup();
+    for (value, why) in [
+        ("-5", "negative"),
+        ("NaN", "finite"),
+        ("abc", "not a number"),
+        ("1e300", "implausibly"),
+    ] {
+        let err = env.fails(&at(
+            "2026-02-01",
+            &[
+                "performance",
+                "record",
+                "--metric",
+                "revenue",
+                "--value",
+                value,
+                "--date",
+                "2026-01-01",
+            ],
+        ));
+        assert!(err.contains(why), "{value}: {err}");
+    }
+    let err = env.fails(&at(
+        "2026-02-01",
+        &[
+            "performance",
+            "record",
+            "--metric",
+            "profit",
+            "--value",
+            "5",
+            "--date",
+            "2026-01-01",
+        ],
+    ));
+    assert!(err.contains("not a metric"), "{err}");
+    env.ok(&at(
+        "2026-02-01",
+        &[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--scope",
+            "Azure",
+            "--value",
+            "12,000",
+            "--date",
+            "2026-01-31",
+        ],
+    ));
+    let list = env.json(&["performance", "list"]);
+    assert_eq!(list[0]["scope"], "azure");
+    assert_eq!(list[0]["value"], 12000.0);
+}
+
+#[test]
+fn progress_counts_24_hours_after_association_and_matches_unique_people() {
+    let env = setup();
+    // Ann holds EX-A and CERT-C, Bob only CERT-C: a greedy assignment of Ann to the CERT-C
+    // requirement would leave EX-A empty; the maximum matching puts Bob there instead.
+    let ann = person(&env, "2026-01-10T09:00:00Z", "ann");
+    let bob = person(&env, "2026-01-10T09:00:00Z", "bob");
+    exam(&env, "2026-01-10T09:00:00Z", &ann, "CERT-C", "2026-01-05");
+    exam(&env, "2026-01-10T09:00:00Z", &ann, "EX-A", "2026-01-05");
+    exam(&env, "2026-01-10T09:00:00Z", &bob, "CERT-C", "2026-01-05");
+    assert_eq!(
+        level(&env, "2026-01-11T08:59:59Z", "data"),
+        "none",
+        "counts only 24 hours after the association"
+    );
+    assert_eq!(level(&env, "2026-01-11T09:00:00Z", "data"), "silver");
+    let p = progress(&env, "2026-01-11T09:00:00Z", "data", "silver");
+    assert_eq!(p["met"], true);
+    let reqs = p["requirements"].as_array().unwrap();
+    assert_eq!(reqs[0]["counted"][0], "ann@contoso.onmicrosoft.com");
+    assert_eq!(reqs[1]["counted"][0], "bob@contoso.onmicrosoft.com");
+    for key in ["competency", "level", "met", "option", "requirements"] {
+        assert!(p.get(key).is_some(), "missing {key}");
+    }
+    for key in ["description", "have", "need", "met"] {
+        assert!(reqs[0].get(key).is_some(), "missing {key}");
+    }
+    // Evaluating at an earlier instant gives that instant's answer.
+    assert_eq!(level(&env, "2026-01-05", "data"), "none");
+}
+
+#[test]
+fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
+    let env = Env::new();
+    env.ok(&[
+        "init",
+        "--name",
+        "Dev",
+        "--partner-id",
+        "7",
+        "--market",
+        "developing",
+        "--rulebook",
+        RULES,
+        "--now",
+        "2026-01-01",
+    ]);
+    let a = person(&env, "2026-01-02", "a");
+    let b = person(&env, "2026-01-02", "b");
+    exam(&env, "2026-01-02", &a, "EX-A", "2025-12-01");
+    exam(&env, "2026-01-02", &b, "EX-B", "2025-12-01");
+    env.ok(&at(
+        "2026-01-03",
+        &[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--scope",
+            "azure",
+            "--value",
+            "6000",
+            "--date",
+            "2026-01-01",
+        ],
+    ));
+    env.ok(&at(
+        "2026-01-03",
+        &[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--scope",
+            "other",
+            "--value",
+            "90000",
+            "--date",
+            "2026-01-01",
+        ],
+    ));
+    // Developing market: 5,000 suffices; the unscoped 90,000 does not count for azure.
+    assert_eq!(level(&env, "2026-01-05", "cloud"), "silver");
+    let gold = progress(&env, "2026-01-05", "cloud", "gold");
+    assert_eq!(gold["met"], false);
+    // The revenue leaves the 365-day window.
+    assert_eq!(level(&env, "2027-01-01", "cloud"), "none");
+    let gaps = env.ok(&at("2026-01-05", &["competencies", "gaps"]));
+    assert!(gaps.contains("1 more person with EX-A or EX-B"), "{gaps}");
+    assert!(gaps.contains("short by 44,000 USD"), "{gaps}");
+    let risk = env.json(&at("2026-01-05", &["competencies", "risk"]));
+    let cloud = risk
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["competency"] == "cloud")
+        .unwrap();
+    assert_eq!(cloud["critical"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn removed_users_stop_counting_from_their_removal() {
+    let env = setup();
+    let a = person(&env, "2026-01-02", "a");
+    let b = person(&env, "2026-01-02", "b");
+    exam(&env, "2026-01-02", &a, "EX-A", "2025-12-01");
+    exam(&env, "2026-01-02", &b, "CERT-C", "2025-12-01");
+    assert_eq!(level(&env, "2026-02-01", "data"), "silver");
+    env.ok(&at("2026-02-01", &["users", "remove", "b@contoso.com"]));
+    assert_eq!(level(&env, "2026-02-02", "data"), "none");
+    // History: before the removal it was met.
+    assert_eq!(level(&env, "2026-01-20", "data"), "silver");
+}
+
+#[test]
+fn unknown_competency_is_an_error_with_the_list() {
+    let env = setup();
+    let err = env.fails(&["competencies", "progress", "nope"]);
+    assert!(
+        err.contains("no competency \"nope\"") && err.contains("cloud"),
+        "{err}"
+    );
+    let table = env.ok(&["competencies", "progress"]);
+    assert!(table.contains("Cloud") && table.contains("░"), "{table}");
+}
