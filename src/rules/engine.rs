@@ -236,13 +236,34 @@ pub fn achievement_counts(
 ) -> bool {
     association_active(person, at)
         && rb.catalog_entry(&ach.code).is_some_and(|entry| {
-            let delay = delay(&rb.program);
-            CatalogRule::new(entry, &rb.program).counts(person.associated, ach, at, delay)
+            CatalogRule::new(entry, &rb.program).counts(
+                person.associated,
+                ach,
+                &When::new(at, &rb.program),
+            )
         })
 }
 
-fn delay(program: &Program) -> TimeDelta {
-    TimeDelta::hours(i64::from(program.progress_delay_hours))
+/// The evaluation instant with what the counting rules derive from it, computed once so
+/// checking 300,000 achievements is a few date comparisons each.
+#[derive(Debug, Clone, Copy)]
+struct When {
+    at: DateTime<Utc>,
+    today: NaiveDate,
+    /// `at - progress_delay_hours`: whatever happened after this is still in its delay.
+    /// `None` when that instant is before chrono's range (then nothing counts yet).
+    cutoff: Option<DateTime<Utc>>,
+}
+
+impl When {
+    fn new(at: DateTime<Utc>, program: &Program) -> Self {
+        let delay = TimeDelta::hours(i64::from(program.progress_delay_hours));
+        When {
+            at,
+            today: at.date_naive(),
+            cutoff: at.checked_sub_signed(delay),
+        }
+    }
 }
 
 /// The parts of a catalogue entry that decide whether an achievement counts.
@@ -295,26 +316,23 @@ impl CatalogRule {
     /// - **expired**: from 00:00 UTC of the effective expiry day it no longer counts;
     /// - **retired**: only if earned strictly before the retirement day, and only until
     ///   00:00 UTC of `retired + retired_grace_months`.
-    fn counts(
-        &self,
-        associated: DateTime<Utc>,
-        ach: &Achievement,
-        at: DateTime<Utc>,
-        delay: TimeDelta,
-    ) -> bool {
-        if ach.removed.is_some_and(|removed| at >= removed) {
+    fn counts(&self, associated: DateTime<Utc>, ach: &Achievement, when: &When) -> bool {
+        if ach.removed.is_some_and(|removed| when.at >= removed) {
             return false;
         }
-        let from = start_of(ach.earned).max(associated);
-        if from.checked_add_signed(delay).is_none_or(|from| at < from) {
+        // at >= max(midnight(earned), associated) + delay  <=>  both are <= at - delay, and
+        // midnight(earned) <= cutoff  <=>  earned <= cutoff's day.
+        let Some(cutoff) = when.cutoff else {
+            return false;
+        };
+        if associated > cutoff || ach.earned > cutoff.date_naive() {
             return false;
         }
-        let today = at.date_naive();
-        if self.expiry(ach).is_some_and(|expiry| today >= expiry) {
+        if self.expiry(ach).is_some_and(|expiry| when.today >= expiry) {
             return false;
         }
         match (self.retired, self.grace_end) {
-            (Some(retired), Some(grace_end)) => ach.earned < retired && today < grace_end,
+            (Some(retired), Some(grace_end)) => ach.earned < retired && when.today < grace_end,
             _ => true,
         }
     }
@@ -459,6 +477,10 @@ struct Prepared<'a> {
     indiv: Vec<Individual>,
     /// Indices into `snap.people`, grouped per individual.
     persons: Vec<usize>,
+    /// The first 16 bytes of each individual's user name, big-endian and zero-padded:
+    /// ordering thousands of qualifiers by user name would otherwise chase a pointer into
+    /// a scattered `Person` per comparison.
+    name_keys: Vec<u128>,
     /// Bit `c` of individual `i`'s row: catalogue code `c` counts for them at `at`.
     held: Vec<u64>,
     /// For each catalogue code, the individuals holding it, ascending.
@@ -466,9 +488,14 @@ struct Prepared<'a> {
 }
 
 /// Reusable per-option work space, so classifying an option costs what it touches.
+///
+/// After [`Prepared::classify`]: `touched` lists the individuals qualifying for some
+/// requirement of the option and `class_of` their class, side by side; `mask` is all zero
+/// again.
 struct Scratch {
     mask: Vec<u64>,
     touched: Vec<u32>,
+    class_of: Vec<u32>,
 }
 
 impl Scratch {
@@ -476,14 +503,9 @@ impl Scratch {
         Scratch {
             mask: vec![0; n],
             touched: Vec::new(),
+            class_of: Vec::new(),
         }
     }
-}
-
-/// The qualified individuals of one option, grouped by the requirements they qualify for.
-struct Classes {
-    classes: Vec<Class>,
-    members: Vec<Vec<u32>>,
 }
 
 impl<'a> Prepared<'a> {
@@ -522,7 +544,7 @@ impl<'a> Prepared<'a> {
         let words = rb.catalog.len().div_ceil(64).max(1);
         let mut held = vec![0u64; indiv.len() * words];
         let mut postings = vec![Vec::new(); rb.catalog.len()];
-        let delay = delay(&rb.program);
+        let when = When::new(at, &rb.program);
         for (i, ind) in indiv.iter().enumerate() {
             let row = &mut held[i * words..(i + 1) * words];
             for &p in &persons[ind.persons.clone()] {
@@ -532,8 +554,7 @@ impl<'a> Prepared<'a> {
                         continue;
                     };
                     let (w, bit) = (c as usize / 64, 1u64 << (c % 64));
-                    if row[w] & bit == 0
-                        && rules[c as usize].counts(person.associated, ach, at, delay)
+                    if row[w] & bit == 0 && rules[c as usize].counts(person.associated, ach, &when)
                     {
                         row[w] |= bit;
                         postings[c as usize].push(i as u32);
@@ -541,6 +562,17 @@ impl<'a> Prepared<'a> {
                 }
             }
         }
+
+        let name_keys = indiv
+            .iter()
+            .map(|ind| {
+                let mut key = [0u8; 16];
+                let name = snap.people[persons[ind.persons.start]].username.as_bytes();
+                let n = name.len().min(16);
+                key[..n].copy_from_slice(&name[..n]);
+                u128::from_be_bytes(key)
+            })
+            .collect();
 
         Prepared {
             rb,
@@ -551,6 +583,7 @@ impl<'a> Prepared<'a> {
             words,
             indiv,
             persons,
+            name_keys,
             held,
             postings,
         }
@@ -565,8 +598,13 @@ impl<'a> Prepared<'a> {
         &self.snap.people[self.persons[self.indiv[i as usize].persons.start]].username
     }
 
-    /// Lowest user name first; the user id breaks ties so the order is total.
+    /// Lowest user name first; the user id breaks ties so the order is total. A smaller
+    /// key means a smaller name (bytes order like `str`), so names are read only on ties.
     fn by_username(&self, a: u32, b: u32) -> Ordering {
+        let (ka, kb) = (self.name_keys[a as usize], self.name_keys[b as usize]);
+        if ka != kb {
+            return ka.cmp(&kb);
+        }
         self.username(a).cmp(self.username(b)).then(
             self.indiv[a as usize]
                 .user_id
@@ -618,7 +656,9 @@ impl<'a> Prepared<'a> {
     /// Groups the individuals qualifying for any of `reqs` by the set they qualify for.
     /// Only the first 64 people requirements of an option are considered (the rulebook
     /// validation keeps options far below that).
-    fn classify(&self, reqs: &[CompiledReq], scratch: &mut Scratch) -> Classes {
+    fn classify(&self, reqs: &[CompiledReq], scratch: &mut Scratch) -> Vec<Class> {
+        scratch.touched.clear();
+        scratch.class_of.clear();
         for (r, req) in reqs.iter().take(64).enumerate() {
             let bit = 1u64 << r;
             let mark = |i: u32, scratch: &mut Scratch| {
@@ -638,7 +678,7 @@ impl<'a> Prepared<'a> {
                     Some(&pivot) => {
                         for &i in &self.postings[pivot as usize] {
                             if scratch.mask[i as usize] & bit == 0
-                                && list.iter().all(|&c| self.holds(i, c))
+                                && list.iter().all(|&c| c == pivot || self.holds(i, c))
                             {
                                 mark(i, scratch);
                             }
@@ -655,10 +695,7 @@ impl<'a> Prepared<'a> {
             Vec::new()
         };
         let mut sparse: FastMap<u64, u32> = FastMap::default();
-        let mut out = Classes {
-            classes: Vec::new(),
-            members: Vec::new(),
-        };
+        let mut classes = Vec::new();
         for &i in &scratch.touched {
             let m = std::mem::take(&mut scratch.mask[i as usize]);
             let slot = if k <= 12 {
@@ -667,15 +704,13 @@ impl<'a> Prepared<'a> {
                 sparse.entry(m).or_insert(u32::MAX)
             };
             if *slot == u32::MAX {
-                *slot = out.classes.len() as u32;
-                out.classes.push(Class { reqs: m, size: 0 });
-                out.members.push(Vec::new());
+                *slot = classes.len() as u32;
+                classes.push(Class { reqs: m, size: 0 });
             }
-            out.classes[*slot as usize].size += 1;
-            out.members[*slot as usize].push(i);
+            classes[*slot as usize].size += 1;
+            scratch.class_of.push(*slot);
         }
-        scratch.touched.clear();
-        out
+        classes
     }
 
     fn competency(&self, id: &str, comp: &Competency, scratch: &mut Scratch) -> CompetencyEval {
@@ -726,13 +761,12 @@ impl<'a> Prepared<'a> {
         let reqs: Vec<CompiledReq> = opt.people.iter().map(|r| self.compile(r)).collect();
         let counts: Vec<u64> = opt.people.iter().map(|r| u64::from(r.count)).collect();
         let classes = self.classify(&reqs, scratch);
-        let assignment = matching::max_assignment(&classes.classes, &counts);
-        let counted = self.pick(&classes, &assignment, reqs.len());
+        let assignment = matching::max_assignment(&classes, &counts);
+        let counted = self.pick(&classes, &assignment, reqs.len(), scratch);
 
         let mut requirements = Vec::with_capacity(opt.people.len() + opt.metrics.len());
         for (r, (req, compiled)) in opt.people.iter().zip(&reqs).enumerate() {
             let eligible = classes
-                .classes
                 .iter()
                 .filter(|c| r < 64 && c.reqs >> r & 1 == 1)
                 .map(|c| c.size as usize)
@@ -764,25 +798,61 @@ impl<'a> Prepared<'a> {
 
     /// Concrete people for the assignment: from each class, its lowest user names, handed
     /// to the class's requirements in rulebook order. Returns per requirement the
-    /// individuals, by user name.
-    fn pick(&self, classes: &Classes, a: &matching::Assignment, k: usize) -> Vec<Vec<u32>> {
+    /// individuals, by user name. Reads the members from `scratch` (see [`Self::classify`]).
+    fn pick(
+        &self,
+        classes: &[Class],
+        a: &matching::Assignment,
+        k: usize,
+        scratch: &Scratch,
+    ) -> Vec<Vec<u32>> {
+        let mut take = vec![0usize; classes.len()];
+        for &(c, _, n) in &a.flows {
+            take[c] += n as usize;
+        }
+        // One pass over the qualifiers: a small sorted buffer per class keeps the lowest
+        // names seen so far; a class asked for many people collects all and selects.
+        const BOUNDED: usize = 64;
+        let mut chosen: Vec<Vec<u32>> = take
+            .iter()
+            .map(|&t| Vec::with_capacity(t.min(BOUNDED)))
+            .collect();
+        for (&i, &c) in scratch.touched.iter().zip(&scratch.class_of) {
+            let (t, buf) = (take[c as usize], &mut chosen[c as usize]);
+            if t == 0 {
+                continue;
+            }
+            if t > BOUNDED {
+                buf.push(i);
+                continue;
+            }
+            if buf.len() == t {
+                let last = buf[t - 1];
+                // Most qualifiers lose to the buffer's largest on the key alone.
+                if self.name_keys[i as usize] > self.name_keys[last as usize]
+                    || self.by_username(i, last).is_ge()
+                {
+                    continue;
+                }
+                buf.pop();
+            }
+            let at = buf.partition_point(|&b| self.by_username(b, i).is_lt());
+            buf.insert(at, i);
+        }
+        for (buf, &t) in chosen.iter_mut().zip(&take).filter(|(_, t)| **t > BOUNDED) {
+            if t < buf.len() {
+                buf.select_nth_unstable_by(t, |&a, &b| self.by_username(a, b));
+                buf.truncate(t);
+            }
+            buf.sort_unstable_by(|&a, &b| self.by_username(a, b));
+        }
+
         let mut counted = vec![Vec::new(); k];
-        let mut flows = a.flows.iter().peekable();
-        while let Some(&&(c, _, _)) = flows.peek() {
-            let from_class: Vec<(usize, u64)> =
-                std::iter::from_fn(|| flows.next_if(|f| f.0 == c).map(|&(_, r, n)| (r, n)))
-                    .collect();
-            let take = from_class.iter().map(|f| f.1 as usize).sum::<usize>();
-            let mut chosen = classes.members[c].clone();
-            if take < chosen.len() {
-                chosen.select_nth_unstable_by(take, |&a, &b| self.by_username(a, b));
-                chosen.truncate(take);
-            }
-            chosen.sort_unstable_by(|&a, &b| self.by_username(a, b));
-            let mut chosen = chosen.into_iter();
-            for (r, n) in from_class {
-                counted[r].extend(chosen.by_ref().take(n as usize));
-            }
+        let mut next = vec![0usize; classes.len()];
+        for &(c, r, n) in &a.flows {
+            let from = next[c];
+            next[c] = (from + n as usize).min(chosen[c].len());
+            counted[r].extend_from_slice(&chosen[c][from..next[c]]);
         }
         for list in &mut counted {
             list.sort_unstable_by(|&a, &b| self.by_username(a, b));
@@ -824,12 +894,12 @@ impl<'a> Prepared<'a> {
     fn used(&self, i: u32, c: u32) -> Option<UsedAchievement> {
         let rule = &self.rules[c as usize];
         let code = &self.rb.catalog[c as usize].code;
-        let delay = delay(&self.rb.program);
+        let when = When::new(self.at, &self.rb.program);
         self.persons[self.indiv[i as usize].persons.clone()]
             .iter()
             .map(|&p| &self.snap.people[p])
             .flat_map(|p| p.achievements.iter().map(move |a| (p, a)))
-            .filter(|(p, a)| a.code == *code && rule.counts(p.associated, a, self.at, delay))
+            .filter(|(p, a)| a.code == *code && rule.counts(p.associated, a, &when))
             .map(|(_, a)| UsedAchievement {
                 code: code.clone(),
                 earned: a.earned,
@@ -998,7 +1068,7 @@ struct Criticality {
 impl Criticality {
     fn new(prep: &Prepared, opt: &LevelOption, scratch: &mut Scratch) -> Self {
         let reqs: Vec<CompiledReq> = opt.people.iter().map(|r| prep.compile(r)).collect();
-        let classes = prep.classify(&reqs, scratch).classes;
+        let classes = prep.classify(&reqs, scratch);
         Criticality {
             counts: opt.people.iter().map(|r| u64::from(r.count)).collect(),
             reqs,

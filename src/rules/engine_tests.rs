@@ -1039,6 +1039,31 @@ fn timing_100k_people() {
     }
     let at = t(NOW);
     let start = std::time::Instant::now();
+    let prep = Prepared::new(&rb, &s, at);
+    println!("prepare {:?}", start.elapsed());
+    let mut scratch = Scratch::new(prep.indiv.len());
+    let start = std::time::Instant::now();
+    let mut touched = 0;
+    for comp in rb.competencies.values() {
+        for opt in comp.silver.iter().chain(&comp.gold) {
+            let reqs: Vec<CompiledReq> = opt.people.iter().map(|r| prep.compile(r)).collect();
+            touched += prep
+                .classify(&reqs, &mut scratch)
+                .iter()
+                .map(|c| c.size)
+                .sum::<u64>();
+        }
+    }
+    println!("classify all {:?} ({touched} touched)", start.elapsed());
+    let start = std::time::Instant::now();
+    for comp in rb.competencies.values() {
+        for opt in comp.silver.iter().chain(&comp.gold) {
+            prep.option(opt, &mut scratch);
+        }
+    }
+    println!("options all {:?}", start.elapsed());
+    drop(prep);
+    let start = std::time::Instant::now();
     let eval = evaluate(&rb, &s, at);
     let evaluated = start.elapsed();
     let gaps = gaps(&rb, &s, &eval);
