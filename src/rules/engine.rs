@@ -490,10 +490,13 @@ struct Prepared<'a> {
 /// Reusable per-option work space, so classifying an option costs what it touches.
 ///
 /// After [`Prepared::classify`]: `touched` lists the individuals qualifying for some
-/// requirement of the option and `class_of` their class, side by side; `mask` is all zero
-/// again.
+/// requirement of the option and `class_of` their class, side by side; the masks are all
+/// zero again.
 struct Scratch {
-    mask: Vec<u64>,
+    /// Requirement sets for options with at most 8 people requirements.
+    narrow: Vec<u8>,
+    /// Requirement sets for larger options, allocated on first use.
+    wide: Vec<u64>,
     touched: Vec<u32>,
     class_of: Vec<u32>,
 }
@@ -501,10 +504,45 @@ struct Scratch {
 impl Scratch {
     fn new(n: usize) -> Self {
         Scratch {
-            mask: vec![0; n],
+            narrow: vec![0; n],
+            wide: Vec::new(),
             touched: Vec::new(),
             class_of: Vec::new(),
         }
+    }
+}
+
+/// A per-individual set of requirement bits.
+trait MaskWord: Copy + PartialEq {
+    const ZERO: Self;
+    fn bit(r: usize) -> Self;
+    fn or(self, other: Self) -> Self;
+    fn to_u64(self) -> u64;
+}
+
+impl MaskWord for u8 {
+    const ZERO: Self = 0;
+    fn bit(r: usize) -> Self {
+        1 << r
+    }
+    fn or(self, other: Self) -> Self {
+        self | other
+    }
+    fn to_u64(self) -> u64 {
+        u64::from(self)
+    }
+}
+
+impl MaskWord for u64 {
+    const ZERO: Self = 0;
+    fn bit(r: usize) -> Self {
+        1 << r
+    }
+    fn or(self, other: Self) -> Self {
+        self | other
+    }
+    fn to_u64(self) -> u64 {
+        self
     }
 }
 
@@ -659,14 +697,44 @@ impl<'a> Prepared<'a> {
     fn classify(&self, reqs: &[CompiledReq], scratch: &mut Scratch) -> Vec<Class> {
         scratch.touched.clear();
         scratch.class_of.clear();
-        for (r, req) in reqs.iter().take(64).enumerate() {
-            let bit = 1u64 << r;
-            let mark = |i: u32, scratch: &mut Scratch| {
-                let m = &mut scratch.mask[i as usize];
-                if *m == 0 {
-                    scratch.touched.push(i);
+        let reqs = &reqs[..reqs.len().min(64)];
+        // Options rarely have more than a few people requirements: one byte per individual
+        // keeps the scattered mask updates in cache.
+        if reqs.len() <= 8 {
+            self.group(
+                reqs,
+                &mut scratch.narrow,
+                &mut scratch.touched,
+                &mut scratch.class_of,
+            )
+        } else {
+            if scratch.wide.len() < self.indiv.len() {
+                scratch.wide = vec![0; self.indiv.len()];
+            }
+            self.group(
+                reqs,
+                &mut scratch.wide,
+                &mut scratch.touched,
+                &mut scratch.class_of,
+            )
+        }
+    }
+
+    fn group<M: MaskWord>(
+        &self,
+        reqs: &[CompiledReq],
+        masks: &mut [M],
+        touched: &mut Vec<u32>,
+        class_of: &mut Vec<u32>,
+    ) -> Vec<Class> {
+        for (r, req) in reqs.iter().enumerate() {
+            let bit = M::bit(r);
+            let mut mark = |i: u32| {
+                let m = &mut masks[i as usize];
+                if *m == M::ZERO {
+                    touched.push(i);
                 }
-                *m |= bit;
+                *m = m.or(bit);
             };
             for list in &req.lists {
                 // Walk the rarest code's holders and check the rest on their bitsets.
@@ -674,13 +742,11 @@ impl<'a> Prepared<'a> {
                     .iter()
                     .min_by_key(|&&c| self.postings[c as usize].len())
                 {
-                    None => (0..self.indiv.len() as u32).for_each(|i| mark(i, scratch)),
+                    None => (0..self.indiv.len() as u32).for_each(&mut mark),
                     Some(&pivot) => {
                         for &i in &self.postings[pivot as usize] {
-                            if scratch.mask[i as usize] & bit == 0
-                                && list.iter().all(|&c| c == pivot || self.holds(i, c))
-                            {
-                                mark(i, scratch);
+                            if list.iter().all(|&c| c == pivot || self.holds(i, c)) {
+                                mark(i);
                             }
                         }
                     }
@@ -688,7 +754,7 @@ impl<'a> Prepared<'a> {
             }
         }
 
-        let k = reqs.len().min(64);
+        let k = reqs.len();
         let mut dense = if k <= 12 {
             vec![u32::MAX; 1 << k]
         } else {
@@ -696,8 +762,8 @@ impl<'a> Prepared<'a> {
         };
         let mut sparse: FastMap<u64, u32> = FastMap::default();
         let mut classes = Vec::new();
-        for &i in &scratch.touched {
-            let m = std::mem::take(&mut scratch.mask[i as usize]);
+        for &i in touched.iter() {
+            let m = std::mem::replace(&mut masks[i as usize], M::ZERO).to_u64();
             let slot = if k <= 12 {
                 &mut dense[m as usize]
             } else {
@@ -708,7 +774,7 @@ impl<'a> Prepared<'a> {
                 classes.push(Class { reqs: m, size: 0 });
             }
             classes[*slot as usize].size += 1;
-            scratch.class_of.push(*slot);
+            class_of.push(*slot);
         }
         classes
     }

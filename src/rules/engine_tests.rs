@@ -645,6 +645,32 @@ people = [{ count = 1, all_of = ["A"], any_of = [["V"], ["B"]] }]
     assert_eq!(counted[0].user_id, 1);
 }
 
+#[test]
+fn options_with_many_people_requirements() {
+    // Past 8 requirements the engine keeps wider masks, past 12 a sparse class table.
+    for k in [9usize, 13] {
+        let reqs = vec![r#"{ count = 1, any_of = [["A"]] }"#; k].join(", ");
+        let rb = book(&format!(
+            "[competencies.w]\nname = \"W\"\n[[competencies.w.silver]]\noption = \"o\"\npeople = [{reqs}]\n"
+        ));
+        let names: Vec<String> = (0..k).map(|i| format!("u{i:02}")).collect();
+        let holders: Vec<(&str, &[&str])> =
+            names.iter().map(|n| (n.as_str(), &["A"][..])).collect();
+        let eval = evaluate(&rb, &snap(people(&holders)), t(NOW));
+        assert!(
+            eval.competencies[0].levels[0].met,
+            "{k} people for {k} requirements"
+        );
+        let eval = evaluate(&rb, &snap(people(&holders[1..])), t(NOW));
+        let option = &eval.competencies[0].levels[0].options[0];
+        assert!(!option.met, "{} people for {k} requirements", k - 1);
+        assert_eq!(
+            option.requirements.iter().map(|r| r.have).sum::<f64>(),
+            (k - 1) as f64
+        );
+    }
+}
+
 /// Brute force: can each requirement get its count, each person filling at most one?
 fn feasible(quals: &[u64], left: &mut [u64]) -> bool {
     if left.iter().all(|&l| l == 0) {
