@@ -138,11 +138,7 @@ pub struct CatalogEntry {
     /// Exam, certification or assessment.
     pub kind: Kind,
     /// The day the exam was retired, if it was.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "toml_date"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "toml_date")]
     pub retired: Option<NaiveDate>,
     /// Validity in days from the day earned, unless the record has its own expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,7 +261,13 @@ impl Metric {
         let norm: String = s
             .trim()
             .chars()
-            .map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == '_' || c == ' ' {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         Metric::ALL.into_iter().find(|m| m.as_str() == norm)
     }
