@@ -625,6 +625,46 @@ pub fn reevaluate(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Res
     Ok(sync(db, org, actor, cause)?.raised)
 }
 
+/// Re-evaluates after an MSA link ([`users::link_msa`]): the organization whose association
+/// was severed (another one, or this one when the MSA moved between two of its accounts),
+/// and this organization when the account's previous MSA was replaced. Returns the alerts
+/// raised, in every organization concerned.
+pub fn after_link(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    username: &str,
+    linked: &users::Linked,
+) -> Result<Vec<Alert>> {
+    let mut raised = Vec::new();
+    if linked.unchanged {
+        return Ok(raised);
+    }
+    if let Some(s) = &linked.severed {
+        let cause = if s.org_id == org.id {
+            format!("MSA {} moved from {} to {username}", linked.msa, s.username)
+        } else {
+            format!(
+                "MSA {} of {} severed (linked to another organization)",
+                linked.msa, s.username
+            )
+        };
+        let other = if s.org_id == org.id {
+            org.clone()
+        } else {
+            db.org_by_id(s.org_id)?
+        };
+        raised.extend(reevaluate(db, &other, actor, Some(&cause))?);
+    }
+    if let Some(old) = &linked.replaced
+        && linked.severed.as_ref().is_none_or(|s| s.org_id != org.id)
+    {
+        let cause = format!("MSA {old} of {username} replaced by {}", linked.msa);
+        raised.extend(reevaluate(db, org, actor, Some(&cause))?);
+    }
+    Ok(raised)
+}
+
 // ---------------------------------------------------------------------------------------
 // Purchases
 // ---------------------------------------------------------------------------------------
@@ -674,6 +714,23 @@ fn refuse_nothing_met(judged: &Judged, level: Level, what: &str) -> anyhow::Erro
         }
         None => String::new(),
     };
+    // Achievements and links count only after the progress delay: a competency about to be
+    // met is worth naming with the instant it will be.
+    let delay = chrono::TimeDelta::hours(i64::from(judged.rulebook.program.progress_delay_hours));
+    if let Some(later) = judged.eval.at.checked_add_signed(delay) {
+        let soon = evaluate(&judged.rulebook, &judged.snapshot, later);
+        if let Some(ce) = soon.competencies.iter().find(|c| c.level(level).met) {
+            return refused(format!(
+                "no competency is met at {level} yet, so {what}: {} ({}) will be met from {} \
+                 once recent achievements and MSA links have counted for {} hours; try again \
+                 then",
+                ce.name,
+                ce.id,
+                crate::clock::rfc3339(later),
+                judged.rulebook.program.progress_delay_hours
+            ));
+        }
+    }
     refused(format!(
         "no competency is met at {level} now, so {what}{hint}: `competency competencies gaps` \
          lists what each competency lacks"

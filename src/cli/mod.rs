@@ -9,6 +9,7 @@ mod competencies;
 mod doctor;
 mod employee;
 mod init;
+mod membership;
 mod org;
 mod performance;
 mod rules;
@@ -99,6 +100,10 @@ pub enum Command {
     /// The rulebook in use: show, validate, import, export.
     #[command(subcommand)]
     Rules(rules::RulesCmd),
+    /// The membership: status, upgrade, renew, business profile, renewal check, alerts,
+    /// benefits, what-if.
+    #[command(subcommand)]
+    Membership(membership::MembershipCmd),
     /// Check the database: integrity, foreign keys, schema version, permissions, rulebooks.
     Doctor,
     /// Copy the database consistently while others may use it (mode 0600).
@@ -342,6 +347,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Backup { path } => doctor::backup(ctx, &path),
         Command::Achievements(c) => achievements::run(c, ctx),
         Command::Performance(c) => performance::run(c, ctx),
+        Command::Membership(c) => membership::run(c, ctx),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
