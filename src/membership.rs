@@ -550,7 +550,11 @@ fn find_cause(
     let mut now = false;
     let mut events: Vec<String> = Vec::new();
     for p in &judged.snapshot.people {
-        if !p.achievements.iter().any(|a| codes.contains(a.code.as_str())) {
+        if !p
+            .achievements
+            .iter()
+            .any(|a| codes.contains(a.code.as_str()))
+        {
             continue;
         }
         if let Some(end) = p.ended.filter(|e| within(*e)) {
@@ -593,7 +597,10 @@ fn find_cause(
                     ));
                 }
             } else if let Some(u) = counts_until(rb, a).filter(|u| within(start_of(*u))) {
-                events.push(format!("achievement {} of {} expired on {u}", a.code, p.msa));
+                events.push(format!(
+                    "achievement {} of {} expired on {u}",
+                    a.code, p.msa
+                ));
             }
         }
     }
@@ -721,7 +728,7 @@ fn refuse_nothing_met(judged: &Judged, level: Level, what: &str) -> anyhow::Erro
         let soon = evaluate(&judged.rulebook, &judged.snapshot, later);
         if let Some(ce) = soon.competencies.iter().find(|c| c.level(level).met) {
             return refused(format!(
-                "no competency is met at {level} yet, so {what}: {} ({}) will be met from {} \
+                "no competency is met at {level} yet, so {what}: {} ({}) will be met by {} \
                  once recent achievements and MSA links have counted for {} hours; try again \
                  then",
                 ce.name,
@@ -840,7 +847,10 @@ pub fn upgrade(db: &Db, org: &Org, actor: &Actor, level: Level) -> Result<Purcha
                 .as_deref()
                 .map(|d| format!(", {d}"))
                 .unwrap_or_default(),
-            met.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(",")
+            met.iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         ),
     )?;
     finish_purchase(db, org, actor, judged, id, previous)

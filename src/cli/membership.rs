@@ -151,7 +151,10 @@ fn status_fields(m: Option<&Membership>) -> (Value, Vec<(String, String)>) {
             "Purchased".into(),
             format!("{} ({})", rfc3339(p.purchased_at), p.kind),
         ),
-        ("Term".into(), format!("{} to {}", p.term_start, d.anniversary)),
+        (
+            "Term".into(),
+            format!("{} to {}", p.term_start, d.anniversary),
+        ),
         ("Anniversary".into(), d.anniversary.to_string()),
         (
             "Renewal window".into(),
@@ -383,11 +386,7 @@ fn purchased_report(ctx: &Ctx, p: &svc::Purchased, what: &str) -> Result<Report>
         ("Term", format!("{} to {}", x.term_start, x.anniversary)),
         (
             "Renewal window",
-            format!(
-                "{} to {}",
-                p.dates.renewal_opens,
-                p.dates.window_closes()
-            ),
+            format!("{} to {}", p.dates.renewal_opens, p.dates.window_closes()),
         ),
         (
             "Fee",
@@ -487,8 +486,9 @@ pub(super) fn check_report(c: &Check) -> Report {
                 m.dates.lapses,
                 m.level()
             ),
-            None => "No membership: `competency membership upgrade --level silver` buys one."
-                .to_owned(),
+            None => {
+                "No membership: `competency membership upgrade --level silver` buys one.".to_owned()
+            }
         },
     };
     r.text(advice).exit(c.status.exit_code())
