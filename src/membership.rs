@@ -367,9 +367,29 @@ fn met_levels(ce: &CompetencyEval, held: Level) -> impl Iterator<Item = Level> +
 
 /// Evaluates the organization at `actor.at` and brings attainments and alerts up to date.
 fn sync(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Result<Synced> {
-    let rulebook = records::rulebook(db, org)?;
+    sync_with(db, org, actor, cause, None)
+}
+
+/// [`sync`] reusing an evaluation made at `actor.at` in this transaction (a purchase has
+/// just made one), so a command evaluates once.
+fn sync_with(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    cause: Option<&str>,
+    judged: Option<Judged>,
+) -> Result<Synced> {
     let at = actor.at;
-    let Some(m) = membership(db, org, &rulebook.program, at)? else {
+    let (rulebook, judged) = match judged {
+        Some(j) if j.eval.at == at => (None, Some(j)),
+        _ => (Some(records::rulebook(db, org)?), None),
+    };
+    let program = match (&rulebook, &judged) {
+        (Some(rb), _) => rb.program.clone(),
+        (None, Some(j)) => j.rulebook.program.clone(),
+        (None, None) => unreachable!("one of the two is set above"),
+    };
+    let Some(m) = membership(db, org, &program, at)? else {
         return Ok(Synced {
             membership: None,
             judged: None,
@@ -389,7 +409,11 @@ fn sync(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Result<Synced
             displayed: Vec::new(),
         });
     }
-    let judged = judge_with(db, org, rulebook, at)?;
+    let judged = match (judged, rulebook) {
+        (Some(j), _) => j,
+        (None, Some(rb)) => judge_with(db, org, rb, at)?,
+        (None, None) => unreachable!("one of the two is set above"),
+    };
     let terms = m.display_terms(at);
     let held = m.level();
     let before = displayed_from(&db.attainments(&terms)?, held);
@@ -867,16 +891,12 @@ fn finish_purchase(
     previous: Option<Level>,
 ) -> Result<Purchased> {
     let program = judged.rulebook.program.clone();
-    let m = membership(db, org, &program, actor.at)?.expect("just bought");
-    for t in m.display_terms(actor.at) {
-        for ce in &judged.eval.competencies {
-            for level in met_levels(ce, m.level()) {
-                db.record_attainment(t, &ce.id, &ce.name, level, actor.at)?;
-            }
-        }
-    }
-    let synced = sync(db, org, actor, None)?;
+    let m = membership(db, org, &program, actor.at)?
+        .ok_or_else(|| anyhow::anyhow!("the purchase just recorded is missing"))?;
     debug_assert_eq!(m.current.id, id);
+    // The attainments of the new term are what the evaluation that allowed it found met;
+    // syncing records them and closes alerts of competencies no longer displayed.
+    let synced = sync_with(db, org, actor, None, Some(judged))?;
     Ok(Purchased {
         purchase: m.current.clone(),
         previous,
