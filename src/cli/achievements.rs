@@ -174,10 +174,18 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         AchievementsCmd::Remove { msa, code } => {
             let actor = ctx.actor();
-            let n = ctx.write_org(|db, org| {
+            let (n, alerts) = ctx.write_org(|db, org| {
                 let rb = records::rulebook(db, org)?;
-                records::remove_achievement(db, org, &actor, &rb, &msa, &code)
+                let n = records::remove_achievement(db, org, &actor, &rb, &msa, &code)?;
+                let cause = format!(
+                    "achievement {} of {} removed",
+                    code.trim(),
+                    msa.trim().to_lowercase()
+                );
+                let alerts = crate::membership::reevaluate(db, org, &actor, Some(&cause))?;
+                Ok((n, alerts))
             })?;
+            super::membership::print_alerts(&alerts);
             Ok(Report::new(
                 json!({"msa": msa.trim().to_lowercase(), "code": code.trim(), "removed": n}),
             )

@@ -14,6 +14,7 @@
 
 mod achievements;
 mod audit;
+mod membership;
 mod orgs;
 mod performance;
 pub mod schema;
@@ -22,6 +23,7 @@ mod users;
 
 pub use achievements::{AchievementRow, NewAchievement, Recorded};
 pub use audit::AuditRow;
+pub use membership::{AlertRow, AttainmentRow, NewPurchase, PurchaseRow};
 pub use orgs::{NewOrg, Org};
 pub use performance::PerformanceRow;
 pub use users::{MsaLink, NewUser, UserRow};
