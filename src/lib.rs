@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod credentials;
 pub mod error;
+pub mod import;
 pub mod output;
 pub mod records;
 pub mod rules;
