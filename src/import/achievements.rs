@@ -13,7 +13,7 @@ use super::{Options, Outcome, Rejects, Summary, drive};
 use crate::records;
 use crate::rules::Rulebook;
 use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
-use crate::store::{Db, Org};
+use crate::store::Db;
 use crate::users::Actor;
 
 /// The columns of an achievements file.
@@ -47,11 +47,11 @@ pub fn open(opts: &Options) -> Result<Input> {
     Ok(input)
 }
 
-/// Imports the achievements of `input`; the caller commits only if
+/// Imports the achievements of `input` (they belong to their MSAs, not to an
+/// organization); the caller commits only if
 /// [`Summary::should_commit`].
 pub fn import(
     db: &Db,
-    _org: &Org,
     rb: &Rulebook,
     actor: &Actor,
     today: NaiveDate,
