@@ -12,8 +12,8 @@ use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Summary, drive};
 use crate::records;
 use crate::rules::Rulebook;
-use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
 use crate::store::Db;
+use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
 use crate::users::Actor;
 
 /// The columns of an achievements file.
