@@ -9,12 +9,13 @@
 //! that collided, so an import of distinct people costs one insert per account.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Rejects, Summary, drive};
+use super::{Options, Outcome, Pending, Rejects, Summary, drive_chunked};
 use crate::credentials::{self, CredentialsFile, Issued, OsRandom};
 use crate::store::import::{BulkTable, BulkUser, ExistingUser, IMPORT_CACHE_KIB, UserStatements};
 use crate::store::{Db, Org};
@@ -108,7 +109,7 @@ pub fn import(
         username: String::with_capacity(96),
     };
     let domain = org.domain.clone();
-    drive(input, &mut summary, rejects, |row, line, failed| {
+    let parse = |row: &super::input::Row| {
         let name = match cols[NAME] {
             Some(_) => row.get(cols[NAME]).to_owned(),
             None => format!(
@@ -117,17 +118,35 @@ pub fn import(
                 row.get(cols[LAST]).trim()
             ),
         };
-        let fields = match validate_row(
+        validate_row(
             row.get(cols[EMAIL]),
             &name,
             row.opt(cols[MSA]),
             row.get(cols[ROLE]),
-        ) {
-            Ok(f) => f,
-            Err(e) => return Ok(Err(e)),
-        };
-        state.row(&fields, line, &domain, failed)
-    })?;
+        )
+    };
+    drive_chunked(
+        input,
+        &mut summary,
+        rejects,
+        CHUNK,
+        parse,
+        |chunk, failed| {
+            in_file_duplicates(chunk);
+            // E-mail order: the user-name and e-mail indexes fill page by page.
+            let mut order: Vec<usize> = (0..chunk.len())
+                .filter(|&i| chunk[i].item.is_ok() && chunk[i].outcome.is_none())
+                .collect();
+            order.sort_by(|&a, &b| email_of(chunk, a).cmp(email_of(chunk, b)));
+            for i in order {
+                let line = chunk[i].line;
+                let Ok(f) = &chunk[i].item else { continue };
+                let outcome = state.row(f, line, &domain, failed)?;
+                chunk[i].outcome = Some(outcome);
+            }
+            Ok(())
+        },
+    )?;
     summary.severed = state.severed.len() as u64;
     summary.notes = state
         .severed
@@ -149,6 +168,46 @@ pub fn import(
     drop(state);
     db.restore_cache(cache)?;
     Ok(summary)
+}
+
+/// Rows processed together, sorted by e-mail: about 8 MiB of parsed rows.
+const CHUNK: usize = 32_768;
+
+fn email_of(chunk: &[Pending<Fields>], i: usize) -> &str {
+    chunk[i].item.as_ref().map_or("", |f| f.email.as_str())
+}
+
+/// Rejects, in file order, the second occurrence of an e-mail or MSA within the chunk
+/// (before the chunk is reordered, so the first occurrence wins as in a row-by-row run;
+/// occurrences in earlier chunks are found in the database).
+fn in_file_duplicates(chunk: &mut [Pending<Fields>]) {
+    let mut emails: HashMap<String, u64> = HashMap::with_capacity(chunk.len());
+    let mut msas: HashMap<String, u64> = HashMap::new();
+    for p in chunk.iter_mut() {
+        let Ok(f) = &p.item else { continue };
+        if let Some(first) = emails.get(&f.email) {
+            p.outcome = Some(Err(format!(
+                "email: {} is already on line {first} of this file",
+                f.email
+            )));
+            continue;
+        }
+        if let Some(m) = &f.msa {
+            match msas.entry(m.clone()) {
+                Entry::Occupied(e) => {
+                    p.outcome = Some(Err(format!(
+                        "msa: {m} is already on line {} of this file",
+                        e.get()
+                    )));
+                    continue;
+                }
+                Entry::Vacant(v) => {
+                    v.insert(p.line);
+                }
+            }
+        }
+        emails.insert(f.email.clone(), p.line);
+    }
 }
 
 /// A row's validated fields.
