@@ -32,6 +32,9 @@ pub enum AchievementsCmd {
         #[arg(long, value_name = "DATE")]
         expires: Option<String>,
     },
+    /// Import achievements from a CSV file: `msa`, `code`, `earned`, optional `expires`.
+    /// All or nothing unless --skip-invalid; rows already recorded are unchanged.
+    Import(super::import::ImportArgs),
     /// List achievements of the organization's people (or of one user or MSA).
     List {
         /// Only this user's (user name or e-mail).
@@ -98,6 +101,7 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
             )
             .text(format!("{} {} earned {}: {what}", a.msa, a.code, a.earned)))
         }
+        AchievementsCmd::Import(a) => super::import::achievements(a, ctx),
         AchievementsCmd::List {
             user,
             msa,

@@ -9,6 +9,7 @@ mod competencies;
 mod demo;
 mod doctor;
 mod employee;
+mod import;
 mod init;
 mod membership;
 mod org;
@@ -228,6 +229,20 @@ impl Ctx {
         let key = self.org_key.clone();
         let path = self.db_path.clone();
         self.store()?.read(|db| {
+            let org = resolve_org(db, key.as_deref(), &path)?;
+            f(db, &org)
+        })
+    }
+
+    /// Runs `f` in one write transaction with the selected organization; `f` decides
+    /// whether to commit (a dry run or a failed all-or-nothing import rolls back).
+    pub fn write_org_or_rollback<T>(
+        &mut self,
+        f: impl FnOnce(&Db, &Org) -> Result<(T, bool)>,
+    ) -> Result<T> {
+        let key = self.org_key.clone();
+        let path = self.db_path.clone();
+        self.store()?.write_or_rollback(|db| {
             let org = resolve_org(db, key.as_deref(), &path)?;
             f(db, &org)
         })

@@ -19,6 +19,10 @@ use crate::users::{self as svc, AddUser, Linked, LinkedBy, Role};
 pub enum UsersCmd {
     /// Add an account: generated user name, temporary password in a 0600 credentials file.
     Add(AddArgs),
+    /// Import accounts from a CSV file: `email`; `name`, `display name`, or `first name`
+    /// and `last name`; optional `msa` and `role` (`;`-separated). All or nothing unless
+    /// --skip-invalid; one credentials file for every new account.
+    Import(super::import::UsersImportArgs),
     /// List accounts (active only unless --all).
     List {
         /// Include removed accounts.
@@ -83,6 +87,7 @@ pub struct AddArgs {
 pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
     match cmd {
         UsersCmd::Add(a) => add(a, ctx),
+        UsersCmd::Import(a) => super::import::users(a, ctx),
         UsersCmd::List { all } => {
             let users = ctx.read_org(|db, org| db.users(org.id, all))?;
             Ok(list_report(&users))

@@ -14,6 +14,7 @@
 
 mod achievements;
 mod audit;
+pub mod import;
 mod membership;
 mod orgs;
 mod performance;
@@ -133,6 +134,20 @@ impl Store {
         let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
         let out = f(&Db { conn: &tx })?;
         tx.commit().context("cannot commit the transaction")?;
+        Ok(out)
+    }
+
+    /// Like [`Store::write`], but `f` also decides whether to commit: with `false` (a dry
+    /// run, or an all-or-nothing import that found bad rows) everything it did is rolled
+    /// back and its value is still returned.
+    pub fn write_or_rollback<T>(&mut self, f: impl FnOnce(&Db) -> Result<(T, bool)>) -> Result<T> {
+        let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
+        let (out, commit) = f(&Db { conn: &tx })?;
+        if commit {
+            tx.commit().context("cannot commit the transaction")?;
+        } else {
+            tx.rollback().context("cannot roll back the transaction")?;
+        }
         Ok(out)
     }
 
