@@ -100,6 +100,7 @@ impl Store {
     fn configure(&mut self) -> Result<()> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::refuse_newer(&self.conn)?;
         if self.path.is_some() {
             let mode: String =
                 self.conn
