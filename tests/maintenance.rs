@@ -64,7 +64,13 @@ fn doctor_passes_a_healthy_database() {
     let out = env.json(&["doctor"]);
     assert_eq!(out["ok"], true, "{out}");
     let checks = out["checks"].as_array().unwrap();
-    for name in ["integrity", "foreign keys", "schema version", "permissions", "rulebook"] {
+    for name in [
+        "integrity",
+        "foreign keys",
+        "schema version",
+        "permissions",
+        "rulebook",
+    ] {
         assert!(
             checks.iter().any(|c| c["check"] == name && c["ok"] == true),
             "missing passing check {name}: {out}"
@@ -254,7 +260,10 @@ fn backup_while_another_process_writes_is_consistent_private_and_complete() {
         )
         .unwrap();
     assert_eq!(users, audited, "the copy is not a consistent snapshot");
-    assert!(users >= 5 + 2, "writes committed before the backup are missing");
+    assert!(
+        users >= 5 + 2,
+        "writes committed before the backup are missing"
+    );
     drop(copy);
 
     // The copy is a working database.

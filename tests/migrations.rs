@@ -25,7 +25,11 @@ fn insert_v1_data(conn: &Connection) {
         [RULES],
     )
     .unwrap();
-    for (id, name, status) in [(1, "ann", "active"), (2, "bob", "active"), (3, "cy", "removed")] {
+    for (id, name, status) in [
+        (1, "ann", "active"),
+        (2, "bob", "active"),
+        (3, "cy", "removed"),
+    ] {
         conn.execute(
             "INSERT INTO users (id, org_id, username, name, email, roles, status, created_at,
                 removed_at, password_hash, password_temporary, password_expires_at)
@@ -170,8 +174,7 @@ fn a_database_from_a_newer_binary_is_refused_and_left_untouched() {
     ] {
         let err = env.fails(args);
         assert!(
-            err.contains(&format!("schema version {newer}"))
-                && err.contains("upgrade competency"),
+            err.contains(&format!("schema version {newer}")) && err.contains("upgrade competency"),
             "{args:?}: {err}"
         );
         assert!(!err.contains("panicked"));
@@ -182,9 +185,11 @@ fn a_database_from_a_newer_binary_is_refused_and_left_untouched() {
         "a refused database was modified"
     );
     assert!(
-        std::fs::read_dir(env.dir.path())
+        std::fs::read_dir(env.dir.path()).unwrap().all(|e| !e
             .unwrap()
-            .all(|e| !e.unwrap().file_name().to_string_lossy().starts_with("credentials-")),
+            .file_name()
+            .to_string_lossy()
+            .starts_with("credentials-")),
         "a refused users add left a credentials file"
     );
 }

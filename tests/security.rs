@@ -52,11 +52,23 @@ fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
 
     let st = permissive(
         &env,
-        &["init", "--name", "Contoso", "--partner-id", "1", "--now", "2026-01-01"],
+        &[
+            "init",
+            "--name",
+            "Contoso",
+            "--partner-id",
+            "1",
+            "--now",
+            "2026-01-01",
+        ],
     )
     .output()
     .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     assert_eq!(mode(&env.db()), 0o600);
     let st = permissive(
         &env,
@@ -75,7 +87,11 @@ fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
     )
     .output()
     .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     assert_eq!(mode(&env.path("ann.csv")), 0o600);
     let temp = read_credentials(&env.path("ann.csv"))[0][2].clone();
 
@@ -111,7 +127,11 @@ fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
     writeln!(stdin, "{temp}\na new long password").unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(mode(&env.db()), 0o600);
 }
 
@@ -182,7 +202,13 @@ fn credentials_never_through_a_link_or_over_an_existing_file() {
     // Through a link to an existing file: the target keeps its content.
     std::fs::write(env.path("victim.csv"), "victim").unwrap();
     std::os::unix::fs::symlink(env.path("victim.csv"), env.path("link.csv")).unwrap();
-    env.fails(&["users", "reset-password", &user, "--credentials-file", "link.csv"]);
+    env.fails(&[
+        "users",
+        "reset-password",
+        &user,
+        "--credentials-file",
+        "link.csv",
+    ]);
     assert_eq!(
         std::fs::read_to_string(env.path("victim.csv")).unwrap(),
         "victim"
@@ -262,7 +288,11 @@ fn no_secret_in_the_database_wal_audit_or_output() {
             }
         }
     }
-    assert_eq!(secrets.len(), 6 + 3 + 1, "passwords and recovery codes issued");
+    assert_eq!(
+        secrets.len(),
+        6 + 3 + 1,
+        "passwords and recovery codes issued"
+    );
     // A chosen password, and a wrong one typed at a failed sign-in.
     let chosen = "my chosen passphrase 42";
     let wrong = "WrongGuess-Attempt-999";
@@ -299,7 +329,13 @@ fn no_secret_in_the_database_wal_audit_or_output() {
     run(&["audit"]);
     run(&["users", "list", "--all", "--format", "csv"]);
     for u in 0..6 {
-        run(&["users", "show", &format!("user{u}@contoso.com"), "--format", "json"]);
+        run(&[
+            "users",
+            "show",
+            &format!("user{u}@contoso.com"),
+            "--format",
+            "json",
+        ]);
     }
 
     let outputs = outputs.into_inner();
@@ -308,7 +344,10 @@ fn no_secret_in_the_database_wal_audit_or_output() {
     let bytes = env.db_bytes();
     for s in &secrets {
         for f in forms(s) {
-            assert!(!contains(&bytes, &f), "secret {f:?} found in the database files");
+            assert!(
+                !contains(&bytes, &f),
+                "secret {f:?} found in the database files"
+            );
             assert!(!outputs.contains(&f), "secret {f:?} found in the output");
         }
     }
@@ -338,13 +377,22 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert!(hash.starts_with("sha256$") && hash.len() == 7 + 64, "{hash}");
+    assert!(
+        hash.starts_with("sha256$") && hash.len() == 7 + 64,
+        "{hash}"
+    );
     assert!(recovery.starts_with("sha256$"), "{recovery}");
     assert!(!hash.contains(&temp));
 
     let mut c = env.cmd();
-    c.args(["employee", "set-password", "--user", &user, "--password-stdin"])
-        .write_stdin(format!("{temp}\ncorrect horse battery staple\n"));
+    c.args([
+        "employee",
+        "set-password",
+        "--user",
+        &user,
+        "--password-stdin",
+    ])
+    .write_stdin(format!("{temp}\ncorrect horse battery staple\n"));
     assert!(c.output().unwrap().status.success());
     let hash: String = conn
         .query_row(
@@ -364,8 +412,14 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     // Two accounts with the same password get different hashes (salted).
     let (user2, temp2) = env.add_user("Bob", "bob@contoso.com", &[]);
     let mut c = env.cmd();
-    c.args(["employee", "set-password", "--user", &user2, "--password-stdin"])
-        .write_stdin(format!("{temp2}\ncorrect horse battery staple\n"));
+    c.args([
+        "employee",
+        "set-password",
+        "--user",
+        &user2,
+        "--password-stdin",
+    ])
+    .write_stdin(format!("{temp2}\ncorrect horse battery staple\n"));
     assert!(c.output().unwrap().status.success());
     let hash2: String = conn
         .query_row(
@@ -386,15 +440,32 @@ fn failed_sign_ins_and_resets_are_audited() {
         let mut c = env.cmd();
         c.args(args).write_stdin(input.to_owned());
         let o = c.output().unwrap();
-        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
     let (code, err) = stdin(
-        &["employee", "link-msa", "--user", &user, "--msa", "ann@outlook.com", "--password-stdin"],
+        &[
+            "employee",
+            "link-msa",
+            "--user",
+            &user,
+            "--msa",
+            "ann@outlook.com",
+            "--password-stdin",
+        ],
         "not-the-password\n",
     );
     assert_eq!(code, Some(1), "{err}");
     let (code, err) = stdin(
-        &["employee", "reset-password", "--user", &user, "--password-stdin"],
+        &[
+            "employee",
+            "reset-password",
+            "--user",
+            &user,
+            "--password-stdin",
+        ],
         "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE\na brand new password\n",
     );
     assert_eq!(code, Some(1), "{err}");
@@ -501,7 +572,12 @@ fn sql_problems(file: &str, src: &str) -> Vec<String> {
             }
         }
     }
-    for call in [".prepare(", ".prepare_cached(", ".execute_batch(", ".execute("] {
+    for call in [
+        ".prepare(",
+        ".prepare_cached(",
+        ".execute_batch(",
+        ".execute(",
+    ] {
         let mut from = 0;
         while let Some(i) = src[from..].find(call) {
             let at = from + i;
@@ -562,7 +638,10 @@ fn the_sql_checker_catches_values_spliced_into_sql() {
 #[test]
 fn sql_in_src_is_only_literals_constants_and_bound_parameters() {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     assert!(files.len() > 10);
     let mut problems = Vec::new();
     let mut sql_sites = 0;
@@ -571,6 +650,9 @@ fn sql_in_src_is_only_literals_constants_and_bound_parameters() {
         sql_sites += src.matches(".prepare_cached(").count();
         problems.extend(sql_problems(&f.display().to_string(), &src));
     }
-    assert!(sql_sites > 10, "the scan found no SQL: is it looking in the right place?");
+    assert!(
+        sql_sites > 10,
+        "the scan found no SQL: is it looking in the right place?"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
