@@ -236,13 +236,34 @@ pub fn achievement_counts(
 ) -> bool {
     association_active(person, at)
         && rb.catalog_entry(&ach.code).is_some_and(|entry| {
-            let delay = delay(&rb.program);
-            CatalogRule::new(entry, &rb.program).counts(person.associated, ach, at, delay)
+            CatalogRule::new(entry, &rb.program).counts(
+                person.associated,
+                ach,
+                &When::new(at, &rb.program),
+            )
         })
 }
 
-fn delay(program: &Program) -> TimeDelta {
-    TimeDelta::hours(i64::from(program.progress_delay_hours))
+/// The evaluation instant with what the counting rules derive from it, computed once so
+/// checking 300,000 achievements is a few date comparisons each.
+#[derive(Debug, Clone, Copy)]
+struct When {
+    at: DateTime<Utc>,
+    today: NaiveDate,
+    /// `at - progress_delay_hours`: whatever happened after this is still in its delay.
+    /// `None` when that instant is before chrono's range (then nothing counts yet).
+    cutoff: Option<DateTime<Utc>>,
+}
+
+impl When {
+    fn new(at: DateTime<Utc>, program: &Program) -> Self {
+        let delay = TimeDelta::hours(i64::from(program.progress_delay_hours));
+        When {
+            at,
+            today: at.date_naive(),
+            cutoff: at.checked_sub_signed(delay),
+        }
+    }
 }
 
 /// The parts of a catalogue entry that decide whether an achievement counts.
@@ -295,26 +316,23 @@ impl CatalogRule {
     /// - **expired**: from 00:00 UTC of the effective expiry day it no longer counts;
     /// - **retired**: only if earned strictly before the retirement day, and only until
     ///   00:00 UTC of `retired + retired_grace_months`.
-    fn counts(
-        &self,
-        associated: DateTime<Utc>,
-        ach: &Achievement,
-        at: DateTime<Utc>,
-        delay: TimeDelta,
-    ) -> bool {
-        if ach.removed.is_some_and(|removed| at >= removed) {
+    fn counts(&self, associated: DateTime<Utc>, ach: &Achievement, when: &When) -> bool {
+        if ach.removed.is_some_and(|removed| when.at >= removed) {
             return false;
         }
-        let from = start_of(ach.earned).max(associated);
-        if from.checked_add_signed(delay).is_none_or(|from| at < from) {
+        // at >= max(midnight(earned), associated) + delay  <=>  both are <= at - delay, and
+        // midnight(earned) <= cutoff  <=>  earned <= cutoff's day.
+        let Some(cutoff) = when.cutoff else {
+            return false;
+        };
+        if associated > cutoff || ach.earned > cutoff.date_naive() {
             return false;
         }
-        let today = at.date_naive();
-        if self.expiry(ach).is_some_and(|expiry| today >= expiry) {
+        if self.expiry(ach).is_some_and(|expiry| when.today >= expiry) {
             return false;
         }
         match (self.retired, self.grace_end) {
-            (Some(retired), Some(grace_end)) => ach.earned < retired && today < grace_end,
+            (Some(retired), Some(grace_end)) => ach.earned < retired && when.today < grace_end,
             _ => true,
         }
     }
@@ -459,6 +477,10 @@ struct Prepared<'a> {
     indiv: Vec<Individual>,
     /// Indices into `snap.people`, grouped per individual.
     persons: Vec<usize>,
+    /// The first 16 bytes of each individual's user name, big-endian and zero-padded:
+    /// ordering thousands of qualifiers by user name would otherwise chase a pointer into
+    /// a scattered `Person` per comparison.
+    name_keys: Vec<u128>,
     /// Bit `c` of individual `i`'s row: catalogue code `c` counts for them at `at`.
     held: Vec<u64>,
     /// For each catalogue code, the individuals holding it, ascending.
@@ -466,24 +488,62 @@ struct Prepared<'a> {
 }
 
 /// Reusable per-option work space, so classifying an option costs what it touches.
+///
+/// After [`Prepared::classify`]: `touched` lists the individuals qualifying for some
+/// requirement of the option and `class_of` their class, side by side; the masks are all
+/// zero again.
 struct Scratch {
-    mask: Vec<u64>,
+    /// Requirement sets for options with at most 8 people requirements.
+    narrow: Vec<u8>,
+    /// Requirement sets for larger options, allocated on first use.
+    wide: Vec<u64>,
     touched: Vec<u32>,
+    class_of: Vec<u32>,
 }
 
 impl Scratch {
     fn new(n: usize) -> Self {
         Scratch {
-            mask: vec![0; n],
+            narrow: vec![0; n],
+            wide: Vec::new(),
             touched: Vec::new(),
+            class_of: Vec::new(),
         }
     }
 }
 
-/// The qualified individuals of one option, grouped by the requirements they qualify for.
-struct Classes {
-    classes: Vec<Class>,
-    members: Vec<Vec<u32>>,
+/// A per-individual set of requirement bits.
+trait MaskWord: Copy + PartialEq {
+    const ZERO: Self;
+    fn bit(r: usize) -> Self;
+    fn or(self, other: Self) -> Self;
+    fn to_u64(self) -> u64;
+}
+
+impl MaskWord for u8 {
+    const ZERO: Self = 0;
+    fn bit(r: usize) -> Self {
+        1 << r
+    }
+    fn or(self, other: Self) -> Self {
+        self | other
+    }
+    fn to_u64(self) -> u64 {
+        u64::from(self)
+    }
+}
+
+impl MaskWord for u64 {
+    const ZERO: Self = 0;
+    fn bit(r: usize) -> Self {
+        1 << r
+    }
+    fn or(self, other: Self) -> Self {
+        self | other
+    }
+    fn to_u64(self) -> u64 {
+        self
+    }
 }
 
 impl<'a> Prepared<'a> {
@@ -522,7 +582,7 @@ impl<'a> Prepared<'a> {
         let words = rb.catalog.len().div_ceil(64).max(1);
         let mut held = vec![0u64; indiv.len() * words];
         let mut postings = vec![Vec::new(); rb.catalog.len()];
-        let delay = delay(&rb.program);
+        let when = When::new(at, &rb.program);
         for (i, ind) in indiv.iter().enumerate() {
             let row = &mut held[i * words..(i + 1) * words];
             for &p in &persons[ind.persons.clone()] {
@@ -532,8 +592,7 @@ impl<'a> Prepared<'a> {
                         continue;
                     };
                     let (w, bit) = (c as usize / 64, 1u64 << (c % 64));
-                    if row[w] & bit == 0
-                        && rules[c as usize].counts(person.associated, ach, at, delay)
+                    if row[w] & bit == 0 && rules[c as usize].counts(person.associated, ach, &when)
                     {
                         row[w] |= bit;
                         postings[c as usize].push(i as u32);
@@ -541,6 +600,17 @@ impl<'a> Prepared<'a> {
                 }
             }
         }
+
+        let name_keys = indiv
+            .iter()
+            .map(|ind| {
+                let mut key = [0u8; 16];
+                let name = snap.people[persons[ind.persons.start]].username.as_bytes();
+                let n = name.len().min(16);
+                key[..n].copy_from_slice(&name[..n]);
+                u128::from_be_bytes(key)
+            })
+            .collect();
 
         Prepared {
             rb,
@@ -551,6 +621,7 @@ impl<'a> Prepared<'a> {
             words,
             indiv,
             persons,
+            name_keys,
             held,
             postings,
         }
@@ -565,8 +636,13 @@ impl<'a> Prepared<'a> {
         &self.snap.people[self.persons[self.indiv[i as usize].persons.start]].username
     }
 
-    /// Lowest user name first; the user id breaks ties so the order is total.
+    /// Lowest user name first; the user id breaks ties so the order is total. A smaller
+    /// key means a smaller name (bytes order like `str`), so names are read only on ties.
     fn by_username(&self, a: u32, b: u32) -> Ordering {
+        let (ka, kb) = (self.name_keys[a as usize], self.name_keys[b as usize]);
+        if ka != kb {
+            return ka.cmp(&kb);
+        }
         self.username(a).cmp(self.username(b)).then(
             self.indiv[a as usize]
                 .user_id
@@ -618,15 +694,47 @@ impl<'a> Prepared<'a> {
     /// Groups the individuals qualifying for any of `reqs` by the set they qualify for.
     /// Only the first 64 people requirements of an option are considered (the rulebook
     /// validation keeps options far below that).
-    fn classify(&self, reqs: &[CompiledReq], scratch: &mut Scratch) -> Classes {
-        for (r, req) in reqs.iter().take(64).enumerate() {
-            let bit = 1u64 << r;
-            let mark = |i: u32, scratch: &mut Scratch| {
-                let m = &mut scratch.mask[i as usize];
-                if *m == 0 {
-                    scratch.touched.push(i);
+    fn classify(&self, reqs: &[CompiledReq], scratch: &mut Scratch) -> Vec<Class> {
+        scratch.touched.clear();
+        scratch.class_of.clear();
+        let reqs = &reqs[..reqs.len().min(64)];
+        // Options rarely have more than a few people requirements: one byte per individual
+        // keeps the scattered mask updates in cache.
+        if reqs.len() <= 8 {
+            self.group(
+                reqs,
+                &mut scratch.narrow,
+                &mut scratch.touched,
+                &mut scratch.class_of,
+            )
+        } else {
+            if scratch.wide.len() < self.indiv.len() {
+                scratch.wide = vec![0; self.indiv.len()];
+            }
+            self.group(
+                reqs,
+                &mut scratch.wide,
+                &mut scratch.touched,
+                &mut scratch.class_of,
+            )
+        }
+    }
+
+    fn group<M: MaskWord>(
+        &self,
+        reqs: &[CompiledReq],
+        masks: &mut [M],
+        touched: &mut Vec<u32>,
+        class_of: &mut Vec<u32>,
+    ) -> Vec<Class> {
+        for (r, req) in reqs.iter().enumerate() {
+            let bit = M::bit(r);
+            let mut mark = |i: u32| {
+                let m = &mut masks[i as usize];
+                if *m == M::ZERO {
+                    touched.push(i);
                 }
-                *m |= bit;
+                *m = m.or(bit);
             };
             for list in &req.lists {
                 // Walk the rarest code's holders and check the rest on their bitsets.
@@ -634,13 +742,11 @@ impl<'a> Prepared<'a> {
                     .iter()
                     .min_by_key(|&&c| self.postings[c as usize].len())
                 {
-                    None => (0..self.indiv.len() as u32).for_each(|i| mark(i, scratch)),
+                    None => (0..self.indiv.len() as u32).for_each(&mut mark),
                     Some(&pivot) => {
                         for &i in &self.postings[pivot as usize] {
-                            if scratch.mask[i as usize] & bit == 0
-                                && list.iter().all(|&c| self.holds(i, c))
-                            {
-                                mark(i, scratch);
+                            if list.iter().all(|&c| c == pivot || self.holds(i, c)) {
+                                mark(i);
                             }
                         }
                     }
@@ -648,34 +754,29 @@ impl<'a> Prepared<'a> {
             }
         }
 
-        let k = reqs.len().min(64);
+        let k = reqs.len();
         let mut dense = if k <= 12 {
             vec![u32::MAX; 1 << k]
         } else {
             Vec::new()
         };
         let mut sparse: FastMap<u64, u32> = FastMap::default();
-        let mut out = Classes {
-            classes: Vec::new(),
-            members: Vec::new(),
-        };
-        for &i in &scratch.touched {
-            let m = std::mem::take(&mut scratch.mask[i as usize]);
+        let mut classes = Vec::new();
+        for &i in touched.iter() {
+            let m = std::mem::replace(&mut masks[i as usize], M::ZERO).to_u64();
             let slot = if k <= 12 {
                 &mut dense[m as usize]
             } else {
                 sparse.entry(m).or_insert(u32::MAX)
             };
             if *slot == u32::MAX {
-                *slot = out.classes.len() as u32;
-                out.classes.push(Class { reqs: m, size: 0 });
-                out.members.push(Vec::new());
+                *slot = classes.len() as u32;
+                classes.push(Class { reqs: m, size: 0 });
             }
-            out.classes[*slot as usize].size += 1;
-            out.members[*slot as usize].push(i);
+            classes[*slot as usize].size += 1;
+            class_of.push(*slot);
         }
-        scratch.touched.clear();
-        out
+        classes
     }
 
     fn competency(&self, id: &str, comp: &Competency, scratch: &mut Scratch) -> CompetencyEval {
@@ -726,13 +827,12 @@ impl<'a> Prepared<'a> {
         let reqs: Vec<CompiledReq> = opt.people.iter().map(|r| self.compile(r)).collect();
         let counts: Vec<u64> = opt.people.iter().map(|r| u64::from(r.count)).collect();
         let classes = self.classify(&reqs, scratch);
-        let assignment = matching::max_assignment(&classes.classes, &counts);
-        let counted = self.pick(&classes, &assignment, reqs.len());
+        let assignment = matching::max_assignment(&classes, &counts);
+        let counted = self.pick(&classes, &assignment, reqs.len(), scratch);
 
         let mut requirements = Vec::with_capacity(opt.people.len() + opt.metrics.len());
         for (r, (req, compiled)) in opt.people.iter().zip(&reqs).enumerate() {
             let eligible = classes
-                .classes
                 .iter()
                 .filter(|c| r < 64 && c.reqs >> r & 1 == 1)
                 .map(|c| c.size as usize)
@@ -764,25 +864,61 @@ impl<'a> Prepared<'a> {
 
     /// Concrete people for the assignment: from each class, its lowest user names, handed
     /// to the class's requirements in rulebook order. Returns per requirement the
-    /// individuals, by user name.
-    fn pick(&self, classes: &Classes, a: &matching::Assignment, k: usize) -> Vec<Vec<u32>> {
+    /// individuals, by user name. Reads the members from `scratch` (see [`Self::classify`]).
+    fn pick(
+        &self,
+        classes: &[Class],
+        a: &matching::Assignment,
+        k: usize,
+        scratch: &Scratch,
+    ) -> Vec<Vec<u32>> {
+        let mut take = vec![0usize; classes.len()];
+        for &(c, _, n) in &a.flows {
+            take[c] += n as usize;
+        }
+        // One pass over the qualifiers: a small sorted buffer per class keeps the lowest
+        // names seen so far; a class asked for many people collects all and selects.
+        const BOUNDED: usize = 64;
+        let mut chosen: Vec<Vec<u32>> = take
+            .iter()
+            .map(|&t| Vec::with_capacity(t.min(BOUNDED)))
+            .collect();
+        for (&i, &c) in scratch.touched.iter().zip(&scratch.class_of) {
+            let (t, buf) = (take[c as usize], &mut chosen[c as usize]);
+            if t == 0 {
+                continue;
+            }
+            if t > BOUNDED {
+                buf.push(i);
+                continue;
+            }
+            if buf.len() == t {
+                let last = buf[t - 1];
+                // Most qualifiers lose to the buffer's largest on the key alone.
+                if self.name_keys[i as usize] > self.name_keys[last as usize]
+                    || self.by_username(i, last).is_ge()
+                {
+                    continue;
+                }
+                buf.pop();
+            }
+            let at = buf.partition_point(|&b| self.by_username(b, i).is_lt());
+            buf.insert(at, i);
+        }
+        for (buf, &t) in chosen.iter_mut().zip(&take).filter(|(_, t)| **t > BOUNDED) {
+            if t < buf.len() {
+                buf.select_nth_unstable_by(t, |&a, &b| self.by_username(a, b));
+                buf.truncate(t);
+            }
+            buf.sort_unstable_by(|&a, &b| self.by_username(a, b));
+        }
+
         let mut counted = vec![Vec::new(); k];
-        let mut flows = a.flows.iter().peekable();
-        while let Some(&&(c, _, _)) = flows.peek() {
-            let from_class: Vec<(usize, u64)> =
-                std::iter::from_fn(|| flows.next_if(|f| f.0 == c).map(|&(_, r, n)| (r, n)))
-                    .collect();
-            let take = from_class.iter().map(|f| f.1 as usize).sum::<usize>();
-            let mut chosen = classes.members[c].clone();
-            if take < chosen.len() {
-                chosen.select_nth_unstable_by(take, |&a, &b| self.by_username(a, b));
-                chosen.truncate(take);
-            }
-            chosen.sort_unstable_by(|&a, &b| self.by_username(a, b));
-            let mut chosen = chosen.into_iter();
-            for (r, n) in from_class {
-                counted[r].extend(chosen.by_ref().take(n as usize));
-            }
+        let mut next = vec![0usize; classes.len()];
+        for &(c, r, n) in &a.flows {
+            let from = next[c];
+            next[c] = (from + n as usize).min(chosen[c].len());
+            counted[r].extend_from_slice(&chosen[c][from..next[c]]);
         }
         for list in &mut counted {
             list.sort_unstable_by(|&a, &b| self.by_username(a, b));
@@ -824,12 +960,12 @@ impl<'a> Prepared<'a> {
     fn used(&self, i: u32, c: u32) -> Option<UsedAchievement> {
         let rule = &self.rules[c as usize];
         let code = &self.rb.catalog[c as usize].code;
-        let delay = delay(&self.rb.program);
+        let when = When::new(self.at, &self.rb.program);
         self.persons[self.indiv[i as usize].persons.clone()]
             .iter()
             .map(|&p| &self.snap.people[p])
             .flat_map(|p| p.achievements.iter().map(move |a| (p, a)))
-            .filter(|(p, a)| a.code == *code && rule.counts(p.associated, a, self.at, delay))
+            .filter(|(p, a)| a.code == *code && rule.counts(p.associated, a, &when))
             .map(|(_, a)| UsedAchievement {
                 code: code.clone(),
                 earned: a.earned,
@@ -998,7 +1134,7 @@ struct Criticality {
 impl Criticality {
     fn new(prep: &Prepared, opt: &LevelOption, scratch: &mut Scratch) -> Self {
         let reqs: Vec<CompiledReq> = opt.people.iter().map(|r| prep.compile(r)).collect();
-        let classes = prep.classify(&reqs, scratch).classes;
+        let classes = prep.classify(&reqs, scratch);
         Criticality {
             counts: opt.people.iter().map(|r| u64::from(r.count)).collect(),
             reqs,

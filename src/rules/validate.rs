@@ -23,6 +23,10 @@ use super::rulebook::{
 /// The largest `count` a people requirement may ask for: anything above is a typo.
 pub const MAX_COUNT: u32 = 100_000;
 
+/// The most people requirements one option may have (the engine's requirement sets are
+/// 64-bit masks).
+pub const MAX_PEOPLE_REQUIREMENTS: usize = 64;
+
 /// A rulebook that could not be read: where and why.
 ///
 /// Displays on one line as `FILE:LINE: KEY: MESSAGE` (or `FILE:LINE: MESSAGE` when the
@@ -591,6 +595,17 @@ impl Checker<'_, '_> {
                     format!(
                         "option {:?} has no requirements: add `people` or `metrics`",
                         option.option
+                    ),
+                );
+            }
+            if option.people.len() > MAX_PEOPLE_REQUIREMENTS {
+                // The engine assigns people to requirements over a 64-bit set of them.
+                self.report(
+                    &option_path.key("people"),
+                    format!(
+                        "option {:?} has {} people requirements; at most {MAX_PEOPLE_REQUIREMENTS} are supported",
+                        option.option,
+                        option.people.len()
                     ),
                 );
             }
