@@ -48,7 +48,12 @@ fn load(bytes: &[u8]) -> Result<Rulebook, String> {
 fn mutated(base: &'static str) -> impl Strategy<Value = Vec<u8>> {
     let len = base.len();
     prop::collection::vec(
-        (0..len, 0u8..4, any::<u8>(), prop::collection::vec(any::<u8>(), 0..8)),
+        (
+            0..len,
+            0u8..4,
+            any::<u8>(),
+            prop::collection::vec(any::<u8>(), 0..8),
+        ),
         1..8,
     )
     .prop_map(move |edits| {
@@ -66,8 +71,24 @@ fn mutated(base: &'static str) -> impl Strategy<Value = Vec<u8>> {
                 _ => {
                     // Splice in TOML punctuation, which reaches deeper into the parser.
                     let tokens: &[&[u8]] = &[
-                        b"[", b"]", b"[[", b"{", b"}", b"=", b"\"", b",", b"\n", b"#", b".",
-                        b"count = 0", b"\"\"\"", b"'", b"-1", b"nan", b"1e999", b"2026-02-30",
+                        b"[",
+                        b"]",
+                        b"[[",
+                        b"{",
+                        b"}",
+                        b"=",
+                        b"\"",
+                        b",",
+                        b"\n",
+                        b"#",
+                        b".",
+                        b"count = 0",
+                        b"\"\"\"",
+                        b"'",
+                        b"-1",
+                        b"nan",
+                        b"1e999",
+                        b"2026-02-30",
                     ];
                     let t = tokens[usize::from(byte) % tokens.len()];
                     b.splice(at..at, t.iter().copied());
