@@ -97,7 +97,7 @@ fn snapshot() -> Snapshot {
         let username = format!("user{i:06}@contoso.onmicrosoft.com");
         let achievements = (0..3)
             .map(|_| Achievement {
-                code: format!("X-{}", next(120)),
+                code: format!("X-{}", next(120)).into(),
                 earned: first + TimeDelta::days(next(800) as i64),
                 expires: None,
                 removed: None,

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod evaluation;
+pub mod fasthash;
 pub mod output;
 pub mod records;
 pub mod rules;

@@ -149,7 +149,7 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 let kind = entry.map_or("unknown", |e| e.kind.as_str());
                 let counts = people.get(r.msa.as_str()).is_some_and(|p| {
                     let a = Achievement {
-                        code: r.code.clone(),
+                        code: r.code.as_str().into(),
                         earned: r.earned,
                         expires: r.expires,
                         removed: None,

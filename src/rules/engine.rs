@@ -18,8 +18,6 @@
 //! never fills two requirements of an option and ending "their" association ends all of it.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
@@ -426,29 +424,7 @@ fn closer(a: &OptionEval, b: &OptionEval) -> Ordering {
     ua.cmp(&ub).then(pa.cmp(&pb)).then(ma.total_cmp(&mb))
 }
 
-/// A fast hash for short catalogue codes (FNV-1a): the default SipHash costs more than the
-/// rest of the per-achievement work, and codes come from our own store, not an attacker.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+use crate::fasthash::FastMap;
 
 /// One account active at the instant, with its active associations.
 struct Individual {
@@ -588,7 +564,7 @@ impl<'a> Prepared<'a> {
             for &p in &persons[ind.persons.clone()] {
                 let person = &snap.people[p];
                 for ach in &person.achievements {
-                    let Some(&c) = codes.get(ach.code.as_str()) else {
+                    let Some(&c) = codes.get(&*ach.code) else {
                         continue;
                     };
                     let (w, bit) = (c as usize / 64, 1u64 << (c % 64));
@@ -965,7 +941,7 @@ impl<'a> Prepared<'a> {
             .iter()
             .map(|&p| &self.snap.people[p])
             .flat_map(|p| p.achievements.iter().map(move |a| (p, a)))
-            .filter(|(p, a)| a.code == *code && rule.counts(p.associated, a, &when))
+            .filter(|(p, a)| *a.code == **code && rule.counts(p.associated, a, &when))
             .map(|(_, a)| UsedAchievement {
                 code: code.clone(),
                 earned: a.earned,

@@ -5,6 +5,8 @@
 //! database. Everything carries its own history (association start and end, achievement
 //! removal), so one snapshot answers for any instant.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::rulebook::{Market, Metric};
@@ -46,8 +48,9 @@ pub struct Person {
 /// One achievement (exam passed, certification held, assessment passed) of an MSA.
 #[derive(Debug, Clone)]
 pub struct Achievement {
-    /// The catalogue code, e.g. `70-533`.
-    pub code: String,
+    /// The catalogue code, e.g. `70-533`: shared, since a few dozen codes repeat across
+    /// hundreds of thousands of records.
+    pub code: Arc<str>,
     /// The day it was earned (counts from midnight UTC of that day).
     pub earned: NaiveDate,
     /// The record's own expiry date, if it has one (expired from midnight UTC of that day).

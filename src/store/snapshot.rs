@@ -1,12 +1,13 @@
 //! Loading the engine's [`Snapshot`] in three queries.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::Db;
 use crate::clock::from_unix;
+use crate::fasthash::FastMap;
 use crate::rules::Market;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 
@@ -28,19 +29,27 @@ fn fast_date(s: &str) -> Option<NaiveDate> {
 impl Db<'_> {
     /// Everything the engine needs for one organization: every MSA association it ever had
     /// (with its end), the achievements of those MSAs, and its performance records.
+    ///
+    /// This is the hot path of every evaluation (100,000 people and 300,000 achievements
+    /// must load in well under 250 ms): no sorting in SQL, one pass over the rows, codes
+    /// shared between records, and a fast hash for the MSA lookups.
     pub fn snapshot(&self, org_id: i64, market: Market) -> Result<Snapshot> {
         let mut people = Vec::new();
-        let mut by_msa: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_msa: FastMap<String, PersonIdx> = FastMap::default();
         {
             let mut st = self.conn().prepare_cached(
                 "SELECT l.user_id, u.username, u.name, l.msa, l.started_at, l.ended_at
                  FROM msa_links l JOIN users u ON u.id = l.user_id
-                 WHERE l.org_id = ?1 ORDER BY l.id",
+                 WHERE l.org_id = ?1",
             )?;
             let mut rows = st.query([org_id])?;
             while let Some(r) = rows.next()? {
                 let msa: String = r.get(3)?;
-                by_msa.entry(msa.clone()).or_default().push(people.len());
+                let idx = people.len();
+                by_msa
+                    .entry(msa.clone())
+                    .and_modify(|e| e.push(idx))
+                    .or_insert(PersonIdx::One(idx));
                 people.push(Person {
                     user_id: r.get(0)?,
                     username: r.get(1)?,
@@ -52,12 +61,28 @@ impl Db<'_> {
                 });
             }
         }
-        {
-            let mut st = self.conn().prepare_cached(
-                "SELECT a.msa, a.code, a.earned, a.expires, a.removed_at FROM achievements a
-                 WHERE a.msa IN (SELECT msa FROM msa_links WHERE org_id = ?1)",
+        if !people.is_empty() {
+            // When the organization holds most of the database's MSAs (the usual case), one
+            // sequential scan of the table beats a B-tree probe per MSA; otherwise probe.
+            let (ours, all): (i64, i64) = self.conn().query_row(
+                "SELECT (SELECT count(*) FROM msa_links WHERE org_id = ?1),
+                        (SELECT count(*) FROM msa_links)",
+                [org_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            let mut rows = st.query([org_id])?;
+            let sql = if ours * 4 >= all {
+                "SELECT msa, code, earned, expires, removed_at FROM achievements"
+            } else {
+                "SELECT a.msa, a.code, a.earned, a.expires, a.removed_at FROM achievements a
+                 WHERE a.msa IN (SELECT msa FROM msa_links WHERE org_id = ?1)"
+            };
+            let mut st = self.conn().prepare_cached(sql)?;
+            let mut rows = if sql.contains("?1") {
+                st.query([org_id])?
+            } else {
+                st.query([])?
+            };
+            let mut codes: FastMap<String, Arc<str>> = FastMap::default();
             while let Some(r) = rows.next()? {
                 let msa = r.get_ref(0)?.as_str()?;
                 let Some(idx) = by_msa.get(msa) else { continue };
@@ -68,14 +93,29 @@ impl Db<'_> {
                     Some(s) => fast_date(s),
                     None => None,
                 };
+                let code = r.get_ref(1)?.as_str()?;
+                // One allocation per distinct code, shared by every record of it.
+                let code = match codes.get(code) {
+                    Some(c) => Arc::clone(c),
+                    None => {
+                        let shared: Arc<str> = Arc::from(code);
+                        codes.insert(code.to_owned(), Arc::clone(&shared));
+                        shared
+                    }
+                };
                 let a = Achievement {
-                    code: r.get_ref(1)?.as_str()?.to_owned(),
+                    code,
                     earned,
                     expires,
                     removed: r.get::<_, Option<i64>>(4)?.map(from_unix),
                 };
-                for &i in idx {
-                    people[i].achievements.push(a.clone());
+                match idx {
+                    PersonIdx::One(i) => people[*i].achievements.push(a),
+                    PersonIdx::Many(v) => {
+                        for &i in v {
+                            people[i].achievements.push(a.clone());
+                        }
+                    }
                 }
             }
         }
@@ -94,6 +134,21 @@ impl Db<'_> {
             people,
             performance,
         })
+    }
+}
+
+/// The snapshot entries of one MSA: almost always one association, so no vector.
+enum PersonIdx {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl PersonIdx {
+    fn push(&mut self, i: usize) {
+        match self {
+            PersonIdx::One(first) => *self = PersonIdx::Many(vec![*first, i]),
+            PersonIdx::Many(v) => v.push(i),
+        }
     }
 }
 

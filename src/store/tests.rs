@@ -179,7 +179,7 @@ fn snapshot_carries_achievements_and_performance() {
     assert_eq!(snap.people.len(), 1);
     let ach = &snap.people[0].achievements;
     assert_eq!(ach.len(), 2);
-    let removed = ach.iter().find(|a| a.code == "70-532").unwrap();
+    let removed = ach.iter().find(|a| &*a.code == "70-532").unwrap();
     assert_eq!(removed.removed, Some(t("2026-02-01")));
     assert_eq!(snap.performance.len(), 1);
     assert_eq!(snap.performance[0].value, 2000.0);
