@@ -589,7 +589,8 @@ fn sql_problems(file: &str, src: &str) -> Vec<String> {
                 || (call == ".execute(" && (arg.starts_with("params!") || arg.starts_with('[') || arg.starts_with("rusqlite::params!")))
                 // The migrations: a `const` list of literals.
                 || (call == ".execute_batch(" && arg.starts_with("sql)"))
-                || arg.starts_with(|c: char| c.is_ascii_uppercase());
+                || arg.starts_with(|c: char| c.is_ascii_uppercase())
+                || bound_to_literals(src, arg);
             if !ok {
                 problems.push(format!(
                     "{file}:{}: {call}..) with SQL that is not a literal or constant",
@@ -599,6 +600,39 @@ fn sql_problems(file: &str, src: &str) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Whether `arg` (e.g. `sql)` or `&query)`) is a local variable bound to nothing but string
+/// literals (`let sql = if .. { "SELECT .." } else { "SELECT .." };`).
+fn bound_to_literals(src: &str, arg: &str) -> bool {
+    let name: String = arg
+        .trim_start_matches('&')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() {
+        return false;
+    }
+    let Some(at) = src
+        .find(&format!("let {name} = "))
+        .or_else(|| src.find(&format!("let {name}: &str = ")))
+    else {
+        return false;
+    };
+    let rhs = &src[at..];
+    let rhs = &rhs[..rhs.find(";\n").unwrap_or(rhs.len())];
+    [
+        "format!",
+        " + ",
+        "push_str",
+        "concat",
+        "to_string",
+        "String::",
+        "to_owned",
+        "join(",
+    ]
+    .iter()
+    .all(|bad| !rhs.contains(bad))
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -620,6 +654,8 @@ fn the_sql_checker_catches_values_spliced_into_sql() {
         r#"let q = format!("UPDATE users SET name = '{}' WHERE id = 1", n);"#,
         r#"conn.prepare(&query)?;"#,
         r#"write!(s, "INSERT INTO t VALUES ({v})")?;"#,
+        "let q = String::from(\"SELECT * FROM t WHERE a = '\") + &v;\nconn.prepare(&q)?;",
+        "let q = [\"SELECT\", name].join(\" \");\nconn.prepare_cached(&q)?;",
     ];
     for b in bad {
         assert!(!sql_problems("x.rs", b).is_empty(), "not caught: {b}");
@@ -629,6 +665,7 @@ fn the_sql_checker_catches_values_spliced_into_sql() {
         r#"st.execute(params![a, b])?;"#,
         r##"conn.execute_batch(r#"CREATE TABLE t (x INTEGER)"#)?;"##,
         r#"let msg = format!("no user {name}: add it first");"#,
+        "let sql = if a { \"SELECT a FROM t\" } else { \"SELECT b FROM t WHERE c = ?1\" };\nlet st = conn.prepare_cached(sql)?;",
     ];
     for g in good {
         assert_eq!(sql_problems("x.rs", g), Vec::<String>::new(), "{g}");
