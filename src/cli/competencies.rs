@@ -127,6 +127,18 @@ fn who(r: &RequirementEval, limit: usize) -> String {
 pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
     let at = ctx.clock.now();
     let judged = ctx.read_org(|db, org| evaluation::judge(db, org, at))?;
+    let report = report(cmd, &judged, at);
+    // The process ends right after printing: freeing 100,000 people one allocation at a time
+    // would cost a tenth of the command's time for nothing.
+    std::mem::forget(judged);
+    report
+}
+
+fn report(
+    cmd: CompetenciesCmd,
+    judged: &Judged,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Report> {
     match cmd {
         CompetenciesCmd::List => {
             let mut t = Table::new(&["Id", "Name", "Area", "Level"]);
@@ -147,7 +159,7 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
                 .rulebook
                 .competencies
                 .get(&id)
-                .ok_or_else(|| unknown_competency(&id, &judged))?;
+                .ok_or_else(|| unknown_competency(&id, judged))?;
             let window = judged.rulebook.program.metric_window_days;
             let mut t = Table::new(&["Level", "Option", "Requirement"]);
             for level in Level::ALL {
@@ -186,7 +198,7 @@ pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
             if let Some(id) = &id
                 && judged.eval.competency(id).is_none()
             {
-                return Err(unknown_competency(id, &judged));
+                return Err(unknown_competency(id, judged));
             }
             let mut t = Table::new(&[
                 "Competency",

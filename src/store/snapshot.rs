@@ -34,8 +34,16 @@ impl Db<'_> {
     /// must load in well under 250 ms): no sorting in SQL, one pass over the rows, codes
     /// shared between records, and a fast hash for the MSA lookups.
     pub fn snapshot(&self, org_id: i64, market: Market) -> Result<Snapshot> {
-        let mut people = Vec::new();
-        let mut by_msa: FastMap<String, PersonIdx> = FastMap::default();
+        // Sizes first, so nothing is rehashed or regrown on the way.
+        let (ours, all): (i64, i64) = self.conn().query_row(
+            "SELECT (SELECT count(*) FROM msa_links WHERE org_id = ?1),
+                    (SELECT count(*) FROM msa_links)",
+            [org_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut people = Vec::with_capacity(ours as usize);
+        let mut by_msa: FastMap<String, PersonIdx> =
+            FastMap::with_capacity_and_hasher(ours as usize, Default::default());
         {
             let mut st = self.conn().prepare_cached(
                 "SELECT l.user_id, u.username, u.name, l.msa, l.started_at, l.ended_at
@@ -64,12 +72,6 @@ impl Db<'_> {
         if !people.is_empty() {
             // When the organization holds most of the database's MSAs (the usual case), one
             // sequential scan of the table beats a B-tree probe per MSA; otherwise probe.
-            let (ours, all): (i64, i64) = self.conn().query_row(
-                "SELECT (SELECT count(*) FROM msa_links WHERE org_id = ?1),
-                        (SELECT count(*) FROM msa_links)",
-                [org_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
             let sql = if ours * 4 >= all {
                 "SELECT msa, code, earned, expires, removed_at FROM achievements"
             } else {
