@@ -393,6 +393,42 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
             "date",
         ));
     }
+    // A huge value (as big as one argument may be) is refused without being echoed whole.
+    let huge = "x".repeat(100_000);
+    cases.push((
+        [
+            "achievements",
+            "add",
+            "--msa",
+            "ann@outlook.com",
+            "--code",
+            &huge,
+            "--earned",
+            "2025-12-01",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        "100000 characters",
+    ));
+    cases.push((
+        add("Ann", &format!("{huge}@contoso.com")),
+        "100012 characters",
+    ));
+    cases.push((
+        [
+            "performance",
+            "record",
+            "--metric",
+            &huge,
+            "--value",
+            "5",
+            "--date",
+            "2025-12-01",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        "100000 characters",
+    ));
     for (args, mention) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         refused(&env, &args, mention);
