@@ -105,7 +105,6 @@ fn snapshot() -> Snapshot {
             .collect();
         snap.people.push(Person {
             user_id: i,
-            name: username.clone(),
             msa: username.clone(),
             username,
             associated: Utc.with_ymd_and_hms(2021, 6, 1, 0, 0, 0).unwrap(),

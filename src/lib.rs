@@ -12,6 +12,8 @@ pub mod credentials;
 pub mod error;
 pub mod evaluation;
 pub mod fasthash;
+pub mod import;
+pub mod membership;
 pub mod output;
 pub mod records;
 pub mod rules;

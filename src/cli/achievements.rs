@@ -32,6 +32,9 @@ pub enum AchievementsCmd {
         #[arg(long, value_name = "DATE")]
         expires: Option<String>,
     },
+    /// Import achievements from a CSV file: `msa`, `code`, `earned`, optional `expires`.
+    /// All or nothing unless --skip-invalid; rows already recorded are unchanged.
+    Import(super::import::ImportArgs),
     /// List achievements of the organization's people (or of one user or MSA).
     List {
         /// Only this user's (user name or e-mail).
@@ -98,6 +101,7 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
             )
             .text(format!("{} {} earned {}: {what}", a.msa, a.code, a.earned)))
         }
+        AchievementsCmd::Import(a) => super::import::achievements(a, ctx),
         AchievementsCmd::List {
             user,
             msa,
@@ -174,10 +178,18 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         AchievementsCmd::Remove { msa, code } => {
             let actor = ctx.actor();
-            let n = ctx.write_org(|db, org| {
+            let (n, alerts) = ctx.write_org(|db, org| {
                 let rb = records::rulebook(db, org)?;
-                records::remove_achievement(db, org, &actor, &rb, &msa, &code)
+                let n = records::remove_achievement(db, org, &actor, &rb, &msa, &code)?;
+                let cause = format!(
+                    "achievement {} of {} removed",
+                    code.trim(),
+                    msa.trim().to_lowercase()
+                );
+                let alerts = crate::membership::reevaluate(db, org, &actor, Some(&cause))?;
+                Ok((n, alerts))
             })?;
+            super::membership::print_alerts(&alerts);
             Ok(Report::new(
                 json!({"msa": msa.trim().to_lowercase(), "code": code.trim(), "removed": n}),
             )

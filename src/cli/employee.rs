@@ -176,8 +176,8 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
                 return Err(audit_failure(ctx, &who.user, "employee.sign-in-failed", e));
             }
             svc::require_chosen_password(&user)?;
-            let linked = ctx.write_org(|db, org| {
-                svc::link_msa(
+            let (linked, alerts) = ctx.write_org(|db, org| {
+                let linked = svc::link_msa(
                     db,
                     org,
                     &actor,
@@ -185,9 +185,13 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
                     &user.username,
                     &msa,
                     LinkedBy::Employee,
-                )
+                )?;
+                let alerts =
+                    crate::membership::after_link(db, org, &actor, &user.username, &linked)?;
+                Ok((linked, alerts))
             })?;
             super::users::report_link(ctx, &user.username, &linked);
+            super::membership::print_alerts(&alerts);
             Ok(
                 Report::new(super::users::link_json(&user.username, &linked))
                     .text(format!("{} linked to {}", linked.msa, user.username)),

@@ -6,9 +6,12 @@
 mod achievements;
 mod audit;
 mod competencies;
+mod demo;
 mod doctor;
 mod employee;
+mod import;
 mod init;
+mod membership;
 mod org;
 mod performance;
 mod rules;
@@ -99,6 +102,10 @@ pub enum Command {
     /// The rulebook in use: show, validate, import, export.
     #[command(subcommand)]
     Rules(rules::RulesCmd),
+    /// The membership: status, upgrade, renew, business profile, renewal check, alerts,
+    /// benefits, what-if.
+    #[command(subcommand)]
+    Membership(membership::MembershipCmd),
     /// Check the database: integrity, foreign keys, schema version, permissions, rulebooks.
     Doctor,
     /// Copy the database consistently while others may use it (mode 0600).
@@ -106,6 +113,11 @@ pub enum Command {
         /// The new file to write.
         path: PathBuf,
     },
+    /// Build a sample organization in a new database of its own and walk through the main
+    /// job: import, progress, upgrade, an employee leaving, the alert, the check. Uses only a
+    /// `--db` given on the command line (refusing an existing file), else a new temporary
+    /// folder; never COMPETENCY_DB or the config file's database.
+    Demo(demo::DemoArgs),
     /// The audit trail: every change, who made it and when.
     Audit(audit::AuditArgs),
     /// Print a shell completion script.
@@ -222,6 +234,20 @@ impl Ctx {
         })
     }
 
+    /// Runs `f` in one write transaction with the selected organization; `f` decides
+    /// whether to commit (a dry run or a failed all-or-nothing import rolls back).
+    pub fn write_org_or_rollback<T>(
+        &mut self,
+        f: impl FnOnce(&Db, &Org) -> Result<(T, bool)>,
+    ) -> Result<T> {
+        let key = self.org_key.clone();
+        let path = self.db_path.clone();
+        self.store()?.write_or_rollback(|db| {
+            let org = resolve_org(db, key.as_deref(), &path)?;
+            f(db, &org)
+        })
+    }
+
     /// Runs `f` in one write transaction with the selected organization.
     pub fn write_org<T>(&mut self, f: impl FnOnce(&Db, &Org) -> Result<T>) -> Result<T> {
         let key = self.org_key.clone();
@@ -323,8 +349,29 @@ pub fn run(cli: Cli) -> Result<(Report, Style)> {
         org_key: cli.org.or(config.org),
         store: None,
     };
-    let report = dispatch(cli.command, &mut ctx)?;
+    let report = match cli.command {
+        Command::Demo(a) => demo::run(a, &mut ctx, explicit_db_arg())?,
+        command => dispatch(command, &mut ctx)?,
+    };
     Ok((report, ctx.style))
+}
+
+/// The `--db` typed on the command line, ignoring `COMPETENCY_DB` and the config file: the
+/// demo must never write into the user's real database.
+fn explicit_db_arg() -> Option<PathBuf> {
+    use clap::CommandFactory;
+    use clap::parser::ValueSource;
+    let m = Cli::command()
+        .try_get_matches_from(std::env::args_os())
+        .ok()?;
+    let mut scopes = vec![&m];
+    if let Some((_, sub)) = m.subcommand() {
+        scopes.push(sub);
+    }
+    scopes
+        .into_iter()
+        .find(|s| s.value_source("db") == Some(ValueSource::CommandLine))
+        .and_then(|s| s.get_one::<PathBuf>("db").cloned())
 }
 
 fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
@@ -342,6 +389,8 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Backup { path } => doctor::backup(ctx, &path),
         Command::Achievements(c) => achievements::run(c, ctx),
         Command::Performance(c) => performance::run(c, ctx),
+        Command::Membership(c) => membership::run(c, ctx),
+        Command::Demo(a) => demo::run(a, ctx, None),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();

@@ -28,6 +28,9 @@ pub enum PerformanceCmd {
         #[arg(long)]
         scope: Option<String>,
     },
+    /// Import records from a CSV file: `metric`, `value`, `date`, optional `scope`. All or
+    /// nothing unless --skip-invalid; rows already recorded are unchanged.
+    Import(super::import::ImportArgs),
     /// List the organization's records.
     List,
 }
@@ -67,6 +70,7 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
                 row.date
             )))
         }
+        PerformanceCmd::Import(a) => super::import::performance(a, ctx),
         PerformanceCmd::List => {
             let rows = ctx.read_org(|db, org| db.performance(org.id))?;
             let mut t = Table::new(&["Date", "Metric", "Scope", "Value"]);

@@ -81,7 +81,7 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
         RulesCmd::Import { file } => {
             let (text, rb) = read(&file)?;
             let actor = ctx.actor();
-            let org = ctx.write_org(|db, org| {
+            let (org, alerts) = ctx.write_org(|db, org| {
                 db.set_rulebook(org.id, &text, actor.at)?;
                 db.audit(
                     Some(org.id),
@@ -91,8 +91,11 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                     &org.slug,
                     &format!("file={} ({})", file.display(), counts(&rb)),
                 )?;
-                Ok(org.clone())
+                let cause = format!("rulebook replaced by {}", file.display());
+                let alerts = crate::membership::reevaluate(db, org, &actor, Some(&cause))?;
+                Ok((org.clone(), alerts))
             })?;
+            super::membership::print_alerts(&alerts);
             Ok(Report::new(
                 json!({"organization": org.slug, "file": file.display().to_string(),
                 "competencies": rb.competencies.len(), "catalog": rb.catalog.len()}),

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::clock::rfc3339;
 use crate::credentials::{self, CredentialsFile, OsRandom};
+use crate::membership;
 use crate::output::{Report, Table};
 use crate::store::UserRow;
 use crate::users::{self as svc, AddUser, Linked, LinkedBy, Role};
@@ -18,6 +19,10 @@ use crate::users::{self as svc, AddUser, Linked, LinkedBy, Role};
 pub enum UsersCmd {
     /// Add an account: generated user name, temporary password in a 0600 credentials file.
     Add(AddArgs),
+    /// Import accounts from a CSV file: `email`; `name`, `display name`, or `first name`
+    /// and `last name`; optional `msa` and `role` (`;`-separated). All or nothing unless
+    /// --skip-invalid; one credentials file for every new account.
+    Import(super::import::UsersImportArgs),
     /// List accounts (active only unless --all).
     List {
         /// Include removed accounts.
@@ -82,6 +87,7 @@ pub struct AddArgs {
 pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
     match cmd {
         UsersCmd::Add(a) => add(a, ctx),
+        UsersCmd::Import(a) => super::import::users(a, ctx),
         UsersCmd::List { all } => {
             let users = ctx.read_org(|db, org| db.users(org.id, all))?;
             Ok(list_report(&users))
@@ -92,7 +98,13 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         UsersCmd::Remove { user, reason } => {
             let actor = ctx.actor();
-            let removed = ctx.write_org(|db, org| svc::remove(db, org, &actor, &user, &reason))?;
+            let (removed, alerts) = ctx.write_org(|db, org| {
+                let removed = svc::remove(db, org, &actor, &user, &reason)?;
+                let cause = format!("user {} removed", removed.user.username);
+                let alerts = membership::reevaluate(db, org, &actor, Some(&cause))?;
+                Ok((removed, alerts))
+            })?;
+            super::membership::print_alerts(&alerts);
             ctx.info(format!(
                 "Removed {}{}",
                 removed.user.username,
@@ -140,12 +152,14 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         UsersCmd::LinkMsa { user, msa } => {
             let actor = ctx.actor();
-            let (username, linked) = ctx.write_org(|db, org| {
+            let (username, linked, alerts) = ctx.write_org(|db, org| {
                 let u = svc::find_active(db, org, &user)?;
                 let l = svc::link_msa(db, org, &actor, u.id, &u.username, &msa, LinkedBy::Admin)?;
-                Ok((u.username, l))
+                let alerts = membership::after_link(db, org, &actor, &u.username, &l)?;
+                Ok((u.username, l, alerts))
             })?;
             report_link(ctx, &username, &linked);
+            super::membership::print_alerts(&alerts);
             Ok(Report::new(link_json(&username, &linked))
                 .text(format!("{} linked to {username}", linked.msa)))
         }
@@ -167,15 +181,20 @@ fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
         msa: a.msa.as_deref(),
         self_service_reset: a.self_service_reset,
     };
-    let added = ctx.write_org(|db, org| {
+    let (added, alerts) = ctx.write_org(|db, org| {
         let added = svc::add(db, org, &actor, &mut rng, &mut creds, &req)?;
+        let alerts = match &added.link {
+            Some(l) => membership::after_link(db, org, &actor, &added.username, l)?,
+            None => Vec::new(),
+        };
         creds.sync()?;
-        Ok(added)
+        Ok((added, alerts))
     })?;
     let path = creds.keep();
     if let Some(l) = &added.link {
         report_link(ctx, &added.username, l);
     }
+    super::membership::print_alerts(&alerts);
     ctx.info(format!(
         "Temporary password written to {} (mode 0600, valid until {}; it must be changed at first sign-in)",
         path.display(),

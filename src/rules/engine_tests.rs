@@ -81,7 +81,6 @@ fn person(user_id: i64, username: &str, achievements: Vec<Achievement>) -> Perso
     Person {
         user_id,
         username: username.into(),
-        name: username.into(),
         msa: format!("{username}@outlook.com"),
         associated: t("2023-01-01"),
         ended: None,

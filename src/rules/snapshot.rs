@@ -31,8 +31,6 @@ pub struct Person {
     pub user_id: i64,
     /// The account's user name, for explanations.
     pub username: String,
-    /// The person's display name.
-    pub name: String,
     /// The Microsoft account, lower case.
     pub msa: String,
     /// When the association started (the link time).

@@ -14,6 +14,8 @@
 
 mod achievements;
 mod audit;
+pub mod import;
+mod membership;
 mod orgs;
 mod performance;
 pub mod schema;
@@ -22,6 +24,7 @@ mod users;
 
 pub use achievements::{AchievementRow, NewAchievement, Recorded};
 pub use audit::AuditRow;
+pub use membership::{AlertRow, AttainmentRow, NewPurchase, PurchaseRow};
 pub use orgs::{NewOrg, Org};
 pub use performance::PerformanceRow;
 pub use users::{MsaLink, NewUser, UserRow};
@@ -115,6 +118,9 @@ impl Store {
             }
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Reads map the file instead of copying every page through pread: evaluations scan
+        // hundreds of thousands of rows. Writes still go through the WAL as usual.
+        self.conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
         self.conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut self.conn)
     }
@@ -134,6 +140,20 @@ impl Store {
         let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
         let out = f(&Db { conn: &tx })?;
         tx.commit().context("cannot commit the transaction")?;
+        Ok(out)
+    }
+
+    /// Like [`Store::write`], but `f` also decides whether to commit: with `false` (a dry
+    /// run, or an all-or-nothing import that found bad rows) everything it did is rolled
+    /// back and its value is still returned.
+    pub fn write_or_rollback<T>(&mut self, f: impl FnOnce(&Db) -> Result<(T, bool)>) -> Result<T> {
+        let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
+        let (out, commit) = f(&Db { conn: &tx })?;
+        if commit {
+            tx.commit().context("cannot commit the transaction")?;
+        } else {
+            tx.rollback().context("cannot roll back the transaction")?;
+        }
         Ok(out)
     }
 

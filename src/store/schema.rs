@@ -93,6 +93,56 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_org_at ON audit(org_id, at);
 "#,
+    // 2
+    r#"
+-- Membership (SPEC §7): every purchase (an upgrade starting a term, or a renewal extending
+-- it) with the fee charged; the competencies attained during each term, which the business
+-- profile displays until the term ends; and renewal alerts, open until the competency is
+-- met again. Terms are calendar dates (midnight UTC); a purchase is an instant.
+CREATE TABLE membership_purchases (
+    id           INTEGER PRIMARY KEY,
+    org_id       INTEGER NOT NULL REFERENCES orgs(id),
+    kind         TEXT NOT NULL CHECK (kind IN ('upgrade', 'renewal')),
+    level        TEXT NOT NULL CHECK (level IN ('silver', 'gold')),
+    purchased_at INTEGER NOT NULL,
+    term_start   TEXT NOT NULL CHECK (date(term_start) IS term_start),
+    anniversary  TEXT NOT NULL CHECK (date(anniversary) IS anniversary),
+    anchor_day   INTEGER NOT NULL CHECK (anchor_day BETWEEN 1 AND 31),
+    list_fee_usd REAL NOT NULL CHECK (list_fee_usd >= 0),
+    fee_usd      REAL NOT NULL CHECK (fee_usd >= 0),
+    discount     TEXT,
+    CHECK (anniversary > term_start)
+) STRICT;
+CREATE INDEX membership_purchases_org ON membership_purchases(org_id, id);
+
+CREATE TABLE membership_attainments (
+    term_id     INTEGER NOT NULL REFERENCES membership_purchases(id),
+    competency  TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    level       TEXT NOT NULL CHECK (level IN ('silver', 'gold')),
+    attained_at INTEGER NOT NULL,
+    last_met_at INTEGER NOT NULL,
+    PRIMARY KEY (term_id, competency, level)
+) STRICT;
+
+CREATE TABLE membership_alerts (
+    id           INTEGER PRIMARY KEY,
+    org_id       INTEGER NOT NULL REFERENCES orgs(id),
+    term_id      INTEGER NOT NULL REFERENCES membership_purchases(id),
+    competency   TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    level        TEXT NOT NULL CHECK (level IN ('silver', 'gold')),
+    message      TEXT NOT NULL,
+    requirement  TEXT NOT NULL,
+    cause        TEXT,
+    raised_at    INTEGER NOT NULL,
+    closed_at    INTEGER,
+    close_reason TEXT
+) STRICT;
+CREATE UNIQUE INDEX membership_alerts_open ON membership_alerts(org_id, competency)
+    WHERE closed_at IS NULL;
+CREATE INDEX membership_alerts_org ON membership_alerts(org_id, raised_at);
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -46,13 +46,13 @@ impl Db<'_> {
             FastMap::with_capacity_and_hasher(ours as usize, Default::default());
         {
             let mut st = self.conn().prepare_cached(
-                "SELECT l.user_id, u.username, u.name, l.msa, l.started_at, l.ended_at
+                "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
                  FROM msa_links l JOIN users u ON u.id = l.user_id
                  WHERE l.org_id = ?1",
             )?;
             let mut rows = st.query([org_id])?;
             while let Some(r) = rows.next()? {
-                let msa: String = r.get(3)?;
+                let msa: String = r.get(2)?;
                 let idx = people.len();
                 by_msa
                     .entry(msa.clone())
@@ -61,10 +61,9 @@ impl Db<'_> {
                 people.push(Person {
                     user_id: r.get(0)?,
                     username: r.get(1)?,
-                    name: r.get(2)?,
                     msa,
-                    associated: from_unix(r.get(4)?),
-                    ended: r.get::<_, Option<i64>>(5)?.map(from_unix),
+                    associated: from_unix(r.get(3)?),
+                    ended: r.get::<_, Option<i64>>(4)?.map(from_unix),
                     achievements: Vec::new(),
                 });
             }

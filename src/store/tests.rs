@@ -245,3 +245,68 @@ fn files_are_created_private() {
         .unwrap();
     assert_eq!(fk, 1);
 }
+
+#[test]
+fn snapshot_of_a_small_org_among_many_loads_only_its_msas() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = org(&mut store);
+    let b = store
+        .write(|db| {
+            db.insert_org(
+                &NewOrg {
+                    partner_id: "2",
+                    name: "Big",
+                    slug: "big",
+                    domain: "big.com",
+                    market: Market::Developed,
+                    rulebook: "",
+                },
+                t("2026-01-01"),
+            )
+        })
+        .unwrap();
+    let d = NaiveDate::from_ymd_opt(2025, 5, 1).unwrap();
+    store
+        .write(|db| {
+            // One MSA in the small organization, nine in the big one: the probe path.
+            let ann = user(db, a, "ann");
+            db.insert_link("ann@live.com", ann, a, t("2026-01-03"))?;
+            for i in 0..9 {
+                let u = user(db, b, &format!("b{i}"));
+                let msa = format!("b{i}@live.com");
+                db.insert_link(&msa, u, b, t("2026-01-03"))?;
+                db.upsert_achievement(
+                    &NewAchievement {
+                        msa: &msa,
+                        code: "70-533",
+                        earned: d,
+                        expires: None,
+                    },
+                    t("2026-01-03"),
+                )?;
+            }
+            db.upsert_achievement(
+                &NewAchievement {
+                    msa: "ann@live.com",
+                    code: "70-532",
+                    earned: d,
+                    expires: None,
+                },
+                t("2026-01-03"),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let small = store.read(|db| db.snapshot(a, Market::Developed)).unwrap();
+    assert_eq!(small.people.len(), 1);
+    assert_eq!(small.people[0].achievements.len(), 1);
+    assert_eq!(&*small.people[0].achievements[0].code, "70-532");
+    // The big one takes the scan path and skips the small one's records.
+    let big = store.read(|db| db.snapshot(b, Market::Developed)).unwrap();
+    assert_eq!(big.people.len(), 9);
+    assert!(
+        big.people
+            .iter()
+            .all(|p| p.achievements.len() == 1 && &*p.achievements[0].code == "70-533")
+    );
+}

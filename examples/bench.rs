@@ -1,0 +1,404 @@
+//! Import benchmark against the sqlite3 shell (not a test: it prints figures).
+//!
+//! ```text
+//! cargo run --release --example bench -- --users 1000000 [--achievements 3000000]
+//! ```
+//!
+//! Generates the CSVs in a temporary folder, then in the same run times our imports through
+//! the real binary (`target/release/competency`, rebuilt first when run by cargo) and the
+//! sqlite3 shell's `.import --csv` of the same file into a table of the same columns with
+//! the same unique indexes. Peak RSS is our process's VmHWM, polled from /proc. When the
+//! binary has `competencies progress` / `membership check`, they are timed too on 100,000
+//! people and 300,000 achievements, against one sqlite3 `group by` over the same data.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CODES: &[&str] = &["70-532", "70-533", "70-535", "AZ-104"];
+const NOW: &str = "2026-03-01";
+
+struct Args {
+    users: u64,
+    achievements: u64,
+    eval_users: u64,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        users: 100_000,
+        achievements: 0,
+        eval_users: 100_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut num = || -> u64 {
+            it.next()
+                .and_then(|v| v.replace('_', "").parse().ok())
+                .unwrap_or_else(|| panic!("{flag} needs a number"))
+        };
+        match flag.as_str() {
+            "--users" => a.users = num(),
+            "--achievements" => a.achievements = num(),
+            "--eval-users" => a.eval_users = num(),
+            other => panic!(
+                "unknown flag {other} (--users N, --achievements N [default 3 per user], --eval-users N)"
+            ),
+        }
+    }
+    if a.achievements == 0 {
+        a.achievements = a.users * 3;
+    }
+    a
+}
+
+/// A bijection on u32 so that generated keys arrive in no particular order, as a real
+/// export's would (sorted keys would flatter every B-tree).
+fn mix(i: u64) -> u32 {
+    let mut x = (i as u32).wrapping_mul(0x9E37_79B1);
+    x ^= x >> 15;
+    x.wrapping_mul(0x85EB_CA77)
+}
+
+fn write_users(path: &Path, n: u64) {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
+    writeln!(w, "email,name,msa,role").unwrap();
+    for i in 0..n {
+        let k = mix(i);
+        let role = if i % 50 == 0 { "report-viewer" } else { "user" };
+        writeln!(
+            w,
+            "p{k:08x}.{i}@contoso.com,Person {i} Example,m{k:08x}.{i}@outlook.com,{role}"
+        )
+        .unwrap();
+    }
+}
+
+fn write_achievements(path: &Path, n: u64, people: u64) {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
+    writeln!(w, "msa,code,earned,expires").unwrap();
+    for j in 0..n {
+        // Person j mod people, a different code each round: every key is unique.
+        let people = people.max(1);
+        let i = j % people;
+        let round = j / people;
+        let k = mix(i);
+        let code = CODES[(round % CODES.len() as u64) as usize];
+        let day = 1 + (round / CODES.len() as u64 + i) % 28;
+        let month = 1 + i % 12;
+        let year = 2015 + (round / CODES.len() as u64 + i) % 10;
+        writeln!(
+            w,
+            "m{k:08x}.{i}@outlook.com,{code},{year}-{month:02}-{day:02},"
+        )
+        .unwrap();
+    }
+}
+
+/// Runs a command, polling its peak RSS; returns (seconds, peak KiB).
+fn timed(cmd: &mut Command) -> (f64, u64) {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path)
+            && let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kb);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{cmd:?} failed: {status}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (start.elapsed().as_secs_f64(), peak)
+}
+
+fn sqlite3(db: &Path, script: &str) -> (f64, u64) {
+    let script_path = db.with_extension("sql");
+    std::fs::write(&script_path, script).unwrap();
+    timed(
+        Command::new("sqlite3")
+            .arg(db)
+            .arg(format!(".read {}", script_path.display())),
+    )
+}
+
+struct Row {
+    task: String,
+    rows: u64,
+    secs: f64,
+    peer: Option<f64>,
+    rss_kib: u64,
+}
+
+fn print(rows: &[Row]) {
+    println!(
+        "| {:<34} | {:>9} | {:>7} | {:>10} | {:>10} | {:>9} |",
+        "task", "rows", "seconds", "rows/s", "vs sqlite3", "peak RSS"
+    );
+    println!(
+        "|{}|{}|{}|{}|{}|{}|",
+        "-".repeat(36),
+        "-".repeat(11),
+        "-".repeat(9),
+        "-".repeat(12),
+        "-".repeat(12),
+        "-".repeat(11)
+    );
+    for r in rows {
+        println!(
+            "| {:<34} | {:>9} | {:>7.2} | {:>10.0} | {:>10} | {:>9} |",
+            r.task,
+            r.rows,
+            r.secs,
+            r.rows as f64 / r.secs,
+            r.peer
+                .map(|p| format!("{:.2}x", r.secs / p))
+                .unwrap_or_else(|| "-".into()),
+            if r.rss_kib == 0 {
+                "-".into()
+            } else {
+                format!("{:.1} MiB", r.rss_kib as f64 / 1024.0)
+            }
+        );
+    }
+}
+
+fn binary() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if let Ok(cargo) = std::env::var("CARGO") {
+        let ok = Command::new(cargo)
+            .args(["build", "--release", "--quiet", "--bin", "competency"])
+            .current_dir(&root)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "cannot build the release binary");
+    }
+    root.join("target/release/competency")
+}
+
+fn competency(bin: &Path, db: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.arg("--db").arg(db).args(["--now", NOW, "-q"]);
+    c
+}
+
+fn init(bin: &Path, db: &Path) {
+    let rulebook = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rulebook.toml");
+    let ok = competency(bin, db)
+        .args(["init", "--name", "Bench", "--partner-id", "1"])
+        .arg("--rulebook")
+        .arg(rulebook)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "init failed");
+}
+
+fn has_command(bin: &Path, words: &[&str]) -> bool {
+    Command::new(bin)
+        .args(words)
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn main() {
+    let a = args();
+    let bin = binary();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let have_sqlite = Command::new("sqlite3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_sqlite {
+        eprintln!("sqlite3 not found (apt-get install -y sqlite3): no ratios");
+    }
+    eprintln!(
+        "generating {} users and {} achievements in {} …",
+        a.users,
+        a.achievements,
+        d.display()
+    );
+    let users = d.join("users.csv");
+    let achievements = d.join("achievements.csv");
+    write_users(&users, a.users);
+    write_achievements(&achievements, a.achievements, a.users);
+    let mut table = Vec::new();
+
+    // Users: the sqlite3 shell first, then ours (each on a fresh database).
+    let peer = have_sqlite.then(|| {
+        sqlite3(
+            &d.join("peer-users.db"),
+            &format!(
+                "CREATE TABLE users (email TEXT, name TEXT, msa TEXT, role TEXT);\n\
+                 CREATE UNIQUE INDEX users_email ON users(email);\n\
+                 CREATE UNIQUE INDEX users_msa ON users(msa);\n\
+                 .import --csv --skip 1 {} users\n",
+                users.display()
+            ),
+        )
+    });
+    if let Some((s, rss)) = peer {
+        table.push(Row {
+            task: "sqlite3 .import users".into(),
+            rows: a.users,
+            secs: s,
+            peer: None,
+            rss_kib: rss,
+        });
+    }
+    let db = d.join("competency.db");
+    init(&bin, &db);
+    eprintln!("importing users …");
+    let (s, rss) = timed(
+        competency(&bin, &db)
+            .current_dir(d)
+            .args(["users", "import"])
+            .arg(&users)
+            .arg("--credentials-file")
+            .arg(d.join("credentials.csv")),
+    );
+    table.push(Row {
+        task: "competency users import".into(),
+        rows: a.users,
+        secs: s,
+        peer: peer.map(|p| p.0),
+        rss_kib: rss,
+    });
+
+    let peer = have_sqlite.then(|| {
+        sqlite3(
+            &d.join("peer-achievements.db"),
+            &format!(
+                "CREATE TABLE achievements (msa TEXT, code TEXT, earned TEXT, expires TEXT);\n\
+                 CREATE UNIQUE INDEX achievements_key ON achievements(msa, code, earned);\n\
+                 .import --csv --skip 1 {} achievements\n",
+                achievements.display()
+            ),
+        )
+    });
+    if let Some((s, rss)) = peer {
+        table.push(Row {
+            task: "sqlite3 .import achievements".into(),
+            rows: a.achievements,
+            secs: s,
+            peer: None,
+            rss_kib: rss,
+        });
+    }
+    eprintln!("importing achievements …");
+    let (s, rss) = timed(
+        competency(&bin, &db)
+            .args(["achievements", "import"])
+            .arg(&achievements),
+    );
+    table.push(Row {
+        task: "competency achievements import".into(),
+        rows: a.achievements,
+        secs: s,
+        peer: peer.map(|p| p.0),
+        rss_kib: rss,
+    });
+
+    eprintln!("re-importing users (all unchanged) …");
+    let (s, rss) = timed(
+        competency(&bin, &db)
+            .args(["users", "import"])
+            .arg(&users)
+            .arg("--credentials-file")
+            .arg(d.join("credentials-again.csv")),
+    );
+    table.push(Row {
+        task: "competency users re-import".into(),
+        rows: a.users,
+        secs: s,
+        peer: None,
+        rss_kib: rss,
+    });
+
+    evaluation(&bin, d, a.eval_users, have_sqlite, &mut table);
+    print(&table);
+}
+
+/// The evaluation hook: timings of the commands that read the whole organization, once
+/// they exist in the binary.
+fn evaluation(bin: &Path, d: &Path, people: u64, have_sqlite: bool, table: &mut Vec<Row>) {
+    let commands: Vec<&[&str]> = [
+        &["competencies", "progress"][..],
+        &["membership", "check"][..],
+    ]
+    .into_iter()
+    .filter(|c| has_command(bin, c))
+    .collect();
+    if commands.is_empty() {
+        eprintln!(
+            "(evaluation timings skipped: the binary has neither `competencies progress` nor \
+             `membership check` yet)"
+        );
+        return;
+    }
+    let users = d.join("eval-users.csv");
+    let achievements = d.join("eval-achievements.csv");
+    write_users(&users, people);
+    write_achievements(&achievements, people * 3, people);
+    let db = d.join("eval.db");
+    init(bin, &db);
+    for (kind, file) in [("users", &users), ("achievements", &achievements)] {
+        let mut c = competency(bin, &db);
+        c.current_dir(d).args([kind, "import"]).arg(file);
+        if kind == "users" {
+            c.arg("--credentials-file")
+                .arg(d.join("eval-credentials.csv"));
+        }
+        timed(&mut c);
+    }
+    let peer = have_sqlite.then(|| {
+        sqlite3(
+            &db,
+            "SELECT code, count(DISTINCT msa) FROM achievements GROUP BY code;\n",
+        )
+        .0
+    });
+    if let Some(p) = peer {
+        table.push(Row {
+            task: "sqlite3 group by code".into(),
+            rows: people * 3,
+            secs: p,
+            peer: None,
+            rss_kib: 0,
+        });
+    }
+    for words in commands {
+        let mut c = competency(bin, &db);
+        c.args(words);
+        // Exit codes 3-5 of `membership check` are answers, not failures.
+        let start = Instant::now();
+        let _ = c.stdout(Stdio::null()).status();
+        table.push(Row {
+            task: format!("competency {}", words.join(" ")),
+            rows: people * 3,
+            secs: start.elapsed().as_secs_f64(),
+            peer,
+            rss_kib: 0,
+        });
+    }
+}

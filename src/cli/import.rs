@@ -1,0 +1,263 @@
+//! `users import`, `achievements import`, `performance import`: the flags they share and
+//! the steps around the import itself — files created before the transaction (so an
+//! unwritable path changes nothing), synced before the commit, kept only after it.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Ctx;
+use crate::credentials::{self, CredentialsFile};
+use crate::error::bad_input;
+use crate::import::{self, Input, Options, Rejects, Summary};
+use crate::output::{Format, Report};
+use crate::records;
+use crate::store::{Db, Org};
+use crate::users::Actor;
+
+/// The flags of every import.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file: a header row, then one record per row (UTF-8, a BOM is accepted;
+    /// headers match ignoring case, spaces, `_` and `-`).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Import the valid rows and copy every invalid row, unchanged, to the rejects file
+    /// with an `error` column [default: all or nothing].
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Where --skip-invalid writes rejected rows; never over an existing file
+    /// [default: FILE.rejects.csv].
+    #[arg(long, value_name = "PATH", requires = "skip_invalid")]
+    pub rejects: Option<PathBuf>,
+    /// Validate every row against the rules and the database, report, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The flags of `users import`.
+#[derive(Debug, Args)]
+pub struct UsersImportArgs {
+    /// The flags every import takes.
+    #[command(flatten)]
+    pub common: ImportArgs,
+    /// Where to write the new accounts' temporary passwords, one file for the whole import
+    /// (mode 0600, never over an existing file) [default: credentials-<UTC timestamp>.csv].
+    #[arg(long, value_name = "PATH")]
+    pub credentials_file: Option<PathBuf>,
+}
+
+fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
+    Options {
+        file: a.file.clone(),
+        skip_invalid: a.skip_invalid,
+        dry_run: a.dry_run,
+        progress: !ctx.quiet
+            && ctx.style.format == Format::Table
+            && std::io::stderr().is_terminal(),
+    }
+}
+
+fn rejects_file(a: &ImportArgs) -> Result<Option<Rejects>> {
+    if !a.skip_invalid || a.dry_run {
+        return Ok(None);
+    }
+    let path = a.rejects.clone().unwrap_or_else(|| {
+        let mut p = a.file.clone().into_os_string();
+        p.push(".rejects.csv");
+        PathBuf::from(p)
+    });
+    Rejects::create(&path).map(Some)
+}
+
+/// The end of the transaction: decide, sync what must be on disk before the commit, audit.
+fn settle(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    opts: &Options,
+    mut s: Summary,
+    creds: Option<&mut CredentialsFile>,
+    rejects: Option<&mut Rejects>,
+) -> Result<(Summary, bool)> {
+    let commit = s.should_commit(opts.skip_invalid);
+    if commit {
+        if let Some(c) = creds.filter(|c| c.count() > 0) {
+            c.sync()?;
+            s.credentials_file = Some(c.path().display().to_string());
+        }
+        if let Some(r) = rejects.filter(|_| s.rejected > 0) {
+            r.sync()?;
+            s.rejects_file = Some(r.path().display().to_string());
+        }
+        if s.changed_anything() {
+            db.audit(
+                Some(org.id),
+                actor.at,
+                &actor.name,
+                &format!("{}.import", s.kind),
+                &s.file,
+                &s.audit_detail(),
+            )?;
+        }
+    }
+    s.committed = commit;
+    Ok((s, commit))
+}
+
+/// Runs `users import`.
+pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    let opts = options(&a.common, ctx);
+    let mut input = import::users::open(&opts)?;
+    let actor = ctx.actor();
+    warn_ignored(ctx, &input);
+    let mut creds = if opts.dry_run {
+        None
+    } else {
+        let path = a
+            .credentials_file
+            .clone()
+            .unwrap_or_else(|| credentials::default_path(actor.at));
+        Some(CredentialsFile::create(&path, false)?)
+    };
+    let mut rejects = rejects_file(&a.common)?;
+    let summary = ctx.write_org_or_rollback(|db, org| {
+        let s = import::users::import(
+            db,
+            org,
+            &actor,
+            &opts,
+            &mut input,
+            creds.as_mut(),
+            rejects.as_mut(),
+        )?;
+        settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
+    })?;
+    if summary.credentials_file.is_some()
+        && let Some(c) = creds
+    {
+        c.keep();
+    }
+    finish(ctx, summary, rejects)
+}
+
+/// Runs `achievements import`.
+pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    let opts = options(&a, ctx);
+    let mut input = import::achievements::open(&opts)?;
+    let actor = ctx.actor();
+    let today = ctx.clock.today();
+    warn_ignored(ctx, &input);
+    let mut rejects = rejects_file(&a)?;
+    let summary = ctx.write_org_or_rollback(|db, org| {
+        let rb = records::rulebook(db, org)?;
+        let s = import::achievements::import(
+            db,
+            &rb,
+            &actor,
+            today,
+            &opts,
+            &mut input,
+            rejects.as_mut(),
+        )?;
+        settle(db, org, &actor, &opts, s, None, rejects.as_mut())
+    })?;
+    finish(ctx, summary, rejects)
+}
+
+/// Runs `performance import`.
+pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    let opts = options(&a, ctx);
+    let mut input = import::performance::open(&opts)?;
+    let actor = ctx.actor();
+    let today = ctx.clock.today();
+    warn_ignored(ctx, &input);
+    let mut rejects = rejects_file(&a)?;
+    let summary = ctx.write_org_or_rollback(|db, org| {
+        let s = import::performance::import(
+            db,
+            org,
+            &actor,
+            today,
+            &opts,
+            &mut input,
+            rejects.as_mut(),
+        )?;
+        settle(db, org, &actor, &opts, s, None, rejects.as_mut())
+    })?;
+    finish(ctx, summary, rejects)
+}
+
+fn warn_ignored(ctx: &Ctx, input: &Input) {
+    if !input.ignored().is_empty() {
+        let cols: Vec<String> = input.ignored().iter().map(|c| format!("{c:?}")).collect();
+        ctx.warn(format!(
+            "{}: ignoring column{} {}",
+            input.display(),
+            if cols.len() == 1 { "" } else { "s" },
+            cols.join(", ")
+        ));
+    }
+}
+
+/// Keeps the rejects file, prints the bad rows and notes, and builds the report — or the
+/// error of an all-or-nothing import that found bad rows.
+fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
+    if s.rejects_file.is_some()
+        && let Some(r) = rejects
+    {
+        r.keep();
+    }
+    for n in &s.notes {
+        eprintln!("note: {n}");
+    }
+    // All or nothing: any bad row fails the import (a dry run says it would fail).
+    let fatal = s.rejected > 0 && !s.skip_invalid;
+    if fatal || !ctx.quiet {
+        let prefix = if fatal { "error" } else { "warning" };
+        for e in &s.errors {
+            eprintln!("{prefix}: {e}");
+        }
+        if s.unlisted_errors() > 0 {
+            eprintln!("{prefix}: … and {} more", s.unlisted_errors());
+        }
+    }
+    if fatal {
+        return Err(bad_input(format!(
+            "{} of {} rows of {} are invalid: {}; fix them, or import the valid rows with \
+             --skip-invalid",
+            s.rejected,
+            s.rows,
+            s.file,
+            if s.dry_run {
+                "dry run, nothing written"
+            } else {
+                "nothing was imported"
+            }
+        )));
+    }
+    let mut fields = vec![
+        ("File", s.file.clone()),
+        ("Rows", s.rows.to_string()),
+        ("Added", s.added.to_string()),
+        ("Updated", s.updated.to_string()),
+        ("Unchanged", s.unchanged.to_string()),
+        ("Rejected", s.rejected.to_string()),
+    ];
+    if s.severed > 0 {
+        fields.push(("MSA associations severed", s.severed.to_string()));
+    }
+    if let Some(c) = &s.credentials_file {
+        fields.push(("Credentials file", format!("{c} (mode 0600)")));
+    }
+    if let Some(r) = &s.rejects_file {
+        fields.push(("Rejects file", r.clone()));
+    }
+    let mut report = Report::new(&s).fields(fields);
+    if s.dry_run {
+        report = report.text("Dry run: nothing was written.");
+    }
+    Ok(report)
+}

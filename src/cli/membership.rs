@@ -1,0 +1,495 @@
+//! `membership …`: status, upgrade, renew, profile, check (for cron), alerts, benefits,
+//! what-if.
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::competencies::LevelArg;
+use crate::clock::{parse_date, rfc3339};
+use crate::error::bad_input;
+use crate::membership::{self as svc, Alert, Check, CheckStatus, Displayed, Membership, State};
+use crate::output::{Report, Table, number};
+use crate::rules::Level;
+
+/// Membership commands.
+#[derive(Debug, Subcommand)]
+pub enum MembershipCmd {
+    /// Level, purchase, anniversary and state (none, active, renewal-due, lapsed).
+    Status,
+    /// Buy a membership level: needs a competency met at that level now.
+    Upgrade {
+        /// The level to buy.
+        #[arg(long, value_enum)]
+        level: LevelArg,
+    },
+    /// Renew the held level for one more term (inside the renewal window only).
+    Renew,
+    /// The business profile: the competencies the membership displays.
+    Profile,
+    /// Evaluate now, record alerts, print the state. For cron: exit 0 ok, 3 warning,
+    /// 4 at risk, 5 no membership.
+    Check,
+    /// Renewal alerts (open ones unless --all).
+    Alerts {
+        /// Include closed alerts.
+        #[arg(long)]
+        all: bool,
+    },
+    /// The benefits the current membership gives.
+    Benefits,
+    /// What would be lost if people left or achievements expired; changes nothing.
+    WhatIf {
+        /// Suppose this user (user name or e-mail) left now; repeat for several.
+        #[arg(long, value_name = "USER")]
+        remove_user: Vec<String>,
+        /// Suppose every achievement that stops counting before this day had expired.
+        #[arg(long, value_name = "DATE")]
+        expire_before: Option<String>,
+    },
+}
+
+fn level_str(l: Option<Level>) -> &'static str {
+    l.map_or("none", Level::as_str)
+}
+
+/// Prints alerts just raised on stderr (not merely informational: shown even with --quiet).
+pub(super) fn print_alerts(alerts: &[Alert]) {
+    for a in alerts {
+        eprintln!("alert: {}", a.line());
+    }
+}
+
+/// The JSON of an alert.
+pub(super) fn alert_json(a: &Alert) -> Value {
+    json!({
+        "raised": rfc3339(a.raised),
+        "competency": a.competency,
+        "name": a.name,
+        "level": a.level.as_str(),
+        "message": a.message,
+        "requirement": a.requirement,
+        "cause": a.cause,
+        "open": a.open,
+        "closed": a.closed.map(rfc3339),
+        "close_reason": a.close_reason,
+    })
+}
+
+fn alerts_table(alerts: &[Alert], title: &str) -> Table {
+    let mut t = Table::new(&[
+        "Raised",
+        "Competency",
+        "Level",
+        "Requirement short",
+        "Cause",
+        "Open",
+    ])
+    .titled(title);
+    for a in alerts {
+        t.row([
+            rfc3339(a.raised),
+            a.name.clone(),
+            a.level.as_str().to_owned(),
+            a.requirement.clone(),
+            a.cause.clone().unwrap_or_else(|| "(unknown)".into()),
+            if a.open {
+                "yes".to_owned()
+            } else {
+                format!(
+                    "closed {}{}",
+                    a.closed.map(rfc3339).unwrap_or_default(),
+                    a.close_reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )
+            },
+        ]);
+    }
+    t
+}
+
+fn competencies_json(list: &[Displayed]) -> Vec<Value> {
+    list.iter()
+        .map(|d| json!({"id": d.id, "name": d.name, "level": d.level.as_str()}))
+        .collect()
+}
+
+fn status_fields(m: Option<&Membership>) -> (Value, Vec<(String, String)>) {
+    let Some(m) = m else {
+        return (
+            json!({"level": "none", "state": "none", "purchased": null, "anniversary": null}),
+            vec![
+                ("Level".into(), "none".into()),
+                ("State".into(), "none".into()),
+            ],
+        );
+    };
+    let p = &m.current;
+    let d = &m.dates;
+    let j = json!({
+        "level": if m.state == State::Lapsed { "none" } else { p.level.as_str() },
+        "last_level": p.level.as_str(),
+        "state": m.state.as_str(),
+        "purchased": rfc3339(p.purchased_at),
+        "kind": p.kind,
+        "term_start": p.term_start.to_string(),
+        "anniversary": d.anniversary.to_string(),
+        "renewal_opens": d.renewal_opens.to_string(),
+        "renewal_closes": d.window_closes().to_string(),
+        "lapses": d.lapses.to_string(),
+        "fee_usd": p.fee_usd,
+        "list_fee_usd": p.list_fee_usd,
+        "discount": p.discount,
+    });
+    let mut f: Vec<(String, String)> = vec![
+        ("Level".into(), p.level.as_str().to_owned()),
+        ("State".into(), m.state.as_str().to_owned()),
+        (
+            "Purchased".into(),
+            format!("{} ({})", rfc3339(p.purchased_at), p.kind),
+        ),
+        (
+            "Term".into(),
+            format!("{} to {}", p.term_start, d.anniversary),
+        ),
+        ("Anniversary".into(), d.anniversary.to_string()),
+        (
+            "Renewal window".into(),
+            format!("{} to {} (inclusive)", d.renewal_opens, d.window_closes()),
+        ),
+        (
+            "Fee paid".into(),
+            format!(
+                "{} USD{}",
+                number(p.fee_usd),
+                p.discount
+                    .as_deref()
+                    .map(|x| format!(" (list {} USD; {x})", number(p.list_fee_usd)))
+                    .unwrap_or_default()
+            ),
+        ),
+    ];
+    if m.state == State::Lapsed {
+        f.push(("Lapsed on".into(), d.lapses.to_string()));
+    }
+    (j, f)
+}
+
+/// Runs a `membership` command.
+pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
+    let at = ctx.clock.now();
+    match cmd {
+        MembershipCmd::Status => {
+            let m = ctx.read_org(|db, org| svc::status(db, org, at))?;
+            let (j, f) = status_fields(m.as_ref());
+            Ok(Report::new(j).fields(f))
+        }
+        MembershipCmd::Upgrade { level } => {
+            let actor = ctx.actor();
+            let p = ctx.write_org(|db, org| svc::upgrade(db, org, &actor, level.into()))?;
+            purchased_report(ctx, &p, "upgrade")
+        }
+        MembershipCmd::Renew => {
+            let actor = ctx.actor();
+            let p = ctx.write_org(|db, org| svc::renew(db, org, &actor))?;
+            purchased_report(ctx, &p, "renewal")
+        }
+        MembershipCmd::Profile => {
+            let p = ctx.read_org(|db, org| svc::profile(db, org, at))?;
+            let mut t = Table::new(&["Competency", "Id", "Level", "Attained"]);
+            for d in &p.competencies {
+                t.row([
+                    d.name.clone(),
+                    d.id.clone(),
+                    d.level.as_str().to_owned(),
+                    rfc3339(d.attained),
+                ]);
+            }
+            let mut r = Report::new(json!({
+                "organization": p.organization,
+                "level": level_str(p.level),
+                "state": p.state.as_str(),
+                "anniversary": p.anniversary.map(|d| d.to_string()),
+                "competencies": competencies_json(&p.competencies),
+            }))
+            .fields(vec![
+                ("Organization", p.organization.clone()),
+                ("Level", level_str(p.level).to_owned()),
+                ("State", p.state.as_str().to_owned()),
+            ])
+            .table(t.titled("Competencies displayed"));
+            if p.level.is_none() {
+                r = r.text(
+                    "No membership is held, so the profile displays no competency: \
+                     `competency membership upgrade --level silver` buys one.",
+                );
+            }
+            Ok(r)
+        }
+        MembershipCmd::Check => {
+            let actor = ctx.actor();
+            let c = ctx.write_org(|db, org| svc::check(db, org, &actor))?;
+            print_alerts(&c.raised);
+            Ok(check_report(&c))
+        }
+        MembershipCmd::Alerts { all } => {
+            let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
+            let j: Vec<Value> = alerts.iter().map(alert_json).collect();
+            Ok(Report::new(j).table(alerts_table(
+                &alerts,
+                if all { "Alerts" } else { "Open alerts" },
+            )))
+        }
+        MembershipCmd::Benefits => {
+            let b = ctx.read_org(|db, org| svc::benefits(db, org, at))?;
+            let mut t = Table::new(&["From", "Benefit"]);
+            if let Some(l) = b.level {
+                for x in &b.membership {
+                    t.row([format!("{l} membership"), x.clone()]);
+                }
+            }
+            for (d, list) in &b.competencies {
+                for x in list {
+                    t.row([format!("{} ({})", d.name, d.level), x.clone()]);
+                }
+            }
+            let j = json!({
+                "level": level_str(b.level),
+                "state": b.state.as_str(),
+                "membership": b.membership,
+                "competencies": b.competencies.iter().map(|(d, list)| json!({
+                    "id": d.id, "name": d.name, "level": d.level.as_str(), "benefits": list,
+                })).collect::<Vec<_>>(),
+            });
+            let mut r = Report::new(j);
+            if b.level.is_none() {
+                r = r.text(format!(
+                    "No membership is held ({}): no benefits.",
+                    b.state.as_str()
+                ));
+            } else {
+                r = r.table(t);
+            }
+            Ok(r)
+        }
+        MembershipCmd::WhatIf {
+            remove_user,
+            expire_before,
+        } => {
+            let expire = expire_before
+                .as_deref()
+                .map(parse_date)
+                .transpose()
+                .map_err(|e| bad_input(format!("--expire-before: {e}")))?;
+            let w = ctx.read_org(|db, org| svc::what_if(db, org, at, &remove_user, expire))?;
+            let mut t = Table::new(&["Competency", "Level now", "Level after"]);
+            for c in &w.changes {
+                t.row([
+                    c.name.clone(),
+                    level_str(c.now).to_owned(),
+                    level_str(c.after).to_owned(),
+                ]);
+            }
+            let mut b = Table::new(&["Competency", "Displayed at", "Would fall short"]);
+            for (d, why) in &w.broken {
+                b.row([d.name.clone(), d.level.as_str().to_owned(), why.clone()]);
+            }
+            let held = w.membership.as_ref().filter(|m| m.state.is_held());
+            let verdict = match held {
+                None => "No membership is held: nothing to renew.".to_owned(),
+                Some(m) if w.renewal_possible_after => format!(
+                    "Renewal of the {} membership would still be possible (a competency would \
+                     still be met at {}).",
+                    m.level(),
+                    m.level()
+                ),
+                Some(m) if w.renewal_possible_now => format!(
+                    "Renewal of the {} membership would NOT be possible: no competency would be \
+                     met at {}.",
+                    m.level(),
+                    m.level()
+                ),
+                Some(m) => format!(
+                    "Renewal of the {} membership is not possible now either: no competency is \
+                     met at {}.",
+                    m.level(),
+                    m.level()
+                ),
+            };
+            let j = json!({
+                "removed_users": w.removed,
+                "expire_before": w.expire_before.map(|d| d.to_string()),
+                "level": level_str(held.map(Membership::level)),
+                "lost": w.changes.iter().map(|c| json!({
+                    "competency": c.id, "name": c.name,
+                    "now": level_str(c.now), "after": level_str(c.after),
+                })).collect::<Vec<_>>(),
+                "alerts": w.broken.iter().map(|(d, why)| json!({
+                    "competency": d.id, "name": d.name, "level": d.level.as_str(),
+                    "requirement": why,
+                })).collect::<Vec<_>>(),
+                "renewal_possible": held.is_some() && w.renewal_possible_after,
+                "renewal_possible_now": w.renewal_possible_now,
+            });
+            let mut supposed = Vec::new();
+            if !w.removed.is_empty() {
+                supposed.push(format!("{} left", w.removed.join(", ")));
+            }
+            if let Some(d) = w.expire_before {
+                supposed.push(format!("everything stopping counting before {d} expired"));
+            }
+            Ok(Report::new(j)
+                .text(format!(
+                    "Supposing {} (nothing is changed):",
+                    supposed.join(" and ")
+                ))
+                .table(t.titled("Competency levels that would change"))
+                .table(b.titled("Displayed competencies that would raise an alert"))
+                .text(verdict))
+        }
+    }
+}
+
+fn purchased_report(ctx: &Ctx, p: &svc::Purchased, what: &str) -> Result<Report> {
+    let x = &p.purchase;
+    ctx.info(format!(
+        "{} membership {} recorded: {} USD, term {} to {}",
+        x.level,
+        what,
+        number(x.fee_usd),
+        x.term_start,
+        x.anniversary
+    ));
+    let mut t = Table::new(&["Competency", "Id", "Level"]);
+    for d in &p.competencies {
+        t.row([d.name.clone(), d.id.clone(), d.level.as_str().to_owned()]);
+    }
+    Ok(Report::new(json!({
+        "kind": x.kind,
+        "level": x.level.as_str(),
+        "previous_level": level_str(p.previous),
+        "purchased": rfc3339(x.purchased_at),
+        "term_start": x.term_start.to_string(),
+        "anniversary": x.anniversary.to_string(),
+        "renewal_opens": p.dates.renewal_opens.to_string(),
+        "fee_usd": x.fee_usd,
+        "list_fee_usd": x.list_fee_usd,
+        "discount": x.discount,
+        "competencies": competencies_json(&p.competencies),
+    }))
+    .fields(vec![
+        ("Level", x.level.as_str().to_owned()),
+        ("Purchase", x.kind.clone()),
+        ("Term", format!("{} to {}", x.term_start, x.anniversary)),
+        (
+            "Renewal window",
+            format!("{} to {}", p.dates.renewal_opens, p.dates.window_closes()),
+        ),
+        (
+            "Fee",
+            match &x.discount {
+                Some(d) => format!(
+                    "{} USD (list {} USD; {d})",
+                    number(x.fee_usd),
+                    number(x.list_fee_usd)
+                ),
+                None => format!("{} USD", number(x.fee_usd)),
+            },
+        ),
+    ])
+    .table(t.titled("Business profile")))
+}
+
+/// The report of `membership check`, exit code included.
+pub(super) fn check_report(c: &Check) -> Report {
+    let m = c.membership.as_ref();
+    let held = m.filter(|m| m.state.is_held());
+    let j = json!({
+        "status": c.status.as_str(),
+        "level": level_str(held.map(Membership::level)),
+        "state": m.map_or("none", |m| m.state.as_str()),
+        "anniversary": m.map(|m| m.dates.anniversary.to_string()),
+        "renewal_opens": m.map(|m| m.dates.renewal_opens.to_string()),
+        "renewal_window_open": c.window_open,
+        "renewal_eligible": c.renewal_eligible,
+        "alerts": c.alerts.iter().map(alert_json).collect::<Vec<_>>(),
+        "expiring": c.expiring.iter().map(|e| json!({
+            "competency": e.competency, "name": e.name, "level": e.level.as_str(),
+            "username": e.username, "msa": e.msa, "code": e.code,
+            "expires": e.expires.to_string(),
+        })).collect::<Vec<_>>(),
+        "competencies": competencies_json(&c.displayed),
+    });
+    let mut f = vec![
+        ("Status", c.status.as_str().to_owned()),
+        ("Level", level_str(held.map(Membership::level)).to_owned()),
+        ("State", m.map_or("none", |m| m.state.as_str()).to_owned()),
+    ];
+    if let Some(m) = held {
+        f.push(("Anniversary", m.dates.anniversary.to_string()));
+        f.push((
+            "Renewal window",
+            format!(
+                "{} to {}{}",
+                m.dates.renewal_opens,
+                m.dates.window_closes(),
+                if c.window_open { " (open now)" } else { "" }
+            ),
+        ));
+        f.push((
+            "Renewal eligible",
+            if c.renewal_eligible { "yes" } else { "no" }.to_owned(),
+        ));
+    }
+    let mut r = Report::new(j).fields(f);
+    if !c.alerts.is_empty() {
+        r = r.table(alerts_table(&c.alerts, "Open alerts"));
+    }
+    if !c.expiring.is_empty() {
+        let mut t = Table::new(&["Competency", "Level", "Person", "Code", "Stops counting"])
+            .titled("Expiring before the anniversary");
+        for e in &c.expiring {
+            t.row([
+                e.name.clone(),
+                e.level.as_str().to_owned(),
+                e.username.clone(),
+                e.code.clone(),
+                e.expires.to_string(),
+            ]);
+        }
+        r = r.table(t);
+    }
+    let advice = match c.status {
+        CheckStatus::Ok => "Nothing to do.".to_owned(),
+        CheckStatus::Warning if c.window_open => format!(
+            "The renewal window is open: `competency membership renew`{}.",
+            if c.renewal_eligible {
+                ""
+            } else {
+                " once a competency is met again"
+            }
+        ),
+        CheckStatus::Warning => {
+            "Renew or replace the expiring achievements before the anniversary.".to_owned()
+        }
+        CheckStatus::AtRisk => "A displayed competency is no longer met: `competency competencies \
+             gaps` shows what is missing; `competency membership alerts` lists the alerts."
+            .to_owned(),
+        CheckStatus::None => match m {
+            Some(m) => format!(
+                "The {} membership lapsed on {}: `competency membership upgrade --level {}` \
+                 starts afresh.",
+                m.level(),
+                m.dates.lapses,
+                m.level()
+            ),
+            None => {
+                "No membership: `competency membership upgrade --level silver` buys one.".to_owned()
+            }
+        },
+    };
+    r.text(advice).exit(c.status.exit_code())
+}

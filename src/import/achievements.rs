@@ -1,0 +1,102 @@
+//! `achievements import`: exams, certifications and assessments of MSAs.
+//!
+//! Per row: validated by `records::validate_achievement` (the catalogue, real dates, not in
+//! the future). The same (MSA, code, earned) again is `unchanged`, in the file or in the
+//! database; a record already there with another expiry (or removed) is `updated`; the same
+//! key twice in the file with different expiries is rejected at the second occurrence.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use super::input::{Column, Input};
+use super::{Options, Outcome, Rejects, Summary, drive};
+use crate::records;
+use crate::rules::Rulebook;
+use crate::store::Db;
+use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
+use crate::users::Actor;
+
+/// The columns of an achievements file.
+pub const COLUMNS: &[Column] = &[
+    Column {
+        field: "msa",
+        names: &["msa", "microsoftaccount"],
+    },
+    Column {
+        field: "code",
+        names: &["code"],
+    },
+    Column {
+        field: "earned",
+        names: &["earned"],
+    },
+    Column {
+        field: "expires",
+        names: &["expires"],
+    },
+];
+
+/// Opens an achievements file and checks its header.
+pub fn open(opts: &Options) -> Result<Input> {
+    let input = Input::open(&opts.file, COLUMNS, opts.progress)?;
+    for (i, c) in COLUMNS.iter().enumerate().take(3) {
+        if input.column(i).is_none() {
+            return Err(input.missing(&format!("{:?}", c.field)));
+        }
+    }
+    Ok(input)
+}
+
+/// Imports the achievements of `input` (they belong to their MSAs, not to an
+/// organization); the caller commits only if
+/// [`Summary::should_commit`].
+pub fn import(
+    db: &Db,
+    rb: &Rulebook,
+    actor: &Actor,
+    today: NaiveDate,
+    opts: &Options,
+    input: &mut Input,
+    rejects: Option<&mut Rejects>,
+) -> Result<Summary> {
+    let mut summary = Summary::new("achievements", input, opts);
+    let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
+    let first_id = db.next_id(BulkTable::Achievements)?;
+    let cols = [0, 1, 2, 3].map(|c| input.column(c));
+    let mut st = db.achievement_statements()?;
+    drive(input, &mut summary, rejects, |row, _line, _failed| {
+        let a = match records::validate_achievement(
+            rb,
+            today,
+            row.get(cols[0]),
+            row.get(cols[1]),
+            row.get(cols[2]),
+            row.opt(cols[3]),
+        ) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
+        };
+        let new_expires = a.expires.map(|d| d.to_string());
+        Ok(
+            match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
+                Insert::Added(_) => Ok(Outcome::Added),
+                Insert::Exists(_, (expires, false)) if expires == new_expires => {
+                    Ok(Outcome::Unchanged)
+                }
+                Insert::Exists(id, (expires, _)) if id >= first_id => Err(format!(
+                    "expires: {} earned {} is already in this file with {}",
+                    a.code,
+                    a.earned,
+                    expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
+                )),
+                Insert::Exists(id, _) => {
+                    st.update(id, a.expires)?;
+                    Ok(Outcome::Updated)
+                }
+            },
+        )
+    })?;
+    drop(st);
+    db.restore_cache(cache)?;
+    Ok(summary)
+}

@@ -1,0 +1,426 @@
+//! Reading an import file: BOM, header mapping, one reused record, raw row bytes for the
+//! rejects file, and the progress bar.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+use csv::ByteRecord;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::error::AppError;
+
+/// A column an import understands: the field it fills and the normalized header names
+/// that mean it.
+pub struct Column {
+    /// The field's name in messages.
+    pub field: &'static str,
+    /// Normalized header names (lower case, no spaces, `_` or `-`).
+    pub names: &'static [&'static str],
+}
+
+/// Normalizes a header: lower case, without spaces, `_` and `-` (SPEC §6).
+pub fn normalize_header(h: &str) -> String {
+    h.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '\t'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// An open import file.
+pub struct Input {
+    path: PathBuf,
+    display: String,
+    reader: csv::Reader<File>,
+    /// A second handle on the file, to copy rejected rows byte for byte.
+    raw: File,
+    /// Bytes skipped before the CSV reader starts (a BOM).
+    offset: u64,
+    header_len: usize,
+    header_line: u64,
+    header_raw: Vec<u8>,
+    eol: &'static [u8],
+    columns: Vec<Option<usize>>,
+    ignored: Vec<String>,
+    record: ByteRecord,
+    progress: Option<ProgressBar>,
+    since_tick: u32,
+}
+
+fn bad_file(path: &Path, line: u64, message: String) -> anyhow::Error {
+    AppError::BadFile {
+        file: path.to_path_buf(),
+        line,
+        message,
+    }
+    .into()
+}
+
+impl Input {
+    /// Opens `path`, reads its header and maps it onto `columns`; a column missing, a
+    /// column given twice, an empty file or a header that is not UTF-8 is an error naming
+    /// the file and the header line. Returns the input and, for each of `columns`, the
+    /// index of the file's column.
+    pub fn open(path: &Path, columns: &[Column], progress: bool) -> Result<Input> {
+        let mut file =
+            File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut bom = [0u8; 3];
+        let n = file.read(&mut bom).unwrap_or(0);
+        let offset = if n == 3 && bom == [0xEF, 0xBB, 0xBF] {
+            3
+        } else {
+            0
+        };
+        file.seek(SeekFrom::Start(offset))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let raw = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            // Records end at LF only: a CR/LF pair split between two records would put each
+            // row's start (and line number) one byte early. The CR is stripped from the
+            // last field instead (`Row::get`).
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(file);
+        let display = path.display().to_string();
+        let mut input = Input {
+            path: path.to_path_buf(),
+            display,
+            reader,
+            raw,
+            offset,
+            header_len: 0,
+            header_line: 1,
+            header_raw: Vec::new(),
+            eol: b"\n",
+            columns: Vec::new(),
+            ignored: Vec::new(),
+            record: ByteRecord::new(),
+            progress: None,
+            since_tick: 0,
+        };
+        input.read_header(columns)?;
+        if progress {
+            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_message(format!("importing {}", input.display));
+            input.progress = Some(bar);
+        }
+        Ok(input)
+    }
+
+    fn read_header(&mut self, columns: &[Column]) -> Result<()> {
+        let mut header = ByteRecord::new();
+        let read = self
+            .reader
+            .read_byte_record(&mut header)
+            .with_context(|| format!("cannot read {}", self.display))?;
+        if !read {
+            return Err(bad_file(
+                &self.path,
+                1,
+                "the file is empty: a header row is required".into(),
+            ));
+        }
+        let start = header.position().map_or(0, |p| p.byte());
+        let end = self.reader.position().byte();
+        self.header_line = header.position().map_or(1, |p| p.line());
+        let raw = self.raw_bytes(start, end)?;
+        if raw.ends_with(b"\r\n") {
+            self.eol = b"\r\n";
+        }
+        self.header_raw = trim_eol(&raw).to_vec();
+        self.header_len = header.len();
+        let mut names = Vec::with_capacity(header.len());
+        for (i, h) in header.iter().enumerate() {
+            let h = std::str::from_utf8(h).map_err(|_| {
+                bad_file(
+                    &self.path,
+                    self.header_line,
+                    format!("header {} is not valid UTF-8", i + 1),
+                )
+            })?;
+            names.push(h.trim().to_owned());
+        }
+        self.columns = vec![None; columns.len()];
+        for (i, name) in names.iter().enumerate() {
+            let norm = normalize_header(name);
+            match columns
+                .iter()
+                .position(|c| c.names.contains(&norm.as_str()))
+            {
+                Some(c) => {
+                    if let Some(prev) = self.columns[c] {
+                        return Err(bad_file(
+                            &self.path,
+                            self.header_line,
+                            format!(
+                                "duplicate column {:?} (column {}): column {} {:?} is already the {}",
+                                name,
+                                i + 1,
+                                prev + 1,
+                                names[prev],
+                                columns[c].field
+                            ),
+                        ));
+                    }
+                    self.columns[c] = Some(i);
+                }
+                None => self.ignored.push(name.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the file's column for `columns[i]` given at [`Input::open`].
+    pub fn column(&self, i: usize) -> Option<usize> {
+        self.columns[i]
+    }
+
+    /// An error for a missing required column, naming the file and header line.
+    pub fn missing(&self, what: &str) -> anyhow::Error {
+        bad_file(
+            &self.path,
+            self.header_line,
+            format!(
+                "missing required column {what} (the header is: {})",
+                String::from_utf8_lossy(&self.header_raw)
+            ),
+        )
+    }
+
+    /// The file as displayed in messages.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// Headers present but not used.
+    pub fn ignored(&self) -> &[String] {
+        &self.ignored
+    }
+
+    /// The next data row, or `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>> {
+        let more = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .with_context(|| format!("cannot read {}", self.display))?;
+        if !more {
+            return Ok(None);
+        }
+        if self.record.len() == 1 && self.record[0] == *b"\r" {
+            // A blank CRLF line: skipped, as the reader skips blank LF lines.
+            return self.next_row();
+        }
+        self.since_tick += 1;
+        if self.since_tick == 4096 {
+            self.since_tick = 0;
+            if let Some(bar) = &self.progress {
+                bar.set_position(self.reader.position().byte() + self.offset);
+            }
+        }
+        let start = self.record.position().map_or(0, |p| p.byte());
+        Ok(Some(Row {
+            record: &self.record,
+            line: self.record.position().map_or(0, |p| p.line()),
+            start,
+            end: self.reader.position().byte(),
+            header_len: self.header_len,
+        }))
+    }
+
+    /// Clears the progress bar.
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// The bytes of the file between two reader positions.
+    fn raw_bytes(&self, start: u64, end: u64) -> Result<Vec<u8>> {
+        let mut buf = vec![0u8; (end - start) as usize];
+        self.raw
+            .read_exact_at(&mut buf, start + self.offset)
+            .with_context(|| format!("cannot read {}", self.display))?;
+        Ok(buf)
+    }
+}
+
+/// Without the line breaks the CSV reader counted into a record's span (a CR/LF pair may be
+/// split between two records).
+fn trim_eol(mut b: &[u8]) -> &[u8] {
+    while let [b'\r' | b'\n', rest @ ..] = b {
+        b = rest;
+    }
+    while let [rest @ .., b'\r' | b'\n'] = b {
+        b = rest;
+    }
+    b
+}
+
+/// One data row.
+pub struct Row<'a> {
+    record: &'a ByteRecord,
+    line: u64,
+    start: u64,
+    end: u64,
+    header_len: usize,
+}
+
+impl Row<'_> {
+    /// The line the row starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The row's span in the file (reader positions).
+    pub fn span(&self) -> (u64, u64) {
+        (self.start, self.end)
+    }
+
+    /// Checks the row's shape: as many fields as the header, all UTF-8.
+    pub fn check(&self) -> Result<(), String> {
+        if self.record.len() != self.header_len {
+            return Err(format!(
+                "the row has {} fields; the header has {}",
+                self.record.len(),
+                self.header_len
+            ));
+        }
+        for (i, f) in self.record.iter().enumerate() {
+            if std::str::from_utf8(f).is_err() {
+                return Err(format!("column {}: not valid UTF-8", i + 1));
+            }
+        }
+        Ok(())
+    }
+
+    /// The field in file column `col` (empty when there is no such column); only call
+    /// after [`Row::check`].
+    pub fn get(&self, col: Option<usize>) -> &str {
+        let Some(c) = col else { return "" };
+        let mut b = self.record.get(c).unwrap_or_default();
+        if c + 1 == self.record.len() {
+            b = b.strip_suffix(b"\r").unwrap_or(b);
+        }
+        std::str::from_utf8(b).unwrap_or("")
+    }
+
+    /// The trimmed field, `None` when absent or blank.
+    pub fn opt(&self, col: Option<usize>) -> Option<&str> {
+        Some(self.get(col).trim()).filter(|s| !s.is_empty())
+    }
+}
+
+/// The rejects file: the header with an `error` column, then every rejected row byte for
+/// byte with its error. Created new (never over an existing file or through a link), mode
+/// 0600 since rows carry personal data; deleted unless kept.
+pub struct Rejects {
+    path: PathBuf,
+    out: Option<BufWriter<File>>,
+    header_written: bool,
+    kept: bool,
+}
+
+impl Rejects {
+    /// Creates the file.
+    pub fn create(path: &Path) -> Result<Rejects> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    anyhow!(
+                        "the rejects file {} already exists (or is a link): choose another path \
+                         with --rejects; nothing was changed",
+                        path.display()
+                    )
+                } else {
+                    anyhow!("cannot create the rejects file {}: {e}", path.display())
+                }
+            })?;
+        Ok(Rejects {
+            path: path.to_path_buf(),
+            out: Some(BufWriter::with_capacity(1 << 16, file)),
+            header_written: false,
+            kept: false,
+        })
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Copies the row between `start` and `end` of `input` with its error.
+    pub fn write(&mut self, input: &Input, start: u64, end: u64, error: &str) -> Result<()> {
+        let raw = input.raw_bytes(start, end)?;
+        let out = self.out.as_mut().expect("rejects file open");
+        let io = |e| anyhow!("cannot write the rejects file {}: {e}", self.path.display());
+        if !self.header_written {
+            out.write_all(&input.header_raw).map_err(io)?;
+            out.write_all(b",error").map_err(io)?;
+            out.write_all(input.eol).map_err(io)?;
+            self.header_written = true;
+        }
+        out.write_all(trim_eol(&raw)).map_err(io)?;
+        out.write_all(b",\"").map_err(io)?;
+        out.write_all(error.replace('"', "\"\"").as_bytes())
+            .map_err(io)?;
+        out.write_all(b"\"").map_err(io)?;
+        out.write_all(input.eol).map_err(io)?;
+        Ok(())
+    }
+
+    /// Flushes and syncs (before the transaction commits).
+    pub fn sync(&mut self) -> Result<()> {
+        let out = self.out.as_mut().expect("rejects file open");
+        out.flush()
+            .and_then(|()| out.get_ref().sync_all())
+            .with_context(|| format!("cannot write the rejects file {}", self.path.display()))
+    }
+
+    /// Keeps the file; returns its path.
+    pub fn keep(mut self) -> PathBuf {
+        self.kept = true;
+        self.path.clone()
+    }
+}
+
+impl Drop for Rejects {
+    fn drop(&mut self) {
+        self.out.take();
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_normalize() {
+        assert_eq!(normalize_header("E-Mail"), "email");
+        assert_eq!(normalize_header("First_Name"), "firstname");
+        assert_eq!(normalize_header(" Display Name "), "displayname");
+    }
+
+    #[test]
+    fn eol_trimmed_both_ends() {
+        assert_eq!(trim_eol(b"\na,b\r\n"), b"a,b");
+        assert_eq!(trim_eol(b"a,\"x\ny\""), b"a,\"x\ny\"");
+    }
+}

@@ -1,0 +1,265 @@
+//! Bulk CSV imports of users, achievements and performance records (SPEC §6).
+//!
+//! This module owns reading an import file and deciding, row by row, what each row means:
+//! added, updated, unchanged or rejected. It keeps these invariants:
+//! - **streaming**: the file is read once through one reused `ByteRecord`; nothing
+//!   proportional to the file is held in memory except 4 bytes per added user (the line
+//!   each came from, to name the first occurrence of a duplicate). Memory stays flat
+//!   whatever the file size.
+//! - **one transaction**: the caller runs an import inside one `BEGIN IMMEDIATE`
+//!   transaction; rows are written as they are read with statements prepared once. An
+//!   all-or-nothing import that found a bad row, and every dry run, is rolled back, so the
+//!   database checks (duplicates, collisions) are exactly those of a real run.
+//! - **the same rules as single adds**: fields are validated by `validate` and `records`,
+//!   the functions `users add`, `achievements add` and `performance record` use.
+//! - **accepted + rejected = input**: every data row ends up counted exactly once as
+//!   added, updated, unchanged or rejected; with `--skip-invalid` each rejected row is
+//!   copied byte for byte to the rejects file with an `error` column.
+//! - **idempotence**: a row already present with the same data is `unchanged` and writes
+//!   nothing; an import that changes nothing leaves no audit entry.
+//! - **no secret leaves except through the credentials file**: temporary passwords are
+//!   generated from the OS random source, stored hashed, written only to the credentials
+//!   file, never audited and never in a report.
+
+pub mod achievements;
+mod input;
+pub mod performance;
+pub mod users;
+
+pub use input::{Input, Rejects};
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How many bad rows are listed; the rest are counted.
+pub const MAX_LISTED_ERRORS: usize = 50;
+
+/// What a row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new record (or account).
+    Added,
+    /// An existing record changed (an expiry, a value, an MSA link).
+    Updated,
+    /// Already present with the same data.
+    Unchanged,
+}
+
+/// The options every import takes.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// Import the valid rows and write the invalid ones to the rejects file.
+    pub skip_invalid: bool,
+    /// Validate and report only.
+    pub dry_run: bool,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// What an import did (or, for a dry run or a failed all-or-nothing import, would do).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// `users`, `achievements` or `performance`.
+    pub kind: &'static str,
+    /// The file imported.
+    pub file: String,
+    /// Data rows read (the header not counted).
+    pub rows: u64,
+    /// Rows added.
+    pub added: u64,
+    /// Rows that changed an existing record.
+    pub updated: u64,
+    /// Rows already present with the same data.
+    pub unchanged: u64,
+    /// Invalid rows.
+    pub rejected: u64,
+    /// MSA associations severed in other accounts because a row linked the MSA here.
+    pub severed: u64,
+    /// Nothing was written: `--dry-run`.
+    pub dry_run: bool,
+    /// Valid rows are imported despite invalid ones: `--skip-invalid`.
+    pub skip_invalid: bool,
+    /// The changes were committed.
+    pub committed: bool,
+    /// The credentials file with the new temporary passwords.
+    pub credentials_file: Option<String>,
+    /// The rejects file.
+    pub rejects_file: Option<String>,
+    /// Columns present in the file but not used.
+    pub ignored_columns: Vec<String>,
+    /// The first [`MAX_LISTED_ERRORS`] bad rows, as `FILE:LINE: field: reason`.
+    #[serde(skip)]
+    pub errors: Vec<String>,
+    /// Severed associations, one line each (the first [`MAX_LISTED_ERRORS`]).
+    #[serde(skip)]
+    pub notes: Vec<String>,
+}
+
+impl Summary {
+    fn new(kind: &'static str, input: &Input, opts: &Options) -> Self {
+        Summary {
+            kind,
+            file: input.display().to_owned(),
+            ignored_columns: input.ignored().to_vec(),
+            dry_run: opts.dry_run,
+            skip_invalid: opts.skip_invalid,
+            ..Summary::default()
+        }
+    }
+
+    /// Counts a row's outcome.
+    fn count(&mut self, o: Outcome) {
+        match o {
+            Outcome::Added => self.added += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+        }
+    }
+
+    /// Records a bad row.
+    fn reject(&mut self, line: u64, message: &str) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(format!("{}:{line}: {message}", self.file));
+        }
+    }
+
+    /// Bad rows beyond those listed.
+    pub fn unlisted_errors(&self) -> u64 {
+        self.rejected - self.errors.len() as u64
+    }
+
+    /// Whether the import's changes should be committed.
+    pub fn should_commit(&self, skip_invalid: bool) -> bool {
+        !self.dry_run && (self.rejected == 0 || skip_invalid)
+    }
+
+    /// Whether the import changed anything (worth an audit entry).
+    pub fn changed_anything(&self) -> bool {
+        self.added + self.updated + self.severed > 0
+    }
+
+    /// The audit detail: file and counts, never a secret.
+    pub fn audit_detail(&self) -> String {
+        format!(
+            "rows={} added={} updated={} unchanged={} rejected={} severed={}{}",
+            self.rows,
+            self.added,
+            self.updated,
+            self.unchanged,
+            self.rejected,
+            self.severed,
+            self.credentials_file
+                .as_deref()
+                .map(|c| format!(" credentials_file={c}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Drives the rows of `input` through `row`, counting outcomes and copying rejected rows to
+/// `rejects`. `row` returns `Ok(Err(message))` for a bad row and `Err` only for a failure
+/// that must abort the whole import (the database, the disk).
+fn drive(
+    input: &mut Input,
+    summary: &mut Summary,
+    mut rejects: Option<&mut Rejects>,
+    mut row: impl FnMut(&input::Row, u64, bool) -> anyhow::Result<Result<Outcome, String>>,
+) -> anyhow::Result<()> {
+    loop {
+        let failed = summary.rejected > 0;
+        let (line, span, verdict) = {
+            let Some(r) = input.next_row()? else { break };
+            let verdict = match r.check() {
+                Err(e) => Err(e),
+                // `failed`: an all-or-nothing import already doomed, so no secret need be made.
+                Ok(()) => row(&r, r.line(), failed)?,
+            };
+            (r.line(), r.span(), verdict)
+        };
+        summary.rows += 1;
+        match verdict {
+            Ok(o) => summary.count(o),
+            Err(message) => {
+                summary.reject(line, &message);
+                if let Some(rej) = rejects.as_deref_mut() {
+                    rej.write(input, span.0, span.1, &message)?;
+                }
+            }
+        }
+    }
+    input.finish();
+    Ok(())
+}
+
+/// A row read and parsed, waiting for its chunk to be processed.
+pub(crate) struct Pending<T> {
+    /// The line it starts on.
+    pub line: u64,
+    span: (u64, u64),
+    /// The parsed row, or why it is invalid.
+    pub item: Result<T, String>,
+    /// What processing decided for a parsed row.
+    pub outcome: Option<Result<Outcome, String>>,
+}
+
+/// Like [`drive`], but hands rows to `process` in chunks of up to `chunk`, so that it can
+/// reorder their writes (sorted keys fill B-tree indexes page by page instead of at
+/// random). Outcomes are still counted, listed and copied to the rejects file in file
+/// order. Memory is bounded by the chunk, whatever the file size.
+fn drive_chunked<T>(
+    input: &mut Input,
+    summary: &mut Summary,
+    mut rejects: Option<&mut Rejects>,
+    chunk: usize,
+    mut parse: impl FnMut(&input::Row) -> Result<T, String>,
+    mut process: impl FnMut(&mut [Pending<T>], bool) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut buf: Vec<Pending<T>> = Vec::with_capacity(chunk);
+    loop {
+        let more = match input.next_row()? {
+            Some(r) => {
+                let item = r.check().and_then(|()| parse(&r));
+                buf.push(Pending {
+                    line: r.line(),
+                    span: r.span(),
+                    item,
+                    outcome: None,
+                });
+                true
+            }
+            None => false,
+        };
+        if buf.len() == chunk || (!more && !buf.is_empty()) {
+            // `failed`: an all-or-nothing import already doomed, so no secret need be made.
+            let failed = summary.rejected > 0 || buf.iter().any(|p| p.item.is_err());
+            process(&mut buf, failed)?;
+            for p in buf.drain(..) {
+                summary.rows += 1;
+                let verdict = match p.item {
+                    Err(e) => Err(e),
+                    Ok(_) => p
+                        .outcome
+                        .unwrap_or_else(|| Err("internal error: row not processed".into())),
+                };
+                match verdict {
+                    Ok(o) => summary.count(o),
+                    Err(message) => {
+                        summary.reject(p.line, &message);
+                        if let Some(rej) = rejects.as_deref_mut() {
+                            rej.write(input, p.span.0, p.span.1, &message)?;
+                        }
+                    }
+                }
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    input.finish();
+    Ok(())
+}

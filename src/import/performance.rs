@@ -1,0 +1,100 @@
+//! `performance import`: the organization's revenue, usage, seats and new customers.
+//!
+//! Per row: validated by `records::validate_performance` (a known metric; a finite,
+//! non-negative, plausible value; a real date not in the future). The same (metric,
+//! scope, date) with the same value is `unchanged`; with another value it replaces the
+//! stored one (`updated`) as `performance record` does, except twice in one file, which is
+//! ambiguous and rejected at the second occurrence.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use super::input::{Column, Input};
+use super::{Options, Outcome, Rejects, Summary, drive};
+use crate::output::number;
+use crate::records;
+use crate::store::import::{BulkTable, Insert};
+use crate::store::{Db, Org};
+use crate::users::Actor;
+
+/// The columns of a performance file.
+pub const COLUMNS: &[Column] = &[
+    Column {
+        field: "metric",
+        names: &["metric"],
+    },
+    Column {
+        field: "value",
+        names: &["value"],
+    },
+    Column {
+        field: "date",
+        names: &["date"],
+    },
+    Column {
+        field: "scope",
+        names: &["scope"],
+    },
+];
+
+/// Opens a performance file and checks its header.
+pub fn open(opts: &Options) -> Result<Input> {
+    let input = Input::open(&opts.file, COLUMNS, opts.progress)?;
+    for (i, c) in COLUMNS.iter().enumerate().take(3) {
+        if input.column(i).is_none() {
+            return Err(input.missing(&format!("{:?}", c.field)));
+        }
+    }
+    Ok(input)
+}
+
+/// Imports the performance records of `input` into `org`; the caller commits only if
+/// [`Summary::should_commit`].
+pub fn import(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    today: NaiveDate,
+    opts: &Options,
+    input: &mut Input,
+    rejects: Option<&mut Rejects>,
+) -> Result<Summary> {
+    let mut summary = Summary::new("performance", input, opts);
+    let first_id = db.next_id(BulkTable::Performance)?;
+    let cols = [0, 1, 2, 3].map(|c| input.column(c));
+    let mut st = db.performance_statements()?;
+    drive(input, &mut summary, rejects, |row, _line, _failed| {
+        let p = match records::validate_performance(
+            today,
+            row.get(cols[0]),
+            row.get(cols[1]),
+            row.get(cols[2]),
+            row.opt(cols[3]),
+        ) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let metric = p.metric.as_str();
+        Ok(
+            match st.insert(org.id, metric, &p.scope, p.value, p.date, actor.at)? {
+                Insert::Added(_) => Ok(Outcome::Added),
+                Insert::Exists(_, v) if v == p.value => Ok(Outcome::Unchanged),
+                Insert::Exists(id, v) if id >= first_id => Err(format!(
+                    "value: {metric}{} on {} is already in this file with value {}",
+                    if p.scope.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", p.scope)
+                    },
+                    p.date,
+                    number(v)
+                )),
+                Insert::Exists(id, _) => {
+                    st.update(id, p.value, actor.at)?;
+                    Ok(Outcome::Updated)
+                }
+            },
+        )
+    })?;
+    Ok(summary)
+}

@@ -1,0 +1,379 @@
+//! Bulk imports: statements prepared once and held for the whole file, so the per-row cost
+//! is binding and stepping, nothing else.
+//!
+//! The import module decides what each row means; this module only runs the SQL. Every
+//! statement here is used inside the single transaction of one import.
+
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{CachedStatement, OptionalExtension, params};
+
+use super::{Db, is_unique_violation};
+
+/// The page cache an import runs with, in KiB: large enough that the indexes being filled
+/// stay in memory for a few hundred thousand rows, small enough to keep the process well
+/// under 100 MiB (with a chunk of rows being sorted beside it).
+pub const IMPORT_CACHE_KIB: i64 = 40 * 1024;
+
+/// An active account found by e-mail.
+#[derive(Debug, Clone)]
+pub struct ExistingUser {
+    /// Database id.
+    pub id: i64,
+    /// User name.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Roles, `;`-joined as stored.
+    pub roles: String,
+    /// The open MSA link: (link id, MSA).
+    pub link: Option<(i64, String)>,
+}
+
+/// The open association of an MSA, wherever it is.
+#[derive(Debug, Clone)]
+pub struct OpenLink {
+    /// Link id.
+    pub id: i64,
+    /// The account.
+    pub user_id: i64,
+    /// Its user name.
+    pub username: String,
+    /// Its organization.
+    pub org_id: i64,
+    /// That organization's name.
+    pub org_name: String,
+}
+
+/// The statements of a users import.
+pub struct UserStatements<'a> {
+    find_email: CachedStatement<'a>,
+    find_link: CachedStatement<'a>,
+    insert_user: CachedStatement<'a>,
+    insert_link: CachedStatement<'a>,
+    end_link: CachedStatement<'a>,
+    db: &'a Db<'a>,
+}
+
+/// A user row to insert.
+pub struct BulkUser<'a> {
+    /// Organization id.
+    pub org_id: i64,
+    /// Candidate user name.
+    pub username: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// E-mail, lower case.
+    pub email: &'a str,
+    /// Roles, `;`-joined.
+    pub roles: &'a str,
+    /// Temporary password hash.
+    pub password_hash: &'a str,
+    /// Temporary password expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl<'a> UserStatements<'a> {
+    /// The active account of the organization with this e-mail.
+    pub fn active_by_email(&mut self, org_id: i64, email: &str) -> Result<Option<ExistingUser>> {
+        Ok(self
+            .find_email
+            .query_row(params![org_id, email], |r| {
+                let link_id: Option<i64> = r.get(4)?;
+                Ok(ExistingUser {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    name: r.get(2)?,
+                    roles: r.get(3)?,
+                    link: match link_id {
+                        Some(id) => Some((id, r.get(5)?)),
+                        None => None,
+                    },
+                })
+            })
+            .optional()?)
+    }
+
+    /// The open association of an MSA, in any organization.
+    pub fn open_link(&mut self, msa: &str) -> Result<Option<OpenLink>> {
+        Ok(self
+            .find_link
+            .query_row([msa], |r| {
+                Ok(OpenLink {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    username: r.get(2)?,
+                    org_id: r.get(3)?,
+                    org_name: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Inserts an account; `Ok(None)` when the user name is taken.
+    pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
+        match self.insert_user.execute(params![
+            u.org_id,
+            u.username,
+            u.name,
+            u.email,
+            u.roles,
+            at.timestamp(),
+            u.password_hash,
+            u.expires_at.timestamp()
+        ]) {
+            Ok(_) => Ok(Some(self.db.conn().last_insert_rowid())),
+            Err(e) if is_unique_violation(&e) && e.to_string().contains("users.username") => {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Starts an association.
+    pub fn insert_link(
+        &mut self,
+        msa: &str,
+        user_id: i64,
+        org_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.insert_link
+            .execute(params![msa, user_id, org_id, at.timestamp()])?;
+        Ok(())
+    }
+
+    /// Ends an association.
+    pub fn end_link(&mut self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
+        self.end_link
+            .execute(params![link_id, at.timestamp(), reason])?;
+        Ok(())
+    }
+
+    /// The largest number `n` such that `<local><n>@<domain>` is a user name already
+    /// (0 when none): where numbering resumes after a collision.
+    pub fn max_username_suffix(&self, local: &str, domain: &str) -> Result<u64> {
+        // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local),
+        // none of them special to GLOB, so the prefix can use the username index.
+        let mut st = self
+            .db
+            .conn()
+            .prepare_cached("SELECT username FROM users WHERE username GLOB ?1")?;
+        let pattern = format!("{local}[0-9]*@{domain}");
+        let mut rows = st.query([pattern])?;
+        let mut max = 0;
+        while let Some(r) = rows.next()? {
+            let name: String = r.get(0)?;
+            if let Some(n) = name
+                .strip_prefix(local)
+                .and_then(|s| s.strip_suffix(domain))
+                .and_then(|s| s.strip_suffix('@'))
+                .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                max = max.max(n);
+            }
+        }
+        Ok(max)
+    }
+}
+
+/// The statements of an achievements import.
+pub struct AchievementStatements<'a> {
+    insert: CachedStatement<'a>,
+    find: CachedStatement<'a>,
+    update: CachedStatement<'a>,
+    db: &'a Db<'a>,
+}
+
+/// What inserting a keyed row found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Insert<T> {
+    /// Inserted as a new row with this id.
+    Added(i64),
+    /// A row with the same key exists: its id and current value.
+    Exists(i64, T),
+}
+
+impl AchievementStatements<'_> {
+    /// Inserts unless (msa, code, earned) exists; else returns the existing row's id and
+    /// (expires, removed).
+    pub fn insert(
+        &mut self,
+        msa: &str,
+        code: &str,
+        earned: NaiveDate,
+        expires: Option<NaiveDate>,
+        at: DateTime<Utc>,
+    ) -> Result<Insert<(Option<String>, bool)>> {
+        let earned = earned.to_string();
+        let expires = expires.map(|d| d.to_string());
+        let n = self
+            .insert
+            .execute(params![msa, code, earned, expires, at.timestamp()])?;
+        if n == 1 {
+            return Ok(Insert::Added(self.db.conn().last_insert_rowid()));
+        }
+        let (id, exp, removed) = self.find.query_row(params![msa, code, earned], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(Insert::Exists(id, (exp, removed)))
+    }
+
+    /// Sets a record's expiry and revives it if it was removed.
+    pub fn update(&mut self, id: i64, expires: Option<NaiveDate>) -> Result<()> {
+        self.update
+            .execute(params![id, expires.map(|d| d.to_string())])?;
+        Ok(())
+    }
+}
+
+/// The statements of a performance import.
+pub struct PerformanceStatements<'a> {
+    insert: CachedStatement<'a>,
+    find: CachedStatement<'a>,
+    update: CachedStatement<'a>,
+    db: &'a Db<'a>,
+}
+
+impl PerformanceStatements<'_> {
+    /// Inserts unless (org, metric, scope, date) exists; else returns the existing row's
+    /// id and value.
+    pub fn insert(
+        &mut self,
+        org_id: i64,
+        metric: &str,
+        scope: &str,
+        value: f64,
+        date: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<Insert<f64>> {
+        let date = date.to_string();
+        let n = self
+            .insert
+            .execute(params![org_id, metric, scope, value, date, at.timestamp()])?;
+        if n == 1 {
+            return Ok(Insert::Added(self.db.conn().last_insert_rowid()));
+        }
+        let (id, v) = self
+            .find
+            .query_row(params![org_id, metric, scope, date], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok(Insert::Exists(id, v))
+    }
+
+    /// Replaces a record's value.
+    pub fn update(&mut self, id: i64, value: f64, at: DateTime<Utc>) -> Result<()> {
+        self.update.execute(params![id, value, at.timestamp()])?;
+        Ok(())
+    }
+}
+
+impl<'a> Db<'a> {
+    /// Sets the page cache size (KiB) for this connection; returns the previous setting
+    /// (SQLite's own encoding: negative = KiB, positive = pages).
+    pub fn set_cache_kib(&self, kib: i64) -> Result<i64> {
+        let prev: i64 = self
+            .conn()
+            .pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        self.conn().pragma_update(None, "cache_size", -kib)?;
+        Ok(prev)
+    }
+
+    /// Restores a cache size returned by [`Db::set_cache_kib`].
+    pub fn restore_cache(&self, setting: i64) -> Result<()> {
+        self.conn().pragma_update(None, "cache_size", setting)?;
+        Ok(())
+    }
+
+    /// The id the next row of `table` will get (rows with ids from it were added by the
+    /// current import). `table` is one of this module's own names, never user input.
+    pub fn next_id(&self, table: BulkTable) -> Result<i64> {
+        let sql = match table {
+            BulkTable::Users => "SELECT coalesce(max(id), 0) + 1 FROM users",
+            BulkTable::Achievements => "SELECT coalesce(max(id), 0) + 1 FROM achievements",
+            BulkTable::Performance => "SELECT coalesce(max(id), 0) + 1 FROM performance",
+        };
+        Ok(self.conn().query_row(sql, [], |r| r.get(0))?)
+    }
+
+    /// Prepares the statements of a users import.
+    pub fn user_statements(&'a self) -> Result<UserStatements<'a>> {
+        let c = self.conn();
+        Ok(UserStatements {
+            find_email: c.prepare_cached(
+                "SELECT u.id, u.username, u.name, u.roles, l.id, l.msa FROM users u
+                 LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
+                 WHERE u.org_id = ?1 AND u.email = ?2 AND u.status = 'active'",
+            )?,
+            find_link: c.prepare_cached(
+                "SELECT l.id, l.user_id, u.username, l.org_id, o.name FROM msa_links l
+                 JOIN users u ON u.id = l.user_id JOIN orgs o ON o.id = l.org_id
+                 WHERE l.msa = ?1 AND l.ended_at IS NULL",
+            )?,
+            insert_user: c.prepare_cached(
+                "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
+                    password_hash, password_temporary, password_expires_at, self_service_reset)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, 1, ?8, 0)",
+            )?,
+            insert_link: c.prepare_cached(
+                "INSERT INTO msa_links (msa, user_id, org_id, started_at) VALUES (?1, ?2, ?3, ?4)",
+            )?,
+            end_link: c.prepare_cached(
+                "UPDATE msa_links SET ended_at = ?2, end_reason = ?3 WHERE id = ?1",
+            )?,
+            db: self,
+        })
+    }
+
+    /// Prepares the statements of an achievements import.
+    pub fn achievement_statements(&'a self) -> Result<AchievementStatements<'a>> {
+        let c = self.conn();
+        Ok(AchievementStatements {
+            insert: c.prepare_cached(
+                "INSERT INTO achievements (msa, code, earned, expires, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (msa, code, earned) DO NOTHING",
+            )?,
+            find: c.prepare_cached(
+                "SELECT id, expires, removed_at IS NOT NULL FROM achievements
+                 WHERE msa = ?1 AND code = ?2 AND earned = ?3",
+            )?,
+            update: c.prepare_cached(
+                "UPDATE achievements SET expires = ?2, removed_at = NULL WHERE id = ?1",
+            )?,
+            db: self,
+        })
+    }
+
+    /// Prepares the statements of a performance import.
+    pub fn performance_statements(&'a self) -> Result<PerformanceStatements<'a>> {
+        let c = self.conn();
+        Ok(PerformanceStatements {
+            insert: c.prepare_cached(
+                "INSERT INTO performance (org_id, metric, scope, value, date, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (org_id, metric, scope, date) DO NOTHING",
+            )?,
+            find: c.prepare_cached(
+                "SELECT id, value FROM performance
+                 WHERE org_id = ?1 AND metric = ?2 AND scope = ?3 AND date = ?4",
+            )?,
+            update: c.prepare_cached(
+                "UPDATE performance SET value = ?2, recorded_at = ?3 WHERE id = ?1",
+            )?,
+            db: self,
+        })
+    }
+}
+
+/// The tables imports fill.
+#[derive(Debug, Clone, Copy)]
+pub enum BulkTable {
+    /// `users`.
+    Users,
+    /// `achievements`.
+    Achievements,
+    /// `performance`.
+    Performance,
+}

@@ -1,0 +1,599 @@
+//! `users import`, `achievements import`, `performance import` (SPEC §6), through the
+//! binary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use proptest::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let rulebook = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rulebook.toml");
+        env.cmd()
+            .args([
+                "init",
+                "--name",
+                "Contoso",
+                "--partner-id",
+                "1001",
+                "--rulebook",
+            ])
+            .arg(rulebook)
+            .assert()
+            .success();
+        env
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("competency").unwrap();
+        c.current_dir(self.dir.path())
+            .env_remove("COMPETENCY_ORG")
+            .env("COMPETENCY_CONFIG", self.path("no-config.toml"))
+            .arg("--db")
+            .arg(self.path("c.db"))
+            .args(["--now", "2026-03-01T09:00:00Z"]);
+        c
+    }
+
+    fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// Runs an import with `--format json`; returns (exit code, summary, stderr).
+    fn import(&self, kind: &str, file: &str, extra: &[&str]) -> (i32, Value, String) {
+        let out = self
+            .cmd()
+            .args(["--format", "json", kind, "import", file])
+            .args(extra)
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.code().unwrap_or(-1),
+            json,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self
+            .cmd()
+            .args(["--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Everything an import could change, for before/after comparisons.
+    fn state(&self) -> Value {
+        serde_json::json!({
+            "users": self.json(&["users", "list", "--all"]),
+            "achievements": self.json(&["achievements", "list"]),
+            "performance": self.json(&["performance", "list"]),
+            "audit": self.json(&["audit"]),
+        })
+    }
+
+    /// Files in the folder whose name starts with `prefix`.
+    fn files(&self, prefix: &str) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(prefix))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+fn n(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+#[test]
+fn header_variants_map_to_the_same_people() {
+    for header in [
+        "E-Mail,Display Name,Role",
+        "email,NAME,roles",
+        "e_mail,display-name,ROLE",
+    ] {
+        let env = Env::new();
+        env.write(
+            "u.csv",
+            format!("{header}\nada@contoso.com,Ada Lovelace,global-admin\n"),
+        );
+        let (code, s, err) = env.import("users", "u.csv", &["--credentials-file", "c.csv"]);
+        assert_eq!(code, 0, "{header}: {err}");
+        assert_eq!(n(&s, "added"), 1);
+        let users = env.json(&["users", "list"]);
+        assert_eq!(users[0]["name"], "Ada Lovelace", "{header}");
+        assert_eq!(users[0]["roles"][0], "global-admin");
+    }
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        "first_name,Last Name,Email\nAda,Lovelace,ada@contoso.com\n",
+    );
+    let (code, _, err) = env.import("users", "u.csv", &["--credentials-file", "c.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(env.json(&["users", "list"])[0]["name"], "Ada Lovelace");
+}
+
+#[test]
+fn bom_crlf_and_quoted_fields_are_accepted() {
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        b"\xEF\xBB\xBF\"email\",\"name\",\"msa\"\r\n\"ada@contoso.com\",\"Lovelace, Ada \"\"the first\"\"\",ada@outlook.com\r\n\r\nbob@contoso.com,Bob,\r\n",
+    );
+    let (code, s, err) = env.import("users", "u.csv", &["--credentials-file", "c.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(n(&s, "added"), 2);
+    let users = env.json(&["users", "list"]);
+    assert_eq!(users[0]["name"], "Lovelace, Ada \"the first\"");
+    assert_eq!(users[0]["msa"], "ada@outlook.com");
+    assert_eq!(users[1]["msa"], Value::Null);
+}
+
+#[test]
+fn credentials_file_is_private_and_holds_every_new_account() {
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        "email,name\nada@contoso.com,Ada\nada@fabrikam.com,Ada F\n",
+    );
+    let (code, s, err) = env.import("users", "u.csv", &["--credentials-file", "c.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(s["credentials_file"], "c.csv");
+    let creds = fs::read_to_string(env.path("c.csv")).unwrap();
+    let lines: Vec<&str> = creds.lines().collect();
+    assert_eq!(lines[0], "username,email,temporary_password,expires");
+    // The second ada collides on the user name: a number is appended.
+    assert!(lines[1].starts_with("ada@contoso.onmicrosoft.com,ada@contoso.com,"));
+    assert!(lines[2].starts_with("ada2@contoso.onmicrosoft.com,ada@fabrikam.com,"));
+    let password = lines[1].split(',').nth(2).unwrap();
+    assert_eq!(password.len(), 20);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(env.path("c.csv"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // No secret in the audit trail.
+    let audit = env.json(&["audit"]).to_string();
+    assert!(audit.contains("users.import"));
+    assert!(!audit.contains(password));
+}
+
+/// Each bad row is reported as FILE:LINE: field: reason; nothing is written, and no
+/// credentials file is left behind.
+#[test]
+fn every_kind_of_bad_row_fails_the_whole_import() {
+    let env = Env::new();
+    let users_ok = "ok@contoso.com,Okay,,\n";
+    let cases: &[(&str, &str, String, &str)] = &[
+        (
+            "users",
+            "email,name,msa,role",
+            format!("{users_ok}bob@,Bob,,\n"),
+            "u.csv:3: email: \"bob@\" is not an e-mail address",
+        ),
+        (
+            "users",
+            "email,name,msa,role",
+            format!("{users_ok}ok@contoso.com,Okay,,\n"),
+            "u.csv:3: email: ok@contoso.com is already on line 2",
+        ),
+        (
+            "users",
+            "email,name,msa,role",
+            format!("{users_ok}x@contoso.com,,,\n"),
+            "u.csv:3: name: the name is empty",
+        ),
+        (
+            "users",
+            "email,name,msa,role",
+            format!("{users_ok}y@contoso.com,Y,,wizard\n"),
+            "u.csv:3: role: \"wizard\" is not a role",
+        ),
+        (
+            "users",
+            "email,name,msa,role",
+            format!("{users_ok}z@contoso.com,Z,not-an-msa,\n"),
+            "u.csv:3: msa:",
+        ),
+        (
+            "achievements",
+            "msa,code,earned",
+            "a@outlook.com,70-533,2025-01-01\na@outlook.com,70-534,2025-01-01\n".into(),
+            "u.csv:3: code: code \"70-534\" is not in the rulebook's catalog (did you mean",
+        ),
+        (
+            "achievements",
+            "msa,code,earned",
+            "a@outlook.com,70-533,2026-02-30\n".into(),
+            "u.csv:2: earned: \"2026-02-30\" is not a valid date",
+        ),
+        (
+            "achievements",
+            "msa,code,earned",
+            "a@outlook.com,70-533,2027-01-01\n".into(),
+            "u.csv:2: earned: 2027-01-01 is in the future",
+        ),
+        (
+            "achievements",
+            "msa,code,earned,expires",
+            "a@outlook.com,70-533,2025-01-01,2024-01-01\n".into(),
+            "u.csv:2: expires:",
+        ),
+        (
+            "performance",
+            "metric,value,date",
+            "revenue,-5,2026-01-01\n".into(),
+            "u.csv:2: value: -5 is negative",
+        ),
+        (
+            "performance",
+            "metric,value,date",
+            "revenue,NaN,2026-01-01\n".into(),
+            "u.csv:2: value: \"NaN\" is not a finite number",
+        ),
+        (
+            "performance",
+            "metric,value,date",
+            "revenue,1e300,2026-01-01\n".into(),
+            "implausibly large (over 10^15)",
+        ),
+        (
+            "performance",
+            "metric,value,date",
+            "profit,5,2026-01-01\n".into(),
+            "u.csv:2: metric: \"profit\" is not a metric",
+        ),
+        (
+            "performance",
+            "metric,value,date",
+            "revenue,5\n".into(),
+            "u.csv:2: the row has 2 fields; the header has 3",
+        ),
+    ];
+    let before = env.state();
+    for (kind, header, rows, expected) in cases {
+        env.write("u.csv", format!("{header}\n{rows}"));
+        let (code, _, err) = env.import(kind, "u.csv", &[]);
+        assert_eq!(code, 1, "{kind} {rows}: {err}");
+        assert!(
+            err.contains(expected),
+            "{kind} {rows}: expected {expected:?} in {err}"
+        );
+        assert!(err.contains("nothing was imported"), "{err}");
+        assert!(
+            env.files("credentials-").is_empty(),
+            "credentials left behind"
+        );
+        assert!(!env.path("u.csv.rejects.csv").exists());
+    }
+    assert_eq!(env.state(), before, "a failed import changed the database");
+}
+
+#[test]
+fn invalid_utf8_is_a_rejected_row_not_a_crash() {
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        b"email,name\nada@contoso.com,Ada\nbob@contoso.com,B\xFF\xFEb\n".as_slice(),
+    );
+    let (code, _, err) = env.import("users", "u.csv", &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("u.csv:3: column 2: not valid UTF-8"), "{err}");
+    let (code, s, err) = env.import(
+        "users",
+        "u.csv",
+        &["--skip-invalid", "--credentials-file", "c.csv"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((n(&s, "added"), n(&s, "rejected")), (1, 1));
+    let rejects = fs::read(env.path("u.csv.rejects.csv")).unwrap();
+    assert!(
+        rejects
+            .windows(10)
+            .any(|w| w == b"B\xFF\xFEb,\"colu".as_slice())
+    );
+}
+
+#[test]
+fn more_than_fifty_bad_rows_are_counted() {
+    let env = Env::new();
+    let mut csv = String::from("email,name\n");
+    for i in 0..60 {
+        csv.push_str(&format!("bad{i},Name\n"));
+    }
+    env.write("u.csv", csv);
+    let (code, _, err) = env.import("users", "u.csv", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(err.matches("is not an e-mail address").count(), 50);
+    assert!(err.contains("… and 10 more"), "{err}");
+    assert!(err.contains("60 of 60 rows"), "{err}");
+}
+
+#[test]
+fn header_problems_name_the_file_and_line() {
+    let env = Env::new();
+    for (header, expected) in [
+        ("name,role", "u.csv:1: missing required column \"email\""),
+        ("email,role", "u.csv:1: missing required column \"name\""),
+        (
+            "email,first name",
+            "u.csv:1: missing required column \"last name\"",
+        ),
+        ("email,name,E-Mail", "u.csv:1: duplicate column \"E-Mail\""),
+    ] {
+        env.write("u.csv", format!("{header}\n"));
+        let (code, _, err) = env.import("users", "u.csv", &[]);
+        assert_eq!(code, 1, "{header}");
+        assert!(err.contains(expected), "{header}: {err}");
+    }
+    env.write("a.csv", "msa,code\n");
+    let (code, _, err) = env.import("achievements", "a.csv", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("a.csv:1: missing required column \"earned\""),
+        "{err}"
+    );
+    env.write(
+        "u.csv",
+        "email,name,department,cost center\na@contoso.com,A,x,y\n",
+    );
+    let (code, _, err) = env.import("users", "u.csv", &["--credentials-file", "c.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    assert!(
+        err.contains("ignoring columns \"department\", \"cost center\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn skip_invalid_copies_rejected_rows_unchanged() {
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        "email,name,role\r\nada@contoso.com,Ada,\r\n\"bob@\", \"Bob\" ,user\r\nada@contoso.com,Ada again,\r\ncy@contoso.com,Cy,\r\n",
+    );
+    let (code, s, err) = env.import(
+        "users",
+        "u.csv",
+        &["--skip-invalid", "--credentials-file", "c.csv"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (n(&s, "rows"), n(&s, "added"), n(&s, "rejected")),
+        (4, 2, 2)
+    );
+    assert_eq!(s["rejects_file"], "u.csv.rejects.csv");
+    assert_eq!(
+        fs::read_to_string(env.path("u.csv.rejects.csv")).unwrap(),
+        "email,name,role,error\r\n\
+         \"bob@\", \"Bob\" ,user,\"email: \"\"bob@\"\" is not an e-mail address (no domain)\"\r\n\
+         ada@contoso.com,Ada again,,\"email: ada@contoso.com is already on line 2 of this file\"\r\n"
+    );
+    // Never over an existing rejects file: the import refuses before changing anything.
+    let before = env.state();
+    let (code, _, err) = env.import("users", "u.csv", &["--skip-invalid"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(env.state(), before);
+    // A chosen path.
+    let (code, s, _) = env.import("users", "u.csv", &["--skip-invalid", "--rejects", "r.csv"]);
+    assert_eq!(code, 0);
+    assert_eq!((n(&s, "unchanged"), n(&s, "rejected")), (2, 2));
+    assert!(env.path("r.csv").exists());
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let env = Env::new();
+    env.write("u.csv", "email,name\nada@contoso.com,Ada\nbob@,Bob\n");
+    let before = env.state();
+    let (code, s, err) = env.import("users", "u.csv", &["--dry-run", "--skip-invalid"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((n(&s, "added"), n(&s, "rejected")), (1, 1));
+    assert_eq!(s["dry_run"], true);
+    let (code, _, _) = env.import("users", "u.csv", &["--dry-run"]);
+    assert_eq!(code, 1, "a dry run reports the import would fail");
+    assert_eq!(env.state(), before);
+    assert_eq!(env.files("credentials-"), Vec::<String>::new());
+    assert!(!env.path("u.csv.rejects.csv").exists());
+}
+
+#[test]
+fn reimporting_changes_nothing() {
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        "email,name,msa\nada@contoso.com,Ada,ada@outlook.com\nbob@contoso.com,Bob,\n",
+    );
+    env.write(
+        "a.csv",
+        "msa,code,earned,expires\nada@outlook.com,70-533,2025-01-01,\nada@outlook.com,az-104,2025-02-01,2027-02-01\nada@outlook.com,70-533,2025-01-01,\n",
+    );
+    env.write(
+        "p.csv",
+        "metric,value,date,scope\nrevenue,\"15,000\",2026-01-01,Azure\nnew-customers,3,2026-01-01,\n",
+    );
+    for (kind, file, added, unchanged) in [
+        ("users", "u.csv", 2, 0),
+        ("achievements", "a.csv", 2, 1),
+        ("performance", "p.csv", 2, 0),
+    ] {
+        let (code, s, err) = env.import(
+            kind,
+            file,
+            &["--credentials-file", "c1.csv"][..if kind == "users" { 2 } else { 0 }],
+        );
+        assert_eq!(code, 0, "{kind}: {err}");
+        assert_eq!(
+            (n(&s, "added"), n(&s, "unchanged")),
+            (added, unchanged),
+            "{kind}"
+        );
+    }
+    let before = env.state();
+    for (kind, file, rows) in [
+        ("users", "u.csv", 2),
+        ("achievements", "a.csv", 3),
+        ("performance", "p.csv", 2),
+    ] {
+        let (code, s, err) = env.import(kind, file, &[]);
+        assert_eq!(code, 0, "{kind}: {err}");
+        assert_eq!(
+            (n(&s, "added"), n(&s, "updated"), n(&s, "unchanged")),
+            (0, 0, rows),
+            "{kind}"
+        );
+    }
+    assert_eq!(env.state(), before);
+    assert!(
+        env.files("credentials-").is_empty(),
+        "an empty credentials file was left"
+    );
+    let achievements = env.json(&["achievements", "list"]);
+    assert_eq!(achievements[1]["code"], "AZ-104", "codes are canonical");
+}
+
+#[test]
+fn an_msa_linked_elsewhere_is_severed_and_reported() {
+    let env = Env::new();
+    env.cmd()
+        .args(["init", "--name", "Fabrikam", "--partner-id", "2002"])
+        .arg("--rulebook")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rulebook.toml"))
+        .assert()
+        .success();
+    env.write(
+        "f.csv",
+        "email,name,msa\nada@fabrikam.com,Ada,ada@outlook.com\n",
+    );
+    env.write(
+        "c.csv",
+        "email,name,msa\nada@contoso.com,Ada,ada@outlook.com\n",
+    );
+    let (code, _, err) = env.import(
+        "users",
+        "f.csv",
+        &["--org", "fabrikam", "--credentials-file", "x.csv"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, s, err) = env.import(
+        "users",
+        "c.csv",
+        &["--org", "contoso", "--credentials-file", "y.csv"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(n(&s, "severed"), 1);
+    assert!(
+        err.contains(
+            "ada@outlook.com was associated with ada@fabrikam.onmicrosoft.com in Fabrikam"
+        ),
+        "{err}"
+    );
+    let fab = env.json(&["--org", "fabrikam", "users", "list"]);
+    assert_eq!(fab[0]["msa"], Value::Null);
+    let audit = env.json(&["--org", "fabrikam", "audit"]).to_string();
+    assert!(audit.contains("msa.sever"), "{audit}");
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let env = Env::new();
+    let mut csv = String::from("email,name\n");
+    for i in 0..5000 {
+        csv.push_str(&format!("p{i}@contoso.com,P {i}\n"));
+    }
+    env.write("u.csv", csv);
+    let out = env
+        .cmd()
+        .args(["users", "import", "u.csv", "--credentials-file", "c.csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("ETA") && !err.contains('\r') && !err.contains("importing"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Added:             5000"));
+}
+
+fn person() -> impl Strategy<Value = (String, String)> {
+    (
+        "[a-z]{1,8}(\\.[a-z]{1,6})?",
+        "[A-Z][a-z]{0,8}( [A-Z][a-z]{0,8})?",
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Import, then `users list` gives the same people; re-import changes nothing; with
+    /// bad rows mixed in, accepted + rejected = input.
+    #[test]
+    fn import_round_trips_and_accounts_for_every_row(
+        people in proptest::collection::btree_map("[a-z]{1,6}", person(), 1..12),
+        bad in proptest::collection::vec("[a-z@ ]{0,6}", 0..4),
+    ) {
+        let env = Env::new();
+        let mut csv = String::from("Email,Display Name\n");
+        for (domain, (local, name)) in &people {
+            csv.push_str(&format!("{local}@{domain}.com,\"{name}\"\n"));
+        }
+        let bad: Vec<&String> = bad.iter().filter(|b| !b.contains('@') || b.ends_with('@')).collect();
+        for b in &bad {
+            csv.push_str(&format!("{b},Someone\n"));
+        }
+        env.write("u.csv", &csv);
+        let (code, s, err) = env.import("users", "u.csv", &["--skip-invalid", "--credentials-file", "c.csv"]);
+        prop_assert_eq!(code, 0, "{}", err);
+        let rows = (people.len() + bad.len()) as u64;
+        prop_assert_eq!(n(&s, "rows"), rows);
+        prop_assert_eq!(n(&s, "added") + n(&s, "unchanged") + n(&s, "updated") + n(&s, "rejected"), rows);
+        prop_assert_eq!(n(&s, "rejected"), bad.len() as u64);
+        if !bad.is_empty() {
+            let rejects = fs::read_to_string(env.path("u.csv.rejects.csv")).unwrap();
+            prop_assert_eq!(rejects.lines().count(), bad.len() + 1);
+        }
+        let listed = env.json(&["users", "list"]);
+        let mut got: Vec<(String, String)> = listed.as_array().unwrap().iter()
+            .map(|u| (u["email"].as_str().unwrap().to_owned(), u["name"].as_str().unwrap().to_owned()))
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, String)> = people.iter()
+            .map(|(d, (l, name))| (format!("{l}@{d}.com"), name.clone()))
+            .collect();
+        want.sort();
+        prop_assert_eq!(got, want);
+        let before = env.state();
+        let (code, s, _) = env.import("users", "u.csv", &["--skip-invalid", "--rejects", "r2.csv"]);
+        prop_assert_eq!(code, 0);
+        prop_assert_eq!(n(&s, "unchanged"), people.len() as u64);
+        prop_assert_eq!(env.state(), before);
+    }
+}

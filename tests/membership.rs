@@ -1,0 +1,572 @@
+//! Membership: the lifecycle as a story, each refusal, the check's exit codes, what-if,
+//! alerts from every change that can lose a competency, and the demo.
+
+mod common;
+
+use common::Env;
+use serde_json::Value;
+
+const RULEBOOK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/membership-rulebook.toml"
+);
+const ALERT_TEXT: &str = "A recent change to your competency achievement has put your membership renewal eligibility at risk";
+
+/// An organization on the small test rulebook, created on 2026-01-01.
+fn setup() -> Env {
+    let e = Env::new();
+    e.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--rulebook",
+        RULEBOOK,
+        "--now",
+        "2026-01-01",
+    ]);
+    e
+}
+
+/// Adds an employee with an MSA and one achievement, at `now`; returns the user name.
+fn person(e: &Env, local: &str, code: &str, earned: &str, now: &str) -> String {
+    let email = format!("{local}@contoso.com");
+    let msa = format!("{local}@outlook.com");
+    let (username, _) = e.add_user(local, &email, &["--msa", &msa, "--now", now]);
+    e.ok(&[
+        "achievements",
+        "add",
+        "--msa",
+        &msa,
+        "--code",
+        code,
+        "--earned",
+        earned,
+        "--now",
+        now,
+    ]);
+    username
+}
+
+/// Ann (AZ-1) and Bob (AZ-2): Cloud is met at Silver from 2026-01-02.
+fn two_people(e: &Env) -> (String, String) {
+    (
+        person(e, "ann", "AZ-1", "2025-12-01", "2026-01-01"),
+        person(e, "bob", "AZ-2", "2025-12-01", "2026-01-01"),
+    )
+}
+
+/// Runs `membership check` at `now`: (exit code, JSON).
+fn check(e: &Env, now: &str) -> (i32, Value) {
+    let (code, out, err) = e.run(&["membership", "check", "--now", now, "--format", "json"]);
+    let j = serde_json::from_str(&out).unwrap_or_else(|x| panic!("bad JSON ({x}): {out}{err}"));
+    (code, j)
+}
+
+#[test]
+fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
+    let e = setup();
+    let (_, bob) = two_people(&e);
+
+    let up = e.json(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    assert_eq!(up["fee_usd"], 1000.0);
+    assert_eq!(up["anniversary"], "2027-01-02");
+    let profile = e.json(&["membership", "profile", "--now", "2026-01-10"]);
+    assert_eq!(profile["organization"], "Contoso Ltd");
+    assert_eq!(profile["level"], "silver");
+    assert_eq!(profile["competencies"][0]["id"], "cloud");
+    assert_eq!(profile["competencies"][0]["level"], "silver");
+    assert_eq!(check(&e, "2026-01-10").0, 0);
+
+    // Bob leaves: the alert is raised by `users remove` itself, with its cause.
+    let (code, _, err) = e.run(&["users", "remove", &bob, "--now", "2026-02-01"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(ALERT_TEXT), "{err}");
+    assert!(err.contains(&format!("user {bob} removed")), "{err}");
+    let alerts = e.json(&["membership", "alerts", "--now", "2026-02-01T01:00:00Z"]);
+    assert_eq!(alerts.as_array().unwrap().len(), 1);
+    let a = &alerts[0];
+    assert_eq!(a["message"], ALERT_TEXT);
+    assert_eq!(a["competency"], "cloud");
+    assert_eq!(a["open"], true);
+    assert_eq!(a["raised"], "2026-02-01T00:00:00Z");
+    assert_eq!(
+        a["requirement"],
+        "2 people with AZ-1 or AZ-2: have 1, need 2"
+    );
+    assert_eq!(a["cause"], format!("user {bob} removed"));
+    let (code, j) = check(&e, "2026-02-01T01:00:00Z");
+    assert_eq!(code, 4);
+    assert_eq!(j["status"], "at-risk");
+    assert_eq!(j["alerts"].as_array().unwrap().len(), 1);
+    // Still displayed until the term ends, and not raised twice.
+    let profile = e.json(&["membership", "profile", "--now", "2026-02-01T02:00:00Z"]);
+    assert_eq!(profile["competencies"][0]["id"], "cloud");
+    assert_eq!(
+        check(&e, "2026-02-01T03:00:00Z").1["alerts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A replacement is certified; it counts 24 hours later, and the check closes the alert.
+    person(&e, "carol", "AZ-1", "2026-02-02", "2026-02-02");
+    assert_eq!(check(&e, "2026-02-02T12:00:00Z").0, 4);
+    let (code, j) = check(&e, "2026-02-03T00:00:00Z");
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["status"], "ok");
+    let all = e.json(&["membership", "alerts", "--all", "--now", "2026-02-03"]);
+    assert_eq!(all[0]["open"], false);
+    assert_eq!(all[0]["close_reason"], "met again");
+    assert_eq!(
+        e.json(&["membership", "alerts", "--now", "2026-02-03"]),
+        serde_json::json!([])
+    );
+
+    // The renewal window opens 30 days before the anniversary.
+    assert_eq!(check(&e, "2026-12-02T23:59:59Z").0, 0);
+    let (code, j) = check(&e, "2026-12-03");
+    assert_eq!(code, 3);
+    assert_eq!(j["status"], "warning");
+    assert_eq!(j["renewal_eligible"], true);
+    let renewed = e.json(&["membership", "renew", "--now", "2026-12-10"]);
+    assert_eq!(renewed["kind"], "renewal");
+    assert_eq!(renewed["term_start"], "2027-01-02");
+    assert_eq!(renewed["anniversary"], "2028-01-02");
+    assert_eq!(check(&e, "2027-01-10").0, 0);
+
+    // Not renewed again: renewal-due in the grace period, then lapsed.
+    let st = e.json(&["membership", "status", "--now", "2028-01-10"]);
+    assert_eq!(st["state"], "renewal-due");
+    assert_eq!(st["anniversary"], "2028-01-02");
+    assert_eq!(check(&e, "2028-01-10").0, 3);
+    let st = e.json(&["membership", "status", "--now", "2028-02-01"]);
+    assert_eq!(st["state"], "lapsed");
+    let (code, j) = check(&e, "2028-02-01");
+    assert_eq!(code, 5);
+    assert_eq!(j["status"], "none");
+    let profile = e.json(&["membership", "profile", "--now", "2028-02-01"]);
+    assert_eq!(profile["level"], "none");
+    assert_eq!(profile["competencies"], serde_json::json!([]));
+}
+
+#[test]
+fn upgrade_refused_when_nothing_is_met_names_the_closest_and_gaps() {
+    let e = setup();
+    person(&e, "ann", "AZ-1", "2025-12-01", "2026-01-01");
+    let err = e.fails(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-05",
+    ]);
+    assert!(err.contains("no competency is met at silver now"), "{err}");
+    assert!(err.contains("Cloud (cloud"), "{err}");
+    assert!(err.contains("1 more person with AZ-1 or AZ-2"), "{err}");
+    assert!(err.contains("competencies gaps"), "{err}");
+    assert_eq!(e.json(&["membership", "status"])["state"], "none");
+}
+
+#[test]
+fn upgrade_before_the_progress_delay_says_when_to_come_back() {
+    let e = setup();
+    two_people(&e);
+    let err = e.fails(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-01T12:00:00Z",
+    ]);
+    assert!(err.contains("no competency is met at silver yet"), "{err}");
+    assert!(
+        err.contains("Cloud (cloud) will be met by 2026-01-02T12:00:00Z"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gold_holders_cannot_buy_silver_and_holders_renew_instead_of_rebuying() {
+    let e = setup();
+    two_people(&e);
+    person(&e, "carol", "AZ-1", "2025-12-01", "2026-01-01");
+    let gold = e.json(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "gold",
+        "--now",
+        "2026-01-02",
+    ]);
+    assert_eq!(gold["fee_usd"], 4000.0);
+    assert_eq!(gold["discount"], Value::Null);
+    let err = e.fails(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-03",
+    ]);
+    assert!(err.contains("cannot buy Silver"), "{err}");
+    let err = e.fails(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "gold",
+        "--now",
+        "2026-01-03",
+    ]);
+    assert!(
+        err.contains("already holds a Gold membership until 2027-01-02"),
+        "{err}"
+    );
+    assert!(err.contains("membership renew"), "{err}");
+}
+
+#[test]
+fn silver_to_gold_starts_a_new_term_with_the_discount_marked() {
+    let e = setup();
+    two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let err = e.fails(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "gold",
+        "--now",
+        "2026-02-01",
+    ]);
+    assert!(err.contains("no competency is met at gold now"), "{err}");
+    person(&e, "carol", "AZ-1", "2026-02-01", "2026-02-01");
+    let gold = e.json(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "gold",
+        "--now",
+        "2026-03-01",
+    ]);
+    assert_eq!(gold["previous_level"], "silver");
+    assert_eq!(gold["list_fee_usd"], 4000.0);
+    assert_eq!(gold["fee_usd"], 3000.0);
+    assert!(gold["discount"].as_str().unwrap().contains("25%"), "{gold}");
+    assert_eq!(gold["term_start"], "2026-03-01");
+    assert_eq!(gold["anniversary"], "2027-03-01");
+    let profile = e.json(&["membership", "profile", "--now", "2026-03-02"]);
+    assert_eq!(profile["level"], "gold");
+    assert_eq!(profile["competencies"][0]["level"], "gold");
+    let b = e.json(&["membership", "benefits", "--now", "2026-03-02"]);
+    assert_eq!(
+        b["membership"],
+        serde_json::json!(["Silver logo", "Gold logo"])
+    );
+    assert_eq!(
+        b["competencies"][0]["benefits"],
+        serde_json::json!(["Cloud credits", "More cloud credits"])
+    );
+    let audit = e.ok(&["audit", "--now", "2026-03-02"]);
+    assert!(audit.contains("membership.upgrade"), "{audit}");
+}
+
+#[test]
+fn renew_refusals_say_what_is_missing_or_when_the_window_opens() {
+    let e = setup();
+    let (_, bob) = two_people(&e);
+    let err = e.fails(&["membership", "renew", "--now", "2026-01-02"]);
+    assert!(err.contains("no membership to renew"), "{err}");
+
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let err = e.fails(&["membership", "renew", "--now", "2026-06-01"]);
+    assert!(err.contains("opens on 2026-12-03"), "{err}");
+    assert!(err.contains("anniversary on 2027-01-02"), "{err}");
+    assert!(err.contains("closes at the end of 2027-01-31"), "{err}");
+
+    e.ok(&["users", "remove", &bob, "--now", "2026-12-01"]);
+    let err = e.fails(&["membership", "renew", "--now", "2026-12-05"]);
+    assert!(err.contains("no competency is met at silver now"), "{err}");
+    assert!(err.contains("1 more person with AZ-1 or AZ-2"), "{err}");
+
+    let err = e.fails(&["membership", "renew", "--now", "2027-02-01"]);
+    assert!(err.contains("lapsed on 2027-02-01"), "{err}");
+    assert!(err.contains("upgrade --level silver"), "{err}");
+}
+
+#[test]
+fn upgrading_after_a_lapse_starts_afresh() {
+    let e = setup();
+    two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let again = e.json(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2027-03-15",
+    ]);
+    assert_eq!(again["previous_level"], "none");
+    assert_eq!(again["term_start"], "2027-03-15");
+    assert_eq!(again["anniversary"], "2028-03-15");
+}
+
+#[test]
+fn check_exit_codes_none_ok_warning_for_expiry_and_at_risk_with_inferred_cause() {
+    let e = setup();
+    let (code, j) = check(&e, "2026-01-01");
+    assert_eq!((code, j["status"].as_str()), (5, Some("none")));
+
+    // Data rests on one certification that stops counting on 2026-06-01.
+    person(&e, "dora", "CERT-X", "2025-06-01", "2026-01-01");
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let (code, j) = check(&e, "2026-01-10");
+    assert_eq!(code, 3, "{j}");
+    assert_eq!(j["status"], "warning");
+    assert_eq!(j["expiring"][0]["code"], "CERT-X");
+    assert_eq!(j["expiring"][0]["expires"], "2026-06-01");
+    assert_eq!(j["expiring"][0]["msa"], "dora@outlook.com");
+
+    let (code, j) = check(&e, "2026-06-02");
+    assert_eq!(code, 4, "{j}");
+    assert_eq!(
+        j["alerts"][0]["cause"],
+        "achievement CERT-X of dora@outlook.com expired on 2026-06-01"
+    );
+}
+
+#[test]
+fn achievements_remove_raises_an_alert_with_its_cause() {
+    let e = setup();
+    two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let (code, _, err) = e.run(&[
+        "achievements",
+        "remove",
+        "--msa",
+        "bob@outlook.com",
+        "--code",
+        "AZ-2",
+        "--now",
+        "2026-01-05",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(ALERT_TEXT), "{err}");
+    let a = e.json(&["membership", "alerts", "--now", "2026-01-05"]);
+    assert_eq!(a[0]["cause"], "achievement AZ-2 of bob@outlook.com removed");
+}
+
+#[test]
+fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
+    let e = setup();
+    two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    e.ok(&[
+        "init",
+        "--name",
+        "Fabrikam",
+        "--partner-id",
+        "7654321",
+        "--rulebook",
+        RULEBOOK,
+        "--now",
+        "2026-01-03",
+    ]);
+    let (code, _, err) = e.run(&[
+        "--org",
+        "7654321",
+        "users",
+        "add",
+        "--name",
+        "Bob",
+        "--email",
+        "bob@fabrikam.com",
+        "--msa",
+        "bob@outlook.com",
+        "--credentials-file",
+        "fab.csv",
+        "--now",
+        "2026-01-04",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(ALERT_TEXT), "{err}");
+    let a = e.json(&[
+        "--org",
+        "1234567",
+        "membership",
+        "alerts",
+        "--now",
+        "2026-01-04",
+    ]);
+    let cause = a[0]["cause"].as_str().unwrap();
+    assert!(cause.contains("MSA bob@outlook.com"), "{cause}");
+    assert!(
+        cause.contains("severed (linked to another organization)"),
+        "{cause}"
+    );
+}
+
+#[test]
+fn what_if_reports_losses_and_changes_nothing() {
+    let e = setup();
+    let (ann, bob) = two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let before = e.db_bytes();
+    let w = e.json(&[
+        "membership",
+        "what-if",
+        "--remove-user",
+        &bob,
+        "--now",
+        "2026-01-10",
+    ]);
+    assert_eq!(w["removed_users"], serde_json::json!([bob]));
+    assert_eq!(w["lost"][0]["competency"], "cloud");
+    assert_eq!(w["lost"][0]["now"], "silver");
+    assert_eq!(w["lost"][0]["after"], "none");
+    assert_eq!(
+        w["alerts"][0]["requirement"],
+        "2 people with AZ-1 or AZ-2: have 1, need 2"
+    );
+    assert_eq!(w["renewal_possible"], false);
+    assert_eq!(w["renewal_possible_now"], true);
+    let w = e.json(&[
+        "membership",
+        "what-if",
+        "--expire-before",
+        "2027-01-01",
+        "--now",
+        "2026-01-10",
+    ]);
+    assert_eq!(
+        w["lost"],
+        serde_json::json!([]),
+        "exams without expiry never expire"
+    );
+    assert_eq!(w["renewal_possible"], true);
+    let err = e.fails(&["membership", "what-if", "--now", "2026-01-10"]);
+    assert!(err.contains("--remove-user"), "{err}");
+    assert_eq!(e.db_bytes(), before, "what-if wrote to the database");
+    assert_eq!(
+        e.json(&["membership", "alerts", "--all"]),
+        serde_json::json!([])
+    );
+    let users = e.json(&["users", "list"]);
+    assert!(
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == ann)
+    );
+    assert_eq!(users.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn demo_runs_in_its_own_database_and_exits_zero() {
+    let e = Env::new();
+    let db = e.path("demo/demo.db");
+    let (code, out, err) = e.run(&["demo", "--db", db.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Upgrade to Silver"), "{out}");
+    assert!(out.contains(ALERT_TEXT), "{out}");
+    assert!(out.contains("exit status is 4"), "{out}");
+    assert!(db.exists());
+    assert!(!e.db().exists(), "the demo wrote to COMPETENCY_DB");
+    assert!(e.path("demo/demo-credentials.csv").exists());
+    // The database is usable afterwards, and the story left one open alert.
+    let alerts = e.json(&["--db", db.to_str().unwrap(), "membership", "alerts"]);
+    assert_eq!(alerts.as_array().unwrap().len(), 1);
+    // An existing file is refused.
+    let err = e.fails(&["demo", "--db", db.to_str().unwrap()]);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn demo_without_arguments_uses_a_new_temporary_folder() {
+    let e = Env::new();
+    let out = e
+        .cmd()
+        .env("TMPDIR", e.dir.path())
+        .arg("demo")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!e.db().exists(), "the demo wrote to COMPETENCY_DB");
+    let made: Vec<_> = std::fs::read_dir(e.dir.path())
+        .unwrap()
+        .filter_map(|d| d.ok())
+        .filter(|d| {
+            d.file_name()
+                .to_string_lossy()
+                .starts_with("competency-demo-")
+        })
+        .collect();
+    assert_eq!(made.len(), 1);
+    assert!(made[0].path().join("demo.db").exists());
+}
