@@ -48,7 +48,8 @@ pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
         return Ok(midnight(d));
     }
     Err(format!(
-        "\"{s}\" is not a time: use RFC 3339 (2026-03-01T09:00:00Z) or a date (2026-03-01)"
+        "{} is not a time: use RFC 3339 (2026-03-01T09:00:00Z) or a date (2026-03-01)",
+        crate::validate::shown(s)
     ))
 }
 
@@ -62,7 +63,10 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
             _ => b.is_ascii_digit(),
         });
     if !shaped {
-        return Err(format!("\"{t}\" is not a date (expected YYYY-MM-DD)"));
+        return Err(format!(
+            "{} is not a date (expected YYYY-MM-DD)",
+            crate::validate::shown(t)
+        ));
     }
     NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| format!("\"{t}\" is not a valid date"))
 }

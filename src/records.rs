@@ -24,10 +24,14 @@ pub fn catalog_code<'r>(rb: &'r Rulebook, code: &str) -> Result<&'r CatalogEntry
         .ok_or_else(|| {
             let near = nearest_codes(&rb.catalog, trimmed, 3);
             if near.is_empty() {
-                format!("code {trimmed:?} is not in the rulebook's catalog")
+                format!(
+                    "code {} is not in the rulebook's catalog",
+                    validate::shown(trimmed)
+                )
             } else {
                 format!(
-                    "code {trimmed:?} is not in the rulebook's catalog (did you mean {}?)",
+                    "code {} is not in the rulebook's catalog (did you mean {}?)",
+                    validate::shown(trimmed),
                     near.join(", ")
                 )
             }
@@ -165,8 +169,8 @@ pub fn validate_performance(
     let metric = Metric::parse(metric).ok_or_else(|| {
         let all: Vec<&str> = Metric::ALL.iter().map(|m| m.as_str()).collect();
         format!(
-            "metric: {:?} is not a metric ({})",
-            metric.trim(),
+            "metric: {} is not a metric ({})",
+            validate::shown(metric.trim()),
             all.join(", ")
         )
     })?;
@@ -174,9 +178,12 @@ pub fn validate_performance(
         .trim()
         .replace([',', '_'], "")
         .parse()
-        .map_err(|_| format!("value: {:?} is not a number", value.trim()))?;
+        .map_err(|_| format!("value: {} is not a number", validate::shown(value.trim())))?;
     if !v.is_finite() {
-        return Err(format!("value: {:?} is not a finite number", value.trim()));
+        return Err(format!(
+            "value: {} is not a finite number",
+            validate::shown(value.trim())
+        ));
     }
     if v < 0.0 {
         return Err(format!("value: {v} is negative"));

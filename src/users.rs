@@ -71,7 +71,11 @@ impl Role {
             .find(|r| r.as_str() == norm)
             .ok_or_else(|| {
                 let all: Vec<&str> = Role::value_variants().iter().map(|r| r.as_str()).collect();
-                format!("{:?} is not a role (roles: {})", s.trim(), all.join(", "))
+                format!(
+                    "{} is not a role (roles: {})",
+                    crate::validate::shown(s.trim()),
+                    all.join(", ")
+                )
             })
     }
 

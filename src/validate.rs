@@ -3,6 +3,21 @@
 //! Every function returns the normalized value or a message that names the value and what
 //! is wrong with it; callers add the file, line or flag.
 
+/// How many characters of a bad value an error message quotes.
+pub const SHOWN_CHARS: usize = 60;
+
+/// A value quoted for an error message: escaped (no control characters reach the terminal)
+/// and cut short, so a 5 MB field does not become a 5 MB error line.
+pub fn shown(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= SHOWN_CHARS {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(SHOWN_CHARS).collect();
+        format!("{head:?}… ({n} characters)")
+    }
+}
+
 /// The longest display name accepted.
 pub const MAX_NAME: usize = 256;
 
@@ -11,7 +26,12 @@ pub const MAX_NAME: usize = 256;
 /// comments are refused, since Partner Center refuses them too.
 pub fn email(raw: &str) -> Result<String, String> {
     let e = raw.trim().to_lowercase();
-    let bad = |why: &str| Err(format!("{:?} is not an e-mail address ({why})", raw.trim()));
+    let bad = |why: &str| {
+        Err(format!(
+            "{} is not an e-mail address ({why})",
+            shown(raw.trim())
+        ))
+    };
     if e.is_empty() {
         return Err("the e-mail address is empty".into());
     }
@@ -37,7 +57,7 @@ pub fn email(raw: &str) -> Result<String, String> {
         return bad("misplaced dot before the @");
     }
     domain_name(domain)
-        .map_err(|why| format!("{:?} is not an e-mail address ({why})", raw.trim()))?;
+        .map_err(|why| format!("{} is not an e-mail address ({why})", shown(raw.trim())))?;
     Ok(e)
 }
 
@@ -80,7 +100,7 @@ pub fn name(raw: &str) -> Result<String, String> {
         return Err("the name is empty".into());
     }
     if n.chars().any(char::is_control) {
-        return Err(format!("the name {n:?} contains control characters"));
+        return Err(format!("the name {} contains control characters", shown(n)));
     }
     let len = n.chars().count();
     if len > MAX_NAME {
@@ -96,7 +116,8 @@ pub fn partner_id(raw: &str) -> Result<String, String> {
     let p = raw.trim();
     if p.is_empty() || p.len() > 32 || !p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
         return Err(format!(
-            "{p:?} is not a partner ID (1 to 32 letters, digits or -)"
+            "{} is not a partner ID (1 to 32 letters, digits or -)",
+            shown(p)
         ));
     }
     Ok(p.to_owned())

@@ -37,7 +37,32 @@ fn permissions(path: &Path) -> Option<Check> {
     })
 }
 
-/// Runs `doctor`: integrity, foreign keys, schema version, permissions, rulebooks.
+/// What to do about a damaged file.
+const RESTORE: &str = "restore a backup: `competency backup` copies taken earlier";
+
+/// True when SQLite says the file is damaged or not a database at all.
+fn is_damage(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ) || matches!(e, rusqlite::Error::InvalidColumnType(..))
+        })
+    })
+}
+
+fn integrity(store: &crate::store::Store) -> Result<Vec<String>> {
+    Ok(store
+        .connection()
+        .prepare("PRAGMA integrity_check")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Runs `doctor`: integrity, foreign keys, schema version, permissions, rulebooks. A check
+/// that cannot even run (a damaged page answers with an error) is a failed check, so every
+/// problem is reported with what to do.
 pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
     let path = ctx.db_path().to_path_buf();
     if !path.exists() {
@@ -47,35 +72,59 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         )));
     }
     let mut checks = Vec::new();
-    let store = ctx.store()?;
-    let conn = store.connection();
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let ok = integrity.len() == 1 && integrity[0] == "ok";
+    for suffix in ["", "-wal", "-shm"] {
+        if let Some(c) = permissions(&PathBuf::from(format!("{}{suffix}", path.display()))) {
+            checks.push(c);
+        }
+    }
+    let store = match ctx.store() {
+        Ok(store) => store,
+        Err(e) if is_damage(&e) => {
+            return Err(e.context(format!(
+                "{} is damaged or is not a competency database; {RESTORE}",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let failed_to_run = |e: anyhow::Error| {
+        if is_damage(&e) {
+            format!("{e:#} ({RESTORE})")
+        } else {
+            format!("{e:#}")
+        }
+    };
+    let (ok, detail) = match integrity(store) {
+        Ok(lines) if lines.len() == 1 && lines[0] == "ok" => (true, "ok".to_owned()),
+        Ok(lines) => (false, format!("{} ({RESTORE})", lines.join("; "))),
+        Err(e) => (false, failed_to_run(e)),
+    };
     checks.push(Check {
         name: "integrity",
         ok,
-        detail: if ok {
-            "ok".into()
-        } else {
-            format!(
-                "{} (restore a backup: `competency backup` copies taken earlier)",
-                integrity.join("; ")
-            )
-        },
+        detail,
     });
-    let fk: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-        r.get(0)
-    })?;
-    checks.push(Check {
-        name: "foreign keys",
-        ok: fk == 0,
-        detail: if fk == 0 {
-            "ok".into()
-        } else {
-            format!("{fk} rows point at missing rows")
+    let fk = store
+        .connection()
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(anyhow::Error::from);
+    checks.push(match fk {
+        Ok(0) => Check {
+            name: "foreign keys",
+            ok: true,
+            detail: "ok".into(),
+        },
+        Ok(n) => Check {
+            name: "foreign keys",
+            ok: false,
+            detail: format!("{n} rows point at missing rows ({RESTORE})"),
+        },
+        Err(e) => Check {
+            name: "foreign keys",
+            ok: false,
+            detail: failed_to_run(e),
         },
     });
     let v = store.schema_version()?;
@@ -84,11 +133,6 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         ok: v == schema::current_version(),
         detail: format!("{v} (this binary: {})", schema::current_version()),
     });
-    for suffix in ["", "-wal", "-shm"] {
-        if let Some(c) = permissions(&PathBuf::from(format!("{}{suffix}", path.display()))) {
-            checks.push(c);
-        }
-    }
     let books = store.read(|db| {
         let mut out = Vec::new();
         for org in db.orgs()? {
@@ -99,18 +143,27 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
             ));
         }
         Ok(out)
-    })?;
-    for (slug, err) in books {
-        checks.push(Check {
+    });
+    match books {
+        Ok(books) => {
+            for (slug, err) in books {
+                checks.push(Check {
+                    name: "rulebook",
+                    ok: err.is_none(),
+                    detail: match err {
+                        None => format!("{slug}: valid"),
+                        Some(e) => format!(
+                            "{e:#} (fix it and run `competency --org {slug} rules import FILE`)"
+                        ),
+                    },
+                });
+            }
+        }
+        Err(e) => checks.push(Check {
             name: "rulebook",
-            ok: err.is_none(),
-            detail: match err {
-                None => format!("{slug}: valid"),
-                Some(e) => {
-                    format!("{e:#} (fix it and run `competency --org {slug} rules import FILE`)")
-                }
-            },
-        });
+            ok: false,
+            detail: format!("cannot read the organizations: {}", failed_to_run(e)),
+        }),
     }
     let mut t = Table::new(&["Check", "Status", "Detail"]);
     let mut j = Vec::new();

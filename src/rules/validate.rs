@@ -110,9 +110,25 @@ fn levenshtein(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The largest rulebook read, in bytes: the default is under 30 kB, so anything this big is
+/// a wrong file, and refusing it up front bounds the time and memory parsing takes.
+pub const MAX_RULEBOOK_BYTES: usize = 4 << 20;
+
 /// Parses and validates; every problem found, earliest line first (a syntax or type error
 /// stops the reading, so it comes alone).
 pub(crate) fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<RulebookError>> {
+    if text.len() > MAX_RULEBOOK_BYTES {
+        return Err(vec![RulebookError {
+            file: file.to_string(),
+            line: 1,
+            key: String::new(),
+            message: format!(
+                "the file has {:.1} MB; a rulebook is at most {} MB (is this the right file?)",
+                text.len() as f64 / 1e6,
+                MAX_RULEBOOK_BYTES >> 20
+            ),
+        }]);
+    }
     let source = Source { file, text };
     let doc = DeTable::parse(text).map_err(|e| vec![source.toml_error(&e, None)])?;
     let rulebook = Rulebook::deserialize(toml::de::Deserializer::from(doc.clone()))
@@ -386,6 +402,16 @@ impl Checker<'_, '_> {
         self.program(&rulebook.program, &root.key("program"));
         self.benefits(&rulebook.benefits, &root.key("benefits"));
         let codes = self.catalog(&rulebook.catalog, &root.key("catalog"));
+        if rulebook.competencies.is_empty() {
+            // A rulebook without competencies evaluates to nothing: surely a wrong or
+            // truncated file.
+            self.report(
+                &root.key("competencies"),
+                "the rulebook defines no competencies: add at least one [competencies.ID] \
+                 section"
+                    .into(),
+            );
+        }
         self.competencies(rulebook, &codes, &root.key("competencies"));
     }
 

@@ -103,10 +103,16 @@ impl Store {
     fn configure(&mut self) -> Result<()> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::refuse_newer(&self.conn)?;
         if self.path.is_some() {
-            let mode: String =
+            // Switching a new file to WAL needs it to itself for a moment, and SQLite answers
+            // BUSY at once (without the busy handler) when another process is opening the
+            // same new file: wait and retry, as the busy handler would.
+            let mode: String = retry_busy(|| {
                 self.conn
-                    .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+                    .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            })
+            .context("cannot switch the database to WAL journaling")?;
             if !mode.eq_ignore_ascii_case("wal") {
                 bail!("cannot switch to WAL journaling (got {mode})");
             }
@@ -182,6 +188,22 @@ fn begin_retrying(
             Err(e) => {
                 return Err(e).context("the database is busy: another competency command holds it");
             }
+        }
+    }
+}
+
+/// Runs `f` until SQLite stops answering BUSY, for at most [`BUSY_TIMEOUT`]: for the few
+/// operations for which SQLite does not call the busy handler itself.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
         }
     }
 }

@@ -155,8 +155,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     migrate_to(conn, MIGRATIONS.len())
 }
 
-/// Applies the first `target` migrations (tests build old databases with it).
-pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
+/// Refuses a database written by a newer binary. Called before anything else touches the
+/// file (even switching it to WAL), so a refused database is left exactly as it was.
+pub fn refuse_newer(conn: &Connection) -> Result<i64> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > current_version() {
         bail!(
@@ -165,6 +166,12 @@ pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
             current_version()
         );
     }
+    Ok(version)
+}
+
+/// Applies the first `target` migrations (tests build old databases with it).
+pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
+    let version = refuse_newer(conn)?;
     if version as usize >= target {
         return Ok(());
     }

@@ -1,0 +1,440 @@
+//! Hostile input: every malformed file in the corpus (`tests/hostile/`) and a few generated
+//! monsters are refused with exit 1 and one clear `error:` naming the file — never a panic —
+//! and the database is left exactly as it was. Valid but nasty data (SQL-looking names) is
+//! stored literally.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Env;
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+
+fn corpus(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/hostile")
+        .join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every row of every table, and the schema version: what "unchanged" means.
+fn dump(db: &Path) -> String {
+    let conn = Connection::open(db).unwrap();
+    let mut out = String::new();
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    out.push_str(&format!("user_version {v}\n"));
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() >= 6, "{tables:?}");
+    for t in tables {
+        // Table names come from sqlite_schema, not from input.
+        let mut st = conn
+            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid"))
+            .unwrap();
+        let n = st.column_count();
+        let mut rows = st.query([]).unwrap();
+        out.push_str(&format!("table {t}\n"));
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..n {
+                match row.get_ref(i).unwrap() {
+                    ValueRef::Null => out.push_str("NULL"),
+                    ValueRef::Integer(x) => out.push_str(&x.to_string()),
+                    ValueRef::Real(x) => out.push_str(&x.to_string()),
+                    ValueRef::Text(x) => out.push_str(&format!("{:?}", String::from_utf8_lossy(x))),
+                    ValueRef::Blob(x) => out.push_str(&format!("{x:?}")),
+                }
+                out.push('|');
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A database with some of everything in it, on the small rulebook.
+fn populated() -> Env {
+    let env = Env::new();
+    let rules = format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"));
+    env.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--rulebook",
+        &rules,
+        "--now",
+        "2026-01-01",
+    ]);
+    env.add_user(
+        "Ann Example",
+        "ann@contoso.com",
+        &["--msa", "ann@outlook.com"],
+    );
+    env.ok(&[
+        "achievements",
+        "add",
+        "--msa",
+        "ann@outlook.com",
+        "--code",
+        "EX-A",
+        "--earned",
+        "2025-12-01",
+        "--now",
+        "2026-01-01",
+    ]);
+    env.ok(&[
+        "performance",
+        "record",
+        "--metric",
+        "revenue",
+        "--value",
+        "1200",
+        "--date",
+        "2025-12-01",
+        "--scope",
+        "azure",
+        "--now",
+        "2026-01-01",
+    ]);
+    env
+}
+
+/// Runs a command that must be refused: exit 1, an `error:` line naming `mention`, no
+/// panic, and the database exactly as before.
+fn refused(env: &Env, args: &[&str], mention: &str) -> String {
+    let before = dump(&env.db());
+    let (code, out, err) = env.run(args);
+    assert!(
+        !err.contains("panicked") && code != 101,
+        "{args:?} panicked: {err}"
+    );
+    assert_eq!(
+        code, 1,
+        "{args:?} should be refused with exit 1: {out}{err}"
+    );
+    assert!(err.starts_with("error: "), "{args:?}: no error line: {err}");
+    assert!(
+        err.contains(mention),
+        "{args:?}: the error should name {mention:?}: {err}"
+    );
+    assert!(
+        err.len() < 4000,
+        "{args:?}: the error is not a clear message but {} bytes",
+        err.len()
+    );
+    assert_eq!(dump(&env.db()), before, "{args:?} changed the database");
+    err
+}
+
+#[test]
+fn the_corpus_is_large_enough() {
+    assert!(corpus("rules").len() >= 30);
+}
+
+#[test]
+fn every_malformed_rulebook_is_refused_by_validate_import_and_init() {
+    let env = populated();
+    let files = corpus("rules");
+    for f in &files {
+        let path = f.to_str().unwrap();
+        let name = f.file_name().unwrap().to_str().unwrap();
+        refused(&env, &["rules", "validate", path], name);
+        refused(&env, &["rules", "import", path], name);
+        refused(
+            &env,
+            &[
+                "init",
+                "--name",
+                "Other",
+                "--partner-id",
+                "999",
+                "--rulebook",
+                path,
+            ],
+            name,
+        );
+    }
+    // The organization still runs on its own rulebook.
+    let shown = env.json(&["rules", "show"]);
+    assert_eq!(shown["program"]["name"], "Test program");
+}
+
+#[test]
+fn rulebook_errors_name_the_line_also_with_crlf_line_endings() {
+    let env = populated();
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/rules/crlf-with-error.toml");
+    let err = refused(
+        &env,
+        &["rules", "validate", f.to_str().unwrap()],
+        "crlf-with-error.toml:41:",
+    );
+    assert!(err.contains("count"), "{err}");
+}
+
+#[test]
+fn a_10_mb_rulebook_is_refused_quickly_and_changes_nothing() {
+    let env = populated();
+    let base = include_str!("data/small-rules.toml");
+    // A plausible-looking rulebook padded with a huge catalogue, and one with a 10 MB title.
+    let mut big = String::from(base);
+    let mut i = 0;
+    while big.len() < 10 << 20 {
+        big.push_str(&format!(
+            "\n[[catalog]]\ncode = \"GEN-{i}\"\ntitle = \"Generated exam {i} with a long title\"\nkind = \"exam\"\n"
+        ));
+        i += 1;
+    }
+    std::fs::write(env.path("big.toml"), &big).unwrap();
+    let huge_title = base.replacen("Exam A", &"A".repeat(10 << 20), 1);
+    std::fs::write(env.path("title.toml"), huge_title).unwrap();
+    for f in ["big.toml", "title.toml"] {
+        let started = std::time::Instant::now();
+        let err = refused(&env, &["rules", "import", f], f);
+        assert!(err.contains("MB"), "{err}");
+        refused(
+            &env,
+            &[
+                "init",
+                "--name",
+                "Other",
+                "--partner-id",
+                "999",
+                "--rulebook",
+                f,
+            ],
+            f,
+        );
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{f} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn extremely_deep_nesting_does_not_overflow_the_stack() {
+    let env = populated();
+    let deep = format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    std::fs::write(env.path("deep.toml"), deep).unwrap();
+    let inline = format!("x = {}1{}\n", "{a = ".repeat(50_000), "}".repeat(50_000));
+    std::fs::write(env.path("inline.toml"), inline).unwrap();
+    for f in ["deep.toml", "inline.toml"] {
+        refused(&env, &["rules", "validate", f], f);
+        refused(&env, &["rules", "import", f], f);
+    }
+}
+
+#[test]
+fn sql_looking_text_is_data_stored_literally() {
+    let env = populated();
+    let evil = "Robert'); DROP TABLE users;--";
+    let (user, _) = env.add_user(evil, "bobby@contoso.com", &[]);
+    let shown = env.json(&["users", "show", &user]);
+    assert_eq!(shown["name"], evil);
+    let conn = Connection::open(env.db()).unwrap();
+    let stored: String = conn
+        .query_row(
+            "SELECT name FROM users WHERE email = 'bobby@contoso.com'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, evil);
+    let users: i64 = conn
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(users, 2, "the users table is intact");
+    // In a rulebook too: a quoted program name is just text.
+    let rb = include_str!("data/small-rules.toml").replace(
+        "name = \"Test program\"",
+        "name = \"x'); DELETE FROM orgs;--\"",
+    );
+    std::fs::write(env.path("evil.toml"), rb).unwrap();
+    env.ok(&["rules", "import", "evil.toml"]);
+    assert_eq!(
+        env.json(&["rules", "show"])["program"]["name"],
+        "x'); DELETE FROM orgs;--"
+    );
+    assert_eq!(env.json(&["org", "list"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
+    let env = populated();
+    let long = "N".repeat(10_000);
+    let add = |name: &str, email: &str| -> Vec<String> {
+        [
+            "users",
+            "add",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--credentials-file",
+            "c.csv",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (add(&long, "long@contoso.com"), "10000 characters"),
+        (
+            add("Bell\u{7}Name", "bell@contoso.com"),
+            "control characters",
+        ),
+        (
+            add("Esc\u{1b}[31mRed", "esc@contoso.com"),
+            "control characters",
+        ),
+        (add("   ", "blank@contoso.com"), "empty"),
+        (add("Ann", "not-an-email"), "not-an-email"),
+        (add("Ann", "a@b@c"), "e-mail"),
+        (
+            add("Ann", &format!("{}@contoso.com", "x".repeat(300))),
+            "e-mail",
+        ),
+        (add("Ann", "ann\"--@contoso.com"), "e-mail"),
+        (
+            [
+                "achievements",
+                "add",
+                "--msa",
+                "ann@outlook.com",
+                "--code",
+                "EX-A",
+                "--earned",
+                "2026-02-30",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            "2026-02-30",
+        ),
+        (
+            [
+                "achievements",
+                "add",
+                "--msa",
+                "ann@outlook.com",
+                "--code",
+                "EX-A'; DROP TABLE achievements;--",
+                "--earned",
+                "2025-01-01",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            "not in the rulebook",
+        ),
+    ];
+    let mut cases = cases;
+    for v in [
+        "-5",
+        "NaN",
+        "nan",
+        "inf",
+        "-inf",
+        "1e400",
+        "1e16",
+        "99999999999999999999",
+        "12abc",
+        "",
+    ] {
+        cases.push((
+            [
+                "performance",
+                "record",
+                "--metric",
+                "revenue",
+                "--value",
+                v,
+                "--date",
+                "2025-12-02",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            "value",
+        ));
+    }
+    for d in [
+        "2026-02-30",
+        "2025-13-01",
+        "0000-00-00",
+        "yesterday",
+        "2025-12-01T25:00:00Z",
+    ] {
+        cases.push((
+            [
+                "performance",
+                "record",
+                "--metric",
+                "revenue",
+                "--value",
+                "5",
+                "--date",
+                d,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            "date",
+        ));
+    }
+    // A huge value (as big as one argument may be) is refused without being echoed whole.
+    let huge = "x".repeat(100_000);
+    cases.push((
+        [
+            "achievements",
+            "add",
+            "--msa",
+            "ann@outlook.com",
+            "--code",
+            &huge,
+            "--earned",
+            "2025-12-01",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        "100000 characters",
+    ));
+    cases.push((
+        add("Ann", &format!("{huge}@contoso.com")),
+        "100012 characters",
+    ));
+    cases.push((
+        [
+            "performance",
+            "record",
+            "--metric",
+            &huge,
+            "--value",
+            "5",
+            "--date",
+            "2025-12-01",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        "100000 characters",
+    ));
+    for (args, mention) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&env, &args, mention);
+        assert!(
+            !env.path("c.csv").exists(),
+            "{args:?} left a credentials file"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! `doctor` and `backup`: a healthy database passes; each kind of damage is reported with
+//! what to do; a backup taken while another process writes is consistent and private.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use common::{Env, mode};
+use rusqlite::Connection;
+
+fn small_rules() -> String {
+    format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A database with an organization on the small rulebook, a few users and achievements.
+fn populated() -> Env {
+    let env = Env::new();
+    let rules = small_rules();
+    env.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--rulebook",
+        &rules,
+        "--now",
+        "2026-01-01",
+    ]);
+    for i in 0..5 {
+        let email = format!("person{i}@contoso.com");
+        let msa = format!("person{i}@outlook.com");
+        env.add_user(&format!("Person {i}"), &email, &["--msa", &msa]);
+        env.ok(&[
+            "achievements",
+            "add",
+            "--msa",
+            &msa,
+            "--code",
+            "EX-A",
+            "--earned",
+            "2025-12-01",
+            "--now",
+            "2026-01-01",
+        ]);
+    }
+    env
+}
+
+fn doctor_fails(env: &Env) -> String {
+    let (code, out, err) = env.run(&["doctor"]);
+    assert_eq!(code, 1, "doctor should fail: {out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+#[test]
+fn doctor_passes_a_healthy_database() {
+    let env = populated();
+    let out = env.json(&["doctor"]);
+    assert_eq!(out["ok"], true, "{out}");
+    let checks = out["checks"].as_array().unwrap();
+    for name in [
+        "integrity",
+        "foreign keys",
+        "schema version",
+        "permissions",
+        "rulebook",
+    ] {
+        assert!(
+            checks.iter().any(|c| c["check"] == name && c["ok"] == true),
+            "missing passing check {name}: {out}"
+        );
+    }
+}
+
+#[test]
+fn doctor_reports_a_database_others_can_read() {
+    let env = populated();
+    std::fs::set_permissions(env.db(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = doctor_fails(&env);
+    assert!(
+        err.contains("permissions") && err.contains("chmod 600"),
+        "should say how to fix: {err}"
+    );
+}
+
+#[test]
+fn doctor_reports_a_rulebook_made_invalid_in_the_database() {
+    let env = populated();
+    {
+        let conn = Connection::open(env.db()).unwrap();
+        conn.execute(
+            "UPDATE orgs SET rulebook = ?1",
+            ["[program]\nname = 3\n\u{1}garbage = [[[ \n"],
+        )
+        .unwrap();
+    }
+    let err = doctor_fails(&env);
+    assert!(err.contains("rulebook"), "{err}");
+    assert!(err.contains("rules import"), "should say how to fix: {err}");
+}
+
+#[test]
+fn doctor_refuses_a_database_from_a_newer_schema() {
+    let env = populated();
+    {
+        let conn = Connection::open(env.db()).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+    }
+    let err = doctor_fails(&env);
+    assert!(
+        err.contains("999") && err.contains("upgrade competency"),
+        "should say to upgrade: {err}"
+    );
+}
+
+/// Flips bytes in the middle of `page` (1-based) of a checkpointed database file.
+fn corrupt_page(db: &Path, page: u64) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    let page_size = 4096;
+    f.seek(SeekFrom::Start((page - 1) * page_size + 8)).unwrap();
+    f.write_all(&[0xA5; 64]).unwrap();
+    f.seek(SeekFrom::Start((page - 1) * page_size + 2000))
+        .unwrap();
+    f.write_all(&[0x5A; 512]).unwrap();
+}
+
+fn table_root_page(db: &Path, table: &str) -> u64 {
+    let conn = Connection::open(db).unwrap();
+    let page: i64 = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_schema WHERE name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Checkpoint so the page is in the main file, not only in the WAL.
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    page as u64
+}
+
+#[test]
+fn doctor_reports_a_corrupted_page_and_says_to_restore() {
+    for table in ["orgs", "users", "achievements", "audit"] {
+        let env = populated();
+        let page = table_root_page(&env.db(), table);
+        corrupt_page(&env.db(), page);
+        let err = doctor_fails(&env);
+        assert!(
+            err.contains("integrity") && err.contains("backup"),
+            "{table}: should name the failed check and say to restore a backup: {err}"
+        );
+    }
+}
+
+#[test]
+fn doctor_reports_a_file_that_is_not_a_database_and_says_to_restore() {
+    let env = populated();
+    table_root_page(&env.db(), "orgs");
+    corrupt_page(&env.db(), 1);
+    let err = doctor_fails(&env);
+    assert!(
+        err.contains("damaged") && err.contains("restore a backup"),
+        "should say the file is damaged and to restore: {err}"
+    );
+}
+
+#[test]
+fn backup_while_another_process_writes_is_consistent_private_and_complete() {
+    let env = Arc::new(populated());
+    let before: Vec<String> = {
+        let conn = Connection::open(env.db()).unwrap();
+        let mut s = conn.prepare("SELECT username FROM users").unwrap();
+        s.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(before.len(), 5);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (env, stop, written) = (env.clone(), stop.clone(), written.clone());
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let email = format!("w{i}@contoso.com");
+                let file = format!("w{i}.csv");
+                let (code, _, err) = env.run(&[
+                    "users",
+                    "add",
+                    "--name",
+                    "Writer",
+                    "--email",
+                    &email,
+                    "--credentials-file",
+                    &file,
+                ]);
+                assert_eq!(code, 0, "writer failed during the backup: {err}");
+                written.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        })
+    };
+    // Let the writer get going, then back up while it writes.
+    while written.load(Ordering::Relaxed) < 2 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let dest = env.path("backup.db");
+    let out = env.ok(&["backup", dest.to_str().unwrap()]);
+    assert!(out.contains("backup.db"), "{out}");
+    let during = written.load(Ordering::Relaxed);
+    while written.load(Ordering::Relaxed) < during + 2 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer thread");
+
+    assert_eq!(mode(&dest), 0o600);
+    let copy = Connection::open(&dest).unwrap();
+    let ok: String = copy
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let fk: i64 = copy
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(fk, 0);
+    for u in &before {
+        let n: i64 = copy
+            .query_row("SELECT count(*) FROM users WHERE username = ?1", [u], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1, "{u} was committed before the backup but is missing");
+    }
+    let ach: i64 = copy
+        .query_row("SELECT count(*) FROM achievements", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ach, 5);
+    // Each user added is audited in the same transaction: the copy is a consistent cut.
+    let users: i64 = copy
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    let audited: i64 = copy
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'users.add'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(users, audited, "the copy is not a consistent snapshot");
+    assert!(
+        users >= 5 + 2,
+        "writes committed before the backup are missing"
+    );
+    drop(copy);
+
+    // The copy is a working database.
+    let (code, out, err) = env.run(&["--db", dest.to_str().unwrap(), "doctor"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn backup_refuses_an_existing_path_and_leaves_it_alone() {
+    let env = populated();
+    let dest = env.path("existing.db");
+    std::fs::write(&dest, "precious").unwrap();
+    let err = env.fails(&["backup", dest.to_str().unwrap()]);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "precious");
+    // Nor through a symbolic link to a file that does not exist yet.
+    let link = env.path("link.db");
+    std::os::unix::fs::symlink(env.path("target.db"), &link).unwrap();
+    env.fails(&["backup", link.to_str().unwrap()]);
+    assert!(!env.path("target.db").exists());
+}

@@ -1,0 +1,217 @@
+//! Schema evolution: a database written at any older schema version (data inserted with
+//! plain SQL, as an old binary would have) is brought up to date by the binary with its
+//! data intact; a database from a newer binary is refused and left untouched.
+//!
+//! Written for any number of migrations ≥ 1: every old version from 1 up to the current
+//! one is tried, so each migration added later is covered without changing this file.
+
+mod common;
+
+use std::os::unix::fs::OpenOptionsExt;
+
+use common::Env;
+use competency::credentials::hash_generated;
+use competency::store::schema::{MIGRATIONS, current_version, migrate_to};
+use rusqlite::{Connection, params};
+
+const RULES: &str = include_str!("data/small-rules.toml");
+
+/// Writes the data the first schema can hold, in plain SQL against schema version 1.
+fn insert_v1_data(conn: &Connection) {
+    conn.execute(
+        "INSERT INTO orgs (id, partner_id, name, slug, domain, market, created_at, rulebook, rulebook_at)
+         VALUES (1, '1234567', 'Contoso Ltd', 'contoso-ltd', 'contoso-ltd.onmicrosoft.com',
+                 'developed', 1767225600, ?1, 1767225600)",
+        [RULES],
+    )
+    .unwrap();
+    for (id, name, status) in [
+        (1, "ann", "active"),
+        (2, "bob", "active"),
+        (3, "cy", "removed"),
+    ] {
+        conn.execute(
+            "INSERT INTO users (id, org_id, username, name, email, roles, status, created_at,
+                removed_at, password_hash, password_temporary, password_expires_at)
+             VALUES (?1, 1, ?2, ?3, ?4, 'global-admin;user', ?5, 1767225600, ?6, ?7, 1, 1775001600)",
+            params![
+                id,
+                format!("{name}@contoso-ltd.onmicrosoft.com"),
+                format!("Person {name}"),
+                format!("{name}@contoso.com"),
+                status,
+                (status == "removed").then_some(1767312000_i64),
+                hash_generated("irrelevant"),
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO msa_links (msa, user_id, org_id, started_at, ended_at)
+             VALUES (?1, ?2, 1, 1767225600, ?3)",
+            params![
+                format!("{name}@outlook.com"),
+                id,
+                (status == "removed").then_some(1767312000_i64)
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO achievements (msa, code, earned, expires, added_at)
+             VALUES (?1, 'EX-A', '2025-11-01', NULL, 1767225600)",
+            [format!("{name}@outlook.com")],
+        )
+        .unwrap();
+    }
+    conn.execute(
+        "INSERT INTO performance (org_id, metric, scope, value, date, recorded_at)
+         VALUES (1, 'revenue', 'azure', 12000, '2025-12-01', 1767225600)",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO audit (org_id, at, actor, action, subject, detail)
+         VALUES (1, 1767225600, 'old-binary', 'init', 'contoso-ltd', 'written at schema 1')",
+        [],
+    )
+    .unwrap();
+}
+
+fn old_database(env: &Env, version: usize) {
+    // Created private, as the binary creates it.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(env.db())
+        .unwrap();
+    let mut conn = Connection::open(env.db()).unwrap();
+    migrate_to(&mut conn, 1).unwrap();
+    insert_v1_data(&conn);
+    migrate_to(&mut conn, version).unwrap();
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, version as i64);
+}
+
+fn version(env: &Env) -> i64 {
+    Connection::open(env.db())
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn every_older_schema_migrates_to_the_current_one_with_its_data() {
+    assert!(!MIGRATIONS.is_empty());
+    // With one migration this checks that version 1 opens as is (nothing to migrate);
+    // with more, that every chain of migrations from each old version keeps the data.
+    for from in 1..=MIGRATIONS.len() {
+        let env = Env::new();
+        old_database(&env, from);
+        let users = env.json(&["users", "list", "--all", "--now", "2026-02-01"]);
+        assert_eq!(version(&env), current_version(), "from version {from}");
+        let users = users.as_array().unwrap();
+        assert_eq!(users.len(), 3, "from {from}: {users:?}");
+        let ann = users
+            .iter()
+            .find(|u| u["email"] == "ann@contoso.com")
+            .unwrap();
+        assert_eq!(ann["status"], "active");
+        assert_eq!(ann["msa"], "ann@outlook.com");
+        assert_eq!(ann["roles"], serde_json::json!(["global-admin", "user"]));
+        let cy = users
+            .iter()
+            .find(|u| u["email"] == "cy@contoso.com")
+            .unwrap();
+        assert_eq!(cy["status"], "removed");
+        assert!(cy["msa"].is_null());
+
+        let ach = env.json(&["achievements", "list", "--now", "2026-02-01"]);
+        assert_eq!(ach.as_array().unwrap().len(), 2, "from {from}: {ach}");
+        let perf = env.json(&["performance", "list", "--now", "2026-02-01"]);
+        assert_eq!(perf.as_array().unwrap().len(), 1, "from {from}: {perf}");
+        let audit = env.json(&["audit"]);
+        assert!(
+            audit
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["detail"] == "written at schema 1"),
+            "{audit}"
+        );
+        // Evaluation over migrated data: two active people with EX-A and $12,000 azure
+        // revenue meet Cloud Silver in the small rulebook.
+        let levels = env.json(&["competencies", "list", "--now", "2026-02-01"]);
+        let cloud = levels
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "cloud")
+            .unwrap();
+        assert_eq!(cloud["level"], "silver", "from {from}: {levels}");
+        // And the migrated database takes new writes.
+        env.add_user("Dee", "dee@contoso.com", &[]);
+        let doctor = env.json(&["doctor"]);
+        assert_eq!(doctor["ok"], true, "{doctor}");
+    }
+}
+
+#[test]
+fn a_database_from_a_newer_binary_is_refused_and_left_untouched() {
+    let env = Env::new();
+    old_database(&env, MIGRATIONS.len());
+    let newer = current_version() + 1;
+    Connection::open(env.db())
+        .unwrap()
+        .pragma_update(None, "user_version", newer)
+        .unwrap();
+    let before = std::fs::read(env.db()).unwrap();
+    for args in [
+        &["users", "list"][..],
+        &["users", "add", "--name", "X", "--email", "x@contoso.com"][..],
+        &["doctor"][..],
+    ] {
+        let err = env.fails(args);
+        assert!(
+            err.contains(&format!("schema version {newer}")) && err.contains("upgrade competency"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"));
+    }
+    assert_eq!(version(&env), newer);
+    assert!(
+        std::fs::read(env.db()).unwrap() == before,
+        "a refused database was modified"
+    );
+    assert!(
+        std::fs::read_dir(env.dir.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("credentials-")),
+        "a refused users add left a credentials file"
+    );
+}
+
+#[test]
+fn migrating_is_idempotent_and_stops_at_the_target() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    migrate_to(&mut conn, 1).unwrap();
+    insert_v1_data(&conn);
+    migrate_to(&mut conn, 1).unwrap();
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    competency::store::schema::migrate(&mut conn).unwrap();
+    competency::store::schema::migrate(&mut conn).unwrap();
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, current_version());
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3);
+}

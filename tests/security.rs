@@ -1,0 +1,695 @@
+//! Security properties through the binary: private files (even under `umask 000`), the
+//! credentials file never through a link or over a file, no secret anywhere but the
+//! credentials file, argon2id for chosen passwords, failed sign-ins audited, and SQL built
+//! only from literals and bound parameters.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Env, mode, read_credentials};
+use rusqlite::Connection;
+
+/// Runs the binary through `sh` with `umask 000`, so any file it creates without an explicit
+/// mode would be world-readable.
+fn permissive(env: &Env, args: &[&str]) -> Command {
+    let bin = assert_cmd::cargo::cargo_bin("competency");
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(bin)
+        .args(args)
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("USER", "tester")
+        .env("COMPETENCY_DB", env.db())
+        .env("COMPETENCY_CONFIG", env.path("config.toml"));
+    c
+}
+
+fn side(db: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", db.display()))
+}
+
+#[test]
+fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
+    let env = Env::new();
+    // The check itself must be able to fail: the shell really does apply umask 000.
+    let probe = permissive(&env, &[]).arg("--version").output().unwrap();
+    assert!(probe.status.success());
+    let out = Command::new("sh")
+        .args(["-c", "umask 000; touch probe"])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(mode(&env.path("probe")), 0o666);
+
+    let st = permissive(
+        &env,
+        &[
+            "init",
+            "--name",
+            "Contoso",
+            "--partner-id",
+            "1",
+            "--now",
+            "2026-01-01",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert_eq!(mode(&env.db()), 0o600);
+    let st = permissive(
+        &env,
+        &[
+            "users",
+            "add",
+            "--name",
+            "Ann",
+            "--email",
+            "ann@contoso.com",
+            "--credentials-file",
+            "ann.csv",
+            "--now",
+            "2026-01-01",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert_eq!(mode(&env.path("ann.csv")), 0o600);
+    let temp = read_credentials(&env.path("ann.csv"))[0][2].clone();
+
+    // While a command has the database open (here: waiting for a password on stdin), the
+    // WAL and shared-memory files it created exist; they must be private too.
+    let mut child = permissive(
+        &env,
+        &[
+            "employee",
+            "set-password",
+            "--user",
+            "ann@contoso.com",
+            "--password-stdin",
+            "--now",
+            "2026-01-02",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let (wal, shm) = (side(&env.db(), "-wal"), side(&env.db(), "-shm"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(wal.exists() && shm.exists()) {
+        assert!(Instant::now() < deadline, "the WAL and SHM never appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(mode(&wal), 0o600, "WAL");
+    assert_eq!(mode(&shm), 0o600, "SHM");
+    assert_eq!(mode(&env.db()), 0o600);
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{temp}\na new long password").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&env.db()), 0o600);
+}
+
+#[test]
+fn a_stale_world_readable_wal_is_tightened_on_open() {
+    let env = Env::new();
+    env.init();
+    // A reader holding the database keeps the WAL from being removed when the binary exits.
+    let holder = Connection::open(env.db()).unwrap();
+    let _: i64 = holder
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    let wal = side(&env.db(), "-wal");
+    assert!(wal.exists());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o644)).unwrap();
+    env.ok(&["users", "list"]);
+    assert_eq!(mode(&wal), 0o600);
+    drop(holder);
+}
+
+fn user_count(env: &Env) -> i64 {
+    let conn = Connection::open(env.db()).unwrap();
+    conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn credentials_never_through_a_link_or_over_an_existing_file() {
+    let env = Env::new();
+    env.init();
+    let (user, _) = env.add_user("Ann", "ann@contoso.com", &[]);
+    let before = user_count(&env);
+
+    // Over an existing file: refused, the file untouched, nothing added.
+    std::fs::write(env.path("existing.csv"), "keep me").unwrap();
+    let err = env.fails(&[
+        "users",
+        "add",
+        "--name",
+        "Bob",
+        "--email",
+        "bob@contoso.com",
+        "--credentials-file",
+        "existing.csv",
+    ]);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(env.path("existing.csv")).unwrap(),
+        "keep me"
+    );
+
+    // Through a link to a file that does not exist yet (an attacker's planted link): the
+    // target is not created.
+    std::os::unix::fs::symlink(env.path("planted-target.csv"), env.path("dangling.csv")).unwrap();
+    env.fails(&[
+        "users",
+        "add",
+        "--name",
+        "Bob",
+        "--email",
+        "bob@contoso.com",
+        "--credentials-file",
+        "dangling.csv",
+    ]);
+    assert!(!env.path("planted-target.csv").exists());
+
+    // Through a link to an existing file: the target keeps its content.
+    std::fs::write(env.path("victim.csv"), "victim").unwrap();
+    std::os::unix::fs::symlink(env.path("victim.csv"), env.path("link.csv")).unwrap();
+    env.fails(&[
+        "users",
+        "reset-password",
+        &user,
+        "--credentials-file",
+        "link.csv",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(env.path("victim.csv")).unwrap(),
+        "victim"
+    );
+    assert_eq!(user_count(&env), before, "a refused command added a user");
+    let audit = env.ok(&["audit", "--format", "csv"]);
+    assert!(!audit.contains("bob@contoso.com"), "{audit}");
+}
+
+/// Every secret the test saw issued, in every form an attacker might search for.
+fn forms(secret: &str) -> Vec<String> {
+    let mut v = vec![secret.to_owned(), secret.to_lowercase()];
+    if secret.contains('-') {
+        v.push(secret.replace('-', ""));
+    }
+    v
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn no_secret_in_the_database_wal_audit_or_output() {
+    let env = Env::new();
+    env.init();
+    // Keep the WAL alive (and unmerged) so its bytes can be searched too.
+    let holder = Connection::open(env.db()).unwrap();
+    let _: i64 = holder
+        .query_row("SELECT count(*) FROM orgs", [], |r| r.get(0))
+        .unwrap();
+    let mut secrets = Vec::new();
+    let outputs = String::new();
+    let outputs = std::cell::RefCell::new(outputs);
+    let run = |args: &[&str]| {
+        let (code, out, err) = env.run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        outputs.borrow_mut().push_str(&out);
+        outputs.borrow_mut().push_str(&err);
+    };
+    for i in 0..6 {
+        let email = format!("user{i}@contoso.com");
+        let file = format!("c{i}.csv");
+        let mut args = vec![
+            "users",
+            "add",
+            "--name",
+            "Someone",
+            "--email",
+            &email,
+            "--credentials-file",
+            &file,
+            "--now",
+            "2026-01-01",
+        ];
+        if i % 2 == 0 {
+            args.push("--self-service-reset");
+        }
+        run(&args);
+    }
+    run(&[
+        "users",
+        "reset-password",
+        "user1@contoso.com",
+        "--credentials-file",
+        "reset.csv",
+        "--now",
+        "2026-01-01",
+    ]);
+    let mut files: Vec<PathBuf> = (0..6).map(|i| env.path(&format!("c{i}.csv"))).collect();
+    files.push(env.path("reset.csv"));
+    for f in &files {
+        for row in read_credentials(f) {
+            secrets.push(row[2].clone());
+            if let Some(code) = row.get(4).filter(|c| !c.is_empty()) {
+                secrets.push(code.clone());
+            }
+        }
+    }
+    assert_eq!(
+        secrets.len(),
+        6 + 3 + 1,
+        "passwords and recovery codes issued"
+    );
+    // A chosen password, and a wrong one typed at a failed sign-in.
+    let chosen = "my chosen passphrase 42";
+    let wrong = "WrongGuess-Attempt-999";
+    let set = |input: &str| {
+        let mut c = env.cmd();
+        c.args([
+            "employee",
+            "set-password",
+            "--user",
+            "user3@contoso.com",
+            "--password-stdin",
+            "--now",
+            "2026-01-02",
+        ])
+        .write_stdin(input.to_owned());
+        c.output().unwrap()
+    };
+    let bad = set(&format!("{wrong}\n{chosen}\n"));
+    assert_eq!(bad.status.code(), Some(1));
+    let temp3 = read_credentials(&files[3])[0][2].clone();
+    let good = set(&format!("{temp3}\n{chosen}\n"));
+    assert!(good.status.success());
+    for o in [&bad, &good] {
+        outputs
+            .borrow_mut()
+            .push_str(&String::from_utf8_lossy(&o.stdout));
+        outputs
+            .borrow_mut()
+            .push_str(&String::from_utf8_lossy(&o.stderr));
+    }
+    secrets.push(chosen.to_owned());
+    secrets.push(wrong.to_owned());
+    run(&["audit", "--format", "json"]);
+    run(&["audit"]);
+    run(&["users", "list", "--all", "--format", "csv"]);
+    for u in 0..6 {
+        run(&[
+            "users",
+            "show",
+            &format!("user{u}@contoso.com"),
+            "--format",
+            "json",
+        ]);
+    }
+
+    let outputs = outputs.into_inner();
+    let wal = std::fs::read(side(&env.db(), "-wal")).unwrap();
+    assert!(wal.len() > 4096, "the WAL should hold the changes");
+    let bytes = env.db_bytes();
+    for s in &secrets {
+        for f in forms(s) {
+            assert!(
+                !contains(&bytes, &f),
+                "secret {f:?} found in the database files"
+            );
+            assert!(!outputs.contains(&f), "secret {f:?} found in the output");
+        }
+    }
+    // The audit trail has the failed sign-in, without the guess.
+    let audit: String = holder
+        .query_row(
+            "SELECT group_concat(action || ' ' || subject || ' ' || detail, char(10)) FROM audit",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(audit.contains("employee.sign-in-failed"), "{audit}");
+    assert!(!audit.contains(wrong));
+    drop(holder);
+}
+
+#[test]
+fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
+    let env = Env::new();
+    env.init();
+    let (user, temp) = env.add_user("Ann", "ann@contoso.com", &["--self-service-reset"]);
+    let conn = Connection::open(env.db()).unwrap();
+    let (hash, recovery): (String, String) = conn
+        .query_row(
+            "SELECT password_hash, recovery_hash FROM users WHERE username = ?1",
+            [&user],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        hash.starts_with("sha256$") && hash.len() == 7 + 64,
+        "{hash}"
+    );
+    assert!(recovery.starts_with("sha256$"), "{recovery}");
+    assert!(!hash.contains(&temp));
+
+    let mut c = env.cmd();
+    c.args([
+        "employee",
+        "set-password",
+        "--user",
+        &user,
+        "--password-stdin",
+    ])
+    .write_stdin(format!("{temp}\ncorrect horse battery staple\n"));
+    assert!(c.output().unwrap().status.success());
+    let hash: String = conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE username = ?1",
+            [&user],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // $argon2id$v=19$m=...,t=...,p=...$salt$hash
+    let parts: Vec<&str> = hash.split('$').collect();
+    assert_eq!(parts.len(), 6, "{hash}");
+    assert_eq!(parts[1], "argon2id");
+    assert_eq!(parts[2], "v=19");
+    assert!(parts[3].starts_with("m=") && parts[3].contains(",t=") && parts[3].contains(",p="));
+    assert!(parts[4].len() >= 16, "salt too short: {hash}");
+    assert!(!hash.contains("correct horse"));
+    // Two accounts with the same password get different hashes (salted).
+    let (user2, temp2) = env.add_user("Bob", "bob@contoso.com", &[]);
+    let mut c = env.cmd();
+    c.args([
+        "employee",
+        "set-password",
+        "--user",
+        &user2,
+        "--password-stdin",
+    ])
+    .write_stdin(format!("{temp2}\ncorrect horse battery staple\n"));
+    assert!(c.output().unwrap().status.success());
+    let hash2: String = conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE username = ?1",
+            [&user2],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_ne!(hash, hash2);
+}
+
+#[test]
+fn failed_sign_ins_and_resets_are_audited() {
+    let env = Env::new();
+    env.init();
+    let (user, _) = env.add_user("Ann", "ann@contoso.com", &["--self-service-reset"]);
+    let stdin = |args: &[&str], input: &str| {
+        let mut c = env.cmd();
+        c.args(args).write_stdin(input.to_owned());
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = stdin(
+        &[
+            "employee",
+            "link-msa",
+            "--user",
+            &user,
+            "--msa",
+            "ann@outlook.com",
+            "--password-stdin",
+        ],
+        "not-the-password\n",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    let (code, err) = stdin(
+        &[
+            "employee",
+            "reset-password",
+            "--user",
+            &user,
+            "--password-stdin",
+        ],
+        "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE\na brand new password\n",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    let audit = env.json(&["audit"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["subject"] == user.as_str())
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"employee.sign-in-failed"), "{actions:?}");
+    assert!(actions.contains(&"employee.reset-failed"), "{actions:?}");
+    // The MSA was not linked by the failed attempt.
+    assert!(env.json(&["users", "show", &user])["msa"].is_null());
+}
+
+// ---------------------------------------------------------------------------------------
+// SQL is built only from literals and constants; values are bound.
+
+/// Reads a Rust string literal (plain or raw) at the start of `s`; returns its content and
+/// the rest after it.
+fn literal(s: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = s.strip_prefix('"') {
+        let mut escaped = false;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => return Some((&rest[..i], &rest[i + 1..])),
+                _ => escaped = false,
+            }
+        }
+        return None;
+    }
+    let rest = s.strip_prefix('r')?;
+    let hashes = rest.len() - rest.trim_start_matches('#').len();
+    let rest = rest[hashes..].strip_prefix('"')?;
+    let close = format!("\"{}", "#".repeat(hashes));
+    let end = rest.find(&close)?;
+    Some((&rest[..end], &rest[end + close.len()..]))
+}
+
+const SQL_WORDS: &[&str] = &[
+    "SELECT ", "INSERT ", "UPDATE ", "DELETE ", " WHERE ", " FROM ", "CREATE ", "PRAGMA ",
+];
+
+fn looks_like_sql(s: &str) -> bool {
+    SQL_WORDS.iter().any(|w| s.contains(w))
+}
+
+/// A placeholder in a format string is acceptable in SQL only if it names a constant
+/// (`{USER_COLUMNS}`): never a value.
+fn placeholders_are_constants(fmt: &str) -> bool {
+    let mut rest = fmt.replace("{{", "").replace("}}", "");
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return false;
+        };
+        let name = &rest[open + 1..open + close];
+        let name = name.split(':').next().unwrap_or("");
+        let is_const = !name.is_empty()
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !is_const {
+            return false;
+        }
+        rest = rest[open + close + 1..].to_owned();
+    }
+    true
+}
+
+/// Problems in one file's source: SQL built with `format!` from anything but constants,
+/// or SQL-taking calls whose SQL is neither a literal nor a checked `format!`.
+fn sql_problems(file: &str, src: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let line_of = |at: usize| src[..at].matches('\n').count() + 1;
+    for macro_name in ["format!(", "write!(", "writeln!(", "format_args!("] {
+        let mut from = 0;
+        while let Some(i) = src[from..].find(macro_name) {
+            let at = from + i;
+            from = at + macro_name.len();
+            let mut args = src[from..].trim_start();
+            if macro_name.starts_with("write") {
+                // Skip the destination argument.
+                match args.find(',') {
+                    Some(c) => args = args[c + 1..].trim_start(),
+                    None => continue,
+                }
+            }
+            let Some((fmt, after)) = literal(args) else {
+                continue;
+            };
+            if !looks_like_sql(fmt) {
+                continue;
+            }
+            let after = after.trim_start();
+            if !after.starts_with(')') || !placeholders_are_constants(fmt) {
+                problems.push(format!(
+                    "{file}:{}: SQL built with {macro_name}..) from a value: bind it as a parameter",
+                    line_of(at)
+                ));
+            }
+        }
+    }
+    for call in [
+        ".prepare(",
+        ".prepare_cached(",
+        ".execute_batch(",
+        ".execute(",
+    ] {
+        let mut from = 0;
+        while let Some(i) = src[from..].find(call) {
+            let at = from + i;
+            from = at + call.len();
+            let arg = src[from..].trim_start();
+            let ok = literal(arg).is_some()
+                || arg.starts_with("&format!(")
+                // A statement's execute takes parameters, not SQL.
+                || (call == ".execute(" && (arg.starts_with("params!") || arg.starts_with('[') || arg.starts_with("rusqlite::params!")))
+                // The migrations: a `const` list of literals.
+                || (call == ".execute_batch(" && arg.starts_with("sql)"))
+                || arg.starts_with(|c: char| c.is_ascii_uppercase())
+                || bound_to_literals(src, arg);
+            if !ok {
+                problems.push(format!(
+                    "{file}:{}: {call}..) with SQL that is not a literal or constant",
+                    line_of(at)
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Whether `arg` (e.g. `sql)` or `&query)`) is a local variable bound to nothing but string
+/// literals (`let sql = if .. { "SELECT .." } else { "SELECT .." };`).
+fn bound_to_literals(src: &str, arg: &str) -> bool {
+    let name: String = arg
+        .trim_start_matches('&')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() {
+        return false;
+    }
+    let Some(at) = src
+        .find(&format!("let {name} = "))
+        .or_else(|| src.find(&format!("let {name}: &str = ")))
+    else {
+        return false;
+    };
+    let rhs = &src[at..];
+    let rhs = &rhs[..rhs.find(";\n").unwrap_or(rhs.len())];
+    [
+        "format!",
+        " + ",
+        "push_str",
+        "concat",
+        "to_string",
+        "String::",
+        "to_owned",
+        "join(",
+    ]
+    .iter()
+    .all(|bad| !rhs.contains(bad))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn the_sql_checker_catches_values_spliced_into_sql() {
+    let bad = [
+        r#"let q = format!("SELECT * FROM users WHERE name = '{name}'");"#,
+        r#"conn.execute(&format!("DELETE FROM users WHERE id = {}", id), [])?;"#,
+        r#"let q = format!("UPDATE users SET name = '{}' WHERE id = 1", n);"#,
+        r#"conn.prepare(&query)?;"#,
+        r#"write!(s, "INSERT INTO t VALUES ({v})")?;"#,
+        "let q = String::from(\"SELECT * FROM t WHERE a = '\") + &v;\nconn.prepare(&q)?;",
+        "let q = [\"SELECT\", name].join(\" \");\nconn.prepare_cached(&q)?;",
+    ];
+    for b in bad {
+        assert!(!sql_problems("x.rs", b).is_empty(), "not caught: {b}");
+    }
+    let good = [
+        r#"conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?;"#,
+        r#"st.execute(params![a, b])?;"#,
+        r##"conn.execute_batch(r#"CREATE TABLE t (x INTEGER)"#)?;"##,
+        r#"let msg = format!("no user {name}: add it first");"#,
+        "let sql = if a { \"SELECT a FROM t\" } else { \"SELECT b FROM t WHERE c = ?1\" };\nlet st = conn.prepare_cached(sql)?;",
+    ];
+    for g in good {
+        assert_eq!(sql_problems("x.rs", g), Vec::<String>::new(), "{g}");
+    }
+}
+
+#[test]
+fn sql_in_src_is_only_literals_constants_and_bound_parameters() {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    assert!(files.len() > 10);
+    let mut problems = Vec::new();
+    let mut sql_sites = 0;
+    for f in &files {
+        let src = std::fs::read_to_string(f).unwrap();
+        sql_sites += src.matches(".prepare_cached(").count();
+        problems.extend(sql_problems(&f.display().to_string(), &src));
+    }
+    assert!(
+        sql_sites > 10,
+        "the scan found no SQL: is it looking in the right place?"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
