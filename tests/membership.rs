@@ -570,3 +570,69 @@ fn demo_without_arguments_uses_a_new_temporary_folder() {
     assert_eq!(made.len(), 1);
     assert!(made[0].path().join("demo.db").exists());
 }
+
+#[test]
+fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
+    let e = setup();
+    two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    e.ok(&[
+        "init",
+        "--name",
+        "Fabrikam",
+        "--partner-id",
+        "7654321",
+        "--rulebook",
+        RULEBOOK,
+        "--now",
+        "2026-01-03",
+    ]);
+    std::fs::write(
+        e.path("staff.csv"),
+        "email,name,msa\nbob@fabrikam.com,Bob,bob@outlook.com\n",
+    )
+    .unwrap();
+    let (code, _, err) = e.run(&[
+        "--org",
+        "7654321",
+        "users",
+        "import",
+        "staff.csv",
+        "--credentials-file",
+        "fab.csv",
+        "--now",
+        "2026-01-04",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(ALERT_TEXT), "{err}");
+    let a = e.json(&[
+        "--org",
+        "1234567",
+        "membership",
+        "alerts",
+        "--now",
+        "2026-01-04",
+    ]);
+    assert_eq!(a.as_array().unwrap().len(), 1);
+    let cause = a[0]["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("severed") && cause.contains("users import"),
+        "{cause}"
+    );
+    let (code, _, _) = e.run(&[
+        "--org",
+        "1234567",
+        "membership",
+        "check",
+        "--now",
+        "2026-01-05",
+    ]);
+    assert_eq!(code, 4);
+}

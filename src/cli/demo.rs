@@ -7,7 +7,6 @@
 //! happens three days before the command's instant: the story ends "now" on any date, and
 //! the database stays meaningful for commands run afterwards.
 
-use std::collections::HashMap;
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -19,16 +18,17 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::clock::{Clock, rfc3339};
-use crate::credentials::{CredentialsFile, OsRandom};
+use crate::credentials::CredentialsFile;
 use crate::error::refused;
 use crate::evaluation;
+use crate::import::{self, Options, Summary};
 use crate::membership;
 use crate::output::{Report, Section, Table, number};
 use crate::records;
 use crate::rules::rulebook::DEFAULT_RULEBOOK;
 use crate::rules::{Level, Market, gaps};
 use crate::store::{Db, NewOrg, Org, Store};
-use crate::users::{self, Actor, AddUser, Role};
+use crate::users::{self, Actor};
 
 /// The day the demo files' dates are written relative to: the day of the import.
 pub const DEMO_BASE: &str = "2026-01-01";
@@ -52,28 +52,6 @@ fn norm(h: &str) -> String {
         .filter(|c| !matches!(c, ' ' | '_' | '-'))
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// Rows of an embedded CSV as header → value maps.
-fn rows(name: &str, text: &str) -> Result<Vec<HashMap<String, String>>> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = r.headers()?.iter().map(norm).collect();
-    let mut out = Vec::new();
-    for rec in r.records() {
-        let rec = rec.with_context(|| format!("data/{name}"))?;
-        out.push(
-            headers
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(|v| v.trim().to_owned()))
-                .collect(),
-        );
-    }
-    Ok(out)
-}
-
-fn field<'a>(row: &'a HashMap<String, String>, key: &str) -> &'a str {
-    row.get(key).map_or("", String::as_str)
 }
 
 /// Moves a file date written as of [`DEMO_BASE`] by `shift` days.
@@ -128,86 +106,104 @@ struct Loaded {
     performance: usize,
 }
 
-/// Loads the demo files through the domain functions, in one transaction.
-// INTEGRATION: switch to the bulk import functions (`users import`, `achievements import`,
-// `performance import`) once they are merged; the files are already in their §6 format
-// (dates must then be shifted the same way).
+/// Writes the demo files into the demo folder, their dates moved by `shift` days, so the
+/// import reads real files exactly as an administrator's `… import FILE` would.
+fn write_files(dir: &Path, shift: i64) -> Result<[PathBuf; 3]> {
+    let mut out = Vec::new();
+    for (name, text, dates) in [
+        ("demo-users.csv", USERS, &[][..]),
+        (
+            "demo-achievements.csv",
+            ACHIEVEMENTS,
+            &["earned", "expires"][..],
+        ),
+        ("demo-performance.csv", PERFORMANCE, &["date"][..]),
+    ] {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let headers = r.headers()?.clone();
+        let date_cols: Vec<usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| dates.contains(&norm(h).as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let path = dir.join(name);
+        let mut w = csv::Writer::from_path(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        w.write_record(&headers)?;
+        for rec in r.records() {
+            let rec = rec.with_context(|| format!("data/{name}"))?;
+            let row: Vec<String> = rec
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    if date_cols.contains(&i) {
+                        shifted(v.trim(), shift)
+                    } else {
+                        Ok(v.to_owned())
+                    }
+                })
+                .collect::<Result<_>>()?;
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+        out.push(path);
+    }
+    Ok(out.try_into().expect("three files"))
+}
+
+/// Imports the demo files with the bulk importers (`users import`, `achievements import`,
+/// `performance import`), in one transaction; any bad row fails the demo.
 fn load(
     db: &Db,
     org: &Org,
     actor: &Actor,
     creds: &mut CredentialsFile,
-    shift: i64,
+    files: &[PathBuf; 3],
 ) -> Result<Loaded> {
     let rb = records::rulebook(db, org)?;
     let today = actor.at.date_naive();
-    let mut rng = OsRandom::new();
-    let mut loaded = Loaded {
-        users: 0,
-        linked: 0,
-        achievements: 0,
-        performance: 0,
+    let opts = |file: &PathBuf| Options {
+        file: file.clone(),
+        skip_invalid: false,
+        dry_run: false,
+        progress: false,
     };
-    for (i, row) in rows("demo-users.csv", USERS)?.iter().enumerate() {
-        let name = format!("{} {}", field(row, "firstname"), field(row, "lastname"));
-        let roles: Vec<Role> = field(row, "role")
-            .split(';')
-            .filter(|r| !r.trim().is_empty())
-            .map(Role::parse)
-            .collect::<Result<_, _>>()
-            .map_err(|e| anyhow!("data/demo-users.csv:{}: {e}", i + 2))?;
-        let msa = Some(field(row, "msa")).filter(|m| !m.is_empty());
-        let added = users::add(
-            db,
-            org,
-            actor,
-            &mut rng,
-            creds,
-            &AddUser {
-                name: &name,
-                email: field(row, "email"),
-                roles: &roles,
-                msa,
-                self_service_reset: false,
-            },
-        )
-        .with_context(|| format!("data/demo-users.csv:{}", i + 2))?;
-        loaded.users += 1;
-        loaded.linked += usize::from(added.link.is_some());
+    let all_valid = |s: &Summary| -> Result<()> {
+        if s.rejected > 0 {
+            return Err(anyhow!("demo data: {}", s.errors.join("; ")));
+        }
+        Ok(())
+    };
+    let o = opts(&files[0]);
+    let mut input = import::users::open(&o)?;
+    let users = import::users::import(db, org, actor, &o, &mut input, Some(creds), None)?;
+    all_valid(&users)?;
+    let o = opts(&files[1]);
+    let mut input = import::achievements::open(&o)?;
+    let achievements = import::achievements::import(db, &rb, actor, today, &o, &mut input, None)?;
+    all_valid(&achievements)?;
+    let o = opts(&files[2]);
+    let mut input = import::performance::open(&o)?;
+    let performance = import::performance::import(db, org, actor, today, &o, &mut input, None)?;
+    all_valid(&performance)?;
+    for s in [&users, &achievements, &performance] {
+        db.audit(
+            Some(org.id),
+            actor.at,
+            &actor.name,
+            &format!("{}.import", s.kind),
+            &s.file,
+            &s.audit_detail(),
+        )?;
     }
-    for (i, row) in rows("demo-achievements.csv", ACHIEVEMENTS)?
-        .iter()
-        .enumerate()
-    {
-        let expires = shifted(field(row, "expires"), shift)?;
-        let a = records::validate_achievement(
-            &rb,
-            today,
-            field(row, "msa"),
-            field(row, "code"),
-            &shifted(field(row, "earned"), shift)?,
-            Some(expires.as_str()).filter(|e| !e.is_empty()),
-        )
-        .map_err(|e| anyhow!("data/demo-achievements.csv:{}: {e}", i + 2))?;
-        records::add_achievement(db, org, actor, &a)?;
-        loaded.achievements += 1;
-    }
-    for (i, row) in rows("demo-performance.csv", PERFORMANCE)?
-        .iter()
-        .enumerate()
-    {
-        let p = records::validate_performance(
-            today,
-            field(row, "metric"),
-            field(row, "value"),
-            &shifted(field(row, "date"), shift)?,
-            Some(field(row, "scope")),
-        )
-        .map_err(|e| anyhow!("data/demo-performance.csv:{}: {e}", i + 2))?;
-        records::record_performance(db, org, actor, &p)?;
-        loaded.performance += 1;
-    }
-    Ok(loaded)
+    let linked = db.org_counts(org.id)?.2 as usize;
+    Ok(Loaded {
+        users: users.added as usize,
+        linked,
+        achievements: achievements.added as usize,
+        performance: performance.added as usize,
+    })
 }
 
 fn heading(r: Report, n: u32, title: &str) -> Report {
@@ -246,6 +242,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
             .map_or("demo".into(), |s| s.to_string_lossy())
     ));
     let mut creds = CredentialsFile::create(&creds_path, false)?;
+    let files = write_files(&dir, shift)?;
 
     // 1. The organization and the import.
     let import = at(t_import);
@@ -270,7 +267,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
             "demo organization (competency demo)",
         )?;
         let org = db.org_by_id(id)?;
-        let loaded = load(db, &org, &import, &mut creds, shift)?;
+        let loaded = load(db, &org, &import, &mut creds, &files)?;
         creds.sync()?;
         Ok((org, loaded))
     })?;
@@ -286,9 +283,15 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     r = heading(r, 1, &format!("Import ({})", t_import.date_naive()));
     r = r
         .text(format!(
-            "{} employees added ({} with their Microsoft account linked), {} achievements and \
-             {} performance records recorded from data/demo-*.csv.",
-            loaded.users, loaded.linked, loaded.achievements, loaded.performance
+            "`competency users import demo-users.csv`, `achievements import \
+             demo-achievements.csv`, `performance import demo-performance.csv` (the files are in \
+             {}): {} employees added ({} with their Microsoft account linked), {} achievements \
+             and {} performance records.",
+            dir.display(),
+            loaded.users,
+            loaded.linked,
+            loaded.achievements,
+            loaded.performance
         ))
         .text(format!(
             "Temporary passwords went to {} (mode 0600), never to the screen.",

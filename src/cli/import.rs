@@ -213,6 +213,9 @@ fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
     for n in &s.notes {
         eprintln!("note: {n}");
     }
+    if !s.dry_run {
+        super::membership::print_alerts(&s.alerts);
+    }
     // All or nothing: any bad row fails the import (a dry run says it would fail).
     let fatal = s.rejected > 0 && !s.skip_invalid;
     if fatal || !ctx.quiet {

@@ -96,6 +96,9 @@ pub struct Summary {
     /// Severed associations, one line each (the first [`MAX_LISTED_ERRORS`]).
     #[serde(skip)]
     pub notes: Vec<String>,
+    /// Alerts raised in organizations whose MSA associations the import severed.
+    #[serde(skip)]
+    pub alerts: Vec<crate::membership::Alert>,
 }
 
 impl Summary {

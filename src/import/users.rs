@@ -154,7 +154,9 @@ pub fn import(
         .take(super::MAX_LISTED_ERRORS)
         .cloned()
         .collect();
-    // Another account lost its MSA: that is a change to its history, audited there.
+    // Another account lost its MSA: that is a change to its history, audited there, and
+    // it can break a competency that organization's membership displays (SPEC §7).
+    let mut severed_in: Vec<(i64, Vec<&str>)> = Vec::new();
     for (org_id, username, detail) in &state.sever_audit {
         db.audit(
             Some(*org_id),
@@ -164,6 +166,34 @@ pub fn import(
             username,
             detail,
         )?;
+        match severed_in.iter_mut().find(|(o, _)| o == org_id) {
+            Some((_, users)) => users.push(username),
+            None => severed_in.push((*org_id, vec![username])),
+        }
+    }
+    for (org_id, users) in severed_in {
+        let other = if org_id == org.id {
+            org.clone()
+        } else {
+            db.org_by_id(org_id)?
+        };
+        let cause = match users.as_slice() {
+            [one] => format!(
+                "MSA of {one} severed (linked to {} by a users import)",
+                org.name
+            ),
+            many => format!(
+                "MSAs of {} accounts severed (linked to {} by a users import)",
+                many.len(),
+                org.name
+            ),
+        };
+        summary.alerts.extend(crate::membership::reevaluate(
+            db,
+            &other,
+            actor,
+            Some(&cause),
+        )?);
     }
     drop(state);
     db.restore_cache(cache)?;
