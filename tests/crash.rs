@@ -243,6 +243,10 @@ fn kill_import_at_several_points(env: &Env, kind: &str, table: &str, rows: usize
         integrity_ok(&env.db());
         let landed = count(env, table) - before;
         if !killed {
+            assert!(
+                killed_mid_way > 0,
+                "{kind}: finished within {delay:?}: make the file bigger, or the test proves nothing"
+            );
             assert_eq!(
                 landed, rows,
                 "{kind} kill {n}: finished, yet not every row is there"
