@@ -53,6 +53,49 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
         "--now",
         "2026-01-01",
     ]);
+    // A Silver membership, so `membership check` evaluates (and records) for real.
+    for who in ["base1", "base2"] {
+        let msa = format!("{who}@outlook.com");
+        env.add_user(
+            who,
+            &format!("{who}@contoso.com"),
+            &["--msa", &msa, "--now", "2026-01-01"],
+        );
+        env.ok(&[
+            "achievements",
+            "add",
+            "--msa",
+            &msa,
+            "--code",
+            "EX-A",
+            "--earned",
+            "2025-12-01",
+            "--now",
+            "2026-01-01",
+        ]);
+    }
+    env.ok(&[
+        "performance",
+        "record",
+        "--metric",
+        "revenue",
+        "--value",
+        "20000",
+        "--scope",
+        "azure",
+        "--date",
+        "2025-12-15",
+        "--now",
+        "2026-01-01",
+    ]);
+    env.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-05",
+    ]);
     let failures: Failures = Arc::default();
     let start = Arc::new(Barrier::new(WRITERS + READERS));
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -113,27 +156,44 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
             // Keep reading while any writer is still at work (and at least a few times).
             let mut n = 0;
             while done.load(std::sync::atomic::Ordering::SeqCst) < WRITERS || n < 3 {
-                let args: &[&str] = if r % 2 == 0 {
-                    &[
-                        "competencies",
-                        "progress",
-                        "--format",
-                        "json",
-                        "--now",
-                        "2026-01-05",
-                    ]
-                } else {
-                    &[
-                        "achievements",
-                        "list",
-                        "--format",
-                        "json",
-                        "--now",
-                        "2026-01-05",
-                    ]
+                let (args, ok_codes): (&[&str], &[i32]) = match (r + n) % 3 {
+                    0 => (
+                        &[
+                            "competencies",
+                            "progress",
+                            "--format",
+                            "json",
+                            "--now",
+                            "2026-01-06",
+                        ],
+                        &[0],
+                    ),
+                    // Evaluates and records alerts: exit 3, 4 and 5 are answers, not failures.
+                    1 => (
+                        &[
+                            "membership",
+                            "check",
+                            "--format",
+                            "json",
+                            "--now",
+                            "2026-01-06",
+                        ],
+                        &[0, 3, 4, 5],
+                    ),
+                    _ => (
+                        &[
+                            "achievements",
+                            "list",
+                            "--format",
+                            "json",
+                            "--now",
+                            "2026-01-06",
+                        ],
+                        &[0],
+                    ),
                 };
                 let result = env.run(args);
-                if result.0 == 0 {
+                if ok_codes.contains(&result.0) {
                     // A reader always sees a consistent, parseable state.
                     if serde_json::from_str::<serde_json::Value>(&result.1).is_err() {
                         failures
@@ -142,7 +202,7 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
                             .push(format!("{args:?}: bad JSON {}", result.1));
                     }
                 }
-                check(&failures, args, &[0], result);
+                check(&failures, args, ok_codes, result);
                 n += 1;
                 reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
@@ -163,10 +223,10 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
     // Nothing lost: every user, link and achievement is there, and audited.
     let users = env.json(&["users", "list", "--all"]);
     let users = users.as_array().unwrap();
-    assert_eq!(users.len(), WRITERS * PER_WRITER);
+    assert_eq!(users.len(), WRITERS * PER_WRITER + 2);
     let achievements = env.json(&["achievements", "list", "--now", "2026-01-05"]);
     let achievements = achievements.as_array().unwrap();
-    assert_eq!(achievements.len(), WRITERS * PER_WRITER);
+    assert_eq!(achievements.len(), WRITERS * PER_WRITER + 2);
     for w in 0..WRITERS {
         for i in 0..PER_WRITER {
             let email = format!("w{w}-{i}@contoso.com");
@@ -186,7 +246,17 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
         .iter()
         .filter(|a| a["action"] == "users.add" || a["action"] == "achievements.add")
         .count();
-    assert_eq!(adds, 2 * WRITERS * PER_WRITER);
+    assert_eq!(adds, 2 * WRITERS * PER_WRITER + 4);
+    // The membership survived the crowd and is still checkable.
+    let (code, out, err) = env.run(&[
+        "membership",
+        "check",
+        "--format",
+        "json",
+        "--now",
+        "2026-01-06",
+    ]);
+    assert!([0, 3].contains(&code), "{code}: {out}{err}");
     let doctor = env.json(&["doctor"]);
     assert_eq!(doctor["ok"], true, "{doctor}");
 }

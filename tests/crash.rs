@@ -173,3 +173,191 @@ fn users_add_killed_at_any_moment_is_all_or_nothing_and_can_be_rerun() {
     let doctor = env.json(&["doctor"]);
     assert_eq!(doctor["ok"], true, "{doctor}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Bulk imports: one transaction for the whole file, killed part-way.
+
+/// Rows per import: enough that an import runs for about a second in a debug build.
+const USER_ROWS: usize = 15_000;
+const ACHIEVEMENT_ROWS: usize = 50_000;
+
+fn wal_len(env: &Env) -> u64 {
+    std::fs::metadata(format!("{}-wal", env.db().display()))
+        .map(|m| m.len())
+        .unwrap_or(0)
+}
+
+fn count(env: &Env, table: &str) -> usize {
+    let conn = Connection::open(env.db()).unwrap();
+    let sql = match table {
+        "users" => "SELECT count(*) FROM users",
+        "achievements" => "SELECT count(*) FROM achievements",
+        _ => unreachable!(),
+    };
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as usize
+}
+
+/// Starts an import and kills it either after `delay` or once the WAL holds `wal_bytes`
+/// (whichever comes first); true when it was killed before finishing.
+fn kill_import(env: &Env, args: &[&str], delay: Duration, wal_bytes: u64) -> bool {
+    let mut child = std_cmd(env)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if started.elapsed() >= delay || wal_len(env) >= wal_bytes {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    !child.wait().unwrap().success()
+}
+
+/// Kills `import` at several points (50, 200, 500 ms, and once the WAL holds 1 MB); each
+/// time the database must be intact and hold none of the rows, and a leftover credentials
+/// file must name no committed account. Then the same import runs to completion.
+fn kill_import_at_several_points(env: &Env, kind: &str, table: &str, rows: usize, extra: &[&str]) {
+    let points = [
+        (Duration::from_millis(50), u64::MAX),
+        (Duration::from_millis(200), u64::MAX),
+        (Duration::from_millis(500), u64::MAX),
+        (Duration::from_secs(30), 1 << 20),
+    ];
+    let before = count(env, table);
+    let mut killed_mid_way = 0;
+    for (n, (delay, wal)) in points.into_iter().enumerate() {
+        let creds = format!("creds-{n}.csv");
+        let mut args = vec!["-q", kind, "import", "rows.csv"];
+        if kind == "users" {
+            args.extend(["--credentials-file", &creds]);
+        }
+        args.extend_from_slice(extra);
+        let killed = kill_import(env, &args, delay, wal);
+        integrity_ok(&env.db());
+        let landed = count(env, table) - before;
+        if !killed {
+            assert!(
+                killed_mid_way > 0,
+                "{kind}: finished within {delay:?}: make the file bigger, or the test proves nothing"
+            );
+            assert_eq!(
+                landed, rows,
+                "{kind} kill {n}: finished, yet not every row is there"
+            );
+            return;
+        }
+        killed_mid_way += 1;
+        assert_eq!(
+            landed, 0,
+            "{kind} kill {n}: a killed import left {landed} of {rows} rows"
+        );
+        let conn = Connection::open(env.db()).unwrap();
+        let audited: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM audit WHERE action LIKE '%.import'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            audited, 0,
+            "{kind} kill {n}: the import was audited but not committed"
+        );
+        if env.path(&creds).exists() {
+            // The killed process could not delete it; what it lists was never committed.
+            let text = std::fs::read_to_string(env.path(&creds)).unwrap();
+            for line in text.lines().skip(1) {
+                let username = line.split(',').next().unwrap();
+                let n: i64 = conn
+                    .query_row(
+                        "SELECT count(*) FROM users WHERE username = ?1",
+                        [username],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                assert_eq!(n, 0, "{creds} names the committed account {username}");
+            }
+        }
+    }
+    assert!(killed_mid_way > 0);
+}
+
+#[test]
+fn users_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
+    let env = Env::new();
+    env.init();
+    let mut csv = String::from("email,name,msa\n");
+    for i in 0..USER_ROWS {
+        csv.push_str(&format!("p{i}@contoso.com,Person {i},p{i}@outlook.com\n"));
+    }
+    std::fs::write(env.path("rows.csv"), csv).unwrap();
+    kill_import_at_several_points(&env, "users", "users", USER_ROWS, &[]);
+    // Running it again completes, with every password on disk.
+    env.ok(&[
+        "-q",
+        "users",
+        "import",
+        "rows.csv",
+        "--credentials-file",
+        "final.csv",
+    ]);
+    assert_eq!(count(&env, "users"), USER_ROWS);
+    let creds = read_credentials(&env.path("final.csv"));
+    assert_eq!(creds.len(), USER_ROWS);
+    let conn = Connection::open(env.db()).unwrap();
+    for row in creds.iter().step_by(USER_ROWS / 50) {
+        let hash: String = conn
+            .query_row(
+                "SELECT password_hash FROM users WHERE username = ?1",
+                [&row[0]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            competency::credentials::verify(&row[2], &hash),
+            "{}",
+            row[0]
+        );
+    }
+    integrity_ok(&env.db());
+}
+
+#[test]
+fn achievements_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
+    let env = Env::new();
+    let rules = format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"));
+    env.ok(&[
+        "init",
+        "--name",
+        "Contoso",
+        "--partner-id",
+        "1",
+        "--rulebook",
+        &rules,
+    ]);
+    let mut csv = String::from("msa,code,earned\n");
+    for i in 0..ACHIEVEMENT_ROWS {
+        let code = ["EX-A", "EX-B", "CERT-C"][i % 3];
+        csv.push_str(&format!("a{i}@outlook.com,{code},2025-12-01\n"));
+    }
+    std::fs::write(env.path("rows.csv"), csv).unwrap();
+    let now = ["--now", "2026-01-01"];
+    kill_import_at_several_points(&env, "achievements", "achievements", ACHIEVEMENT_ROWS, &now);
+    env.ok(&[
+        "-q",
+        "achievements",
+        "import",
+        "rows.csv",
+        "--now",
+        "2026-01-01",
+    ]);
+    assert_eq!(count(&env, "achievements"), ACHIEVEMENT_ROWS);
+    integrity_ok(&env.db());
+}

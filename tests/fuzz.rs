@@ -221,3 +221,125 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The bulk imports themselves, in process: arbitrary bytes as a CSV file through header
+// checking and every row's validation against an in-memory database (dry run).
+
+mod imports {
+    use super::*;
+    use competency::import::{self, Options};
+    use competency::rules::Market;
+    use competency::store::{NewOrg, Store};
+    use competency::users::Actor;
+
+    fn imports_config() -> ProptestConfig {
+        ProptestConfig {
+            cases: config().cases / 4,
+            ..config()
+        }
+    }
+
+    /// CSV-ish bytes: a plausible header, then arbitrary bytes biased towards CSV syntax.
+    fn csv_bytes(header: &'static str) -> impl Strategy<Value = Vec<u8>> {
+        (
+            any::<bool>(),
+            prop::collection::vec(
+                prop_oneof![
+                    4 => any::<u8>(),
+                    2 => Just(b','), 2 => Just(b'\n'), 1 => Just(b'"'), 1 => Just(b'\r'),
+                    1 => Just(b'@'), 1 => Just(b'-'), 1 => Just(b';'),
+                ],
+                0..600,
+            ),
+        )
+            .prop_map(move |(with_header, body)| {
+                let mut b = if with_header {
+                    header.as_bytes().to_vec()
+                } else {
+                    Vec::new()
+                };
+                b.extend(body);
+                b
+            })
+    }
+
+    fn run(kind: &str, bytes: &[u8]) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("in.csv");
+        std::fs::write(&file, bytes).unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        let actor = Actor {
+            name: "fuzz".into(),
+            at: clock::midnight(today()),
+        };
+        let org = store
+            .write(|db| {
+                db.insert_org(
+                    &NewOrg {
+                        partner_id: "1",
+                        name: "Fuzz",
+                        slug: "fuzz",
+                        domain: "fuzz.example.com",
+                        market: Market::Developed,
+                        rulebook: SMALL,
+                    },
+                    actor.at,
+                )?;
+                Ok(db.org_by_key("fuzz")?.expect("org"))
+            })
+            .unwrap();
+        let rb = Rulebook::parse(SMALL, "small.toml").unwrap();
+        let opts = Options {
+            file,
+            skip_invalid: false,
+            dry_run: true,
+            progress: false,
+        };
+        let opened = match kind {
+            "users" => import::users::open(&opts),
+            "achievements" => import::achievements::open(&opts),
+            _ => import::performance::open(&opts),
+        };
+        let Ok(mut input) = opened else { return };
+        let summary = store.write_or_rollback(|db| {
+            let s = match kind {
+                "users" => import::users::import(db, &org, &actor, &opts, &mut input, None, None),
+                "achievements" => {
+                    import::achievements::import(db, &rb, &actor, today(), &opts, &mut input, None)
+                }
+                _ => {
+                    import::performance::import(db, &org, &actor, today(), &opts, &mut input, None)
+                }
+            }?;
+            Ok((s, false))
+        });
+        if let Ok(s) = summary {
+            // Every row read is accounted for, once.
+            assert_eq!(
+                s.added + s.updated + s.unchanged + s.rejected,
+                s.rows,
+                "{kind}: {s:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(imports_config())]
+
+        #[test]
+        fn users_import_never_panics(bytes in csv_bytes("email,name,msa,role\n")) {
+            run("users", &bytes);
+        }
+
+        #[test]
+        fn achievements_import_never_panics(bytes in csv_bytes("msa,code,earned,expires\n")) {
+            run("achievements", &bytes);
+        }
+
+        #[test]
+        fn performance_import_never_panics(bytes in csv_bytes("metric,value,date,scope\n")) {
+            run("performance", &bytes);
+        }
+    }
+}

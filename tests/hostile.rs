@@ -438,3 +438,102 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Bulk CSV imports.
+
+fn import_refused(env: &Env, kind: &str, file: &str) -> String {
+    let name = Path::new(file)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut args = vec![kind, "import", file, "--now", "2026-01-01"];
+    if kind == "users" {
+        args.extend(["--credentials-file", "c.csv"]);
+    }
+    let err = refused(env, &args, &name);
+    assert!(
+        !env.path("c.csv").exists(),
+        "{file}: a refused import left its credentials file"
+    );
+    // A dry run says the same and writes nothing either.
+    args.push("--dry-run");
+    refused(env, &args, &name);
+    err
+}
+
+#[test]
+fn every_malformed_csv_is_refused_by_its_import_and_changes_nothing() {
+    let env = populated();
+    let mut n = 0;
+    for kind in ["users", "achievements", "performance"] {
+        for f in corpus(kind) {
+            import_refused(&env, kind, f.to_str().unwrap());
+            n += 1;
+        }
+    }
+    assert!(n >= 30, "only {n} CSV corpus files");
+    // Bad rows are reported at their line, also behind a BOM and with CRLF line endings.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/users");
+    for f in ["crlf-bad-row.csv", "bom-bad-row.csv"] {
+        let err = import_refused(&env, "users", root.join(f).to_str().unwrap());
+        assert!(err.contains(&format!("{f}:3:")), "{err}");
+    }
+}
+
+#[test]
+fn a_5_mb_field_is_refused_and_changes_nothing() {
+    let env = populated();
+    let big = "x".repeat(5 << 20);
+    std::fs::write(
+        env.path("users.csv"),
+        format!("email,name\nok@contoso.com,Ok\nbig@contoso.com,{big}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("achievements.csv"),
+        format!("msa,code,earned\nann@outlook.com,{big},2025-12-01\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("performance.csv"),
+        format!("metric,value,date,scope\nrevenue,5,2025-12-01,{big}\n"),
+    )
+    .unwrap();
+    for kind in ["users", "achievements", "performance"] {
+        let err = import_refused(&env, kind, &format!("{kind}.csv"));
+        assert!(
+            !err.contains(&big[..1000]),
+            "the error echoes the whole field"
+        );
+    }
+}
+
+#[test]
+fn nasty_but_valid_csv_is_imported_literally_behind_a_bom_with_crlf() {
+    let env = populated();
+    let evil = "Robert'); DROP TABLE users;--";
+    let csv = format!(
+        "\u{feff}E-Mail,Display Name\r\nbobby@contoso.com,\"{evil}\"\r\nquote@contoso.com,\"Say \"\"hi\"\", then go\"\r\n"
+    );
+    std::fs::write(env.path("nasty.csv"), csv).unwrap();
+    env.ok(&[
+        "users",
+        "import",
+        "nasty.csv",
+        "--credentials-file",
+        "c.csv",
+    ]);
+    let users = env.json(&["users", "list"]);
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&evil), "{names:?}");
+    assert!(names.contains(&"Say \"hi\", then go"), "{names:?}");
+    assert_eq!(names.len(), 3);
+}

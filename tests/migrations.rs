@@ -150,6 +150,9 @@ fn every_older_schema_migrates_to_the_current_one_with_its_data() {
             .find(|c| c["id"] == "cloud")
             .unwrap();
         assert_eq!(cloud["level"], "silver", "from {from}: {levels}");
+        // Tables added by later migrations are there and usable (migration 2: membership).
+        let status = env.json(&["membership", "status", "--now", "2026-02-01"]);
+        assert_eq!(status["state"], "none", "from {from}: {status}");
         // And the migrated database takes new writes.
         env.add_user("Dee", "dee@contoso.com", &[]);
         let doctor = env.json(&["doctor"]);

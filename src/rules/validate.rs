@@ -56,10 +56,18 @@ impl fmt::Display for RulebookError {
     }
 }
 
+/// Codes longer than this get no suggestions.
+const MAX_SUGGESTED_LEN: usize = 128;
+
 /// The codes of `catalog` nearest to `code` by edit distance (ignoring case), closest
 /// first, at most `n` of them. Codes too far away to be a plausible typo are left out, so
 /// the result may be empty. Used to suggest codes for a misspelt one.
 pub fn nearest_codes(catalog: &[CatalogEntry], code: &str, n: usize) -> Vec<String> {
+    // No code is this long, so it is no typo of one; and the edit distance costs length
+    // times length: a 5 MB "code" in an import took seconds per catalogue entry.
+    if code.len() > MAX_SUGGESTED_LEN {
+        return Vec::new();
+    }
     let wanted = code.trim().to_lowercase();
     let wanted_len = wanted.chars().count();
     let mut scored: Vec<(usize, usize, &str)> = catalog
