@@ -13,10 +13,9 @@ use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 
 /// Parses a stored `YYYY-MM-DD` without chrono's general-purpose parser: this runs once per
 /// achievement of the organization, on the hot path of every evaluation.
-fn fast_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
+fn fast_date(b: &[u8]) -> Option<NaiveDate> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         b[r].iter().try_fold(0u32, |acc, &c| {
@@ -42,7 +41,9 @@ impl Db<'_> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let mut people = Vec::with_capacity(ours as usize);
-        let mut by_msa: FastMap<String, PersonIdx> =
+        // Keyed by the MSA's hash, not a copy of it: no allocation per person, and the
+        // entries stay small. Equal hashes of different MSAs are told apart on lookup.
+        let mut by_msa: FastMap<u64, PersonIdx> =
             FastMap::with_capacity_and_hasher(ours as usize, Default::default());
         {
             let mut st = self.conn().prepare_cached(
@@ -55,7 +56,7 @@ impl Db<'_> {
                 let msa: String = r.get(2)?;
                 let idx = people.len();
                 by_msa
-                    .entry(msa.clone())
+                    .entry(msa_hash(msa.as_bytes()))
                     .and_modify(|e| e.push(idx))
                     .or_insert(PersonIdx::One(idx));
                 people.push(Person {
@@ -85,12 +86,14 @@ impl Db<'_> {
             };
             let mut codes: FastMap<String, Arc<str>> = FastMap::default();
             while let Some(r) = rows.next()? {
-                let msa = r.get_ref(0)?.as_str()?;
-                let Some(idx) = by_msa.get(msa) else { continue };
-                let Some(earned) = fast_date(r.get_ref(2)?.as_str()?) else {
+                let msa = r.get_ref(0)?.as_bytes()?;
+                let Some(idx) = by_msa.get(&msa_hash(msa)) else {
                     continue;
                 };
-                let expires = match r.get_ref(3)?.as_str_or_null()? {
+                let Some(earned) = fast_date(r.get_ref(2)?.as_bytes()?) else {
+                    continue;
+                };
+                let expires = match r.get_ref(3)?.as_bytes_or_null()? {
                     Some(s) => fast_date(s),
                     None => None,
                 };
@@ -111,10 +114,15 @@ impl Db<'_> {
                     removed: r.get::<_, Option<i64>>(4)?.map(from_unix),
                 };
                 match idx {
-                    PersonIdx::One(i) => people[*i].achievements.push(a),
+                    PersonIdx::One(i) if people[*i].msa.as_bytes() == msa => {
+                        people[*i].achievements.push(a);
+                    }
+                    PersonIdx::One(_) => {}
                     PersonIdx::Many(v) => {
                         for &i in v {
-                            people[i].achievements.push(a.clone());
+                            if people[i].msa.as_bytes() == msa {
+                                people[i].achievements.push(a.clone());
+                            }
                         }
                     }
                 }
@@ -138,6 +146,14 @@ impl Db<'_> {
     }
 }
 
+/// FNV-1a of an MSA: the key of the per-snapshot MSA index.
+fn msa_hash(msa: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::fasthash::Fnv::default();
+    h.write(msa);
+    h.finish()
+}
+
 /// The snapshot entries of one MSA: almost always one association, so no vector.
 enum PersonIdx {
     One(usize),
@@ -159,8 +175,9 @@ mod tests {
 
     #[test]
     fn fast_date_parses_and_rejects() {
-        assert_eq!(fast_date("2026-02-28").unwrap().to_string(), "2026-02-28");
-        assert!(fast_date("2026-02-30").is_none());
-        assert!(fast_date("20x6-02-01").is_none());
+        assert_eq!(fast_date(b"2026-02-28").unwrap().to_string(), "2026-02-28");
+        assert!(fast_date(b"2026-02-30").is_none());
+        assert!(fast_date(b"20x6-02-01").is_none());
+        assert!(fast_date(b"2026-2-1").is_none());
     }
 }
