@@ -393,8 +393,13 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Demo(a) => demo::run(a, ctx, None),
         Command::Completions { shell } => {
             use clap::CommandFactory;
+            use std::io::Write;
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "competency", &mut std::io::stdout());
+            // Generated into memory first: clap_complete panics on a write error, and a
+            // closed pipe (`competency completions bash | head`) is not an error.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "competency", &mut script);
+            std::io::stdout().lock().write_all(&script)?;
             Ok(Report::empty())
         }
     }
