@@ -459,3 +459,77 @@ fn unknown_competency_is_an_error_with_the_list() {
     let table = env.ok(&["competencies", "progress"]);
     assert!(table.contains("Cloud") && table.contains("░"), "{table}");
 }
+
+#[test]
+fn lowering_a_performance_figure_or_an_expiry_raises_an_alert() {
+    let env = setup();
+    let a = person(&env, "2026-01-02", "a");
+    let b = person(&env, "2026-01-02", "b");
+    exam(&env, "2026-01-02", &a, "EX-A", "2025-12-01");
+    exam(&env, "2026-01-02", &b, "EX-B", "2025-12-01");
+    env.ok(&at(
+        "2026-01-03",
+        &[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--scope",
+            "azure",
+            "--value",
+            "12000",
+            "--date",
+            "2026-01-01",
+        ],
+    ));
+    env.ok(&at(
+        "2026-01-05",
+        &["membership", "upgrade", "--level", "silver"],
+    ));
+    let (code, _, err) = env.run(&at(
+        "2026-01-06",
+        &[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--scope",
+            "azure",
+            "--value",
+            "8000",
+            "--date",
+            "2026-01-01",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("A recent change to your competency achievement has put your membership renewal eligibility at risk"), "{err}");
+    assert!(err.contains("revenue of 2026-01-01 changed"), "{err}");
+    let (code, _, _) = env.run(&at("2026-01-06", &["membership", "check"]));
+    assert_eq!(code, 4);
+    // Put back, then shorten an exam's life through an import: the alert closes, then reopens.
+    env.ok(&at(
+        "2026-01-07",
+        &[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--scope",
+            "azure",
+            "--value",
+            "12000",
+            "--date",
+            "2026-01-01",
+        ],
+    ));
+    let (code, _, _) = env.run(&at("2026-01-07", &["membership", "check"]));
+    assert_eq!(code, 0);
+    std::fs::write(
+        env.path("ach.csv"),
+        format!("msa,code,earned,expires\n{a},EX-A,2025-12-01,2026-01-07\n"),
+    )
+    .unwrap();
+    let (code, _, err) = env.run(&at("2026-01-08", &["achievements", "import", "ach.csv"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("changed by an import"), "{err}");
+}

@@ -69,7 +69,7 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
         } => {
             let actor = ctx.actor();
             let today = ctx.clock.today();
-            let (a, r, linked) = ctx.write_org(|db, org| {
+            let (a, r, linked, alerts) = ctx.write_org(|db, org| {
                 let rb = records::rulebook(db, org)?;
                 let a = records::validate_achievement(
                     &rb,
@@ -81,9 +81,24 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 )
                 .map_err(|e| bad_input(format!("--{e}")))?;
                 let r = records::add_achievement(db, org, &actor, &a)?;
-                let linked = db.open_link_for_msa(&a.msa)?.filter(|l| l.org_id == org.id);
-                Ok((a, r, linked))
+                let link = db.open_link_for_msa(&a.msa)?;
+                // A changed expiry can break a competency wherever the MSA now counts.
+                let mut alerts = Vec::new();
+                if r == Recorded::Updated
+                    && let Some(l) = &link
+                {
+                    let owner = if l.org_id == org.id {
+                        org.clone()
+                    } else {
+                        db.org_by_id(l.org_id)?
+                    };
+                    let cause = format!("achievement {} of {} changed", a.code, a.msa);
+                    alerts = crate::membership::reevaluate(db, &owner, &actor, Some(&cause))?;
+                }
+                let linked = link.filter(|l| l.org_id == org.id);
+                Ok((a, r, linked, alerts))
             })?;
+            super::membership::print_alerts(&alerts);
             if linked.is_none() {
                 ctx.warn(format!(
                     "{} is not linked to an account of this organization: the achievement counts once it is",

@@ -103,6 +103,16 @@ fn settle(
             )?;
         }
     }
+    // Changed records can lose a competency the membership displays (an earlier expiry, a
+    // lower revenue figure): evaluate as every such change does (SPEC §7).
+    if commit && s.updated > 0 && s.kind != "users" {
+        let cause = format!(
+            "{} {} record(s) changed by an import of {}",
+            s.updated, s.kind, s.file
+        );
+        s.alerts
+            .extend(crate::membership::reevaluate(db, org, actor, Some(&cause))?);
+    }
     s.committed = commit;
     Ok((s, commit))
 }

@@ -53,7 +53,18 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
             )
             .map_err(|e| bad_input(format!("--{e}")))?;
             let actor = ctx.actor();
-            let r = ctx.write_org(|db, org| records::record_performance(db, org, &actor, &row))?;
+            let (r, alerts) = ctx.write_org(|db, org| {
+                let r = records::record_performance(db, org, &actor, &row)?;
+                // A lower figure can break a competency the membership displays.
+                let alerts = if r == Recorded::Updated {
+                    let cause = format!("{} of {} changed", row.metric.as_str(), row.date);
+                    crate::membership::reevaluate(db, org, &actor, Some(&cause))?
+                } else {
+                    Vec::new()
+                };
+                Ok((r, alerts))
+            })?;
+            super::membership::print_alerts(&alerts);
             let what = match r {
                 Recorded::Added => "added",
                 Recorded::Updated => "updated",
