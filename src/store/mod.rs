@@ -118,9 +118,6 @@ impl Store {
             }
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Reads map the file instead of copying every page through pread: evaluations scan
-        // hundreds of thousands of rows. Writes still go through the WAL as usual.
-        self.conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
         self.conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut self.conn)
     }
