@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Summary};
 use crate::credentials::{self, CredentialsFile, Issued, OsRandom};
-use crate::store::import::{BulkUser, ExistingUser, IMPORT_CACHE_KIB, UserStatements};
+use crate::store::import::{BulkUser, ExistingUser, USERS_IMPORT_CACHE_KIB, UserStatements};
 use crate::store::{Db, Org};
 use crate::users::{Actor, Role};
 use crate::validate;
@@ -98,7 +98,7 @@ pub fn import(
     mut rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("users", input, opts);
-    let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
+    let cache = db.set_cache_kib(USERS_IMPORT_CACHE_KIB)?;
     let mut stage = db.user_stage()?;
     let cols = [EMAIL, NAME, FIRST, LAST, MSA, ROLE].map(|c| input.column(c));
     let mut rejected = 0u64;
@@ -190,6 +190,8 @@ pub fn import(
         sever_audit: Vec::new(),
         username: String::with_capacity(96),
         links: Vec::new(),
+        any_active: db.has_active_users(org.id)?,
+        any_open_link: db.has_open_links()?,
     };
     let domain = org.domain.clone();
     stage.for_each_by_email(|stage, row| {
@@ -278,10 +280,11 @@ pub fn import(
     Ok(summary)
 }
 
-/// A Bloom filter of fixed size (8 MiB): whether a key may have been inserted before.
-/// False positives only cost a re-check; memory stays flat whatever the file size.
+/// A blocked Bloom filter of fixed size (8 MiB): whether a key may have been inserted
+/// before. Its four bits lie in one 64-bit word, so an insert costs one cache miss. False
+/// positives only cost a re-check; memory stays flat whatever the file size.
 struct Bloom {
-    bits: Vec<u64>,
+    words: Vec<u64>,
 }
 
 impl Bloom {
@@ -289,25 +292,22 @@ impl Bloom {
 
     fn new() -> Self {
         Bloom {
-            bits: vec![0; Self::WORDS],
+            words: vec![0; Self::WORDS],
         }
     }
 
     /// Inserts `key`; returns whether it may have been there already.
     fn insert(&mut self, key: &str) -> bool {
-        let mut h = std::hash::BuildHasher::hash_one(
+        let h = std::hash::BuildHasher::hash_one(
             &std::hash::BuildHasherDefault::<crate::fasthash::Fnv>::default(),
             key,
-        );
-        let mut present = true;
-        for _ in 0..4 {
-            // Four probes of 26 bits each from a 64-bit hash, remixed between probes.
-            h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-            let bit = (h >> 38) as usize;
-            let (w, b) = (bit / 64 % Self::WORDS, bit % 64);
-            present &= self.bits[w] & (1 << b) != 0;
-            self.bits[w] |= 1 << b;
-        }
+        )
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // 20 bits choose the word, four 6-bit fields the bits in it.
+        let w = (h >> 44) as usize % Self::WORDS;
+        let mask = (0..4).fold(0u64, |m, i| m | 1 << ((h >> (i * 6)) & 63));
+        let present = self.words[w] & mask == mask;
+        self.words[w] |= mask;
         present
     }
 }
@@ -357,6 +357,12 @@ struct State<'a, 'c> {
     /// Severed associations for the audit: (org, user name, detail).
     sever_audit: Vec<(i64, String, String)>,
     username: String,
+    /// Whether the organization had an active account before the import: if not, no row
+    /// can match one (the staged e-mails are distinct), and the lookup is skipped.
+    any_active: bool,
+    /// Whether any MSA had an open association before the import (this import's own links
+    /// are queued, and the staged MSAs are distinct): if not, that lookup is skipped too.
+    any_open_link: bool,
     /// MSA links the last row made, for the caller to queue: (msa, account).
     links: Vec<(String, i64)>,
 }
@@ -390,12 +396,18 @@ impl State<'_, '_> {
         domain: &str,
         failed: bool,
     ) -> Result<Result<Outcome, String>> {
-        if let Some(ex) = self.st.active_by_email(self.org.id, &f.email)? {
+        if self.any_active
+            && let Some(ex) = self.st.active_by_email(self.org.id, &f.email)?
+        {
             return self.existing(f, &ex);
         }
         let sever = match &f.msa {
             Some(m) => {
-                let link = self.st.open_link(m)?;
+                let link = if self.any_open_link {
+                    self.st.open_link(m)?
+                } else {
+                    None
+                };
                 if let Some(why) = link.as_ref().and_then(|l| self.claimed(m, l.user_id)) {
                     return Ok(Err(why));
                 }

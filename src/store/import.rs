@@ -15,6 +15,11 @@ use super::{Db, is_unique_violation};
 /// under 100 MiB (with a chunk of rows being sorted beside it).
 pub const IMPORT_CACHE_KIB: i64 = 40 * 1024;
 
+/// The page cache of a users import, in KiB: its rows are written in index order, so the
+/// B-trees need little more than their right edges in memory; SQLite's sorter takes as much
+/// again, and the whole stays well under 100 MiB.
+pub const USERS_IMPORT_CACHE_KIB: i64 = 24 * 1024;
+
 /// The page cache of the TEMP schema during a users import, in KiB.
 pub const STAGE_CACHE_KIB: i64 = 4 * 1024;
 
@@ -516,6 +521,24 @@ impl<'a> Db<'a> {
             .pragma_query_value(None, "cache_size", |r| r.get(0))?;
         self.conn().pragma_update(None, "cache_size", -kib)?;
         Ok(prev)
+    }
+
+    /// Whether the organization has an active account.
+    pub fn has_active_users(&self, org_id: i64) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE org_id = ?1 AND status = 'active')",
+            [org_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether any MSA has an open association, in any organization.
+    pub fn has_open_links(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM msa_links WHERE ended_at IS NULL)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Restores a cache size returned by [`Db::set_cache_kib`].
