@@ -260,7 +260,7 @@ fn every_kind_of_bad_row_fails_the_whole_import() {
             "performance",
             "metric,value,date",
             "revenue,1e300,2026-01-01\n".into(),
-            "implausibly large (over 10^15)",
+            "u.csv:2: value: 1e300 is implausibly large (over 10^15)",
         ),
         (
             "performance",
