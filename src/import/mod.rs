@@ -2,14 +2,14 @@
 //!
 //! This module owns reading an import file and deciding, row by row, what each row means:
 //! added, updated, unchanged or rejected. It keeps these invariants:
-//! - **streaming**: the file is read once through one reused `ByteRecord`; nothing
-//!   proportional to the file is held in memory except 4 bytes per added user (the line
-//!   each came from, to name the first occurrence of a duplicate). Memory stays flat
-//!   whatever the file size.
+//! - **streaming**: the file is read once through one reused `ByteRecord`. Achievements
+//!   and performance rows are written as they are read; users are staged in TEMP tables
+//!   and written in index order (see [`users::import`]). Nothing proportional to the file
+//!   is held in memory: memory stays flat whatever the file size.
 //! - **one transaction**: the caller runs an import inside one `BEGIN IMMEDIATE`
-//!   transaction; rows are written as they are read with statements prepared once. An
-//!   all-or-nothing import that found a bad row, and every dry run, is rolled back, so the
-//!   database checks (duplicates, collisions) are exactly those of a real run.
+//!   transaction, with statements prepared once. An all-or-nothing import that found a bad
+//!   row, and every dry run, is rolled back, so the database checks (duplicates,
+//!   collisions) are exactly those of a real run.
 //! - **the same rules as single adds**: fields are validated by `validate` and `records`,
 //!   the functions `users add`, `achievements add` and `performance record` use.
 //! - **accepted + rejected = input**: every data row ends up counted exactly once as
