@@ -99,6 +99,8 @@ pub fn import(
 ) -> Result<Summary> {
     let mut summary = Summary::new("users", input, opts);
     let cache = db.set_cache_kib(USERS_IMPORT_CACHE_KIB)?;
+    // A re-import reads every account: through mmap that would be the whole file resident.
+    let mmap = db.set_mmap_size(0)?;
     let mut stage = db.user_stage()?;
     let cols = [EMAIL, NAME, FIRST, LAST, MSA, ROLE].map(|c| input.column(c));
     let mut rejected = 0u64;
@@ -226,6 +228,7 @@ pub fn import(
         Ok(())
     })?;
     stage.drop_tables()?;
+    db.set_mmap_size(mmap)?;
 
     summary.severed = state.severed.len() as u64;
     summary.notes = state

@@ -523,6 +523,17 @@ impl<'a> Db<'a> {
         Ok(prev)
     }
 
+    /// Sets the memory-mapped I/O limit (bytes); returns the previous one. Mapped pages that
+    /// a bulk import touches count in its resident memory, so imports read through the
+    /// bounded page cache instead.
+    pub fn set_mmap_size(&self, bytes: i64) -> Result<i64> {
+        let prev: i64 = self
+            .conn()
+            .pragma_query_value(None, "mmap_size", |r| r.get(0))?;
+        self.conn().pragma_update(None, "mmap_size", bytes)?;
+        Ok(prev)
+    }
+
     /// Whether the organization has an active account.
     pub fn has_active_users(&self, org_id: i64) -> Result<bool> {
         Ok(self.conn().query_row(
