@@ -185,11 +185,15 @@ pub fn validate_performance(
             validate::shown(value.trim())
         ));
     }
+    // Out-of-range values are quoted as given: `{v}` would spell 1e300 with 301 digits.
     if v < 0.0 {
-        return Err(format!("value: {v} is negative"));
+        return Err(format!("value: {} is negative", value.trim()));
     }
     if v > 1e15 {
-        return Err(format!("value: {v} is implausibly large (over 10^15)"));
+        return Err(format!(
+            "value: {} is implausibly large (over 10^15)",
+            value.trim()
+        ));
     }
     let date = crate::clock::parse_date(date).map_err(|e| format!("date: {e}"))?;
     if date > today {

@@ -260,7 +260,7 @@ fn every_kind_of_bad_row_fails_the_whole_import() {
             "performance",
             "metric,value,date",
             "revenue,1e300,2026-01-01\n".into(),
-            "implausibly large (over 10^15)",
+            "u.csv:2: value: 1e300 is implausibly large (over 10^15)",
         ),
         (
             "performance",
@@ -595,5 +595,77 @@ proptest! {
         prop_assert_eq!(code, 0);
         prop_assert_eq!(n(&s, "unchanged"), people.len() as u64);
         prop_assert_eq!(env.state(), before);
+    }
+}
+
+/// Duplicates within the file are decided in file order whatever order rows are written in:
+/// the first occurrence wins, and a rejected row takes neither its e-mail nor its MSA. With
+/// --skip-invalid every account added still gets a temporary password.
+#[test]
+fn in_file_duplicates_first_occurrence_wins_and_rejected_rows_take_nothing() {
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        "email,name,msa\n\
+         zed@contoso.com,Zed,m1@outlook.com\n\
+         zed@contoso.com,Zed again,m2@outlook.com\n\
+         bea@contoso.com,Bea,m2@outlook.com\n\
+         cy@contoso.com,Cy,m1@outlook.com\n\
+         cy@contoso.com,Cy,m3@outlook.com\n\
+         bad@,Bad,\n",
+    );
+    let (code, s, err) = env.import(
+        "users",
+        "u.csv",
+        &["--skip-invalid", "--credentials-file", "c.csv"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (n(&s, "rows"), n(&s, "added"), n(&s, "rejected")),
+        (6, 3, 3)
+    );
+    let rejects = fs::read_to_string(env.path("u.csv.rejects.csv")).unwrap();
+    let lines: Vec<&str> = rejects.lines().collect();
+    assert_eq!(lines.len(), 4, "{rejects}");
+    assert!(
+        lines[1].starts_with("zed@contoso.com,Zed again,")
+            && lines[1].contains("email: zed@contoso.com is already on line 2 of this file"),
+        "{rejects}"
+    );
+    assert!(
+        lines[2].starts_with("cy@contoso.com,Cy,m1@outlook.com,")
+            && lines[2].contains("msa: m1@outlook.com is already on line 2 of this file"),
+        "{rejects}"
+    );
+    assert!(lines[3].starts_with("bad@,"), "{rejects}");
+    let users = env.json(&["users", "list"]);
+    let mut got: Vec<(String, String)> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap().to_owned(),
+                u["msa"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("bea@contoso.com".to_owned(), "m2@outlook.com".to_owned()),
+            ("cy@contoso.com".to_owned(), "m3@outlook.com".to_owned()),
+            ("zed@contoso.com".to_owned(), "m1@outlook.com".to_owned()),
+        ]
+    );
+    let creds = fs::read_to_string(env.path("c.csv")).unwrap();
+    assert_eq!(
+        creds.lines().count(),
+        4,
+        "every new account has a password: {creds}"
+    );
+    for line in creds.lines().skip(1) {
+        assert_eq!(line.split(',').nth(2).unwrap().len(), 20, "{creds}");
     }
 }

@@ -2,14 +2,14 @@
 //!
 //! This module owns reading an import file and deciding, row by row, what each row means:
 //! added, updated, unchanged or rejected. It keeps these invariants:
-//! - **streaming**: the file is read once through one reused `ByteRecord`; nothing
-//!   proportional to the file is held in memory except 4 bytes per added user (the line
-//!   each came from, to name the first occurrence of a duplicate). Memory stays flat
-//!   whatever the file size.
+//! - **streaming**: the file is read once through one reused `ByteRecord`. Achievements
+//!   and performance rows are written as they are read; users are staged in TEMP tables
+//!   and written in index order (see [`users::import`]). Nothing proportional to the file
+//!   is held in memory: memory stays flat whatever the file size.
 //! - **one transaction**: the caller runs an import inside one `BEGIN IMMEDIATE`
-//!   transaction; rows are written as they are read with statements prepared once. An
-//!   all-or-nothing import that found a bad row, and every dry run, is rolled back, so the
-//!   database checks (duplicates, collisions) are exactly those of a real run.
+//!   transaction, with statements prepared once. An all-or-nothing import that found a bad
+//!   row, and every dry run, is rolled back, so the database checks (duplicates,
+//!   collisions) are exactly those of a real run.
 //! - **the same rules as single adds**: fields are validated by `validate` and `records`,
 //!   the functions `users add`, `achievements add` and `performance record` use.
 //! - **accepted + rejected = input**: every data row ends up counted exactly once as
@@ -192,75 +192,6 @@ fn drive(
                     rej.write(input, span.0, span.1, &message)?;
                 }
             }
-        }
-    }
-    input.finish();
-    Ok(())
-}
-
-/// A row read and parsed, waiting for its chunk to be processed.
-pub(crate) struct Pending<T> {
-    /// The line it starts on.
-    pub line: u64,
-    span: (u64, u64),
-    /// The parsed row, or why it is invalid.
-    pub item: Result<T, String>,
-    /// What processing decided for a parsed row.
-    pub outcome: Option<Result<Outcome, String>>,
-}
-
-/// Like [`drive`], but hands rows to `process` in chunks of up to `chunk`, so that it can
-/// reorder their writes (sorted keys fill B-tree indexes page by page instead of at
-/// random). Outcomes are still counted, listed and copied to the rejects file in file
-/// order. Memory is bounded by the chunk, whatever the file size.
-fn drive_chunked<T>(
-    input: &mut Input,
-    summary: &mut Summary,
-    mut rejects: Option<&mut Rejects>,
-    chunk: usize,
-    mut parse: impl FnMut(&input::Row) -> Result<T, String>,
-    mut process: impl FnMut(&mut [Pending<T>], bool) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut buf: Vec<Pending<T>> = Vec::with_capacity(chunk);
-    loop {
-        let more = match input.next_row()? {
-            Some(r) => {
-                let item = r.check().and_then(|()| parse(&r));
-                buf.push(Pending {
-                    line: r.line(),
-                    span: r.span(),
-                    item,
-                    outcome: None,
-                });
-                true
-            }
-            None => false,
-        };
-        if buf.len() == chunk || (!more && !buf.is_empty()) {
-            // `failed`: an all-or-nothing import already doomed, so no secret need be made.
-            let failed = summary.rejected > 0 || buf.iter().any(|p| p.item.is_err());
-            process(&mut buf, failed)?;
-            for p in buf.drain(..) {
-                summary.rows += 1;
-                let verdict = match p.item {
-                    Err(e) => Err(e),
-                    Ok(_) => p
-                        .outcome
-                        .unwrap_or_else(|| Err("internal error: row not processed".into())),
-                };
-                match verdict {
-                    Ok(o) => summary.count(o),
-                    Err(message) => {
-                        summary.reject(p.line, &message);
-                        if let Some(rej) = rejects.as_deref_mut() {
-                            rej.write(input, p.span.0, p.span.1, &message)?;
-                        }
-                    }
-                }
-            }
-        }
-        if !more {
-            break;
         }
     }
     input.finish();

@@ -9,15 +9,14 @@
 //! that collided, so an import of distinct people costs one insert per account.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Pending, Rejects, Summary, drive_chunked};
+use super::{Options, Outcome, Rejects, Summary};
 use crate::credentials::{self, CredentialsFile, Issued, OsRandom};
-use crate::store::import::{BulkTable, BulkUser, ExistingUser, IMPORT_CACHE_KIB, UserStatements};
+use crate::store::import::{BulkUser, ExistingUser, USERS_IMPORT_CACHE_KIB, UserStatements};
 use crate::store::{Db, Org};
 use crate::users::{Actor, Role};
 use crate::validate;
@@ -80,6 +79,15 @@ pub fn open(opts: &Options) -> Result<Input> {
 
 /// Imports the users of `input` into `org`. Returns what was done; the caller commits only
 /// if [`Summary::should_commit`]. `creds` is `None` for a dry run.
+///
+/// Three passes, memory bounded whatever the file size:
+/// 1. the file is read once, each row validated and staged (or recorded as rejected) in a
+///    TEMP table, in file order; a Bloom filter notes e-mails and MSAs that may repeat;
+/// 2. only the rows with such an e-mail or MSA are re-read, in file order, and the second
+///    occurrence of each rejected, naming the first — exactly as a row-by-row run would;
+/// 3. the remaining rows are read back sorted by e-mail and written: accounts in the
+///    order of the e-mail and user-name indexes, their MSA links queued and inserted at
+///    the end in MSA order. Then the rejected rows are reported in file order.
 pub fn import(
     db: &Db,
     org: &Org,
@@ -87,19 +95,95 @@ pub fn import(
     opts: &Options,
     input: &mut Input,
     creds: Option<&mut CredentialsFile>,
-    rejects: Option<&mut Rejects>,
+    mut rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("users", input, opts);
-    let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
-    let first_id = db.next_id(BulkTable::Users)?;
+    let cache = db.set_cache_kib(USERS_IMPORT_CACHE_KIB)?;
+    // A re-import reads every account: through mmap that would be the whole file resident.
+    let mmap = db.set_mmap_size(0)?;
+    let mut stage = db.user_stage()?;
     let cols = [EMAIL, NAME, FIRST, LAST, MSA, ROLE].map(|c| input.column(c));
+    let mut rejected = 0u64;
+
+    // 1. Validate and stage.
+    let mut name = String::new();
+    {
+        let mut emails = Bloom::new();
+        let mut msas = Bloom::new();
+        while let Some(row) = input.next_row()? {
+            summary.rows += 1;
+            let parsed = row.check().and_then(|()| {
+                let name = match cols[NAME] {
+                    Some(_) => row.get(cols[NAME]),
+                    None => {
+                        name.clear();
+                        name.push_str(row.get(cols[FIRST]).trim());
+                        name.push(' ');
+                        name.push_str(row.get(cols[LAST]).trim());
+                        &name
+                    }
+                };
+                validate_row(
+                    row.get(cols[EMAIL]),
+                    name,
+                    row.opt(cols[MSA]),
+                    row.get(cols[ROLE]),
+                )
+            });
+            match parsed {
+                Ok(f) => {
+                    if emails.insert(&f.email) {
+                        stage.candidate_email(&f.email)?;
+                    }
+                    if let Some(m) = &f.msa
+                        && msas.insert(m)
+                    {
+                        stage.candidate_msa(m)?;
+                    }
+                    stage.add(
+                        row.line(),
+                        row.span(),
+                        &f.email,
+                        &f.name,
+                        f.msa.as_deref(),
+                        &f.roles,
+                    )?;
+                }
+                Err(message) => {
+                    rejected += 1;
+                    stage.reject(row.line(), row.span(), &message)?;
+                }
+            }
+        }
+        input.finish();
+    }
+
+    // 2. Duplicates within the file: the first occurrence wins, a rejected row takes nothing.
+    let mut dups = 0u64;
+    stage.for_each_candidate(|stage, line, span, email, msa| {
+        let why = if let Some(first) = stage.email_taken(email)? {
+            format!("email: {email} is already on line {first} of this file")
+        } else if let Some(m) = msa
+            && let Some(first) = stage.msa_taken(m)?
+        {
+            format!("msa: {m} is already on line {first} of this file")
+        } else {
+            return stage.take(email, msa, line);
+        };
+        dups += 1;
+        stage.reject(line, span, &why)
+    })?;
+    if dups > 0 {
+        stage.drop_rejected()?;
+    }
+    rejected += dups;
+
+    // 3. Write, in e-mail order.
     let mut state = State {
         st: db.user_statements()?,
         org,
         at: actor.at,
         expires: credentials::temporary_expiry(actor.at),
-        first_id,
-        lines: Vec::new(),
         touched: Vec::new(),
         suffixes: HashMap::new(),
         rng: OsRandom::new(),
@@ -107,46 +191,45 @@ pub fn import(
         severed: Vec::new(),
         sever_audit: Vec::new(),
         username: String::with_capacity(96),
+        links: Vec::new(),
+        any_active: db.has_active_users(org.id)?,
+        any_open_link: db.has_open_links()?,
     };
     let domain = org.domain.clone();
-    let parse = |row: &super::input::Row| {
-        let name = match cols[NAME] {
-            Some(_) => row.get(cols[NAME]).to_owned(),
-            None => format!(
-                "{} {}",
-                row.get(cols[FIRST]).trim(),
-                row.get(cols[LAST]).trim()
-            ),
+    stage.for_each_by_email(|stage, row| {
+        // A doomed all-or-nothing import makes no secret: nothing will be kept.
+        let failed = rejected > 0 && !opts.skip_invalid;
+        let f = Fields {
+            email: row.email,
+            name: row.name,
+            msa: row.msa,
+            roles: row.roles,
         };
-        validate_row(
-            row.get(cols[EMAIL]),
-            &name,
-            row.opt(cols[MSA]),
-            row.get(cols[ROLE]),
-        )
-    };
-    drive_chunked(
-        input,
-        &mut summary,
-        rejects,
-        CHUNK,
-        parse,
-        |chunk, failed| {
-            in_file_duplicates(chunk);
-            // E-mail order: the user-name and e-mail indexes fill page by page.
-            let mut order: Vec<usize> = (0..chunk.len())
-                .filter(|&i| chunk[i].item.is_ok() && chunk[i].outcome.is_none())
-                .collect();
-            order.sort_by(|&a, &b| email_of(chunk, a).cmp(email_of(chunk, b)));
-            for i in order {
-                let line = chunk[i].line;
-                let Ok(f) = &chunk[i].item else { continue };
-                let outcome = state.row(f, line, &domain, failed)?;
-                chunk[i].outcome = Some(outcome);
+        match state.row(&f, row.line, &domain, failed)? {
+            Ok(o) => summary.count(o),
+            Err(message) => {
+                rejected += 1;
+                stage.reject(row.line, row.span, &message)?;
             }
-            Ok(())
-        },
-    )?;
+        }
+        for (m, id) in state.links.drain(..) {
+            stage.queue_link(&m, id)?;
+        }
+        Ok(())
+    })?;
+    stage.insert_links(org.id, actor.at)?;
+
+    // The rejected rows, in file order.
+    stage.for_each_reject(|r| {
+        summary.reject(r.line, &r.message);
+        if let Some(rej) = rejects.as_deref_mut() {
+            rej.write(input, r.span.0, r.span.1, &r.message)?;
+        }
+        Ok(())
+    })?;
+    stage.drop_tables()?;
+    db.set_mmap_size(mmap)?;
+
     summary.severed = state.severed.len() as u64;
     summary.notes = state
         .severed
@@ -200,43 +283,35 @@ pub fn import(
     Ok(summary)
 }
 
-/// Rows processed together, sorted by e-mail: about 8 MiB of parsed rows.
-const CHUNK: usize = 32_768;
-
-fn email_of(chunk: &[Pending<Fields>], i: usize) -> &str {
-    chunk[i].item.as_ref().map_or("", |f| f.email.as_str())
+/// A blocked Bloom filter of fixed size (8 MiB): whether a key may have been inserted
+/// before. Its four bits lie in one 64-bit word, so an insert costs one cache miss. False
+/// positives only cost a re-check; memory stays flat whatever the file size.
+struct Bloom {
+    words: Vec<u64>,
 }
 
-/// Rejects, in file order, the second occurrence of an e-mail or MSA within the chunk
-/// (before the chunk is reordered, so the first occurrence wins as in a row-by-row run;
-/// occurrences in earlier chunks are found in the database).
-fn in_file_duplicates(chunk: &mut [Pending<Fields>]) {
-    let mut emails: HashMap<String, u64> = HashMap::with_capacity(chunk.len());
-    let mut msas: HashMap<String, u64> = HashMap::new();
-    for p in chunk.iter_mut() {
-        let Ok(f) = &p.item else { continue };
-        if let Some(first) = emails.get(&f.email) {
-            p.outcome = Some(Err(format!(
-                "email: {} is already on line {first} of this file",
-                f.email
-            )));
-            continue;
+impl Bloom {
+    const WORDS: usize = 1 << 20;
+
+    fn new() -> Self {
+        Bloom {
+            words: vec![0; Self::WORDS],
         }
-        if let Some(m) = &f.msa {
-            match msas.entry(m.clone()) {
-                Entry::Occupied(e) => {
-                    p.outcome = Some(Err(format!(
-                        "msa: {m} is already on line {} of this file",
-                        e.get()
-                    )));
-                    continue;
-                }
-                Entry::Vacant(v) => {
-                    v.insert(p.line);
-                }
-            }
-        }
-        emails.insert(f.email.clone(), p.line);
+    }
+
+    /// Inserts `key`; returns whether it may have been there already.
+    fn insert(&mut self, key: &str) -> bool {
+        let h = std::hash::BuildHasher::hash_one(
+            &std::hash::BuildHasherDefault::<crate::fasthash::Fnv>::default(),
+            key,
+        )
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // 20 bits choose the word, four 6-bit fields the bits in it.
+        let w = (h >> 44) as usize % Self::WORDS;
+        let mask = (0..4).fold(0u64, |m, i| m | 1 << ((h >> (i * 6)) & 63));
+        let present = self.words[w] & mask == mask;
+        self.words[w] |= mask;
+        present
     }
 }
 
@@ -272,9 +347,6 @@ struct State<'a, 'c> {
     org: &'a Org,
     at: DateTime<Utc>,
     expires: DateTime<Utc>,
-    first_id: i64,
-    /// The line of each account this import added, by `id - first_id`.
-    lines: Vec<u32>,
     /// Accounts that existed before this import and that a row of it already matched (a
     /// bit per id below `first_id`): a second row for one of them is a duplicate in the
     /// file, exactly as it was when the first import added the account.
@@ -288,6 +360,14 @@ struct State<'a, 'c> {
     /// Severed associations for the audit: (org, user name, detail).
     sever_audit: Vec<(i64, String, String)>,
     username: String,
+    /// Whether the organization had an active account before the import: if not, no row
+    /// can match one (the staged e-mails are distinct), and the lookup is skipped.
+    any_active: bool,
+    /// Whether any MSA had an open association before the import (this import's own links
+    /// are queued, and the staged MSAs are distinct): if not, that lookup is skipped too.
+    any_open_link: bool,
+    /// MSA links the last row made, for the caller to queue: (msa, account).
+    links: Vec<(String, i64)>,
 }
 
 impl State<'_, '_> {
@@ -308,25 +388,8 @@ impl State<'_, '_> {
 
     /// Whether an MSA's current account was claimed by an earlier row of this file.
     fn claimed(&self, m: &str, user_id: i64) -> Option<String> {
-        if user_id >= self.first_id {
-            Some(format!(
-                "msa: {m} is already on line {} of this file",
-                self.line_of(user_id)
-            ))
-        } else if self.is_touched(user_id) {
-            Some(format!(
-                "msa: {m} is already on an earlier row of this file"
-            ))
-        } else {
-            None
-        }
-    }
-
-    fn line_of(&self, id: i64) -> u32 {
-        self.lines
-            .get((id - self.first_id) as usize)
-            .copied()
-            .unwrap_or(0)
+        self.is_touched(user_id)
+            .then(|| format!("msa: {m} is already on an earlier row of this file"))
     }
 
     fn row(
@@ -336,12 +399,18 @@ impl State<'_, '_> {
         domain: &str,
         failed: bool,
     ) -> Result<Result<Outcome, String>> {
-        if let Some(ex) = self.st.active_by_email(self.org.id, &f.email)? {
+        if self.any_active
+            && let Some(ex) = self.st.active_by_email(self.org.id, &f.email)?
+        {
             return self.existing(f, &ex);
         }
         let sever = match &f.msa {
             Some(m) => {
-                let link = self.st.open_link(m)?;
+                let link = if self.any_open_link {
+                    self.st.open_link(m)?
+                } else {
+                    None
+                };
                 if let Some(why) = link.as_ref().and_then(|l| self.claimed(m, l.user_id)) {
                     return Ok(Err(why));
                 }
@@ -360,11 +429,6 @@ impl State<'_, '_> {
             .as_deref()
             .map_or_else(|| "unissued".to_owned(), credentials::hash_generated);
         let id = self.insert(f, &hash, domain)?;
-        let idx = (id - self.first_id) as usize;
-        if self.lines.len() <= idx {
-            self.lines.resize(idx + 1, 0);
-        }
-        self.lines[idx] = u32::try_from(line).unwrap_or(u32::MAX);
         if let (Some(pw), Some(creds)) = (password.as_deref(), self.creds.as_deref_mut()) {
             creds.write(&Issued {
                 username: &self.username,
@@ -385,7 +449,7 @@ impl State<'_, '_> {
                 self.sever_audit
                     .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
             }
-            self.st.insert_link(m, id, self.org.id, self.at)?;
+            self.links.push((m.clone(), id));
         }
         Ok(Ok(Outcome::Added))
     }
@@ -426,19 +490,6 @@ impl State<'_, '_> {
 
     /// A row whose e-mail is already active in the organization.
     fn existing(&mut self, f: &Fields, ex: &ExistingUser) -> Result<Result<Outcome, String>> {
-        if ex.id >= self.first_id {
-            return Ok(Err(format!(
-                "email: {} is already on line {} of this file",
-                f.email,
-                self.line_of(ex.id)
-            )));
-        }
-        if self.is_touched(ex.id) {
-            return Ok(Err(format!(
-                "email: {} is already on an earlier row of this file (user {})",
-                f.email, ex.username
-            )));
-        }
         let mut diff = Vec::new();
         if ex.name != f.name {
             diff.push(format!("name {:?}", ex.name));
@@ -482,7 +533,7 @@ impl State<'_, '_> {
             self.sever_audit
                 .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
         }
-        self.st.insert_link(m, ex.id, self.org.id, self.at)?;
+        self.links.push((m.clone(), ex.id));
         Ok(Ok(Outcome::Updated))
     }
 }

@@ -15,6 +15,14 @@ use super::{Db, is_unique_violation};
 /// under 100 MiB (with a chunk of rows being sorted beside it).
 pub const IMPORT_CACHE_KIB: i64 = 40 * 1024;
 
+/// The page cache of a users import, in KiB: its rows are written in index order, so the
+/// B-trees need little more than their right edges in memory; SQLite's sorter takes as much
+/// again, and the whole stays well under 100 MiB.
+pub const USERS_IMPORT_CACHE_KIB: i64 = 24 * 1024;
+
+/// The page cache of the TEMP schema during a users import, in KiB.
+pub const STAGE_CACHE_KIB: i64 = 4 * 1024;
+
 /// An active account found by e-mail.
 #[derive(Debug, Clone)]
 pub struct ExistingUser {
@@ -178,6 +186,240 @@ impl<'a> UserStatements<'a> {
     }
 }
 
+/// The temporary tables of a users import, in the connection's TEMP schema (a file, not
+/// memory: `temp_store` is left at its default), created inside the import's transaction
+/// so a rollback removes them too.
+///
+/// The rows are staged first, in file order (appends, page by page), so that they can then
+/// be read back sorted by e-mail — SQLite's external merge sort, memory bounded by the page
+/// cache, whatever the file size — and inserted into `users` in the order of its e-mail
+/// and user-name indexes, and their MSA links into `msa_links` in MSA order: every B-tree
+/// then fills page by page instead of at random.
+pub struct UserStage<'a> {
+    add: CachedStatement<'a>,
+    reject: CachedStatement<'a>,
+    cand_email: CachedStatement<'a>,
+    cand_msa: CachedStatement<'a>,
+    seen_email: CachedStatement<'a>,
+    seen_msa: CachedStatement<'a>,
+    take_email: CachedStatement<'a>,
+    take_msa: CachedStatement<'a>,
+    link: CachedStatement<'a>,
+    db: &'a Db<'a>,
+}
+
+/// A staged row, read back in e-mail order.
+pub struct StagedUser {
+    /// The line it starts on.
+    pub line: u64,
+    /// Its span in the file.
+    pub span: (u64, u64),
+    /// E-mail, lower case.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// MSA.
+    pub msa: Option<String>,
+    /// Roles, `;`-joined.
+    pub roles: String,
+}
+
+/// A rejected row, read back in file order.
+pub struct StagedReject {
+    /// The line it starts on.
+    pub line: u64,
+    /// Its span in the file.
+    pub span: (u64, u64),
+    /// Why.
+    pub message: String,
+}
+
+const STAGE_TABLES: &[&str] = &[
+    "import_users",
+    "import_rejects",
+    "import_cand_email",
+    "import_cand_msa",
+    "import_seen_email",
+    "import_seen_msa",
+    "import_links",
+];
+
+impl<'a> UserStage<'a> {
+    /// Stages a valid row (in file order).
+    pub fn add(
+        &mut self,
+        line: u64,
+        span: (u64, u64),
+        email: &str,
+        name: &str,
+        msa: Option<&str>,
+        roles: &str,
+    ) -> Result<()> {
+        self.add.execute(params![
+            line as i64,
+            span.0 as i64,
+            span.1 as i64,
+            email,
+            name,
+            msa,
+            roles
+        ])?;
+        Ok(())
+    }
+
+    /// Records a rejected row.
+    pub fn reject(&mut self, line: u64, span: (u64, u64), message: &str) -> Result<()> {
+        self.reject
+            .execute(params![line as i64, span.0 as i64, span.1 as i64, message])?;
+        Ok(())
+    }
+
+    /// Notes an e-mail that may occur more than once in the file.
+    pub fn candidate_email(&mut self, email: &str) -> Result<()> {
+        self.cand_email.execute([email])?;
+        Ok(())
+    }
+
+    /// Notes an MSA that may occur more than once in the file.
+    pub fn candidate_msa(&mut self, msa: &str) -> Result<()> {
+        self.cand_msa.execute([msa])?;
+        Ok(())
+    }
+
+    /// Calls `f` for each staged row whose e-mail or MSA is a candidate duplicate, in file
+    /// order, with (line, span, email, msa). One pass over the staged rows, no sort.
+    pub fn for_each_candidate(
+        &mut self,
+        mut f: impl FnMut(&mut Self, u64, (u64, u64), &str, Option<&str>) -> Result<()>,
+    ) -> Result<()> {
+        let db = self.db;
+        let mut st = db.conn().prepare(
+            "SELECT line, span_start, span_end, email, msa FROM temp.import_users
+             WHERE email IN (SELECT email FROM temp.import_cand_email)
+                OR msa IN (SELECT msa FROM temp.import_cand_msa)
+             ORDER BY line",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(
+                self,
+                r.get::<_, i64>(0)? as u64,
+                (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+                r.get_ref(3)?.as_str()?,
+                r.get_ref(4)?.as_str_or_null()?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The line that already took an e-mail (see [`UserStage::take`]).
+    pub fn email_taken(&mut self, email: &str) -> Result<Option<u64>> {
+        Ok(self
+            .seen_email
+            .query_row([email], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|l| l as u64))
+    }
+
+    /// The line that already took an MSA (see [`UserStage::take`]).
+    pub fn msa_taken(&mut self, msa: &str) -> Result<Option<u64>> {
+        Ok(self
+            .seen_msa
+            .query_row([msa], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|l| l as u64))
+    }
+
+    /// Records that `line`, accepted, takes its e-mail and MSA.
+    pub fn take(&mut self, email: &str, msa: Option<&str>, line: u64) -> Result<()> {
+        self.take_email.execute(params![email, line as i64])?;
+        if let Some(m) = msa {
+            self.take_msa.execute(params![m, line as i64])?;
+        }
+        Ok(())
+    }
+
+    /// Removes the rows rejected so far from the staged rows.
+    pub fn drop_rejected(&self) -> Result<()> {
+        self.db.conn().execute(
+            "DELETE FROM temp.import_users WHERE line IN (SELECT line FROM temp.import_rejects)",
+            [],
+        )?;
+        Ok(())
+    }
+
+    /// Calls `f` for each staged row in e-mail order (then file order).
+    pub fn for_each_by_email(
+        &mut self,
+        mut f: impl FnMut(&mut Self, StagedUser) -> Result<()>,
+    ) -> Result<()> {
+        let db = self.db;
+        let mut st = db.conn().prepare(
+            "SELECT line, span_start, span_end, email, name, msa, roles FROM temp.import_users
+             ORDER BY email, line",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(
+                self,
+                StagedUser {
+                    line: r.get::<_, i64>(0)? as u64,
+                    span: (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+                    email: r.get(3)?,
+                    name: r.get(4)?,
+                    msa: r.get(5)?,
+                    roles: r.get(6)?,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Queues an MSA link to insert with [`UserStage::insert_links`].
+    pub fn queue_link(&mut self, msa: &str, user_id: i64) -> Result<()> {
+        self.link.execute(params![msa, user_id])?;
+        Ok(())
+    }
+
+    /// Inserts the queued links in MSA order (the order of two of the three indexes of
+    /// `msa_links`; the third, by user, is small).
+    pub fn insert_links(&self, org_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.db.conn().execute(
+            "INSERT INTO msa_links (msa, user_id, org_id, started_at)
+             SELECT msa, user_id, ?1, ?2 FROM temp.import_links ORDER BY msa",
+            params![org_id, at.timestamp()],
+        )?;
+        Ok(())
+    }
+
+    /// Calls `f` for each rejected row, in file order.
+    pub fn for_each_reject(&self, mut f: impl FnMut(StagedReject) -> Result<()>) -> Result<()> {
+        let mut st = self.db.conn().prepare(
+            "SELECT line, span_start, span_end, message FROM temp.import_rejects ORDER BY line",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(StagedReject {
+                line: r.get::<_, i64>(0)? as u64,
+                span: (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+                message: r.get(3)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Drops the temporary tables.
+    pub fn drop_tables(self) -> Result<()> {
+        let db = self.db;
+        drop(self);
+        for t in STAGE_TABLES {
+            db.conn()
+                .execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
+        }
+        Ok(())
+    }
+}
+
 /// The statements of an achievements import.
 pub struct AchievementStatements<'a> {
     insert: CachedStatement<'a>,
@@ -281,6 +523,35 @@ impl<'a> Db<'a> {
         Ok(prev)
     }
 
+    /// Sets the memory-mapped I/O limit (bytes); returns the previous one. Mapped pages that
+    /// a bulk import touches count in its resident memory, so imports read through the
+    /// bounded page cache instead.
+    pub fn set_mmap_size(&self, bytes: i64) -> Result<i64> {
+        let prev: i64 = self
+            .conn()
+            .pragma_query_value(None, "mmap_size", |r| r.get(0))?;
+        self.conn().pragma_update(None, "mmap_size", bytes)?;
+        Ok(prev)
+    }
+
+    /// Whether the organization has an active account.
+    pub fn has_active_users(&self, org_id: i64) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE org_id = ?1 AND status = 'active')",
+            [org_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether any MSA has an open association, in any organization.
+    pub fn has_open_links(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM msa_links WHERE ended_at IS NULL)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Restores a cache size returned by [`Db::set_cache_kib`].
     pub fn restore_cache(&self, setting: i64) -> Result<()> {
         self.conn().pragma_update(None, "cache_size", setting)?;
@@ -323,6 +594,46 @@ impl<'a> Db<'a> {
             end_link: c.prepare_cached(
                 "UPDATE msa_links SET ended_at = ?2, end_reason = ?3 WHERE id = ?1",
             )?,
+            db: self,
+        })
+    }
+
+    /// Creates the temporary tables of a users import and prepares their statements.
+    pub fn user_stage(&'a self) -> Result<UserStage<'a>> {
+        let c = self.conn();
+        // The TEMP schema has its own page cache: enough to append to the staged rows and
+        // probe the small candidate tables; the sorts use their own bounded memory.
+        c.pragma_update(Some("temp"), "cache_size", -STAGE_CACHE_KIB)?;
+        for t in STAGE_TABLES {
+            c.execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
+        }
+        c.execute_batch(
+            "CREATE TEMP TABLE import_users (line INTEGER PRIMARY KEY, span_start INTEGER,
+                span_end INTEGER, email TEXT, name TEXT, msa TEXT, roles TEXT);
+             CREATE TEMP TABLE import_rejects (line INTEGER PRIMARY KEY, span_start INTEGER,
+                span_end INTEGER, message TEXT);
+             CREATE TEMP TABLE import_cand_email (email TEXT PRIMARY KEY) WITHOUT ROWID;
+             CREATE TEMP TABLE import_cand_msa (msa TEXT PRIMARY KEY) WITHOUT ROWID;
+             CREATE TEMP TABLE import_seen_email (email TEXT PRIMARY KEY, line INTEGER)
+                WITHOUT ROWID;
+             CREATE TEMP TABLE import_seen_msa (msa TEXT PRIMARY KEY, line INTEGER)
+                WITHOUT ROWID;
+             CREATE TEMP TABLE import_links (msa TEXT, user_id INTEGER);",
+        )?;
+        Ok(UserStage {
+            add: c.prepare_cached(
+                "INSERT INTO temp.import_users VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            reject: c.prepare_cached("INSERT INTO temp.import_rejects VALUES (?1, ?2, ?3, ?4)")?,
+            cand_email: c
+                .prepare_cached("INSERT OR IGNORE INTO temp.import_cand_email VALUES (?1)")?,
+            cand_msa: c.prepare_cached("INSERT OR IGNORE INTO temp.import_cand_msa VALUES (?1)")?,
+            seen_email: c
+                .prepare_cached("SELECT line FROM temp.import_seen_email WHERE email = ?1")?,
+            seen_msa: c.prepare_cached("SELECT line FROM temp.import_seen_msa WHERE msa = ?1")?,
+            take_email: c.prepare_cached("INSERT INTO temp.import_seen_email VALUES (?1, ?2)")?,
+            take_msa: c.prepare_cached("INSERT INTO temp.import_seen_msa VALUES (?1, ?2)")?,
+            link: c.prepare_cached("INSERT INTO temp.import_links VALUES (?1, ?2)")?,
             db: self,
         })
     }
