@@ -59,6 +59,23 @@ fn bad_file(path: &Path, line: u64, message: String) -> anyhow::Error {
 }
 
 impl Input {
+    /// Opens a file whose first `required` columns must all be present; the error names
+    /// the first one missing.
+    pub fn open_requiring(
+        path: &Path,
+        columns: &[Column],
+        required: usize,
+        progress: bool,
+    ) -> Result<Input> {
+        let input = Input::open(path, columns, progress)?;
+        for (i, c) in columns.iter().enumerate().take(required) {
+            if input.column(i).is_none() {
+                return Err(input.missing(&format!("{:?}", c.field)));
+            }
+        }
+        Ok(input)
+    }
+
     /// Opens `path`, reads its header and maps it onto `columns`; a column missing, a
     /// column given twice, an empty file or a header that is not UTF-8 is an error naming
     /// the file and the header line. Returns the input and, for each of `columns`, the

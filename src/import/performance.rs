@@ -39,13 +39,7 @@ pub const COLUMNS: &[Column] = &[
 
 /// Opens a performance file and checks its header.
 pub fn open(opts: &Options) -> Result<Input> {
-    let input = Input::open(&opts.file, COLUMNS, opts.progress)?;
-    for (i, c) in COLUMNS.iter().enumerate().take(3) {
-        if input.column(i).is_none() {
-            return Err(input.missing(&format!("{:?}", c.field)));
-        }
-    }
-    Ok(input)
+    Input::open_requiring(&opts.file, COLUMNS, 3, opts.progress)
 }
 
 /// Imports the performance records of `input` into `org`; the caller commits only if
