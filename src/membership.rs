@@ -1156,9 +1156,10 @@ pub struct Check {
 /// Evaluates now (one snapshot, one evaluation), records attainments and alerts, and
 /// judges the membership for cron.
 pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
-    let synced = sync(db, org, actor, None)?;
+    let mut synced = sync(db, org, actor, None)?;
     let alerts = alerts(db, org, false)?;
-    let (Some(m), Some(judged)) = (&synced.membership, &synced.judged) else {
+    let judged_owned = synced.judged.take();
+    let (Some(m), Some(judged)) = (&synced.membership, &judged_owned) else {
         return Ok(Check {
             status: CheckStatus::None,
             membership: synced.membership,
@@ -1184,7 +1185,7 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
     } else {
         CheckStatus::Ok
     };
-    Ok(Check {
+    let check = Check {
         status,
         renewal_eligible,
         window_open,
@@ -1193,7 +1194,11 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
         expiring,
         displayed: synced.displayed,
         membership: synced.membership,
-    })
+    };
+    if let Some(j) = judged_owned {
+        crate::evaluation::discard(j);
+    }
+    Ok(check)
 }
 
 /// For each displayed competency met now, the achievements its met option relies on
