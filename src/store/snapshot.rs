@@ -93,9 +93,17 @@ impl Db<'_> {
             // person order afterwards: table order is unrelated to people order, and
             // touching a random person per row is what costs most at 300,000 rows.
             let mut found: Vec<(u32, Achievement)> = Vec::new();
+            // Records of one MSA usually sit together (files list a person's exams in a
+            // row): the previous row's lookup is reused without hashing again.
+            let mut last: (Vec<u8>, Option<&PersonIdx>) = (Vec::new(), None);
             while let Some(r) = rows.next()? {
                 let msa = r.get_ref(0)?.as_bytes()?;
-                let Some(idx) = by_msa.get(&key.of(msa)) else {
+                if last.0 != msa {
+                    last.0.clear();
+                    last.0.extend_from_slice(msa);
+                    last.1 = by_msa.get(&key.of(msa));
+                }
+                let Some(idx) = last.1 else {
                     continue;
                 };
                 let Some(earned) = fast_date(r.get_ref(2)?.as_bytes()?) else {
