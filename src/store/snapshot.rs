@@ -138,7 +138,9 @@ impl Db<'_> {
                     }
                 }
             }
-            found.sort_unstable_by_key(|(i, _)| *i);
+            // Stable: each person keeps the table order of their records, so output is
+            // the same from run to run.
+            found.sort_by_key(|(i, _)| *i);
             let mut found = found.into_iter().peekable();
             for (i, person) in people.iter_mut().enumerate() {
                 while let Some((_, a)) = found.next_if(|(j, _)| *j as usize == i) {
