@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 
 use super::Db;
 use crate::clock::from_unix;
-use crate::fasthash::FastMap;
 use crate::rules::Market;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 
@@ -30,43 +29,30 @@ impl Db<'_> {
     /// (with its end), the achievements of those MSAs, and its performance records.
     ///
     /// This is the hot path of every evaluation (100,000 people and 300,000 achievements
-    /// must load in a few hundred milliseconds): no sorting in SQL, one pass over the rows,
-    /// codes shared between records, MSAs found by a 128-bit keyed hash, and achievements
-    /// handed to their people in person order.
+    /// must load in a few hundred milliseconds). People and achievements are both read in
+    /// MSA order straight from covering indexes (`msa_links_org`, `achievements_by_msa`),
+    /// so each achievement meets its people in one merge pass: no sorting, no table lookup
+    /// and no hashing per row, and codes are shared between records.
     pub fn snapshot(&self, org_id: i64, market: Market) -> Result<Snapshot> {
-        // Sizes first, so nothing is rehashed or regrown on the way.
         let (ours, all): (i64, i64) = self.conn().query_row(
             "SELECT (SELECT count(*) FROM msa_links WHERE org_id = ?1),
                     (SELECT count(*) FROM msa_links)",
             [org_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let mut people = Vec::with_capacity(ours as usize);
-        // MSA → people, keyed by a 128-bit keyed hash of the MSA rather than a copy of it:
-        // no allocation per person, small entries, and no string comparison on lookup
-        // (which would fetch the person's MSA from a random place in memory). With keys
-        // drawn at random per process, two MSAs sharing a key is as likely as guessing them.
-        let key = MsaKey::new();
-        let mut by_msa: FastMap<u128, PersonIdx> =
-            FastMap::with_capacity_and_hasher(ours as usize, Default::default());
+        let mut people: Vec<Person> = Vec::with_capacity(ours as usize);
         {
             let mut st = self.conn().prepare_cached(
                 "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
-                 FROM msa_links l JOIN users u ON u.id = l.user_id
-                 WHERE l.org_id = ?1",
+                 FROM msa_links l INDEXED BY msa_links_org JOIN users u ON u.id = l.user_id
+                 WHERE l.org_id = ?1 ORDER BY l.msa",
             )?;
             let mut rows = st.query([org_id])?;
             while let Some(r) = rows.next()? {
-                let msa: String = r.get(2)?;
-                let idx = people.len();
-                by_msa
-                    .entry(key.of(msa.as_bytes()))
-                    .and_modify(|e| e.push(idx))
-                    .or_insert(PersonIdx::One(idx));
                 people.push(Person {
                     user_id: r.get(0)?,
                     username: r.get(1)?,
-                    msa,
+                    msa: r.get(2)?,
                     associated: from_unix(r.get(3)?),
                     ended: r.get::<_, Option<i64>>(4)?.map(from_unix),
                     achievements: Vec::new(),
@@ -74,13 +60,15 @@ impl Db<'_> {
             }
         }
         if !people.is_empty() {
-            // When the organization holds most of the database's MSAs (the usual case), one
-            // sequential scan of the table beats a B-tree probe per MSA; otherwise probe.
+            // When the organization holds most of the database's MSAs (the usual case), walk
+            // the whole index; otherwise probe it once per MSA of the organization.
             let sql = if ours * 4 >= all {
-                "SELECT msa, code, earned, expires, removed_at FROM achievements"
+                "SELECT msa, code, earned, expires, removed_at
+                 FROM achievements INDEXED BY achievements_by_msa ORDER BY msa"
             } else {
-                "SELECT a.msa, a.code, a.earned, a.expires, a.removed_at FROM achievements a
-                 WHERE a.msa IN (SELECT msa FROM msa_links WHERE org_id = ?1)"
+                "SELECT a.msa, a.code, a.earned, a.expires, a.removed_at
+                 FROM achievements a INDEXED BY achievements_by_msa
+                 WHERE a.msa IN (SELECT msa FROM msa_links WHERE org_id = ?1) ORDER BY a.msa"
             };
             let mut st = self.conn().prepare_cached(sql)?;
             let mut rows = if sql.contains("?1") {
@@ -88,24 +76,21 @@ impl Db<'_> {
             } else {
                 st.query([])?
             };
-            let mut codes: FastMap<String, Arc<str>> = FastMap::default();
-            // Achievements are collected with their person's index and handed over in
-            // person order afterwards: table order is unrelated to people order, and
-            // touching a random person per row is what costs most at 300,000 rows.
-            let mut found: Vec<(u32, Achievement)> = Vec::new();
-            // Records of one MSA usually sit together (files list a person's exams in a
-            // row): the previous row's lookup is reused without hashing again.
-            let mut last: (Vec<u8>, Option<&PersonIdx>) = (Vec::new(), None);
+            let mut codes: Vec<Arc<str>> = Vec::new();
+            // `at`: the first person whose MSA is not below the current row's MSA. Both
+            // sides are in the same (binary) order, so it only moves forward.
+            let mut at = 0;
             while let Some(r) = rows.next()? {
                 let msa = r.get_ref(0)?.as_bytes()?;
-                if last.0 != msa {
-                    last.0.clear();
-                    last.0.extend_from_slice(msa);
-                    last.1 = by_msa.get(&key.of(msa));
+                while at < people.len() && people[at].msa.as_bytes() < msa {
+                    at += 1;
                 }
-                let Some(idx) = last.1 else {
+                if at == people.len() {
+                    break;
+                }
+                if people[at].msa.as_bytes() != msa {
                     continue;
-                };
+                }
                 let Some(earned) = fast_date(r.get_ref(2)?.as_bytes()?) else {
                     continue;
                 };
@@ -113,39 +98,19 @@ impl Db<'_> {
                     Some(s) => fast_date(s),
                     None => None,
                 };
-                let code = r.get_ref(1)?.as_str()?;
-                // One allocation per distinct code, shared by every record of it.
-                let code = match codes.get(code) {
-                    Some(c) => Arc::clone(c),
-                    None => {
-                        let shared: Arc<str> = Arc::from(code);
-                        codes.insert(code.to_owned(), Arc::clone(&shared));
-                        shared
-                    }
-                };
                 let a = Achievement {
-                    code,
+                    code: shared_code(&mut codes, r.get_ref(1)?.as_str()?),
                     earned,
                     expires,
                     removed: r.get::<_, Option<i64>>(4)?.map(from_unix),
                 };
-                match idx {
-                    PersonIdx::One(i) => found.push((*i as u32, a)),
-                    PersonIdx::Many(v) => {
-                        for &i in v {
-                            found.push((i as u32, a.clone()));
-                        }
-                    }
+                // Several association intervals of one MSA sit next to each other.
+                let mut i = at + 1;
+                while i < people.len() && people[i].msa.as_bytes() == msa {
+                    people[i].achievements.push(a.clone());
+                    i += 1;
                 }
-            }
-            // Stable: each person keeps the table order of their records, so output is
-            // the same from run to run.
-            found.sort_by_key(|(i, _)| *i);
-            let mut found = found.into_iter().peekable();
-            for (i, person) in people.iter_mut().enumerate() {
-                while let Some((_, a)) = found.next_if(|(j, _)| *j as usize == i) {
-                    person.achievements.push(a);
-                }
+                people[at].achievements.push(a);
             }
         }
         let performance = self
@@ -166,34 +131,15 @@ impl Db<'_> {
     }
 }
 
-/// A 128-bit hash of an MSA under two random SipHash keys drawn per snapshot: the key of
-/// the snapshot's MSA index (see [`Db::snapshot`]).
-struct MsaKey(std::hash::RandomState, std::hash::RandomState);
-
-impl MsaKey {
-    fn new() -> Self {
-        MsaKey(std::hash::RandomState::new(), std::hash::RandomState::new())
+/// The shared string of a code: a catalogue has a few dozen codes, so a short list searched
+/// linearly beats hashing, and every record of a code shares one allocation.
+fn shared_code(codes: &mut Vec<Arc<str>>, code: &str) -> Arc<str> {
+    if let Some(c) = codes.iter().find(|c| &***c == code) {
+        return Arc::clone(c);
     }
-
-    fn of(&self, msa: &[u8]) -> u128 {
-        use std::hash::BuildHasher;
-        (u128::from(self.0.hash_one(msa)) << 64) | u128::from(self.1.hash_one(msa))
-    }
-}
-
-/// The snapshot entries of one MSA: almost always one association, so no vector.
-enum PersonIdx {
-    One(usize),
-    Many(Vec<usize>),
-}
-
-impl PersonIdx {
-    fn push(&mut self, i: usize) {
-        match self {
-            PersonIdx::One(first) => *self = PersonIdx::Many(vec![*first, i]),
-            PersonIdx::Many(v) => v.push(i),
-        }
-    }
+    let c: Arc<str> = Arc::from(code);
+    codes.push(Arc::clone(&c));
+    c
 }
 
 #[cfg(test)]

@@ -310,3 +310,45 @@ fn snapshot_of_a_small_org_among_many_loads_only_its_msas() {
             .all(|p| p.achievements.len() == 1 && &*p.achievements[0].code == "70-533")
     );
 }
+
+#[test]
+fn the_import_rebuilds_the_evaluation_index_exactly_as_the_migration_made_it() {
+    let mut store = Store::open_in_memory().unwrap();
+    fn store_sql(store: &Store) -> String {
+        store
+            .connection()
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'achievements_by_msa'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+    assert_eq!(store_sql(&store), super::import::ACHIEVEMENTS_BY_MSA);
+    store
+        .write(|db| {
+            assert!(db.suspend_achievements_index(10)?);
+            db.restore_achievements_index()
+        })
+        .unwrap();
+    assert_eq!(store_sql(&store), super::import::ACHIEVEMENTS_BY_MSA);
+    // A small load into a large table keeps the index.
+    store
+        .write(|db| {
+            for i in 0..40 {
+                db.upsert_achievement(
+                    &NewAchievement {
+                        msa: &format!("m{i}@x.com"),
+                        code: "70-533",
+                        earned: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                        expires: None,
+                    },
+                    t("2026-01-01"),
+                )?;
+            }
+            assert!(!db.suspend_achievements_index(1)?);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store_sql(&store), super::import::ACHIEVEMENTS_BY_MSA);
+}
