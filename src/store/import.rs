@@ -547,7 +547,12 @@ impl<'a> Db<'a> {
 
     /// Rebuilds the index [`Db::suspend_achievements_index`] dropped.
     pub fn restore_achievements_index(&self) -> Result<()> {
+        // SQLite's sorter takes as much memory as the page cache allows: a smaller cache
+        // for the build keeps a multi-million-row import well inside its memory budget
+        // (the sort spills to temporary files instead).
+        let cache = self.set_cache_kib(16 * 1024)?;
         self.conn().execute_batch(ACHIEVEMENTS_BY_MSA)?;
+        self.restore_cache(cache)?;
         Ok(())
     }
 
