@@ -204,7 +204,15 @@ impl Ctx {
         &self.db_path
     }
 
-    /// The open database.
+    /// The database, created if missing (`init` only; SPEC §2).
+    pub fn create_store(&mut self) -> Result<&mut Store> {
+        if self.store.is_none() {
+            self.store = Some(Store::create(&self.db_path)?);
+        }
+        Ok(self.store.as_mut().expect("opened above"))
+    }
+
+    /// The open database; a missing one is an error and is not created (SPEC §2).
     pub fn store(&mut self) -> Result<&mut Store> {
         if self.store.is_none() {
             self.store = Some(Store::open(&self.db_path)?);
