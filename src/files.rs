@@ -26,8 +26,8 @@ use crate::error::refused;
 /// The suffix of temporary files; only files with it are ever removed as stale.
 pub const TEMP_SUFFIX: &str = ".competency-tmp";
 
-/// A temporary file younger than this is never treated as stale (its creator may not have
-/// locked it yet).
+/// An empty temporary file younger than this is never treated as stale (its creator may
+/// not have locked it yet).
 const STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// Where an output file goes.
@@ -250,7 +250,7 @@ fn try_lock(file: &File) -> bool {
 }
 
 /// Removes the temporary files in `dir` left by killed commands: ours (suffix, owner), not
-/// locked by a running command, and not brand new. Returns the paths removed.
+/// locked by a running command, and not brand new and empty. Returns the paths removed.
 pub fn remove_stale(dir: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = fs::read_dir(dir) else {
@@ -273,7 +273,9 @@ pub fn remove_stale(dir: &Path) -> Vec<PathBuf> {
             .ok()
             .and_then(|m| fs_now().duration_since(m).ok())
             .is_some_and(|age| age >= STALE_AFTER);
-        if !meta.is_file() || meta.uid() != uid || !old {
+        // A writer locks its file before writing a byte: unlocked with content, it is dead.
+        // An empty unlocked file may be a brand-new one not locked yet.
+        if !meta.is_file() || meta.uid() != uid || !(old || meta.len() > 0) {
             continue;
         }
         let Ok(f) = OpenOptions::new()
@@ -506,9 +508,14 @@ mod tests {
         assert!(try_lock(&held));
         let fresh = dir.path().join(format!(".c.csv{TEMP_SUFFIX}"));
         fs::File::create(&fresh).unwrap();
+        let written = dir.path().join(format!(".e.csv{TEMP_SUFFIX}"));
+        fs::write(&written, "username\n").unwrap();
         let other = dir.path().join(".d.csv.tmp");
         fs::File::create(&other).unwrap().set_modified(old).unwrap();
-        assert_eq!(remove_stale(dir.path()), vec![stale.clone()]);
-        assert!(!stale.exists() && busy.exists() && fresh.exists() && other.exists());
+        let mut removed = remove_stale(dir.path());
+        removed.sort();
+        assert_eq!(removed, vec![stale.clone(), written.clone()]);
+        assert!(!stale.exists() && !written.exists());
+        assert!(busy.exists() && fresh.exists() && other.exists());
     }
 }

@@ -341,19 +341,23 @@ fn tighten(side: &Path) -> Result<()> {
 /// Replaces SQLite's "attempt to write a readonly database" and "database or disk is full"
 /// with what the administrator can act on: the folder or the file, and why.
 pub fn explain(e: anyhow::Error, path: &Path) -> anyhow::Error {
-    let code = e.chain().find_map(|c| {
-        c.downcast_ref::<rusqlite::Error>()
-            .and_then(rusqlite::Error::sqlite_error_code)
-    });
-    let dir = crate::files::folder_of(path);
-    let writable = |p: &Path| {
+    explain_with(e, path, |p: &Path| {
         use std::os::unix::ffi::OsStrExt;
         let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
             return true;
         };
         // SAFETY: a valid NUL-terminated path; access only reads it.
         unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
-    };
+    })
+}
+
+/// [`explain`] with the question "can this process write there?" answered by `writable`.
+fn explain_with(e: anyhow::Error, path: &Path, writable: impl Fn(&Path) -> bool) -> anyhow::Error {
+    let code = e.chain().find_map(|c| {
+        c.downcast_ref::<rusqlite::Error>()
+            .and_then(rusqlite::Error::sqlite_error_code)
+    });
+    let dir = crate::files::folder_of(path);
     match code {
         Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) if !writable(&dir) => anyhow::anyhow!(
             "cannot write in {}: read-only folder (the database needs to create its -wal and \

@@ -398,3 +398,35 @@ fn open_and_create_refuse_another_applications_database_unchanged() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn a_read_only_folder_or_a_full_disk_is_named_not_sqlites_message() {
+    let sqlite = |code: i32| -> anyhow::Error {
+        anyhow::Error::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            Some("attempt to write a readonly database".into()),
+        ))
+        .context("cannot commit the transaction")
+    };
+    let db = Path::new("/srv/data/c.db");
+    let ro_dir = |p: &Path| p != Path::new("/srv/data");
+    let e = super::explain_with(sqlite(rusqlite::ffi::SQLITE_READONLY), db, ro_dir);
+    assert_eq!(
+        format!("{e:#}"),
+        "cannot write in /srv/data: read-only folder (the database needs to create its -wal \
+         and -shm files there)"
+    );
+    let ro_file = |p: &Path| p != db;
+    let e = super::explain_with(sqlite(rusqlite::ffi::SQLITE_READONLY), db, ro_file);
+    assert_eq!(
+        format!("{e:#}"),
+        "cannot write /srv/data/c.db: read-only file"
+    );
+    let e = super::explain_with(sqlite(rusqlite::ffi::SQLITE_FULL), db, |_| true);
+    assert_eq!(
+        format!("{e:#}"),
+        "cannot write the database /srv/data/c.db: the disk is full"
+    );
+    let other = super::explain_with(sqlite(rusqlite::ffi::SQLITE_CONSTRAINT), db, |_| true);
+    assert!(format!("{other:#}").starts_with("cannot commit"));
+}
