@@ -98,14 +98,23 @@ impl Store {
         if size == 0 && !create {
             return Err(no_database(path));
         }
+        let sides =
+            ["-wal", "-shm"].map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())));
+        for side in &sides {
+            if side
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Err(side_link(side));
+            }
+        }
         if size > 0 {
             recognize(path, create)?;
         }
-        for suffix in ["-wal", "-shm"] {
+        for side in &sides {
             // SQLite creates these with the main file's mode; a stale one from an older,
             // laxer run is tightened here — never through a link.
-            let side = PathBuf::from(format!("{}{suffix}", path.display()));
-            tighten(&side)?;
+            tighten(side)?;
         }
         let conn = Connection::open_with_flags(
             path,
@@ -312,6 +321,14 @@ fn recognize(path: &Path, create: bool) -> Result<()> {
     Ok(())
 }
 
+fn side_link(side: &Path) -> anyhow::Error {
+    crate::error::refused(format!(
+        "{} is a symbolic link: a database's side files must be plain files; remove the link \
+         (nothing was changed)",
+        side.display()
+    ))
+}
+
 /// Sets mode 0600 on an existing `-wal`/`-shm` file, never through a link: the file is
 /// opened with `O_NOFOLLOW` and changed through its descriptor; a link is refused.
 fn tighten(side: &Path) -> Result<()> {
@@ -329,11 +346,7 @@ fn tighten(side: &Path) -> Result<()> {
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(crate::error::refused(format!(
-            "{} is a symbolic link: a database's side files must be plain files; remove the \
-             link (nothing was changed)",
-            side.display()
-        ))),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(side_link(side)),
         Err(e) => Err(e).with_context(|| format!("cannot open {}", side.display())),
     }
 }
