@@ -251,7 +251,7 @@ impl CredentialsFile {
             "cannot write the credentials file {}: {}",
             self.staged
                 .as_ref()
-                .map_or_else(String::new, |s| s.temp().display().to_string()),
+                .map_or_else(String::new, |s| s.path().display().to_string()),
             crate::files::io_reason(&e)
         )
     }

@@ -774,6 +774,7 @@ fn commands_on_a_missing_database_fail_and_create_nothing() {
     let env = Env::new();
     let missing = env.path("typo/competency.db");
     let db = missing.to_str().unwrap();
+    import_file(&env);
     let before = tree(env.dir.path());
     let expected = format!("error: no database at {db}: create one with `competency init`\n");
     for args in [
@@ -783,6 +784,8 @@ fn commands_on_a_missing_database_fail_and_create_nothing() {
         &["backup", "copy.db"],
         &["doctor"],
         &["achievements", "list"],
+        &["add-user", "--name", "Bob", "--email", "bob@contoso.com"],
+        &["users", "import", "people.csv", "--skip-invalid"],
     ] {
         let mut a = vec!["--db", db];
         a.extend_from_slice(args);

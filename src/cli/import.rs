@@ -135,6 +135,8 @@ fn settle(
 /// Runs `users import`.
 pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let opts = options(&a.common, ctx);
+    // The database first: a missing one is an error before any file is created.
+    ctx.store()?;
     let mut input = import::users::open(&opts)?;
     let actor = ctx.actor();
     warn_ignored(ctx, &input);
@@ -168,6 +170,7 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
 /// Runs `achievements import`.
 pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let opts = options(&a, ctx);
+    ctx.store()?;
     let mut input = import::achievements::open(&opts)?;
     let actor = ctx.actor();
     let today = ctx.clock.today();
@@ -192,6 +195,7 @@ pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
 /// Runs `performance import`.
 pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let opts = options(&a, ctx);
+    ctx.store()?;
     let mut input = import::performance::open(&opts)?;
     let actor = ctx.actor();
     let today = ctx.clock.today();

@@ -168,6 +168,8 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
 
 fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
     let actor = ctx.actor();
+    // The database first: a missing one is an error before any file is created.
+    ctx.store()?;
     let dest = credentials::destination(a.credentials_file.clone(), actor.at);
     let mut creds = CredentialsFile::create(dest, ctx.db_path(), a.self_service_reset)?;
     let mut rng = OsRandom::new();
