@@ -1046,3 +1046,63 @@ fn demo_writes_only_into_a_new_private_folder_never_over_or_through_files_beside
     assert!(err.contains("already exists"), "{err}");
     assert!(!env.path("here/other2.db").exists());
 }
+
+#[test]
+fn a_read_only_database_folder_is_named_not_reported_as_a_readonly_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = env.path("d");
+    std::fs::create_dir(&dir).unwrap();
+    let db = dir.join("c.db");
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    // Root writes anywhere: the commands run as `nobody` (uid 65534) through setpriv.
+    let run = |args: &[&str]| -> (i32, String) {
+        let bin = assert_cmd::cargo::cargo_bin("competency");
+        let mut c = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(bin);
+            c
+        } else {
+            Command::new(bin)
+        };
+        let out = c
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .current_dir(&dir)
+            .env_clear()
+            .env("HOME", &dir)
+            .env("USER", "tester")
+            .env("COMPETENCY_CONFIG", dir.join("config.toml"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    if root {
+        if Command::new("setpriv").arg("--version").output().is_err() {
+            eprintln!("skipped: running as root without setpriv");
+            return;
+        }
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+    }
+    let (code, err) = run(&["init", "--name", "Contoso Ltd", "--partner-id", "1234567"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let (code, err) = run(&["users", "list"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: cannot write in {}: read-only folder (the database needs to create its -wal \
+             and -shm files there)\n",
+            dir.display()
+        )
+    );
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+}

@@ -67,6 +67,10 @@ impl Store {
     }
 
     fn open_with(path: &Path, create: bool) -> Result<Store> {
+        Self::open_inner(path, create).map_err(|e| explain(e, path))
+    }
+
+    fn open_inner(path: &Path, create: bool) -> Result<Store> {
         if create {
             crate::files::create_private_dirs(&crate::files::folder_of(path))?;
             create_private(path)?;
@@ -120,7 +124,6 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| explain(e.into(), path))
         .with_context(|| format!("cannot open the database {}", path.display()))?;
         let mut store = Store {
             conn,
@@ -128,7 +131,6 @@ impl Store {
         };
         store
             .configure()
-            .map_err(|e| explain(e, path))
             .with_context(|| format!("cannot use the database {}", path.display()))?;
         Ok(store)
     }
