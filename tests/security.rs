@@ -1106,3 +1106,36 @@ fn a_read_only_database_folder_is_named_not_reported_as_a_readonly_database() {
     );
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
+
+#[test]
+fn a_database_path_that_is_a_fifo_or_a_folder_is_refused_without_hanging() {
+    let env = Env::new();
+    let fifo = env.path("fifo.db");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    std::fs::create_dir(env.path("folder.db")).unwrap();
+    for db in [fifo.clone(), env.path("folder.db")] {
+        let mut child = permissive(&env, &["users", "list"])
+            .env("COMPETENCY_DB", &db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{} hung the command", db.display());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}

@@ -78,13 +78,21 @@ impl Store {
         // The file itself, never through a link.
         let size = match OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(path)
         {
-            Ok(f) => f
-                .metadata()
-                .with_context(|| format!("cannot read {}", path.display()))?
-                .len(),
+            Ok(f) => {
+                let meta = f
+                    .metadata()
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                if !meta.is_file() {
+                    return Err(crate::error::refused(format!(
+                        "{} is not a regular file, not a competency database",
+                        path.display()
+                    )));
+                }
+                meta.len()
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(no_database(path));
             }
