@@ -1,8 +1,11 @@
 //! The store: the only module that speaks SQL.
 //!
 //! It owns the SQLite file and keeps these invariants:
-//! - the file (and its WAL and shared-memory files) is created with mode 0600, in a parent
-//!   folder created on demand;
+//! - only [`Store::create`] (`init`, `demo`) creates the file, with mode 0600, and its
+//!   missing folders, with mode 0700; [`Store::open`] refuses a missing file (`no database
+//!   at PATH`, creating nothing) and another application's SQLite file (unchanged);
+//! - the file and its WAL and shared-memory files are never opened or changed through a
+//!   symbolic link; a laxer mode on the side files is tightened through their descriptor;
 //! - every connection runs with WAL, `synchronous=NORMAL`, `foreign_keys=ON` and an explicit
 //!   busy timeout;
 //! - the schema is the list of [`schema::MIGRATIONS`], applied in order under
