@@ -7,12 +7,13 @@
 //! and bulk imports of a million users stay fast; passwords people choose are hashed with
 //! argon2id.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::BufWriter;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
+
+use crate::files::{Dest, Staged};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -178,9 +179,18 @@ pub fn check_chosen(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The default credentials file name: `credentials-<UTC timestamp>.csv`.
-pub fn default_path(at: DateTime<Utc>) -> PathBuf {
-    PathBuf::from(format!("credentials-{}.csv", at.format("%Y%m%dT%H%M%SZ")))
+/// The default credentials file name: `credentials-<UTC timestamp>.csv`, then `-2`, `-3`…
+/// when taken.
+pub fn default_path(at: DateTime<Utc>) -> Dest {
+    Dest::Free(PathBuf::from(format!(
+        "credentials-{}.csv",
+        at.format("%Y%m%dT%H%M%SZ")
+    )))
+}
+
+/// The credentials file: `explicit` (refused if it exists), else the default name.
+pub fn destination(explicit: Option<PathBuf>, at: DateTime<Utc>) -> Dest {
+    explicit.map_or_else(|| default_path(at), Dest::Exact)
 }
 
 /// One line of the credentials file.
@@ -198,53 +208,57 @@ pub struct Issued<'a> {
 }
 
 /// The credentials file being written: CSV `username,email,temporary_password,expires`
-/// (plus `recovery_code` when any account has self-service reset), mode 0600.
+/// (plus `recovery_code` when any account has self-service reset), mode 0600. It is
+/// written to a temporary sibling and takes its final name only in [`CredentialsFile::keep`],
+/// after the commit: a command killed before that leaves no credentials file for accounts
+/// that do not exist (the next run removes the temporary file).
 pub struct CredentialsFile {
-    path: PathBuf,
+    staged: Option<Staged>,
     out: Option<csv::Writer<BufWriter<File>>>,
     with_recovery: bool,
     count: u64,
-    finished: bool,
 }
 
 impl CredentialsFile {
-    /// Creates the file: never over an existing file, never through a symbolic link
-    /// (`O_CREAT|O_EXCL` fails on both), and readable by its owner only.
-    pub fn create(path: &Path, with_recovery: bool) -> Result<CredentialsFile> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    anyhow!(
-                        "the credentials file {} already exists (or is a link): choose another \
-                         path with --credentials-file; nothing was changed",
-                        path.display()
-                    )
-                } else {
-                    anyhow!("cannot create the credentials file {}: {e}", path.display())
-                }
-            })?;
+    /// Creates the file: never over an existing file, never through a symbolic link, never
+    /// the database `db` or its side files, readable by its owner only. A [`Dest::Free`]
+    /// default name takes `-2`, `-3`… when taken.
+    pub fn create(dest: Dest, db: &Path, with_recovery: bool) -> Result<CredentialsFile> {
+        let staged = Staged::create(dest, db, "the credentials file")?;
+        let file = staged
+            .file()
+            .try_clone()
+            .with_context(|| format!("cannot write {}", staged.temp().display()))?;
         let mut out = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
         let mut header = vec!["username", "email", "temporary_password", "expires"];
         if with_recovery {
             header.push("recovery_code");
         }
-        out.write_record(&header)?;
-        Ok(CredentialsFile {
-            path: path.to_path_buf(),
-            out: Some(out),
+        let mut c = CredentialsFile {
+            staged: Some(staged),
+            out: None,
             with_recovery,
             count: 0,
-            finished: false,
-        })
+        };
+        out.write_record(&header).map_err(|e| c.io_error(e))?;
+        c.out = Some(out);
+        Ok(c)
     }
 
-    /// The path.
+    fn io_error(&self, e: impl Into<std::io::Error>) -> anyhow::Error {
+        let e = e.into();
+        anyhow!(
+            "cannot write the credentials file {}: {}",
+            self.staged
+                .as_ref()
+                .map_or_else(String::new, |s| s.path().display().to_string()),
+            crate::files::io_reason(&e)
+        )
+    }
+
+    /// The path (the final name foreseen).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.staged.as_ref().expect("credentials file open").path()
     }
 
     /// How many lines were written.
@@ -259,17 +273,18 @@ impl CredentialsFile {
             .out
             .as_mut()
             .expect("credentials file already finished");
-        if self.with_recovery {
+        let r = if self.with_recovery {
             out.write_record([
                 i.username,
                 i.email,
                 i.password,
                 &expires,
                 i.recovery_code.unwrap_or(""),
-            ])?;
+            ])
         } else {
-            out.write_record([i.username, i.email, i.password, &expires])?;
-        }
+            out.write_record([i.username, i.email, i.password, &expires])
+        };
+        r.map_err(|e| self.io_error(e))?;
         self.count += 1;
         Ok(())
     }
@@ -278,33 +293,25 @@ impl CredentialsFile {
     /// commit: once the accounts exist, their passwords must already be safe on disk.
     pub fn sync(&mut self) -> Result<()> {
         let out = self.out.as_mut().expect("credentials file already kept");
-        out.flush()
-            .with_context(|| format!("cannot write {}", self.path.display()))?;
-        out.get_ref()
-            .get_ref()
-            .sync_all()
-            .with_context(|| format!("cannot write {}", self.path.display()))?;
-        Ok(())
+        let r = out
+            .flush()
+            .and_then(|()| out.get_ref().get_ref().sync_all());
+        r.map_err(|e| self.io_error(e))
     }
 
-    /// Keeps the file (the transaction committed); returns its path.
-    pub fn keep(mut self) -> PathBuf {
-        self.finished = true;
-        self.path.clone()
+    /// Gives the file its final name (the transaction committed); returns its path. The
+    /// final name can differ from [`CredentialsFile::path`] only for a default name that
+    /// another command took meanwhile.
+    pub fn keep(mut self) -> Result<PathBuf> {
+        self.out.take();
+        let staged = self.staged.take().expect("credentials file open");
+        staged
+            .keep()
+            .context("the accounts were created but their credentials file could not be named")
     }
 
     /// Discards the file explicitly (nothing was issued).
     pub fn discard(self) {}
-}
-
-impl Drop for CredentialsFile {
-    /// A credentials file whose accounts were not committed is deleted: it would hand out
-    /// passwords for accounts that do not exist.
-    fn drop(&mut self) {
-        if !self.finished {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -345,13 +352,14 @@ mod tests {
     #[test]
     fn credentials_file_refuses_existing_and_links() {
         let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("c.db");
         let existing = dir.path().join("c.csv");
         std::fs::write(&existing, "x").unwrap();
-        assert!(CredentialsFile::create(&existing, false).is_err());
+        assert!(CredentialsFile::create(Dest::Exact(existing.clone()), &db, false).is_err());
         assert_eq!(std::fs::read_to_string(&existing).unwrap(), "x");
         let link = dir.path().join("l.csv");
         std::os::unix::fs::symlink(dir.path().join("target.csv"), &link).unwrap();
-        assert!(CredentialsFile::create(&link, false).is_err());
+        assert!(CredentialsFile::create(Dest::Exact(link), &db, false).is_err());
         assert!(!dir.path().join("target.csv").exists());
     }
 }

@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod error;
 pub mod evaluation;
 pub mod fasthash;
+pub mod files;
 pub mod import;
 pub mod membership;
 pub mod output;

@@ -376,3 +376,88 @@ fn achievements_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
     assert_eq!(count(&env, "achievements"), ACHIEVEMENT_ROWS);
     integrity_ok(&env.db());
 }
+
+/// The temporary file a credentials file is written to until the commit.
+fn staged(env: &Env, name: &str) -> std::path::PathBuf {
+    env.path(&format!(".{name}.competency-tmp"))
+}
+
+/// Starts `users import` and kills it once its temporary credentials file holds rows (the
+/// first 64 KiB flushed: the transaction is part-way), with a deadline; panics if the import
+/// finished first (the test would prove nothing).
+fn kill_when_credentials_are_staged(env: &Env, creds: &str) {
+    let mut child = std_cmd(env)
+        .args([
+            "-q",
+            "users",
+            "import",
+            "rows.csv",
+            "--credentials-file",
+            creds,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let temp = staged(env, creds);
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import finished before its credentials were staged: make the file bigger"
+        );
+        if std::fs::metadata(&temp).is_ok_and(|m| m.len() > 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress within the deadline");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    assert!(!child.wait().unwrap().success());
+}
+
+#[test]
+fn a_killed_users_import_leaves_no_credentials_file_and_its_temporary_file_is_cleaned() {
+    let env = Env::new();
+    env.init();
+    let mut csv = String::from("email,name\n");
+    for i in 0..USER_ROWS {
+        csv.push_str(&format!("k{i}@contoso.com,Person {i}\n"));
+    }
+    std::fs::write(env.path("rows.csv"), csv).unwrap();
+    let before = count(&env, "users");
+
+    // Killed part-way: no credentials file under its final name, no new account; the
+    // temporary file (mode 0600) is what is left.
+    kill_when_credentials_are_staged(&env, "creds.csv");
+    integrity_ok(&env.db());
+    assert!(
+        !env.path("creds.csv").exists(),
+        "a credentials file for no account"
+    );
+    assert_eq!(count(&env, "users"), before);
+    assert_eq!(common::mode(&staged(&env, "creds.csv")), 0o600);
+    // `doctor` removes it and says so.
+    let out = env.ok(&["doctor"]);
+    assert!(
+        out.contains("removed a temporary credentials file"),
+        "{out}"
+    );
+    assert!(!staged(&env, "creds.csv").exists());
+
+    // Killed again: the next run removes the leftover and completes, every password on disk.
+    kill_when_credentials_are_staged(&env, "creds.csv");
+    assert!(staged(&env, "creds.csv").exists());
+    env.ok(&[
+        "-q",
+        "users",
+        "import",
+        "rows.csv",
+        "--credentials-file",
+        "creds.csv",
+    ]);
+    assert!(!staged(&env, "creds.csv").exists());
+    assert_eq!(read_credentials(&env.path("creds.csv")).len(), USER_ROWS);
+    assert_eq!(count(&env, "users"), before + USER_ROWS);
+    integrity_ok(&env.db());
+}

@@ -395,12 +395,21 @@ fn skip_invalid_copies_rejected_rows_unchanged() {
          \"bob@\", \"Bob\" ,user,\"email: \"\"bob@\"\" is not an e-mail address (no domain)\"\r\n\
          ada@contoso.com,Ada again,,\"email: ada@contoso.com is already on line 2 of this file\"\r\n"
     );
-    // Never over an existing rejects file: the import refuses before changing anything.
+    // Never over an existing rejects file: an explicit path that exists is refused before
+    // anything changes; the default name takes the next free one (issue 9 item 11).
     let before = env.state();
-    let (code, _, err) = env.import("users", "u.csv", &["--skip-invalid"]);
+    let (code, _, err) = env.import(
+        "users",
+        "u.csv",
+        &["--skip-invalid", "--rejects", "u.csv.rejects.csv"],
+    );
     assert_eq!(code, 1);
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(env.state(), before);
+    let (code, s, _) = env.import("users", "u.csv", &["--skip-invalid"]);
+    assert_eq!(code, 0);
+    assert_eq!(s["rejects_file"], "u.csv.rejects-2.csv");
+    assert!(env.path("u.csv.rejects.csv").exists());
     // A chosen path.
     let (code, s, _) = env.import("users", "u.csv", &["--skip-invalid", "--rejects", "r.csv"]);
     assert_eq!(code, 0);

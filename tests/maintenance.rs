@@ -90,6 +90,42 @@ fn doctor_reports_a_database_others_can_read() {
 }
 
 #[test]
+fn doctor_reports_a_database_folder_others_can_write() {
+    let env = populated();
+    // The sandbox folder holds the database; group-writable, anyone in the group can
+    // replace the database or plant links beside it.
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o775)).unwrap();
+    let err = doctor_fails(&env);
+    assert!(err.contains("folder") && err.contains("775"), "{err}");
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = env.json(&["doctor"]);
+    assert_eq!(out["ok"], true, "{out}");
+    assert!(
+        out["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "folder" && c["ok"] == true),
+        "{out}"
+    );
+}
+
+#[test]
+fn doctor_reports_a_database_file_owned_by_another_user() {
+    let env = populated();
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let other = if me == 0 { 65534 } else { me };
+    if std::os::unix::fs::chown(env.db(), Some(other), None).is_err() || other == me {
+        // Only root can give a file away; as another user this test cannot set the scene.
+        eprintln!("skipped: cannot chown as uid {me}");
+        return;
+    }
+    let err = doctor_fails(&env);
+    assert!(err.contains("belongs to user id 65534"), "{err}");
+}
+
+#[test]
 fn doctor_reports_a_rulebook_made_invalid_in_the_database() {
     let env = populated();
     {

@@ -533,7 +533,9 @@ fn demo_runs_in_its_own_database_and_exits_zero() {
     assert!(out.contains("exit status is 4"), "{out}");
     assert!(db.exists());
     assert!(!e.db().exists(), "the demo wrote to COMPETENCY_DB");
-    assert!(e.path("demo/demo-credentials.csv").exists());
+    // Its files are in a new private folder beside it (issue 10 item 7).
+    assert!(e.path("demo/demo-files/demo-credentials.csv").exists());
+    assert_eq!(common::mode(&e.path("demo/demo-files")), 0o700);
     // The database is usable afterwards, and the story left one open alert.
     let alerts = e.json(&["--db", db.to_str().unwrap(), "membership", "alerts"]);
     assert_eq!(alerts.as_array().unwrap().len(), 1);

@@ -1,7 +1,8 @@
 //! Security properties through the binary: private files (even under `umask 000`), the
 //! credentials file never through a link or over a file, no secret anywhere but the
-//! credentials file, argon2id for chosen passwords, failed sign-ins audited, and SQL built
-//! only from literals and bound parameters.
+//! credentials file, argon2id for chosen passwords, failed sign-ins audited, SQL built
+//! only from literals and bound parameters, and (section "Files") databases created only
+//! by `init`/`demo`, never opened through links, never overwritten by an output file.
 
 mod common;
 
@@ -743,4 +744,398 @@ fn no_secret_in_the_database_after_a_bulk_import() {
     assert!(err.contains("link.csv"), "{err}");
     assert!(!env.path("elsewhere.csv").exists());
     drop(holder);
+}
+
+// ---------------------------------------------------------------------------------------
+// Files (issues 9 and 10): only `init` and `demo` create a database; another application's
+// SQLite file is refused byte for byte unchanged; opening never changes a file through a
+// link; no output path is ever the database or its side files; a default output name is
+// always free; the demo writes only into a new private folder.
+
+/// Every entry under `dir`, recursively, with its kind: what a command left behind.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn commands_on_a_missing_database_fail_and_create_nothing() {
+    let env = Env::new();
+    let missing = env.path("typo/competency.db");
+    let db = missing.to_str().unwrap();
+    import_file(&env);
+    let before = tree(env.dir.path());
+    let expected = format!("error: no database at {db}: create one with `competency init`\n");
+    for args in [
+        &["membership", "check"][..],
+        &["org", "list"],
+        &["users", "list"],
+        &["backup", "copy.db"],
+        &["doctor"],
+        &["achievements", "list"],
+        &["add-user", "--name", "Bob", "--email", "bob@contoso.com"],
+        &["users", "import", "people.csv", "--skip-invalid"],
+    ] {
+        let mut a = vec!["--db", db];
+        a.extend_from_slice(args);
+        let (code, out, err) = env.run(&a);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert_eq!(err, expected, "{args:?}");
+        assert_eq!(tree(env.dir.path()), before, "{args:?} created something");
+    }
+    // The same through COMPETENCY_DB, the way cron runs it.
+    let out = env
+        .cmd()
+        .env("COMPETENCY_DB", &missing)
+        .args(["membership", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(tree(env.dir.path()), before);
+}
+
+#[test]
+fn another_applications_sqlite_file_is_refused_byte_for_byte_unchanged() {
+    let env = Env::new();
+    let other = env.path("app.sqlite");
+    {
+        let c = Connection::open(&other).unwrap();
+        c.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO notes (body) VALUES ('keep me');",
+        )
+        .unwrap();
+    }
+    let bytes = std::fs::read(&other).unwrap();
+    let other_mode = mode(&other);
+    let before = tree(env.dir.path());
+    let db = other.to_str().unwrap();
+    for args in [
+        &["org", "list"][..],
+        &["membership", "check"],
+        &["users", "list"],
+        &["backup", "copy.db"],
+        &["init", "--name", "Contoso Ltd", "--partner-id", "1234567"],
+    ] {
+        let mut a = vec!["--db", db];
+        a.extend_from_slice(args);
+        let err = env.fails(&a);
+        assert!(err.contains("not a competency database"), "{args:?}: {err}");
+        assert_eq!(std::fs::read(&other).unwrap(), bytes, "{args:?} changed it");
+        assert_eq!(tree(env.dir.path()), before, "{args:?} created a file");
+    }
+    assert_eq!(mode(&other), other_mode);
+}
+
+#[test]
+fn missing_database_folders_are_created_0700_even_under_umask_000() {
+    let env = Env::new();
+    let out = permissive(
+        &env,
+        &[
+            "init",
+            "--db",
+            "new/deeper/c.db",
+            "--name",
+            "Contoso Ltd",
+            "--partner-id",
+            "1234567",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&env.path("new")), 0o700);
+    assert_eq!(mode(&env.path("new/deeper")), 0o700);
+    assert_eq!(mode(&env.path("new/deeper/c.db")), 0o600);
+}
+
+#[test]
+fn opening_never_changes_a_file_through_a_wal_or_shm_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.init();
+    let elsewhere = tempfile::tempdir().unwrap();
+    for suffix in ["-shm", "-wal"] {
+        let target = elsewhere.path().join(format!("target{suffix}"));
+        std::fs::write(&target, "someone else's file").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = side(&env.db(), suffix);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = env.fails(&["users", "list"]);
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(
+            mode(&target),
+            0o644,
+            "{suffix}: chmod went through the link"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "someone else's file"
+        );
+        std::fs::remove_file(&link).unwrap();
+    }
+    // The database itself as a link is refused too.
+    let real = env.path("real.db");
+    std::fs::rename(env.db(), &real).unwrap();
+    std::os::unix::fs::symlink(&real, env.db()).unwrap();
+    let err = env.fails(&["users", "list"]);
+    assert!(err.contains("symbolic link"), "{err}");
+}
+
+fn import_file(env: &Env) {
+    std::fs::write(
+        env.path("people.csv"),
+        "email,name\nzoe@contoso.com,Zoe\nbad,Bad\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn no_output_path_is_ever_the_database_or_its_side_files() {
+    let env = Env::new();
+    env.init();
+    let (user, _) = env.add_user("Ann", "ann@contoso.com", &[]);
+    import_file(&env);
+    std::fs::create_dir(env.path("sub")).unwrap();
+    let users = user_count(&env);
+    let hard = env.path("hard-link.db");
+    std::fs::hard_link(env.db(), &hard).unwrap();
+    let hard = hard.to_str().unwrap().to_owned();
+    for target in [
+        "competency.db",
+        "competency.db-wal",
+        "competency.db-shm",
+        "competency.db-journal",
+        "sub/../competency.db-wal",
+        hard.as_str(),
+    ] {
+        let runs: [Vec<&str>; 5] = [
+            vec!["add-user", "--name", "Bob", "--email", "bob@contoso.com"],
+            vec!["users", "reset-password", &user],
+            vec!["users", "import", "people.csv", "--skip-invalid"],
+            vec!["users", "import", "people.csv", "--skip-invalid"],
+            vec!["backup"],
+        ];
+        for (i, mut args) in runs.into_iter().enumerate() {
+            match i {
+                0..=2 => args.extend(["--credentials-file", target]),
+                3 => args.extend(["--rejects", target]),
+                _ => args.push(target),
+            }
+            let err = env.fails(&args);
+            assert!(err.contains("is the database"), "{args:?}: {err}");
+        }
+        assert_eq!(user_count(&env), users, "{target}");
+    }
+    env.ok(&["doctor"]);
+}
+
+#[test]
+fn two_add_users_in_the_same_second_get_two_default_credentials_files() {
+    let env = Env::new();
+    env.init();
+    let at = "2026-02-01T10:00:00Z";
+    let a = env.json(&[
+        "add-user",
+        "--name",
+        "Ann",
+        "--email",
+        "ann@contoso.com",
+        "--now",
+        at,
+    ]);
+    let b = env.json(&[
+        "add-user",
+        "--name",
+        "Bob",
+        "--email",
+        "bob@contoso.com",
+        "--now",
+        at,
+    ]);
+    assert_eq!(a["credentials_file"], "credentials-20260201T100000Z.csv");
+    assert_eq!(b["credentials_file"], "credentials-20260201T100000Z-2.csv");
+    let rows = read_credentials(&env.path("credentials-20260201T100000Z.csv"));
+    assert_eq!(rows[0][0], a["username"].as_str().unwrap());
+    let rows = read_credentials(&env.path("credentials-20260201T100000Z-2.csv"));
+    assert_eq!(rows[0][0], b["username"].as_str().unwrap());
+    assert_eq!(mode(&env.path("credentials-20260201T100000Z-2.csv")), 0o600);
+    // The same for a reset, and a link at the default name is skipped, never followed.
+    std::os::unix::fs::symlink(
+        env.path("planted.csv"),
+        env.path("credentials-20260201T100000Z-3.csv"),
+    )
+    .unwrap();
+    let user = a["username"].as_str().unwrap();
+    let r = env.json(&["users", "reset-password", user, "--now", at]);
+    assert_eq!(r["credentials_file"], "credentials-20260201T100000Z-4.csv");
+    assert!(!env.path("planted.csv").exists());
+    // An explicit path still refuses an existing file.
+    let err = env.fails(&[
+        "add-user",
+        "--name",
+        "Cy",
+        "--email",
+        "cy@contoso.com",
+        "--credentials-file",
+        "credentials-20260201T100000Z.csv",
+    ]);
+    assert!(err.contains("already exists"), "{err}");
+    // No temporary file is left behind.
+    assert!(
+        !tree(env.dir.path())
+            .iter()
+            .any(|f| f.contains("competency-tmp")),
+        "{:?}",
+        tree(env.dir.path())
+    );
+}
+
+#[test]
+fn demo_writes_only_into_a_new_private_folder_never_over_or_through_files_beside_it() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("here")).unwrap();
+    std::fs::write(env.path("here/demo-users.csv"), "mine").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("victim.csv");
+    std::fs::write(&target, "victim").unwrap();
+    std::os::unix::fs::symlink(&target, env.path("here/demo-achievements.csv")).unwrap();
+    let (code, out, err) = env.run(&["demo", "--db", "here/demo.db"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(env.path("here/demo-users.csv")).unwrap(),
+        "mine"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "victim");
+    let files = env.path("here/demo-files");
+    assert_eq!(mode(&files), 0o700);
+    for f in [
+        "demo-users.csv",
+        "demo-achievements.csv",
+        "demo-performance.csv",
+        "demo-credentials.csv",
+    ] {
+        assert!(files.join(f).is_file(), "{f}");
+        assert_eq!(mode(&files.join(f)), 0o600, "{f}");
+    }
+    // A second demo beside it refuses an existing files folder, touching nothing.
+    let err = env.fails(&["demo", "--db", "here/demo.db"]);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = env.run(&["demo", "--db", "here/other.db"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_dir_all(env.path("here/other-files")).unwrap();
+    std::fs::create_dir(env.path("here/other2-files")).unwrap();
+    let err = env.fails(&["demo", "--db", "here/other2.db"]);
+    assert!(err.contains("already exists"), "{err}");
+    assert!(!env.path("here/other2.db").exists());
+}
+
+#[test]
+fn a_read_only_database_folder_is_named_not_reported_as_a_readonly_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = env.path("d");
+    std::fs::create_dir(&dir).unwrap();
+    let db = dir.join("c.db");
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    // Root writes anywhere: the commands run as `nobody` (uid 65534) through setpriv.
+    let run = |args: &[&str]| -> (i32, String) {
+        let bin = assert_cmd::cargo::cargo_bin("competency");
+        let mut c = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(bin);
+            c
+        } else {
+            Command::new(bin)
+        };
+        let out = c
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .current_dir(&dir)
+            .env_clear()
+            .env("HOME", &dir)
+            .env("USER", "tester")
+            .env("COMPETENCY_CONFIG", dir.join("config.toml"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    if root {
+        if Command::new("setpriv").arg("--version").output().is_err() {
+            eprintln!("skipped: running as root without setpriv");
+            return;
+        }
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+    }
+    let (code, err) = run(&["init", "--name", "Contoso Ltd", "--partner-id", "1234567"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let (code, err) = run(&["users", "list"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: cannot write in {}: read-only folder (the database needs to create its -wal \
+             and -shm files there)\n",
+            dir.display()
+        )
+    );
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+#[test]
+fn a_database_path_that_is_a_fifo_or_a_folder_is_refused_without_hanging() {
+    let env = Env::new();
+    let fifo = env.path("fifo.db");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    std::fs::create_dir(env.path("folder.db")).unwrap();
+    for db in [fifo.clone(), env.path("folder.db")] {
+        let mut child = permissive(&env, &["users", "list"])
+            .env("COMPETENCY_DB", &db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{} hung the command", db.display());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
 }

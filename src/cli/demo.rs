@@ -21,6 +21,7 @@ use crate::clock::{Clock, rfc3339};
 use crate::credentials::CredentialsFile;
 use crate::error::refused;
 use crate::evaluation;
+use crate::files::Dest;
 use crate::import::{self, Options, Summary};
 use crate::membership;
 use crate::output::{Report, Section, Table, number};
@@ -69,8 +70,10 @@ fn shifted(date: &str, shift: i64) -> Result<String> {
         .to_string())
 }
 
-/// Where the demo writes: the explicit `--db` (refused if it exists), else a new private
-/// folder under the system's temporary folder.
+/// Where the demo writes: the explicit `--db` (refused if it exists) with its files in a
+/// new private folder `<stem>-files` beside it (refused if it exists), else a new
+/// private folder under the system's temporary folder. Nothing beside PATH is ever
+/// written over or through.
 fn place(explicit: Option<PathBuf>, now: DateTime<Utc>) -> Result<(PathBuf, PathBuf)> {
     if let Some(db) = explicit {
         if db.symlink_metadata().is_ok() {
@@ -79,10 +82,11 @@ fn place(explicit: Option<PathBuf>, now: DateTime<Utc>) -> Result<(PathBuf, Path
                 db.display()
             )));
         }
-        let dir = db
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let stem = db
+            .file_stem()
+            .map_or_else(|| "demo".into(), |s| s.to_string_lossy().into_owned());
+        let dir = crate::files::folder_of(&db).join(format!("{stem}-files"));
+        crate::files::create_private_dir(&dir)?;
         return Ok((dir, db));
     }
     let dir = std::env::temp_dir().join(format!(
@@ -108,7 +112,7 @@ struct Loaded {
 
 /// Writes the demo files into the demo folder, their dates moved by `shift` days, so the
 /// import reads real files exactly as an administrator's `… import FILE` would.
-fn write_files(dir: &Path, shift: i64) -> Result<[PathBuf; 3]> {
+fn write_files(dir: &Path, db: &Path, shift: i64) -> Result<[PathBuf; 3]> {
     let mut out = Vec::new();
     for (name, text, dates) in [
         ("demo-users.csv", USERS, &[][..]),
@@ -128,8 +132,10 @@ fn write_files(dir: &Path, shift: i64) -> Result<[PathBuf; 3]> {
             .map(|(i, _)| i)
             .collect();
         let path = dir.join(name);
-        let mut w = csv::Writer::from_path(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        crate::files::refuse_database_path(&path, db)?;
+        let file = crate::files::create_private(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut w = csv::Writer::from_writer(file);
         w.write_record(&headers)?;
         for rec in r.records() {
             let rec = rec.with_context(|| format!("data/{name}"))?;
@@ -234,15 +240,15 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     let shift = (t_import.date_naive() - base).num_days();
     let db_flag = format!("--db {}", db_path.display());
 
-    let mut store = Store::open(&db_path)?;
+    let mut store = Store::create(&db_path)?;
     let creds_path = dir.join(format!(
         "{}-credentials.csv",
         db_path
             .file_stem()
             .map_or("demo".into(), |s| s.to_string_lossy())
     ));
-    let mut creds = CredentialsFile::create(&creds_path, false)?;
-    let files = write_files(&dir, shift)?;
+    let mut creds = CredentialsFile::create(Dest::Exact(creds_path), &db_path, false)?;
+    let files = write_files(&dir, &db_path, shift)?;
 
     // 1. The organization and the import.
     let import = at(t_import);
@@ -271,7 +277,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
         creds.sync()?;
         Ok((org, loaded))
     })?;
-    let creds_path = creds.keep();
+    let creds_path = creds.keep()?;
 
     let mut r = Report::new(json!(null))
         .text(format!(

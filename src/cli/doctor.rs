@@ -1,7 +1,6 @@
 //! `doctor` and `backup`: checking and copying the database.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -19,7 +18,31 @@ struct Check {
 }
 
 fn permissions(path: &Path) -> Option<Check> {
-    let meta = std::fs::metadata(path).ok()?;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if meta.file_type().is_symlink() {
+        return Some(Check {
+            name: "permissions",
+            ok: false,
+            detail: format!(
+                "{} is a symbolic link: the database and its side files must be plain files",
+                path.display()
+            ),
+        });
+    }
+    // SAFETY: geteuid cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    if meta.uid() != uid {
+        return Some(Check {
+            name: "owner",
+            ok: false,
+            detail: format!(
+                "{} belongs to user id {}, not to the user running competency ({uid}): whoever \
+                 owns it can change it; `chown` it to the administrator",
+                path.display(),
+                meta.uid()
+            ),
+        });
+    }
     let m = meta.permissions().mode() & 0o777;
     Some(Check {
         name: "permissions",
@@ -34,6 +57,69 @@ fn permissions(path: &Path) -> Option<Check> {
                 path.display()
             )
         },
+    })
+}
+
+/// The database's folder: writable by group or others, anyone there can replace or delete
+/// the database and its side files.
+fn folder(path: &Path) -> Option<Check> {
+    let dir = crate::files::folder_of(path);
+    let meta = std::fs::metadata(&dir).ok()?;
+    let m = meta.permissions().mode() & 0o777;
+    // SAFETY: geteuid cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    // Its owner can replace the database: the running user or root (who can anyway).
+    let owner_ok = meta.uid() == uid || meta.uid() == 0;
+    let ok = m & 0o022 == 0 && owner_ok;
+    Some(Check {
+        name: "folder",
+        ok,
+        detail: if m & 0o022 != 0 {
+            format!(
+                "{} is {:o}: group or others can replace or delete the database; run `chmod \
+                 go-w {}` or move the database to a private folder",
+                dir.display(),
+                m,
+                dir.display()
+            )
+        } else if !owner_ok {
+            format!(
+                "{} belongs to user id {}, not to the user running competency ({uid})",
+                dir.display(),
+                meta.uid()
+            )
+        } else {
+            format!("{} is {:o}", dir.display(), m)
+        },
+    })
+}
+
+/// Temporary credentials files left by killed commands, in the database's folder and the
+/// current one (where credentials files go by default): removed, and said.
+fn stale_files(path: &Path) -> Option<Check> {
+    let mut dirs = vec![crate::files::folder_of(path)];
+    if let Ok(cwd) = std::env::current_dir()
+        && std::fs::canonicalize(&dirs[0]).ok() != std::fs::canonicalize(&cwd).ok()
+    {
+        dirs.push(cwd);
+    }
+    let removed: Vec<String> = dirs
+        .iter()
+        .flat_map(|d| crate::files::remove_stale(d))
+        .map(|p| p.display().to_string())
+        .collect();
+    (!removed.is_empty()).then(|| Check {
+        name: "temporary files",
+        ok: true,
+        detail: format!(
+            "removed {} left by an interrupted command (its passwords were never handed out): {}",
+            if removed.len() == 1 {
+                "a temporary credentials file".to_owned()
+            } else {
+                format!("{} temporary credentials files", removed.len())
+            },
+            removed.join(", ")
+        ),
     })
 }
 
@@ -65,11 +151,8 @@ fn integrity(store: &crate::store::Store) -> Result<Vec<String>> {
 /// problem is reported with what to do.
 pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
     let path = ctx.db_path().to_path_buf();
-    if !path.exists() {
-        return Err(crate::error::not_found(format!(
-            "no database at {}: create it with `competency init`",
-            path.display()
-        )));
+    if path.symlink_metadata().is_err() {
+        return Err(crate::store::no_database(&path));
     }
     let mut checks = Vec::new();
     for suffix in ["", "-wal", "-shm"] {
@@ -77,6 +160,8 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
             checks.push(c);
         }
     }
+    checks.extend(folder(&path));
+    checks.extend(stale_files(&path));
     let store = match ctx.store() {
         Ok(store) => store,
         Err(e) if is_damage(&e) => {
@@ -194,23 +279,25 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
 
 /// Runs `backup PATH`: SQLite's online backup into a new file of mode 0600.
 pub fn backup(ctx: &mut Ctx, dest: &Path) -> Result<Report> {
-    // Created first, new and private, so the copy is never readable by others, never
-    // written over an existing file and never through a link.
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(dest)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                anyhow!(
-                    "{} already exists: choose a new path for the backup",
-                    dest.display()
-                )
-            } else {
-                anyhow!("cannot create {}: {e}", dest.display())
-            }
-        })?;
+    // The source first: a missing database is an error that leaves nothing behind.
+    ctx.store()?;
+    crate::files::refuse_database_path(dest, ctx.db_path())?;
+    // Created new and private, so the copy is never readable by others, never written over
+    // an existing file and never through a link.
+    crate::files::create_private(dest).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists || e.raw_os_error() == Some(libc::ELOOP) {
+            anyhow!(
+                "{} already exists: choose a new path for the backup",
+                dest.display()
+            )
+        } else {
+            anyhow!(
+                "cannot create {}: {}",
+                dest.display(),
+                crate::files::io_reason(&e)
+            )
+        }
+    })?;
     let result = (|| -> Result<()> {
         let store = ctx.store()?;
         let mut dst = rusqlite::Connection::open(dest)?;

@@ -3,7 +3,7 @@
 //! unwritable path changes nothing), synced before the commit, kept only after it.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
@@ -11,6 +11,7 @@ use clap::Args;
 use super::Ctx;
 use crate::credentials::{self, CredentialsFile};
 use crate::error::bad_input;
+use crate::files::{self, Dest};
 use crate::import::{self, Input, Options, Rejects, Summary};
 use crate::output::{Format, Report};
 use crate::records;
@@ -60,15 +61,29 @@ fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
     }
 }
 
-fn rejects_file(a: &ImportArgs) -> Result<Option<Rejects>> {
+/// The rejects file: `--rejects` (refused if it exists), else the first free one of
+/// `FILE.rejects.csv`, `FILE.rejects-2.csv`…; never the database or its side files.
+fn rejects_file(a: &ImportArgs, db: &Path) -> Result<Option<Rejects>> {
     if !a.skip_invalid || a.dry_run {
         return Ok(None);
     }
-    let path = a.rejects.clone().unwrap_or_else(|| {
-        let mut p = a.file.clone().into_os_string();
-        p.push(".rejects.csv");
-        PathBuf::from(p)
-    });
+    let dest = match &a.rejects {
+        Some(p) => Dest::Exact(p.clone()),
+        None => {
+            let mut p = a.file.clone().into_os_string();
+            p.push(".rejects.csv");
+            Dest::Free(PathBuf::from(p))
+        }
+    };
+    files::refuse_database_path(dest.path(), db)?;
+    let mut path = dest.path().to_path_buf();
+    if matches!(dest, Dest::Free(_)) {
+        let mut n = 1;
+        while path.symlink_metadata().is_ok() && n < 10_000 {
+            n += 1;
+            path = files::numbered(dest.path(), n);
+        }
+    }
     Rejects::create(&path).map(Some)
 }
 
@@ -120,20 +135,19 @@ fn settle(
 /// Runs `users import`.
 pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let opts = options(&a.common, ctx);
+    // The database first: a missing one is an error before any file is created.
+    ctx.store()?;
     let mut input = import::users::open(&opts)?;
     let actor = ctx.actor();
     warn_ignored(ctx, &input);
     let mut creds = if opts.dry_run {
         None
     } else {
-        let path = a
-            .credentials_file
-            .clone()
-            .unwrap_or_else(|| credentials::default_path(actor.at));
-        Some(CredentialsFile::create(&path, false)?)
+        let dest = credentials::destination(a.credentials_file.clone(), actor.at);
+        Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
     };
-    let mut rejects = rejects_file(&a.common)?;
-    let summary = ctx.write_org_or_rollback(|db, org| {
+    let mut rejects = rejects_file(&a.common, ctx.db_path())?;
+    let mut summary = ctx.write_org_or_rollback(|db, org| {
         let s = import::users::import(
             db,
             org,
@@ -148,7 +162,7 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     if summary.credentials_file.is_some()
         && let Some(c) = creds
     {
-        c.keep();
+        summary.credentials_file = Some(c.keep()?.display().to_string());
     }
     finish(ctx, summary, rejects)
 }
@@ -156,11 +170,12 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
 /// Runs `achievements import`.
 pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let opts = options(&a, ctx);
+    ctx.store()?;
     let mut input = import::achievements::open(&opts)?;
     let actor = ctx.actor();
     let today = ctx.clock.today();
     warn_ignored(ctx, &input);
-    let mut rejects = rejects_file(&a)?;
+    let mut rejects = rejects_file(&a, ctx.db_path())?;
     let summary = ctx.write_org_or_rollback(|db, org| {
         let rb = records::rulebook(db, org)?;
         let s = import::achievements::import(
@@ -180,11 +195,12 @@ pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
 /// Runs `performance import`.
 pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let opts = options(&a, ctx);
+    ctx.store()?;
     let mut input = import::performance::open(&opts)?;
     let actor = ctx.actor();
     let today = ctx.clock.today();
     warn_ignored(ctx, &input);
-    let mut rejects = rejects_file(&a)?;
+    let mut rejects = rejects_file(&a, ctx.db_path())?;
     let summary = ctx.write_org_or_rollback(|db, org| {
         let s = import::performance::import(
             db,

@@ -58,7 +58,7 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
     }
     let actor = ctx.actor();
     let db_path = ctx.db_path().display().to_string();
-    let org = ctx.store()?.write(|db| {
+    let org = ctx.create_store()?.write(|db| {
         if let Some(existing) = db.org_by_key(&partner_id)?
             && existing.partner_id.eq_ignore_ascii_case(&partner_id)
         {

@@ -106,7 +106,8 @@ pub enum Command {
     /// benefits, what-if.
     #[command(subcommand)]
     Membership(membership::MembershipCmd),
-    /// Check the database: integrity, foreign keys, schema version, permissions, rulebooks.
+    /// Check the database: integrity, foreign keys, schema version, permissions, folder and
+    /// owners, rulebooks; removes temporary credentials files left by killed commands.
     Doctor,
     /// Copy the database consistently while others may use it (mode 0600).
     Backup {
@@ -115,8 +116,9 @@ pub enum Command {
     },
     /// Build a sample organization in a new database of its own and walk through the main
     /// job: import, progress, upgrade, an employee leaving, the alert, the check. Uses only a
-    /// `--db` given on the command line (refusing an existing file), else a new temporary
-    /// folder; never COMPETENCY_DB or the config file's database.
+    /// `--db` given on the command line (refusing an existing file; its files go to a new
+    /// private folder `<name>-files` beside it), else a new temporary folder; never
+    /// COMPETENCY_DB or the config file's database.
     Demo(demo::DemoArgs),
     /// The audit trail: every change, who made it and when.
     Audit(audit::AuditArgs),
@@ -204,7 +206,15 @@ impl Ctx {
         &self.db_path
     }
 
-    /// The open database.
+    /// The database, created if missing (`init` only; SPEC §2).
+    pub fn create_store(&mut self) -> Result<&mut Store> {
+        if self.store.is_none() {
+            self.store = Some(Store::create(&self.db_path)?);
+        }
+        Ok(self.store.as_mut().expect("opened above"))
+    }
+
+    /// The open database; a missing one is an error and is not created (SPEC §2).
     pub fn store(&mut self) -> Result<&mut Store> {
         if self.store.is_none() {
             self.store = Some(Store::open(&self.db_path)?);

@@ -122,20 +122,20 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
             credentials_file,
         } => {
             let actor = ctx.actor();
-            let path = credentials_file.unwrap_or_else(|| credentials::default_path(actor.at));
+            let dest = credentials::destination(credentials_file, actor.at);
             let mut rng = OsRandom::new();
             // Whether to add the recovery column is known only once the user is found; the
             // file is created first so that an unwritable path changes nothing.
             let self_service = ctx
                 .read_org(|db, org| svc::find(db, org, &user))
                 .map(|u| u.self_service_reset)?;
-            let mut creds = CredentialsFile::create(&path, self_service)?;
+            let mut creds = CredentialsFile::create(dest, ctx.db_path(), self_service)?;
             let u = ctx.write_org(|db, org| {
                 let u = svc::reset_password(db, org, &actor, &mut rng, &mut creds, &user)?;
                 creds.sync()?;
                 Ok(u)
             })?;
-            let path = creds.keep();
+            let path = creds.keep()?;
             ctx.info(format!(
                 "New temporary password for {} written to {} (valid until {})",
                 u.username,
@@ -168,11 +168,10 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
 
 fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
     let actor = ctx.actor();
-    let path = a
-        .credentials_file
-        .clone()
-        .unwrap_or_else(|| credentials::default_path(actor.at));
-    let mut creds = CredentialsFile::create(&path, a.self_service_reset)?;
+    // The database first: a missing one is an error before any file is created.
+    ctx.store()?;
+    let dest = credentials::destination(a.credentials_file.clone(), actor.at);
+    let mut creds = CredentialsFile::create(dest, ctx.db_path(), a.self_service_reset)?;
     let mut rng = OsRandom::new();
     let req = AddUser {
         name: &a.name,
@@ -190,7 +189,7 @@ fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
         creds.sync()?;
         Ok((added, alerts))
     })?;
-    let path = creds.keep();
+    let path = creds.keep()?;
     if let Some(l) = &added.link {
         report_link(ctx, &added.username, l);
     }
