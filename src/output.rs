@@ -283,24 +283,30 @@ pub fn bar(have: f64, need: f64) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled))
 }
 
-/// Formats a number with thousands separators; whole numbers without decimals.
+/// Formats a number with thousands separators, rounded to cents; whole numbers without
+/// decimals (`1,200`, `1,199.50`, `1,200` for 1199.996). The one number formatter: tables,
+/// messages and alert texts all use it.
 pub fn number(x: f64) -> String {
-    let neg = x < 0.0;
-    let x = x.abs();
-    let whole = x.trunc() as u64;
-    let frac = x - x.trunc();
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let cents = (x.abs() * 100.0).round() as u128;
+    let (whole, frac) = (cents / 100, cents % 100);
     let digits = whole.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
+    if x < 0.0 && cents > 0 {
+        out.push('-');
+    }
+    for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push(',');
         }
-        out.push(c);
+        out.push(ch);
     }
-    if frac > 0.005 {
-        out.push_str(&format!("{:.2}", frac)[1..]);
+    if frac > 0 {
+        out.push_str(&format!(".{frac:02}"));
     }
-    if neg { format!("-{out}") } else { out }
+    out
 }
 
 #[cfg(test)]
@@ -313,6 +319,20 @@ mod tests {
         assert_eq!(number(1234567.5), "1,234,567.50");
         assert_eq!(number(12.0), "12");
         assert_eq!(bar(3.0, 10.0), "███░░░░░░░");
+    }
+
+    #[test]
+    fn numbers_round_to_cents_instead_of_truncating() {
+        assert_eq!(number(1199.996), "1,200");
+        assert_eq!(number(0.999), "1");
+        assert_eq!(number(0.994), "0.99");
+        assert_eq!(number(1199.5), "1,199.50");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(999.0), "999");
+        assert_eq!(number(1234567.0), "1,234,567");
+        assert_eq!(number(-62400.0), "-62,400");
+        assert_eq!(number(-0.001), "0");
+        assert_eq!(number(999999.999), "1,000,000");
         assert_eq!(bar(5.0, 0.0), "██████████");
     }
 
