@@ -191,10 +191,130 @@ fn upgrade_before_the_progress_delay_says_when_to_come_back() {
         "2026-01-01T12:00:00Z",
     ]);
     assert!(err.contains("no competency is met at silver yet"), "{err}");
+    // Linked and earned before 2026-01-01T00:00: counted from 2026-01-02T00:00, not from
+    // "now + 24 hours".
     assert!(
-        err.contains("Cloud (cloud) will be met by 2026-01-02T12:00:00Z"),
+        err.contains("Cloud (cloud) will be met at 2026-01-02T00:00:00Z"),
         "{err}"
     );
+}
+
+const ERP_STORY_RULEBOOK: &str = r#"
+[program]
+name = "Test program"
+progress_delay_hours = 24
+term_months = 12
+renewal_opens_days = 30
+grace_days = 30
+metric_window_days = 365
+retired_grace_months = 12
+
+[fees]
+silver = 1000
+gold = 4000
+
+[[catalog]]
+code = "AZ-1"
+title = "Azure one"
+kind = "exam"
+
+[[catalog]]
+code = "MB-1"
+title = "Dynamics one"
+kind = "exam"
+
+[[catalog]]
+code = "DP-1"
+title = "Data one"
+kind = "exam"
+
+[competencies.aaa-security]
+name = "Security"
+area = "Test"
+[[competencies.aaa-security.silver]]
+option = "Security"
+metrics = [ { metric = "revenue", scope = "security", at_least = 100000 } ]
+
+[competencies.cloud-platform]
+name = "Cloud Platform"
+area = "Test"
+[[competencies.cloud-platform.silver]]
+option = "Cloud Platform"
+people = [ { count = 2, any_of = [["AZ-1"]] } ]
+metrics = [ { metric = "revenue", scope = "azure", at_least = 10000 } ]
+
+[competencies.data]
+name = "Data"
+area = "Test"
+[[competencies.data.silver]]
+option = "Data"
+people = [ { count = 3, any_of = [["DP-1"]] } ]
+
+[competencies.erp]
+name = "ERP"
+area = "Test"
+[[competencies.erp.silver]]
+option = "ERP"
+people = [ { count = 1, any_of = [["MB-1"]] } ]
+metrics = [ { metric = "revenue", scope = "dynamics", at_least = 100000 } ]
+"#;
+
+#[test]
+fn refusals_rank_people_only_gaps_first_then_relative_revenue_shortfall_top_three() {
+    // ERP is 50,000 USD short with its person in place; Cloud Platform is one certified
+    // person away with its revenue met. The person is the nearer goal.
+    let e = Env::new();
+    std::fs::write(e.path("erp.toml"), ERP_STORY_RULEBOOK).unwrap();
+    e.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--rulebook",
+        "erp.toml",
+        "--now",
+        "2026-01-01",
+    ]);
+    person(&e, "ann", "AZ-1", "2025-12-01", "2026-01-01");
+    person(&e, "mia", "MB-1", "2025-12-01", "2026-01-01");
+    for (scope, value) in [
+        ("azure", "12000"),
+        ("dynamics", "50000"),
+        ("security", "5000"),
+    ] {
+        e.ok(&[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--value",
+            value,
+            "--date",
+            "2025-12-15",
+            "--scope",
+            scope,
+            "--now",
+            "2026-01-01",
+        ]);
+    }
+    let err = e.fails(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-10",
+    ]);
+    let cloud = err.find("Cloud Platform (cloud-platform) needs 1 more person with AZ-1");
+    let data = err.find("Data (data) needs 3 more people with DP-1");
+    let erp = err.find("ERP (erp) needs revenue (dynamics) short by 50,000 USD");
+    assert!(cloud.is_some() && data.is_some() && erp.is_some(), "{err}");
+    assert!(
+        cloud < data && data < erp,
+        "ranked: people first, then revenue: {err}"
+    );
+    assert!(!err.contains("Security"), "only the top three: {err}");
 }
 
 #[test]

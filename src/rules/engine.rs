@@ -1019,24 +1019,7 @@ pub fn gaps(rb: &Rulebook, _snap: &Snapshot, eval: &Evaluation) -> Vec<Gap> {
             else {
                 continue;
             };
-            let missing = oe
-                .requirements
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !r.met)
-                .filter_map(|(j, r)| match j.checked_sub(opt.people.len()) {
-                    None => Some(people_gap(
-                        rb,
-                        &opt.people[j],
-                        (r.need - r.have).max(0.0) as u64,
-                        eval.at.date_naive(),
-                    )),
-                    Some(m) => opt
-                        .metrics
-                        .get(m)
-                        .map(|req| explain::metric_gap(req, r.need - r.have)),
-                })
-                .collect();
+            let missing = option_missing(rb, opt, oe, eval.at.date_naive());
             out.push(Gap {
                 competency: ce.id.clone(),
                 name: ce.name.clone(),
@@ -1047,6 +1030,34 @@ pub fn gaps(rb: &Rulebook, _snap: &Snapshot, eval: &Evaluation) -> Vec<Gap> {
         }
     }
     out
+}
+
+/// What is missing for one option evaluated on `today`: for each unmet people requirement,
+/// how many more people with which codes (retired exams left out), and for each unmet
+/// metric the amount short.
+pub fn option_missing(
+    rb: &Rulebook,
+    opt: &LevelOption,
+    oe: &OptionEval,
+    today: NaiveDate,
+) -> Vec<String> {
+    oe.requirements
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.met)
+        .filter_map(|(j, r)| match j.checked_sub(opt.people.len()) {
+            None => Some(people_gap(
+                rb,
+                &opt.people[j],
+                (r.need - r.have).max(0.0) as u64,
+                today,
+            )),
+            Some(m) => opt
+                .metrics
+                .get(m)
+                .map(|req| explain::metric_gap(req, r.need - r.have)),
+        })
+        .collect()
 }
 
 /// Whether a pass of `code` taken `today` could count: the code is in the catalogue and its
