@@ -1285,12 +1285,24 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
 /// (`Counted::uses`) that stop counting on or before the anniversary. A competency with
 /// another met option free of such expiries is safe and not listed.
 pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate) -> Vec<Expiring> {
+    // The judgement `what-if --expire-before ANNIVERSARY` makes: with every achievement that
+    // stops counting before the anniversary expired now, which displayed competencies break?
+    // Another holder who keeps one met means no warning for it.
+    let mut supposed = judged.snapshot.clone();
+    expire_before(&mut supposed, &judged.rulebook, anniversary);
+    let after = evaluate(&judged.rulebook, &supposed, judged.eval.at);
     let mut out = Vec::new();
     for d in displayed {
         let Some(ce) = judged.eval.competency(&d.id) else {
             continue;
         };
         if !ce.level(d.level).met {
+            continue;
+        }
+        if after
+            .competency(&d.id)
+            .is_some_and(|a| a.level(d.level).met)
+        {
             continue;
         }
         let candidates: Vec<Vec<Expiring>> = Level::ALL
@@ -1305,7 +1317,7 @@ pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate
                     };
                     for c in counted {
                         for u in &c.uses {
-                            if let Some(e) = u.expires.filter(|e| *e <= anniversary) {
+                            if let Some(e) = u.expires.filter(|e| *e < anniversary) {
                                 list.push(Expiring {
                                     competency: d.id.clone(),
                                     name: d.name.clone(),
@@ -1327,10 +1339,8 @@ pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate
                 list
             })
             .collect();
-        if candidates.iter().any(Vec::is_empty) {
-            continue;
-        }
-        if let Some(first) = candidates.into_iter().next() {
+        // Every met option breaks; name what expires in the first that has something.
+        if let Some(first) = candidates.into_iter().find(|c| !c.is_empty()) {
             out.extend(first);
         }
     }

@@ -495,6 +495,39 @@ fn check_exit_codes_none_ok_warning_for_expiry_and_at_risk_with_inferred_cause()
 }
 
 #[test]
+fn check_does_not_warn_about_an_expiry_when_another_holder_keeps_the_competency_met() {
+    let e = setup();
+    // Dora's certification stops counting on 2026-06-01, before the anniversary
+    // (2027-01-02); Eve's, earned later, lasts beyond it.
+    person(&e, "dora", "CERT-X", "2025-06-01", "2026-01-01");
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let (code, j) = check(&e, "2026-01-10");
+    assert_eq!((code, j["status"].as_str()), (3, Some("warning")), "{j}");
+
+    person(&e, "eve", "CERT-X", "2026-02-01", "2026-02-01");
+    let (code, j) = check(&e, "2026-02-10");
+    assert_eq!((code, j["status"].as_str()), (0, Some("ok")), "{j}");
+    assert_eq!(j["expiring"], serde_json::json!([]));
+    // The same judgement as what-if: nothing is lost by the anniversary.
+    let w = e.json(&[
+        "membership",
+        "what-if",
+        "--expire-before",
+        "2027-01-02",
+        "--now",
+        "2026-02-10",
+    ]);
+    assert!(!w.to_string().contains("\"data\""), "{w}");
+}
+
+#[test]
 fn achievements_remove_raises_an_alert_with_its_cause() {
     let e = setup();
     two_people(&e);
