@@ -224,6 +224,14 @@ pub fn counts_until(rb: &Rulebook, ach: &Achievement) -> Option<NaiveDate> {
         .and_then(|entry| CatalogRule::new(entry, &rb.program).until(ach))
 }
 
+/// The retirement day of `code` when a pass `earned` on or after it: such a pass never
+/// counts (SPEC §5). `None` for a code not retired, or retired after the pass.
+pub fn retired_before_earned(rb: &Rulebook, code: &str, earned: NaiveDate) -> Option<NaiveDate> {
+    rb.catalog_entry(code)
+        .and_then(|e| e.retired)
+        .filter(|retired| earned >= *retired)
+}
+
 /// Whether one achievement of `person` counts at `at` (SPEC §5). See [`CatalogRule::counts`]
 /// for the rules; codes absent from the catalogue never count.
 pub fn achievement_counts(
