@@ -188,7 +188,8 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             w.write_record(table.headers.iter().map(|h| csv_key(h)))
                 .map_err(io::Error::other)?;
             for row in &table.rows {
-                w.write_record(row).map_err(io::Error::other)?;
+                w.write_record(row.iter().map(|c| csv_cell(c).into_owned()))
+                    .map_err(io::Error::other)?;
             }
             w.flush()
         }
@@ -222,6 +223,28 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             Ok(())
         }
     }
+}
+
+/// A CSV cell made safe for spreadsheets (defence in depth: input refuses such values
+/// too): a cell starting with `=`, `+`, `-`, `@`, tab or carriage return would be read as
+/// a formula, so it gets a leading `'`. Plain negative numbers (`-12.5`) are data and stay.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let negative_number = cell.len() > 1
+        && cell.starts_with('-')
+        && cell[1..].bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && cell[1..].bytes().any(|b| b.is_ascii_digit())
+        && cell.matches('.').count() <= 1;
+    if risky && !negative_number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// `true`/`false`, as CSV data says it.
+pub fn csv_bool(b: bool) -> String {
+    b.to_string()
 }
 
 fn csv_key(h: &str) -> String {
@@ -334,6 +357,37 @@ mod tests {
         assert_eq!(number(-0.001), "0");
         assert_eq!(number(999999.999), "1,000,000");
         assert_eq!(bar(5.0, 0.0), "██████████");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_get_a_quote() {
+        for risky in [
+            "=HYPERLINK(\"x\")",
+            "+cmd@outlook.com",
+            "@SUM(A1)",
+            "-2+3",
+            "\tx",
+            "\rx",
+            "-",
+        ] {
+            assert_eq!(csv_cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for data in ["-12", "-12.5", "0", "ann@x.com", "a=b", "2026-01-01"] {
+            assert_eq!(csv_cell(data), data, "{data:?}");
+        }
+        let mut t = Table::new(&["Name", "Value"]);
+        t.row(["=1+2", "-62400"]);
+        let mut out = Vec::new();
+        let style = Style {
+            format: Format::Csv,
+            color: false,
+            tty: false,
+        };
+        render(&Report::new(()).table(t), style, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name,value\n'=1+2,-62400\n"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::error::bad_input;
-use crate::output::{Report, Table};
+use crate::output::{Report, Table, csv_bool};
 use crate::records;
 use crate::rules::engine::{
     achievement_counts, association_active, counts_until, retired_before_earned,
@@ -160,6 +160,9 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 .map(|p| (p.msa.as_str(), p))
                 .collect();
             let mut t = Table::new(&["MSA", "User", "Code", "Kind", "Earned", "Expires", "Counts"]);
+            let mut csv = Table::new(&[
+                "msa", "username", "code", "kind", "earned", "expires", "counts", "reason",
+            ]);
             let mut j = Vec::new();
             for r in rows {
                 let entry = rb.catalog_entry(&r.code);
@@ -197,13 +200,23 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                         (None, false) => "no".to_owned(),
                     },
                 ]);
+                csv.row([
+                    r.msa.clone(),
+                    r.username.clone().unwrap_or_default(),
+                    r.code.clone(),
+                    kind.to_owned(),
+                    r.earned.to_string(),
+                    expires.map(|d| d.to_string()).unwrap_or_default(),
+                    csv_bool(counts),
+                    reason.clone().unwrap_or_default(),
+                ]);
                 j.push(
                     json!({"msa": r.msa, "username": r.username, "code": r.code, "kind": kind,
                     "earned": r.earned.to_string(), "expires": expires.map(|d| d.to_string()), "counts": counts,
                     "reason": reason}),
                 );
             }
-            Ok(Report::new(j).table(t))
+            Ok(Report::new(j).table(t).csv(csv))
         }
         AchievementsCmd::Remove { msa, code } => {
             let actor = ctx.actor();

@@ -10,7 +10,7 @@ use super::competencies::LevelArg;
 use crate::clock::{parse_date, rfc3339};
 use crate::error::bad_input;
 use crate::membership::{self as svc, Alert, Check, CheckStatus, Displayed, Membership, State};
-use crate::output::{Report, Table, number};
+use crate::output::{Report, Table, csv_bool, number};
 use crate::rules::Level;
 
 /// Membership commands.
@@ -111,6 +111,82 @@ fn alerts_table(alerts: &[Alert], title: &str) -> Table {
     t
 }
 
+/// Alerts as CSV data: one row per alert, ISO instants, true/false.
+fn alerts_csv(alerts: &[Alert]) -> Table {
+    let mut t = Table::new(&[
+        "raised",
+        "competency",
+        "name",
+        "level",
+        "message",
+        "requirement",
+        "cause",
+        "open",
+        "closed",
+        "close_reason",
+    ]);
+    for a in alerts {
+        t.row([
+            rfc3339(a.raised),
+            a.competency.clone(),
+            a.name.clone(),
+            a.level.as_str().to_owned(),
+            a.message.clone(),
+            a.requirement.clone(),
+            a.cause.clone().unwrap_or_default(),
+            csv_bool(a.open),
+            a.closed.map(rfc3339).unwrap_or_default(),
+            a.close_reason.clone().unwrap_or_default(),
+        ]);
+    }
+    t
+}
+
+/// `membership status` as CSV: one row, the same columns whatever the state.
+fn status_csv(m: Option<&Membership>) -> Table {
+    let mut t = Table::new(&[
+        "level",
+        "state",
+        "last_level",
+        "purchased",
+        "kind",
+        "term_start",
+        "anniversary",
+        "renewal_opens",
+        "renewal_closes",
+        "lapses",
+        "fee_usd",
+        "list_fee_usd",
+        "discount",
+    ]);
+    match m {
+        None => t.row(["none", "none", "", "", "", "", "", "", "", "", "", "", ""]),
+        Some(m) => {
+            let (p, d) = (&m.current, &m.dates);
+            t.row([
+                if m.state == State::Lapsed {
+                    "none".to_owned()
+                } else {
+                    p.level.as_str().to_owned()
+                },
+                m.state.as_str().to_owned(),
+                p.level.as_str().to_owned(),
+                rfc3339(p.purchased_at),
+                p.kind.clone(),
+                p.term_start.to_string(),
+                d.anniversary.to_string(),
+                d.renewal_opens.to_string(),
+                d.window_closes().to_string(),
+                d.lapses.to_string(),
+                p.fee_usd.to_string(),
+                p.list_fee_usd.to_string(),
+                p.discount.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    t
+}
+
 fn competencies_json(list: &[Displayed]) -> Vec<Value> {
     list.iter()
         .map(|d| json!({"id": d.id, "name": d.name, "level": d.level.as_str()}))
@@ -185,7 +261,7 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         MembershipCmd::Status => {
             let m = ctx.read_org(|db, org| svc::status(db, org, at))?;
             let (j, f) = status_fields(m.as_ref());
-            Ok(Report::new(j).fields(f))
+            Ok(Report::new(j).fields(f).csv(status_csv(m.as_ref())))
         }
         MembershipCmd::Upgrade { level } => {
             let actor = ctx.actor();
@@ -200,10 +276,28 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         MembershipCmd::Profile => {
             let p = ctx.read_org(|db, org| svc::profile(db, org, at))?;
             let mut t = Table::new(&["Competency", "Id", "Level", "Attained"]);
+            let mut csv = Table::new(&[
+                "organization",
+                "membership_level",
+                "state",
+                "competency",
+                "name",
+                "level",
+                "attained",
+            ]);
             for d in &p.competencies {
                 t.row([
                     d.name.clone(),
                     d.id.clone(),
+                    d.level.as_str().to_owned(),
+                    rfc3339(d.attained),
+                ]);
+                csv.row([
+                    p.organization.clone(),
+                    level_str(p.level).to_owned(),
+                    p.state.as_str().to_owned(),
+                    d.id.clone(),
+                    d.name.clone(),
                     d.level.as_str().to_owned(),
                     rfc3339(d.attained),
                 ]);
@@ -220,7 +314,8 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                 ("Level", level_str(p.level).to_owned()),
                 ("State", p.state.as_str().to_owned()),
             ])
-            .table(t.titled("Competencies displayed"));
+            .table(t.titled("Competencies displayed"))
+            .csv(csv);
             if p.level.is_none() {
                 r = r.text(
                     "No membership is held, so the profile displays no competency: \
@@ -238,22 +333,27 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         MembershipCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
             let j: Vec<Value> = alerts.iter().map(alert_json).collect();
-            Ok(Report::new(j).table(alerts_table(
-                &alerts,
-                if all { "Alerts" } else { "Open alerts" },
-            )))
+            Ok(Report::new(j)
+                .table(alerts_table(
+                    &alerts,
+                    if all { "Alerts" } else { "Open alerts" },
+                ))
+                .csv(alerts_csv(&alerts)))
         }
         MembershipCmd::Benefits => {
             let b = ctx.read_org(|db, org| svc::benefits(db, org, at))?;
             let mut t = Table::new(&["From", "Benefit"]);
+            let mut csv = Table::new(&["level", "competency", "competency_level", "benefit"]);
             if let Some(l) = b.level {
                 for x in &b.membership {
                     t.row([format!("{l} membership"), x.clone()]);
+                    csv.row([l.as_str(), "", "", x.as_str()]);
                 }
             }
             for (d, list) in &b.competencies {
                 for x in list {
                     t.row([format!("{} ({})", d.name, d.level), x.clone()]);
+                    csv.row([level_str(b.level), &d.id, d.level.as_str(), x.as_str()]);
                 }
             }
             let j = json!({
@@ -264,7 +364,7 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                     "id": d.id, "name": d.name, "level": d.level.as_str(), "benefits": list,
                 })).collect::<Vec<_>>(),
             });
-            let mut r = Report::new(j);
+            let mut r = Report::new(j).csv(csv);
             if b.level.is_none() {
                 r = r.text(format!(
                     "No membership is held ({}): no benefits.",
@@ -444,7 +544,31 @@ pub(super) fn check_report(c: &Check) -> Report {
             if c.renewal_eligible { "yes" } else { "no" }.to_owned(),
         ));
     }
-    let mut r = Report::new(j).fields(f);
+    let mut csv = Table::new(&[
+        "status",
+        "level",
+        "state",
+        "anniversary",
+        "renewal_opens",
+        "renewal_window_open",
+        "renewal_eligible",
+        "open_alerts",
+        "expiring",
+    ]);
+    csv.row([
+        c.status.as_str().to_owned(),
+        level_str(held.map(Membership::level)).to_owned(),
+        m.map_or("none", |m| m.state.as_str()).to_owned(),
+        m.map(|m| m.dates.anniversary.to_string())
+            .unwrap_or_default(),
+        m.map(|m| m.dates.renewal_opens.to_string())
+            .unwrap_or_default(),
+        csv_bool(c.window_open),
+        csv_bool(c.renewal_eligible),
+        c.alerts.len().to_string(),
+        c.expiring.len().to_string(),
+    ]);
+    let mut r = Report::new(j).fields(f).csv(csv);
     if !c.alerts.is_empty() {
         r = r.table(alerts_table(&c.alerts, "Open alerts"));
     }
