@@ -50,7 +50,7 @@ use crate::users::{self, Actor};
 /// The text of every renewal alert (SPEC §7).
 pub const ALERT_TEXT: &str = "A recent change to your competency achievement has put your membership renewal eligibility at risk";
 
-/// The discount on moving from Silver to Gold (PROGRAM-FACTS: 25 %).
+/// The Silver-to-Gold upgrade discount (25 %, see ../shared/PROGRAM-FACTS.md).
 pub const SILVER_TO_GOLD_DISCOUNT: f64 = 0.25;
 
 // ---------------------------------------------------------------------------------------
@@ -200,7 +200,13 @@ pub fn membership(
     program: &Program,
     at: DateTime<Utc>,
 ) -> Result<Option<Membership>> {
-    let mut latest = db.latest_purchases(org.id)?.into_iter();
+    // Purchases recorded after `at` do not exist yet at `at`: before the first one the
+    // state is `none`.
+    let mut latest = db
+        .purchases(org.id)?
+        .into_iter()
+        .filter(|p| p.purchased_at <= at)
+        .rev();
     let Some(current) = latest.next() else {
         return Ok(None);
     };
@@ -236,6 +242,9 @@ pub struct Displayed {
 /// A renewal alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
+    /// The organization's name (alerts printed during a command may concern another
+    /// organization of the database: a severed MSA).
+    pub org: String,
     /// When it was raised.
     pub raised: DateTime<Utc>,
     /// The competency id.
@@ -261,6 +270,7 @@ pub struct Alert {
 impl From<AlertRow> for Alert {
     fn from(r: AlertRow) -> Alert {
         Alert {
+            org: String::new(),
             raised: r.raised_at,
             competency: r.competency,
             name: r.name,
@@ -471,6 +481,7 @@ fn sync_with(
                     ),
                 )?;
                 raised.push(Alert {
+                    org: org.name.clone(),
                     raised: at,
                     competency: d.id.clone(),
                     name: d.name.clone(),
@@ -906,7 +917,7 @@ pub fn upgrade(db: &Db, org: &Org, actor: &Actor, level: Level) -> Result<Purcha
         if let Some(ce) = met.iter().find(|ce| shown.contains_key(&ce.id)) {
             charged = list * (1.0 - SILVER_TO_GOLD_DISCOUNT);
             discount = Some(format!(
-                "25% Silver-to-Gold upgrade discount ({} from Silver to Gold; PROGRAM-FACTS)",
+                "25% Silver-to-Gold upgrade discount ({} from Silver to Gold)",
                 ce.id
             ));
         }
@@ -1121,7 +1132,10 @@ pub fn alerts(db: &Db, org: &Org, all: bool) -> Result<Vec<Alert>> {
     Ok(db
         .alerts(org.id, all)?
         .into_iter()
-        .map(Alert::from)
+        .map(|row| Alert {
+            org: org.name.clone(),
+            ..Alert::from(row)
+        })
         .collect())
 }
 

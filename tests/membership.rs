@@ -389,7 +389,15 @@ fn silver_to_gold_starts_a_new_term_with_the_discount_marked() {
     assert_eq!(gold["previous_level"], "silver");
     assert_eq!(gold["list_fee_usd"], 4000.0);
     assert_eq!(gold["fee_usd"], 3000.0);
-    assert!(gold["discount"].as_str().unwrap().contains("25%"), "{gold}");
+    let discount = gold["discount"].as_str().unwrap();
+    assert!(
+        discount.contains("25% Silver-to-Gold upgrade discount"),
+        "{gold}"
+    );
+    assert!(
+        !discount.contains("PROGRAM-FACTS"),
+        "an internal document: {gold}"
+    );
     assert_eq!(gold["term_start"], "2026-03-01");
     assert_eq!(gold["anniversary"], "2027-03-01");
     let profile = e.json(&["membership", "profile", "--now", "2026-03-02"]);
@@ -528,6 +536,55 @@ fn check_does_not_warn_about_an_expiry_when_another_holder_keeps_the_competency_
 }
 
 #[test]
+fn status_before_the_first_purchase_is_none() {
+    let e = setup();
+    two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-03",
+    ]);
+    let before = e.json(&["membership", "status", "--now", "2026-01-02"]);
+    assert_eq!(before["state"], "none", "{before}");
+    assert_eq!(before["level"], "none", "{before}");
+    let after = e.json(&["membership", "status", "--now", "2026-01-04"]);
+    assert_eq!(after["state"], "active", "{after}");
+}
+
+#[test]
+fn check_and_alerts_tables_print_the_alert_sentence_above_the_open_alerts() {
+    let e = setup();
+    let (_, bob) = two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    e.ok(&[
+        "users",
+        "remove",
+        &bob,
+        "--reason",
+        "left",
+        "--now",
+        "2026-02-01",
+    ]);
+    let (code, out, _) = e.run(&["membership", "check", "--now", "2026-02-02"]);
+    assert_eq!(code, 4, "{out}");
+    let (sentence, table) = (out.find(ALERT_TEXT), out.find("Open alerts"));
+    assert!(sentence.is_some() && sentence < table, "{out}");
+    let out = e.ok(&["membership", "alerts", "--now", "2026-02-02"]);
+    let (sentence, table) = (out.find(ALERT_TEXT), out.find("Open alerts"));
+    assert!(sentence.is_some() && sentence < table, "{out}");
+}
+
+#[test]
 fn achievements_remove_raises_an_alert_with_its_cause() {
     let e = setup();
     two_people(&e);
@@ -596,6 +653,11 @@ fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
+    // Printed during Fabrikam's command, the alert is Contoso's: it says so.
+    assert!(
+        err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
+        "{err}"
+    );
     let a = e.json(&[
         "--org",
         "1234567",
@@ -765,6 +827,11 @@ fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
+    // Printed during Fabrikam's command, the alert is Contoso's: it says so.
+    assert!(
+        err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
+        "{err}"
+    );
     let a = e.json(&[
         "--org",
         "1234567",

@@ -54,11 +54,27 @@ fn level_str(l: Option<Level>) -> &'static str {
     l.map_or("none", Level::as_str)
 }
 
-/// Prints alerts just raised on stderr (not merely informational: shown even with --quiet).
+/// Prints alerts just raised on stderr (not merely informational: shown even with --quiet),
+/// each naming its organization: a command on one organization can raise alerts in another
+/// of the same database.
 pub(super) fn print_alerts(alerts: &[Alert]) {
     for a in alerts {
-        eprintln!("alert: {}", a.line());
+        if a.org.is_empty() {
+            eprintln!("alert: {}", a.line());
+        } else {
+            eprintln!("alert: {}: {}", a.org, a.line());
+        }
     }
+}
+
+/// The alert's own sentence (what the program tells the partner), printed above the table
+/// of open alerts so the cron mail says it in words.
+fn alert_sentence(alerts: &[Alert]) -> String {
+    alerts
+        .iter()
+        .find(|a| a.open)
+        .or(alerts.first())
+        .map_or_else(|| svc::ALERT_TEXT.to_owned(), |a| format!("{}.", a.message))
 }
 
 /// The JSON of an alert.
@@ -333,12 +349,15 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         MembershipCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
             let j: Vec<Value> = alerts.iter().map(alert_json).collect();
-            Ok(Report::new(j)
-                .table(alerts_table(
-                    &alerts,
-                    if all { "Alerts" } else { "Open alerts" },
-                ))
-                .csv(alerts_csv(&alerts)))
+            let mut r = Report::new(j);
+            if alerts.iter().any(|a| a.open) {
+                r = r.text(alert_sentence(&alerts));
+            }
+            Ok(r.table(alerts_table(
+                &alerts,
+                if all { "Alerts" } else { "Open alerts" },
+            ))
+            .csv(alerts_csv(&alerts)))
         }
         MembershipCmd::Benefits => {
             let b = ctx.read_org(|db, org| svc::benefits(db, org, at))?;
@@ -570,7 +589,10 @@ pub(super) fn check_report(c: &Check) -> Report {
     ]);
     let mut r = Report::new(j).fields(f).csv(csv);
     if !c.alerts.is_empty() {
-        r = r.table(alerts_table(&c.alerts, "Open alerts"));
+        r = r
+            .text("")
+            .text(alert_sentence(&c.alerts))
+            .table(alerts_table(&c.alerts, "Open alerts"));
     }
     if !c.expiring.is_empty() {
         let mut t = Table::new(&["Competency", "Level", "Person", "Code", "Stops counting"])
