@@ -812,9 +812,14 @@ fn met_soon(
         .filter_map(|t| t.checked_add_signed(delay))
         .filter(|t| *t > at && *t <= later)
         .collect();
-    instants.push(later);
     instants.sort_unstable();
     instants.dedup();
+    // Each candidate is an evaluation: past a few hundred (a bulk import spread over the
+    // day), name the end of the delay instead, when everything recent has counted.
+    if instants.len() > 200 {
+        instants.clear();
+    }
+    instants.push(later);
     instants.into_iter().find_map(|t| {
         let soon = evaluate(&judged.rulebook, &judged.snapshot, t);
         soon.competencies
