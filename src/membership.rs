@@ -1307,21 +1307,20 @@ pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate
     // The judgement `what-if --expire-before ANNIVERSARY` makes: with every achievement that
     // stops counting before the anniversary expired now, which displayed competencies break?
     // Another holder who keeps one met means no warning for it.
-    let mut supposed = judged.snapshot.clone();
-    expire_before(&mut supposed, &judged.rulebook, anniversary);
-    let after = evaluate(&judged.rulebook, &supposed, judged.eval.at);
+    // That costs an evaluation, made only when some met option's counted people do have
+    // something expiring (otherwise that option, and so the competency, stays met).
+    let after = std::cell::OnceCell::new();
+    let suppose = || {
+        let mut supposed = judged.snapshot.clone();
+        expire_before(&mut supposed, &judged.rulebook, anniversary);
+        evaluate(&judged.rulebook, &supposed, judged.eval.at)
+    };
     let mut out = Vec::new();
     for d in displayed {
         let Some(ce) = judged.eval.competency(&d.id) else {
             continue;
         };
         if !ce.level(d.level).met {
-            continue;
-        }
-        if after
-            .competency(&d.id)
-            .is_some_and(|a| a.level(d.level).met)
-        {
             continue;
         }
         let candidates: Vec<Vec<Expiring>> = Level::ALL
@@ -1358,8 +1357,16 @@ pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate
                 list
             })
             .collect();
-        // Every met option breaks; name what expires in the first that has something.
-        if let Some(first) = candidates.into_iter().find(|c| !c.is_empty()) {
+        if candidates.iter().any(Vec::is_empty)
+            || after
+                .get_or_init(suppose)
+                .competency(&d.id)
+                .is_some_and(|a| a.level(d.level).met)
+        {
+            continue;
+        }
+        // Every met option breaks; name what expires in the first.
+        if let Some(first) = candidates.into_iter().next() {
             out.extend(first);
         }
     }
