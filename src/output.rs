@@ -488,6 +488,32 @@ mod tests {
     }
 
     #[test]
+    fn tables_fit_a_width_between_words_only() {
+        assert_eq!(wrap_words("one two three", 7), "one two\nthree");
+        assert_eq!(
+            wrap_words("ann.lee@contoso.com x", 5),
+            "ann.lee@contoso.com\nx"
+        );
+        let mut t = Table::new(&["Name", "E-mail"]);
+        t.row([
+            "Maria Fernanda de la Cruz Hernandez",
+            "maria.fernanda@contoso.com",
+        ]);
+        let fitted = fit(&t, 50);
+        // 3 * 2 + 1 columns of frame: 43 left, the e-mail keeps its 26.
+        assert_eq!(fitted.rows[0][1], "maria.fernanda@contoso.com");
+        assert!(fitted.rows[0][0].lines().all(|l| l.chars().count() <= 17));
+        assert_eq!(
+            fitted.rows[0][0].split_whitespace().collect::<Vec<_>>(),
+            t.rows[0][0].split_whitespace().collect::<Vec<_>>()
+        );
+        // Too narrow for the words: overflows rather than splitting one.
+        let narrow = fit(&t, 10);
+        assert!(narrow.rows[0][1] == "maria.fernanda@contoso.com");
+        assert!(narrow.rows[0][0].lines().any(|l| l == "Hernandez"));
+    }
+
+    #[test]
     fn csv_of_first_table() {
         let mut t = Table::new(&["User name", "E-mail"]);
         t.row(["a@x.com", "a,b@x.com"]);
