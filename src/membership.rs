@@ -39,17 +39,18 @@ use crate::evaluation::Judged;
 use crate::output::number;
 use crate::records;
 use crate::rules::engine::{
-    CompetencyEval, RequirementDetail, association_active, closeness, counts_until, start_of,
+    CompetencyEval, OptionEval, RequirementDetail, association_active, counts_until,
+    option_missing, start_of,
 };
 use crate::rules::rulebook::Program;
-use crate::rules::{Level, Rulebook, evaluate, expire_before, explain, gaps};
+use crate::rules::{Level, Rulebook, evaluate, expire_before, explain};
 use crate::store::{AlertRow, AttainmentRow, Db, NewPurchase, Org, PurchaseRow};
 use crate::users::{self, Actor};
 
 /// The text of every renewal alert (SPEC §7).
 pub const ALERT_TEXT: &str = "A recent change to your competency achievement has put your membership renewal eligibility at risk";
 
-/// The discount on moving from Silver to Gold (PROGRAM-FACTS: 25 %).
+/// The Silver-to-Gold upgrade discount (25 %, see ../shared/PROGRAM-FACTS.md).
 pub const SILVER_TO_GOLD_DISCOUNT: f64 = 0.25;
 
 // ---------------------------------------------------------------------------------------
@@ -199,7 +200,13 @@ pub fn membership(
     program: &Program,
     at: DateTime<Utc>,
 ) -> Result<Option<Membership>> {
-    let mut latest = db.latest_purchases(org.id)?.into_iter();
+    // Purchases recorded after `at` do not exist yet at `at`: before the first one the
+    // state is `none`.
+    let mut latest = db
+        .purchases(org.id)?
+        .into_iter()
+        .filter(|p| p.purchased_at <= at)
+        .rev();
     let Some(current) = latest.next() else {
         return Ok(None);
     };
@@ -235,6 +242,9 @@ pub struct Displayed {
 /// A renewal alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
+    /// The organization's name (alerts printed during a command may concern another
+    /// organization of the database: a severed MSA).
+    pub org: String,
     /// When it was raised.
     pub raised: DateTime<Utc>,
     /// The competency id.
@@ -260,6 +270,7 @@ pub struct Alert {
 impl From<AlertRow> for Alert {
     fn from(r: AlertRow) -> Alert {
         Alert {
+            org: String::new(),
             raised: r.raised_at,
             competency: r.competency,
             name: r.name,
@@ -470,6 +481,7 @@ fn sync_with(
                     ),
                 )?;
                 raised.push(Alert {
+                    org: org.name.clone(),
                     raised: at,
                     competency: d.id.clone(),
                     name: d.name.clone(),
@@ -705,55 +717,139 @@ pub struct Purchased {
     pub dates: Dates,
 }
 
-fn refuse_nothing_met(judged: &Judged, level: Level, what: &str) -> anyhow::Error {
-    let closest = judged
-        .eval
-        .competencies
-        .iter()
-        .filter_map(|ce| {
-            let le = ce.level(level);
-            le.options.get(le.best).map(|o| (closeness(o), ce))
-        })
-        .min_by(|a, b| {
-            let ((ua, pa, ma), _) = a;
-            let ((ub, pb, mb), _) = b;
-            ua.cmp(ub).then(pa.cmp(pb)).then(ma.total_cmp(mb))
-        });
-    let hint = match closest {
-        Some((_, ce)) => {
-            let gap = gaps(&judged.rulebook, &judged.snapshot, &judged.eval)
-                .into_iter()
-                .find(|g| g.competency == ce.id && g.level == level);
-            match gap {
-                Some(g) => format!(
-                    "; the closest is {} ({}, option {:?}), which needs {}",
-                    ce.name,
-                    ce.id,
-                    g.option,
-                    g.missing.join(", ")
-                ),
-                None => format!("; the closest is {} ({})", ce.name, ce.id),
+/// How far an option is from being met, for ranking refusals (smaller is closer): options
+/// short of people only come first, by how many people are missing; then options short of
+/// a performance figure, by the sum of their relative shortfalls `(need - have) / need`,
+/// then people. A missing certified person can be found in weeks; a revenue gap cannot.
+fn refusal_rank(option: &OptionEval) -> (bool, f64, u64) {
+    let mut people = 0u64;
+    let mut metric = 0.0;
+    let mut metric_short = false;
+    for r in option.requirements.iter().filter(|r| !r.met) {
+        match r.detail {
+            RequirementDetail::People { .. } => people += (r.need - r.have).max(0.0) as u64,
+            RequirementDetail::Metric { .. } => {
+                metric_short = true;
+                if r.need > 0.0 {
+                    metric += ((r.need - r.have) / r.need).max(0.0);
+                }
             }
         }
-        None => String::new(),
-    };
-    // Achievements and links count only after the progress delay: a competency about to be
-    // met is worth naming with the instant it will be.
-    let delay = chrono::TimeDelta::hours(i64::from(judged.rulebook.program.progress_delay_hours));
-    if let Some(later) = judged.eval.at.checked_add_signed(delay) {
-        let soon = evaluate(&judged.rulebook, &judged.snapshot, later);
-        if let Some(ce) = soon.competencies.iter().find(|c| c.level(level).met) {
-            return refused(format!(
-                "no competency is met at {level} yet, so {what}: {} ({}) will be met by {} \
-                 once recent achievements and MSA links have counted for {} hours; try again \
-                 then",
-                ce.name,
-                ce.id,
-                crate::clock::rfc3339(later),
-                judged.rulebook.program.progress_delay_hours
+    }
+    if metric_short {
+        (true, metric, people)
+    } else {
+        (false, people as f64, 0)
+    }
+}
+
+fn rank_cmp(a: &(bool, f64, u64), b: &(bool, f64, u64)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2))
+}
+
+/// The (at most three) competencies closest to being met at `level`, each through its
+/// closest option by [`refusal_rank`], phrased with what they miss.
+fn closest_options(judged: &Judged, level: Level) -> Vec<String> {
+    let rb = &judged.rulebook;
+    let mut ranked: Vec<((bool, f64, u64), String)> = Vec::new();
+    for ce in &judged.eval.competencies {
+        let Some(comp) = rb.competency(&ce.id) else {
+            continue;
+        };
+        let le = ce.level(level);
+        if le.met {
+            continue;
+        }
+        let best = comp
+            .options(level)
+            .iter()
+            .zip(&le.options)
+            .map(|(opt, oe)| (refusal_rank(oe), opt, oe))
+            .min_by(|a, b| rank_cmp(&a.0, &b.0));
+        if let Some((rank, opt, oe)) = best {
+            let missing = option_missing(rb, opt, oe, judged.eval.at.date_naive());
+            let option = if le.options.len() > 1 {
+                format!(", option {:?}", oe.name)
+            } else {
+                String::new()
+            };
+            ranked.push((
+                rank,
+                format!(
+                    "{} ({}{option}) needs {}",
+                    ce.name,
+                    ce.id,
+                    missing.join(", ")
+                ),
             ));
         }
     }
+    // Stable: equal ranks keep the rulebook's id order.
+    ranked.sort_by(|a, b| rank_cmp(&a.0, &b.0));
+    ranked.into_iter().take(3).map(|r| r.1).collect()
+}
+
+/// The first instant after `at` and no later than `later` at which some competency is met
+/// at `level`, with it: achievements and links count a fixed delay after they happen, so
+/// the candidates are those moments.
+fn met_soon(
+    judged: &Judged,
+    level: Level,
+    later: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, String, String)> {
+    let at = judged.eval.at;
+    let delay = chrono::TimeDelta::hours(i64::from(judged.rulebook.program.progress_delay_hours));
+    let mut instants: Vec<DateTime<Utc>> = judged
+        .snapshot
+        .people
+        .iter()
+        .flat_map(|p| {
+            p.achievements
+                .iter()
+                .map(move |a| start_of(a.earned).max(p.associated))
+                .chain(std::iter::once(p.associated))
+        })
+        .filter_map(|t| t.checked_add_signed(delay))
+        .filter(|t| *t > at && *t <= later)
+        .collect();
+    instants.sort_unstable();
+    instants.dedup();
+    // Each candidate is an evaluation: past a few hundred (a bulk import spread over the
+    // day), name the end of the delay instead, when everything recent has counted.
+    if instants.len() > 200 {
+        instants.clear();
+    }
+    instants.push(later);
+    instants.into_iter().find_map(|t| {
+        let soon = evaluate(&judged.rulebook, &judged.snapshot, t);
+        soon.competencies
+            .iter()
+            .find(|c| c.level(level).met)
+            .map(|ce| (t, ce.name.clone(), ce.id.clone()))
+    })
+}
+
+fn refuse_nothing_met(judged: &Judged, level: Level, what: &str) -> anyhow::Error {
+    // Achievements and links count only after the progress delay: a competency about to be
+    // met is worth naming with the instant it will be.
+    let delay = chrono::TimeDelta::hours(i64::from(judged.rulebook.program.progress_delay_hours));
+    if let Some(later) = judged.eval.at.checked_add_signed(delay)
+        && let Some((when, name, id)) = met_soon(judged, level, later)
+    {
+        return refused(format!(
+            "no competency is met at {level} yet, so {what}: {name} ({id}) will be met at {} \
+             once recent achievements and MSA links have counted for {} hours; try again \
+             then",
+            crate::clock::rfc3339(when),
+            judged.rulebook.program.progress_delay_hours
+        ));
+    }
+    let closest = closest_options(judged, level);
+    let hint = if closest.is_empty() {
+        String::new()
+    } else {
+        format!("; the closest: {}", closest.join("; "))
+    };
     refused(format!(
         "no competency is met at {level} now, so {what}{hint}: `competency competencies gaps` \
          lists what each competency lacks"
@@ -826,7 +922,7 @@ pub fn upgrade(db: &Db, org: &Org, actor: &Actor, level: Level) -> Result<Purcha
         if let Some(ce) = met.iter().find(|ce| shown.contains_key(&ce.id)) {
             charged = list * (1.0 - SILVER_TO_GOLD_DISCOUNT);
             discount = Some(format!(
-                "25% Silver-to-Gold upgrade discount ({} from Silver to Gold; PROGRAM-FACTS)",
+                "25% Silver-to-Gold upgrade discount ({} from Silver to Gold)",
                 ce.id
             ));
         }
@@ -1041,7 +1137,10 @@ pub fn alerts(db: &Db, org: &Org, all: bool) -> Result<Vec<Alert>> {
     Ok(db
         .alerts(org.id, all)?
         .into_iter()
-        .map(Alert::from)
+        .map(|row| Alert {
+            org: org.name.clone(),
+            ..Alert::from(row)
+        })
         .collect())
 }
 
@@ -1205,6 +1304,17 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
 /// (`Counted::uses`) that stop counting on or before the anniversary. A competency with
 /// another met option free of such expiries is safe and not listed.
 pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate) -> Vec<Expiring> {
+    // The judgement `what-if --expire-before ANNIVERSARY` makes: with every achievement that
+    // stops counting before the anniversary expired now, which displayed competencies break?
+    // Another holder who keeps one met means no warning for it.
+    // That costs an evaluation, made only when some met option's counted people do have
+    // something expiring (otherwise that option, and so the competency, stays met).
+    let after = std::cell::OnceCell::new();
+    let suppose = || {
+        let mut supposed = judged.snapshot.clone();
+        expire_before(&mut supposed, &judged.rulebook, anniversary);
+        evaluate(&judged.rulebook, &supposed, judged.eval.at)
+    };
     let mut out = Vec::new();
     for d in displayed {
         let Some(ce) = judged.eval.competency(&d.id) else {
@@ -1225,7 +1335,7 @@ pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate
                     };
                     for c in counted {
                         for u in &c.uses {
-                            if let Some(e) = u.expires.filter(|e| *e <= anniversary) {
+                            if let Some(e) = u.expires.filter(|e| *e < anniversary) {
                                 list.push(Expiring {
                                     competency: d.id.clone(),
                                     name: d.name.clone(),
@@ -1247,9 +1357,15 @@ pub fn expiring(judged: &Judged, displayed: &[Displayed], anniversary: NaiveDate
                 list
             })
             .collect();
-        if candidates.iter().any(Vec::is_empty) {
+        if candidates.iter().any(Vec::is_empty)
+            || after
+                .get_or_init(suppose)
+                .competency(&d.id)
+                .is_some_and(|a| a.level(d.level).met)
+        {
             continue;
         }
+        // Every met option breaks; name what expires in the first.
         if let Some(first) = candidates.into_iter().next() {
             out.extend(first);
         }

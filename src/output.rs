@@ -188,7 +188,8 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             w.write_record(table.headers.iter().map(|h| csv_key(h)))
                 .map_err(io::Error::other)?;
             for row in &table.rows {
-                w.write_record(row).map_err(io::Error::other)?;
+                w.write_record(row.iter().map(|c| csv_cell(c).into_owned()))
+                    .map_err(io::Error::other)?;
             }
             w.flush()
         }
@@ -224,12 +225,125 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     }
 }
 
+/// A CSV cell made safe for spreadsheets (defence in depth: input refuses such values
+/// too): a cell starting with `=`, `+`, `-`, `@`, tab or carriage return would be read as
+/// a formula, so it gets a leading `'`. Plain negative numbers (`-12.5`) are data and stay.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let negative_number = cell.len() > 1
+        && cell.starts_with('-')
+        && cell[1..].bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && cell[1..].bytes().any(|b| b.is_ascii_digit())
+        && cell.matches('.').count() <= 1;
+    if risky && !negative_number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// `true`/`false`, as CSV data says it.
+pub fn csv_bool(b: bool) -> String {
+    b.to_string()
+}
+
 fn csv_key(h: &str) -> String {
     h.trim()
         .to_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+/// The width tables wrap to when stdout is a terminal: `COLUMNS` when set to a number, else
+/// the terminal's own width; `None` when neither is known (then tables are not wrapped).
+fn terminal_width() -> Option<u16> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u16>().ok())
+        .filter(|n| *n > 0)
+    {
+        return Some(n);
+    }
+    Comfy::new().width().filter(|w| *w > 0)
+}
+
+/// Display width of a cell's text in characters.
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// The table with its cells wrapped between words so it fits `width` columns of terminal
+/// (borders and padding included) when it can: the widest columns give way first, and no
+/// column gets narrower than its longest word, so a word or an e-mail address is never
+/// split (a table that cannot fit that way overflows instead).
+fn fit(t: &Table, width: u16) -> Table {
+    let n = t.headers.len();
+    if n == 0 {
+        return t.clone();
+    }
+    let mut natural = vec![0usize; n];
+    let mut least = vec![0usize; n];
+    for row in std::iter::once(&t.headers).chain(&t.rows) {
+        for (i, cell) in row.iter().enumerate().take(n) {
+            for line in cell.lines() {
+                natural[i] = natural[i].max(chars(line));
+            }
+            let longest = cell.split_whitespace().map(chars).max().unwrap_or(0);
+            least[i] = least[i].max(longest);
+        }
+    }
+    // A border before every column and after the last, one space of padding each side.
+    let frame = 3 * n + 1;
+    let available = usize::from(width).saturating_sub(frame);
+    let mut widths = natural.clone();
+    while widths.iter().sum::<usize>() > available {
+        let Some(i) = (0..n)
+            .filter(|&i| widths[i] > least[i].max(1))
+            .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))
+        else {
+            break;
+        };
+        widths[i] -= 1;
+    }
+    let wrap_row = |row: &Vec<String>| -> Vec<String> {
+        row.iter()
+            .enumerate()
+            .map(|(i, cell)| match widths.get(i) {
+                Some(&w) if natural[i] > w => wrap_words(cell, w),
+                _ => cell.clone(),
+            })
+            .collect()
+    };
+    Table {
+        title: t.title.clone(),
+        headers: wrap_row(&t.headers),
+        rows: t.rows.iter().map(wrap_row).collect(),
+    }
+}
+
+/// Greedy word wrap at `width` characters; a word longer than that keeps a line of its own.
+fn wrap_words(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for (n, paragraph) in text.lines().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let mut line = 0;
+        for word in paragraph.split_whitespace() {
+            let w = chars(word);
+            if line > 0 && line + 1 + w > width {
+                out.push('\n');
+                line = 0;
+            } else if line > 0 {
+                out.push(' ');
+                line += 1;
+            }
+            out.push_str(word);
+            line += w;
+        }
+    }
+    out
 }
 
 fn comfy(t: &Table, style: Style) -> Comfy {
@@ -239,11 +353,17 @@ fn comfy(t: &Table, style: Style) -> Comfy {
     } else {
         presets::ASCII_MARKDOWN
     });
-    c.set_content_arrangement(if style.tty {
-        ContentArrangement::Dynamic
-    } else {
-        ContentArrangement::Disabled
-    });
+    // Wrapped to the terminal when stdout is one, colour or not, between words (see
+    // [`fit`]); piped: never wrapped. comfy-table's own arrangement would split words.
+    c.set_content_arrangement(ContentArrangement::Disabled);
+    let fitted;
+    let t = match style.tty.then(terminal_width).flatten() {
+        Some(w) => {
+            fitted = fit(t, w);
+            &fitted
+        }
+        None => t,
+    };
     if !style.color {
         c.force_no_tty();
     }
@@ -283,24 +403,30 @@ pub fn bar(have: f64, need: f64) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled))
 }
 
-/// Formats a number with thousands separators; whole numbers without decimals.
+/// Formats a number with thousands separators, rounded to cents; whole numbers without
+/// decimals (`1,200`, `1,199.50`, `1,200` for 1199.996). The one number formatter: tables,
+/// messages and alert texts all use it.
 pub fn number(x: f64) -> String {
-    let neg = x < 0.0;
-    let x = x.abs();
-    let whole = x.trunc() as u64;
-    let frac = x - x.trunc();
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let cents = (x.abs() * 100.0).round() as u128;
+    let (whole, frac) = (cents / 100, cents % 100);
     let digits = whole.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
+    if x < 0.0 && cents > 0 {
+        out.push('-');
+    }
+    for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push(',');
         }
-        out.push(c);
+        out.push(ch);
     }
-    if frac > 0.005 {
-        out.push_str(&format!("{:.2}", frac)[1..]);
+    if frac > 0 {
+        out.push_str(&format!(".{frac:02}"));
     }
-    if neg { format!("-{out}") } else { out }
+    out
 }
 
 #[cfg(test)]
@@ -313,7 +439,78 @@ mod tests {
         assert_eq!(number(1234567.5), "1,234,567.50");
         assert_eq!(number(12.0), "12");
         assert_eq!(bar(3.0, 10.0), "███░░░░░░░");
+    }
+
+    #[test]
+    fn numbers_round_to_cents_instead_of_truncating() {
+        assert_eq!(number(1199.996), "1,200");
+        assert_eq!(number(0.999), "1");
+        assert_eq!(number(0.994), "0.99");
+        assert_eq!(number(1199.5), "1,199.50");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(999.0), "999");
+        assert_eq!(number(1234567.0), "1,234,567");
+        assert_eq!(number(-62400.0), "-62,400");
+        assert_eq!(number(-0.001), "0");
+        assert_eq!(number(999999.999), "1,000,000");
         assert_eq!(bar(5.0, 0.0), "██████████");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_get_a_quote() {
+        for risky in [
+            "=HYPERLINK(\"x\")",
+            "+cmd@outlook.com",
+            "@SUM(A1)",
+            "-2+3",
+            "\tx",
+            "\rx",
+            "-",
+        ] {
+            assert_eq!(csv_cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for data in ["-12", "-12.5", "0", "ann@x.com", "a=b", "2026-01-01"] {
+            assert_eq!(csv_cell(data), data, "{data:?}");
+        }
+        let mut t = Table::new(&["Name", "Value"]);
+        t.row(["=1+2", "-62400"]);
+        let mut out = Vec::new();
+        let style = Style {
+            format: Format::Csv,
+            color: false,
+            tty: false,
+        };
+        render(&Report::new(()).table(t), style, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name,value\n'=1+2,-62400\n"
+        );
+    }
+
+    #[test]
+    fn tables_fit_a_width_between_words_only() {
+        assert_eq!(wrap_words("one two three", 7), "one two\nthree");
+        assert_eq!(
+            wrap_words("ann.lee@contoso.com x", 5),
+            "ann.lee@contoso.com\nx"
+        );
+        let mut t = Table::new(&["Name", "E-mail"]);
+        t.row([
+            "Maria Fernanda de la Cruz Hernandez",
+            "maria.fernanda@contoso.com",
+        ]);
+        let fitted = fit(&t, 50);
+        // 3 * 2 + 1 columns of frame: 43 left, the e-mail keeps its 26.
+        assert_eq!(fitted.rows[0][1], "maria.fernanda@contoso.com");
+        assert!(fitted.rows[0][0].lines().all(|l| l.chars().count() <= 17));
+        assert_eq!(
+            fitted.rows[0][0].split_whitespace().collect::<Vec<_>>(),
+            t.rows[0][0].split_whitespace().collect::<Vec<_>>()
+        );
+        // Too narrow for the words: overflows rather than splitting one.
+        let narrow = fit(&t, 10);
+        assert!(narrow.rows[0][1] == "maria.fernanda@contoso.com");
+        assert!(narrow.rows[0][0].lines().any(|l| l == "Hernandez"));
     }
 
     #[test]

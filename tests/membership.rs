@@ -191,10 +191,130 @@ fn upgrade_before_the_progress_delay_says_when_to_come_back() {
         "2026-01-01T12:00:00Z",
     ]);
     assert!(err.contains("no competency is met at silver yet"), "{err}");
+    // Linked and earned before 2026-01-01T00:00: counted from 2026-01-02T00:00, not from
+    // "now + 24 hours".
     assert!(
-        err.contains("Cloud (cloud) will be met by 2026-01-02T12:00:00Z"),
+        err.contains("Cloud (cloud) will be met at 2026-01-02T00:00:00Z"),
         "{err}"
     );
+}
+
+const ERP_STORY_RULEBOOK: &str = r#"
+[program]
+name = "Test program"
+progress_delay_hours = 24
+term_months = 12
+renewal_opens_days = 30
+grace_days = 30
+metric_window_days = 365
+retired_grace_months = 12
+
+[fees]
+silver = 1000
+gold = 4000
+
+[[catalog]]
+code = "AZ-1"
+title = "Azure one"
+kind = "exam"
+
+[[catalog]]
+code = "MB-1"
+title = "Dynamics one"
+kind = "exam"
+
+[[catalog]]
+code = "DP-1"
+title = "Data one"
+kind = "exam"
+
+[competencies.aaa-security]
+name = "Security"
+area = "Test"
+[[competencies.aaa-security.silver]]
+option = "Security"
+metrics = [ { metric = "revenue", scope = "security", at_least = 100000 } ]
+
+[competencies.cloud-platform]
+name = "Cloud Platform"
+area = "Test"
+[[competencies.cloud-platform.silver]]
+option = "Cloud Platform"
+people = [ { count = 2, any_of = [["AZ-1"]] } ]
+metrics = [ { metric = "revenue", scope = "azure", at_least = 10000 } ]
+
+[competencies.data]
+name = "Data"
+area = "Test"
+[[competencies.data.silver]]
+option = "Data"
+people = [ { count = 3, any_of = [["DP-1"]] } ]
+
+[competencies.erp]
+name = "ERP"
+area = "Test"
+[[competencies.erp.silver]]
+option = "ERP"
+people = [ { count = 1, any_of = [["MB-1"]] } ]
+metrics = [ { metric = "revenue", scope = "dynamics", at_least = 100000 } ]
+"#;
+
+#[test]
+fn refusals_rank_people_only_gaps_first_then_relative_revenue_shortfall_top_three() {
+    // ERP is 50,000 USD short with its person in place; Cloud Platform is one certified
+    // person away with its revenue met. The person is the nearer goal.
+    let e = Env::new();
+    std::fs::write(e.path("erp.toml"), ERP_STORY_RULEBOOK).unwrap();
+    e.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--rulebook",
+        "erp.toml",
+        "--now",
+        "2026-01-01",
+    ]);
+    person(&e, "ann", "AZ-1", "2025-12-01", "2026-01-01");
+    person(&e, "mia", "MB-1", "2025-12-01", "2026-01-01");
+    for (scope, value) in [
+        ("azure", "12000"),
+        ("dynamics", "50000"),
+        ("security", "5000"),
+    ] {
+        e.ok(&[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--value",
+            value,
+            "--date",
+            "2025-12-15",
+            "--scope",
+            scope,
+            "--now",
+            "2026-01-01",
+        ]);
+    }
+    let err = e.fails(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-10",
+    ]);
+    let cloud = err.find("Cloud Platform (cloud-platform) needs 1 more person with AZ-1");
+    let data = err.find("Data (data) needs 3 more people with DP-1");
+    let erp = err.find("ERP (erp) needs revenue (dynamics) short by 50,000 USD");
+    assert!(cloud.is_some() && data.is_some() && erp.is_some(), "{err}");
+    assert!(
+        cloud < data && data < erp,
+        "ranked: people first, then revenue: {err}"
+    );
+    assert!(!err.contains("Security"), "only the top three: {err}");
 }
 
 #[test]
@@ -269,7 +389,15 @@ fn silver_to_gold_starts_a_new_term_with_the_discount_marked() {
     assert_eq!(gold["previous_level"], "silver");
     assert_eq!(gold["list_fee_usd"], 4000.0);
     assert_eq!(gold["fee_usd"], 3000.0);
-    assert!(gold["discount"].as_str().unwrap().contains("25%"), "{gold}");
+    let discount = gold["discount"].as_str().unwrap();
+    assert!(
+        discount.contains("25% Silver-to-Gold upgrade discount"),
+        "{gold}"
+    );
+    assert!(
+        !discount.contains("PROGRAM-FACTS"),
+        "an internal document: {gold}"
+    );
     assert_eq!(gold["term_start"], "2026-03-01");
     assert_eq!(gold["anniversary"], "2027-03-01");
     let profile = e.json(&["membership", "profile", "--now", "2026-03-02"]);
@@ -375,6 +503,88 @@ fn check_exit_codes_none_ok_warning_for_expiry_and_at_risk_with_inferred_cause()
 }
 
 #[test]
+fn check_does_not_warn_about_an_expiry_when_another_holder_keeps_the_competency_met() {
+    let e = setup();
+    // Dora's certification stops counting on 2026-06-01, before the anniversary
+    // (2027-01-02); Eve's, earned later, lasts beyond it.
+    person(&e, "dora", "CERT-X", "2025-06-01", "2026-01-01");
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    let (code, j) = check(&e, "2026-01-10");
+    assert_eq!((code, j["status"].as_str()), (3, Some("warning")), "{j}");
+
+    person(&e, "eve", "CERT-X", "2026-02-01", "2026-02-01");
+    let (code, j) = check(&e, "2026-02-10");
+    assert_eq!((code, j["status"].as_str()), (0, Some("ok")), "{j}");
+    assert_eq!(j["expiring"], serde_json::json!([]));
+    // The same judgement as what-if: nothing is lost by the anniversary.
+    let w = e.json(&[
+        "membership",
+        "what-if",
+        "--expire-before",
+        "2027-01-02",
+        "--now",
+        "2026-02-10",
+    ]);
+    assert!(!w.to_string().contains("\"data\""), "{w}");
+}
+
+#[test]
+fn status_before_the_first_purchase_is_none() {
+    let e = setup();
+    two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-03",
+    ]);
+    let before = e.json(&["membership", "status", "--now", "2026-01-02"]);
+    assert_eq!(before["state"], "none", "{before}");
+    assert_eq!(before["level"], "none", "{before}");
+    let after = e.json(&["membership", "status", "--now", "2026-01-04"]);
+    assert_eq!(after["state"], "active", "{after}");
+}
+
+#[test]
+fn check_and_alerts_tables_print_the_alert_sentence_above_the_open_alerts() {
+    let e = setup();
+    let (_, bob) = two_people(&e);
+    e.ok(&[
+        "membership",
+        "upgrade",
+        "--level",
+        "silver",
+        "--now",
+        "2026-01-02",
+    ]);
+    e.ok(&[
+        "users",
+        "remove",
+        &bob,
+        "--reason",
+        "left",
+        "--now",
+        "2026-02-01",
+    ]);
+    let (code, out, _) = e.run(&["membership", "check", "--now", "2026-02-02"]);
+    assert_eq!(code, 4, "{out}");
+    let (sentence, table) = (out.find(ALERT_TEXT), out.find("Open alerts"));
+    assert!(sentence.is_some() && sentence < table, "{out}");
+    let out = e.ok(&["membership", "alerts", "--now", "2026-02-02"]);
+    let (sentence, table) = (out.find(ALERT_TEXT), out.find("Open alerts"));
+    assert!(sentence.is_some() && sentence < table, "{out}");
+}
+
+#[test]
 fn achievements_remove_raises_an_alert_with_its_cause() {
     let e = setup();
     two_people(&e);
@@ -443,6 +653,11 @@ fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
+    // Printed during Fabrikam's command, the alert is Contoso's: it says so.
+    assert!(
+        err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
+        "{err}"
+    );
     let a = e.json(&[
         "--org",
         "1234567",
@@ -614,6 +829,11 @@ fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
+    // Printed during Fabrikam's command, the alert is Contoso's: it says so.
+    assert!(
+        err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
+        "{err}"
+    );
     let a = e.json(&[
         "--org",
         "1234567",

@@ -7,9 +7,11 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::error::bad_input;
-use crate::output::{Report, Table};
+use crate::output::{Report, Table, csv_bool};
 use crate::records;
-use crate::rules::engine::{achievement_counts, association_active};
+use crate::rules::engine::{
+    achievement_counts, association_active, counts_until, retired_before_earned,
+};
 use crate::rules::snapshot::{Achievement, Person};
 use crate::store::Recorded;
 use crate::users as svc;
@@ -69,7 +71,7 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
         } => {
             let actor = ctx.actor();
             let today = ctx.clock.today();
-            let (a, r, linked, alerts) = ctx.write_org(|db, org| {
+            let (a, r, linked, alerts, rb) = ctx.write_org(|db, org| {
                 let rb = records::rulebook(db, org)?;
                 let a = records::validate_achievement(
                     &rb,
@@ -96,9 +98,16 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     alerts = crate::membership::reevaluate(db, &owner, &actor, Some(&cause))?;
                 }
                 let linked = link.filter(|l| l.org_id == org.id);
-                Ok((a, r, linked, alerts))
+                Ok((a, r, linked, alerts, rb))
             })?;
             super::membership::print_alerts(&alerts);
+            if let Some(retired) = retired_before_earned(&rb, &a.code, a.earned) {
+                ctx.warn(format!(
+                    "{} was retired on {retired}, before this pass (earned {}): it is recorded \
+                     but never counts",
+                    a.code, a.earned
+                ));
+            }
             if linked.is_none() {
                 ctx.warn(format!(
                     "{} is not linked to an account of this organization: the achievement counts once it is",
@@ -151,14 +160,21 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 .map(|p| (p.msa.as_str(), p))
                 .collect();
             let mut t = Table::new(&["MSA", "User", "Code", "Kind", "Earned", "Expires", "Counts"]);
+            let mut csv = Table::new(&[
+                "msa", "username", "code", "kind", "earned", "expires", "counts", "reason",
+            ]);
             let mut j = Vec::new();
             for r in rows {
                 let entry = rb.catalog_entry(&r.code);
-                let expires = r.expires.or_else(|| {
-                    entry
-                        .and_then(|e| e.valid_days)
-                        .map(|d| r.earned + Duration::days(i64::from(d)))
-                });
+                let record = Achievement {
+                    code: r.code.as_str().into(),
+                    earned: r.earned,
+                    expires: r.expires,
+                    removed: None,
+                };
+                // The engine's date: the record's expiry, else earned + valid_days, or the
+                // end of a retired exam's grace, whichever is first.
+                let expires = counts_until(&rb, &record);
                 if let Some(days) = expiring_within {
                     match expires {
                         Some(e) if e >= today && e <= today + Duration::days(i64::from(days)) => {}
@@ -166,15 +182,11 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     }
                 }
                 let kind = entry.map_or("unknown", |e| e.kind.as_str());
-                let counts = people.get(r.msa.as_str()).is_some_and(|p| {
-                    let a = Achievement {
-                        code: r.code.as_str().into(),
-                        earned: r.earned,
-                        expires: r.expires,
-                        removed: None,
-                    };
-                    achievement_counts(&rb, p, &a, now)
-                });
+                let counts = people
+                    .get(r.msa.as_str())
+                    .is_some_and(|p| achievement_counts(&rb, p, &record, now));
+                let reason = retired_before_earned(&rb, &r.code, r.earned)
+                    .map(|d| format!("retired {d} before it was earned"));
                 t.row([
                     r.msa.clone(),
                     r.username.clone().unwrap_or_default(),
@@ -182,14 +194,29 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     kind.to_owned(),
                     r.earned.to_string(),
                     expires.map(|d| d.to_string()).unwrap_or_default(),
-                    if counts { "yes" } else { "no" }.to_owned(),
+                    match (&reason, counts) {
+                        (_, true) => "yes".to_owned(),
+                        (Some(why), false) => format!("no: {why}"),
+                        (None, false) => "no".to_owned(),
+                    },
+                ]);
+                csv.row([
+                    r.msa.clone(),
+                    r.username.clone().unwrap_or_default(),
+                    r.code.clone(),
+                    kind.to_owned(),
+                    r.earned.to_string(),
+                    expires.map(|d| d.to_string()).unwrap_or_default(),
+                    csv_bool(counts),
+                    reason.clone().unwrap_or_default(),
                 ]);
                 j.push(
                     json!({"msa": r.msa, "username": r.username, "code": r.code, "kind": kind,
-                    "earned": r.earned.to_string(), "expires": expires.map(|d| d.to_string()), "counts": counts}),
+                    "earned": r.earned.to_string(), "expires": expires.map(|d| d.to_string()), "counts": counts,
+                    "reason": reason}),
                 );
             }
-            Ok(Report::new(j).table(t))
+            Ok(Report::new(j).table(t).csv(csv))
         }
         AchievementsCmd::Remove { msa, code } => {
             let actor = ctx.actor();

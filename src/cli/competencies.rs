@@ -7,7 +7,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::error::not_found;
 use crate::evaluation::{self, Judged};
-use crate::output::{Report, Table, bar, number};
+use crate::output::{Report, Table, bar, csv_bool, number};
 use crate::rules::engine::{RequirementDetail, RequirementEval};
 use crate::rules::explain;
 use crate::rules::{Level, Metric, gaps, risk};
@@ -209,6 +209,18 @@ fn report(
                 "Progress",
                 "Who counts",
             ]);
+            let mut csv = Table::new(&[
+                "competency",
+                "name",
+                "level",
+                "met",
+                "option",
+                "requirement",
+                "have",
+                "need",
+                "requirement_met",
+                "counted",
+            ]);
             let mut j = Vec::new();
             for c in judged
                 .eval
@@ -262,6 +274,18 @@ fn report(
                             }
                             RequirementDetail::Metric { .. } => Vec::new(),
                         };
+                        csv.row([
+                            c.id.clone(),
+                            c.name.clone(),
+                            l.level.as_str().to_owned(),
+                            csv_bool(l.met),
+                            opt.name.clone(),
+                            r.description.clone(),
+                            r.have.to_string(),
+                            r.need.to_string(),
+                            csv_bool(r.met),
+                            counted.join(" "),
+                        ]);
                         reqs.push(json!({"description": r.description, "have": r.have, "need": r.need, "met": r.met, "counted": counted}));
                     }
                     j.push(json!({
@@ -270,7 +294,7 @@ fn report(
                     }));
                 }
             }
-            Ok(Report::new(j).table(t))
+            Ok(Report::new(j).table(t).csv(csv))
         }
         CompetenciesCmd::Gaps => {
             let gaps = gaps(&judged.rulebook, &judged.snapshot, &judged.eval);
@@ -283,14 +307,34 @@ fn report(
                     g.missing.join("; "),
                 ]);
             }
-            Ok(Report::new(&gaps).table(t))
+            // One row per missing item.
+            let mut csv = Table::new(&["competency", "name", "level", "option", "missing"]);
+            for g in &gaps {
+                for m in &g.missing {
+                    csv.row([
+                        g.competency.clone(),
+                        g.name.clone(),
+                        g.level.as_str().to_owned(),
+                        g.option.clone(),
+                        m.clone(),
+                    ]);
+                }
+            }
+            Ok(Report::new(&gaps).table(t).csv(csv))
         }
         CompetenciesCmd::Risk => {
             let risks = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
             let mut t = Table::new(&["Competency", "Level", "Would break if one of these left"]);
+            let mut csv = Table::new(&["competency", "name", "level", "critical"]);
             let mut j = Vec::new();
             for r in &risks {
                 let names: Vec<&str> = r.critical.iter().map(|(_, u)| u.as_str()).collect();
+                csv.row([
+                    r.competency.clone(),
+                    r.name.clone(),
+                    r.level.as_str().to_owned(),
+                    names.join(" "),
+                ]);
                 t.row([
                     r.name.clone(),
                     r.level.as_str().to_owned(),
@@ -302,7 +346,7 @@ fn report(
                 ]);
                 j.push(json!({"competency": r.competency, "name": r.name, "level": r.level.as_str(), "critical": names}));
             }
-            Ok(Report::new(j).table(t))
+            Ok(Report::new(j).table(t).csv(csv))
         }
     }
 }

@@ -139,7 +139,6 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
                     "employee.set-password",
                 )
             })?;
-            ctx.info(format!("Password of {} changed", user.username));
             Ok(
                 Report::new(json!({"username": user.username, "password": "changed"}))
                     .text(format!("Password of {} changed", user.username)),

@@ -278,6 +278,17 @@ fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
     if s.severed > 0 {
         fields.push(("MSA associations severed", s.severed.to_string()));
     }
+    if s.retired_passes > 0 {
+        ctx.warn(format!(
+            "{}: {} pass(es) of retired exams dated on or after their retirement: recorded, \
+             but they never count (`competency achievements list` shows which)",
+            s.file, s.retired_passes
+        ));
+        fields.push((
+            "Retired before earned (never count)",
+            s.retired_passes.to_string(),
+        ));
+    }
     if let Some(c) = &s.credentials_file {
         fields.push(("Credentials file", format!("{c} (mode 0600)")));
     }

@@ -10,7 +10,7 @@ use super::competencies::LevelArg;
 use crate::clock::{parse_date, rfc3339};
 use crate::error::bad_input;
 use crate::membership::{self as svc, Alert, Check, CheckStatus, Displayed, Membership, State};
-use crate::output::{Report, Table, number};
+use crate::output::{Report, Table, csv_bool, number};
 use crate::rules::Level;
 
 /// Membership commands.
@@ -54,11 +54,27 @@ fn level_str(l: Option<Level>) -> &'static str {
     l.map_or("none", Level::as_str)
 }
 
-/// Prints alerts just raised on stderr (not merely informational: shown even with --quiet).
+/// Prints alerts just raised on stderr (not merely informational: shown even with --quiet),
+/// each naming its organization: a command on one organization can raise alerts in another
+/// of the same database.
 pub(super) fn print_alerts(alerts: &[Alert]) {
     for a in alerts {
-        eprintln!("alert: {}", a.line());
+        if a.org.is_empty() {
+            eprintln!("alert: {}", a.line());
+        } else {
+            eprintln!("alert: {}: {}", a.org, a.line());
+        }
     }
+}
+
+/// The alert's own sentence (what the program tells the partner), printed above the table
+/// of open alerts so the cron mail says it in words.
+fn alert_sentence(alerts: &[Alert]) -> String {
+    alerts
+        .iter()
+        .find(|a| a.open)
+        .or(alerts.first())
+        .map_or_else(|| svc::ALERT_TEXT.to_owned(), |a| format!("{}.", a.message))
 }
 
 /// The JSON of an alert.
@@ -107,6 +123,82 @@ fn alerts_table(alerts: &[Alert], title: &str) -> Table {
                 )
             },
         ]);
+    }
+    t
+}
+
+/// Alerts as CSV data: one row per alert, ISO instants, true/false.
+fn alerts_csv(alerts: &[Alert]) -> Table {
+    let mut t = Table::new(&[
+        "raised",
+        "competency",
+        "name",
+        "level",
+        "message",
+        "requirement",
+        "cause",
+        "open",
+        "closed",
+        "close_reason",
+    ]);
+    for a in alerts {
+        t.row([
+            rfc3339(a.raised),
+            a.competency.clone(),
+            a.name.clone(),
+            a.level.as_str().to_owned(),
+            a.message.clone(),
+            a.requirement.clone(),
+            a.cause.clone().unwrap_or_default(),
+            csv_bool(a.open),
+            a.closed.map(rfc3339).unwrap_or_default(),
+            a.close_reason.clone().unwrap_or_default(),
+        ]);
+    }
+    t
+}
+
+/// `membership status` as CSV: one row, the same columns whatever the state.
+fn status_csv(m: Option<&Membership>) -> Table {
+    let mut t = Table::new(&[
+        "level",
+        "state",
+        "last_level",
+        "purchased",
+        "kind",
+        "term_start",
+        "anniversary",
+        "renewal_opens",
+        "renewal_closes",
+        "lapses",
+        "fee_usd",
+        "list_fee_usd",
+        "discount",
+    ]);
+    match m {
+        None => t.row(["none", "none", "", "", "", "", "", "", "", "", "", "", ""]),
+        Some(m) => {
+            let (p, d) = (&m.current, &m.dates);
+            t.row([
+                if m.state == State::Lapsed {
+                    "none".to_owned()
+                } else {
+                    p.level.as_str().to_owned()
+                },
+                m.state.as_str().to_owned(),
+                p.level.as_str().to_owned(),
+                rfc3339(p.purchased_at),
+                p.kind.clone(),
+                p.term_start.to_string(),
+                d.anniversary.to_string(),
+                d.renewal_opens.to_string(),
+                d.window_closes().to_string(),
+                d.lapses.to_string(),
+                p.fee_usd.to_string(),
+                p.list_fee_usd.to_string(),
+                p.discount.clone().unwrap_or_default(),
+            ]);
+        }
     }
     t
 }
@@ -185,7 +277,7 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         MembershipCmd::Status => {
             let m = ctx.read_org(|db, org| svc::status(db, org, at))?;
             let (j, f) = status_fields(m.as_ref());
-            Ok(Report::new(j).fields(f))
+            Ok(Report::new(j).fields(f).csv(status_csv(m.as_ref())))
         }
         MembershipCmd::Upgrade { level } => {
             let actor = ctx.actor();
@@ -200,10 +292,28 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         MembershipCmd::Profile => {
             let p = ctx.read_org(|db, org| svc::profile(db, org, at))?;
             let mut t = Table::new(&["Competency", "Id", "Level", "Attained"]);
+            let mut csv = Table::new(&[
+                "organization",
+                "membership_level",
+                "state",
+                "competency",
+                "name",
+                "level",
+                "attained",
+            ]);
             for d in &p.competencies {
                 t.row([
                     d.name.clone(),
                     d.id.clone(),
+                    d.level.as_str().to_owned(),
+                    rfc3339(d.attained),
+                ]);
+                csv.row([
+                    p.organization.clone(),
+                    level_str(p.level).to_owned(),
+                    p.state.as_str().to_owned(),
+                    d.id.clone(),
+                    d.name.clone(),
                     d.level.as_str().to_owned(),
                     rfc3339(d.attained),
                 ]);
@@ -220,7 +330,8 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                 ("Level", level_str(p.level).to_owned()),
                 ("State", p.state.as_str().to_owned()),
             ])
-            .table(t.titled("Competencies displayed"));
+            .table(t.titled("Competencies displayed"))
+            .csv(csv);
             if p.level.is_none() {
                 r = r.text(
                     "No membership is held, so the profile displays no competency: \
@@ -238,22 +349,30 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         MembershipCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
             let j: Vec<Value> = alerts.iter().map(alert_json).collect();
-            Ok(Report::new(j).table(alerts_table(
+            let mut r = Report::new(j);
+            if alerts.iter().any(|a| a.open) {
+                r = r.text(alert_sentence(&alerts));
+            }
+            Ok(r.table(alerts_table(
                 &alerts,
                 if all { "Alerts" } else { "Open alerts" },
-            )))
+            ))
+            .csv(alerts_csv(&alerts)))
         }
         MembershipCmd::Benefits => {
             let b = ctx.read_org(|db, org| svc::benefits(db, org, at))?;
             let mut t = Table::new(&["From", "Benefit"]);
+            let mut csv = Table::new(&["level", "competency", "competency_level", "benefit"]);
             if let Some(l) = b.level {
                 for x in &b.membership {
                     t.row([format!("{l} membership"), x.clone()]);
+                    csv.row([l.as_str(), "", "", x.as_str()]);
                 }
             }
             for (d, list) in &b.competencies {
                 for x in list {
                     t.row([format!("{} ({})", d.name, d.level), x.clone()]);
+                    csv.row([level_str(b.level), &d.id, d.level.as_str(), x.as_str()]);
                 }
             }
             let j = json!({
@@ -264,7 +383,7 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                     "id": d.id, "name": d.name, "level": d.level.as_str(), "benefits": list,
                 })).collect::<Vec<_>>(),
             });
-            let mut r = Report::new(j);
+            let mut r = Report::new(j).csv(csv);
             if b.level.is_none() {
                 r = r.text(format!(
                     "No membership is held ({}): no benefits.",
@@ -444,9 +563,36 @@ pub(super) fn check_report(c: &Check) -> Report {
             if c.renewal_eligible { "yes" } else { "no" }.to_owned(),
         ));
     }
-    let mut r = Report::new(j).fields(f);
+    let mut csv = Table::new(&[
+        "status",
+        "level",
+        "state",
+        "anniversary",
+        "renewal_opens",
+        "renewal_window_open",
+        "renewal_eligible",
+        "open_alerts",
+        "expiring",
+    ]);
+    csv.row([
+        c.status.as_str().to_owned(),
+        level_str(held.map(Membership::level)).to_owned(),
+        m.map_or("none", |m| m.state.as_str()).to_owned(),
+        m.map(|m| m.dates.anniversary.to_string())
+            .unwrap_or_default(),
+        m.map(|m| m.dates.renewal_opens.to_string())
+            .unwrap_or_default(),
+        csv_bool(c.window_open),
+        csv_bool(c.renewal_eligible),
+        c.alerts.len().to_string(),
+        c.expiring.len().to_string(),
+    ]);
+    let mut r = Report::new(j).fields(f).csv(csv);
     if !c.alerts.is_empty() {
-        r = r.table(alerts_table(&c.alerts, "Open alerts"));
+        r = r
+            .text("")
+            .text(alert_sentence(&c.alerts))
+            .table(alerts_table(&c.alerts, "Open alerts"));
     }
     if !c.expiring.is_empty() {
         let mut t = Table::new(&["Competency", "Level", "Person", "Code", "Stops counting"])

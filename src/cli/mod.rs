@@ -57,7 +57,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "COMPETENCY_NOW", value_name = "TIME", value_parser = parse_instant)]
     pub now: Option<DateTime<Utc>>,
 
-    /// Output format: tables for people, json or csv for scripts.
+    /// Output format: tables for people (wrapped to the terminal between words), json or
+    /// csv for scripts (csv: one row per record, raw numbers, ISO dates, true/false).
     #[arg(long, global = true, value_enum, default_value_t = Format::Table, value_name = "F")]
     pub format: Format,
 

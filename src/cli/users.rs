@@ -94,7 +94,7 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         UsersCmd::Show { user } => {
             let u = ctx.read_org(|db, org| svc::find(db, org, &user))?;
-            Ok(show_report(&u))
+            Ok(show_report(&u, ctx.clock.now()))
         }
         UsersCmd::Remove { user, reason } => {
             let actor = ctx.actor();
@@ -271,10 +271,11 @@ fn list_report(users: &[UserRow]) -> Report {
     Report::new(users.iter().map(user_json).collect::<Vec<_>>()).table(t)
 }
 
-fn show_report(u: &UserRow) -> Report {
+fn show_report(u: &UserRow, now: chrono::DateTime<chrono::Utc>) -> Report {
     let mut j = user_json(u);
     let password = if u.password_temporary {
         match u.password_expires_at {
+            Some(e) if e <= now => format!("temporary, expired {}", rfc3339(e)),
             Some(e) => format!("temporary, expires {}", rfc3339(e)),
             None => "temporary".to_owned(),
         }

@@ -61,6 +61,7 @@ pub fn import(
     let first_id = db.next_id(BulkTable::Achievements)?;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
     let mut st = db.achievement_statements()?;
+    let mut retired_passes = 0;
     drive(input, &mut summary, rejects, |row, _line, _failed| {
         let a = match records::validate_achievement(
             rb,
@@ -73,6 +74,9 @@ pub fn import(
             Ok(a) => a,
             Err(e) => return Ok(Err(e)),
         };
+        if crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some() {
+            retired_passes += 1;
+        }
         let new_expires = a.expires.map(|d| d.to_string());
         Ok(
             match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
@@ -94,6 +98,7 @@ pub fn import(
         )
     })?;
     drop(st);
+    summary.retired_passes = retired_passes;
     if rebuild {
         db.restore_achievements_index()?;
     }

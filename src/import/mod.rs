@@ -78,6 +78,9 @@ pub struct Summary {
     pub rejected: u64,
     /// MSA associations severed in other accounts because a row linked the MSA here.
     pub severed: u64,
+    /// Achievements accepted that never count: passes of an exam dated on or after its
+    /// retirement.
+    pub retired_passes: u64,
     /// Nothing was written: `--dry-run`.
     pub dry_run: bool,
     /// Valid rows are imported despite invalid ones: `--skip-invalid`.

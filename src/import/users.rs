@@ -180,6 +180,7 @@ pub fn import(
 
     // 3. Write, in e-mail order.
     let mut state = State {
+        dry_run: opts.dry_run,
         st: db.user_statements()?,
         org,
         at: actor.at,
@@ -343,6 +344,8 @@ fn validate_row(email: &str, name: &str, msa: Option<&str>, roles: &str) -> Resu
 }
 
 struct State<'a, 'c> {
+    /// `--dry-run`: messages say what would happen.
+    dry_run: bool,
     st: UserStatements<'a>,
     org: &'a Org,
     at: DateTime<Utc>,
@@ -443,8 +446,10 @@ impl State<'_, '_> {
                 let reason = format!("linked to {} ({})", self.username, self.org.name);
                 self.st.end_link(l.id, self.at, &reason)?;
                 self.severed.push(format!(
-                    "{m} was associated with {} in {}; that association is now severed (line {line})",
-                    l.username, l.org_name
+                    "{m} was associated with {} in {}; that association {} severed (line {line})",
+                    l.username,
+                    l.org_name,
+                    if self.dry_run { "would be" } else { "is now" }
                 ));
                 self.sever_audit
                     .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));

@@ -224,6 +224,14 @@ pub fn counts_until(rb: &Rulebook, ach: &Achievement) -> Option<NaiveDate> {
         .and_then(|entry| CatalogRule::new(entry, &rb.program).until(ach))
 }
 
+/// The retirement day of `code` when a pass `earned` on or after it: such a pass never
+/// counts (SPEC §5). `None` for a code not retired, or retired after the pass.
+pub fn retired_before_earned(rb: &Rulebook, code: &str, earned: NaiveDate) -> Option<NaiveDate> {
+    rb.catalog_entry(code)
+        .and_then(|e| e.retired)
+        .filter(|retired| earned >= *retired)
+}
+
 /// Whether one achievement of `person` counts at `at` (SPEC §5). See [`CatalogRule::counts`]
 /// for the rules; codes absent from the catalogue never count.
 pub fn achievement_counts(
@@ -422,6 +430,30 @@ fn closer(a: &OptionEval, b: &OptionEval) -> Ordering {
     let (ua, pa, ma) = closeness(a);
     let (ub, pb, mb) = closeness(b);
     ua.cmp(&ub).then(pa.cmp(&pb)).then(ma.total_cmp(&mb))
+}
+
+/// Whether qualifying for `a` implies qualifying for `b`: every alternative of `a` holds
+/// all the codes of some alternative of `b`.
+fn implies(a: &CompiledReq, b: &CompiledReq) -> bool {
+    a.lists
+        .iter()
+        .all(|la| b.lists.iter().any(|lb| lb.iter().all(|c| la.contains(c))))
+}
+
+/// The order in which an option's people requirements are filled: the most demanding
+/// first, measured by how many of the option's requirements qualifying for it implies
+/// (itself included), then rulebook order. Whatever stays empty then falls on the least
+/// demanding requirements, so gaps and alerts name the cheapest additions: with "1 person
+/// with A or B" and "1 person with A" and one A-holder, the A-holder fills the second and
+/// the gap is "1 more person with A or B", which a B-holder also closes.
+fn fill_order(reqs: &[CompiledReq]) -> Vec<usize> {
+    let strength: Vec<usize> = reqs
+        .iter()
+        .map(|a| reqs.iter().filter(|b| implies(a, b)).count())
+        .collect();
+    let mut order: Vec<usize> = (0..reqs.len()).collect();
+    order.sort_by(|&x, &y| strength[y].cmp(&strength[x]).then(x.cmp(&y)));
+    order
 }
 
 use crate::fasthash::FastMap;
@@ -803,7 +835,7 @@ impl<'a> Prepared<'a> {
         let reqs: Vec<CompiledReq> = opt.people.iter().map(|r| self.compile(r)).collect();
         let counts: Vec<u64> = opt.people.iter().map(|r| u64::from(r.count)).collect();
         let classes = self.classify(&reqs, scratch);
-        let assignment = matching::max_assignment(&classes, &counts);
+        let assignment = matching::max_assignment_in_order(&classes, &counts, &fill_order(&reqs));
         let counted = self.pick(&classes, &assignment, reqs.len(), scratch);
 
         let mut requirements = Vec::with_capacity(opt.people.len() + opt.metrics.len());
@@ -995,22 +1027,7 @@ pub fn gaps(rb: &Rulebook, _snap: &Snapshot, eval: &Evaluation) -> Vec<Gap> {
             else {
                 continue;
             };
-            let missing = oe
-                .requirements
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !r.met)
-                .filter_map(|(j, r)| match j.checked_sub(opt.people.len()) {
-                    None => Some(explain::people_gap(
-                        &opt.people[j],
-                        (r.need - r.have).max(0.0) as u64,
-                    )),
-                    Some(m) => opt
-                        .metrics
-                        .get(m)
-                        .map(|req| explain::metric_gap(req, r.need - r.have)),
-                })
-                .collect();
+            let missing = option_missing(rb, opt, oe, eval.at.date_naive());
             out.push(Gap {
                 competency: ce.id.clone(),
                 name: ce.name.clone(),
@@ -1021,6 +1038,67 @@ pub fn gaps(rb: &Rulebook, _snap: &Snapshot, eval: &Evaluation) -> Vec<Gap> {
         }
     }
     out
+}
+
+/// What is missing for one option evaluated on `today`: for each unmet people requirement,
+/// how many more people with which codes (retired exams left out), and for each unmet
+/// metric the amount short.
+pub fn option_missing(
+    rb: &Rulebook,
+    opt: &LevelOption,
+    oe: &OptionEval,
+    today: NaiveDate,
+) -> Vec<String> {
+    oe.requirements
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.met)
+        .filter_map(|(j, r)| match j.checked_sub(opt.people.len()) {
+            None => Some(people_gap(
+                rb,
+                &opt.people[j],
+                (r.need - r.have).max(0.0) as u64,
+                today,
+            )),
+            Some(m) => opt
+                .metrics
+                .get(m)
+                .map(|req| explain::metric_gap(req, r.need - r.have)),
+        })
+        .collect()
+}
+
+/// Whether a pass of `code` taken `today` could count: the code is in the catalogue and its
+/// exam is not retired (a pass dated on or after the retirement day never counts).
+fn can_still_count(rb: &Rulebook, code: &str, today: NaiveDate) -> bool {
+    rb.catalog_entry(code)
+        .is_some_and(|e| e.retired.is_none_or(|retired| today < retired))
+}
+
+/// The text of a people shortfall, naming only codes a newcomer could still pass: the
+/// alternatives that need a retired (or unknown) code are left out.
+fn people_gap(rb: &Rulebook, req: &PeopleRequirement, short: u64, today: NaiveDate) -> String {
+    let ok = |c: &String| can_still_count(rb, c, today);
+    let all_ok = req.all_of.iter().all(ok);
+    let any_of: Vec<Vec<String>> = req
+        .any_of
+        .iter()
+        .filter(|list| list.iter().all(ok))
+        .cloned()
+        .collect();
+    if !all_ok || (!req.any_of.is_empty() && any_of.is_empty()) {
+        let noun = if short == 1 { "person" } else { "people" };
+        return format!(
+            "{short} more {noun} with {} (cannot be filled by new passes: its exams are retired)",
+            explain::codes_phrase(req)
+        );
+    }
+    let fillable = PeopleRequirement {
+        count: req.count,
+        all_of: req.all_of.clone(),
+        any_of,
+    };
+    explain::people_gap(&fillable, short)
 }
 
 /// For every level met now, the people whose departure alone would break it: with their

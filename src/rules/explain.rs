@@ -88,26 +88,9 @@ pub fn amount(metric: Metric, value: f64) -> String {
 }
 
 /// Thousands separated by commas; two decimals only when the value has a fraction
-/// (`1,200`, `1,199.50`).
+/// (`1,200`, `1,199.50`). The one formatter lives in [`crate::output::number`].
 pub fn thousands(value: f64) -> String {
-    let negative = value < 0.0;
-    let cents = (value.abs() * 100.0).round() as u128;
-    let (whole, frac) = (cents / 100, cents % 100);
-    let digits = whole.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
-    if negative && cents > 0 {
-        out.push('-');
-    }
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if frac > 0 {
-        out.push_str(&format!(".{frac:02}"));
-    }
-    out
+    crate::output::number(value)
 }
 
 #[cfg(test)]

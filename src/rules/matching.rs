@@ -56,6 +56,17 @@ impl Assignment {
 ///
 /// Requirement bits at or above `counts.len()` are ignored.
 pub fn max_assignment(classes: &[Class], counts: &[u64]) -> Assignment {
+    let order: Vec<usize> = (0..counts.len()).collect();
+    max_assignment_in_order(classes, counts, &order)
+}
+
+/// Like [`max_assignment`], but requirements are filled in the priority `order` (indices
+/// into `counts`; any left out come after, in index order): each requirement gets as many
+/// individuals as it can without taking any from the requirements before it. The slots
+/// that stay empty therefore fall on the requirements filled last. As the fillable slots
+/// form a matroid, this greedy is optimal: among maximum assignments, none leaves fewer
+/// empty slots on the earlier requirements (weighting slots by priority).
+pub fn max_assignment_in_order(classes: &[Class], counts: &[u64], order: &[usize]) -> Assignment {
     let k = counts.len();
     let mut net = Network::new(2 + classes.len() + k);
     let class_node = |c: usize| 2 + c;
@@ -78,6 +89,9 @@ pub fn max_assignment(classes: &[Class], counts: &[u64]) -> Assignment {
         sink_edges.push(net.add(req_node(r), SINK, count));
     }
 
+    for &r in order.iter().filter(|&&r| r < k) {
+        while net.augment(Some(req_node(r))) {}
+    }
     for r in 0..k {
         while net.augment(Some(req_node(r))) {}
     }

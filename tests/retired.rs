@@ -1,0 +1,119 @@
+//! Passes of retired exams: a pass dated on or after the retirement never counts, and the
+//! tool says so at entry, in the listing and in the import summary; gaps never suggest a
+//! retired exam. The default rulebook retires 70-534 on 2017-12-31.
+
+mod common;
+
+use common::Env;
+
+fn setup() -> Env {
+    let e = Env::new();
+    e.init();
+    e.add_user(
+        "Ann",
+        "ann@contoso.com",
+        &["--msa", "ann@outlook.com", "--now", "2026-01-01"],
+    );
+    e
+}
+
+#[test]
+fn a_pass_after_retirement_is_recorded_with_a_warning_and_listed_with_its_reason() {
+    let e = setup();
+    let (code, _, err) = e.run(&[
+        "achievements",
+        "add",
+        "--msa",
+        "ann@outlook.com",
+        "--code",
+        "70-534",
+        "--earned",
+        "2018-03-01",
+        "--now",
+        "2026-01-02",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: 70-534 was retired on 2017-12-31"),
+        "{err}"
+    );
+    assert!(err.contains("never counts"), "{err}");
+
+    let list = e.json(&["achievements", "list", "--now", "2026-01-05"]);
+    assert_eq!(list[0]["counts"], false);
+    assert_eq!(list[0]["reason"], "retired 2017-12-31 before it was earned");
+    let table = e.ok(&["achievements", "list", "--now", "2026-01-05"]);
+    assert!(
+        table.contains("no: retired 2017-12-31 before it was earned"),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_expires_column_includes_the_retired_exam_grace() {
+    let e = setup();
+    e.ok(&[
+        "achievements",
+        "add",
+        "--msa",
+        "ann@outlook.com",
+        "--code",
+        "70-534",
+        "--earned",
+        "2017-06-01",
+        "--now",
+        "2017-07-01",
+    ]);
+    // Earned before the retirement: counts until retired + 12 months, as the engine says.
+    let list = e.json(&["achievements", "list", "--now", "2017-07-01"]);
+    assert_eq!(list[0]["expires"], "2018-12-31", "{list}");
+    assert_eq!(list[0]["reason"], serde_json::Value::Null);
+    let soon = e.json(&[
+        "achievements",
+        "list",
+        "--expiring-within",
+        "30",
+        "--now",
+        "2018-12-15",
+    ]);
+    assert_eq!(soon.as_array().map(Vec::len), Some(1), "{soon}");
+}
+
+#[test]
+fn imports_count_passes_after_retirement_in_the_summary() {
+    let e = setup();
+    std::fs::write(
+        e.path("a.csv"),
+        "msa,code,earned\nann@outlook.com,70-534,2018-03-01\nann@outlook.com,70-533,2025-03-01\n",
+    )
+    .unwrap();
+    let out = e
+        .cmd()
+        .args([
+            "achievements",
+            "import",
+            "a.csv",
+            "--now",
+            "2026-01-02",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["added"], 2);
+    assert_eq!(j["retired_passes"], 1, "{j}");
+    assert!(err.contains("retired"), "{err}");
+}
+
+#[test]
+fn gaps_never_suggest_a_retired_exam() {
+    let e = setup();
+    let gaps = e.ok(&["competencies", "gaps", "--now", "2026-01-05"]);
+    assert!(gaps.contains("70-535"), "{gaps}");
+    assert!(!gaps.contains("70-534"), "{gaps}");
+    let j = e.json(&["competencies", "gaps", "--now", "2026-01-05"]);
+    assert!(!j.to_string().contains("70-534"), "{j}");
+}
