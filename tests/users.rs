@@ -429,7 +429,8 @@ fn audit_records_actor_time_and_respects_since_and_limit() {
     ]);
     let all = env.json(&["audit"]);
     assert_eq!(all[0]["action"], "org.init");
-    assert_eq!(all[0]["actor"], "tester");
+    // The OS user from the password database, not the $USER the test sets ("tester").
+    assert_eq!(all[0]["actor"], common::os_user_name().as_str());
     assert_eq!(all[0]["at"], "2026-01-01T00:00:00Z");
     let since = env.json(&["audit", "--since", "2026-02-15"]);
     assert_eq!(since.as_array().unwrap().len(), 1);

@@ -165,6 +165,7 @@ pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
         let rb = records::rulebook(db, org)?;
         let s = import::achievements::import(
             db,
+            org,
             &rb,
             &actor,
             today,

@@ -61,6 +61,20 @@ pub(super) fn print_alerts(alerts: &[Alert]) {
     }
 }
 
+/// Prints alerts just raised, by organization: another organization's (one the command
+/// was not run for, changed by a severed link) under its name.
+pub(super) fn print_org_alerts(raised: &[crate::membership::OrgAlerts]) {
+    for r in raised {
+        if r.elsewhere {
+            for a in &r.alerts {
+                eprintln!("alert: {}: {}", r.org_name, a.line());
+            }
+        } else {
+            print_alerts(&r.alerts);
+        }
+    }
+}
+
 /// The JSON of an alert.
 pub(super) fn alert_json(a: &Alert) -> Value {
     json!({

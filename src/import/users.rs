@@ -475,7 +475,9 @@ impl State<'_, '_> {
                 password_hash: hash,
                 expires_at: self.expires,
             };
-            if let Some(id) = self.st.insert_user(&row, self.at)? {
+            // Never a user name equal to another account's e-mail (SPEC §4).
+            let free = self.username == f.email || !self.st.email_in_use(&self.username)?;
+            if free && let Some(id) = self.st.insert_user(&row, self.at)? {
                 if let Some(k) = n {
                     self.suffixes.insert(local, k + 1);
                 }
