@@ -443,6 +443,11 @@ fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
+    // The alert belongs to Contoso, not to the organization the command ran for: it says so.
+    assert!(
+        err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
+        "{err}"
+    );
     let a = e.json(&[
         "--org",
         "1234567",
@@ -612,6 +617,11 @@ fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
+    // The alert belongs to Contoso, not to the organization the command ran for: it says so.
+    assert!(
+        err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
+        "{err}"
+    );
     let a = e.json(&[
         "--org",
         "1234567",
