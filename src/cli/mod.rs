@@ -97,6 +97,14 @@ pub enum Command {
     #[command(subcommand, visible_alias = "competency")]
     Competencies(competencies::CompetenciesCmd),
     /// Employee self-service: passwords and linking a Microsoft account.
+    ///
+    /// Trust boundary: these commands stand in for the partner portal's sign-in. They
+    /// authenticate the employee against the administrator's own database, which protects
+    /// an account from other employees, not from the database: anyone who can write the
+    /// database can do anything. After 5 failed sign-ins within 15 minutes an account is
+    /// locked until the window passes. A new password needs 12+ characters and must not
+    /// be the user name or e-mail, one of the 10,000 most common passwords, one repeated
+    /// character or a run like abcdefghijkl.
     #[command(subcommand)]
     Employee(employee::EmployeeCmd),
     /// The rulebook in use: show, validate, import, export.

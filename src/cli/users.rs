@@ -31,12 +31,14 @@ pub enum UsersCmd {
     },
     /// Show one account.
     Show {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
     },
     /// The employee left: mark the account removed (history kept) and end its MSA link.
     Remove {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
         /// Why (recorded in the audit trail).
         #[arg(long, value_name = "TEXT", default_value = "")]
@@ -44,7 +46,8 @@ pub enum UsersCmd {
     },
     /// Issue a new temporary password (written to a new credentials file).
     ResetPassword {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
         /// Where to write the credentials [default: credentials-<UTC timestamp>.csv].
         #[arg(long, value_name = "PATH")]
@@ -52,7 +55,8 @@ pub enum UsersCmd {
     },
     /// Link a Microsoft account on the employee's behalf (severs it elsewhere).
     LinkMsa {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
         /// The Microsoft account (an e-mail address).
         #[arg(long)]
