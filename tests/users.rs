@@ -713,6 +713,27 @@ fn an_msa_of_a_colleague_moves_only_with_an_administrators_move() {
         "cy.csv",
     ]);
     assert!(err.contains("--move"), "{err}");
+    // Nor does a users import take it from a colleague.
+    std::fs::write(
+        env.path("staff.csv"),
+        "email,name,msa\ncy@acme.com,Cy,shared@outlook.com\n",
+    )
+    .unwrap();
+    let err = env.fails(&[
+        "users",
+        "import",
+        "staff.csv",
+        "--credentials-file",
+        "s.csv",
+    ]);
+    assert!(
+        err.contains("staff.csv:2") && err.contains("--move"),
+        "{err}"
+    );
+    assert_eq!(
+        env.json(&["users", "show", &ann])["msa"],
+        "shared@outlook.com"
+    );
     // With --move: moved, said and audited.
     let (code, _, err) = env.run(&[
         "users",

@@ -226,6 +226,7 @@ fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
     }
     if !s.dry_run {
         super::membership::print_alerts(&s.alerts);
+        super::membership::print_org_alerts(&s.elsewhere);
     }
     // All or nothing: any bad row fails the import (a dry run says it would fail).
     let fatal = s.rejected > 0 && !s.skip_invalid;
