@@ -1,8 +1,11 @@
 //! `employee …`: self-service for the employee behind an account.
 //!
 //! Passwords come from the terminal (not echoed) or, with `--password-stdin`, from lines of
-//! standard input. A wrong password or recovery code fails the command with exit 1, and the
-//! failed attempt is recorded in the audit trail in a transaction of its own.
+//! standard input. The account and its secret are checked inside the write transaction of
+//! the change ([`svc::sign_in`]), so nothing read before the secrets were typed is trusted.
+//! A failed sign-in (one message whatever the reason) is recorded and committed, then the
+//! command fails with exit 1; after 5 within 15 minutes the account is locked for the rest
+//! of the window.
 
 use std::io::{BufRead, IsTerminal};
 
