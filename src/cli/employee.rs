@@ -26,7 +26,8 @@ pub enum EmployeeCmd {
     SetPassword(Who),
     /// Reset a forgotten password with the one-time recovery code from the credentials file.
     ResetPassword(Who),
-    /// Sign in, then associate your Microsoft account with this account.
+    /// Sign in, then associate your Microsoft account with this account (one held by a
+    /// colleague's account is refused: an administrator moves it with `users link-msa --move`).
     LinkMsa {
         /// Who signs in.
         #[command(flatten)]
