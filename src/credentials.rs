@@ -165,8 +165,50 @@ pub fn temporary_expiry(at: DateTime<Utc>) -> DateTime<Utc> {
     at + Duration::days(TEMPORARY_VALIDITY_DAYS)
 }
 
-/// Checks a password an employee chose.
-pub fn check_chosen(password: &str) -> Result<(), String> {
+/// The 10,000 most common passwords (data/common-passwords.txt: the head of zxcvbn's
+/// frequency list of leaked passwords), lower case, one a line.
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+/// Whether `password` is in the common-password list, ignoring case.
+pub fn is_common_password(password: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    let set = SET.get_or_init(|| {
+        COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_lowercase)
+            .collect()
+    });
+    set.contains(&password.to_lowercase())
+}
+
+/// Whether every character follows the previous one in the alphabet or among the digits,
+/// all up or all down, wrapping round (`abcdefghijkl`, `123456789012`, `zyxwvutsrqpo`).
+fn is_sequence(password: &str) -> bool {
+    let c: Vec<char> = password.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // The step from a to b within their class, and the class size.
+    let step = |a: char, b: char| -> Option<(u32, u32)> {
+        let n = match (a, b) {
+            ('0'..='9', '0'..='9') => 10,
+            ('a'..='z', 'a'..='z') => 26,
+            _ => return None,
+        };
+        Some(((b as u32 + n - a as u32) % n, n))
+    };
+    let steps: Vec<Option<(u32, u32)>> = c.windows(2).map(|w| step(w[0], w[1])).collect();
+    let up = steps.iter().all(|s| matches!(s, Some((1, _))));
+    let down = steps
+        .iter()
+        .all(|s| matches!(s, Some((d, n)) if *d == n - 1));
+    !steps.is_empty() && (up || down)
+}
+
+/// Checks a password an employee chooses for the account `username` / `email`, after NIST
+/// SP 800-63B §5.1.1.2: at least [`MIN_PASSWORD_LENGTH`] characters; not the user name,
+/// the e-mail or either's local part; not in the list of common passwords; not one
+/// character repeated, nor a short pattern repeated, nor a run like `abcdefghijkl` or
+/// `123456789012`. Nothing else (no composition rules).
+pub fn check_chosen(password: &str, username: &str, email: &str) -> Result<(), String> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_LENGTH {
         return Err(format!(
@@ -175,6 +217,35 @@ pub fn check_chosen(password: &str) -> Result<(), String> {
     }
     if password.chars().any(char::is_control) {
         return Err("the new password contains control characters".into());
+    }
+    let lower = password.to_lowercase();
+    let local = |s: &str| s.split('@').next().unwrap_or_default().to_lowercase();
+    if [
+        username.to_lowercase(),
+        email.to_lowercase(),
+        local(username),
+        local(email),
+    ]
+    .contains(&lower)
+    {
+        return Err("the new password is the account's user name or e-mail: choose another".into());
+    }
+    if is_common_password(password) {
+        return Err(
+            "the new password is in the list of the 10,000 most common passwords: choose another"
+                .into(),
+        );
+    }
+    let chars: Vec<char> = lower.chars().collect();
+    if (1..=3).any(|p| n % p == 0 && chars.chunks(p).all(|c| c == &chars[..p])) {
+        return Err(
+            "the new password repeats one character or a short pattern: choose another".into(),
+        );
+    }
+    if is_sequence(password) {
+        return Err(
+            "the new password is a run of consecutive letters or digits: choose another".into(),
+        );
     }
     Ok(())
 }
@@ -361,5 +432,58 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("target.csv"), &link).unwrap();
         assert!(CredentialsFile::create(Dest::Exact(link), &db, false).is_err());
         assert!(!dir.path().join("target.csv").exists());
+    }
+
+    #[test]
+    fn chosen_passwords_follow_nist_800_63b() {
+        let ok = |p: &str| check_chosen(p, "ann.contractor@acme.com", "ann.contractor@partner.org");
+        // Long enough and not guessable: accepted, whatever the composition.
+        assert!(ok("correct horse battery").is_ok());
+        assert!(ok("plumbing-giraffe-42").is_ok());
+        assert!(ok("abcdefghijkm").is_ok());
+        // Too short.
+        assert!(ok("Tr0ub4dor&3").unwrap_err().contains("at least 12"));
+        // One character repeated, a short pattern repeated.
+        for p in [
+            "aaaaaaaaaaaa",
+            "AAAAAAAAAAAAAAAA",
+            "abababababab",
+            "abcabcabcabc",
+        ] {
+            assert!(ok(p).unwrap_err().contains("repeats"), "{p}");
+        }
+        // Runs, up or down, letters or digits, wrapping round.
+        for p in [
+            "abcdefghijkl",
+            "123456789012",
+            "ZYXWVUTSRQPO",
+            "98765432109876",
+        ] {
+            assert!(ok(p).unwrap_err().contains("consecutive"), "{p}");
+        }
+        // The account's own names.
+        for p in [
+            "ann.contractor@acme.com",
+            "ANN.CONTRACTOR@PARTNER.ORG",
+            "ann.contractor",
+        ] {
+            assert!(ok(p).unwrap_err().contains("user name or e-mail"), "{p}");
+        }
+        // Common passwords, whatever the case.
+        for p in ["qwerasdfzxcv", "1qaz2wsx3edc", "LeaveMeAlone"] {
+            assert!(ok(p).unwrap_err().contains("common"), "{p}");
+        }
+    }
+
+    #[test]
+    fn the_common_password_list_has_ten_thousand_entries() {
+        let n = COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .count();
+        assert_eq!(n, 10_000);
+        assert!(is_common_password("password"));
+        assert!(is_common_password("PASSWORD"));
+        assert!(!is_common_password("correct horse battery"));
     }
 }

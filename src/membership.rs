@@ -594,8 +594,9 @@ fn find_cause(
                 now = true;
             } else {
                 let removed = db
-                    .user_by_key(org.id, &p.username)?
-                    .is_some_and(|u| u.removed_at == Some(end));
+                    .users_by_key(org.id, &p.username)?
+                    .iter()
+                    .any(|u| u.username == p.username && u.removed_at == Some(end));
                 events.push(if removed {
                     format!("user {} removed on {}", p.username, end.date_naive())
                 } else {
@@ -660,17 +661,28 @@ pub fn reevaluate(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Res
     Ok(sync(db, org, actor, cause)?.raised)
 }
 
+/// Alerts raised in one organization by a change made from another (or from itself).
+#[derive(Debug, Clone)]
+pub struct OrgAlerts {
+    /// The organization's name.
+    pub org_name: String,
+    /// Not the organization the command was run for: its alerts are shown under its name.
+    pub elsewhere: bool,
+    /// The alerts raised.
+    pub alerts: Vec<Alert>,
+}
+
 /// Re-evaluates after an MSA link ([`users::link_msa`]): the organization whose association
 /// was severed (another one, or this one when the MSA moved between two of its accounts),
 /// and this organization when the account's previous MSA was replaced. Returns the alerts
-/// raised, in every organization concerned.
+/// raised, by organization.
 pub fn after_link(
     db: &Db,
     org: &Org,
     actor: &Actor,
     username: &str,
     linked: &users::Linked,
-) -> Result<Vec<Alert>> {
+) -> Result<Vec<OrgAlerts>> {
     let mut raised = Vec::new();
     if linked.unchanged {
         return Ok(raised);
@@ -689,13 +701,21 @@ pub fn after_link(
         } else {
             db.org_by_id(s.org_id)?
         };
-        raised.extend(reevaluate(db, &other, actor, Some(&cause))?);
+        raised.push(OrgAlerts {
+            elsewhere: other.id != org.id,
+            alerts: reevaluate(db, &other, actor, Some(&cause))?,
+            org_name: other.name,
+        });
     }
     if let Some(old) = &linked.replaced
         && linked.severed.as_ref().is_none_or(|s| s.org_id != org.id)
     {
         let cause = format!("MSA {old} of {username} replaced by {}", linked.msa);
-        raised.extend(reevaluate(db, org, actor, Some(&cause))?);
+        raised.push(OrgAlerts {
+            org_name: org.name.clone(),
+            elsewhere: false,
+            alerts: reevaluate(db, org, actor, Some(&cause))?,
+        });
     }
     Ok(raised)
 }

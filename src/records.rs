@@ -8,7 +8,7 @@
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use crate::error::{bad_input, not_found};
+use crate::error::{bad_input, not_found, refused};
 use crate::rules::rulebook::CatalogEntry;
 use crate::rules::{Metric, Rulebook, nearest_codes};
 use crate::store::{Db, NewAchievement, Org, PerformanceRow, Recorded};
@@ -88,6 +88,22 @@ pub fn validate_achievement(
     })
 }
 
+/// Why `org` may not write the achievements of `msa` (SPEC §4): an organization writes
+/// only those of MSAs associated with its own accounts or with none. `None` when it may.
+/// Called inside the write transaction of the change.
+pub fn foreign_msa(db: &Db, org: &Org, msa: &str) -> Result<Option<String>> {
+    Ok(db
+        .open_link_for_msa(msa)?
+        .filter(|l| l.org_id != org.id)
+        .map(|l| {
+            format!(
+                "{msa} is associated with an account of {}: {} can change only the \
+                 achievements of its own people's MSAs (or of MSAs associated with no account)",
+                l.org_name, org.name
+            )
+        }))
+}
+
 /// Records one achievement and audits it.
 pub fn add_achievement(
     db: &Db,
@@ -95,6 +111,9 @@ pub fn add_achievement(
     actor: &Actor,
     a: &ValidAchievement,
 ) -> Result<Recorded> {
+    if let Some(why) = foreign_msa(db, org, &a.msa)? {
+        return Err(refused(why));
+    }
     let r = db.upsert_achievement(
         &NewAchievement {
             msa: &a.msa,
@@ -138,6 +157,9 @@ pub fn remove_achievement(
     code: &str,
 ) -> Result<usize> {
     let msa = validate::email(msa).map_err(|e| bad_input(format!("--msa: {e}")))?;
+    if let Some(why) = foreign_msa(db, org, &msa)? {
+        return Err(refused(why));
+    }
     let code = catalog_code(rb, code)
         .map(|c| c.code.clone())
         .unwrap_or_else(|_| code.trim().to_owned());

@@ -138,12 +138,14 @@ pub struct Linked {
     pub replaced: Option<String>,
 }
 
-/// Picks a free user name for an e-mail in a domain.
+/// Picks a free user name for an e-mail in a domain: not the user name of any account, and
+/// not the e-mail of another account (any organization, any status), so that a USER text
+/// never names two accounts by construction.
 pub fn free_username(db: &Db, email: &str, domain: &str) -> Result<String> {
     let local = validate::username_local(email);
     let mut candidate = format!("{local}@{domain}");
     let mut n = 1;
-    while db.username_taken(&candidate)? {
+    while db.username_taken(&candidate)? || (candidate != email && db.email_in_use(&candidate)?) {
         n += 1;
         candidate = format!("{local}{n}@{domain}");
     }
@@ -235,15 +237,44 @@ pub fn add(
     })
 }
 
-/// Finds an account of the organization by user name or e-mail.
+/// Finds the account of the organization a USER text names (SPEC §4): its user name or
+/// its e-mail; an active account before a removed one (of several removed accounts with
+/// that e-mail, the most recent). When the text is the user name of one account and the
+/// e-mail of another, it names neither: refused as ambiguous, naming both.
 pub fn find(db: &Db, org: &Org, key: &str) -> Result<UserRow> {
-    db.user_by_key(org.id, key)?.ok_or_else(|| {
-        not_found(format!(
-            "no user {:?} in {}: `competency users list --all` shows them",
-            key.trim(),
+    let found = db.users_by_key(org.id, key)?;
+    let shown = validate::shown(key.trim());
+    let any_active = found.iter().any(UserRow::is_active);
+    // Most recent first; removed ones only when no account is active.
+    let pool: Vec<&UserRow> = found
+        .iter()
+        .filter(|u| u.is_active() || !any_active)
+        .collect();
+    let text = key.trim().to_lowercase();
+    let by_name = pool.iter().find(|u| u.username == text);
+    let by_email = pool.iter().find(|u| u.email == text && u.username != text);
+    match (by_name, by_email) {
+        (Some(a), Some(b)) => Err(refused(format!(
+            "{shown} is ambiguous in {}: it is the user name of {} ({}, e-mail {}, {}) and the \
+             e-mail of {} ({}, {}); name the first by its e-mail ({}) or the second by its user \
+             name ({})",
+            org.name,
+            a.username,
+            a.name,
+            a.email,
+            a.status,
+            b.username,
+            b.name,
+            b.status,
+            a.email,
+            b.username
+        ))),
+        (Some(u), None) | (None, Some(u)) => Ok((*u).clone()),
+        (None, None) => Err(not_found(format!(
+            "no user {shown} in {}: `competency users list --all` shows them",
             org.name
-        ))
-    })
+        ))),
+    }
 }
 
 /// Finds an active account.
@@ -266,12 +297,16 @@ pub fn find_active(db: &Db, org: &Org, key: &str) -> Result<UserRow> {
 pub enum LinkedBy {
     /// An administrator on the employee's behalf.
     Admin,
+    /// An administrator moving it from a colleague's account (`--move`).
+    AdminMove,
     /// The employee, authenticated.
     Employee,
 }
 
-/// Associates `msa` with the account, severing its association elsewhere and replacing
-/// the account's previous MSA.
+/// Associates `msa` with the account, severing its association with another
+/// organization's account and replacing the account's previous MSA. An MSA held by a
+/// colleague (another account of the same organization) is never taken over: only an
+/// administrator moves it, explicitly ([`LinkedBy::AdminMove`]).
 pub fn link_msa(
     db: &Db,
     org: &Org,
@@ -284,6 +319,7 @@ pub fn link_msa(
     let msa = validate::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
     let how = match by {
         LinkedBy::Admin => "by an administrator on the employee's behalf",
+        LinkedBy::AdminMove => "by an administrator on the employee's behalf (--move)",
         LinkedBy::Employee => "by the employee",
     };
     let mut out = Linked {
@@ -297,7 +333,27 @@ pub fn link_msa(
             out.unchanged = true;
             return Ok(out);
         }
-        let reason = format!("linked to {username} ({})", org.name);
+        let colleague = current.org_id == org.id;
+        if colleague && by == LinkedBy::Employee {
+            return Err(refused(format!(
+                "{msa} is the Microsoft account of {}, another account of {}: an employee cannot \
+                 take over a colleague's; if it really is yours, an administrator can move it with \
+                 `competency users link-msa {username} --msa {msa} --move`",
+                current.username, org.name
+            )));
+        }
+        if colleague && by == LinkedBy::Admin {
+            return Err(refused(format!(
+                "{msa} is the Microsoft account of {}, another account of {}: to move it to \
+                 {username}, say so with `competency users link-msa {username} --msa {msa} --move`",
+                current.username, org.name
+            )));
+        }
+        let reason = if colleague {
+            format!("moved to {username} by an administrator (--move)")
+        } else {
+            format!("linked to {username} ({})", org.name)
+        };
         db.end_link(current.id, actor.at, &reason)?;
         db.audit(
             Some(current.org_id),
@@ -428,18 +484,133 @@ pub fn reset_password(
     Ok(user)
 }
 
-/// Checks an employee's password. On failure returns [`AppError::Auth`]; the caller records
-/// the failed attempt (in its own transaction, since the command itself fails).
-pub fn authenticate(user: &UserRow, password: &str, at: DateTime<Utc>) -> Result<()> {
-    if !user.is_active() {
-        return Err(refused(format!("user {} was removed", user.username)));
+/// Failed sign-ins that lock an account for the rest of [`THROTTLE_WINDOW_MINUTES`].
+pub const THROTTLE_FAILURES: u32 = 5;
+/// The window, in minutes, over which failed sign-ins are counted.
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+
+/// What an employee proves who they are with.
+#[derive(Clone, Copy)]
+pub enum Secret<'a> {
+    /// The account's password (temporary or chosen).
+    Password(&'a str),
+    /// The one-time recovery code of a self-service account.
+    RecoveryCode(&'a str),
+}
+
+/// The one message of every failed sign-in, whatever the reason (unknown user, removed
+/// account, wrong or revoked password, wrong or spent code): it tells an attacker nothing.
+/// The audit trail records the reason.
+pub fn sign_in_failed(key: &str, secret: Secret) -> anyhow::Error {
+    let hint = match secret {
+        Secret::Password(_) => "",
+        Secret::RecoveryCode(_) => {
+            ": a recovery code works once, and only for an account added with \
+             --self-service-reset; otherwise an administrator issues a new password with \
+             `competency users reset-password USER`"
+        }
+    };
+    AppError::Auth(format!(
+        "sign-in failed for {}{hint}",
+        validate::shown(key.trim())
+    ))
+    .into()
+}
+
+/// Signs an employee in. Call it inside the write transaction of the command it guards,
+/// so that what it checked (the account active, the password or code current) is what the
+/// command changes: a password revoked, a code spent or an account removed by another
+/// process meanwhile authenticates nothing.
+///
+/// `Ok(Ok(user))`: signed in (earlier failures forgotten). `Ok(Err(e))`: refused, and the
+/// failure was recorded (throttle count and audit row with `action`): the caller commits,
+/// then fails with `e`. `Err`: any other error (roll back).
+pub fn sign_in(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    key: &str,
+    secret: Secret,
+    action: &str,
+) -> Result<Result<UserRow, anyhow::Error>> {
+    let user = match find(db, org, key) {
+        Ok(u) => u,
+        Err(e)
+            if e.downcast_ref::<AppError>()
+                .is_some_and(|e| matches!(e, AppError::NotFound(_))) =>
+        {
+            db.audit(
+                Some(org.id),
+                actor.at,
+                &actor.name,
+                action,
+                &validate::shown(key.trim()),
+                "no such account",
+            )?;
+            return Ok(Err(sign_in_failed(key, secret)));
+        }
+        Err(e) => return Err(e),
+    };
+    let window = chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    if let Some(fifth) =
+        db.nth_recent_sign_in_failure(user.id, actor.at - window, actor.at, THROTTLE_FAILURES)?
+    {
+        let until = fifth + window;
+        db.audit(
+            Some(org.id),
+            actor.at,
+            &actor.name,
+            "employee.sign-in-throttled",
+            &user.username,
+            &format!(
+                "refused without checking the secret: {THROTTLE_FAILURES} failed sign-ins \
+                 within {THROTTLE_WINDOW_MINUTES} minutes; locked until {}",
+                crate::clock::rfc3339(until)
+            ),
+        )?;
+        return Ok(Err(refused(format!(
+            "sign-in failed for {}: {THROTTLE_FAILURES} failed sign-ins within \
+             {THROTTLE_WINDOW_MINUTES} minutes; try again after {}",
+            validate::shown(key.trim()),
+            crate::clock::rfc3339(until)
+        ))));
     }
-    if !credentials::verify(password, &user.password_hash) {
-        return Err(AppError::Auth(format!("wrong password for {}", user.username)).into());
+    let failure = if !user.is_active() {
+        Some("the account was removed")
+    } else {
+        match secret {
+            Secret::Password(p) if !credentials::verify(p, &user.password_hash) => {
+                Some("wrong password")
+            }
+            Secret::Password(_) => None,
+            Secret::RecoveryCode(_) if !user.self_service_reset => {
+                Some("a recovery code was given, but the account has no self-service reset")
+            }
+            Secret::RecoveryCode(c) => match user.recovery_hash.as_deref() {
+                None => Some("the recovery code was already spent"),
+                Some(h) if !credentials::verify(&credentials::normalize_code(c), h) => {
+                    Some("wrong recovery code")
+                }
+                Some(_) => None,
+            },
+        }
+    };
+    if let Some(reason) = failure {
+        db.record_sign_in_failure(user.id, actor.at)?;
+        db.audit(
+            Some(org.id),
+            actor.at,
+            &actor.name,
+            action,
+            &user.username,
+            reason,
+        )?;
+        return Ok(Err(sign_in_failed(key, secret)));
     }
-    if user.password_temporary
+    if matches!(secret, Secret::Password(_))
+        && user.password_temporary
         && let Some(exp) = user.password_expires_at
-        && at >= exp
+        && actor.at >= exp
     {
         return Err(AppError::Auth(format!(
             "the temporary password of {} expired on {}: ask an administrator for \
@@ -450,10 +621,12 @@ pub fn authenticate(user: &UserRow, password: &str, at: DateTime<Utc>) -> Result
         ))
         .into());
     }
-    Ok(())
+    db.clear_sign_in_failures(user.id)?;
+    Ok(Ok(user))
 }
 
-/// Sets a password the employee chose (after [`authenticate`]).
+/// Sets a password the employee chose, signed in with the current one in this same
+/// transaction ([`sign_in`]): the update applies only to the password authenticated.
 pub fn set_chosen_password(
     db: &Db,
     org: &Org,
@@ -461,21 +634,22 @@ pub fn set_chosen_password(
     user: &UserRow,
     current: &str,
     new: &str,
-    action: &str,
 ) -> Result<()> {
-    credentials::check_chosen(new).map_err(bad_input)?;
+    credentials::check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
     if new == current {
         return Err(bad_input(
             "the new password must differ from the current one",
         ));
     }
     let hash = credentials::hash_chosen(new)?;
-    db.set_password(user.id, &hash, false, None)?;
+    if !db.replace_password_if(user.id, &user.password_hash, &hash)? {
+        return Err(sign_in_failed(&user.username, Secret::Password(current)));
+    }
     db.audit(
         Some(org.id),
         actor.at,
         &actor.name,
-        action,
+        "employee.set-password",
         &user.username,
         "password changed by the employee",
     )?;
@@ -495,38 +669,17 @@ pub fn require_chosen_password(user: &UserRow) -> Result<()> {
     Ok(())
 }
 
-/// Resets a self-service account's password with its one-time recovery code.
-pub fn reset_with_code(
-    db: &Db,
-    org: &Org,
-    actor: &Actor,
-    user: &UserRow,
-    code: &str,
-    new: &str,
-) -> Result<()> {
-    if !user.is_active() {
-        return Err(refused(format!("user {} was removed", user.username)));
-    }
-    if !user.self_service_reset {
-        return Err(refused(format!(
-            "{} was not added with --self-service-reset: only an administrator can reset its \
-             password (`competency users reset-password {}`)",
-            user.username, user.username
-        )));
-    }
-    let Some(stored) = user.recovery_hash.as_deref() else {
-        return Err(refused(format!(
-            "the recovery code of {} was already used: ask an administrator for \
-             `competency users reset-password {}`",
-            user.username, user.username
-        )));
+/// Resets a self-service account's password with its one-time recovery code, signed in
+/// with that code in this same transaction ([`sign_in`]): the code is spent by a guarded
+/// update, so of two runs racing with one code exactly one succeeds.
+pub fn reset_with_code(db: &Db, org: &Org, actor: &Actor, user: &UserRow, new: &str) -> Result<()> {
+    credentials::check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
+    let Some(code_hash) = user.recovery_hash.as_deref() else {
+        return Err(sign_in_failed(&user.username, Secret::RecoveryCode("")));
     };
-    if !credentials::verify(&credentials::normalize_code(code), stored) {
-        return Err(AppError::Auth(format!("wrong recovery code for {}", user.username)).into());
+    if !db.spend_recovery_code(user.id, code_hash, &credentials::hash_chosen(new)?)? {
+        return Err(sign_in_failed(&user.username, Secret::RecoveryCode("")));
     }
-    credentials::check_chosen(new).map_err(bad_input)?;
-    db.set_password(user.id, &credentials::hash_chosen(new)?, false, None)?;
-    db.set_recovery_hash(user.id, None)?;
     db.audit(
         Some(org.id),
         actor.at,

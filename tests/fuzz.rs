@@ -305,9 +305,16 @@ mod imports {
         let summary = store.write_or_rollback(|db| {
             let s = match kind {
                 "users" => import::users::import(db, &org, &actor, &opts, &mut input, None, None),
-                "achievements" => {
-                    import::achievements::import(db, &rb, &actor, today(), &opts, &mut input, None)
-                }
+                "achievements" => import::achievements::import(
+                    db,
+                    &org,
+                    &rb,
+                    &actor,
+                    today(),
+                    &opts,
+                    &mut input,
+                    None,
+                ),
                 _ => {
                     import::performance::import(db, &org, &actor, today(), &opts, &mut input, None)
                 }

@@ -1,8 +1,10 @@
 //! Security properties through the binary: private files (even under `umask 000`), the
 //! credentials file never through a link or over a file, no secret anywhere but the
 //! credentials file, argon2id for chosen passwords, failed sign-ins audited, SQL built
-//! only from literals and bound parameters, and (section "Files") databases created only
-//! by `init`/`demo`, never opened through links, never overwritten by an output file.
+//! only from literals and bound parameters; (section "Files") databases created only
+//! by `init`/`demo`, never opened through links, never overwritten by an output file; and
+//! (section "Authentication and accounts") sign-in verified where it changes things,
+//! throttled, with NIST password rules and a real actor.
 
 mod common;
 
@@ -1138,4 +1140,396 @@ fn a_database_path_that_is_a_fifo_or_a_folder_is_refused_without_hanging() {
         assert_eq!(status.code(), Some(1), "{err}");
         assert!(err.contains("not a regular file"), "{err}");
     }
+}
+
+// =======================================================================================
+// Authentication and accounts (issue 10 items 1-4). Promises:
+// - An employee command verifies the account and its secret inside the transaction that
+//   changes it: a spent recovery code, a revoked password and a removed account
+//   authenticate nothing, whatever the timing (two real processes race through pipes).
+// - After 5 failed sign-ins of an account within 15 minutes, sign-in is refused until the
+//   window passes; the count is in the database (every process shares it) and audited.
+//   Unknown user, removed account and wrong secret get one and the same message.
+// - Chosen passwords follow NIST SP 800-63B: 12+ characters, not the user name or e-mail,
+//   not one of the 10,000 most common, not one repeated character or a run.
+// - The audit actor is the OS user of the real user id, not $USER, without control
+//   characters; README and `employee --help` state the trust boundary.
+// =======================================================================================
+
+/// A child process of the binary with piped stdin, in the sandbox.
+fn spawn_with_stdin(env: &Env, args: &[&str]) -> std::process::Child {
+    Command::new(assert_cmd::cargo::cargo_bin("competency"))
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("USER", "tester")
+        .env("COMPETENCY_DB", env.db())
+        .env("COMPETENCY_CONFIG", env.path("config.toml"))
+        .env("NO_COLOR", "1")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+#[cfg(target_arch = "x86_64")]
+const SYS_READ: &str = "0";
+#[cfg(target_arch = "aarch64")]
+const SYS_READ: &str = "63";
+
+/// Bytes written to the pipe and not yet read by the child.
+fn unread(stdin: &std::process::ChildStdin) -> i32 {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int into `n`; the descriptor is open (we own it).
+    let rc = unsafe { libc::ioctl(stdin.as_raw_fd(), libc::FIONREAD, &mut n) };
+    assert_eq!(rc, 0, "FIONREAD");
+    n
+}
+
+/// Waits until the child has read everything written to its stdin and sleeps in a read of
+/// its standard input (it is waiting for the next secret), or fails after 30 s.
+fn wait_reading_stdin(child: &mut std::process::Child) {
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        let mut f = syscall.split_whitespace();
+        let blocked = f.next() == Some(SYS_READ) && f.next() == Some("0x0");
+        if blocked && unread(child.stdin.as_ref().expect("stdin")) == 0 {
+            return;
+        }
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("the child exited ({status}) instead of waiting for input");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the child never waited for input ({syscall})"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Closes the child's stdin after writing `input`, and waits (30 s at most) for it to exit:
+/// (exit code, stderr).
+fn finish(mut child: std::process::Child, input: &str) -> (i32, String) {
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).expect("write");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("the child did not exit within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn actions(env: &Env, action: &str) -> usize {
+    env.json(&["audit"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == action)
+        .count()
+}
+
+fn run_stdin(env: &Env, args: &[&str], input: &str) -> (i32, String) {
+    let o = env
+        .cmd()
+        .args(args)
+        .write_stdin(input.to_owned())
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_recovery_code_raced_by_two_processes_resets_the_password_once() {
+    let env = Env::new();
+    env.init();
+    env.ok(&[
+        "users",
+        "add",
+        "--name",
+        "Ann",
+        "--email",
+        "ann@contoso.com",
+        "--self-service-reset",
+        "--credentials-file",
+        "c.csv",
+    ]);
+    let row = &read_credentials(&env.path("c.csv"))[0];
+    let (user, code) = (row[0].clone(), row[4].clone());
+    let args = [
+        "employee",
+        "reset-password",
+        "--user",
+        &user,
+        "--password-stdin",
+    ];
+    // Both processes have started and wait for the code before either gets it.
+    let mut a = spawn_with_stdin(&env, &args);
+    let mut b = spawn_with_stdin(&env, &args);
+    wait_reading_stdin(&mut a);
+    wait_reading_stdin(&mut b);
+    let ta = std::thread::spawn({
+        let input = format!("{code}\nthe first racer's password\n");
+        move || finish(a, &input)
+    });
+    let (rb, eb) = finish(b, &format!("{code}\nthe second racer's password\n"));
+    let (ra, ea) = ta.join().unwrap();
+    let mut codes = [ra, rb];
+    codes.sort();
+    assert_eq!(codes, [0, 1], "exactly one succeeds: {ea} / {eb}");
+    let loser = if ra == 1 { ea } else { eb };
+    assert!(loser.contains("sign-in failed"), "{loser}");
+    assert_eq!(actions(&env, "employee.reset-password"), 1);
+}
+
+#[test]
+fn a_password_revoked_by_an_administrator_while_typing_changes_nothing() {
+    let env = Env::new();
+    env.init();
+    let (user, temp) = env.add_user("Ann", "ann@contoso.com", &[]);
+    let mut a = spawn_with_stdin(
+        &env,
+        &[
+            "employee",
+            "set-password",
+            "--user",
+            &user,
+            "--password-stdin",
+        ],
+    );
+    // The employee has typed the current password and is typing the new one...
+    wait_reading_stdin(&mut a);
+    writeln!(a.stdin.as_mut().unwrap(), "{temp}").unwrap();
+    wait_reading_stdin(&mut a);
+    // ...when an administrator issues a new temporary password.
+    env.ok(&[
+        "users",
+        "reset-password",
+        &user,
+        "--credentials-file",
+        "new.csv",
+    ]);
+    let (code, err) = finish(a, "the employee's new password\n");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("sign-in failed"), "{err}");
+    assert_eq!(actions(&env, "employee.set-password"), 0);
+    // The administrator's password is the one that works.
+    let issued = read_credentials(&env.path("new.csv"))[0][2].clone();
+    let (code, err) = run_stdin(
+        &env,
+        &[
+            "employee",
+            "set-password",
+            "--user",
+            &user,
+            "--password-stdin",
+        ],
+        &format!("{issued}\nthe employee's new password\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn an_account_removed_while_its_employee_signs_in_links_nothing() {
+    let env = Env::new();
+    env.init();
+    let (user, temp) = env.add_user("Ann", "ann@contoso.com", &[]);
+    env.add_user("Root", "root@contoso.com", &["--role", "global-admin"]);
+    let (code, err) = run_stdin(
+        &env,
+        &[
+            "employee",
+            "set-password",
+            "--user",
+            &user,
+            "--password-stdin",
+        ],
+        &format!("{temp}\nann's chosen password\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut a = spawn_with_stdin(
+        &env,
+        &[
+            "employee",
+            "link-msa",
+            "--user",
+            &user,
+            "--msa",
+            "ann@outlook.com",
+            "--password-stdin",
+        ],
+    );
+    wait_reading_stdin(&mut a);
+    env.ok(&["users", "remove", &user, "--reason", "left"]);
+    let (code, err) = finish(a, "ann's chosen password\n");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("sign-in failed"), "{err}");
+    let shown = env.json(&["users", "show", &user]);
+    assert_eq!(shown["status"], "removed");
+    assert!(shown["msa"].is_null(), "{shown}");
+    assert_eq!(actions(&env, "msa.link"), 0);
+}
+
+#[test]
+fn five_failed_sign_ins_within_15_minutes_lock_the_account_until_the_window_passes() {
+    let env = Env::new();
+    env.init();
+    let (user, temp) = env.add_user("Ann", "ann@contoso.com", &[]);
+    let set = |now: &str, current: &str| {
+        run_stdin(
+            &env,
+            &[
+                "employee",
+                "set-password",
+                "--user",
+                &user,
+                "--password-stdin",
+                "--now",
+                now,
+            ],
+            &format!("{current}\nann's chosen password\n"),
+        )
+    };
+    for minute in 0..5 {
+        let (code, err) = set(&format!("2026-01-02T10:0{minute}:00Z"), "a wrong guess");
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("sign-in failed"), "{err}");
+    }
+    // The right password, 5 minutes after the first failure: refused unchecked.
+    let (code, err) = set("2026-01-02T10:05:00Z", &temp);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("sign-in failed") && err.contains("2026-01-02T10:15:00Z"),
+        "{err}"
+    );
+    assert_eq!(env.json(&["users", "show", &user])["password"], "temporary");
+    assert_eq!(actions(&env, "employee.sign-in-throttled"), 1);
+    assert_eq!(actions(&env, "employee.sign-in-failed"), 5);
+    // Once the first failure is 15 minutes old, the right password works.
+    let (code, err) = set("2026-01-02T10:15:00Z", &temp);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(env.json(&["users", "show", &user])["password"], "chosen");
+}
+
+#[test]
+fn an_unknown_user_and_a_wrong_password_get_the_same_message() {
+    let env = Env::new();
+    env.init();
+    let (user, _) = env.add_user("Ann", "ann@contoso.com", &[]);
+    let (removed, temp) = env.add_user("Bob", "bob@contoso.com", &[]);
+    env.ok(&["users", "remove", &removed]);
+    let fail = |who: &str, password: &str| {
+        let (code, err) = run_stdin(
+            &env,
+            &[
+                "employee",
+                "link-msa",
+                "--user",
+                who,
+                "--msa",
+                "x@outlook.com",
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        );
+        assert_eq!(code, 1, "{err}");
+        err.replace(who, "USER")
+    };
+    let wrong = fail(&user, "not the password");
+    assert_eq!(wrong.trim(), "error: sign-in failed for \"USER\"");
+    assert_eq!(fail("nobody@contoso.com", "not the password"), wrong);
+    // A removed account's own (once valid) password authenticates nothing either.
+    assert_eq!(fail(&removed, &temp), wrong);
+    // The audit says what happened; the message does not.
+    let audit = env.ok(&["audit"]);
+    assert!(audit.contains("no such account"), "{audit}");
+    assert!(audit.contains("the account was removed"), "{audit}");
+}
+
+#[test]
+fn weak_chosen_passwords_are_refused_after_nist_800_63b() {
+    let env = Env::new();
+    env.init();
+    let (user, temp) = env.add_user("Ann", "annabelle.lee@contoso.com", &[]);
+    for weak in [
+        "aaaaaaaaaaaa",
+        "abcdefghijkl",
+        "123456789012",
+        "qwerasdfzxcv",
+        "annabelle.lee",
+        user.as_str(),
+        "short",
+    ] {
+        let (code, err) = run_stdin(
+            &env,
+            &[
+                "employee",
+                "set-password",
+                "--user",
+                &user,
+                "--password-stdin",
+            ],
+            &format!("{temp}\n{weak}\n"),
+        );
+        assert_eq!(code, 1, "{weak} was accepted");
+        assert!(err.starts_with("error: the new password"), "{weak}: {err}");
+    }
+    assert_eq!(env.json(&["users", "show", &user])["password"], "temporary");
+}
+
+#[test]
+fn the_audit_actor_is_the_os_user_not_the_user_variable() {
+    let env = Env::new();
+    env.ok(&["init", "--name", "Contoso", "--partner-id", "1"]);
+    let out = env
+        .cmd()
+        .env("USER", "mallory\u{1b}[2J")
+        .env("LOGNAME", "mallory")
+        .args([
+            "users",
+            "add",
+            "--name",
+            "Ann",
+            "--email",
+            "ann@x.com",
+            "--credentials-file",
+            "a.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let audit = env.json(&["audit"]);
+    for row in audit.as_array().unwrap() {
+        let actor = row["actor"].as_str().unwrap();
+        assert_eq!(actor, common::os_user_name());
+        assert!(!actor.contains("mallory") && !actor.chars().any(char::is_control));
+    }
+}
+
+#[test]
+fn the_trust_boundary_is_stated_in_the_help_and_the_readme() {
+    let env = Env::new();
+    let help = env.ok(&["employee", "--help"]);
+    assert!(help.contains("anyone who can write the database"), "{help}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("anyone who can write the database"));
 }

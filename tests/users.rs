@@ -429,7 +429,8 @@ fn audit_records_actor_time_and_respects_since_and_limit() {
     ]);
     let all = env.json(&["audit"]);
     assert_eq!(all[0]["action"], "org.init");
-    assert_eq!(all[0]["actor"], "tester");
+    // The OS user from the password database, not the $USER the test sets ("tester").
+    assert_eq!(all[0]["actor"], common::os_user_name().as_str());
     assert_eq!(all[0]["at"], "2026-01-01T00:00:00Z");
     let since = env.json(&["audit", "--since", "2026-02-15"]);
     assert_eq!(since.as_array().unwrap().len(), 1);
@@ -482,4 +483,388 @@ fn a_closed_pipe_is_not_an_error() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// USER names one account (SPEC §4, issue 9 item 1): an active account before a removed
+// one; a text that is the user name of one account and the e-mail of another is refused
+// as ambiguous, naming both; a user name is never generated equal to another account's
+// e-mail. Every command taking USER resolves it the same way.
+// ---------------------------------------------------------------------------------------
+
+/// Contoso with the company mail domain acme.com, on the small membership rulebook.
+fn acme() -> Env {
+    let env = Env::new();
+    env.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--domain",
+        "acme.com",
+        "--rulebook",
+        MEMBERSHIP_RULEBOOK,
+        "--now",
+        "2026-01-01",
+    ]);
+    env
+}
+
+const MEMBERSHIP_RULEBOOK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/membership-rulebook.toml"
+);
+
+fn status_of(env: &Env, username: &str) -> String {
+    let all = env.json(&["users", "list", "--all"]);
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == username)
+        .map(|u| u["status"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no {username} in {all}"))
+}
+
+#[test]
+fn users_remove_refuses_a_text_that_is_one_accounts_user_name_and_anothers_email() {
+    // The issue's story: with --domain acme.com, Ann Contractor (ann@partner.org) got the
+    // user name ann2@acme.com (ann@acme.com was taken); later Ann Two, whose e-mail is
+    // ann2@acme.com, joined. Removing "ann2@acme.com" removed Ann Contractor.
+    let env = acme();
+    let (admin, _) = env.add_user("Ann Admin", "ann@acme.com", &[]);
+    assert_eq!(admin, "ann@acme.com");
+    let (contractor, _) = env.add_user("Ann Contractor", "ann@partner.org", &[]);
+    assert_eq!(contractor, "ann2@acme.com");
+    let (two, _) = env.add_user("Ann Two", "ann2@acme.com", &[]);
+    assert_ne!(two, "ann2@acme.com");
+    let before = env.db_bytes();
+    let err = env.fails(&[
+        "users",
+        "remove",
+        "ann2@acme.com",
+        "--reason",
+        "Ann Two left",
+    ]);
+    assert!(err.contains("ambiguous"), "{err}");
+    assert!(
+        err.contains(&contractor) && err.contains("Ann Contractor"),
+        "{err}"
+    );
+    assert!(err.contains(&two) && err.contains("Ann Two"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        before == env.db_bytes(),
+        "a refused command changed the database"
+    );
+    assert_eq!(status_of(&env, &contractor), "active");
+    assert_eq!(status_of(&env, &two), "active");
+    // Every command taking USER refuses the same text.
+    for args in [
+        vec!["users", "show", "ann2@acme.com"],
+        vec!["users", "reset-password", "ann2@acme.com"],
+        vec![
+            "users",
+            "link-msa",
+            "ann2@acme.com",
+            "--msa",
+            "x@outlook.com",
+        ],
+        vec!["achievements", "list", "--user", "ann2@acme.com"],
+        vec!["membership", "what-if", "--remove-user", "ann2@acme.com"],
+    ] {
+        let err = env.fails(&args);
+        assert!(err.contains("ambiguous"), "{args:?}: {err}");
+    }
+    // Each account is still reachable without ambiguity.
+    env.ok(&["users", "remove", &two, "--reason", "Ann Two left"]);
+    assert_eq!(status_of(&env, &two), "removed");
+    assert_eq!(status_of(&env, &contractor), "active");
+}
+
+#[test]
+fn a_rehired_employees_email_names_the_active_account_not_the_removed_one() {
+    let env = acme();
+    let (old, _) = env.add_user("Bob", "bob@acme.com", &[]);
+    assert_eq!(old, "bob@acme.com");
+    env.ok(&["users", "remove", "bob@acme.com", "--reason", "left"]);
+    let (new, _) = env.add_user("Bob", "bob@acme.com", &[]);
+    assert_eq!(new, "bob2@acme.com");
+    // "bob@acme.com" is the removed account's user name and the active account's e-mail:
+    // the active one is meant.
+    assert_eq!(
+        env.json(&["users", "show", "bob@acme.com"])["username"],
+        new
+    );
+    env.ok(&[
+        "users",
+        "link-msa",
+        "bob@acme.com",
+        "--msa",
+        "bob@outlook.com",
+    ]);
+    assert_eq!(env.json(&["users", "show", &new])["msa"], "bob@outlook.com");
+    let w = env.json(&["membership", "what-if", "--remove-user", "bob@acme.com"]);
+    assert!(w.to_string().contains(&new), "{w}");
+    assert!(!w.to_string().contains("\"bob@acme.com\""), "{w}");
+    env.ok(&["users", "remove", "bob@acme.com", "--reason", "left again"]);
+    assert_eq!(status_of(&env, &new), "removed");
+    // With no active account left, both removed accounts match: ambiguous again.
+    let err = env.fails(&["users", "show", "bob@acme.com"]);
+    assert!(err.contains("ambiguous"), "{err}");
+    assert_eq!(env.json(&["users", "show", &new])["status"], "removed");
+}
+
+#[test]
+fn a_generated_user_name_is_never_another_accounts_email() {
+    let env = acme();
+    env.ok(&[
+        "init",
+        "--name",
+        "Fabrikam",
+        "--partner-id",
+        "7654321",
+        "--domain",
+        "fabrikam.com",
+    ]);
+    // A Fabrikam account whose e-mail is ann2@acme.com (its user name is at fabrikam.com).
+    let out = env.json(&[
+        "--org",
+        "fabrikam",
+        "users",
+        "add",
+        "--name",
+        "Ann Fab",
+        "--email",
+        "ann2@acme.com",
+        "--credentials-file",
+        "f.csv",
+    ]);
+    assert_eq!(out["username"], "ann2@fabrikam.com");
+    let add = |name: &str, email: &str, file: &str| {
+        env.json(&[
+            "--org",
+            "contoso-ltd",
+            "users",
+            "add",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--credentials-file",
+            file,
+        ])["username"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(add("Ann", "ann@acme.com", "a.csv"), "ann@acme.com");
+    // ann2@acme.com is no account's user name, but it is an account's e-mail: skipped.
+    assert_eq!(add("Ann C", "ann@partner.org", "b.csv"), "ann3@acme.com");
+    // The bulk import follows the same rule.
+    std::fs::write(env.path("u.csv"), "email,name\nann@other.org,Ann O\n").unwrap();
+    env.ok(&[
+        "--org",
+        "contoso-ltd",
+        "users",
+        "import",
+        "u.csv",
+        "--credentials-file",
+        "c.csv",
+    ]);
+    let users = env.json(&["--org", "contoso-ltd", "users", "list"]);
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"ann4@acme.com"), "{names:?}");
+    assert!(!names.contains(&"ann2@acme.com"), "{names:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Moving an MSA between colleagues is an administrator's explicit act (issue 9 item 15).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn an_msa_of_a_colleague_moves_only_with_an_administrators_move() {
+    let env = acme();
+    let (ann, _) = env.add_user("Ann", "ann@acme.com", &["--msa", "shared@outlook.com"]);
+    let (bob, _) = env.add_user("Bob", "bob@acme.com", &[]);
+    // Without --move: refused, with the hint, nothing changed.
+    let err = env.fails(&["users", "link-msa", &bob, "--msa", "shared@outlook.com"]);
+    assert!(err.contains(&ann) && err.contains("--move"), "{err}");
+    assert_eq!(
+        env.json(&["users", "show", &ann])["msa"],
+        "shared@outlook.com"
+    );
+    // users add --msa of a colleague's MSA: refused the same way.
+    let err = env.fails(&[
+        "users",
+        "add",
+        "--name",
+        "Cy",
+        "--email",
+        "cy@acme.com",
+        "--msa",
+        "shared@outlook.com",
+        "--credentials-file",
+        "cy.csv",
+    ]);
+    assert!(err.contains("--move"), "{err}");
+    // Nor does a users import take it from a colleague.
+    std::fs::write(
+        env.path("staff.csv"),
+        "email,name,msa\ncy@acme.com,Cy,shared@outlook.com\n",
+    )
+    .unwrap();
+    let err = env.fails(&[
+        "users",
+        "import",
+        "staff.csv",
+        "--credentials-file",
+        "s.csv",
+    ]);
+    assert!(
+        err.contains("staff.csv:2") && err.contains("--move"),
+        "{err}"
+    );
+    assert_eq!(
+        env.json(&["users", "show", &ann])["msa"],
+        "shared@outlook.com"
+    );
+    // With --move: moved, said and audited.
+    let (code, _, err) = env.run(&[
+        "users",
+        "link-msa",
+        &bob,
+        "--msa",
+        "shared@outlook.com",
+        "--move",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&ann) && err.contains("severed"), "{err}");
+    assert_eq!(
+        env.json(&["users", "show", &ann])["msa"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        env.json(&["users", "show", &bob])["msa"],
+        "shared@outlook.com"
+    );
+    let audit = env.ok(&["audit"]);
+    assert!(audit.contains("--move"), "{audit}");
+}
+
+// ---------------------------------------------------------------------------------------
+// An organization writes only the achievements of its own people's MSAs or of MSAs
+// associated with no account (SPEC §4, issue 9 item 3).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn one_organization_cannot_change_another_organizations_achievements() {
+    let env = Env::new();
+    for (name, id) in [("Contoso", "1111111"), ("Fabrikam", "2222222")] {
+        env.ok(&[
+            "init",
+            "--name",
+            name,
+            "--partner-id",
+            id,
+            "--rulebook",
+            MEMBERSHIP_RULEBOOK,
+            "--now",
+            "2026-01-01",
+        ]);
+    }
+    env.ok(&[
+        "--org",
+        "fabrikam",
+        "users",
+        "add",
+        "--name",
+        "Fay",
+        "--email",
+        "fay@fabrikam.com",
+        "--msa",
+        "fay@outlook.com",
+        "--credentials-file",
+        "fay.csv",
+    ]);
+    env.ok(&[
+        "--org",
+        "fabrikam",
+        "achievements",
+        "add",
+        "--msa",
+        "fay@outlook.com",
+        "--code",
+        "AZ-1",
+        "--earned",
+        "2025-12-01",
+    ]);
+    let before = env.db_bytes();
+    // Contoso can neither remove, add nor import Fay's records.
+    let err = env.fails(&[
+        "--org",
+        "contoso",
+        "achievements",
+        "remove",
+        "--msa",
+        "fay@outlook.com",
+        "--code",
+        "AZ-1",
+    ]);
+    assert!(err.contains("Fabrikam"), "{err}");
+    let err = env.fails(&[
+        "--org",
+        "contoso",
+        "achievements",
+        "add",
+        "--msa",
+        "fay@outlook.com",
+        "--code",
+        "AZ-2",
+        "--earned",
+        "2025-12-01",
+    ]);
+    assert!(err.contains("Fabrikam"), "{err}");
+    std::fs::write(
+        env.path("a.csv"),
+        "msa,code,earned\nfay@outlook.com,AZ-2,2025-12-02\nfree@outlook.com,AZ-2,2025-12-02\n",
+    )
+    .unwrap();
+    let err = env.fails(&["--org", "contoso", "achievements", "import", "a.csv"]);
+    assert!(err.contains("a.csv:2") && err.contains("Fabrikam"), "{err}");
+    assert!(
+        before == env.db_bytes(),
+        "a refused write changed the database"
+    );
+    let fay = env.json(&["--org", "fabrikam", "achievements", "list"]);
+    assert_eq!(fay.as_array().unwrap().len(), 1, "{fay}");
+    // An MSA associated with no account: any organization may record it.
+    env.ok(&[
+        "--org",
+        "contoso",
+        "achievements",
+        "add",
+        "--msa",
+        "free@outlook.com",
+        "--code",
+        "AZ-2",
+        "--earned",
+        "2025-12-01",
+    ]);
+    // Fabrikam itself still changes its own people's records.
+    env.ok(&[
+        "--org",
+        "fabrikam",
+        "achievements",
+        "remove",
+        "--msa",
+        "fay@outlook.com",
+        "--code",
+        "AZ-1",
+    ]);
 }

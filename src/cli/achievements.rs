@@ -20,6 +20,7 @@ use crate::users as svc;
 #[derive(Debug, Subcommand)]
 pub enum AchievementsCmd {
     /// Record an achievement of an MSA (the same MSA, code and date again changes nothing).
+    /// Only for MSAs associated with this organization's accounts or with none.
     Add {
         /// The Microsoft account.
         #[arg(long)]
@@ -49,7 +50,8 @@ pub enum AchievementsCmd {
         #[arg(long, value_name = "DAYS")]
         expiring_within: Option<u32>,
     },
-    /// Remove an MSA's records of a code.
+    /// Remove an MSA's records of a code (only for MSAs associated with this organization's
+    /// accounts or with none).
     Remove {
         /// The Microsoft account.
         #[arg(long)]

@@ -187,7 +187,8 @@ fn load(
     all_valid(&users)?;
     let o = opts(&files[1]);
     let mut input = import::achievements::open(&o)?;
-    let achievements = import::achievements::import(db, &rb, actor, today, &o, &mut input, None)?;
+    let achievements =
+        import::achievements::import(db, org, &rb, actor, today, &o, &mut input, None)?;
     all_valid(&achievements)?;
     let o = opts(&files[2]);
     let mut input = import::performance::open(&o)?;

@@ -1,8 +1,11 @@
 //! `employee …`: self-service for the employee behind an account.
 //!
 //! Passwords come from the terminal (not echoed) or, with `--password-stdin`, from lines of
-//! standard input. A wrong password or recovery code fails the command with exit 1, and the
-//! failed attempt is recorded in the audit trail in a transaction of its own.
+//! standard input. The account and its secret are checked inside the write transaction of
+//! the change ([`svc::sign_in`]), so nothing read before the secrets were typed is trusted.
+//! A failed sign-in (one message whatever the reason) is recorded and committed, then the
+//! command fails with exit 1; after 5 within 15 minutes the account is locked for the rest
+//! of the window.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -11,9 +14,10 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Ctx;
-use crate::error::{AppError, bad_input};
+use crate::error::bad_input;
 use crate::output::Report;
-use crate::users::{self as svc, LinkedBy};
+use crate::store::{Db, Org, UserRow};
+use crate::users::{self as svc, Actor, LinkedBy};
 
 /// Self-service commands.
 #[derive(Debug, Subcommand)]
@@ -22,7 +26,8 @@ pub enum EmployeeCmd {
     SetPassword(Who),
     /// Reset a forgotten password with the one-time recovery code from the credentials file.
     ResetPassword(Who),
-    /// Sign in, then associate your Microsoft account with this account.
+    /// Sign in, then associate your Microsoft account with this account (one held by a
+    /// colleague's account is refused: an administrator moves it with `users link-msa --move`).
     LinkMsa {
         /// Who signs in.
         #[command(flatten)]
@@ -86,81 +91,81 @@ impl Secrets {
     }
 }
 
-/// Records a failed sign-in in its own transaction, then returns the original error.
-fn audit_failure(ctx: &mut Ctx, user: &str, action: &str, err: anyhow::Error) -> anyhow::Error {
-    if err
-        .downcast_ref::<AppError>()
-        .is_some_and(|e| matches!(e, AppError::Auth(_)))
-    {
-        let actor = ctx.actor();
-        let reason = err.to_string();
-        let recorded = ctx.write_org(|db, org| {
-            let subject = db
-                .user_by_key(org.id, user)?
-                .map_or_else(|| user.to_owned(), |u| u.username);
-            db.audit(
-                Some(org.id),
-                actor.at,
-                &actor.name,
-                action,
-                &subject,
-                &reason,
-            )
-        });
-        if let Err(e) = recorded {
-            return e.context("could not record the failed sign-in");
+/// Signs the employee in and runs `body` in the same write transaction: what was verified
+/// (the account active, the secret current) is what `body` changes. A failed sign-in is
+/// recorded (throttle count and audit row) and committed, then the command fails; an error
+/// of `body` rolls everything back.
+fn signed_in<T>(
+    ctx: &mut Ctx,
+    key: &str,
+    secret: svc::Secret,
+    action: &str,
+    body: impl FnOnce(&Db, &Org, &Actor, &UserRow) -> Result<T>,
+) -> Result<T> {
+    let actor = ctx.actor();
+    ctx.write_org_or_rollback(|db, org| {
+        match svc::sign_in(db, org, &actor, key, secret, action)? {
+            Err(failed) => Ok((Err(failed), true)),
+            Ok(user) => body(db, org, &actor, &user).map(|v| (Ok(v), true)),
         }
-    }
-    err
+    })?
 }
 
 /// Runs an `employee` command.
 pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
+    // Opened first: a database that cannot be opened fails before a secret is typed.
+    ctx.store()?;
     match cmd {
         EmployeeCmd::SetPassword(who) => {
             let secrets = Secrets {
                 stdin: who.password_stdin,
             };
-            let user = ctx.read_org(|db, org| svc::find(db, org, &who.user))?;
             let current = secrets.read("Current password: ")?;
-            let actor = ctx.actor();
-            if let Err(e) = svc::authenticate(&user, &current, actor.at) {
-                return Err(audit_failure(ctx, &who.user, "employee.sign-in-failed", e));
-            }
+            let secret = svc::Secret::Password(&current);
+            // Checked first so that a wrong password fails before the new one is typed;
+            // checked again below, in the transaction that changes it.
+            signed_in(
+                ctx,
+                &who.user,
+                secret,
+                "employee.sign-in-failed",
+                |_, _, _, _| Ok(()),
+            )?;
             let new = secrets.new_password()?;
-            ctx.write_org(|db, org| {
-                svc::set_chosen_password(
-                    db,
-                    org,
-                    &actor,
-                    &user,
-                    &current,
-                    &new,
-                    "employee.set-password",
-                )
-            })?;
+            let username = signed_in(
+                ctx,
+                &who.user,
+                secret,
+                "employee.sign-in-failed",
+                |db, org, actor, user| {
+                    svc::set_chosen_password(db, org, actor, user, &current, &new)?;
+                    Ok(user.username.clone())
+                },
+            )?;
             Ok(
-                Report::new(json!({"username": user.username, "password": "changed"}))
-                    .text(format!("Password of {} changed", user.username)),
+                Report::new(json!({"username": username, "password": "changed"}))
+                    .text(format!("Password of {username} changed")),
             )
         }
         EmployeeCmd::ResetPassword(who) => {
             let secrets = Secrets {
                 stdin: who.password_stdin,
             };
-            let user = ctx.read_org(|db, org| svc::find(db, org, &who.user))?;
             let code = secrets.read("Recovery code: ")?;
             let new = secrets.new_password()?;
-            let actor = ctx.actor();
-            let done =
-                ctx.write_org(|db, org| svc::reset_with_code(db, org, &actor, &user, &code, &new));
-            if let Err(e) = done {
-                return Err(audit_failure(ctx, &who.user, "employee.reset-failed", e));
-            }
+            let username = signed_in(
+                ctx,
+                &who.user,
+                svc::Secret::RecoveryCode(&code),
+                "employee.reset-failed",
+                |db, org, actor, user| {
+                    svc::reset_with_code(db, org, actor, user, &new)?;
+                    Ok(user.username.clone())
+                },
+            )?;
             Ok(
-                Report::new(json!({"username": user.username, "password": "reset"})).text(format!(
-                    "Password of {} reset; the recovery code is spent",
-                    user.username
+                Report::new(json!({"username": username, "password": "reset"})).text(format!(
+                    "Password of {username} reset; the recovery code is spent"
                 )),
             )
         }
@@ -168,33 +173,32 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
             let secrets = Secrets {
                 stdin: who.password_stdin,
             };
-            let user = ctx.read_org(|db, org| svc::find(db, org, &who.user))?;
             let password = secrets.read("Password: ")?;
-            let actor = ctx.actor();
-            if let Err(e) = svc::authenticate(&user, &password, actor.at) {
-                return Err(audit_failure(ctx, &who.user, "employee.sign-in-failed", e));
-            }
-            svc::require_chosen_password(&user)?;
-            let (linked, alerts) = ctx.write_org(|db, org| {
-                let linked = svc::link_msa(
-                    db,
-                    org,
-                    &actor,
-                    user.id,
-                    &user.username,
-                    &msa,
-                    LinkedBy::Employee,
-                )?;
-                let alerts =
-                    crate::membership::after_link(db, org, &actor, &user.username, &linked)?;
-                Ok((linked, alerts))
-            })?;
-            super::users::report_link(ctx, &user.username, &linked);
-            super::membership::print_alerts(&alerts);
-            Ok(
-                Report::new(super::users::link_json(&user.username, &linked))
-                    .text(format!("{} linked to {}", linked.msa, user.username)),
-            )
+            let (username, linked, alerts) = signed_in(
+                ctx,
+                &who.user,
+                svc::Secret::Password(&password),
+                "employee.sign-in-failed",
+                |db, org, actor, user| {
+                    svc::require_chosen_password(user)?;
+                    let linked = svc::link_msa(
+                        db,
+                        org,
+                        actor,
+                        user.id,
+                        &user.username,
+                        &msa,
+                        LinkedBy::Employee,
+                    )?;
+                    let alerts =
+                        crate::membership::after_link(db, org, actor, &user.username, &linked)?;
+                    Ok((user.username.clone(), linked, alerts))
+                },
+            )?;
+            super::users::report_link(ctx, &username, &linked);
+            super::membership::print_org_alerts(&alerts);
+            Ok(Report::new(super::users::link_json(&username, &linked))
+                .text(format!("{} linked to {username}", linked.msa)))
         }
     }
 }

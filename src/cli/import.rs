@@ -180,6 +180,7 @@ pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
         let rb = records::rulebook(db, org)?;
         let s = import::achievements::import(
             db,
+            org,
             &rb,
             &actor,
             today,
@@ -241,6 +242,7 @@ fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
     }
     if !s.dry_run {
         super::membership::print_alerts(&s.alerts);
+        super::membership::print_org_alerts(&s.elsewhere);
     }
     // All or nothing: any bad row fails the import (a dry run says it would fail).
     let fatal = s.rejected > 0 && !s.skip_invalid;

@@ -77,6 +77,21 @@ fn alert_sentence(alerts: &[Alert]) -> String {
         .map_or_else(|| svc::ALERT_TEXT.to_owned(), |a| format!("{}.", a.message))
 }
 
+/// Prints alerts just raised, by organization: another organization's (one the command
+/// was not run for, changed by a severed link) under its name.
+pub(super) fn print_org_alerts(raised: &[crate::membership::OrgAlerts]) {
+    for r in raised {
+        for a in &r.alerts {
+            let org = if a.org.is_empty() {
+                &r.org_name
+            } else {
+                &a.org
+            };
+            eprintln!("alert: {org}: {}", a.line());
+        }
+    }
+}
+
 /// The JSON of an alert.
 pub(super) fn alert_json(a: &Alert) -> Value {
     json!({

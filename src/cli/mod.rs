@@ -98,6 +98,14 @@ pub enum Command {
     #[command(subcommand, visible_alias = "competency")]
     Competencies(competencies::CompetenciesCmd),
     /// Employee self-service: passwords and linking a Microsoft account.
+    ///
+    /// Trust boundary: these commands stand in for the partner portal's sign-in. They
+    /// authenticate the employee against the administrator's own database, which protects
+    /// an account from other employees, not from the database: anyone who can write the
+    /// database can do anything. After 5 failed sign-ins within 15 minutes an account is
+    /// locked until the window passes. A new password needs 12+ characters and must not
+    /// be the user name or e-mail, one of the 10,000 most common passwords, one repeated
+    /// character or a run like abcdefghijkl.
     #[command(subcommand)]
     Employee(employee::EmployeeCmd),
     /// The rulebook in use: show, validate, import, export.
@@ -309,33 +317,46 @@ fn org_list(orgs: &[Org]) -> String {
     format!(" (organizations: {})", names.join("; "))
 }
 
-/// The OS user name: `$USER`/`$LOGNAME`, else the password database entry of the real
-/// user id (cron jobs often run without either variable).
+/// The audit trail's actor: the password-database name of the process's real user id
+/// (getuid), never `$USER` or `$LOGNAME`, which anyone can set; `uid N` when the id has no
+/// entry. Control characters are removed.
 fn os_user() -> String {
-    if let Some(u) = ["USER", "LOGNAME"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|u| !u.is_empty())
-    {
-        return u;
-    }
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|l| l.split_whitespace().next().map(str::to_owned))
-        });
-    if let (Some(uid), Ok(passwd)) = (uid, std::fs::read_to_string("/etc/passwd")) {
-        for line in passwd.lines() {
-            let f: Vec<&str> = line.split(':').collect();
-            if f.len() > 2 && f[2] == uid {
-                return f[0].to_owned();
-            }
+    // SAFETY: getuid cannot fail; getpwuid_r writes only into `pwd` and `buf`, whose sizes
+    // are given, and `name` points into `buf`, which outlives its use here.
+    let uid = unsafe { libc::getuid() };
+    let mut buf = vec![0u8; 4096];
+    let name = loop {
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 4, 0);
+            continue;
         }
-        return format!("uid {uid}");
+        if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
+            break None;
+        }
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        break Some(name.to_string_lossy().into_owned());
+    };
+    let name: String = name
+        .unwrap_or_else(|| format!("uid {uid}"))
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if name.is_empty() {
+        format!("uid {uid}")
+    } else {
+        name
     }
-    "unknown".into()
 }
 
 /// Runs the parsed command line and returns what to print, and how.

@@ -31,12 +31,14 @@ pub enum UsersCmd {
     },
     /// Show one account.
     Show {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
     },
     /// The employee left: mark the account removed (history kept) and end its MSA link.
     Remove {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
         /// Why (recorded in the audit trail).
         #[arg(long, value_name = "TEXT", default_value = "")]
@@ -44,7 +46,8 @@ pub enum UsersCmd {
     },
     /// Issue a new temporary password (written to a new credentials file).
     ResetPassword {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
         /// Where to write the credentials [default: credentials-<UTC timestamp>.csv].
         #[arg(long, value_name = "PATH")]
@@ -52,11 +55,16 @@ pub enum UsersCmd {
     },
     /// Link a Microsoft account on the employee's behalf (severs it elsewhere).
     LinkMsa {
-        /// User name or e-mail.
+        /// User name or e-mail: an active account before a removed one; refused as ambiguous
+        /// when it is one account's user name and another's e-mail.
         user: String,
         /// The Microsoft account (an e-mail address).
         #[arg(long)]
         msa: String,
+        /// Move it from a colleague's account (another account of this organization that
+        /// holds it); without it, such a link is refused. Audited.
+        #[arg(long = "move")]
+        move_from_colleague: bool,
     },
 }
 
@@ -150,16 +158,25 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
                 ("Credentials file", path.display().to_string()),
             ]))
         }
-        UsersCmd::LinkMsa { user, msa } => {
+        UsersCmd::LinkMsa {
+            user,
+            msa,
+            move_from_colleague,
+        } => {
             let actor = ctx.actor();
+            let by = if move_from_colleague {
+                LinkedBy::AdminMove
+            } else {
+                LinkedBy::Admin
+            };
             let (username, linked, alerts) = ctx.write_org(|db, org| {
                 let u = svc::find_active(db, org, &user)?;
-                let l = svc::link_msa(db, org, &actor, u.id, &u.username, &msa, LinkedBy::Admin)?;
+                let l = svc::link_msa(db, org, &actor, u.id, &u.username, &msa, by)?;
                 let alerts = membership::after_link(db, org, &actor, &u.username, &l)?;
                 Ok((u.username, l, alerts))
             })?;
             report_link(ctx, &username, &linked);
-            super::membership::print_alerts(&alerts);
+            super::membership::print_org_alerts(&alerts);
             Ok(Report::new(link_json(&username, &linked))
                 .text(format!("{} linked to {username}", linked.msa)))
         }
@@ -193,7 +210,7 @@ fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
     if let Some(l) = &added.link {
         report_link(ctx, &added.username, l);
     }
-    super::membership::print_alerts(&alerts);
+    super::membership::print_org_alerts(&alerts);
     ctx.info(format!(
         "Temporary password written to {} (mode 0600, valid until {}; it must be changed at first sign-in)",
         path.display(),

@@ -12,8 +12,8 @@ use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Summary, drive};
 use crate::records;
 use crate::rules::Rulebook;
-use crate::store::Db;
 use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
+use crate::store::{Db, Org};
 use crate::users::Actor;
 
 /// The columns of an achievements file.
@@ -44,8 +44,10 @@ pub fn open(opts: &Options) -> Result<Input> {
 /// Imports the achievements of `input` (they belong to their MSAs, not to an
 /// organization); the caller commits only if
 /// [`Summary::should_commit`].
+#[allow(clippy::too_many_arguments)]
 pub fn import(
     db: &Db,
+    org: &Org,
     rb: &Rulebook,
     actor: &Actor,
     today: NaiveDate,
@@ -62,6 +64,9 @@ pub fn import(
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
     let mut st = db.achievement_statements()?;
     let mut retired_passes = 0;
+    // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
+    // when another organization has an associated MSA at all.
+    let check_owner = db.has_open_links_elsewhere(org.id)?;
     drive(input, &mut summary, rejects, |row, _line, _failed| {
         let a = match records::validate_achievement(
             rb,
@@ -74,6 +79,9 @@ pub fn import(
             Ok(a) => a,
             Err(e) => return Ok(Err(e)),
         };
+        if check_owner && let Some(why) = records::foreign_msa(db, org, &a.msa)? {
+            return Ok(Err(format!("msa: {why}")));
+        }
         if crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some() {
             retired_passes += 1;
         }

@@ -102,6 +102,9 @@ pub struct Summary {
     /// Alerts raised in organizations whose MSA associations the import severed.
     #[serde(skip)]
     pub alerts: Vec<crate::membership::Alert>,
+    /// Alerts raised in other organizations (an MSA severed there), shown under their names.
+    #[serde(skip)]
+    pub elsewhere: Vec<crate::membership::OrgAlerts>,
 }
 
 impl Summary {

@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Summary};
 use crate::credentials::{self, CredentialsFile, Issued, OsRandom};
-use crate::store::import::{BulkUser, ExistingUser, USERS_IMPORT_CACHE_KIB, UserStatements};
+use crate::store::import::{
+    BulkUser, ExistingUser, OpenLink, USERS_IMPORT_CACHE_KIB, UserStatements,
+};
 use crate::store::{Db, Org};
 use crate::users::{Actor, Role};
 use crate::validate;
@@ -272,12 +274,16 @@ pub fn import(
                 org.name
             ),
         };
-        summary.alerts.extend(crate::membership::reevaluate(
-            db,
-            &other,
-            actor,
-            Some(&cause),
-        )?);
+        let raised = crate::membership::reevaluate(db, &other, actor, Some(&cause))?;
+        if other.id == org.id {
+            summary.alerts.extend(raised);
+        } else {
+            summary.elsewhere.push(crate::membership::OrgAlerts {
+                org_name: other.name,
+                elsewhere: true,
+                alerts: raised,
+            });
+        }
     }
     drop(state);
     db.restore_cache(cache)?;
@@ -390,9 +396,20 @@ impl State<'_, '_> {
     }
 
     /// Whether an MSA's current account was claimed by an earlier row of this file.
-    fn claimed(&self, m: &str, user_id: i64) -> Option<String> {
-        self.is_touched(user_id)
-            .then(|| format!("msa: {m} is already on an earlier row of this file"))
+    fn claimed(&self, m: &str, l: &OpenLink) -> Option<String> {
+        if self.is_touched(l.user_id) {
+            return Some(format!(
+                "msa: {m} is already on an earlier row of this file"
+            ));
+        }
+        // Never taken from a colleague: only `users link-msa --move` moves it (SPEC §4).
+        (l.org_id == self.org.id).then(|| {
+            format!(
+                "msa: {m} is the Microsoft account of {}, another account of {}: an \
+                 administrator moves it with `competency users link-msa USER --msa {m} --move`",
+                l.username, self.org.name
+            )
+        })
     }
 
     fn row(
@@ -414,7 +431,7 @@ impl State<'_, '_> {
                 } else {
                     None
                 };
-                if let Some(why) = link.as_ref().and_then(|l| self.claimed(m, l.user_id)) {
+                if let Some(why) = link.as_ref().and_then(|l| self.claimed(m, l)) {
                     return Ok(Err(why));
                 }
                 link
@@ -480,7 +497,9 @@ impl State<'_, '_> {
                 password_hash: hash,
                 expires_at: self.expires,
             };
-            if let Some(id) = self.st.insert_user(&row, self.at)? {
+            // Never a user name equal to another account's e-mail (SPEC §4).
+            let free = self.username == f.email || !self.st.email_in_use(&self.username)?;
+            if free && let Some(id) = self.st.insert_user(&row, self.at)? {
                 if let Some(k) = n {
                     self.suffixes.insert(local, k + 1);
                 }
@@ -520,7 +539,7 @@ impl State<'_, '_> {
             return Ok(Ok(Outcome::Unchanged));
         }
         let sever = self.st.open_link(m)?;
-        if let Some(why) = sever.as_ref().and_then(|l| self.claimed(m, l.user_id)) {
+        if let Some(why) = sever.as_ref().and_then(|l| self.claimed(m, l)) {
             return Ok(Err(why));
         }
         self.touch(ex.id);

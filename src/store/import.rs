@@ -123,6 +123,11 @@ impl<'a> UserStatements<'a> {
             .optional()?)
     }
 
+    /// Whether some account (any organization, any status) has this e-mail.
+    pub fn email_in_use(&self, email: &str) -> Result<bool> {
+        self.db.email_in_use(email)
+    }
+
     /// Inserts an account; `Ok(None)` when the user name is taken.
     pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
         match self.insert_user.execute(params![
@@ -581,6 +586,15 @@ impl<'a> Db<'a> {
         Ok(self.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM msa_links WHERE ended_at IS NULL)",
             [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether an MSA has an open association with an account of another organization.
+    pub fn has_open_links_elsewhere(&self, org_id: i64) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM msa_links WHERE ended_at IS NULL AND org_id != ?1)",
+            [org_id],
             |r| r.get(0),
         )?)
     }

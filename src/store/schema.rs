@@ -150,6 +150,21 @@ CREATE INDEX membership_alerts_org ON membership_alerts(org_id, raised_at);
 -- order) in one merge pass: no table lookup per row, no hash lookup per row.
 CREATE INDEX achievements_by_msa ON achievements(msa, code, earned, expires, removed_at);
 "#,
+    // 4
+    r#"
+-- Accounts (issues 9 and 10). Failed sign-ins of employee commands, kept per account so
+-- that every process sees the same count: after 5 within 15 minutes, sign-in is refused
+-- until the window passes. And an index on every account's e-mail, whatever its status:
+-- a generated user name must never equal another account's e-mail, so a USER text names
+-- one account only.
+CREATE TABLE sign_in_failures (
+    id      INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sign_in_failures_user_at ON sign_in_failures(user_id, at);
+CREATE INDEX users_email ON users(email);
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -430,3 +430,74 @@ fn a_read_only_folder_or_a_full_disk_is_named_not_sqlites_message() {
     let other = super::explain_with(sqlite(rusqlite::ffi::SQLITE_CONSTRAINT), db, |_| true);
     assert!(format!("{other:#}").starts_with("cannot commit"));
 }
+
+#[test]
+fn guarded_password_updates_change_only_what_was_authenticated() {
+    let mut store = Store::open_in_memory().unwrap();
+    let o = org(&mut store);
+    store
+        .write(|db| {
+            let id = user(db, o, "ann");
+            // The hash the employee authenticated against: replaced once, then stale.
+            assert!(
+                db.replace_password_if(id, "sha256$00", "argon$new")
+                    .unwrap()
+            );
+            assert!(
+                !db.replace_password_if(id, "sha256$00", "argon$other")
+                    .unwrap()
+            );
+            db.set_recovery_hash(id, Some("sha256$code")).unwrap();
+            // A recovery code is spent once.
+            assert!(
+                db.spend_recovery_code(id, "sha256$code", "argon$r1")
+                    .unwrap()
+            );
+            assert!(
+                !db.spend_recovery_code(id, "sha256$code", "argon$r2")
+                    .unwrap()
+            );
+            let u = db.user_by_id(id).unwrap().unwrap();
+            assert_eq!(u.password_hash, "argon$r1");
+            assert!(u.recovery_hash.is_none() && !u.password_temporary);
+            // A removed account changes no more.
+            db.mark_user_removed(id, t("2026-02-01"), "left").unwrap();
+            assert!(!db.replace_password_if(id, "argon$r1", "argon$x").unwrap());
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn failed_sign_ins_are_counted_in_a_window() {
+    let mut store = Store::open_in_memory().unwrap();
+    let o = org(&mut store);
+    store
+        .write(|db| {
+            let id = user(db, o, "ann");
+            for m in 0..5 {
+                db.record_sign_in_failure(id, t(&format!("2026-01-02T10:0{m}:00Z")))
+                    .unwrap();
+            }
+            let fifth = |now: &str| {
+                let now = t(now);
+                db.nth_recent_sign_in_failure(id, now - chrono::Duration::minutes(15), now, 5)
+                    .unwrap()
+            };
+            assert_eq!(
+                fifth("2026-01-02T10:05:00Z"),
+                Some(t("2026-01-02T10:00:00Z"))
+            );
+            assert_eq!(
+                fifth("2026-01-02T10:14:59Z"),
+                Some(t("2026-01-02T10:00:00Z"))
+            );
+            assert_eq!(fifth("2026-01-02T10:15:00Z"), None);
+            // Before the failures happened (a --now in the past), they do not count.
+            assert_eq!(fifth("2026-01-02T10:03:00Z"), None);
+            db.clear_sign_in_failures(id).unwrap();
+            assert_eq!(fifth("2026-01-02T10:05:00Z"), None);
+            Ok(())
+        })
+        .unwrap();
+}

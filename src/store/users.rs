@@ -183,17 +183,102 @@ impl Db<'_> {
             .optional()?)
     }
 
-    /// An account of the organization by user name or e-mail (case-insensitive). By e-mail,
-    /// the active account wins, else the most recently removed one.
-    pub fn user_by_key(&self, org_id: i64, key: &str) -> Result<Option<UserRow>> {
+    /// Every account of the organization whose user name or e-mail is `key` (trimmed,
+    /// case-insensitive), most recent first. Which one a USER text names is the domain's
+    /// rule ([`crate::users::find`]).
+    pub fn users_by_key(&self, org_id: i64, key: &str) -> Result<Vec<UserRow>> {
         let key = key.trim().to_lowercase();
         let mut st = self.conn().prepare_cached(&format!(
             "{USER_SELECT} WHERE u.org_id = ?1 AND (u.username = ?2 OR u.email = ?2)
-             ORDER BY u.username = ?2 DESC, u.status = 'active' DESC, u.id DESC LIMIT 1"
+             ORDER BY u.id DESC"
         ))?;
+        let rows = st.query_map(params![org_id, key], user_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// An account by id.
+    pub fn user_by_id(&self, user_id: i64) -> Result<Option<UserRow>> {
+        let mut st = self
+            .conn()
+            .prepare_cached(&format!("{USER_SELECT} WHERE u.id = ?1"))?;
+        Ok(st.query_row([user_id], user_from_row).optional()?)
+    }
+
+    /// Whether some account (any organization, any status) has this e-mail.
+    pub fn email_in_use(&self, email: &str) -> Result<bool> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT 1 FROM users WHERE email = ?1")?;
+        Ok(st.exists([email])?)
+    }
+
+    /// Sets a password the employee chose, only if the account is still active and its
+    /// password hash is still `expected` (what the employee authenticated against). Returns
+    /// whether it changed.
+    pub fn replace_password_if(&self, user_id: i64, expected: &str, hash: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE users SET password_hash = ?3, password_temporary = 0, password_expires_at = NULL
+             WHERE id = ?1 AND password_hash = ?2 AND status = 'active'",
+            params![user_id, expected, hash],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Spends the recovery code whose hash is `code_hash` and sets the chosen password, only
+    /// if the account is still active and the code unspent. Returns whether it changed.
+    pub fn spend_recovery_code(&self, user_id: i64, code_hash: &str, hash: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE users SET password_hash = ?3, password_temporary = 0, password_expires_at = NULL,
+                recovery_hash = NULL
+             WHERE id = ?1 AND recovery_hash = ?2 AND status = 'active'",
+            params![user_id, code_hash, hash],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Records a failed sign-in of an account.
+    pub fn record_sign_in_failure(&self, user_id: i64, at: DateTime<Utc>) -> Result<()> {
+        let mut st = self
+            .conn()
+            .prepare_cached("INSERT INTO sign_in_failures (user_id, at) VALUES (?1, ?2)")?;
+        st.execute(params![user_id, at.timestamp()])?;
+        Ok(())
+    }
+
+    /// The instant of the `n`-th most recent failed sign-in of the account in
+    /// `(since, until]`, if there are that many.
+    pub fn nth_recent_sign_in_failure(
+        &self,
+        user_id: i64,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        n: u32,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT at FROM sign_in_failures WHERE user_id = ?1 AND at > ?2 AND at <= ?3
+             ORDER BY at DESC LIMIT 1 OFFSET ?4",
+        )?;
         Ok(st
-            .query_row(params![org_id, key], user_from_row)
-            .optional()?)
+            .query_row(
+                params![
+                    user_id,
+                    since.timestamp(),
+                    until.timestamp(),
+                    i64::from(n.saturating_sub(1))
+                ],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(from_unix))
+    }
+
+    /// Forgets the failed sign-ins of an account (after a successful one).
+    pub fn clear_sign_in_failures(&self, user_id: i64) -> Result<()> {
+        let mut st = self
+            .conn()
+            .prepare_cached("DELETE FROM sign_in_failures WHERE user_id = ?1")?;
+        st.execute([user_id])?;
+        Ok(())
     }
 
     /// The organization's accounts by user name; active only unless `all`.

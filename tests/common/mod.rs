@@ -144,3 +144,16 @@ pub fn mode(path: &Path) -> u32 {
         .mode()
         & 0o777
 }
+
+/// The name of the OS user running the tests, from the password database (`id -un`): the
+/// audit trail's actor, whatever `$USER` says.
+pub fn os_user_name() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id -un");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
