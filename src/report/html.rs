@@ -94,10 +94,13 @@ footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
   td.num { text-align: left; }
   svg.bar { width: 120px; }
 }
-@page { size: A4; margin: 14mm; }
+@page { size: A4; margin: 12mm; }
 @media print {
-  .grid { display: block; }
-  body { max-width: none; padding: 0; font-size: 10.5pt; background: #fff; color: #000; }
+  body { max-width: none; padding: 0; font-size: 9.5pt; line-height: 1.3; background: #fff; color: #000; }
+  h1 { font-size: 16pt; } h2 { font-size: 12.5pt; margin: 12px 0 4px; } h3 { margin: 8px 0 2px; }
+  h4 { margin: 6px 0 2px; } p.sub { margin: 0 0 4px; } table { margin: 2px 0 6px; }
+  th, td { padding: 2px 6px; }
+  .summary { margin: 6px 0; gap: 6px; } .summary li { padding: 4px 8px; }
   h2 { break-after: avoid; }
   h3, h4 { break-after: avoid; }
   tr, .chart, svg { break-inside: avoid; }
@@ -187,16 +190,20 @@ fn summary(o: &mut String, v: &View) {
         .flat_map(|r| &r.bars)
         .filter(|b| !b.breaks.is_empty())
         .count();
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<ul class=\"summary\" aria-label=\"At a glance\">\
-         <li>Membership<b>{} ({})</b></li>\
+         <li>Membership<b>{}{}</b></li>\
          <li>Competencies met<b>{met} of {}</b></li>\
          <li>Open alerts<b class=\"{}\">{}</b></li>\
          <li>Level-breaking renewals in 12 months<b class=\"{}\">{breaking}</b></li>\
-         <li>Irreplaceable people<b>{critical}</b></li></ul>\n",
+         <li>Irreplaceable people<b>{critical}</b></li></ul>",
         esc(&level),
-        esc(state),
+        if state == "none" {
+            String::new()
+        } else {
+            format!(" ({})", esc(state))
+        },
         v.competencies.len(),
         if v.alerts.is_empty() { "met" } else { "bad" },
         v.alerts.len(),
@@ -247,7 +254,7 @@ fn membership(o: &mut String, v: &View) {
     };
     let d = &m.dates;
     let p = &m.current;
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<table class=\"kv\" id=\"membership-status\"><tbody>\
          <tr><th scope=\"row\">Level</th><td data-key=\"level\">{level}</td></tr>\
@@ -257,7 +264,7 @@ fn membership(o: &mut String, v: &View) {
          <tr><th scope=\"row\">Anniversary</th><td data-key=\"anniversary\">{}</td></tr>\
          <tr><th scope=\"row\">Renewal window</th><td>{} to {} (inclusive)</td></tr>\
          <tr><th scope=\"row\">Lapses on</th><td>{}</td></tr>\
-         </tbody></table>\n",
+         </tbody></table>",
         esc(m.state.as_str()),
         esc(&rfc3339(p.purchased_at)),
         p.term_start,
@@ -434,23 +441,28 @@ fn month_name(m: u32) -> &'static str {
 }
 
 fn timeline(o: &mut String, t: &Timeline) {
-    let _ = write!(
-        o,
-        "<section id=\"timeline\" aria-labelledby=\"h-timeline\">\n\
-         <h2 id=\"h-timeline\">Renewal timeline</h2>\n\
-         <p class=\"sub\">Achievements people are counted through that stop counting between \
-         {} and {}: one row per person, each bar runs until the day it stops counting. \
-         Hatched red with “breaks a level”: losing it alone would break a level met today; \
-         solid blue: another holder or option covers it.</p>\n",
-        t.from, t.to
-    );
     let bars: usize = t.rows.iter().map(|r| r.bars.len()).sum();
+    o.push_str(
+        "<section id=\"timeline\" aria-labelledby=\"h-timeline\">\n\
+         <h2 id=\"h-timeline\">Renewal timeline</h2>\n",
+    );
     if bars == 0 {
-        o.push_str(
-            "<p class=\"met\">Nothing any level relies on stops counting in the next 12 months.</p>\n</section>\n",
+        let _ = writeln!(
+            o,
+            "<p class=\"met\">Nothing any level relies on stops counting in the next 12 months \
+             ({} to {}).</p>\n</section>",
+            t.from, t.to
         );
         return;
     }
+    let _ = writeln!(
+        o,
+        "<p class=\"sub\">Achievements people are counted through that stop counting between \
+         {} and {}: one row per person, each bar runs until the day it stops counting. \
+         Hatched red with “breaks a level”: losing it alone would break a level met today; \
+         solid blue: another holder or option covers it.</p>",
+        t.from, t.to
+    );
     const W: f64 = 960.0;
     const LEFT: f64 = 210.0;
     const RIGHT: f64 = 700.0;
