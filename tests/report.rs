@@ -481,3 +481,63 @@ fn a_link_is_never_followed_nor_replaced() {
     let err = env.fails(&["report", "--now", NOW, "--out", "no/such/dir/r.html"]);
     assert!(err.contains("cannot create"), "{err}");
 }
+
+#[test]
+fn the_cron_script_attaches_the_report_when_the_check_is_not_ok() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = demo();
+    // A fake GNU `mail` that records its arguments and the message.
+    let bin = env.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let mail = bin.join("mail");
+    std::fs::write(
+        &mail,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'mail (GNU Mailutils) 3.15'; exit 0; fi\n\
+             printf '%s\\n' \"$@\" > {args}\ncat > {body}\n",
+            args = env.path("mail-args").display(),
+            body = env.path("mail-body").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&mail, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cron-renewal-check.sh");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let reports = env.path("reports");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", env.dir.path())
+        .env("USER", "tester")
+        .env("COMPETENCY_BIN", assert_cmd::cargo::cargo_bin("competency"))
+        .env("COMPETENCY_DB", env.db())
+        .env("COMPETENCY_CONFIG", env.path("config.toml"))
+        .env("COMPETENCY_NOW", NOW)
+        .env("MAILTO_ADMIN", "boss@example.com")
+        .env("REPORT_DIR", &reports)
+        .output()
+        .unwrap();
+    // The demo ends with an employee gone and an alert open: at risk.
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let args = std::fs::read_to_string(env.path("mail-args")).expect("mail was called");
+    let args: Vec<&str> = args.lines().collect();
+    let a = args.iter().position(|x| *x == "-A").expect("attached");
+    let page = std::path::PathBuf::from(args[a + 1]);
+    assert!(page.starts_with(&reports), "{page:?}");
+    assert_eq!(mode(&page), 0o600);
+    assert_eq!(mode(&reports), 0o700);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<h2 id=\"h-alerts\">Open alerts</h2>"));
+    assert_eq!(args.last(), Some(&"boss@example.com"));
+    let body = std::fs::read_to_string(env.path("mail-body")).unwrap();
+    assert!(
+        body.contains(&format!("Report: {}", page.display())),
+        "{body}"
+    );
+}
