@@ -69,6 +69,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .summary { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; padding: 0; list-style: none; }
 .summary li { background: var(--panel); padding: 10px 14px; border-radius: 6px; min-width: 10em; }
 .summary b { display: block; font-size: 1.25em; }
+.summary a { color: inherit; }
 .chart { overflow-x: auto; margin: 8px 0; }
 .chart svg { display: block; width: 100%; min-width: 560px; height: auto; }
 svg.bar { width: 100%; max-width: 160px; height: 14px; vertical-align: middle; }
@@ -193,11 +194,11 @@ fn summary(o: &mut String, v: &View) {
     let _ = writeln!(
         o,
         "<ul class=\"summary\" aria-label=\"At a glance\">\
-         <li>Membership<b>{}{}</b></li>\
-         <li>Competencies met<b>{met} of {}</b></li>\
-         <li>Open alerts<b class=\"{}\">{}</b></li>\
-         <li>Level-breaking renewals in 12 months<b class=\"{}\">{breaking}</b></li>\
-         <li>Irreplaceable people<b>{critical}</b></li></ul>",
+         <li><a href=\"#membership\">Membership</a><b>{}{}</b></li>\
+         <li><a href=\"#competencies\">Competencies met</a><b>{met} of {}</b></li>\
+         <li><a href=\"#alerts\">Open alerts</a><b class=\"{}\">{}</b></li>\
+         <li><a href=\"#timeline\">Level-breaking renewals in 12 months</a><b class=\"{}\">{breaking}</b></li>\
+         <li><a href=\"#bus-factor\">Irreplaceable people</a><b>{critical}</b></li></ul>",
         esc(&level),
         if state == "none" {
             String::new()
