@@ -541,3 +541,150 @@ fn the_cron_script_attaches_the_report_when_the_check_is_not_ok() {
         "{body}"
     );
 }
+
+/// One competency: Silver needs one person with AZ-104, Gold two.
+const ONE_COMPETENCY: &str = r#"
+[program]
+name = "Test program"
+progress_delay_hours = 24
+term_months = 12
+renewal_opens_days = 30
+grace_days = 30
+metric_window_days = 365
+retired_grace_months = 12
+
+[fees]
+silver = 1670
+gold = 4730
+
+[[catalog]]
+code = "AZ-104"
+title = "Azure Administrator"
+kind = "exam"
+
+[competencies.cloud-platform]
+name = "Cloud Platform"
+area = "Apps & Infrastructure"
+
+[[competencies.cloud-platform.silver]]
+option = "Azure"
+people = [ { count = 1, any_of = [["AZ-104"]] } ]
+
+[[competencies.cloud-platform.gold]]
+option = "Azure"
+people = [ { count = 2, any_of = [["AZ-104"]] } ]
+"#;
+
+fn timeline_rows(env: &Env, out: &str) -> Vec<(String, String, String, String)> {
+    let doc = report(env, out);
+    doc.select(&sel("#timeline-table tbody tr"))
+        .map(|r| {
+            let cells: Vec<String> = r.select(&sel("td")).map(text).collect();
+            (
+                text(r.select(&sel("th")).next().unwrap()),
+                cells[0].clone(),
+                cells[1].clone(),
+                cells[2].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_renewal_breaks_a_level_only_when_nobody_else_covers_it() {
+    let env = Env::new();
+    std::fs::write(env.path("rules.toml"), ONE_COMPETENCY).unwrap();
+    env.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--rulebook",
+        "rules.toml",
+        "--now",
+        "2026-01-01",
+    ]);
+    let (alice, _) = env.add_user(
+        "Alice",
+        "alice@contoso.com",
+        &["--msa", "alice@outlook.com", "--now", "2026-01-01"],
+    );
+    let (bob, _) = env.add_user(
+        "Bob",
+        "bob@contoso.com",
+        &["--msa", "bob@outlook.com", "--now", "2026-01-01"],
+    );
+    for (msa, expires) in [
+        ("alice@outlook.com", "2027-06-01"),
+        ("bob@outlook.com", "2027-08-01"),
+    ] {
+        env.ok(&[
+            "achievements",
+            "add",
+            "--msa",
+            msa,
+            "--code",
+            "AZ-104",
+            "--earned",
+            "2026-01-02",
+            "--expires",
+            expires,
+            "--now",
+            "2026-01-02",
+        ]);
+    }
+    // Both count for Gold (two people): either one lost breaks Gold, not Silver.
+    let rows = timeline_rows(&env, "both.html");
+    assert_eq!(
+        rows,
+        [
+            (
+                alice.clone(),
+                "AZ-104".into(),
+                "2027-06-01".into(),
+                "⚠ breaks Cloud Platform gold".into()
+            ),
+            (
+                bob.clone(),
+                "AZ-104".into(),
+                "2027-08-01".into(),
+                "⚠ breaks Cloud Platform gold".into()
+            ),
+        ]
+    );
+    // A third holder whose exam runs beyond the year: nobody's renewal breaks anything now.
+    let (carol, _) = env.add_user(
+        "Carol",
+        "carol@contoso.com",
+        &["--msa", "carol@outlook.com", "--now", "2026-01-01"],
+    );
+    env.ok(&[
+        "achievements",
+        "add",
+        "--msa",
+        "carol@outlook.com",
+        "--code",
+        "AZ-104",
+        "--earned",
+        "2026-01-02",
+        "--now",
+        "2026-01-02",
+    ]);
+    let rows = timeline_rows(&env, "three.html");
+    assert!(!rows.iter().any(|r| r.0 == carol), "{rows:?}");
+    assert!(rows.iter().all(|r| r.3 == "covered by others"), "{rows:?}");
+    // Bob and Carol leave: Alice alone holds Silver, and her renewal breaks it.
+    env.ok(&["users", "remove", &bob, "--now", "2026-11-01"]);
+    env.ok(&["users", "remove", &carol, "--now", "2026-11-01"]);
+    let rows = timeline_rows(&env, "alone.html");
+    assert_eq!(
+        rows,
+        [(
+            alice,
+            "AZ-104".into(),
+            "2027-06-01".into(),
+            "⚠ breaks Cloud Platform silver".into()
+        )]
+    );
+}

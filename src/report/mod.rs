@@ -143,7 +143,16 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
     let displayed = svc::profile(db, org, at)?.competencies;
     let alerts = svc::alerts(db, org, false)?;
     let competencies = competencies(&judged);
-    let risks = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval)
+    let raw = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
+    let critical: Vec<(i64, String, Level)> = raw
+        .iter()
+        .flat_map(|r| {
+            r.critical
+                .iter()
+                .map(|(u, _)| (*u, r.competency.clone(), r.level))
+        })
+        .collect();
+    let risks = raw
         .into_iter()
         .map(|r| RiskView {
             competency: r.competency,
@@ -152,7 +161,7 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
             critical: r.critical.into_iter().map(|(_, u)| u).collect(),
         })
         .collect();
-    let timeline = timeline(judged, at);
+    let timeline = timeline(judged, at, &critical);
     Ok(View {
         at,
         org: org.clone(),
@@ -222,9 +231,13 @@ fn amount(metric: Metric, v: f64) -> String {
 /// Every achievement a counted person is counted through (in the option each level shows)
 /// that stops counting after today and within 12 months, and which met levels losing it
 /// alone would break: the snapshot is re-evaluated today with that person's records of
-/// the code expired. Only counted people are candidates, so the number of re-evaluations
-/// is bounded by the rulebook's counts, not by the organization's size.
-fn timeline(judged: Judged, at: DateTime<Utc>) -> Timeline {
+/// the code expired.
+///
+/// Losing one achievement takes away less than the person leaving, and meeting a level
+/// only ever needs more, so only the levels `critical` names for that person (`(user_id,
+/// competency, level)` from [`risk`]) can break: everyone else's bars need no evaluation,
+/// and the re-evaluations are bounded by the critical people, not the organization's size.
+fn timeline(judged: Judged, at: DateTime<Utc>, critical: &[(i64, String, Level)]) -> Timeline {
     let from = at.date_naive();
     let to = from.checked_add_months(Months::new(12)).unwrap_or(from);
     // (username, user_id, code, stops), deduplicated.
@@ -260,6 +273,26 @@ fn timeline(judged: Judged, at: DateTime<Utc>) -> Timeline {
     } = judged;
     let mut rows: Vec<TimelineRow> = Vec::new();
     for (username, user_id, code, stops) in found {
+        let candidates: Vec<&(String, String, Level)> = met_now
+            .iter()
+            .filter(|(id, _, lv)| {
+                critical
+                    .iter()
+                    .any(|(u, c, l)| *u == user_id && c == id && l == lv)
+            })
+            .collect();
+        if candidates.is_empty() {
+            push_bar(
+                &mut rows,
+                username,
+                TimelineBar {
+                    code,
+                    stops,
+                    breaks: Vec::new(),
+                },
+            );
+            continue;
+        }
         // Expire this person's records of the code, evaluate, restore.
         let mut saved = Vec::new();
         for (pi, person) in snapshot.people.iter_mut().enumerate() {
@@ -277,23 +310,20 @@ fn timeline(judged: Judged, at: DateTime<Utc>) -> Timeline {
         for &(pi, ai, e) in &saved {
             snapshot.people[pi].achievements[ai].expires = e;
         }
-        let breaks = met_now
-            .iter()
+        let breaks = candidates
+            .into_iter()
             .filter(|(id, _, lv)| after.competency(id).is_some_and(|c| !c.level(*lv).met))
             .map(|(_, name, lv)| format!("{name} {}", lv.as_str()))
             .collect();
-        let bar = TimelineBar {
-            code,
-            stops,
-            breaks,
-        };
-        match rows.iter_mut().find(|r| r.username == username) {
-            Some(r) => r.bars.push(bar),
-            None => rows.push(TimelineRow {
-                username,
-                bars: vec![bar],
-            }),
-        }
+        push_bar(
+            &mut rows,
+            username,
+            TimelineBar {
+                code,
+                stops,
+                breaks,
+            },
+        );
     }
     for r in &mut rows {
         r.bars
@@ -311,6 +341,16 @@ fn timeline(judged: Judged, at: DateTime<Utc>) -> Timeline {
         eval,
     });
     Timeline { from, to, rows }
+}
+
+fn push_bar(rows: &mut Vec<TimelineRow>, username: String, bar: TimelineBar) {
+    match rows.iter_mut().find(|r| r.username == username) {
+        Some(r) => r.bars.push(bar),
+        None => rows.push(TimelineRow {
+            username,
+            bars: vec![bar],
+        }),
+    }
 }
 
 fn met_levels(judged: &Judged) -> Vec<(String, String, Level)> {
