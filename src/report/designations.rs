@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::html::{coord, esc};
-use crate::output::number;
+use crate::rules::explain::thousands as number;
 
 /// One designation as the report shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -85,6 +85,7 @@ tr.zero td, tr.zero th { background: #fdecea; }
 footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
 @media (max-width: 640px) {
   .grid { display: block; }
+  .summary { gap: 8px; } .summary li { flex: 1 1 40%; min-width: 0; padding: 8px 10px; }
   body { padding: 12px; font-size: 14px; }
   h1 { font-size: 1.35em; }
   table.stack, table.stack tbody, table.stack tr, table.stack th, table.stack td { display: block; width: 100%; }

@@ -208,8 +208,8 @@ fn requirement(r: &RequirementEval) -> RequirementView {
             (amount(*metric, r.have), amount(*metric, r.need), Vec::new())
         }
         RequirementDetail::People { counted, .. } => (
-            crate::output::number(r.have),
-            crate::output::number(r.need),
+            explain::thousands(r.have),
+            explain::thousands(r.need),
             counted.iter().map(|c| c.username.clone()).collect(),
         ),
     };
