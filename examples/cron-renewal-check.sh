@@ -9,7 +9,9 @@
 #   4  at-risk   a competency the business profile shows is no longer met
 #   5  none      no active membership (never bought, or lapsed)
 #   1  error     (database problem, no organization, ...)
-# On 3, 4 and 5 this script mails the report (when `mail` exists) or logs it (logger).
+# On 3, 4 and 5 this script also writes the HTML report (`competency report`, mode 0600)
+# and mails the check's output with the report attached (GNU mailutils `mail -A`) or with its
+# path (other `mail` programs), or logs both (logger) when there is no `mail`.
 #
 # Install, e.g. every night at 06:15 (crontab -e):
 #   15 6 * * *  COMPETENCY_DB=/srv/competency/competency.db MAILTO_ADMIN=mpn-admin@example.com /usr/local/bin/cron-renewal-check.sh
@@ -19,6 +21,8 @@
 #   COMPETENCY_ORG    the organization, when the database holds several
 #   MAILTO_ADMIN      who gets the mail [default: the user running the job]
 #   COMPETENCY_BIN    the competency binary [default: competency on PATH]
+#   REPORT_DIR        where the HTML reports go (created 0700)
+#                     [default: $HOME/competency-reports]
 set -u
 
 bin=${COMPETENCY_BIN:-competency}
@@ -43,8 +47,22 @@ case $status in
     *) subject="Competency membership check failed (exit $status)" ;;
 esac
 
+# The page a manager reads: one self-contained HTML file, replaced when run again the same day.
+dir=${REPORT_DIR:-${HOME:-/tmp}/competency-reports}
+page="$dir/competency-report-$(date -u +%Y-%m-%d).html"
+if (umask 077 && mkdir -p "$dir") && "$bin" -q report --out "$page" --force >/dev/null 2>&1; then
+    report=$(printf '%s\n\nReport: %s\n' "$report" "$page")
+else
+    report=$(printf '%s\n\n(the HTML report could not be written to %s)\n' "$report" "$page")
+    page=
+fi
+
 if command -v mail >/dev/null 2>&1; then
-    printf '%s\n' "$report" | mail -s "$subject" "$to"
+    if [ -n "$page" ] && mail --version 2>/dev/null | grep -q 'GNU Mailutils'; then
+        printf '%s\n' "$report" | mail -s "$subject" -A "$page" "$to"
+    else
+        printf '%s\n' "$report" | mail -s "$subject" "$to"
+    fi
 else
     # One syslog line per report line, so nothing is truncated.
     printf '%s\n%s\n' "$subject" "$report" | logger -t competency-check -p user.warning

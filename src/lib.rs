@@ -17,6 +17,7 @@ pub mod import;
 pub mod membership;
 pub mod output;
 pub mod records;
+pub mod report;
 pub mod rules;
 pub mod store;
 pub mod users;

@@ -14,6 +14,7 @@ mod init;
 mod membership;
 mod org;
 mod performance;
+mod report;
 mod rules;
 mod users;
 
@@ -131,6 +132,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// The audit trail: every change, who made it and when.
     Audit(audit::AuditArgs),
+    /// Write a one-page HTML report for partner managers (self-contained, mode 0600):
+    /// membership, competencies, alerts, renewal timeline, bus factor.
+    Report(report::ReportArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -415,6 +419,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::AddUser(a) => users::run(users::UsersCmd::Add(a), ctx),
         Command::Employee(c) => employee::run(c, ctx),
         Command::Audit(a) => audit::run(a, ctx),
+        Command::Report(a) => report::run(a, ctx),
         Command::Rules(c) => rules::run(c, ctx),
         Command::Competencies(c) => competencies::run(c, ctx),
         Command::Doctor => doctor::doctor(ctx),

@@ -1,0 +1,280 @@
+//! The report's "Designations" section (SPEC §9): each Solutions Partner designation's score
+//! as a stacked bar of its items against the threshold line, items at 0 highlighted.
+//!
+//! It takes plain data ([`DesignationView`]) so that the designations engine, built on
+//! another branch, only has to fill these structs: `View::designations` in
+//! [`super::gather`] is where they go. With none, the section says so.
+
+use std::fmt::Write;
+
+use super::html::{coord, esc};
+use crate::rules::explain::thousands as number;
+
+/// One designation as the report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignationView {
+    /// Its id, e.g. `azure-infra`.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// The total score.
+    pub score: f64,
+    /// The score needed to qualify.
+    pub threshold: f64,
+    /// Whether it qualifies now.
+    pub qualified: bool,
+    /// Its state as the designation commands print it (e.g. `attained`, `not-attained`).
+    pub state: String,
+    /// The items (metrics) making up the score, in rulebook order.
+    pub items: Vec<DesignationItemView>,
+}
+
+/// One scored item of a designation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignationItemView {
+    /// Its display name, e.g. "Net customer adds".
+    pub name: String,
+    /// The points earned.
+    pub points: f64,
+    /// The most points it can give.
+    pub max_points: f64,
+}
+
+/// Fills for the stacked segments, cycled; each segment is also labelled with its points
+/// and listed in the table, so colour is never the only signal.
+const FILLS: [&str; 6] = [
+    "#1565c0", "#00838f", "#6a1b9a", "#2e7d32", "#ef6c00", "#455a64",
+];
+
+/// Writes the section: one heading, then per designation a stacked bar (SVG with title and
+/// description) and a table of its items, items at 0 highlighted.
+pub fn section(o: &mut String, list: &[DesignationView]) {
+    o.push_str(
+        "<section id=\"designations\" aria-labelledby=\"h-designations\">\n\
+         <h2 id=\"h-designations\">Designations</h2>\n",
+    );
+    if list.is_empty() {
+        o.push_str("<p>No designations in this rulebook.</p>\n</section>\n");
+        return;
+    }
+    for d in list {
+        designation(o, d);
+    }
+    o.push_str("</section>\n");
+}
+
+fn designation(o: &mut String, d: &DesignationView) {
+    let zero: Vec<&str> = d
+        .items
+        .iter()
+        .filter(|i| i.points <= 0.0)
+        .map(|i| i.name.as_str())
+        .collect();
+    let _ = write!(
+        o,
+        "<article class=\"designation\" id=\"designation-{}\" data-designation=\"{}\" data-score=\"{}\" \
+         data-threshold=\"{}\" data-qualified=\"{}\">\n<h3>{} <span class=\"badge {}\">{}</span></h3>\n\
+         <p class=\"sub\">Score {} of {} needed: {}.</p>\n",
+        esc(&d.id),
+        esc(&d.id),
+        d.score,
+        d.threshold,
+        d.qualified,
+        esc(&d.name),
+        if d.qualified { "met" } else { "short" },
+        if d.qualified {
+            "✔ qualified"
+        } else {
+            "✘ not qualified"
+        },
+        number(d.score),
+        number(d.threshold),
+        esc(&d.state),
+    );
+    stacked_bar(o, d, &zero);
+    o.push_str(
+        "<table class=\"stack items\"><thead><tr><th scope=\"col\">Item</th>\
+         <th scope=\"col\">Points</th><th scope=\"col\">Of</th></tr></thead><tbody>",
+    );
+    for i in &d.items {
+        let z = i.points <= 0.0;
+        let _ = write!(
+            o,
+            "<tr{}><th scope=\"row\">{}</th><td class=\"num points\" data-label=\"Points\">{}{}</td>\
+             <td class=\"num\" data-label=\"Of\">{}</td></tr>",
+            if z { " class=\"zero\"" } else { "" },
+            esc(&i.name),
+            if z { "⚠ " } else { "" },
+            number(i.points),
+            number(i.max_points),
+        );
+    }
+    o.push_str("</tbody></table>\n</article>\n");
+}
+
+fn stacked_bar(o: &mut String, d: &DesignationView, zero: &[&str]) {
+    const W: f64 = 960.0;
+    const LEFT: f64 = 10.0;
+    const RIGHT: f64 = 900.0;
+    let scale_max = d
+        .items
+        .iter()
+        .map(|i| i.max_points.max(i.points).max(0.0))
+        .sum::<f64>()
+        .max(d.threshold)
+        .max(d.score)
+        .max(1.0);
+    let x = |v: f64| LEFT + (v / scale_max).clamp(0.0, 1.0) * (RIGHT - LEFT);
+    let height = if zero.is_empty() { 64.0 } else { 84.0 };
+    let _ = write!(
+        o,
+        "<div class=\"chart\"><svg class=\"designation-bar\" viewBox=\"0 0 {W} {}\" role=\"img\" \
+         aria-labelledby=\"dt-{id} dd-{id}\"><title id=\"dt-{id}\">{}: {} of {} points</title>\
+         <desc id=\"dd-{id}\">{}{}</desc>\
+         <rect x=\"{LEFT}\" y=\"18\" width=\"{}\" height=\"26\" fill=\"#e3e5e8\"/>",
+        coord(height),
+        esc(&d.name),
+        number(d.score),
+        number(d.threshold),
+        esc(&d
+            .items
+            .iter()
+            .map(|i| format!(
+                "{} {} of {}",
+                i.name,
+                number(i.points),
+                number(i.max_points)
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")),
+        esc(&if zero.is_empty() {
+            String::new()
+        } else {
+            format!(". At 0: {}", zero.join(", "))
+        }),
+        coord(RIGHT - LEFT),
+        id = esc(&d.id),
+    );
+    let mut acc = 0.0;
+    for (n, i) in d.items.iter().enumerate().filter(|(_, i)| i.points > 0.0) {
+        let (x0, x1) = (x(acc), x(acc + i.points));
+        acc += i.points;
+        let _ = write!(
+            o,
+            "<g class=\"item\"><title>{}: {} of {}</title><rect x=\"{}\" y=\"18\" width=\"{}\" height=\"26\" \
+             fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>",
+            esc(&i.name),
+            number(i.points),
+            number(i.max_points),
+            coord(x0),
+            coord((x1 - x0).max(1.0)),
+            FILLS[n % FILLS.len()],
+        );
+        if x1 - x0 > 22.0 {
+            let _ = write!(
+                o,
+                "<text x=\"{}\" y=\"36\" font-size=\"12\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>",
+                coord((x0 + x1) / 2.0),
+                number(i.points),
+            );
+        }
+        o.push_str("</g>");
+    }
+    let tx = coord(x(d.threshold));
+    let _ = write!(
+        o,
+        "<g class=\"threshold\"><line x1=\"{tx}\" y1=\"8\" x2=\"{tx}\" y2=\"54\" stroke=\"#1b1b1b\" \
+         stroke-width=\"2\" stroke-dasharray=\"4 3\"/><text x=\"{tx}\" y=\"62\" font-size=\"11\" \
+         text-anchor=\"middle\" fill=\"#1b1b1b\">threshold {}</text></g>\
+         <text x=\"{LEFT}\" y=\"12\" font-size=\"11\" fill=\"#5a5a5a\">score {}</text>",
+        number(d.threshold),
+        number(d.score),
+    );
+    if !zero.is_empty() {
+        let _ = write!(
+            o,
+            "<g class=\"zero-items\"><rect x=\"{LEFT}\" y=\"66\" width=\"{}\" height=\"16\" fill=\"#fdecea\" \
+             stroke=\"#b3261e\"/><text x=\"{}\" y=\"78\" font-size=\"11\" fill=\"#b3261e\" font-weight=\"700\">\
+             ⚠ at 0: {}</text></g>",
+            coord(RIGHT - LEFT),
+            coord(LEFT + 6.0),
+            esc(&zero.join(", ")),
+        );
+    }
+    o.push_str("</svg></div>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> DesignationView {
+        DesignationView {
+            id: "infra".into(),
+            name: "Infrastructure (Azure) <A&B>".into(),
+            score: 75.0,
+            threshold: 70.0,
+            qualified: true,
+            state: "attained".into(),
+            items: vec![
+                DesignationItemView {
+                    name: "Performance".into(),
+                    points: 30.0,
+                    max_points: 30.0,
+                },
+                DesignationItemView {
+                    name: "Skilling".into(),
+                    points: 45.0,
+                    max_points: 50.0,
+                },
+                DesignationItemView {
+                    name: "Customer success".into(),
+                    points: 0.0,
+                    max_points: 20.0,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn none_says_so() {
+        let mut o = String::new();
+        section(&mut o, &[]);
+        assert!(o.contains("<h2 id=\"h-designations\">Designations</h2>"));
+        assert!(o.contains("No designations in this rulebook"));
+        assert!(!o.contains("<svg"));
+    }
+
+    #[test]
+    fn stacked_bar_has_a_segment_per_scoring_item_the_threshold_and_zero_items() {
+        let mut o = String::new();
+        section(&mut o, &[sample()]);
+        // Two scoring items drawn, the one at 0 not drawn but called out and highlighted.
+        assert_eq!(o.matches("<g class=\"item\">").count(), 2, "{o}");
+        assert!(o.contains("<g class=\"threshold\">"));
+        assert!(o.contains("threshold 70"));
+        assert!(o.contains("⚠ at 0: Customer success"));
+        assert_eq!(o.matches("<tr class=\"zero\">").count(), 1);
+        assert!(o.contains("<title id=\"dt-infra\">"));
+        assert!(o.contains("<desc id=\"dd-infra\">"));
+        assert!(o.contains("role=\"img\""));
+        // Names are escaped.
+        assert!(o.contains("Infrastructure (Azure) &lt;A&amp;B&gt;"));
+        assert!(!o.contains("<A&B>"));
+        // The threshold line sits at 70 of a 100-point scale: 10 + 0.7 * 890.
+        assert!(o.contains("x1=\"633\""), "{o}");
+    }
+
+    #[test]
+    fn a_score_over_the_scale_stays_inside_the_chart() {
+        let mut d = sample();
+        d.items[0].points = 500.0;
+        d.score = 545.0;
+        let mut o = String::new();
+        section(&mut o, &[d]);
+        for w in o.split("width=\"").skip(1) {
+            let v: f64 = w.split('"').next().unwrap().parse().unwrap();
+            assert!(v <= 960.0, "{w}");
+        }
+    }
+}

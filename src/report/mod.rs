@@ -1,0 +1,368 @@
+//! The report: one self-contained HTML page a partner manager reads at a glance.
+//!
+//! This module owns *what* the page says: [`gather`] reads one organization in one read
+//! transaction and builds a [`View`] from the same typed results the commands print
+//! (`membership status`, `competencies progress` and `risk`, `membership alerts`), so the
+//! page and `--format json` of those commands agree for the same `--now`. [`html`] owns how
+//! it looks; it never reads the database. Nothing here writes to the database.
+
+pub mod designations;
+pub mod html;
+
+use anyhow::Result;
+use chrono::{DateTime, Months, NaiveDate, Utc};
+
+use crate::evaluation::{self, Judged};
+use crate::membership::{self as svc, Alert, Displayed, Membership};
+use crate::rules::engine::{RequirementDetail, RequirementEval};
+use crate::rules::{Level, Metric, evaluate, explain, risk};
+use crate::store::{Db, Org};
+
+pub use designations::{DesignationItemView, DesignationView};
+
+/// Everything the page shows, as plain data.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The instant the page describes (`--now`).
+    pub at: DateTime<Utc>,
+    /// The organization.
+    pub org: Org,
+    /// The membership, if one was ever bought (as `membership status`).
+    pub membership: Option<Membership>,
+    /// The competencies the business profile displays (as `membership profile`).
+    pub displayed: Vec<Displayed>,
+    /// Each competency with each level (as `competencies progress`).
+    pub competencies: Vec<CompetencyView>,
+    /// Open alerts (as `membership alerts`).
+    pub alerts: Vec<Alert>,
+    /// What stops counting in the next 12 months.
+    pub timeline: Timeline,
+    /// For each level met now, who the organization cannot afford to lose (as
+    /// `competencies risk`).
+    pub risks: Vec<RiskView>,
+    /// Solutions Partner designations; empty until the designations engine feeds them.
+    pub designations: Vec<DesignationView>,
+}
+
+/// One competency.
+#[derive(Debug, Clone)]
+pub struct CompetencyView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its solution area.
+    pub area: String,
+    /// The level met now.
+    pub achieved: Option<Level>,
+    /// Silver then Gold: the option `competencies progress` shows for each.
+    pub levels: Vec<LevelView>,
+}
+
+/// One level of a competency, measured against its met or closest option.
+#[derive(Debug, Clone)]
+pub struct LevelView {
+    /// The level.
+    pub level: Level,
+    /// Met now.
+    pub met: bool,
+    /// The option shown (first met, else closest).
+    pub option: String,
+    /// Its requirements.
+    pub requirements: Vec<RequirementView>,
+}
+
+/// One requirement with have / need.
+#[derive(Debug, Clone)]
+pub struct RequirementView {
+    /// As the engine describes it.
+    pub description: String,
+    /// What the organization has.
+    pub have: f64,
+    /// What it needs.
+    pub need: f64,
+    /// `have` formatted as the table of `competencies progress` formats it.
+    pub have_text: String,
+    /// `need` formatted likewise.
+    pub need_text: String,
+    /// Met.
+    pub met: bool,
+    /// The user names counted.
+    pub counted: Vec<String>,
+}
+
+/// One level met now and its critical people.
+#[derive(Debug, Clone)]
+pub struct RiskView {
+    /// The competency id.
+    pub competency: String,
+    /// Its name.
+    pub name: String,
+    /// The level.
+    pub level: Level,
+    /// User names whose departure alone would break the level.
+    pub critical: Vec<String>,
+}
+
+/// The renewal timeline: from the report's day to 12 months later.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// The first day shown (the report's day).
+    pub from: NaiveDate,
+    /// The last day shown.
+    pub to: NaiveDate,
+    /// One row per person, by the first date something of theirs stops counting.
+    pub rows: Vec<TimelineRow>,
+}
+
+/// One person's achievements that stop counting within the timeline.
+#[derive(Debug, Clone)]
+pub struct TimelineRow {
+    /// The user name.
+    pub username: String,
+    /// Their achievements, earliest stop first.
+    pub bars: Vec<TimelineBar>,
+}
+
+/// One counting achievement and the day it stops counting.
+#[derive(Debug, Clone)]
+pub struct TimelineBar {
+    /// The catalogue code.
+    pub code: String,
+    /// The first day it no longer counts.
+    pub stops: NaiveDate,
+    /// The levels met now that losing it alone (today) would break, e.g. "Cloud Platform
+    /// gold". Empty: another holder or option covers it.
+    pub breaks: Vec<String>,
+}
+
+/// Reads and judges `org` at `at` and builds the page's data. Reads only.
+pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
+    let judged = evaluation::judge(db, org, at)?;
+    let membership = svc::status(db, org, at)?;
+    let displayed = svc::profile(db, org, at)?.competencies;
+    let alerts = svc::alerts(db, org, false)?;
+    let competencies = competencies(&judged);
+    let raw = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
+    let critical: Vec<(i64, String, Level)> = raw
+        .iter()
+        .flat_map(|r| {
+            r.critical
+                .iter()
+                .map(|(u, _)| (*u, r.competency.clone(), r.level))
+        })
+        .collect();
+    let risks = raw
+        .into_iter()
+        .map(|r| RiskView {
+            competency: r.competency,
+            name: r.name,
+            level: r.level,
+            critical: r.critical.into_iter().map(|(_, u)| u).collect(),
+        })
+        .collect();
+    let timeline = timeline(judged, at, &critical);
+    Ok(View {
+        at,
+        org: org.clone(),
+        membership,
+        displayed,
+        competencies,
+        alerts,
+        timeline,
+        risks,
+        designations: Vec::new(),
+    })
+}
+
+fn competencies(judged: &Judged) -> Vec<CompetencyView> {
+    judged
+        .eval
+        .competencies
+        .iter()
+        .map(|c| CompetencyView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            area: c.area.clone(),
+            achieved: c.achieved,
+            levels: c
+                .levels
+                .iter()
+                .filter_map(|l| {
+                    let opt = l.options.get(l.best)?;
+                    Some(LevelView {
+                        level: l.level,
+                        met: l.met,
+                        option: opt.name.clone(),
+                        requirements: opt.requirements.iter().map(requirement).collect(),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn requirement(r: &RequirementEval) -> RequirementView {
+    let (have_text, need_text, counted) = match &r.detail {
+        RequirementDetail::Metric { metric, .. } => {
+            (amount(*metric, r.have), amount(*metric, r.need), Vec::new())
+        }
+        RequirementDetail::People { counted, .. } => (
+            explain::thousands(r.have),
+            explain::thousands(r.need),
+            counted.iter().map(|c| c.username.clone()).collect(),
+        ),
+    };
+    RequirementView {
+        description: r.description.clone(),
+        have: r.have,
+        need: r.need,
+        have_text,
+        need_text,
+        met: r.met,
+        counted,
+    }
+}
+
+fn amount(metric: Metric, v: f64) -> String {
+    explain::amount(metric, v)
+}
+
+/// Every achievement a counted person is counted through (in the option each level shows)
+/// that stops counting after today and within 12 months, and which met levels losing it
+/// alone would break: the snapshot is re-evaluated today with that person's records of
+/// the code expired.
+///
+/// Losing one achievement takes away less than the person leaving, and meeting a level
+/// only ever needs more, so only the levels `critical` names for that person (`(user_id,
+/// competency, level)` from [`risk`]) can break: everyone else's bars need no evaluation,
+/// and the re-evaluations are bounded by the critical people, not the organization's size.
+fn timeline(judged: Judged, at: DateTime<Utc>, critical: &[(i64, String, Level)]) -> Timeline {
+    let from = at.date_naive();
+    let to = from.checked_add_months(Months::new(12)).unwrap_or(from);
+    // (username, user_id, code, stops), deduplicated.
+    let mut found: Vec<(String, i64, String, NaiveDate)> = Vec::new();
+    for c in &judged.eval.competencies {
+        for l in &c.levels {
+            let Some(opt) = l.options.get(l.best) else {
+                continue;
+            };
+            for r in &opt.requirements {
+                let RequirementDetail::People { counted, .. } = &r.detail else {
+                    continue;
+                };
+                for p in counted {
+                    for u in &p.uses {
+                        let Some(stops) = u.expires.filter(|e| *e > from && *e <= to) else {
+                            continue;
+                        };
+                        let key = (p.username.clone(), p.user_id, u.code.clone(), stops);
+                        if !found.contains(&key) {
+                            found.push(key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let met_now: Vec<(String, String, Level)> = met_levels(&judged);
+    let Judged {
+        rulebook,
+        mut snapshot,
+        eval,
+    } = judged;
+    let mut rows: Vec<TimelineRow> = Vec::new();
+    for (username, user_id, code, stops) in found {
+        let candidates: Vec<&(String, String, Level)> = met_now
+            .iter()
+            .filter(|(id, _, lv)| {
+                critical
+                    .iter()
+                    .any(|(u, c, l)| *u == user_id && c == id && l == lv)
+            })
+            .collect();
+        if candidates.is_empty() {
+            push_bar(
+                &mut rows,
+                username,
+                TimelineBar {
+                    code,
+                    stops,
+                    breaks: Vec::new(),
+                },
+            );
+            continue;
+        }
+        // Expire this person's records of the code, evaluate, restore.
+        let mut saved = Vec::new();
+        for (pi, person) in snapshot.people.iter_mut().enumerate() {
+            if person.user_id != user_id {
+                continue;
+            }
+            for (ai, a) in person.achievements.iter_mut().enumerate() {
+                if *a.code == *code {
+                    saved.push((pi, ai, a.expires));
+                    a.expires = Some(a.earned);
+                }
+            }
+        }
+        let after = evaluate(&rulebook, &snapshot, at);
+        for &(pi, ai, e) in &saved {
+            snapshot.people[pi].achievements[ai].expires = e;
+        }
+        let breaks = candidates
+            .into_iter()
+            .filter(|(id, _, lv)| after.competency(id).is_some_and(|c| !c.level(*lv).met))
+            .map(|(_, name, lv)| format!("{name} {}", lv.as_str()))
+            .collect();
+        push_bar(
+            &mut rows,
+            username,
+            TimelineBar {
+                code,
+                stops,
+                breaks,
+            },
+        );
+    }
+    for r in &mut rows {
+        r.bars
+            .sort_by(|a, b| a.stops.cmp(&b.stops).then(a.code.cmp(&b.code)));
+    }
+    rows.sort_by(|a, b| {
+        a.bars[0]
+            .stops
+            .cmp(&b.bars[0].stops)
+            .then(a.username.cmp(&b.username))
+    });
+    evaluation::discard(Judged {
+        rulebook,
+        snapshot,
+        eval,
+    });
+    Timeline { from, to, rows }
+}
+
+fn push_bar(rows: &mut Vec<TimelineRow>, username: String, bar: TimelineBar) {
+    match rows.iter_mut().find(|r| r.username == username) {
+        Some(r) => r.bars.push(bar),
+        None => rows.push(TimelineRow {
+            username,
+            bars: vec![bar],
+        }),
+    }
+}
+
+fn met_levels(judged: &Judged) -> Vec<(String, String, Level)> {
+    judged
+        .eval
+        .competencies
+        .iter()
+        .flat_map(|c| {
+            c.levels
+                .iter()
+                .filter(|l| l.met)
+                .map(|l| (c.id.clone(), c.name.clone(), l.level))
+        })
+        .collect()
+}
