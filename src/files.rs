@@ -320,11 +320,7 @@ fn link_free(temp: &Path, dest: &Dest, first: u32) -> Result<PathBuf> {
                 return Ok(path);
             }
             Err(e) => {
-                return Err(anyhow!(
-                    "cannot name {}: {}",
-                    path.display(),
-                    io_reason(&e)
-                ));
+                return Err(anyhow!("cannot name {}: {}", path.display(), io_reason(&e)));
             }
         }
     }
@@ -619,7 +615,10 @@ mod tests {
         let done = found.next().unwrap().complete().unwrap();
         assert_eq!(done, dir.path().join("e-2.csv"));
         assert_eq!(fs::read_to_string(&done).unwrap(), "username\n");
-        assert_eq!(fs::read_to_string(dir.path().join("e.csv")).unwrap(), "mine");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("e.csv")).unwrap(),
+            "mine"
+        );
         assert!(!stale.exists() && !written.exists());
         assert!(busy.exists() && fresh.exists() && other.exists());
     }

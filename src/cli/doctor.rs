@@ -105,7 +105,10 @@ fn stale_files(path: &Path, store: &mut crate::store::Store) -> Option<Check> {
     {
         dirs.push(cwd);
     }
-    let found = dirs.iter().flat_map(|d| crate::files::leftovers(d)).collect();
+    let found = dirs
+        .iter()
+        .flat_map(|d| crate::files::leftovers(d))
+        .collect();
     let settled = match crate::credentials::settle_leftovers(found, store) {
         Ok(s) => s,
         Err(e) => {
