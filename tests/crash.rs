@@ -613,3 +613,89 @@ fn a_run_killed_after_its_commit_loses_no_password_and_only_uncommitted_leftover
     );
     assert!(!staged(&env, "c.csv").exists() && !env.path("c.csv").exists());
 }
+
+#[test]
+fn a_leftover_of_another_database_is_left_alone_until_its_own_database_settles_it() {
+    let env = Env::new();
+    env.init();
+    add_killed_after_commit(&env, "a@contoso.com", "a.csv");
+    // Another database, another organization, used from the same folder: it cannot tell
+    // whether the file's accounts exist, so it neither removes nor names it.
+    let other = env.path("other.db");
+    let other = other.to_str().unwrap();
+    env.ok(&[
+        "--db",
+        other,
+        "init",
+        "--name",
+        "Fabrikam",
+        "--partner-id",
+        "2",
+    ]);
+    let out = env.ok(&["--db", other, "doctor"]);
+    assert!(out.contains("not in this database"), "{out}");
+    let (code, _, err) = env.run(&[
+        "--db",
+        other,
+        "users",
+        "add",
+        "--name",
+        "F",
+        "--email",
+        "f@fabrikam.com",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("left the temporary credentials file"), "{err}");
+    assert!(staged(&env, "a.csv").exists() && !env.path("a.csv").exists());
+    // Its own database recovers it.
+    let (code, _, err) = env.run(&["doctor"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("recovered credentials file"), "{err}");
+    assert_eq!(read_credentials(&env.path("a.csv")).len(), 1);
+}
+
+#[test]
+fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it_none() {
+    let env = Env::new();
+    env.init();
+    let (username, _) = env.add_user("Ada", "ada@contoso.com", &[]);
+    let reset = |file: &str| {
+        let mut cmd = std_cmd(&env);
+        cmd.args([
+            "users",
+            "reset-password",
+            &username,
+            "--credentials-file",
+            file,
+        ]);
+        cmd
+    };
+    // Killed after the commit: the new password is the account's, and is recovered.
+    let mut cmd = reset("r1.csv");
+    let marker = pause_after_commit(&env, &mut cmd);
+    assert!(kill_when(cmd, || marker.exists()));
+    let out = env.ok(&["doctor"]);
+    assert!(out.contains("recovered credentials file"), "{out}");
+    let row = &read_credentials(&env.path("r1.csv"))[0];
+    let hash = committed(&env.db(), "ada@contoso.com").unwrap().1;
+    assert!(competency::credentials::verify(&row[2], &hash));
+    // Its leftover set against the account as it was before (the password in the file is
+    // not the account's): removed.
+    let before = hash.clone();
+    let mut cmd = reset("r2.csv");
+    let marker = pause_after_commit(&env, &mut cmd);
+    assert!(kill_when(cmd, || marker.exists()));
+    Connection::open(env.db())
+        .unwrap()
+        .execute(
+            "UPDATE users SET password_hash = ?1 WHERE username = ?2",
+            [&before, &username],
+        )
+        .unwrap();
+    let out = env.ok(&["doctor"]);
+    assert!(
+        out.contains("removed a temporary credentials file"),
+        "{out}"
+    );
+    assert!(!staged(&env, "r2.csv").exists() && !env.path("r2.csv").exists());
+}
