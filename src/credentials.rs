@@ -8,12 +8,13 @@
 //! argon2id.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::files::{Dest, Staged};
+use crate::files::{Dest, Leftover, Staged, folder_of, leftovers};
+use crate::store::{Db, Store};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -278,11 +279,169 @@ pub struct Issued<'a> {
     pub recovery_code: Option<&'a str>,
 }
 
+/// What became of a temporary credentials file left by a killed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Its transaction had committed (the accounts exist with its passwords): it was
+    /// given its final name, or the next free numbered one. The path is the final one.
+    Recovered(PathBuf),
+    /// Its transaction had not committed (no account has its passwords): deleted.
+    Removed(PathBuf),
+    /// Its accounts are not in this database (another database's file, or unreadable):
+    /// left as it is, with why.
+    Left(PathBuf, String),
+}
+
+impl Settled {
+    /// The line a command prints on stderr about it.
+    pub fn message(&self) -> String {
+        match self {
+            Settled::Recovered(p) => format!(
+                "recovered credentials file {} from an interrupted run",
+                p.display()
+            ),
+            Settled::Removed(p) => format!(
+                "removed the temporary credentials file {} of an interrupted run (its accounts \
+                 were never created)",
+                p.display()
+            ),
+            Settled::Left(p, why) => format!(
+                "left the temporary credentials file {} of an interrupted run: {why}",
+                p.display()
+            ),
+        }
+    }
+}
+
+/// Whether a leftover's transaction committed, as the database says.
+enum Verdict {
+    Committed,
+    NotCommitted,
+    Unknown(String),
+}
+
+/// Decides by the database: the file's accounts were committed when one of its temporary
+/// passwords verifies against the stored hash of its user name (a password of 117 random
+/// bits cannot match an account that another transaction created). None matching, the
+/// file is this database's (its user names are in one of this database's organization
+/// domains) and did not commit; or it is another database's, and is left alone.
+fn verdict(file: &File, db: &Db) -> Result<Verdict> {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new(file));
+    let Ok(header) = r.headers().cloned() else {
+        return Ok(Verdict::NotCommitted);
+    };
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(user), Some(password)) = (col("username"), col("temporary_password")) else {
+        if header.is_empty() {
+            return Ok(Verdict::NotCommitted);
+        }
+        return Ok(Verdict::Unknown("it is not a credentials file".into()));
+    };
+    let domains: Vec<String> = db.orgs()?.into_iter().map(|o| o.domain).collect();
+    let (mut rows, mut ours) = (0u64, false);
+    for rec in r.records() {
+        // A command killed mid-write leaves a cut last line: skip what does not parse.
+        let Ok(rec) = rec else { continue };
+        let (Some(u), Some(p)) = (rec.get(user), rec.get(password)) else {
+            continue;
+        };
+        rows += 1;
+        ours |= u
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| domains.iter().any(|x| x == d));
+        // Temporary passwords are stored as `sha256$…`; an account whose password was
+        // chosen since (argon2) cannot tell, and costs no slow hash here.
+        if let Some(h) = db.password_hash_of(u)?
+            && h.starts_with("sha256$")
+            && verify(p, &h)
+        {
+            return Ok(Verdict::Committed);
+        }
+    }
+    Ok(if ours || rows == 0 {
+        Verdict::NotCommitted
+    } else {
+        Verdict::Unknown("its accounts are not in this database".into())
+    })
+}
+
+/// Settles temporary credentials files left by killed commands, deciding by the database
+/// (read in one transaction): a committed one is completed under its final name, an
+/// uncommitted one deleted, another database's one left. Each file stays locked until it
+/// is settled, so two commands never decide about the same file.
+pub fn settle_leftovers(found: Vec<Leftover>, store: &mut Store) -> Result<Vec<Settled>> {
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let verdicts = store.read(|db| {
+        found
+            .iter()
+            .map(|l| verdict(l.file(), db))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut out = Vec::new();
+    for (l, v) in found.into_iter().zip(verdicts) {
+        let temp = l.path().to_path_buf();
+        out.push(match v {
+            Verdict::Committed => match l.complete() {
+                Ok(p) => Settled::Recovered(p),
+                Err(e) => Settled::Left(temp, format!("its accounts exist, but {e:#}")),
+            },
+            Verdict::NotCommitted => match l.remove() {
+                Ok(p) => Settled::Removed(p),
+                Err(e) => Settled::Left(temp, format!("{e:#}")),
+            },
+            Verdict::Unknown(why) => Settled::Left(temp, why),
+        });
+    }
+    Ok(out)
+}
+
+/// Before a command writes a credentials file into `dir`: settles the temporary files
+/// killed commands left there, against the database at `db` (opened only when there is
+/// one), and says on stderr what was recovered or could not be settled. Never fails the
+/// command: a file that cannot be decided is left in place.
+fn settle_before_writing(dir: &Path, db: &Path) {
+    let found = leftovers(dir);
+    if found.is_empty() {
+        return;
+    }
+    let settled = Store::open(db).and_then(|mut store| settle_leftovers(found, &mut store));
+    match settled {
+        Ok(settled) => {
+            for s in settled.iter().filter(|s| !matches!(s, Settled::Removed(_))) {
+                match s {
+                    Settled::Recovered(_) => eprintln!("{}", s.message()),
+                    _ => eprintln!("warning: {}", s.message()),
+                }
+            }
+        }
+        Err(e) => eprintln!(
+            "warning: temporary credentials files in {} left as they are: cannot read the \
+             database to settle them: {e:#}",
+            dir.display()
+        ),
+    }
+}
+
+/// The hidden test hook `COMPETENCY_TEST_PAUSE_AFTER_COMMIT=FILE`: once the transaction
+/// committed and before the credentials file is named, create FILE and wait (at most a
+/// minute), so a test can kill the command at exactly that point.
+fn test_pause_after_commit() {
+    if let Some(marker) = std::env::var_os("COMPETENCY_TEST_PAUSE_AFTER_COMMIT") {
+        let _ = File::create(marker);
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
 /// The credentials file being written: CSV `username,email,temporary_password,expires`
 /// (plus `recovery_code` when any account has self-service reset), mode 0600. It is
 /// written to a temporary sibling and takes its final name only in [`CredentialsFile::keep`],
 /// after the commit: a command killed before that leaves no credentials file for accounts
-/// that do not exist (the next run removes the temporary file).
+/// that do not exist (the next run removes the temporary file), and one killed after the
+/// commit loses no password (the next run, or `doctor`, gives the file its name).
 pub struct CredentialsFile {
     staged: Option<Staged>,
     out: Option<csv::Writer<BufWriter<File>>>,
@@ -294,7 +453,12 @@ impl CredentialsFile {
     /// Creates the file: never over an existing file, never through a symbolic link, never
     /// the database `db` or its side files, readable by its owner only. A [`Dest::Free`]
     /// default name takes `-2`, `-3`… when taken.
+    ///
+    /// Temporary files that killed commands left in the same folder are settled first,
+    /// by the database: completed when their accounts were committed (said on stderr),
+    /// removed when not.
     pub fn create(dest: Dest, db: &Path, with_recovery: bool) -> Result<CredentialsFile> {
+        settle_before_writing(&folder_of(dest.path()), db);
         let staged = Staged::create(dest, db, "the credentials file")?;
         let file = staged
             .file()
@@ -374,6 +538,7 @@ impl CredentialsFile {
     /// final name can differ from [`CredentialsFile::path`] only for a default name that
     /// another command took meanwhile.
     pub fn keep(mut self) -> Result<PathBuf> {
+        test_pause_after_commit();
         self.out.take();
         let staged = self.staged.take().expect("credentials file open");
         staged

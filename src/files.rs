@@ -9,7 +9,8 @@
 //!   ([`Dest::Free`]); an explicit path refuses an existing file;
 //! - a file holding secrets is written to a temporary sibling and given its final name
 //!   only once the transaction that issued them has committed ([`Staged`]); a temporary
-//!   file left by a killed command is removed by the next one ([`remove_stale`]).
+//!   file left by a killed command is settled by the next one ([`leftovers`]): completed
+//!   when its transaction committed, else removed (`credentials::settle_leftovers`).
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -249,12 +250,90 @@ fn try_lock(file: &File) -> bool {
     unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
-/// Removes the temporary files in `dir` left by killed commands: ours (suffix, owner), not
-/// locked by a running command, and not brand new and empty. Returns the paths removed.
-pub fn remove_stale(dir: &Path) -> Vec<PathBuf> {
-    let mut removed = Vec::new();
+/// A temporary file left by a killed command, locked while the caller decides what it
+/// is: [`Leftover::complete`] gives it its final name (its transaction had committed),
+/// [`Leftover::remove`] deletes it (it had not).
+pub struct Leftover {
+    path: PathBuf,
+    file: File,
+}
+
+impl Leftover {
+    /// The temporary file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file, open for reading (and locked).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The name the file was meant to have: `.NAME.competency-tmp` → `NAME`.
+    pub fn final_path(&self) -> PathBuf {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+            .unwrap_or(&name);
+        self.path.with_file_name(name)
+    }
+
+    /// Deletes the temporary file; returns its path.
+    pub fn remove(self) -> Result<PathBuf> {
+        fs::remove_file(&self.path)
+            .with_context(|| format!("cannot remove {}", self.path.display()))?;
+        Ok(self.path)
+    }
+
+    /// Gives the temporary file its final name, or the first free numbered one
+    /// (`NAME-2.csv`…) when that is taken, never replacing a file; syncs the folder.
+    /// Returns the final path.
+    pub fn complete(self) -> Result<PathBuf> {
+        let dest = Dest::Free(self.final_path());
+        let path = link_free(&self.path, &dest, 1)?;
+        fs::remove_file(&self.path)
+            .with_context(|| format!("cannot remove {}", self.path.display()))?;
+        sync_dir(&folder_of(&path))?;
+        Ok(path)
+    }
+}
+
+/// Links `temp` to the first free candidate of `dest` from the `first`-th on, never
+/// replacing a file (a file system without hard links: renamed, having checked the name
+/// is free). Returns the name given.
+fn link_free(temp: &Path, dest: &Dest, first: u32) -> Result<PathBuf> {
+    let mut n = first;
+    while let Some(path) = dest.candidate(n) {
+        match fs::hard_link(temp, &path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && matches!(dest, Dest::Free(_)) => {
+                n += 1;
+            }
+            Err(e) if e.kind() != ErrorKind::AlreadyExists && path.symlink_metadata().is_err() => {
+                fs::rename(temp, &path)
+                    .map_err(|e| anyhow!("cannot name {}: {}", path.display(), io_reason(&e)))?;
+                return Ok(path);
+            }
+            Err(e) => {
+                return Err(anyhow!("cannot name {}: {}", path.display(), io_reason(&e)));
+            }
+        }
+    }
+    Err(anyhow!("no free name beside {}", dest.path().display()))
+}
+
+/// The temporary files in `dir` left by killed commands: ours (suffix, owner, a regular
+/// file), not locked by a running command, and not brand new and empty. Each is returned
+/// locked, so no other command decides about it meanwhile.
+pub fn leftovers(dir: &Path) -> Vec<Leftover> {
+    let mut found = Vec::new();
     let Ok(entries) = fs::read_dir(dir) else {
-        return removed;
+        return found;
     };
     // SAFETY: geteuid cannot fail.
     let uid = unsafe { libc::geteuid() };
@@ -285,12 +364,23 @@ pub fn remove_stale(dir: &Path) -> Vec<PathBuf> {
         else {
             continue;
         };
-        // Locked: a running command is still writing it.
-        if try_lock(&f) && fs::remove_file(&path).is_ok() {
-            removed.push(path);
+        // Locked: a running command is still writing it. Once locked here, the name must
+        // still be this file, with no other name (another command may have completed or
+        // removed it, and a new one taken the name, between the listing and the lock).
+        if !try_lock(&f) {
+            continue;
+        }
+        let same = match (f.metadata(), fs::symlink_metadata(&path)) {
+            (Ok(open), Ok(now)) => {
+                open.dev() == now.dev() && open.ino() == now.ino() && open.nlink() == 1
+            }
+            _ => false,
+        };
+        if same {
+            found.push(Leftover { path, file: f });
         }
     }
-    removed
+    found
 }
 
 /// A file of secrets being written: a locked temporary sibling (0600, created new, not
@@ -306,11 +396,11 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Creates the temporary file for `dest` after [`refuse_database_path`]; removes stale
-    /// temporary files in the same folder first.
+    /// Creates the temporary file for `dest` after [`refuse_database_path`]. Temporary
+    /// files left by killed commands are the caller's to settle first: only the database
+    /// knows whether theirs committed ([`leftovers`]).
     pub fn create(dest: Dest, db: &Path, what: &str) -> Result<Staged> {
         refuse_database_path(dest.path(), db)?;
-        remove_stale(&folder_of(dest.path()));
         let mut n = 1;
         while let Some(path) = dest.candidate(n) {
             n += 1;
@@ -497,7 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn stale_temporary_files_are_removed_unless_locked_or_new() {
+    fn stale_temporary_files_are_offered_locked_unless_locked_or_new() {
         let dir = tempfile::tempdir().unwrap();
         let old = fs_now() - Duration::from_secs(3600);
         let stale = dir.path().join(format!(".a.csv{TEMP_SUFFIX}"));
@@ -512,9 +602,23 @@ mod tests {
         fs::write(&written, "username\n").unwrap();
         let other = dir.path().join(".d.csv.tmp");
         fs::File::create(&other).unwrap().set_modified(old).unwrap();
-        let mut removed = remove_stale(dir.path());
-        removed.sort();
-        assert_eq!(removed, vec![stale.clone(), written.clone()]);
+        let mut found: Vec<Leftover> = leftovers(dir.path());
+        found.sort_by(|a, b| a.path().cmp(b.path()));
+        let paths: Vec<&Path> = found.iter().map(Leftover::path).collect();
+        assert_eq!(paths, vec![stale.as_path(), written.as_path()]);
+        // Locked while decided: a second look does not offer them again.
+        assert!(leftovers(dir.path()).is_empty());
+        let mut found = found.into_iter();
+        assert_eq!(found.next().unwrap().remove().unwrap(), stale);
+        // Completed under its final name, or the next free one when that is taken.
+        fs::write(dir.path().join("e.csv"), "mine").unwrap();
+        let done = found.next().unwrap().complete().unwrap();
+        assert_eq!(done, dir.path().join("e-2.csv"));
+        assert_eq!(fs::read_to_string(&done).unwrap(), "username\n");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("e.csv")).unwrap(),
+            "mine"
+        );
         assert!(!stale.exists() && !written.exists());
         assert!(busy.exists() && fresh.exists() && other.exists());
     }

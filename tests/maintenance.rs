@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use common::{Env, mode};
 use rusqlite::Connection;
@@ -223,6 +224,14 @@ fn backup_while_another_process_writes_is_consistent_private_and_complete() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let written = Arc::new(AtomicUsize::new(0));
+    // However the test ends (a failed assertion too), the writer stops after its command.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop_on_drop = StopOnDrop(stop.clone());
     let writer = {
         let (env, stop, written) = (env.clone(), stop.clone(), written.clone());
         std::thread::spawn(move || {
@@ -246,17 +255,28 @@ fn backup_while_another_process_writes_is_consistent_private_and_complete() {
             }
         })
     };
+    // Waits, with a deadline, until the writer has added `n` accounts (it stops, and the
+    // test fails, should the writer fail or stall).
+    let wait_for = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while written.load(Ordering::Relaxed) < n {
+            if Instant::now() >= deadline || writer.is_finished() {
+                stop.store(true, Ordering::Relaxed);
+                panic!(
+                    "the writer added {} of {n} accounts before the deadline",
+                    written.load(Ordering::Relaxed)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
     // Let the writer get going, then back up while it writes.
-    while written.load(Ordering::Relaxed) < 2 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for(2);
     let dest = env.path("backup.db");
     let out = env.ok(&["backup", dest.to_str().unwrap()]);
     assert!(out.contains("backup.db"), "{out}");
     let during = written.load(Ordering::Relaxed);
-    while written.load(Ordering::Relaxed) < during + 2 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for(during + 2);
     stop.store(true, Ordering::Relaxed);
     writer.join().expect("writer thread");
 

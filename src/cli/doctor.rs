@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::json;
 
 use super::Ctx;
+use crate::credentials::Settled;
 use crate::output::{Report, Table};
 use crate::rules::Rulebook;
 use crate::store::schema;
@@ -95,23 +96,61 @@ fn folder(path: &Path) -> Option<Check> {
 }
 
 /// Temporary credentials files left by killed commands, in the database's folder and the
-/// current one (where credentials files go by default): removed, and said.
-fn stale_files(path: &Path) -> Option<Check> {
+/// current one (where credentials files go by default), settled by the database: completed
+/// when their accounts were committed, removed when not; each said on stderr and in a check.
+fn stale_files(path: &Path, store: &mut crate::store::Store) -> Option<Check> {
     let mut dirs = vec![crate::files::folder_of(path)];
     if let Ok(cwd) = std::env::current_dir()
         && std::fs::canonicalize(&dirs[0]).ok() != std::fs::canonicalize(&cwd).ok()
     {
         dirs.push(cwd);
     }
-    let removed: Vec<String> = dirs
+    let found = dirs
         .iter()
-        .flat_map(|d| crate::files::remove_stale(d))
-        .map(|p| p.display().to_string())
+        .flat_map(|d| crate::files::leftovers(d))
         .collect();
-    (!removed.is_empty()).then(|| Check {
-        name: "temporary files",
-        ok: true,
-        detail: format!(
+    let settled = match crate::credentials::settle_leftovers(found, store) {
+        Ok(s) => s,
+        Err(e) => {
+            return Some(Check {
+                name: "temporary files",
+                ok: false,
+                detail: format!(
+                    "temporary credentials files left as they are: cannot read the database \
+                     to tell whether their accounts were created: {e:#}"
+                ),
+            });
+        }
+    };
+    let list = |f: fn(&Settled) -> Option<String>| -> Vec<String> {
+        settled.iter().filter_map(f).collect()
+    };
+    let recovered = list(|s| match s {
+        Settled::Recovered(p) => Some(p.display().to_string()),
+        _ => None,
+    });
+    let removed = list(|s| match s {
+        Settled::Removed(p) => Some(p.display().to_string()),
+        _ => None,
+    });
+    let left = list(|s| match s {
+        Settled::Left(..) => Some(s.message()),
+        _ => None,
+    });
+    for s in &settled {
+        if matches!(s, Settled::Recovered(_)) {
+            eprintln!("{}", s.message());
+        }
+    }
+    let mut detail = Vec::new();
+    if !recovered.is_empty() {
+        detail.push(format!(
+            "recovered credentials file {} from an interrupted run (its accounts were created)",
+            recovered.join(", ")
+        ));
+    }
+    if !removed.is_empty() {
+        detail.push(format!(
             "removed {} left by an interrupted command (its passwords were never handed out): {}",
             if removed.len() == 1 {
                 "a temporary credentials file".to_owned()
@@ -119,7 +158,13 @@ fn stale_files(path: &Path) -> Option<Check> {
                 format!("{} temporary credentials files", removed.len())
             },
             removed.join(", ")
-        ),
+        ));
+    }
+    detail.extend(left);
+    (!detail.is_empty()).then(|| Check {
+        name: "temporary files",
+        ok: true,
+        detail: detail.join("; "),
     })
 }
 
@@ -161,7 +206,6 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         }
     }
     checks.extend(folder(&path));
-    checks.extend(stale_files(&path));
     let store = match ctx.store() {
         Ok(store) => store,
         Err(e) if is_damage(&e) => {
@@ -172,6 +216,8 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         }
         Err(e) => return Err(e),
     };
+    // Only the database can tell a leftover whose accounts exist from one whose do not.
+    checks.extend(stale_files(&path, store));
     let failed_to_run = |e: anyhow::Error| {
         if is_damage(&e) {
             format!("{e:#} ({RESTORE})")

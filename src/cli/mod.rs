@@ -117,7 +117,8 @@ pub enum Command {
     #[command(subcommand)]
     Membership(membership::MembershipCmd),
     /// Check the database: integrity, foreign keys, schema version, permissions, folder and
-    /// owners, rulebooks; removes temporary credentials files left by killed commands.
+    /// owners, rulebooks; settles credentials files killed commands left under a temporary
+    /// name: named when their accounts were created, removed when not.
     Doctor,
     /// Copy the database consistently while others may use it (mode 0600).
     Backup {

@@ -173,6 +173,15 @@ impl Db<'_> {
         Ok(st.exists([username])?)
     }
 
+    /// The stored password hash of the account with this user name (any organization,
+    /// active or removed): to tell whether a credentials file's passwords were committed.
+    pub fn password_hash_of(&self, username: &str) -> Result<Option<String>> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT password_hash FROM users WHERE username = ?1")?;
+        Ok(st.query_row([username], |r| r.get(0)).optional()?)
+    }
+
     /// The active account with this e-mail in the organization.
     pub fn active_user_by_email(&self, org_id: i64, email: &str) -> Result<Option<UserRow>> {
         let mut st = self.conn().prepare_cached(&format!(
