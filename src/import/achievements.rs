@@ -1,15 +1,16 @@
 //! `achievements import`: exams, certifications and assessments of MSAs.
 //!
 //! Per row: validated by `records::validate_achievement` (the catalogue, real dates, not in
-//! the future). The same (MSA, code, earned) again is `unchanged`, in the file or in the
-//! database; a record already there with another expiry (or removed) is `updated`; the same
-//! key twice in the file with different expiries is rejected at the second occurrence.
+//! the future). The same (MSA, code, earned) as in the database is `unchanged`; a record
+//! already there with another expiry (or removed) is `updated`; the same key twice in the
+//! file is rejected at the second occurrence whatever the database holds (SPEC §6), so a
+//! second import of an accepted file changes nothing.
 
 use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Rejects, Summary, drive};
+use super::{Options, Outcome, Rejects, Seen, Summary, drive};
 use crate::records;
 use crate::rules::Rulebook;
 use crate::store::Db;
@@ -61,6 +62,7 @@ pub fn import(
     let first_id = db.next_id(BulkTable::Achievements)?;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
     let mut st = db.achievement_statements()?;
+    let mut seen = Seen::default();
     drive(input, &mut summary, rejects, |row, _line, _failed| {
         let a = match records::validate_achievement(
             rb,
@@ -77,15 +79,17 @@ pub fn import(
         Ok(
             match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
                 Insert::Added(_) => Ok(Outcome::Added),
+                Insert::Exists(id, (expires, _)) if id >= first_id || !seen.insert(id) => {
+                    Err(format!(
+                        "expires: {} earned {} is already in this file with {}",
+                        a.code,
+                        a.earned,
+                        expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
+                    ))
+                }
                 Insert::Exists(_, (expires, false)) if expires == new_expires => {
                     Ok(Outcome::Unchanged)
                 }
-                Insert::Exists(id, (expires, _)) if id >= first_id => Err(format!(
-                    "expires: {} earned {} is already in this file with {}",
-                    a.code,
-                    a.earned,
-                    expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
-                )),
                 Insert::Exists(id, _) => {
                     st.update(id, a.expires)?;
                     Ok(Outcome::Updated)
