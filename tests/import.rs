@@ -750,3 +750,71 @@ fn performance_in_file_duplicate_key_is_invalid_even_when_the_record_exists() {
         &["performance", "list"],
     );
 }
+
+/// SPEC §6: a quote opened on the last line and never closed is an error naming the file and
+/// line (the CSV reader used to end the field at the end of the file without a word).
+#[test]
+fn unterminated_quote_on_the_last_line_is_an_error_with_file_and_line() {
+    let env = Env::new();
+    for (kind, content) in [
+        (
+            "achievements",
+            "msa,code,earned,expires\nada@outlook.com,70-533,2025-01-01,\nbob@outlook.com,70-533,\"2025-01-01,\n",
+        ),
+        (
+            "performance",
+            "metric,value,date,scope\nrevenue,1000,2026-01-01,azure\nrevenue,2000,2026-01-02,\"azure",
+        ),
+    ] {
+        env.write("q.csv", content);
+        let before = env.state();
+        let (code, _, err) = env.import(kind, "q.csv", &[]);
+        assert_eq!(code, 1, "{kind}: {err}");
+        assert!(err.contains("q.csv:3:"), "{kind}: {err}");
+        assert!(err.contains("never closed"), "{kind}: {err}");
+        assert_eq!(env.state(), before, "{kind}");
+    }
+}
+
+/// SPEC §6: FILE `-` reads standard input.
+#[test]
+fn imports_read_standard_input_with_dash() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["--format", "json", "performance", "import", "-"])
+        .write_stdin("metric,value,date,scope\nrevenue,1000,2026-01-01,azure\nbad,1,2026-01-01,\n")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("<stdin>:3: metric:"), "{err}");
+    // --skip-invalid needs a rejects path: there is no FILE to name it after.
+    let out = env
+        .cmd()
+        .args(["performance", "import", "-", "--skip-invalid"])
+        .write_stdin("metric,value,date,scope\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rejects"));
+    let out = env
+        .cmd()
+        .args(["--format", "json", "achievements", "import", "-"])
+        .args(["--skip-invalid", "--rejects", "r.csv"])
+        .write_stdin(
+            "msa,code,earned\nada@outlook.com,70-533,2025-01-01\nbob@outlook.com,nope,2025-01-01\n",
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((n(&s, "added"), n(&s, "rejected")), (1, 1), "{s}");
+    let rejects = fs::read_to_string(env.path("r.csv")).unwrap();
+    assert!(
+        rejects.contains("bob@outlook.com,nope,2025-01-01,"),
+        "{rejects}"
+    );
+    let listed = env.json(&["achievements", "list", "--msa", "ada@outlook.com"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+}

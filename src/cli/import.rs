@@ -21,7 +21,7 @@ use crate::users::Actor;
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The CSV file: a header row, then one record per row (UTF-8, a BOM is accepted;
-    /// headers match ignoring case, spaces, `_` and `-`).
+    /// headers match ignoring case, spaces, `_` and `-`); `-` reads standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Import the valid rows and copy every invalid row, unchanged, to the rejects file
@@ -63,6 +63,11 @@ fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
 fn rejects_file(a: &ImportArgs) -> Result<Option<Rejects>> {
     if !a.skip_invalid || a.dry_run {
         return Ok(None);
+    }
+    if a.rejects.is_none() && a.file.as_os_str() == "-" {
+        return Err(bad_input(
+            "--skip-invalid on standard input (FILE -) needs --rejects PATH for the rejected rows",
+        ));
     }
     let path = a.rejects.clone().unwrap_or_else(|| {
         let mut p = a.file.clone().into_os_string();

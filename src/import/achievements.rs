@@ -57,7 +57,7 @@ pub fn import(
     let mut summary = Summary::new("achievements", input, opts);
     let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
     // About 40 bytes a row: a large file rebuilds the evaluation index once at the end.
-    let expected_rows = std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 40);
+    let expected_rows = input.len() / 40;
     let rebuild = db.suspend_achievements_index(expected_rows)?;
     let first_id = db.next_id(BulkTable::Achievements)?;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
