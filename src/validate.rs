@@ -111,22 +111,24 @@ pub fn name(raw: &str) -> Result<String, String> {
     Ok(n.to_owned())
 }
 
-/// Validates a partner ID: 1 to 32 letters, digits or `-`.
+/// Validates a partner ID: Partner IDs (MPN IDs) are numbers, 1 to 32 digits.
 pub fn partner_id(raw: &str) -> Result<String, String> {
     let p = raw.trim();
-    if p.is_empty() || p.len() > 32 || !p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
+    if p.is_empty() || p.len() > 32 || !p.bytes().all(|c| c.is_ascii_digit()) {
         return Err(format!(
-            "{} is not a partner ID (1 to 32 letters, digits or -)",
+            "{} is not a partner ID (a number: 1 to 32 digits)",
             shown(p)
         ));
     }
     Ok(p.to_owned())
 }
 
-/// Derives a slug from a name: lower case ASCII letters and digits, `-` between words.
+/// Derives a slug from a name: lower case ASCII letters and digits, `-` between words;
+/// accented and other non-ASCII letters are transliterated ("Société Générale" →
+/// `societe-generale`), not dropped.
 pub fn slug(name: &str) -> String {
     let mut out = String::new();
-    for c in name.chars() {
+    for c in deunicode::deunicode(name).chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -182,8 +184,18 @@ mod tests {
     fn slugs_and_locals() {
         assert_eq!(slug("Contoso Ltd."), "contoso-ltd");
         assert_eq!(slug("  ***  "), "org");
+        assert_eq!(slug("Société Générale"), "societe-generale");
+        assert_eq!(slug("Müller & Söhne GmbH"), "muller-sohne-gmbh");
         assert_eq!(username_local("Jean+news@x.com"), "jeannews");
         assert_eq!(username_local("+++@x.com"), "user");
+    }
+
+    #[test]
+    fn partner_ids_are_numbers() {
+        assert_eq!(partner_id(" 4242 ").unwrap(), "4242");
+        for bad in ["", "abc", "12-34", "12a", &"1".repeat(33)] {
+            assert!(partner_id(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

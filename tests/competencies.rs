@@ -300,7 +300,8 @@ fn performance_values_are_validated() {
         ));
         assert!(err.contains(why), "{value}: {err}");
     }
-    let err = env.fails(&at(
+    // An unknown metric is a usage error (exit 2), like an unknown --level.
+    let (code, _, err) = env.run(&at(
         "2026-02-01",
         &[
             "performance",
@@ -313,7 +314,8 @@ fn performance_values_are_validated() {
             "2026-01-01",
         ],
     ));
-    assert!(err.contains("not a metric"), "{err}");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("invalid value 'profit'"), "{err}");
     env.ok(&at(
         "2026-02-01",
         &[

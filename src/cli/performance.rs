@@ -15,8 +15,9 @@ use crate::store::Recorded;
 pub enum PerformanceCmd {
     /// Record a value (the same metric, scope and date again replaces the value).
     Record {
-        /// revenue (USD), active-usage, deployed-seats or new-customers.
-        #[arg(long)]
+        /// The metric: revenue (USD), active-usage, deployed-seats, new-customers, …
+        #[arg(long, ignore_case = true, value_parser = clap::builder::PossibleValuesParser::new(
+            crate::rules::Metric::ALL.map(crate::rules::Metric::as_str)))]
         metric: String,
         /// The value (non-negative).
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
