@@ -241,11 +241,14 @@ pub fn record_performance(
     Ok(r)
 }
 
-/// The organization's rulebook, parsed.
+/// The organization's rulebook, parsed. One that passed validation when it was stored (its
+/// digest matches) is not validated again: commands do not pay for it on every run.
 pub fn rulebook(db: &Db, org: &Org) -> Result<Rulebook> {
-    let src = db.rulebook_source(org.id)?;
-    Ok(Rulebook::parse(
-        &src,
-        &format!("the rulebook of {}", org.slug),
-    )?)
+    let (src, digest) = db.rulebook_with_digest(org.id)?;
+    let file = format!("the rulebook of {}", org.slug);
+    if digest.is_some_and(|d| d == crate::rules::validate::validated_digest(&src)) {
+        Ok(Rulebook::parse_validated(&src, &file)?)
+    } else {
+        Ok(Rulebook::parse(&src, &file)?)
+    }
 }

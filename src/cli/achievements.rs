@@ -1,7 +1,7 @@
 //! `achievements …`: exams, certifications and assessments of MSAs.
 
 use anyhow::Result;
-use chrono::Duration;
+use chrono::NaiveDate;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -44,7 +44,7 @@ pub enum AchievementsCmd {
         #[arg(long)]
         msa: Option<String>,
         /// Only those expiring within this many days from now.
-        #[arg(long, value_name = "DAYS")]
+        #[arg(long, value_name = "DAYS", value_parser = crate::clock::parse_days)]
         expiring_within: Option<u32>,
     },
     /// Remove an MSA's records of a code.
@@ -157,11 +157,12 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 let expires = r.expires.or_else(|| {
                     entry
                         .and_then(|e| e.valid_days)
-                        .map(|d| r.earned + Duration::days(i64::from(d)))
+                        .map(|d| crate::clock::add_days(r.earned, d).unwrap_or(NaiveDate::MAX))
                 });
                 if let Some(days) = expiring_within {
+                    let until = crate::clock::add_days(today, days).unwrap_or(NaiveDate::MAX);
                     match expires {
-                        Some(e) if e >= today && e <= today + Duration::days(i64::from(days)) => {}
+                        Some(e) if e >= today && e <= until => {}
                         _ => continue,
                     }
                 }

@@ -346,6 +346,12 @@ impl Rulebook {
         Self::parse_all(text, file).map_err(|mut errors| errors.swap_remove(0))
     }
 
+    /// Parses a rulebook that already passed [`Rulebook::parse`] (its
+    /// [`validate::validated_digest`] was stored with it), without validating it again.
+    pub fn parse_validated(text: &str, file: &str) -> Result<Rulebook, RulebookError> {
+        validate::parse_validated(text, file)
+    }
+
     /// Parses and validates a rulebook, reporting every semantic problem (earliest line
     /// first) rather than the first one. A TOML syntax error or a wrong type stops the
     /// reading and comes alone. The vector is never empty.

@@ -150,6 +150,13 @@ CREATE INDEX membership_alerts_org ON membership_alerts(org_id, raised_at);
 -- order) in one merge pass: no table lookup per row, no hash lookup per row.
 CREATE INDEX achievements_by_msa ON achievements(msa, code, earned, expires, removed_at);
 "#,
+    // 4
+    r#"
+-- Commands read the stored rulebook on every run; validating it each time cost seconds on a
+-- large one. The digest of the text as validated (and of the validator's version) lets a
+-- command trust a rulebook that already passed; NULL (older rows) means "validate again".
+ALTER TABLE orgs ADD COLUMN rulebook_digest TEXT;
+"#,
 ];
 
 /// The schema version this binary writes.
