@@ -35,6 +35,9 @@ pub fn email(raw: &str) -> Result<String, String> {
     if e.is_empty() {
         return Err("the e-mail address is empty".into());
     }
+    if starts_formula(raw.trim_start_matches(' ')) {
+        return Err(formula_refusal("the e-mail address", raw.trim()));
+    }
     if e.len() > 254 {
         return bad("longer than 254 characters");
     }
@@ -93,14 +96,77 @@ pub fn domain_name(d: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Validates a display name: trimmed, not empty, no control characters, not too long.
+/// Whether `c` is a bidirectional embedding, override or isolate (U+202A–U+202E,
+/// U+2066–U+2069): invisible characters that reorder what a terminal or a spreadsheet shows
+/// ("Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first character of `s` that must not reach a terminal or a report: a control
+/// character (an escape sequence can clear the screen) or a bidirectional override.
+pub fn unsafe_char(s: &str) -> Option<char> {
+    s.chars().find(|&c| c.is_control() || is_bidi_control(c))
+}
+
+/// Why a text with [`unsafe_char`] `c` is refused: "a control character (U+001B)".
+pub fn unsafe_char_reason(c: char) -> String {
+    if is_bidi_control(c) {
+        format!("a bidirectional override (U+{:04X})", u32::from(c))
+    } else {
+        format!("a control character (U+{:04X})", u32::from(c))
+    }
+}
+
+/// Whether a value would start a spreadsheet formula when exported (`=`, `+`, `-`, `@`, tab
+/// or carriage return first): such values are refused at input (CSV injection).
+pub fn starts_formula(s: &str) -> bool {
+    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+}
+
+fn formula_refusal(what: &str, value: &str) -> String {
+    format!(
+        "{what} {} starts with {:?}, which a spreadsheet would run as a formula",
+        shown(value),
+        value.chars().next().unwrap_or_default()
+    )
+}
+
+/// Validates free text such as a removal reason: trimmed, no control characters or
+/// bidirectional overrides, not a formula, at most 1,000 characters; may be empty.
+pub fn reason(raw: &str) -> Result<String, String> {
+    if starts_formula(raw.trim_start_matches(' ')) {
+        return Err(formula_refusal("the reason", raw.trim()));
+    }
+    let r = raw.trim();
+    if let Some(c) = unsafe_char(r) {
+        return Err(format!("the reason contains {}", unsafe_char_reason(c)));
+    }
+    let len = r.chars().count();
+    if len > 1000 {
+        return Err(format!(
+            "the reason has {len} characters; at most 1000 are allowed"
+        ));
+    }
+    Ok(r.to_owned())
+}
+
+/// Validates a display name: trimmed, not empty, no control characters or bidirectional
+/// overrides, not a spreadsheet formula, not too long.
 pub fn name(raw: &str) -> Result<String, String> {
+    if starts_formula(raw.trim_start_matches(' ')) {
+        return Err(formula_refusal("the name", raw.trim()));
+    }
     let n = raw.trim();
     if n.is_empty() {
         return Err("the name is empty".into());
     }
-    if n.chars().any(char::is_control) {
-        return Err(format!("the name {} contains control characters", shown(n)));
+    if let Some(c) = unsafe_char(n) {
+        return Err(format!(
+            "the name {} contains {}",
+            shown(n),
+            unsafe_char_reason(c)
+        ));
     }
     let len = n.chars().count();
     if len > MAX_NAME {
@@ -196,6 +262,42 @@ mod tests {
         for bad in ["", "abc", "12-34", "12a", &"1".repeat(33)] {
             assert!(partner_id(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn formulas_are_refused_at_input() {
+        for bad in [
+            "=HYPERLINK(\"x\")",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            " =1",
+        ] {
+            assert!(name(bad).is_err(), "{bad:?} accepted as a name");
+            assert!(reason(bad).is_err(), "{bad:?} accepted as a reason");
+        }
+        for bad in ["=1+2@x.com", "+cmd@outlook.com", "-a@x.com", "\t=a@x.com"] {
+            let e = email(bad).unwrap_err();
+            assert!(
+                e.contains("formula") || e.contains("not an e-mail"),
+                "{bad:?}: {e}"
+            );
+        }
+        assert!(email("=1+2@x.com").unwrap_err().contains("formula"));
+        assert_eq!(name("Ann-Marie O'Neil").unwrap(), "Ann-Marie O'Neil");
+        assert_eq!(email("a+b=c@x.com").unwrap(), "a+b=c@x.com");
+        assert_eq!(reason("").unwrap(), "");
+    }
+
+    #[test]
+    fn names_refuse_bidi_overrides() {
+        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
+            let e = name(&format!("Ann{c}xe.exe")).unwrap_err();
+            assert!(e.contains("bidirectional"), "{e}");
+        }
+        assert!(name("Zoë Ångström").is_ok());
     }
 
     #[test]

@@ -402,7 +402,8 @@ fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
             "2026-01-01",
         ],
     ));
-    env.ok(&at(
+    // A scope no rule uses would never count: refused, naming the scopes the rules use.
+    let err = env.fails(&at(
         "2026-01-03",
         &[
             "performance",
@@ -417,7 +418,8 @@ fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
             "2026-01-01",
         ],
     ));
-    // Developing market: 5,000 suffices; the unscoped 90,000 does not count for azure.
+    assert!(err.contains("azure"), "{err}");
+    // Developing market: 5,000 suffices.
     assert_eq!(level(&env, "2026-01-05", "cloud"), "silver");
     let gold = progress(&env, "2026-01-05", "cloud", "gold");
     assert_eq!(gold["met"], false);

@@ -191,9 +191,11 @@ pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     warn_ignored(ctx, &input);
     let mut rejects = rejects_file(&a)?;
     let summary = ctx.write_org_or_rollback(|db, org| {
+        let scopes = records::ScopeRules::new(&records::rulebook(db, org)?);
         let s = import::performance::import(
             db,
             org,
+            &scopes,
             &actor,
             today,
             &opts,

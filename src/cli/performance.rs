@@ -25,7 +25,8 @@ pub enum PerformanceCmd {
         /// The day the value is for (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         date: String,
-        /// A scope such as `azure`; requirements with a scope count only matching records.
+        /// A scope such as `azure`; requirements with a scope count only matching records. A
+        /// scope no rule of the rulebook uses for the metric is refused.
         #[arg(long)]
         scope: Option<String>,
     },
@@ -55,6 +56,10 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
             .map_err(|e| bad_input(format!("--{e}")))?;
             let actor = ctx.actor();
             let (r, alerts) = ctx.write_org(|db, org| {
+                let rb = records::rulebook(db, org)?;
+                records::ScopeRules::new(&rb)
+                    .check(row.metric, &row.scope)
+                    .map_err(|e| bad_input(format!("--{e}")))?;
                 let r = records::record_performance(db, org, &actor, &row)?;
                 // A lower figure can break a competency the membership displays.
                 let alerts = if r == Recorded::Updated {

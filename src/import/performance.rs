@@ -1,7 +1,8 @@
 //! `performance import`: the organization's revenue, usage, seats and new customers.
 //!
 //! Per row: validated by `records::validate_performance` (a known metric; a finite,
-//! non-negative, plausible value; a real date not in the future). The same (metric,
+//! non-negative, plausible value; a real date not in the future) and by the scopes the
+//! rulebook uses for the metric (`records::ScopeRules`). The same (metric,
 //! scope, date) as in the database with the same value is `unchanged`; with another value
 //! it replaces the stored one (`updated`) as `performance record` does. Twice in one file
 //! is ambiguous and rejected at the second occurrence whatever the database holds (SPEC
@@ -45,9 +46,11 @@ pub fn open(opts: &Options) -> Result<Input> {
 
 /// Imports the performance records of `input` into `org`; the caller commits only if
 /// [`Summary::should_commit`].
+#[allow(clippy::too_many_arguments)]
 pub fn import(
     db: &Db,
     org: &Org,
+    scopes: &records::ScopeRules,
     actor: &Actor,
     today: NaiveDate,
     opts: &Options,
@@ -70,6 +73,9 @@ pub fn import(
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
+        if let Err(e) = scopes.check(p.metric, &p.scope) {
+            return Ok(Err(e));
+        }
         let metric = p.metric.as_str();
         Ok(
             match st.insert(org.id, metric, &p.scope, p.value, p.date, actor.at)? {

@@ -491,10 +491,26 @@ impl Checker<'_, '_> {
         self.competencies(rulebook, &codes, &root.key("competencies"));
     }
 
+    /// Refuses a text that would reach a terminal with a control character (`\u001b[2J`
+    /// clears the screen in `competencies list`) or a bidirectional override.
+    fn text(&mut self, path: &KeyPath, value: &str) {
+        if let Some(c) = crate::validate::unsafe_char(value) {
+            self.report(
+                path,
+                format!(
+                    "{} contains {}",
+                    crate::validate::shown(value),
+                    crate::validate::unsafe_char_reason(c)
+                ),
+            );
+        }
+    }
+
     fn program(&mut self, program: &Program, path: &KeyPath) {
         if program.name.trim().is_empty() {
             self.report(&path.key("name"), "the program needs a name".into());
         }
+        self.text(&path.key("name"), &program.name);
         let ranges: [(&str, u32, u32, u32, &str); 6] = [
             (
                 "progress_delay_hours",
@@ -559,6 +575,7 @@ impl Checker<'_, '_> {
                 if benefit.trim().is_empty() {
                     self.report(&level_path.index(i), "a benefit cannot be empty".into());
                 }
+                self.text(&level_path.index(i), benefit);
             }
         }
     }
@@ -580,12 +597,26 @@ impl Checker<'_, '_> {
             if entry.title.trim().is_empty() {
                 self.report(&entry_path.key("title"), "the title cannot be empty".into());
             }
+            self.text(&entry_path.key("code"), &entry.code);
+            self.text(&entry_path.key("title"), &entry.title);
             if entry.valid_days == Some(0) {
                 self.report(
                     &entry_path.key("valid_days"),
                     "valid_days must be at least 1 (leave it out for achievements that never expire)"
                         .into(),
                 );
+            }
+            if let Some(days) = entry.valid_days.filter(|&d| d > crate::clock::MAX_DAYS) {
+                self.report(
+                    &entry_path.key("valid_days"),
+                    format!(
+                        "valid_days {days} makes no sense: at most {} (100 years)",
+                        crate::clock::MAX_DAYS
+                    ),
+                );
+            }
+            if let Some(Err(e)) = entry.retired.map(crate::clock::in_range) {
+                self.report(&entry_path.key("retired"), e);
             }
             if let Some(first) = first_at.insert(entry.code.as_str(), i) {
                 let first_line = self.source.line_of(
@@ -619,6 +650,8 @@ impl Checker<'_, '_> {
             if competency.name.trim().is_empty() {
                 self.report(&comp_path.key("name"), "the competency needs a name".into());
             }
+            self.text(&comp_path.key("name"), &competency.name);
+            self.text(&comp_path.key("area"), &competency.area);
             if competency.silver.is_empty() && competency.gold.is_empty() {
                 self.report(
                     &comp_path,
@@ -656,6 +689,7 @@ impl Checker<'_, '_> {
         for (i, option) in options.iter().enumerate() {
             let option_path = path.index(i);
             let name = option.option.trim();
+            self.text(&option_path.key("option"), &option.option);
             if name.is_empty() {
                 self.report(&option_path.key("option"), "the option needs a name".into());
             } else if let Some(first) = seen.insert(name, i) {
@@ -789,10 +823,22 @@ impl Checker<'_, '_> {
                 "scope is empty: name a scope or remove the key to count every record".into(),
             );
         }
+        if let Some(scope) = &req.scope {
+            self.text(&path.key("scope"), scope);
+        }
         if req.window_days == Some(0) {
             self.report(
                 &path.key("window_days"),
                 "window_days must be at least 1 (leave it out for the program's window)".into(),
+            );
+        }
+        if let Some(days) = req.window_days.filter(|&d| d > crate::clock::MAX_DAYS) {
+            self.report(
+                &path.key("window_days"),
+                format!(
+                    "window_days {days} makes no sense: at most {} (100 years)",
+                    crate::clock::MAX_DAYS
+                ),
             );
         }
     }
@@ -1147,6 +1193,36 @@ metrics = [ { metric = "revenue", at_least = 100, developing = 50 } ]
                     .replace("competencies.cloud.silver", "competencies.Cloud_Platform.silver"),
                 "competencies.Cloud_Platform",
                 "kebab-case",
+            ),
+            (
+                "valid_days beyond 100 years",
+                BASE.replace("kind = \"certification\"", "kind = \"certification\"\nvalid_days = 4000000000 # <-"),
+                "catalog[2].valid_days",
+                "at most 36500",
+            ),
+            (
+                "escape sequence in a competency name",
+                BASE.replace("name = \"Cloud\"", "name = \"Cloud\\u001b[2J\" # <-"),
+                "competencies.cloud.name",
+                "control character (U+001B)",
+            ),
+            (
+                "bidi override in a catalog title",
+                BASE.replace("title = \"MCSA: Office 365\"", "title = \"MCSA\u{202E}365\" # <-"),
+                "catalog[2].title",
+                "bidirectional override (U+202E)",
+            ),
+            (
+                "control character in an option name",
+                BASE.replace("option = \"A\"", "option = \"A\\tB\" # <-"),
+                "competencies.cloud.silver[0].option",
+                "control character (U+0009)",
+            ),
+            (
+                "control character in a program name",
+                BASE.replace("name = \"P\"", "name = \"P\\u0007\" # <-"),
+                "program.name",
+                "control character (U+0007)",
             ),
             (
                 "zero valid_days",
