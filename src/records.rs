@@ -144,7 +144,8 @@ pub fn remove_achievement(
     let n = db.remove_achievement(&msa, &code, actor.at)?;
     if n == 0 {
         return Err(not_found(format!(
-            "{msa} has no achievement {code}: `competency achievements list --msa {msa}` shows its records"
+            "{msa} has no achievement {}: `competency achievements list --msa {msa}` shows its records",
+            validate::shown(&code)
         )));
     }
     db.audit(

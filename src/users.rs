@@ -239,8 +239,8 @@ pub fn add(
 pub fn find(db: &Db, org: &Org, key: &str) -> Result<UserRow> {
     db.user_by_key(org.id, key)?.ok_or_else(|| {
         not_found(format!(
-            "no user {:?} in {}: `competency users list --all` shows them",
-            key.trim(),
+            "no user {} in {}: `competency users list --all` shows them",
+            crate::validate::shown(key.trim()),
             org.name
         ))
     })

@@ -73,23 +73,28 @@ pub fn domain_name(d: &str) -> Result<(), String> {
         return Err("domain longer than 253 characters".into());
     }
     if !d.contains('.') {
-        return Err(format!("domain {d:?} has no dot"));
+        return Err(format!("domain {} has no dot", shown(d)));
     }
     for label in d.split('.') {
         if label.is_empty() || label.len() > 63 {
-            return Err(format!("domain {d:?} has an empty or over-long label"));
+            return Err(format!(
+                "domain {} has an empty or over-long label",
+                shown(d)
+            ));
         }
         if !label
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-')
         {
             return Err(format!(
-                "domain {d:?} has a character other than letters, digits, - and ."
+                "domain {} has a character other than letters, digits, - and .",
+                shown(d)
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!(
-                "domain {d:?} has a label starting or ending with -"
+                "domain {} has a label starting or ending with -",
+                shown(d)
             ));
         }
     }
