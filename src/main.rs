@@ -55,7 +55,10 @@ fn usage_error(e: clap::Error) -> ! {
         ContextKind::InvalidSubcommand,
     ] {
         if let Some(ContextValue::String(v)) = e.get(kind) {
-            let shown = competency::validate::shown(v);
+            let shown = competency::validate::shown_plain(v);
+            if shown == *v {
+                continue;
+            }
             let quoted = format!("'{v}'");
             text = if text.contains(&quoted) {
                 text.replace(&quoted, &shown)

@@ -145,7 +145,7 @@ pub fn remove_achievement(
     if n == 0 {
         return Err(not_found(format!(
             "{msa} has no achievement {}: `competency achievements list --msa {msa}` shows its records",
-            validate::shown(&code)
+            validate::shown_plain(&code)
         )));
     }
     db.audit(

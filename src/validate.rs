@@ -18,6 +18,16 @@ pub fn shown(value: &str) -> String {
     }
 }
 
+/// Like [`shown`], but a short value without control characters or bidirectional overrides
+/// is left as it is (unquoted): for messages that name a value in running text.
+pub fn shown_plain(value: &str) -> String {
+    if value.chars().count() <= SHOWN_CHARS && unsafe_char(value).is_none() {
+        value.to_owned()
+    } else {
+        shown(value)
+    }
+}
+
 /// The longest display name accepted.
 pub const MAX_NAME: usize = 256;
 

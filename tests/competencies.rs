@@ -315,7 +315,10 @@ fn performance_values_are_validated() {
         ],
     ));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("invalid value 'profit'"), "{err}");
+    assert!(
+        err.contains("invalid value 'profit' for '--metric"),
+        "{err}"
+    );
     env.ok(&at(
         "2026-02-01",
         &[
