@@ -79,3 +79,60 @@ fn the_slug_transliterates_accents() {
     let orgs = env.json(&["org", "list"]);
     assert_eq!(orgs[0]["slug"], "societe-generale", "{orgs}");
 }
+
+/// SPEC §4: a scope no rule of the rulebook uses for the metric would never count: refused,
+/// suggesting the scopes the rules do use; a missing scope too when every rule names one.
+#[test]
+fn a_performance_scope_no_rule_uses_is_refused_with_suggestions() {
+    let env = small();
+    let record = |metric: &str, scope: Option<&str>| {
+        let mut args = vec![
+            "performance",
+            "record",
+            "--metric",
+            metric,
+            "--value",
+            "1000",
+            "--date",
+            "2025-12-01",
+            "--now",
+            "2026-01-01",
+        ];
+        if let Some(s) = scope {
+            args.extend(["--scope", s]);
+        }
+        env.run(&args)
+    };
+    let (code, _, err) = record("revenue", Some("azur"));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--scope:") && err.contains("did you mean azure?"),
+        "{err}"
+    );
+    let (code, _, err) = record("revenue", None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("only with a scope (azure)"), "{err}");
+    // No rule uses new-customers: a scope would never count; none is fine.
+    let (code, _, err) = record("new-customers", Some("azure"));
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = record("new-customers", None);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = record("revenue", Some("Azure"));
+    assert_eq!(code, 0, "{err}");
+    // Imports apply the same rule, row by row.
+    std::fs::write(
+        env.path("p.csv"),
+        "metric,value,date,scope\nrevenue,5,2025-12-02,azure\nrevenue,5,2025-12-03,azur\n",
+    )
+    .unwrap();
+    let (code, _, err) = env.run(&["performance", "import", "p.csv", "--now", "2026-01-01"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("p.csv:3: scope:") && err.contains("azure"),
+        "{err}"
+    );
+    assert_eq!(
+        env.json(&["performance", "list"]).as_array().unwrap().len(),
+        2
+    );
+}
