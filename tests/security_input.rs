@@ -154,9 +154,11 @@ fn day_counts_beyond_100_years_are_usage_errors() {
 
 /// Out-of-range instants and dates, in the shapes people and scripts produce.
 fn extreme_date() -> impl Strategy<Value = String> {
+    // Years outside 1900–9999 only: "+2026-12-31" is a fine `--now`.
+    let year = || prop_oneof![-300_000i64..1900, 10_000i64..300_000];
     prop_oneof![
-        (-300_000i64..300_000).prop_map(|y| format!("{y:+}-12-31")),
-        (-300_000i64..300_000).prop_map(|y| format!("{y:+}-01-01T00:00:00Z")),
+        year().prop_map(|y| format!("{y:+}-12-31")),
+        year().prop_map(|y| format!("{y:+}-01-01T00:00:00Z")),
         (0i64..1900).prop_map(|y| format!("{y:04}-06-15")),
         (10_000i64..300_000).prop_map(|y| format!("{y}-06-15")),
         Just("+262142-12-31".to_owned()),

@@ -47,7 +47,7 @@ pub struct Input {
     record: ByteRecord,
     progress: Option<ProgressBar>,
     since_tick: u32,
-    /// The file's size in bytes (of the BOM included).
+    /// The file's size in bytes (the BOM included).
     len: u64,
 }
 
