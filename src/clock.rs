@@ -4,7 +4,46 @@
 //! every domain service: no domain code reads the system clock, so a command run with
 //! `--now` acts entirely at that instant (evaluation time and every recorded timestamp).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, SecondsFormat, Utc};
+
+/// The first year a date or instant given to the program may fall in.
+pub const MIN_YEAR: i32 = 1900;
+/// The last year a date or instant given to the program may fall in (and the last one
+/// stored: dates are stored as `YYYY-MM-DD`).
+pub const MAX_YEAR: i32 = 9999;
+/// The largest count of days accepted anywhere (`valid_days`, `--expiring-within`, windows):
+/// 100 years. With dates bounded to [`MIN_YEAR`]..=[`MAX_YEAR`], no date arithmetic on
+/// accepted input leaves chrono's range.
+pub const MAX_DAYS: u32 = 36_500;
+
+/// Checks that a date lies within [`MIN_YEAR`]..=[`MAX_YEAR`].
+pub fn in_range(d: NaiveDate) -> Result<NaiveDate, String> {
+    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{d} is outside the years {MIN_YEAR} to {MAX_YEAR} the program works with"
+        ))
+    }
+}
+
+/// Parses a count of days for a command-line option: 0 to [`MAX_DAYS`].
+pub fn parse_days(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    match t.parse::<u64>() {
+        Ok(n) if n <= u64::from(MAX_DAYS) => Ok(n as u32),
+        Ok(_) => Err(format!("at most {MAX_DAYS} days (100 years) are accepted")),
+        Err(_) => Err(format!(
+            "{} is not a number of days (0 to {MAX_DAYS})",
+            crate::validate::shown(t)
+        )),
+    }
+}
+
+/// `d` plus `n` days, `None` past chrono's range.
+pub fn add_days(d: NaiveDate, n: u32) -> Option<NaiveDate> {
+    d.checked_add_days(Days::new(u64::from(n)))
+}
 
 /// The instant a command acts at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +80,16 @@ impl Clock {
 /// Parses `--now`: RFC 3339 (`2026-03-01T09:00:00Z`) or a date (`2026-03-01`, midnight UTC).
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(midnight(d));
+    let t = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        Some(t.with_timezone(&Utc))
+    } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Some(midnight(d))
+    } else {
+        None
+    };
+    if let Some(t) = t {
+        in_range(t.date_naive())?;
+        return Ok(t);
     }
     Err(format!(
         "{} is not a time: use RFC 3339 (2026-03-01T09:00:00Z) or a date (2026-03-01)",
@@ -68,7 +112,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
             crate::validate::shown(t)
         ));
     }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| format!("\"{t}\" is not a valid date"))
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map_err(|_| format!("\"{t}\" is not a valid date"))
+        .and_then(in_range)
 }
 
 /// Midnight UTC at the start of a date.
@@ -101,6 +147,21 @@ mod tests {
             "2026-03-01T00:00:00Z"
         );
         assert!(parse_instant("yesterday").is_err());
+    }
+
+    #[test]
+    fn bounds_years_and_day_counts() {
+        assert!(parse_instant("+262142-12-31T00:00:00Z").is_err());
+        assert!(parse_instant("1899-12-31T23:59:59Z").is_err());
+        assert!(parse_instant("9999-12-31T23:59:59Z").is_ok());
+        assert!(parse_instant("1900-01-01").is_ok());
+        assert!(parse_date("0001-01-01").is_err());
+        assert!(parse_date("9999-12-31").is_ok());
+        assert_eq!(parse_days("36500"), Ok(36_500));
+        assert!(parse_days("36501").is_err());
+        assert!(parse_days("4294967295").is_err());
+        assert!(parse_days("-1").is_err());
+        assert_eq!(add_days(NaiveDate::MAX, 1), None);
     }
 
     #[test]

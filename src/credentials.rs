@@ -163,7 +163,8 @@ pub fn verify(secret: &str, stored: &str) -> bool {
 
 /// When a temporary password issued at `at` expires.
 pub fn temporary_expiry(at: DateTime<Utc>) -> DateTime<Utc> {
-    at + Duration::days(TEMPORARY_VALIDITY_DAYS)
+    at.checked_add_signed(Duration::days(TEMPORARY_VALIDITY_DAYS))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// The 10,000 most common passwords (data/common-passwords.txt: the head of zxcvbn's

@@ -4,11 +4,16 @@ use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::{ContextKind, ContextValue};
 use competency::cli::{self, Cli};
 use competency::output;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse(); // usage errors exit 2 from clap
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors exit 2 (help and version 0), with every echoed value escaped and cut.
+        Err(e) => usage_error(e),
+    };
     match cli::run(cli) {
         Ok((report, style)) => {
             let stdout = std::io::stdout();
@@ -31,6 +36,41 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Prints a clap error and exits as clap would, but quotes the offending value as every
+/// other error does (`validate::shown`): escaped, and cut to 60 characters, so a 120 kB
+/// argument or an escape sequence is not echoed to the terminal.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion)
+        || matches!(e.kind(), K::DisplayHelpOnMissingArgumentOrSubcommand)
+    {
+        e.exit();
+    }
+    let mut text = e.render().to_string();
+    for kind in [
+        ContextKind::InvalidValue,
+        ContextKind::InvalidArg,
+        ContextKind::InvalidSubcommand,
+    ] {
+        if let Some(ContextValue::String(v)) = e.get(kind) {
+            let shown = competency::validate::shown_plain(v);
+            if shown == *v {
+                continue;
+            }
+            let quoted = format!("'{v}'");
+            text = if text.contains(&quoted) {
+                text.replace(&quoted, &shown)
+            } else if !v.is_empty() {
+                text.replace(v.as_str(), &shown)
+            } else {
+                text
+            };
+        }
+    }
+    eprint!("{text}");
+    std::process::exit(e.exit_code())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -148,6 +148,14 @@ pub fn add_term(from: NaiveDate, months: u32, anchor_day: u32) -> NaiveDate {
     d.with_day(anchor_day.clamp(1, last)).unwrap_or(d)
 }
 
+/// A new term's anniversary, refused when it falls past the last storable year (an
+/// upgrade `--now 9999-12-31` would end in 10000).
+fn storable_anniversary(anniversary: NaiveDate) -> Result<NaiveDate> {
+    crate::clock::in_range(anniversary).map_err(|e| {
+        crate::error::bad_input(format!("the new term would end on {e}; nothing was bought"))
+    })
+}
+
 fn last_day_of_month(d: NaiveDate) -> u32 {
     let first = d.with_day(1).unwrap_or(d);
     first
@@ -949,7 +957,7 @@ pub fn upgrade(db: &Db, org: &Org, actor: &Actor, level: Level) -> Result<Purcha
     }
     let today = at.date_naive();
     let term = judged.rulebook.program.term_months;
-    let anniversary = add_term(today, term, today.day());
+    let anniversary = storable_anniversary(add_term(today, term, today.day()))?;
     let id = db.insert_purchase(
         org.id,
         &NewPurchase {
@@ -1074,7 +1082,11 @@ pub fn renew(db: &Db, org: &Org, actor: &Actor) -> Result<Purchased> {
         ));
     }
     let program = &judged.rulebook.program;
-    let anniversary = add_term(d.anniversary, program.term_months, m.current.anchor_day);
+    let anniversary = storable_anniversary(add_term(
+        d.anniversary,
+        program.term_months,
+        m.current.anchor_day,
+    ))?;
     let list = fee(&judged.rulebook, level);
     let id = db.insert_purchase(
         org.id,

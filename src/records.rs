@@ -166,7 +166,8 @@ pub fn remove_achievement(
     let n = db.remove_achievement(&msa, &code, actor.at)?;
     if n == 0 {
         return Err(not_found(format!(
-            "{msa} has no achievement {code}: `competency achievements list --msa {msa}` shows its records"
+            "{msa} has no achievement {}: `competency achievements list --msa {msa}` shows its records",
+            validate::shown_plain(&code)
         )));
     }
     db.audit(
@@ -221,9 +222,17 @@ pub fn validate_performance(
     if date > today {
         return Err(format!("date: {date} is in the future (today is {today})"));
     }
+    if validate::starts_formula(scope.unwrap_or("").trim_start_matches(' ')) {
+        return Err(format!(
+            "scope: {} starts with a character a spreadsheet would run as a formula",
+            validate::shown(scope.unwrap_or("").trim())
+        ));
+    }
     let scope = scope.unwrap_or("").trim().to_lowercase();
-    if scope.chars().any(|c| c.is_control()) || scope.len() > 64 {
-        return Err("scope: control characters or more than 64 characters".into());
+    if validate::unsafe_char(&scope).is_some() || scope.len() > 64 {
+        return Err(
+            "scope: control characters, bidirectional overrides or more than 64 characters".into(),
+        );
     }
     Ok(PerformanceRow {
         metric,
@@ -231,6 +240,95 @@ pub fn validate_performance(
         value: v,
         date,
     })
+}
+
+/// The scopes the rulebook's metric requirements use, per metric: a performance record with
+/// another scope (a typo such as `azur`, or none where every rule names one) would never
+/// count, so it is refused (SPEC §4).
+pub struct ScopeRules {
+    /// For each metric (by [`Metric::as_str`]): the scopes used, and whether some
+    /// requirement counts every record of the metric (no scope).
+    used: std::collections::HashMap<&'static str, (std::collections::BTreeSet<String>, bool)>,
+}
+
+impl ScopeRules {
+    /// The scopes `rb` uses.
+    pub fn new(rb: &Rulebook) -> ScopeRules {
+        let mut used: std::collections::HashMap<
+            &'static str,
+            (std::collections::BTreeSet<String>, bool),
+        > = std::collections::HashMap::new();
+        for competency in rb.competencies.values() {
+            for level in crate::rules::Level::ALL {
+                for option in competency.options(level) {
+                    for req in &option.metrics {
+                        let entry = used.entry(req.metric.as_str()).or_default();
+                        match req.scope.as_deref().map(|s| s.trim().to_lowercase()) {
+                            Some(s) if !s.is_empty() => {
+                                entry.0.insert(s);
+                            }
+                            _ => entry.1 = true,
+                        }
+                    }
+                }
+            }
+        }
+        ScopeRules { used }
+    }
+
+    /// Checks a (lower-case, trimmed) scope for `metric`; the error names the scopes the
+    /// rules use, nearest first.
+    pub fn check(&self, metric: Metric, scope: &str) -> Result<(), String> {
+        let (scopes, unscoped) = match self.used.get(metric.as_str()) {
+            Some((s, u)) => (s, *u),
+            None => {
+                if scope.is_empty() {
+                    return Ok(());
+                }
+                return Err(format!(
+                    "scope: no rule of the rulebook uses {} with a scope, so {} would never \
+                     count; leave the scope empty",
+                    metric.as_str(),
+                    validate::shown(scope)
+                ));
+            }
+        };
+        if scope.is_empty() {
+            if unscoped {
+                return Ok(());
+            }
+            return Err(format!(
+                "scope: every rule of the rulebook counts {} only with a scope ({}); give \
+                 one with the record",
+                metric.as_str(),
+                scopes.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if scopes.contains(scope) {
+            return Ok(());
+        }
+        let mut near: Vec<(usize, &String)> = scopes
+            .iter()
+            .map(|s| (strsim::levenshtein(s, scope), s))
+            .collect();
+        near.sort();
+        let listed: Vec<&str> = near.iter().map(|(_, s)| s.as_str()).collect();
+        let hint = match near.first() {
+            Some((d, s)) if *d <= s.chars().count().max(2) / 2 => format!(" (did you mean {s}?)"),
+            _ => String::new(),
+        };
+        Err(format!(
+            "scope: no rule of the rulebook uses {} for {}{hint}; the scopes it uses: {}{}",
+            validate::shown(scope),
+            metric.as_str(),
+            if listed.is_empty() {
+                "none".to_owned()
+            } else {
+                listed.join(", ")
+            },
+            if unscoped { " (or no scope)" } else { "" }
+        ))
+    }
 }
 
 /// Records one performance value and audits it.
@@ -263,11 +361,14 @@ pub fn record_performance(
     Ok(r)
 }
 
-/// The organization's rulebook, parsed.
+/// The organization's rulebook, parsed. One that passed validation when it was stored (its
+/// digest matches) is not validated again: commands do not pay for it on every run.
 pub fn rulebook(db: &Db, org: &Org) -> Result<Rulebook> {
-    let src = db.rulebook_source(org.id)?;
-    Ok(Rulebook::parse(
-        &src,
-        &format!("the rulebook of {}", org.slug),
-    )?)
+    let (src, digest) = db.rulebook_with_digest(org.id)?;
+    let file = format!("the rulebook of {}", org.slug);
+    if digest.is_some_and(|d| d == crate::rules::validate::validated_digest(&src)) {
+        Ok(Rulebook::parse_validated(&src, &file)?)
+    } else {
+        Ok(Rulebook::parse(&src, &file)?)
+    }
 }

@@ -410,10 +410,8 @@ pub fn remove(db: &Db, org: &Org, actor: &Actor, key: &str, reason: &str) -> Res
             user.username, org.name
         )));
     }
-    let reason = reason.trim();
-    if reason.chars().any(char::is_control) {
-        return Err(bad_input("the reason contains control characters"));
-    }
+    let reason =
+        &crate::validate::reason(reason).map_err(|e| bad_input(format!("--reason: {e}")))?;
     db.mark_user_removed(user.id, actor.at, reason)?;
     let mut msa = None;
     if let Some(link) = db.open_link_for_user(user.id)? {

@@ -18,6 +18,16 @@ pub fn shown(value: &str) -> String {
     }
 }
 
+/// Like [`shown`], but a short value without control characters or bidirectional overrides
+/// is left as it is (unquoted): for messages that name a value in running text.
+pub fn shown_plain(value: &str) -> String {
+    if value.chars().count() <= SHOWN_CHARS && unsafe_char(value).is_none() {
+        value.to_owned()
+    } else {
+        shown(value)
+    }
+}
+
 /// The longest display name accepted.
 pub const MAX_NAME: usize = 256;
 
@@ -34,6 +44,9 @@ pub fn email(raw: &str) -> Result<String, String> {
     };
     if e.is_empty() {
         return Err("the e-mail address is empty".into());
+    }
+    if starts_formula(raw.trim_start_matches(' ')) {
+        return Err(formula_refusal("the e-mail address", raw.trim()));
     }
     if e.len() > 254 {
         return bad("longer than 254 characters");
@@ -70,37 +83,105 @@ pub fn domain_name(d: &str) -> Result<(), String> {
         return Err("domain longer than 253 characters".into());
     }
     if !d.contains('.') {
-        return Err(format!("domain {d:?} has no dot"));
+        return Err(format!("domain {} has no dot", shown(d)));
     }
     for label in d.split('.') {
         if label.is_empty() || label.len() > 63 {
-            return Err(format!("domain {d:?} has an empty or over-long label"));
+            return Err(format!(
+                "domain {} has an empty or over-long label",
+                shown(d)
+            ));
         }
         if !label
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-')
         {
             return Err(format!(
-                "domain {d:?} has a character other than letters, digits, - and ."
+                "domain {} has a character other than letters, digits, - and .",
+                shown(d)
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!(
-                "domain {d:?} has a label starting or ending with -"
+                "domain {} has a label starting or ending with -",
+                shown(d)
             ));
         }
     }
     Ok(())
 }
 
-/// Validates a display name: trimmed, not empty, no control characters, not too long.
+/// Whether `c` is a bidirectional embedding, override or isolate (U+202A–U+202E,
+/// U+2066–U+2069): invisible characters that reorder what a terminal or a spreadsheet shows
+/// ("Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first character of `s` that must not reach a terminal or a report: a control
+/// character (an escape sequence can clear the screen) or a bidirectional override.
+pub fn unsafe_char(s: &str) -> Option<char> {
+    s.chars().find(|&c| c.is_control() || is_bidi_control(c))
+}
+
+/// Why a text with [`unsafe_char`] `c` is refused: "a control character (U+001B)".
+pub fn unsafe_char_reason(c: char) -> String {
+    if is_bidi_control(c) {
+        format!("a bidirectional override (U+{:04X})", u32::from(c))
+    } else {
+        format!("a control character (U+{:04X})", u32::from(c))
+    }
+}
+
+/// Whether a value would start a spreadsheet formula when exported (`=`, `+`, `-`, `@`, tab
+/// or carriage return first): such values are refused at input (CSV injection).
+pub fn starts_formula(s: &str) -> bool {
+    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+}
+
+fn formula_refusal(what: &str, value: &str) -> String {
+    format!(
+        "{what} {} starts with {:?}, which a spreadsheet would run as a formula",
+        shown(value),
+        value.chars().next().unwrap_or_default()
+    )
+}
+
+/// Validates free text such as a removal reason: trimmed, no control characters or
+/// bidirectional overrides, not a formula, at most 1,000 characters; may be empty.
+pub fn reason(raw: &str) -> Result<String, String> {
+    if starts_formula(raw.trim_start_matches(' ')) {
+        return Err(formula_refusal("the reason", raw.trim()));
+    }
+    let r = raw.trim();
+    if let Some(c) = unsafe_char(r) {
+        return Err(format!("the reason contains {}", unsafe_char_reason(c)));
+    }
+    let len = r.chars().count();
+    if len > 1000 {
+        return Err(format!(
+            "the reason has {len} characters; at most 1000 are allowed"
+        ));
+    }
+    Ok(r.to_owned())
+}
+
+/// Validates a display name: trimmed, not empty, no control characters or bidirectional
+/// overrides, not a spreadsheet formula, not too long.
 pub fn name(raw: &str) -> Result<String, String> {
+    if starts_formula(raw.trim_start_matches(' ')) {
+        return Err(formula_refusal("the name", raw.trim()));
+    }
     let n = raw.trim();
     if n.is_empty() {
         return Err("the name is empty".into());
     }
-    if n.chars().any(char::is_control) {
-        return Err(format!("the name {} contains control characters", shown(n)));
+    if let Some(c) = unsafe_char(n) {
+        return Err(format!(
+            "the name {} contains {}",
+            shown(n),
+            unsafe_char_reason(c)
+        ));
     }
     let len = n.chars().count();
     if len > MAX_NAME {
@@ -111,22 +192,24 @@ pub fn name(raw: &str) -> Result<String, String> {
     Ok(n.to_owned())
 }
 
-/// Validates a partner ID: 1 to 32 letters, digits or `-`.
+/// Validates a partner ID: Partner IDs (MPN IDs) are numbers, 1 to 32 digits.
 pub fn partner_id(raw: &str) -> Result<String, String> {
     let p = raw.trim();
-    if p.is_empty() || p.len() > 32 || !p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
+    if p.is_empty() || p.len() > 32 || !p.bytes().all(|c| c.is_ascii_digit()) {
         return Err(format!(
-            "{} is not a partner ID (1 to 32 letters, digits or -)",
+            "{} is not a partner ID (a number: 1 to 32 digits)",
             shown(p)
         ));
     }
     Ok(p.to_owned())
 }
 
-/// Derives a slug from a name: lower case ASCII letters and digits, `-` between words.
+/// Derives a slug from a name: lower case ASCII letters and digits, `-` between words;
+/// accented and other non-ASCII letters are transliterated ("Société Générale" →
+/// `societe-generale`), not dropped.
 pub fn slug(name: &str) -> String {
     let mut out = String::new();
-    for c in name.chars() {
+    for c in deunicode::deunicode(name).chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -182,8 +265,54 @@ mod tests {
     fn slugs_and_locals() {
         assert_eq!(slug("Contoso Ltd."), "contoso-ltd");
         assert_eq!(slug("  ***  "), "org");
+        assert_eq!(slug("Société Générale"), "societe-generale");
+        assert_eq!(slug("Müller & Söhne GmbH"), "muller-sohne-gmbh");
         assert_eq!(username_local("Jean+news@x.com"), "jeannews");
         assert_eq!(username_local("+++@x.com"), "user");
+    }
+
+    #[test]
+    fn partner_ids_are_numbers() {
+        assert_eq!(partner_id(" 4242 ").unwrap(), "4242");
+        for bad in ["", "abc", "12-34", "12a", &"1".repeat(33)] {
+            assert!(partner_id(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn formulas_are_refused_at_input() {
+        for bad in [
+            "=HYPERLINK(\"x\")",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            " =1",
+        ] {
+            assert!(name(bad).is_err(), "{bad:?} accepted as a name");
+            assert!(reason(bad).is_err(), "{bad:?} accepted as a reason");
+        }
+        for bad in ["=1+2@x.com", "+cmd@outlook.com", "-a@x.com", "\t=a@x.com"] {
+            let e = email(bad).unwrap_err();
+            assert!(
+                e.contains("formula") || e.contains("not an e-mail"),
+                "{bad:?}: {e}"
+            );
+        }
+        assert!(email("=1+2@x.com").unwrap_err().contains("formula"));
+        assert_eq!(name("Ann-Marie O'Neil").unwrap(), "Ann-Marie O'Neil");
+        assert_eq!(email("a+b=c@x.com").unwrap(), "a+b=c@x.com");
+        assert_eq!(reason("").unwrap(), "");
+    }
+
+    #[test]
+    fn names_refuse_bidi_overrides() {
+        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
+            let e = name(&format!("Ann{c}xe.exe")).unwrap_err();
+            assert!(e.contains("bidirectional"), "{e}");
+        }
+        assert!(name("Zoë Ångström").is_ok());
     }
 
     #[test]

@@ -300,7 +300,8 @@ fn performance_values_are_validated() {
         ));
         assert!(err.contains(why), "{value}: {err}");
     }
-    let err = env.fails(&at(
+    // An unknown metric is a usage error (exit 2), like an unknown --level.
+    let (code, _, err) = env.run(&at(
         "2026-02-01",
         &[
             "performance",
@@ -313,7 +314,11 @@ fn performance_values_are_validated() {
             "2026-01-01",
         ],
     ));
-    assert!(err.contains("not a metric"), "{err}");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("invalid value 'profit' for '--metric"),
+        "{err}"
+    );
     env.ok(&at(
         "2026-02-01",
         &[
@@ -400,7 +405,8 @@ fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
             "2026-01-01",
         ],
     ));
-    env.ok(&at(
+    // A scope no rule uses would never count: refused, naming the scopes the rules use.
+    let err = env.fails(&at(
         "2026-01-03",
         &[
             "performance",
@@ -415,7 +421,8 @@ fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
             "2026-01-01",
         ],
     ));
-    // Developing market: 5,000 suffices; the unscoped 90,000 does not count for azure.
+    assert!(err.contains("azure"), "{err}");
+    // Developing market: 5,000 suffices.
     assert_eq!(level(&env, "2026-01-05", "cloud"), "silver");
     let gold = progress(&env, "2026-01-05", "cloud", "gold");
     assert_eq!(gold["met"], false);

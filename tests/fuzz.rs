@@ -315,9 +315,16 @@ mod imports {
                     &mut input,
                     None,
                 ),
-                _ => {
-                    import::performance::import(db, &org, &actor, today(), &opts, &mut input, None)
-                }
+                _ => import::performance::import(
+                    db,
+                    &org,
+                    &competency::records::ScopeRules::new(&rb),
+                    &actor,
+                    today(),
+                    &opts,
+                    &mut input,
+                    None,
+                ),
             }?;
             Ok((s, false))
         });

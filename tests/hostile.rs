@@ -296,11 +296,11 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
         (add(&long, "long@contoso.com"), "10000 characters"),
         (
             add("Bell\u{7}Name", "bell@contoso.com"),
-            "control characters",
+            "control character",
         ),
         (
             add("Esc\u{1b}[31mRed", "esc@contoso.com"),
-            "control characters",
+            "control character",
         ),
         (add("   ", "blank@contoso.com"), "empty"),
         (add("Ann", "not-an-email"), "not-an-email"),
@@ -414,21 +414,25 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
         add("Ann", &format!("{huge}@contoso.com")),
         "100012 characters",
     ));
-    cases.push((
-        [
-            "performance",
-            "record",
-            "--metric",
-            &huge,
-            "--value",
-            "5",
-            "--date",
-            "2025-12-01",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        "100000 characters",
-    ));
+    // An invalid --metric is a usage error (exit 2, like --level), also not echoed whole.
+    let before = dump(&env.db());
+    let (code, _, err) = env.run(&[
+        "performance",
+        "record",
+        "--metric",
+        &huge,
+        "--value",
+        "5",
+        "--date",
+        "2025-12-01",
+    ]);
+    assert_eq!(code, 2, "{}", &err[..err.len().min(500)]);
+    assert!(
+        err.contains("100000 characters") && err.len() < 4000,
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert_eq!(dump(&env.db()), before);
     for (args, mention) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         refused(&env, &args, mention);

@@ -442,7 +442,7 @@ fn reimporting_changes_nothing() {
     );
     env.write(
         "a.csv",
-        "msa,code,earned,expires\nada@outlook.com,70-533,2025-01-01,\nada@outlook.com,az-104,2025-02-01,2027-02-01\nada@outlook.com,70-533,2025-01-01,\n",
+        "msa,code,earned,expires\nada@outlook.com,70-533,2025-01-01,\nada@outlook.com,az-104,2025-02-01,2027-02-01\n",
     );
     env.write(
         "p.csv",
@@ -450,7 +450,7 @@ fn reimporting_changes_nothing() {
     );
     for (kind, file, added, unchanged) in [
         ("users", "u.csv", 2, 0),
-        ("achievements", "a.csv", 2, 1),
+        ("achievements", "a.csv", 2, 0),
         ("performance", "p.csv", 2, 0),
     ] {
         let (code, s, err) = env.import(
@@ -468,7 +468,7 @@ fn reimporting_changes_nothing() {
     let before = env.state();
     for (kind, file, rows) in [
         ("users", "u.csv", 2),
-        ("achievements", "a.csv", 3),
+        ("achievements", "a.csv", 2),
         ("performance", "p.csv", 2),
     ] {
         let (code, s, err) = env.import(kind, file, &[]);
@@ -677,4 +677,153 @@ fn in_file_duplicates_first_occurrence_wins_and_rejected_rows_take_nothing() {
     for line in creds.lines().skip(1) {
         assert_eq!(line.split(',').nth(2).unwrap().len(), 20, "{creds}");
     }
+}
+
+/// SPEC §6: two rows of one file with the same key are invalid whatever the database holds.
+/// Before, a key already in the database let both rows through as "updated" (each import
+/// then flipped the record and wrote an audit entry, so the file never settled).
+fn assert_in_file_duplicate_of_existing_record_is_invalid(
+    kind: &str,
+    first: &str,
+    dup_file: &str,
+    listing: &[&str],
+) {
+    let env = Env::new();
+    env.write("first.csv", first);
+    let (code, _, err) = env.import(kind, "first.csv", &[]);
+    assert_eq!(code, 0, "{kind}: {err}");
+    env.write("dup.csv", dup_file);
+    let before = env.state();
+    // All or nothing: the duplicate fails the import, naming the second row.
+    let (code, _, err) = env.import(kind, "dup.csv", &[]);
+    assert_eq!(code, 1, "{kind}: {err}");
+    assert!(err.contains("dup.csv:3:"), "{kind}: {err}");
+    assert!(err.contains("already in this file"), "{kind}: {err}");
+    assert_eq!(
+        env.state(),
+        before,
+        "{kind}: a failed import changed something"
+    );
+    // Identical rows are a duplicate key too.
+    let same = format!(
+        "{}{}",
+        dup_file,
+        dup_file.lines().nth(1).unwrap().to_owned() + "\n"
+    );
+    env.write("same.csv", same);
+    let (code, _, err) = env.import(kind, "same.csv", &[]);
+    assert_eq!(code, 1, "{kind}: {err}");
+    assert_eq!(env.state(), before);
+    // With --skip-invalid the first occurrence wins; a second import settles: everything
+    // unchanged and rejected as before, no new audit entry.
+    let (code, s, err) = env.import(kind, "dup.csv", &["--skip-invalid", "--rejects", "r1.csv"]);
+    assert_eq!(code, 0, "{kind}: {err}");
+    assert_eq!((n(&s, "updated"), n(&s, "rejected")), (1, 1), "{kind}: {s}");
+    let listed = env.json(listing);
+    let audit = env.json(&["audit"]);
+    let (code, s, err) = env.import(kind, "dup.csv", &["--skip-invalid", "--rejects", "r2.csv"]);
+    assert_eq!(code, 0, "{kind}: {err}");
+    assert_eq!(
+        (n(&s, "updated"), n(&s, "unchanged"), n(&s, "rejected")),
+        (0, 1, 1),
+        "{kind}: {s}"
+    );
+    assert_eq!(env.json(listing), listed, "{kind}");
+    assert_eq!(
+        env.json(&["audit"]),
+        audit,
+        "{kind}: a no-op import was audited"
+    );
+}
+
+#[test]
+fn achievements_in_file_duplicate_key_is_invalid_even_when_the_record_exists() {
+    assert_in_file_duplicate_of_existing_record_is_invalid(
+        "achievements",
+        "msa,code,earned,expires\nada@outlook.com,70-533,2025-01-01,2027-01-01\n",
+        "msa,code,earned,expires\n\
+         ada@outlook.com,70-533,2025-01-01,2027-06-01\n\
+         ada@outlook.com,70-533,2025-01-01,2028-01-01\n",
+        &["achievements", "list"],
+    );
+}
+
+#[test]
+fn performance_in_file_duplicate_key_is_invalid_even_when_the_record_exists() {
+    assert_in_file_duplicate_of_existing_record_is_invalid(
+        "performance",
+        "metric,value,date,scope\nrevenue,1000,2026-01-01,azure\n",
+        "metric,value,date,scope\n\
+         revenue,2000,2026-01-01,azure\n\
+         revenue,3000,2026-01-01,azure\n",
+        &["performance", "list"],
+    );
+}
+
+/// SPEC §6: a quote opened on the last line and never closed is an error naming the file and
+/// line (the CSV reader used to end the field at the end of the file without a word).
+#[test]
+fn unterminated_quote_on_the_last_line_is_an_error_with_file_and_line() {
+    let env = Env::new();
+    for (kind, content) in [
+        (
+            "achievements",
+            "msa,code,earned,expires\nada@outlook.com,70-533,2025-01-01,\nbob@outlook.com,70-533,\"2025-01-01,\n",
+        ),
+        (
+            "performance",
+            "metric,value,date,scope\nrevenue,1000,2026-01-01,azure\nrevenue,2000,2026-01-02,\"azure",
+        ),
+    ] {
+        env.write("q.csv", content);
+        let before = env.state();
+        let (code, _, err) = env.import(kind, "q.csv", &[]);
+        assert_eq!(code, 1, "{kind}: {err}");
+        assert!(err.contains("q.csv:3:"), "{kind}: {err}");
+        assert!(err.contains("never closed"), "{kind}: {err}");
+        assert_eq!(env.state(), before, "{kind}");
+    }
+}
+
+/// SPEC §6: FILE `-` reads standard input.
+#[test]
+fn imports_read_standard_input_with_dash() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["--format", "json", "performance", "import", "-"])
+        .write_stdin("metric,value,date,scope\nrevenue,1000,2026-01-01,azure\nbad,1,2026-01-01,\n")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("<stdin>:3: metric:"), "{err}");
+    // --skip-invalid needs a rejects path: there is no FILE to name it after.
+    let out = env
+        .cmd()
+        .args(["performance", "import", "-", "--skip-invalid"])
+        .write_stdin("metric,value,date,scope\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rejects"));
+    let out = env
+        .cmd()
+        .args(["--format", "json", "achievements", "import", "-"])
+        .args(["--skip-invalid", "--rejects", "r.csv"])
+        .write_stdin(
+            "msa,code,earned\nada@outlook.com,70-533,2025-01-01\nbob@outlook.com,nope,2025-01-01\n",
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((n(&s, "added"), n(&s, "rejected")), (1, 1), "{s}");
+    let rejects = fs::read_to_string(env.path("r.csv")).unwrap();
+    assert!(
+        rejects.contains("bob@outlook.com,nope,2025-01-01,"),
+        "{rejects}"
+    );
+    let listed = env.json(&["achievements", "list", "--msa", "ada@outlook.com"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 }

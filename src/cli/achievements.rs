@@ -1,7 +1,7 @@
 //! `achievements …`: exams, certifications and assessments of MSAs.
 
 use anyhow::Result;
-use chrono::Duration;
+use chrono::NaiveDate;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -47,7 +47,7 @@ pub enum AchievementsCmd {
         #[arg(long)]
         msa: Option<String>,
         /// Only those expiring within this many days from now.
-        #[arg(long, value_name = "DAYS")]
+        #[arg(long, value_name = "DAYS", value_parser = crate::clock::parse_days)]
         expiring_within: Option<u32>,
     },
     /// Remove an MSA's records of a code (only for MSAs associated with this organization's
@@ -178,8 +178,9 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 // end of a retired exam's grace, whichever is first.
                 let expires = counts_until(&rb, &record);
                 if let Some(days) = expiring_within {
+                    let until = crate::clock::add_days(today, days).unwrap_or(NaiveDate::MAX);
                     match expires {
-                        Some(e) if e >= today && e <= today + Duration::days(i64::from(days)) => {}
+                        Some(e) if e >= today && e <= until => {}
                         _ => continue,
                     }
                 }

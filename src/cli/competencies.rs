@@ -74,7 +74,8 @@ fn unknown_competency(id: &str, judged: &Judged) -> anyhow::Error {
         .take(3)
         .collect();
     not_found(format!(
-        "no competency {id:?} in the rulebook{}",
+        "no competency {} in the rulebook{}",
+        crate::validate::shown(id),
         if near.is_empty() {
             format!(" (competencies: {})", ids.join(", "))
         } else {

@@ -192,7 +192,9 @@ fn load(
     all_valid(&achievements)?;
     let o = opts(&files[2]);
     let mut input = import::performance::open(&o)?;
-    let performance = import::performance::import(db, org, actor, today, &o, &mut input, None)?;
+    let scopes = records::ScopeRules::new(&rb);
+    let performance =
+        import::performance::import(db, org, &scopes, actor, today, &o, &mut input, None)?;
     all_valid(&performance)?;
     for s in [&users, &achievements, &performance] {
         db.audit(

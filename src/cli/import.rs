@@ -22,7 +22,7 @@ use crate::users::Actor;
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The CSV file: a header row, then one record per row (UTF-8, a BOM is accepted;
-    /// headers match ignoring case, spaces, `_` and `-`).
+    /// headers match ignoring case, spaces, `_` and `-`); `-` reads standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Import the valid rows and copy every invalid row, unchanged, to the rejects file
@@ -66,6 +66,11 @@ fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
 fn rejects_file(a: &ImportArgs, db: &Path) -> Result<Option<Rejects>> {
     if !a.skip_invalid || a.dry_run {
         return Ok(None);
+    }
+    if a.rejects.is_none() && a.file.as_os_str() == "-" {
+        return Err(bad_input(
+            "--skip-invalid on standard input (FILE -) needs --rejects PATH for the rejected rows",
+        ));
     }
     let dest = match &a.rejects {
         Some(p) => Dest::Exact(p.clone()),
@@ -203,9 +208,11 @@ pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     warn_ignored(ctx, &input);
     let mut rejects = rejects_file(&a, ctx.db_path())?;
     let summary = ctx.write_org_or_rollback(|db, org| {
+        let scopes = records::ScopeRules::new(&records::rulebook(db, org)?);
         let s = import::performance::import(
             db,
             org,
+            &scopes,
             &actor,
             today,
             &opts,

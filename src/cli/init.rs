@@ -20,7 +20,7 @@ pub struct InitArgs {
     /// The organization's name (its slug is derived from it).
     #[arg(long)]
     pub name: String,
-    /// The partner ID (MPN ID).
+    /// The partner ID (MPN ID): a number.
     #[arg(long, value_name = "ID")]
     pub partner_id: String,
     /// The market: decides which thresholds apply.

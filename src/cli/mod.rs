@@ -290,7 +290,8 @@ pub fn resolve_org(db: &Db, key: Option<&str>, db_path: &Path) -> Result<Org> {
         return db.org_by_key(key)?.ok_or_else(|| {
             let list = db.orgs().map(|o| org_list(&o)).unwrap_or_default();
             crate::error::not_found(format!(
-                "no organization {key:?} in {}{list}",
+                "no organization {} in {}{list}",
+                crate::validate::shown(key),
                 db_path.display()
             ))
         });

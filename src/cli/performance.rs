@@ -15,8 +15,9 @@ use crate::store::Recorded;
 pub enum PerformanceCmd {
     /// Record a value (the same metric, scope and date again replaces the value).
     Record {
-        /// revenue (USD), active-usage, deployed-seats or new-customers.
-        #[arg(long)]
+        /// The metric: revenue (USD), active-usage, deployed-seats, new-customers, …
+        #[arg(long, ignore_case = true, value_parser = clap::builder::PossibleValuesParser::new(
+            crate::rules::Metric::ALL.map(crate::rules::Metric::as_str)))]
         metric: String,
         /// The value (non-negative).
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
@@ -24,7 +25,8 @@ pub enum PerformanceCmd {
         /// The day the value is for (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         date: String,
-        /// A scope such as `azure`; requirements with a scope count only matching records.
+        /// A scope such as `azure`; requirements with a scope count only matching records. A
+        /// scope no rule of the rulebook uses for the metric is refused.
         #[arg(long)]
         scope: Option<String>,
     },
@@ -54,6 +56,10 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
             .map_err(|e| bad_input(format!("--{e}")))?;
             let actor = ctx.actor();
             let (r, alerts) = ctx.write_org(|db, org| {
+                let rb = records::rulebook(db, org)?;
+                records::ScopeRules::new(&rb)
+                    .check(row.metric, &row.scope)
+                    .map_err(|e| bad_input(format!("--{e}")))?;
                 let r = records::record_performance(db, org, &actor, &row)?;
                 // A lower figure can break a competency the membership displays.
                 let alerts = if r == Recorded::Updated {

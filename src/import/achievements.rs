@@ -1,15 +1,16 @@
 //! `achievements import`: exams, certifications and assessments of MSAs.
 //!
 //! Per row: validated by `records::validate_achievement` (the catalogue, real dates, not in
-//! the future). The same (MSA, code, earned) again is `unchanged`, in the file or in the
-//! database; a record already there with another expiry (or removed) is `updated`; the same
-//! key twice in the file with different expiries is rejected at the second occurrence.
+//! the future). The same (MSA, code, earned) as in the database is `unchanged`; a record
+//! already there with another expiry (or removed) is `updated`; the same key twice in the
+//! file is rejected at the second occurrence whatever the database holds (SPEC §6), so a
+//! second import of an accepted file changes nothing.
 
 use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Rejects, Summary, drive};
+use super::{Options, Outcome, Rejects, Seen, Summary, drive};
 use crate::records;
 use crate::rules::Rulebook;
 use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
@@ -58,7 +59,7 @@ pub fn import(
     let mut summary = Summary::new("achievements", input, opts);
     let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
     // About 40 bytes a row: a large file rebuilds the evaluation index once at the end.
-    let expected_rows = std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 40);
+    let expected_rows = input.len() / 40;
     let rebuild = db.suspend_achievements_index(expected_rows)?;
     let first_id = db.next_id(BulkTable::Achievements)?;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
@@ -67,6 +68,7 @@ pub fn import(
     // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
     // when another organization has an associated MSA at all.
     let check_owner = db.has_open_links_elsewhere(org.id)?;
+    let mut seen = Seen::default();
     drive(input, &mut summary, rejects, |row, _line, _failed| {
         let a = match records::validate_achievement(
             rb,
@@ -82,28 +84,27 @@ pub fn import(
         if check_owner && let Some(why) = records::foreign_msa(db, org, &a.msa)? {
             return Ok(Err(format!("msa: {why}")));
         }
-        if crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some() {
+        let retired = crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some();
+        let new_expires = a.expires.map(|d| d.to_string());
+        let outcome = match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
+            Insert::Added(_) => Ok(Outcome::Added),
+            Insert::Exists(id, (expires, _)) if id >= first_id || !seen.insert(id) => Err(format!(
+                "expires: {} earned {} is already in this file with {}",
+                a.code,
+                a.earned,
+                expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
+            )),
+            Insert::Exists(_, (expires, false)) if expires == new_expires => Ok(Outcome::Unchanged),
+            Insert::Exists(id, _) => {
+                st.update(id, a.expires)?;
+                Ok(Outcome::Updated)
+            }
+        };
+        // Counted only for rows the import takes: a rejected duplicate is not a pass.
+        if retired && outcome.is_ok() {
             retired_passes += 1;
         }
-        let new_expires = a.expires.map(|d| d.to_string());
-        Ok(
-            match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
-                Insert::Added(_) => Ok(Outcome::Added),
-                Insert::Exists(_, (expires, false)) if expires == new_expires => {
-                    Ok(Outcome::Unchanged)
-                }
-                Insert::Exists(id, (expires, _)) if id >= first_id => Err(format!(
-                    "expires: {} earned {} is already in this file with {}",
-                    a.code,
-                    a.earned,
-                    expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
-                )),
-                Insert::Exists(id, _) => {
-                    st.update(id, a.expires)?;
-                    Ok(Outcome::Updated)
-                }
-            },
-        )
+        Ok(outcome)
     })?;
     drop(st);
     summary.retired_passes = retired_passes;

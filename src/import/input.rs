@@ -47,6 +47,8 @@ pub struct Input {
     record: ByteRecord,
     progress: Option<ProgressBar>,
     since_tick: u32,
+    /// The file's size in bytes (the BOM included).
+    len: u64,
 }
 
 fn bad_file(path: &Path, line: u64, message: String) -> anyhow::Error {
@@ -81,8 +83,12 @@ impl Input {
     /// the file and the header line. Returns the input and, for each of `columns`, the
     /// index of the file's column.
     pub fn open(path: &Path, columns: &[Column], progress: bool) -> Result<Input> {
-        let mut file =
-            File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let stdin = path == Path::new("-");
+        let mut file = if stdin {
+            spool_stdin()?
+        } else {
+            File::open(path).with_context(|| format!("cannot open {}", path.display()))?
+        };
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let mut bom = [0u8; 3];
         let n = file.read(&mut bom).unwrap_or(0);
@@ -93,7 +99,10 @@ impl Input {
         };
         file.seek(SeekFrom::Start(offset))
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let raw = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        // `raw` reads at absolute offsets (pread), so sharing the offset of `file` is fine.
+        let raw = file
+            .try_clone()
+            .with_context(|| format!("cannot open {}", path.display()))?;
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -103,7 +112,11 @@ impl Input {
             // last field instead (`Row::get`).
             .terminator(csv::Terminator::Any(b'\n'))
             .from_reader(file);
-        let display = path.display().to_string();
+        let display = if stdin {
+            "<stdin>".to_owned()
+        } else {
+            path.display().to_string()
+        };
         let mut input = Input {
             path: path.to_path_buf(),
             display,
@@ -119,6 +132,7 @@ impl Input {
             record: ByteRecord::new(),
             progress: None,
             since_tick: 0,
+            len,
         };
         input.read_header(columns)?;
         if progress {
@@ -220,6 +234,16 @@ impl Input {
         &self.display
     }
 
+    /// The file's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Headers present but not used.
     pub fn ignored(&self) -> &[String] {
         &self.ignored
@@ -246,11 +270,17 @@ impl Input {
             }
         }
         let start = self.record.position().map_or(0, |p| p.byte());
+        let end = self.reader.position().byte();
+        // The CSV reader ends a quoted field at the end of the file without a word: only the
+        // last record can run there, so only it is checked (SPEC §6: an error, FILE:LINE).
+        let unterminated =
+            end + self.offset >= self.len && unterminated_quote(&self.raw_bytes(start, end)?);
         Ok(Some(Row {
+            unterminated,
             record: &self.record,
             line: self.record.position().map_or(0, |p| p.line()),
             start,
-            end: self.reader.position().byte(),
+            end,
             header_len: self.header_len,
         }))
     }
@@ -284,8 +314,68 @@ fn trim_eol(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// Standard input copied to an unnamed private temporary file: an import reads its file
+/// twice (the rows, then rejected rows byte for byte) and needs its size for the progress
+/// bar. Streamed, so memory stays flat; the file is unlinked at once and vanishes on exit.
+fn spool_stdin() -> Result<File> {
+    let dir = std::env::temp_dir();
+    let mut n = 0u32;
+    let (path, mut file) = loop {
+        let path = dir.join(format!(".competency-stdin-{}-{n}.csv", std::process::id()));
+        match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(f) => break (path, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => {
+                return Err(anyhow!(
+                    "cannot create a temporary file in {} for standard input: {e}",
+                    dir.display()
+                ));
+            }
+        }
+    };
+    let _ = std::fs::remove_file(&path);
+    std::io::copy(&mut std::io::stdin().lock(), &mut file)
+        .and_then(|_| file.seek(SeekFrom::Start(0)))
+        .with_context(|| format!("cannot copy standard input to {}", dir.display()))?;
+    Ok(file)
+}
+
+/// Whether a record's raw bytes end inside a quoted field (a `"` opened and never closed),
+/// following the CSV reader's rules: a quote opens a field only at its start, `""` inside
+/// is an escaped quote.
+fn unterminated_quote(raw: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut s = S::FieldStart;
+    for &b in raw {
+        s = match (s, b) {
+            (S::FieldStart, b'"') => S::Quoted,
+            (S::FieldStart | S::Unquoted | S::QuoteInQuoted, b',' | b'\n') => S::FieldStart,
+            (S::FieldStart | S::Unquoted, _) => S::Unquoted,
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) => S::Quoted,
+            (S::QuoteInQuoted, b'"') => S::Quoted,
+            (S::QuoteInQuoted, _) => S::Unquoted,
+        };
+    }
+    s == S::Quoted
+}
+
 /// One data row.
 pub struct Row<'a> {
+    /// The row's last field opens a quote the file never closes.
+    unterminated: bool,
     record: &'a ByteRecord,
     line: u64,
     start: u64,
@@ -306,6 +396,9 @@ impl Row<'_> {
 
     /// Checks the row's shape: as many fields as the header, all UTF-8.
     pub fn check(&self) -> Result<(), String> {
+        if self.unterminated {
+            return Err("a quoted field opened on this line is never closed (a missing \")".into());
+        }
         if self.record.len() != self.header_len {
             return Err(format!(
                 "the row has {} fields; the header has {}",
@@ -433,6 +526,27 @@ mod tests {
         assert_eq!(normalize_header("E-Mail"), "email");
         assert_eq!(normalize_header("First_Name"), "firstname");
         assert_eq!(normalize_header(" Display Name "), "displayname");
+    }
+
+    #[test]
+    fn unterminated_quotes_are_found() {
+        for ok in [
+            &b"a,b"[..],
+            b"a,\"b\"\n",
+            b"\"a\"\"b\",c",
+            b"a,b\"c",
+            b"\"x\ny\",z\r\n",
+            b"\"\"",
+        ] {
+            assert!(!unterminated_quote(ok), "{:?}", String::from_utf8_lossy(ok));
+        }
+        for bad in [&b"a,\"b"[..], b"\"a\"\"b", b"a,\"b\nc\n", b"\""] {
+            assert!(
+                unterminated_quote(bad),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

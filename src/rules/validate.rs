@@ -122,6 +122,38 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// a wrong file, and refusing it up front bounds the time and memory parsing takes.
 pub const MAX_RULEBOOK_BYTES: usize = 4 << 20;
 
+/// Names the checks this file makes: change it whenever they get stricter, so a rulebook
+/// stored under older checks is validated again rather than trusted.
+const VALIDATION_VERSION: &str = "competency rulebook checks v2";
+
+/// The digest stored with a rulebook that passed validation: SHA-256 of the checks'
+/// version and the text, in hex.
+pub fn validated_digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut h = Sha256::new();
+    h.update(VALIDATION_VERSION.as_bytes());
+    h.update([0u8]);
+    h.update(text.as_bytes());
+    let mut out = String::with_capacity(64);
+    for &b in h.finalize().iter() {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// Parses a rulebook that passed validation before (see [`validated_digest`]): straight into
+/// the plain types, without the spanned tree or the checks.
+pub(crate) fn parse_validated(text: &str, file: &str) -> Result<Rulebook, RulebookError> {
+    let source = Source {
+        file,
+        text,
+        newlines: &[],
+    };
+    toml::from_str(text).map_err(|e| source.toml_error(&e, None))
+}
+
 /// Parses and validates; every problem found, earliest line first (a syntax or type error
 /// stops the reading, so it comes alone).
 pub(crate) fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<RulebookError>> {
@@ -137,7 +169,17 @@ pub(crate) fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<Rulebook
             ),
         }]);
     }
-    let source = Source { file, text };
+    let line_starts: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    let source = Source {
+        file,
+        text,
+        newlines: &line_starts,
+    };
     let doc = DeTable::parse(text).map_err(|e| vec![source.toml_error(&e, None)])?;
     let rulebook = Rulebook::deserialize(toml::de::Deserializer::from(doc.clone()))
         .map_err(|e| vec![source.toml_error(&e, Some(&doc))])?;
@@ -154,6 +196,20 @@ pub(crate) fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<Rulebook
         errors.sort_by_key(|e| e.line);
         Err(errors)
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Table entries examined by lookups, for the test that validation stays linear.
+    static EXAMINED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Accounts for one lookup among `len` sorted entries: a binary search, about log2(len)
+/// steps. Counted only in tests (see `validation_work_grows_linearly`).
+fn examined(len: usize) {
+    #[cfg(test)]
+    EXAMINED.with(|c| c.set(c.get() + u64::from(usize::BITS - len.leading_zeros()) + 1));
+    let _ = len;
 }
 
 /// One segment of a key path.
@@ -215,15 +271,16 @@ pub(crate) fn is_bare_key(key: &str) -> bool {
 struct Source<'a> {
     file: &'a str,
     text: &'a str,
+    /// The offsets of the text's line feeds, ascending: a line number is a binary search,
+    /// not a count over the text (a rulebook with thousands of errors stays linear).
+    newlines: &'a [usize],
 }
 
 impl Source<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        1 + self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
+        examined(self.newlines.len());
+        1 + self.newlines.partition_point(|&n| n < end)
     }
 
     fn error(&self, span: Range<usize>, key: &KeyPath, message: String) -> RulebookError {
@@ -342,7 +399,12 @@ fn locate(doc: &Spanned<DeTable<'_>>, path: &KeyPath) -> Option<Range<usize>> {
         let next = match seg {
             Seg::Key(key) => table
                 .or_else(|| value.and_then(DeValue::as_table))
-                .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == key))
+                // A map lookup, not a scan: with 45,000 competencies a scan per check made
+                // validation quadratic (14 s).
+                .and_then(|t| {
+                    examined(t.len());
+                    t.get_key_value(key.as_str())
+                })
                 .map(|(k, v)| (k.span(), v.get_ref())),
             Seg::Index(i) => value
                 .and_then(DeValue::as_array)
@@ -389,8 +451,11 @@ impl Checker<'_, '_> {
             let next = match seg {
                 Seg::Key(key) => table
                     .or_else(|| value.and_then(DeValue::as_table))
-                    .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == key))
-                    .map(|(_, v)| v.get_ref()),
+                    .and_then(|t| {
+                        examined(t.len());
+                        t.get(key.as_str())
+                    })
+                    .map(|v| v.get_ref()),
                 Seg::Index(i) => value
                     .and_then(DeValue::as_array)
                     .and_then(|a| a.get(*i))
@@ -402,7 +467,10 @@ impl Checker<'_, '_> {
         }
         table
             .or_else(|| value.and_then(DeValue::as_table))
-            .is_some_and(|t| t.iter().any(|(k, _)| k.get_ref() == last))
+            .is_some_and(|t| {
+                examined(t.len());
+                t.contains_key(last.as_str())
+            })
     }
 
     fn rulebook(&mut self, rulebook: &Rulebook) {
@@ -423,10 +491,26 @@ impl Checker<'_, '_> {
         self.competencies(rulebook, &codes, &root.key("competencies"));
     }
 
+    /// Refuses a text that would reach a terminal with a control character (`\u001b[2J`
+    /// clears the screen in `competencies list`) or a bidirectional override.
+    fn text(&mut self, path: &KeyPath, value: &str) {
+        if let Some(c) = crate::validate::unsafe_char(value) {
+            self.report(
+                path,
+                format!(
+                    "{} contains {}",
+                    crate::validate::shown(value),
+                    crate::validate::unsafe_char_reason(c)
+                ),
+            );
+        }
+    }
+
     fn program(&mut self, program: &Program, path: &KeyPath) {
         if program.name.trim().is_empty() {
             self.report(&path.key("name"), "the program needs a name".into());
         }
+        self.text(&path.key("name"), &program.name);
         let ranges: [(&str, u32, u32, u32, &str); 6] = [
             (
                 "progress_delay_hours",
@@ -491,6 +575,7 @@ impl Checker<'_, '_> {
                 if benefit.trim().is_empty() {
                     self.report(&level_path.index(i), "a benefit cannot be empty".into());
                 }
+                self.text(&level_path.index(i), benefit);
             }
         }
     }
@@ -512,12 +597,26 @@ impl Checker<'_, '_> {
             if entry.title.trim().is_empty() {
                 self.report(&entry_path.key("title"), "the title cannot be empty".into());
             }
+            self.text(&entry_path.key("code"), &entry.code);
+            self.text(&entry_path.key("title"), &entry.title);
             if entry.valid_days == Some(0) {
                 self.report(
                     &entry_path.key("valid_days"),
                     "valid_days must be at least 1 (leave it out for achievements that never expire)"
                         .into(),
                 );
+            }
+            if let Some(days) = entry.valid_days.filter(|&d| d > crate::clock::MAX_DAYS) {
+                self.report(
+                    &entry_path.key("valid_days"),
+                    format!(
+                        "valid_days {days} makes no sense: at most {} (100 years)",
+                        crate::clock::MAX_DAYS
+                    ),
+                );
+            }
+            if let Some(Err(e)) = entry.retired.map(crate::clock::in_range) {
+                self.report(&entry_path.key("retired"), e);
             }
             if let Some(first) = first_at.insert(entry.code.as_str(), i) {
                 let first_line = self.source.line_of(
@@ -551,6 +650,8 @@ impl Checker<'_, '_> {
             if competency.name.trim().is_empty() {
                 self.report(&comp_path.key("name"), "the competency needs a name".into());
             }
+            self.text(&comp_path.key("name"), &competency.name);
+            self.text(&comp_path.key("area"), &competency.area);
             if competency.silver.is_empty() && competency.gold.is_empty() {
                 self.report(
                     &comp_path,
@@ -588,6 +689,7 @@ impl Checker<'_, '_> {
         for (i, option) in options.iter().enumerate() {
             let option_path = path.index(i);
             let name = option.option.trim();
+            self.text(&option_path.key("option"), &option.option);
             if name.is_empty() {
                 self.report(&option_path.key("option"), "the option needs a name".into());
             } else if let Some(first) = seen.insert(name, i) {
@@ -721,10 +823,22 @@ impl Checker<'_, '_> {
                 "scope is empty: name a scope or remove the key to count every record".into(),
             );
         }
+        if let Some(scope) = &req.scope {
+            self.text(&path.key("scope"), scope);
+        }
         if req.window_days == Some(0) {
             self.report(
                 &path.key("window_days"),
                 "window_days must be at least 1 (leave it out for the program's window)".into(),
+            );
+        }
+        if let Some(days) = req.window_days.filter(|&d| d > crate::clock::MAX_DAYS) {
+            self.report(
+                &path.key("window_days"),
+                format!(
+                    "window_days {days} makes no sense: at most {} (100 years)",
+                    crate::clock::MAX_DAYS
+                ),
             );
         }
     }
@@ -772,6 +886,60 @@ option = "A"
 people = [ { count = 1, any_of = [["70-533"], ["70-535"]] } ]
 metrics = [ { metric = "revenue", at_least = 100, developing = 50 } ]
 "#;
+
+    /// A rulebook with `n` competencies, each with a silver and a gold option, every tenth
+    /// naming a code not in the catalogue (errors are located and numbered too).
+    fn generated(n: usize) -> String {
+        let mut text = String::from(BASE);
+        for i in 0..n {
+            let code = if i % 10 == 0 { "NOPE-1" } else { "70-533" };
+            text.push_str(&format!(
+                "\n[competencies.gen-{i}]\nname = \"Generated {i}\"\n\
+                 [[competencies.gen-{i}.silver]]\noption = \"S\"\n\
+                 people = [ {{ count = 1, any_of = [[\"{code}\"]] }} ]\n\
+                 [[competencies.gen-{i}.gold]]\noption = \"G\"\n\
+                 metrics = [ {{ metric = \"revenue\", at_least = 10 }} ]\n"
+            ));
+        }
+        text
+    }
+
+    /// Issue 10: validation was quadratic (every check scanned the competencies table to
+    /// find its line: 45,000 competencies took 14 s). Counted, not timed: the lookups'
+    /// work per competency must not grow with the number of competencies (beyond the
+    /// logarithm of a binary search).
+    #[test]
+    fn validation_work_grows_linearly() {
+        let work = |n: usize| {
+            let text = generated(n);
+            EXAMINED.with(|c| c.set(0));
+            let errors = Rulebook::parse_all(&text, "big.toml").unwrap_err();
+            assert_eq!(errors.len(), n.div_ceil(10), "every tenth has a bad code");
+            EXAMINED.with(std::cell::Cell::get) as f64 / n as f64
+        };
+        let (small, large) = (work(500), work(8_000));
+        assert!(
+            large < small * 1.6,
+            "work per competency grew from {small:.1} to {large:.1} for 16 times as many"
+        );
+    }
+
+    /// A rulebook that passed is trusted by its digest: the digest changes with the text, and
+    /// the trusted parse gives the same rulebook.
+    #[test]
+    fn validated_rulebooks_are_recognised_by_digest() {
+        let checked = Rulebook::parse(BASE, "rules.toml").unwrap();
+        assert_eq!(
+            Rulebook::parse_validated(BASE, "rules.toml").unwrap(),
+            checked
+        );
+        assert_eq!(validated_digest(BASE), validated_digest(BASE));
+        assert_ne!(
+            validated_digest(BASE),
+            validated_digest(&format!("{BASE}\n"))
+        );
+        assert_eq!(validated_digest(BASE).len(), 64);
+    }
 
     #[test]
     fn base_is_valid() {
@@ -1025,6 +1193,36 @@ metrics = [ { metric = "revenue", at_least = 100, developing = 50 } ]
                     .replace("competencies.cloud.silver", "competencies.Cloud_Platform.silver"),
                 "competencies.Cloud_Platform",
                 "kebab-case",
+            ),
+            (
+                "valid_days beyond 100 years",
+                BASE.replace("kind = \"certification\"", "kind = \"certification\"\nvalid_days = 4000000000 # <-"),
+                "catalog[2].valid_days",
+                "at most 36500",
+            ),
+            (
+                "escape sequence in a competency name",
+                BASE.replace("name = \"Cloud\"", "name = \"Cloud\\u001b[2J\" # <-"),
+                "competencies.cloud.name",
+                "control character (U+001B)",
+            ),
+            (
+                "bidi override in a catalog title",
+                BASE.replace("title = \"MCSA: Office 365\"", "title = \"MCSA\u{202E}365\" # <-"),
+                "catalog[2].title",
+                "bidirectional override (U+202E)",
+            ),
+            (
+                "control character in an option name",
+                BASE.replace("option = \"A\"", "option = \"A\\tB\" # <-"),
+                "competencies.cloud.silver[0].option",
+                "control character (U+0009)",
+            ),
+            (
+                "control character in a program name",
+                BASE.replace("name = \"P\"", "name = \"P\\u0007\" # <-"),
+                "program.name",
+                "control character (U+0007)",
             ),
             (
                 "zero valid_days",

@@ -63,8 +63,9 @@ impl Db<'_> {
     /// Creates an organization; returns its id.
     pub fn insert_org(&self, org: &NewOrg, at: DateTime<Utc>) -> Result<i64> {
         self.conn().execute(
-            "INSERT INTO orgs (partner_id, name, slug, domain, market, created_at, rulebook, rulebook_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
+            "INSERT INTO orgs (partner_id, name, slug, domain, market, created_at, rulebook, rulebook_at,
+                               rulebook_digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8)",
             params![
                 org.partner_id,
                 org.name,
@@ -72,7 +73,8 @@ impl Db<'_> {
                 org.domain,
                 org.market.as_str(),
                 at.timestamp(),
-                org.rulebook
+                org.rulebook,
+                crate::rules::validate::validated_digest(org.rulebook)
             ],
         )?;
         Ok(self.conn().last_insert_rowid())
@@ -112,11 +114,25 @@ impl Db<'_> {
         Ok(st.query_row([org_id], |r| r.get(0))?)
     }
 
-    /// Replaces an organization's rulebook.
+    /// The rulebook TOML an organization uses and the digest stored with it when it was
+    /// validated (`None` for a rulebook stored before digests were kept).
+    pub fn rulebook_with_digest(&self, org_id: i64) -> Result<(String, Option<String>)> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT rulebook, rulebook_digest FROM orgs WHERE id = ?1")?;
+        Ok(st.query_row([org_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    /// Replaces an organization's rulebook (the TOML, already validated).
     pub fn set_rulebook(&self, org_id: i64, toml: &str, at: DateTime<Utc>) -> Result<()> {
         self.conn().execute(
-            "UPDATE orgs SET rulebook = ?2, rulebook_at = ?3 WHERE id = ?1",
-            params![org_id, toml, at.timestamp()],
+            "UPDATE orgs SET rulebook = ?2, rulebook_at = ?3, rulebook_digest = ?4 WHERE id = ?1",
+            params![
+                org_id,
+                toml,
+                at.timestamp(),
+                crate::rules::validate::validated_digest(toml)
+            ],
         )?;
         Ok(())
     }

@@ -165,6 +165,13 @@ CREATE TABLE sign_in_failures (
 CREATE INDEX sign_in_failures_user_at ON sign_in_failures(user_id, at);
 CREATE INDEX users_email ON users(email);
 "#,
+    // 5
+    r#"
+-- Commands read the stored rulebook on every run; validating it each time cost seconds on a
+-- large one. The digest of the text as validated (and of the validator's version) lets a
+-- command trust a rulebook that already passed; NULL (older rows) means "validate again".
+ALTER TABLE orgs ADD COLUMN rulebook_digest TEXT;
+"#,
 ];
 
 /// The schema version this binary writes.
