@@ -32,9 +32,11 @@ pub enum AchievementsCmd {
         #[arg(long, value_name = "DATE")]
         expires: Option<String>,
     },
-    /// Import achievements from a CSV file: `msa`, `code`, `earned`, optional `expires`.
-    /// All or nothing unless --skip-invalid; rows already recorded are unchanged.
-    Import(super::import::ImportArgs),
+    /// Import achievements from a CSV file (`msa`, `code`, `earned`, optional `expires`) or
+    /// from the Partner Center Trainings report exactly as downloaded (Insights → Downloads
+    /// → Trainings; CSV or TSV, recognised by its header). All or nothing unless
+    /// --skip-invalid; rows already recorded are unchanged.
+    Import(super::import::AchievementsImportArgs),
     /// List achievements of the organization's people (or of one user or MSA).
     List {
         /// Only this user's (user name or e-mail).

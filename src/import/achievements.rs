@@ -10,10 +10,10 @@ use chrono::NaiveDate;
 
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Summary, drive};
-use crate::records;
+use crate::records::{self, ValidAchievement};
 use crate::rules::Rulebook;
 use crate::store::Db;
-use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
+use crate::store::import::{AchievementStatements, BulkTable, IMPORT_CACHE_KIB, Insert};
 use crate::users::Actor;
 
 /// The columns of an achievements file.
@@ -73,25 +73,7 @@ pub fn import(
             Ok(a) => a,
             Err(e) => return Ok(Err(e)),
         };
-        let new_expires = a.expires.map(|d| d.to_string());
-        Ok(
-            match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
-                Insert::Added(_) => Ok(Outcome::Added),
-                Insert::Exists(_, (expires, false)) if expires == new_expires => {
-                    Ok(Outcome::Unchanged)
-                }
-                Insert::Exists(id, (expires, _)) if id >= first_id => Err(format!(
-                    "expires: {} earned {} is already in this file with {}",
-                    a.code,
-                    a.earned,
-                    expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
-                )),
-                Insert::Exists(id, _) => {
-                    st.update(id, a.expires)?;
-                    Ok(Outcome::Updated)
-                }
-            },
-        )
+        record(&mut st, first_id, actor, &a)
     })?;
     drop(st);
     if rebuild {
@@ -99,4 +81,33 @@ pub fn import(
     }
     db.restore_cache(cache)?;
     Ok(summary)
+}
+
+/// Writes one validated achievement: `Added`, `Unchanged` (the same record already there),
+/// `Updated` (there with another expiry, or removed), or a bad row when this file already
+/// gave the same key another expiry (ids from `first_id` on were added by this import).
+/// The Trainings report import writes through it too.
+pub(super) fn record(
+    st: &mut AchievementStatements<'_>,
+    first_id: i64,
+    actor: &Actor,
+    a: &ValidAchievement,
+) -> Result<Result<Outcome, String>> {
+    let new_expires = a.expires.map(|d| d.to_string());
+    Ok(
+        match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
+            Insert::Added(_) => Ok(Outcome::Added),
+            Insert::Exists(_, (expires, false)) if expires == new_expires => Ok(Outcome::Unchanged),
+            Insert::Exists(id, (expires, _)) if id >= first_id => Err(format!(
+                "expires: {} earned {} is already in this file with {}",
+                a.code,
+                a.earned,
+                expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
+            )),
+            Insert::Exists(id, _) => {
+                st.update(id, a.expires)?;
+                Ok(Outcome::Updated)
+            }
+        },
+    )
 }
