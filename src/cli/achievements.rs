@@ -18,6 +18,9 @@ use crate::users as svc;
 #[derive(Debug, Subcommand)]
 pub enum AchievementsCmd {
     /// Record an achievement of an MSA (the same MSA, code and date again changes nothing).
+    #[command(
+        after_help = "Examples:\n  competency achievements add --msa ada@outlook.com --code 70-533 --earned 2026-01-15"
+    )]
     Add {
         /// The Microsoft account.
         #[arg(long)]
@@ -36,6 +39,9 @@ pub enum AchievementsCmd {
     /// from the Partner Center Trainings report exactly as downloaded (Insights → Downloads
     /// → Trainings; CSV or TSV, recognised by its header). All or nothing unless
     /// --skip-invalid; rows already recorded are unchanged.
+    #[command(
+        after_help = "Examples:\n  competency achievements import Export_trainings_Lifetime_1234567_Contoso_Ltd.csv --create-users\n  competency achievements import trainings.tsv --link-users --date-order dmy\n  competency achievements import exams.csv --skip-invalid"
+    )]
     Import(super::import::AchievementsImportArgs),
     /// List achievements of the organization's people (or of one user or MSA).
     List {
