@@ -498,3 +498,71 @@ fn report_flags_on_an_ordinary_achievements_csv_are_refused() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(n(&s, "added"), 1);
 }
+
+#[test]
+fn an_alias_added_to_the_rulebook_makes_a_skipped_title_count() {
+    let env = env_with(&["other-partner.csv"]);
+    let text = std::fs::read_to_string(fixture("other-partner.csv"))
+        .unwrap()
+        .replace(
+            "Querying Data with Transact-SQL",
+            "Transact-SQL querying (2019 name)",
+        );
+    std::fs::write(env.path("r.csv"), text).unwrap();
+    let (_, s, _) = import(&env, "r.csv", &[]);
+    assert_eq!((n(&s, "added"), n(&s, "skipped")), (1, 1));
+    let rules = env.ok(&["rules", "export"]);
+    // The embedded entry already has an alias (its "Exam 70-761: …" form); add one to it.
+    let marker = "\"Exam 70-761: Querying Data with Transact-SQL\"";
+    assert!(rules.contains(marker), "{rules}");
+    // An alias equal to another entry's title is refused, naming file, line and key.
+    let clash = rules.replace(marker, &format!("{marker}, \"Developing SQL  databases\""));
+    std::fs::write(env.path("clash.toml"), clash).unwrap();
+    let err = env.fails(&["rules", "validate", "clash.toml"]);
+    assert!(
+        err.contains("clash.toml:") && err.contains("aliases[1]") && err.contains("70-762"),
+        "{err}"
+    );
+    let with_alias = rules.replace(
+        marker,
+        &format!("{marker}, \"transact-sql QUERYING (2019 name)\""),
+    );
+    std::fs::write(env.path("rules.toml"), with_alias).unwrap();
+    env.ok(&["rules", "import", "rules.toml"]);
+    let (_, again, _) = import(&env, "r.csv", &[]);
+    assert_eq!(
+        (
+            n(&again, "added"),
+            n(&again, "unchanged"),
+            n(&again, "skipped")
+        ),
+        (1, 1, 0)
+    );
+}
+
+#[test]
+fn link_users_refuses_one_corporate_email_for_two_msas() {
+    let env = env_with(&["other-partner.csv"]);
+    let text = std::fs::read_to_string(fixture("other-partner.csv"))
+        .unwrap()
+        .replace("7654321", "1234567");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[2] = lines[2].replacen("bob@outlook.com", "bobby@outlook.com", 1);
+    std::fs::write(env.path("r.csv"), lines.join("\n") + "\n").unwrap();
+    let err = env.fails(&[
+        "achievements",
+        "import",
+        "r.csv",
+        "--link-users",
+        "--now",
+        NOW,
+    ]);
+    assert!(
+        err.contains("r.csv:3: Email: bob@contoso.com is the CorpEmail of bob@outlook.com"),
+        "{err}"
+    );
+    // Without linking, CorpEmail does not matter: both rows are recorded.
+    let (code, s, err) = import(&env, "r.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(n(&s, "added"), 2);
+}
