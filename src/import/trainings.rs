@@ -261,7 +261,8 @@ pub struct Trainings {
     pub partner_mismatch: Option<PartnerMismatch>,
 }
 
-/// A person of the report: their CorpEmail, name and first line.
+/// A person of the report: their CorpEmail and name. Without linking only whether they
+/// have a CorpEmail matters: it is then kept as an empty string, and the name not at all.
 struct Person {
     corp: Option<String>,
     first: String,
@@ -494,13 +495,19 @@ pub fn import(
         };
         let outcome = super::achievements::record(&mut st, first_id, actor, &a)?;
         if outcome.is_ok() {
+            // Without linking, only whether a person has a CorpEmail is counted.
+            let corp = if linking_on {
+                corp
+            } else {
+                corp.map(|_| String::new())
+            };
             note_person(
                 &mut people,
                 &mut corp_owner,
                 a.msa,
                 corp,
-                row.get(cols[FIRST]),
-                row.get(cols[LAST]),
+                row.get(cols[FIRST].filter(|_| linking_on)),
+                row.get(cols[LAST].filter(|_| linking_on)),
             );
         }
         Ok(outcome)
@@ -584,8 +591,10 @@ fn note_person(
     first: &str,
     last: &str,
 ) {
-    if let Some(c) = &corp {
-        corp_owner.entry(c.clone()).or_insert_with(|| msa.clone());
+    if let Some(c) = corp.as_ref().filter(|c| !c.is_empty())
+        && !corp_owner.contains_key(c)
+    {
+        corp_owner.insert(c.clone(), msa.clone());
     }
     let p = people.entry(msa).or_insert_with(|| Person {
         corp: None,
