@@ -10,6 +10,9 @@
 //! the same unique indexes. Peak RSS is our process's VmHWM, polled from /proc. When the
 //! binary has `competencies progress` / `membership check`, they are timed too on 100,000
 //! people and 300,000 achievements, against one sqlite3 `group by` over the same data.
+//! `--trainings N` (default 1,000,000; 0 skips it) times `achievements import` of a Partner
+//! Center Trainings report of N rows against our own CSV of the same rows, each into a fresh
+//! database (the goal: the report within 1.5× of the CSV).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -18,12 +21,20 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CODES: &[&str] = &["70-532", "70-533", "70-535", "AZ-104"];
+/// The titles of [`CODES`] in tests/data/rulebook.toml, as the Trainings report writes them.
+const TITLES: &[&str] = &[
+    "Developing Microsoft Azure Solutions",
+    "Implementing Microsoft Azure Infrastructure Solutions",
+    "Architecting Microsoft Azure Solutions",
+    "Microsoft Azure Administrator",
+];
 const NOW: &str = "2026-03-01";
 
 struct Args {
     users: u64,
     achievements: u64,
     eval_users: u64,
+    trainings: u64,
 }
 
 fn args() -> Args {
@@ -31,6 +42,7 @@ fn args() -> Args {
         users: 100_000,
         achievements: 0,
         eval_users: 100_000,
+        trainings: 1_000_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -43,8 +55,10 @@ fn args() -> Args {
             "--users" => a.users = num(),
             "--achievements" => a.achievements = num(),
             "--eval-users" => a.eval_users = num(),
+            "--trainings" => a.trainings = num(),
             other => panic!(
-                "unknown flag {other} (--users N, --achievements N [default 3 per user], --eval-users N)"
+                "unknown flag {other} (--users N, --achievements N [default 3 per user], \
+                 --eval-users N, --trainings N)"
             ),
         }
     }
@@ -344,7 +358,79 @@ fn main() {
     });
 
     evaluation(&bin, d, a.eval_users, have_sqlite, &mut table);
+    if a.trainings > 0 {
+        trainings(&bin, d, a.trainings, &mut table);
+    }
     print(&table);
+}
+
+/// The same `n` achievements as our CSV and as a Partner Center Trainings report (2021
+/// layout, day-first dates with a time, every column the report has), each imported into a
+/// fresh database; the report's row compares it with the CSV.
+fn trainings(bin: &Path, d: &Path, n: u64, table: &mut Vec<Row>) {
+    let csv = d.join("same-rows.csv");
+    let report = d.join("Export_trainings_Lifetime_1_Bench.csv");
+    eprintln!("generating a {n}-row Trainings report and the same rows as our CSV …");
+    let people = (n / CODES.len() as u64).max(1);
+    let mut c = BufWriter::with_capacity(1 << 20, File::create(&csv).unwrap());
+    let mut r = BufWriter::with_capacity(1 << 20, File::create(&report).unwrap());
+    writeln!(c, "msa,code,earned,expires").unwrap();
+    writeln!(
+        r,
+        "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,IndividualLastName,\
+         Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,MPNId,PartnerName,\
+         PartnerCityLocation,PartnerCountryLocation,ExpirationDate,ActivationStatus"
+    )
+    .unwrap();
+    for j in 0..n {
+        let i = j % people;
+        let round = (j / people) as usize % CODES.len();
+        let k = mix(i);
+        let day = 1 + (i + round as u64) % 28;
+        let month = 1 + i % 12;
+        let year = 2015 + i % 10;
+        let msa = format!("m{k:08x}.{i}@outlook.com");
+        writeln!(c, "{msa},{},{year}-{month:02}-{day:02},", CODES[round]).unwrap();
+        writeln!(
+            r,
+            "{j},{},Exam,Person,Example {i},{msa},p{k:08x}.{i}@contoso.com,\
+             {day:02}/{month:02}/{year} {:02}:{:02},{year}-{month:02},Yes,{},1,Bench,\
+             \"Redmond, WA\",United States,,Active",
+            TITLES[round],
+            j % 24,
+            j % 60,
+            100_000 + j
+        )
+        .unwrap();
+    }
+    drop((c, r));
+    let mut secs = [0.0; 2];
+    let mut rss = [0; 2];
+    for (slot, (name, file)) in [("csv", &csv), ("report", &report)].into_iter().enumerate() {
+        let db = d.join(format!("trainings-{name}.db"));
+        init(bin, &db);
+        eprintln!("importing the same rows as {name} …");
+        (secs[slot], rss[slot]) = timed(
+            competency(bin, &db)
+                .current_dir(d)
+                .args(["achievements", "import"])
+                .arg(file),
+        );
+    }
+    table.push(Row {
+        task: "competency achievements import (our CSV)".into(),
+        rows: n,
+        secs: secs[0],
+        peer: None,
+        rss_kib: rss[0],
+    });
+    table.push(Row {
+        task: "… the same rows as a Trainings report (vs CSV)".into(),
+        rows: n,
+        secs: secs[1],
+        peer: Some(secs[0]),
+        rss_kib: rss[1],
+    });
 }
 
 /// The evaluation hook: timings of the commands that read the whole organization, once

@@ -1030,7 +1030,7 @@ fn demo_writes_only_into_a_new_private_folder_never_over_or_through_files_beside
     assert_eq!(mode(&files), 0o700);
     for f in [
         "demo-users.csv",
-        "demo-achievements.csv",
+        "Export_trainings_Lifetime_4650001_Fabrikam_Consulting.csv",
         "demo-performance.csv",
         "demo-credentials.csv",
     ] {

@@ -21,6 +21,9 @@ use crate::users as svc;
 pub enum AchievementsCmd {
     /// Record an achievement of an MSA (the same MSA, code and date again changes nothing).
     /// Only for MSAs associated with this organization's accounts or with none.
+    #[command(
+        after_help = "Examples:\n  competency achievements add --msa ada@outlook.com --code 70-533 --earned 2026-01-15"
+    )]
     Add {
         /// The Microsoft account.
         #[arg(long)]
@@ -35,9 +38,14 @@ pub enum AchievementsCmd {
         #[arg(long, value_name = "DATE")]
         expires: Option<String>,
     },
-    /// Import achievements from a CSV file: `msa`, `code`, `earned`, optional `expires`.
-    /// All or nothing unless --skip-invalid; rows already recorded are unchanged.
-    Import(super::import::ImportArgs),
+    /// Import achievements from a CSV file (`msa`, `code`, `earned`, optional `expires`) or
+    /// from the Partner Center Trainings report exactly as downloaded (Insights → Downloads
+    /// → Trainings; CSV or TSV, recognised by its header). All or nothing unless
+    /// --skip-invalid; rows already recorded are unchanged.
+    #[command(
+        after_help = "Examples:\n  competency achievements import Export_trainings_Lifetime_1234567_Contoso_Ltd.csv --create-users\n  competency achievements import trainings.tsv --link-users --date-order dmy\n  competency achievements import exams.csv --skip-invalid"
+    )]
+    Import(super::import::AchievementsImportArgs),
     /// List achievements of the organization's people (or of one user or MSA).
     List {
         /// Only this user's (user name or e-mail).

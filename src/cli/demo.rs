@@ -35,7 +35,10 @@ use crate::users::{self, Actor};
 pub const DEMO_BASE: &str = "2026-01-01";
 
 const USERS: &str = include_str!("../../data/demo-users.csv");
-const ACHIEVEMENTS: &str = include_str!("../../data/demo-achievements.csv");
+/// The achievements come as admins get them: Partner Center's Trainings report.
+const TRAININGS: &str = include_str!("../../data/demo-trainings.csv");
+/// The name Partner Center gives the download.
+const TRAININGS_FILE: &str = "Export_trainings_Lifetime_4650001_Fabrikam_Consulting.csv";
 const PERFORMANCE: &str = include_str!("../../data/demo-performance.csv");
 
 /// The employee who leaves in the story, and the exam that replaces theirs.
@@ -55,19 +58,22 @@ fn norm(h: &str) -> String {
         .collect()
 }
 
-/// Moves a file date written as of [`DEMO_BASE`] by `shift` days.
+/// Moves a file date written as of [`DEMO_BASE`] by `shift` days (a time after it is kept).
 fn shifted(date: &str, shift: i64) -> Result<String> {
     if date.is_empty() {
         return Ok(String::new());
     }
+    let (date, time) = date.split_at(date.len().min(10));
     let d = crate::clock::parse_date(date).map_err(|e| anyhow!("demo data: {e}"))?;
     let d = if shift >= 0 {
         d.checked_add_days(Days::new(shift as u64))
     } else {
         d.checked_sub_days(Days::new(shift.unsigned_abs()))
     };
-    Ok(d.ok_or_else(|| anyhow!("demo data: date out of range"))?
-        .to_string())
+    Ok(format!(
+        "{}{time}",
+        d.ok_or_else(|| anyhow!("demo data: date out of range"))?
+    ))
 }
 
 /// Where the demo writes: the explicit `--db` (refused if it exists) with its files in a
@@ -107,6 +113,8 @@ struct Loaded {
     users: usize,
     linked: usize,
     achievements: usize,
+    /// Trainings report rows outside the catalogue.
+    skipped: usize,
     performance: usize,
 }
 
@@ -117,9 +125,9 @@ fn write_files(dir: &Path, db: &Path, shift: i64) -> Result<[PathBuf; 3]> {
     for (name, text, dates) in [
         ("demo-users.csv", USERS, &[][..]),
         (
-            "demo-achievements.csv",
-            ACHIEVEMENTS,
-            &["earned", "expires"][..],
+            TRAININGS_FILE,
+            TRAININGS,
+            &["trainingcompletiondate", "expirationdate"][..],
         ),
         ("demo-performance.csv", PERFORMANCE, &["date"][..]),
     ] {
@@ -186,9 +194,21 @@ fn load(
     let users = import::users::import(db, org, actor, &o, &mut input, Some(creds), None)?;
     all_valid(&users)?;
     let o = opts(&files[1]);
-    let mut input = import::achievements::open(&o)?;
-    let achievements =
-        import::achievements::import(db, org, &rb, actor, today, &o, &mut input, None)?;
+    let sniffed = import::trainings::sniff(&o.file)?
+        .ok_or_else(|| anyhow!("demo data: not a Trainings report"))?;
+    let (achievements, _) = import::trainings::import(
+        db,
+        org,
+        &rb,
+        actor,
+        today,
+        &o,
+        sniffed,
+        None,
+        import::trainings::Linking::default(),
+        None,
+        None,
+    )?;
     all_valid(&achievements)?;
     let o = opts(&files[2]);
     let mut input = import::performance::open(&o)?;
@@ -211,6 +231,7 @@ fn load(
         users: users.added as usize,
         linked,
         achievements: achievements.added as usize,
+        skipped: achievements.skipped as usize,
         performance: performance.added as usize,
     })
 }
@@ -293,13 +314,16 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     r = r
         .text(format!(
             "`competency users import demo-users.csv`, `achievements import \
-             demo-achievements.csv`, `performance import demo-performance.csv` (the files are in \
-             {}): {} employees added ({} with their Microsoft account linked), {} achievements \
+             {TRAININGS_FILE}` (the Trainings report as Partner Center's Insights → Downloads \
+             gives it), `performance import demo-performance.csv` (the files are in \
+             {}): {} employees added ({} with their Microsoft account linked), {} achievements ({} \
+             trainings outside the rulebook's catalogue skipped) \
              and {} performance records.",
             dir.display(),
             loaded.users,
             loaded.linked,
             loaded.achievements,
+            loaded.skipped,
             loaded.performance
         ))
         .text(format!(

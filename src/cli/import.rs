@@ -12,6 +12,7 @@ use super::Ctx;
 use crate::credentials::{self, CredentialsFile};
 use crate::error::bad_input;
 use crate::files::{self, Dest};
+use crate::import::trainings::{DateOrder, Linking, Trainings};
 use crate::import::{self, Input, Options, Rejects, Summary};
 use crate::output::{Format, Report};
 use crate::records;
@@ -47,6 +48,30 @@ pub struct UsersImportArgs {
     /// Where to write the new accounts' temporary passwords, one file for the whole import
     /// (mode 0600, never over an existing file) [default: credentials-<UTC timestamp>.csv].
     #[arg(long, value_name = "PATH")]
+    pub credentials_file: Option<PathBuf>,
+}
+
+/// The flags of `achievements import`.
+#[derive(Debug, Args)]
+pub struct AchievementsImportArgs {
+    /// The flags every import takes.
+    #[command(flatten)]
+    pub common: ImportArgs,
+    /// Trainings report only: the day/month order of its DD/MM/YYYY dates, needed only when
+    /// no date in the file has a day above 12 [default: taken from the file].
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub date_order: Option<DateOrder>,
+    /// Trainings report only: link each person's MSA (Email) to the active account whose
+    /// e-mail is their CorpEmail, when that account has no MSA yet.
+    #[arg(long)]
+    pub link_users: bool,
+    /// Trainings report only: as --link-users, and create the missing accounts from
+    /// CorpEmail and the name columns, with temporary passwords in one credentials file.
+    #[arg(long)]
+    pub create_users: bool,
+    /// With --create-users: where to write the new accounts' temporary passwords (mode
+    /// 0600, never over an existing file) [default: credentials-<UTC timestamp>.csv].
+    #[arg(long, value_name = "PATH", requires = "create_users")]
     pub credentials_file: Option<PathBuf>,
 }
 
@@ -172,10 +197,28 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     finish(ctx, summary, rejects)
 }
 
-/// Runs `achievements import`.
-pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
-    let opts = options(&a, ctx);
+/// Runs `achievements import`: our CSV, or the Partner Center Trainings report.
+pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    let opts = options(&a.common, ctx);
+    // The database first: a missing one is refused before any file is created.
     ctx.store()?;
+    // Standard input is read as our CSV; a Trainings report is read from its file.
+    let sniffed = if opts.file.as_os_str() == "-" {
+        None
+    } else {
+        import::trainings::sniff(&opts.file)?
+    };
+    if let Some(sniffed) = sniffed {
+        return trainings(a, sniffed, opts, ctx);
+    }
+    if a.date_order.is_some() || a.link_users || a.create_users {
+        return Err(bad_input(format!(
+            "--date-order, --link-users and --create-users are for a Partner Center Trainings \
+             report (columns TrainingTitle, TrainingCompletionDate, Email); {} is not one",
+            opts.file.display()
+        )));
+    }
+    let a = a.common;
     let mut input = import::achievements::open(&opts)?;
     let actor = ctx.actor();
     let today = ctx.clock.today();
@@ -196,6 +239,135 @@ pub fn achievements(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
         settle(db, org, &actor, &opts, s, None, rejects.as_mut())
     })?;
     finish(ctx, summary, rejects)
+}
+
+/// Imports a Partner Center Trainings report (SPEC §6a).
+fn trainings(
+    a: AchievementsImportArgs,
+    sniffed: import::trainings::Sniffed,
+    opts: Options,
+    ctx: &mut Ctx,
+) -> Result<Report> {
+    let actor = ctx.actor();
+    let today = ctx.clock.today();
+    let linking = Linking {
+        link: a.link_users || a.create_users,
+        create: a.create_users,
+    };
+    let mut creds = if a.create_users && !opts.dry_run {
+        let dest = credentials::destination(a.credentials_file.clone(), actor.at);
+        Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
+    } else {
+        None
+    };
+    let mut rejects = rejects_file(&a.common, ctx.db_path())?;
+    let mut extra = Trainings::default();
+    let mut summary = ctx.write_org_or_rollback(|db, org| {
+        let rb = records::rulebook(db, org)?;
+        let (s, t) = import::trainings::import(
+            db,
+            org,
+            &rb,
+            &actor,
+            today,
+            &opts,
+            sniffed,
+            a.date_order,
+            linking,
+            creds.as_mut(),
+            rejects.as_mut(),
+        )?;
+        extra = t;
+        settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
+    })?;
+    if summary.credentials_file.is_some()
+        && let Some(c) = creds
+    {
+        summary.credentials_file = Some(c.keep()?.display().to_string());
+    }
+    ctx.info(format!("Read {} as the {}", summary.file, extra.layout));
+    if let Some(m) = &extra.partner_mismatch {
+        ctx.warn(format!(
+            "{}:{}: the report is for partner ID {:?} ({} row{}), not this organization's {}: \
+             check that you downloaded it for the right organization (imported anyway)",
+            summary.file,
+            m.line,
+            m.mpn_id,
+            m.rows,
+            if m.rows == 1 { "" } else { "s" },
+            m.expected
+        ));
+    }
+    let mut report = finish_with(ctx, summary, rejects, &extra)?;
+    for line in trainings_lines(&extra, linking) {
+        report = report.text(line);
+    }
+    Ok(report)
+}
+
+/// What the admin must know after a Trainings report import, one line each.
+fn trainings_lines(t: &Trainings, linking: Linking) -> Vec<String> {
+    let mut out = Vec::new();
+    if t.skipped_title_count > 0 {
+        let listed: Vec<String> = t
+            .skipped_titles
+            .iter()
+            .map(|s| format!("{:?} ({})", s.title, s.rows))
+            .collect();
+        let unlisted = t.skipped_title_count - t.skipped_titles.len() as u64;
+        out.push(format!(
+            "Skipped {} title{} in no catalogue entry (add one as an alias in the rulebook if \
+             it should count): {}{}",
+            t.skipped_title_count,
+            if t.skipped_title_count == 1 { "" } else { "s" },
+            listed.join(", "),
+            if unlisted > 0 {
+                format!(" … and {unlisted} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if linking.link {
+        out.push(format!(
+            "Accounts linked to their MSA: {}{}; already linked: {}",
+            t.linked,
+            if linking.create {
+                format!(" ({} created)", t.created)
+            } else {
+                String::new()
+            },
+            t.already_linked
+        ));
+        if t.without_account > 0 {
+            out.push(format!(
+                "{} {} a corporate e-mail with no active account here: add them with \
+                 `competency users add` or import again with --create-users",
+                t.without_account,
+                if t.without_account == 1 {
+                    "person has"
+                } else {
+                    "people have"
+                }
+            ));
+        }
+        for c in &t.conflicts {
+            out.push(format!("Not linked: {c}"));
+        }
+    }
+    if t.without_corp_email > 0 {
+        out.push(format!(
+            "{} {} no corporate e-mail in the report: their achievements are recorded but \
+             count only once their MSA is linked",
+            t.without_corp_email,
+            if t.without_corp_email == 1 {
+                "person has"
+            } else {
+                "people have"
+            }
+        ));
+    }
+    out
 }
 
 /// Runs `performance import`.
@@ -239,6 +411,16 @@ fn warn_ignored(ctx: &Ctx, input: &Input) {
 /// Keeps the rejects file, prints the bad rows and notes, and builds the report — or the
 /// error of an all-or-nothing import that found bad rows.
 fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
+    finish_with(ctx, s, rejects, &())
+}
+
+/// [`finish`] with more JSON keys (`extra`, flattened beside the summary's).
+fn finish_with(
+    ctx: &Ctx,
+    s: Summary,
+    rejects: Option<Rejects>,
+    extra: &impl serde::Serialize,
+) -> Result<Report> {
     if s.rejects_file.is_some()
         && let Some(r) = rejects
     {
@@ -284,6 +466,12 @@ fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
         ("Unchanged", s.unchanged.to_string()),
         ("Rejected", s.rejected.to_string()),
     ];
+    if s.skipped > 0 {
+        fields.push((
+            "Skipped (title not in the catalogue)",
+            s.skipped.to_string(),
+        ));
+    }
     if s.severed > 0 {
         fields.push(("MSA associations severed", s.severed.to_string()));
     }
@@ -304,7 +492,13 @@ fn finish(ctx: &Ctx, s: Summary, rejects: Option<Rejects>) -> Result<Report> {
     if let Some(r) = &s.rejects_file {
         fields.push(("Rejects file", r.clone()));
     }
-    let mut report = Report::new(&s).fields(fields);
+    let mut json = serde_json::to_value(&s)?;
+    if let (Some(obj), Ok(serde_json::Value::Object(more))) =
+        (json.as_object_mut(), serde_json::to_value(extra))
+    {
+        obj.extend(more);
+    }
+    let mut report = Report::new(json).fields(fields);
     if s.dry_run {
         report = report.text("Dry run: nothing was written.");
     }

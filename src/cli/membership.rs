@@ -30,6 +30,9 @@ pub enum MembershipCmd {
     Profile,
     /// Evaluate now, record alerts, print the state. For cron: exit 0 ok, 3 warning,
     /// 4 at risk, 5 no membership.
+    #[command(
+        after_help = "Examples:\n  competency membership check --quiet --format json\n  # crontab: every morning, mail when not ok (exit 3, 4 or 5)\n  0 7 * * * competency membership check --quiet || mail -s \"competency: exit $?\" admin@contoso.com"
+    )]
     Check,
     /// Renewal alerts (open ones unless --all).
     Alerts {

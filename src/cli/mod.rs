@@ -11,6 +11,7 @@ mod doctor;
 mod employee;
 mod import;
 mod init;
+mod man;
 mod membership;
 mod org;
 mod performance;
@@ -80,6 +81,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database if needed and an organization in it.
+    #[command(
+        after_help = "Examples:\n  competency init --name 'Contoso Ltd' --partner-id 1234567\n  competency --db /srv/competency/contoso.db init --name 'Contoso Ltd' --partner-id 1234567 --rulebook my-rules.toml"
+    )]
     Init(init::InitArgs),
     /// Organizations in the database.
     #[command(subcommand)]
@@ -88,6 +92,9 @@ pub enum Command {
     #[command(subcommand, visible_alias = "user")]
     Users(users::UsersCmd),
     /// Add a user account (same as `users add`).
+    #[command(
+        after_help = "Examples:\n  competency add-user --name 'Ada Lovelace' --email ada@contoso.com --role mpn-admin"
+    )]
     AddUser(users::AddArgs),
     /// Exams, certifications and assessments of Microsoft accounts.
     #[command(subcommand, visible_alias = "achievement")]
@@ -136,6 +143,11 @@ pub enum Command {
     /// Write a one-page HTML report for partner managers (self-contained, mode 0600):
     /// membership, competencies, alerts, renewal timeline, bus factor.
     Report(report::ReportArgs),
+    /// Write the manual pages (competency.1 and one per subcommand) into a folder.
+    #[command(
+        after_help = "Examples:\n  competency man --out ~/.local/share/man/man1\n  man competency-membership-check"
+    )]
+    Man(man::ManArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -430,6 +442,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Performance(c) => performance::run(c, ctx),
         Command::Membership(c) => membership::run(c, ctx),
         Command::Demo(a) => demo::run(a, ctx, None),
+        Command::Man(a) => man::run(a),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             use std::io::Write;

@@ -14,6 +14,9 @@ use crate::store::Recorded;
 #[derive(Debug, Subcommand)]
 pub enum PerformanceCmd {
     /// Record a value (the same metric, scope and date again replaces the value).
+    #[command(
+        after_help = "Examples:\n  competency performance record --metric revenue --scope azure --value 15000 --date 2026-03-31"
+    )]
     Record {
         /// The metric: revenue (USD), active-usage, deployed-seats, new-customers, …
         #[arg(long, ignore_case = true, value_parser = clap::builder::PossibleValuesParser::new(
@@ -32,6 +35,9 @@ pub enum PerformanceCmd {
     },
     /// Import records from a CSV file: `metric`, `value`, `date`, optional `scope`. All or
     /// nothing unless --skip-invalid; rows already recorded are unchanged.
+    #[command(
+        after_help = "Examples:\n  competency performance import perf.csv\n  competency performance import perf.csv --dry-run"
+    )]
     Import(super::import::ImportArgs),
     /// List the organization's records.
     List,

@@ -18,10 +18,16 @@ use crate::users::{self as svc, AddUser, Linked, LinkedBy, Role};
 #[derive(Debug, Subcommand)]
 pub enum UsersCmd {
     /// Add an account: generated user name, temporary password in a 0600 credentials file.
+    #[command(
+        after_help = "Examples:\n  competency users add --name 'Ada Lovelace' --email ada@contoso.com --role mpn-admin\n  competency users add --name 'Bob Stone' --email bob@contoso.com --msa bob@outlook.com --credentials-file bob.csv"
+    )]
     Add(AddArgs),
     /// Import accounts from a CSV file: `email`; `name`, `display name`, or `first name`
     /// and `last name`; optional `msa` and `role` (`;`-separated). All or nothing unless
     /// --skip-invalid; one credentials file for every new account.
+    #[command(
+        after_help = "Examples:\n  competency users import staff.csv --credentials-file staff-credentials.csv\n  competency users import staff.csv --dry-run\n  competency users import staff.csv --skip-invalid --rejects bad-rows.csv"
+    )]
     Import(super::import::UsersImportArgs),
     /// List accounts (active only unless --all).
     List {
@@ -54,6 +60,9 @@ pub enum UsersCmd {
         credentials_file: Option<PathBuf>,
     },
     /// Link a Microsoft account on the employee's behalf (severs it elsewhere).
+    #[command(
+        after_help = "Examples:\n  competency users link-msa ada@contoso.com --msa ada@outlook.com"
+    )]
     LinkMsa {
         /// User name or e-mail: an active account before a removed one; refused as ambiguous
         /// when it is one account's user name and another's e-mail.

@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Seen, Summary, drive};
-use crate::records;
+use crate::records::{self, ValidAchievement};
 use crate::rules::Rulebook;
-use crate::store::import::{BulkTable, IMPORT_CACHE_KIB, Insert};
+use crate::store::import::{AchievementStatements, BulkTable, IMPORT_CACHE_KIB, Insert};
 use crate::store::{Db, Org};
 use crate::users::Actor;
 
@@ -84,24 +84,11 @@ pub fn import(
         if check_owner && let Some(why) = records::foreign_msa(db, org, &a.msa)? {
             return Ok(Err(format!("msa: {why}")));
         }
-        let retired = crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some();
-        let new_expires = a.expires.map(|d| d.to_string());
-        let outcome = match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
-            Insert::Added(_) => Ok(Outcome::Added),
-            Insert::Exists(id, (expires, _)) if id >= first_id || !seen.insert(id) => Err(format!(
-                "expires: {} earned {} is already in this file with {}",
-                a.code,
-                a.earned,
-                expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
-            )),
-            Insert::Exists(_, (expires, false)) if expires == new_expires => Ok(Outcome::Unchanged),
-            Insert::Exists(id, _) => {
-                st.update(id, a.expires)?;
-                Ok(Outcome::Updated)
-            }
-        };
+        let outcome = record(&mut st, first_id, &mut seen, actor, &a)?;
         // Counted only for rows the import takes: a rejected duplicate is not a pass.
-        if retired && outcome.is_ok() {
+        if outcome.is_ok()
+            && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
+        {
             retired_passes += 1;
         }
         Ok(outcome)
@@ -113,4 +100,38 @@ pub fn import(
     }
     db.restore_cache(cache)?;
     Ok(summary)
+}
+
+/// Writes one validated achievement: `Added`, `Unchanged` (the same record already there),
+/// `Updated` (there with another expiry, or removed), or a bad row when this file already
+/// gave the same key (ids from `first_id` on were added by this import; `seen` marks the
+/// existing records met so far).
+/// The Trainings report import writes through it too.
+pub(super) fn record(
+    st: &mut AchievementStatements<'_>,
+    first_id: i64,
+    seen: &mut Seen,
+    actor: &Actor,
+    a: &ValidAchievement,
+) -> Result<Result<Outcome, String>> {
+    let new_expires = a.expires.map(|d| d.to_string());
+    Ok(
+        match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
+            Insert::Added(_) => Ok(Outcome::Added),
+            // A key this file already gave (added by this import, or an existing record
+            // met earlier in the file) is invalid whatever the database holds (SPEC §6), so
+            // a second import of an accepted file always settles.
+            Insert::Exists(id, (expires, _)) if id >= first_id || !seen.insert(id) => Err(format!(
+                "expires: {} earned {} is already in this file with {}",
+                a.code,
+                a.earned,
+                expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
+            )),
+            Insert::Exists(_, (expires, false)) if expires == new_expires => Ok(Outcome::Unchanged),
+            Insert::Exists(id, _) => {
+                st.update(id, a.expires)?;
+                Ok(Outcome::Updated)
+            }
+        },
+    )
 }

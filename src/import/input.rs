@@ -42,6 +42,8 @@ pub struct Input {
     header_line: u64,
     header_raw: Vec<u8>,
     eol: &'static [u8],
+    /// The field separator: `,`, or a tab for a TSV file.
+    delimiter: u8,
     columns: Vec<Option<usize>>,
     ignored: Vec<String>,
     record: ByteRecord,
@@ -83,6 +85,16 @@ impl Input {
     /// the file and the header line. Returns the input and, for each of `columns`, the
     /// index of the file's column.
     pub fn open(path: &Path, columns: &[Column], progress: bool) -> Result<Input> {
+        Input::open_delimited(path, columns, progress, b',')
+    }
+
+    /// [`Input::open`] for a file whose fields are separated by `delimiter` (a tab for TSV).
+    pub fn open_delimited(
+        path: &Path,
+        columns: &[Column],
+        progress: bool,
+        delimiter: u8,
+    ) -> Result<Input> {
         let stdin = path == Path::new("-");
         let mut file = if stdin {
             spool_stdin()?
@@ -107,6 +119,7 @@ impl Input {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 16)
+            .delimiter(delimiter)
             // Records end at LF only: a CR/LF pair split between two records would put each
             // row's start (and line number) one byte early. The CR is stripped from the
             // last field instead (`Row::get`).
@@ -127,6 +140,7 @@ impl Input {
             header_line: 1,
             header_raw: Vec::new(),
             eol: b"\n",
+            delimiter,
             columns: Vec::new(),
             ignored: Vec::new(),
             record: ByteRecord::new(),
@@ -480,12 +494,13 @@ impl Rejects {
         let io = |e| anyhow!("cannot write the rejects file {}: {e}", self.path.display());
         if !self.header_written {
             out.write_all(&input.header_raw).map_err(io)?;
-            out.write_all(b",error").map_err(io)?;
+            out.write_all(&[input.delimiter]).map_err(io)?;
+            out.write_all(b"error").map_err(io)?;
             out.write_all(input.eol).map_err(io)?;
             self.header_written = true;
         }
         out.write_all(trim_eol(&raw)).map_err(io)?;
-        out.write_all(b",\"").map_err(io)?;
+        out.write_all(&[input.delimiter, b'"']).map_err(io)?;
         out.write_all(error.replace('"', "\"\"").as_bytes())
             .map_err(io)?;
         out.write_all(b"\"").map_err(io)?;

@@ -24,6 +24,7 @@
 pub mod achievements;
 mod input;
 pub mod performance;
+pub mod trainings;
 pub mod users;
 
 pub use input::{Input, Rejects};
@@ -44,6 +45,8 @@ pub enum Outcome {
     Updated,
     /// Already present with the same data.
     Unchanged,
+    /// Not for us: a Trainings report row whose title is in no catalogue entry.
+    Skipped,
 }
 
 /// The options every import takes.
@@ -76,6 +79,8 @@ pub struct Summary {
     pub unchanged: u64,
     /// Invalid rows.
     pub rejected: u64,
+    /// Rows left aside, not errors (Trainings report titles outside the catalogue).
+    pub skipped: u64,
     /// MSA associations severed in other accounts because a row linked the MSA here.
     pub severed: u64,
     /// Achievements accepted that never count: passes of an exam dated on or after its
@@ -125,6 +130,7 @@ impl Summary {
             Outcome::Added => self.added += 1,
             Outcome::Updated => self.updated += 1,
             Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Skipped => self.skipped += 1,
         }
     }
 
@@ -154,12 +160,17 @@ impl Summary {
     /// The audit detail: file and counts, never a secret.
     pub fn audit_detail(&self) -> String {
         format!(
-            "rows={} added={} updated={} unchanged={} rejected={} severed={}{}",
+            "rows={} added={} updated={} unchanged={} rejected={}{} severed={}{}",
             self.rows,
             self.added,
             self.updated,
             self.unchanged,
             self.rejected,
+            if self.skipped > 0 {
+                format!(" skipped={}", self.skipped)
+            } else {
+                String::new()
+            },
             self.severed,
             self.credentials_file
                 .as_deref()

@@ -85,6 +85,10 @@ fn catalog_entry(out: &mut String, entry: &CatalogEntry) {
     if let Some(days) = entry.valid_days {
         kv(out, "valid_days", &days.to_string());
     }
+    if !entry.aliases.is_empty() {
+        let items: Vec<String> = entry.aliases.iter().map(|a| string(a)).collect();
+        kv(out, "aliases", &format!("[{}]", items.join(", ")));
+    }
 }
 
 fn competency(out: &mut String, id: &str, competency: &Competency) {

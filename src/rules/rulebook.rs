@@ -143,6 +143,23 @@ pub struct CatalogEntry {
     /// Validity in days from the day earned, unless the record has its own expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_days: Option<u32>,
+    /// Other titles Partner Center reports use for this entry (former names, "Exam CODE:
+    /// title" forms); matched like the title, ignoring case and runs of spaces.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A training title as compared with the catalogue: lower case, every run of white space
+/// one space, none at either end.
+pub fn normalize_title(title: &str) -> String {
+    let mut out = String::with_capacity(title.len());
+    for word in title.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    out
 }
 
 /// One competency (`[competencies.ID]`).
@@ -374,6 +391,21 @@ impl Rulebook {
     /// [`Rulebook::parse`] of the result gives back an equal rulebook.
     pub fn to_toml(&self) -> String {
         export::to_toml(self)
+    }
+
+    /// A map from every catalogue title and alias, normalized by [`normalize_title`], to the
+    /// entry's code. Validation keeps aliases distinct from every other entry's title and
+    /// aliases; two entries with the same title map it to the first.
+    pub fn title_index(&self) -> HashMap<String, String> {
+        let mut index = HashMap::new();
+        for e in &self.catalog {
+            for t in std::iter::once(&e.title).chain(&e.aliases) {
+                index
+                    .entry(normalize_title(t))
+                    .or_insert_with(|| e.code.clone());
+            }
+        }
+        index
     }
 
     /// The catalogue entry for a code.

@@ -17,7 +17,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::rulebook::{
     Benefits, CatalogEntry, Competency, Level, LevelOption, Metric, MetricRequirement,
-    PeopleRequirement, Program, Rulebook,
+    PeopleRequirement, Program, Rulebook, normalize_title,
 };
 
 /// The largest `count` a people requirement may ask for: anything above is a typo.
@@ -632,7 +632,49 @@ impl Checker<'_, '_> {
                 first_at.insert(entry.code.as_str(), first);
             }
         }
+        self.aliases(catalog, path);
         catalog.iter().map(|e| e.code.clone()).collect()
+    }
+
+    /// Checks that a Partner Center title names at most one entry: an alias may not be
+    /// empty nor equal (ignoring case and runs of spaces) another entry's title or alias.
+    fn aliases(&mut self, catalog: &[CatalogEntry], path: &KeyPath) {
+        let mut titles: HashMap<String, usize> = HashMap::new();
+        for (i, entry) in catalog.iter().enumerate() {
+            titles.entry(normalize_title(&entry.title)).or_insert(i);
+        }
+        let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
+        for (i, entry) in catalog.iter().enumerate() {
+            for (j, alias) in entry.aliases.iter().enumerate() {
+                let alias_path = path.index(i).key("aliases").index(j);
+                let norm = normalize_title(alias);
+                if norm.is_empty() {
+                    self.report(&alias_path, "an alias cannot be empty".into());
+                    continue;
+                }
+                let clash = if let Some(&k) = titles.get(&norm).filter(|&&k| k != i) {
+                    Some((k, path.index(k).key("title"), "the title"))
+                } else if let Some(&(k, m)) = seen.get(&norm).filter(|(k, _)| *k != i) {
+                    Some((k, path.index(k).key("aliases").index(m), "an alias"))
+                } else {
+                    seen.entry(norm).or_insert((i, j));
+                    None
+                };
+                if let Some((k, at, what)) = clash {
+                    let line = self
+                        .source
+                        .line_of(locate(self.doc, &at).map_or(0, |s| s.start));
+                    self.report(
+                        &alias_path,
+                        format!(
+                            "alias {:?} is already {what} of catalog entry {:?} (line {line}): \
+                             a Partner Center title must name one entry",
+                            alias, catalog[k].code
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     fn competencies(&mut self, rulebook: &Rulebook, codes: &HashSet<String>, path: &KeyPath) {
@@ -1230,7 +1272,60 @@ metrics = [ { metric = "revenue", at_least = 100, developing = 50 } ]
                 "catalog[2].valid_days",
                 "valid_days must be at least 1",
             ),
+            (
+                "alias equal to another entry's title, in other case and spacing",
+                BASE.replace(
+                    "kind = \"certification\"",
+                    "kind = \"certification\"\naliases = [\"architecting  MICROSOFT azure solutions\"] # <-",
+                ),
+                "catalog[2].aliases[0]",
+                "is already the title of catalog entry \"70-535\" (line 11)",
+            ),
+            (
+                "alias equal to another entry's alias",
+                BASE.replace(
+                    "title = \"Architecting Microsoft Azure Solutions\"",
+                    "title = \"Architecting Microsoft Azure Solutions\"\naliases = [\"Azure architect\"]",
+                )
+                .replace(
+                    "kind = \"certification\"",
+                    "kind = \"certification\"\naliases = [\"Office\", \"azure  Architect\"] # <-",
+                ),
+                "catalog[2].aliases[1]",
+                "is already an alias of catalog entry \"70-535\" (line 12)",
+            ),
+            (
+                "empty alias",
+                BASE.replace(
+                    "kind = \"certification\"",
+                    "kind = \"certification\"\naliases = [\"  \"] # <-",
+                ),
+                "catalog[2].aliases[0]",
+                "an alias cannot be empty",
+            ),
         ]
+    }
+
+    #[test]
+    fn aliases_map_titles_to_codes_ignoring_case_and_spacing() {
+        let text = BASE.replace(
+            "title = \"MCSA: Office 365\"",
+            "title = \"MCSA: Office 365\"\naliases = [\"MCSA Office 365\", \"mcsa: office 365\"]",
+        );
+        let rb = Rulebook::parse(&text, "r").unwrap();
+        let index = rb.title_index();
+        assert_eq!(index[&normalize_title("  MCSA  office 365 ")], "MCSA-O365");
+        assert_eq!(index[&normalize_title("MCSA: OFFICE\t365")], "MCSA-O365");
+        assert_eq!(
+            index[&normalize_title("Architecting Microsoft Azure Solutions")],
+            "70-535"
+        );
+        // Exported and parsed again, the aliases survive.
+        let again = Rulebook::parse(&crate::rules::export::to_toml(&rb), "r").unwrap();
+        assert_eq!(
+            again.catalog[2].aliases,
+            ["MCSA Office 365", "mcsa: office 365"]
+        );
     }
 
     #[test]

@@ -1,0 +1,521 @@
+//! `achievements import` of the Partner Center Insights **Trainings** report (SPEC §6a), the
+//! file admins download as it comes: CSV or TSV, with or without BOM, LF or CRLF, the
+//! older layout without `ExpirationDate` or the 2021 one with it.
+//!
+//! Invariants, on top of those of every import (see the module above):
+//! - **the report is recognised by its header** ([`sniff`]): `TrainingTitle`,
+//!   `TrainingCompletionDate` and `Email`. A report downloaded without personal data
+//!   (`AADUserId`, no `Email`) is refused before anything is read.
+//! - **titles map through the catalogue** (`title` or `aliases`, ignoring case and runs of
+//!   white space). A row whose title is in no entry is `skipped`, never an error, whatever
+//!   its other fields hold; the distinct titles are counted and listed (cut to 60 characters,
+//!   at most [`MAX_TITLES`] kept, so a hostile file cannot grow memory).
+//! - **one date order per file**: `DD/MM/YYYY` or `MM/DD/YYYY` is decided by the first
+//!   date whose first (or second) field is above 12, found by a pre-scan that stops there;
+//!   `--date-order` decides when every date is ambiguous. A date that contradicts the
+//!   file's order makes the whole file invalid (nothing written), naming its line and the
+//!   line that set the order.
+//! - **people**: each MSA's `CorpEmail` and name are kept in memory (one entry per person,
+//!   not per row) to count those without a corporate e-mail and, with `--link-users` /
+//!   `--create-users`, to link or create their accounts after the rows are written, in the
+//!   same transaction, through the services `users link-msa` and `users add` use (audited,
+//!   severance rules of SPEC §4, one credentials file).
+
+mod dates;
+mod people;
+
+pub use dates::DateOrder;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::input::{Column, Input, normalize_header};
+use super::{Options, Outcome, Rejects, Seen, Summary, drive};
+use crate::credentials::CredentialsFile;
+use crate::error::AppError;
+use crate::records::{self, ValidAchievement};
+use crate::rules::Rulebook;
+use crate::rules::rulebook::normalize_title;
+use crate::store::import::{BulkTable, IMPORT_CACHE_KIB};
+use crate::store::{Db, Org};
+use crate::users::Actor;
+use crate::validate;
+use dates::{date, decide_order};
+use people::{Person, link_people, note_person};
+
+/// Distinct skipped titles kept for the summary; the rest are counted.
+pub const MAX_TITLES: usize = 200;
+
+const TITLE: usize = 0;
+const COMPLETED: usize = 1;
+const EMAIL: usize = 2;
+const CORP: usize = 3;
+const FIRST: usize = 4;
+const LAST: usize = 5;
+const EXPIRES: usize = 6;
+const MPNID: usize = 7;
+
+/// The columns of the report. The first eight are read; the others are known, so that
+/// they are not reported as ignored.
+pub const COLUMNS: &[Column] = &[
+    Column {
+        field: "TrainingTitle",
+        names: &["trainingtitle"],
+    },
+    Column {
+        field: "TrainingCompletionDate",
+        names: &["trainingcompletiondate"],
+    },
+    Column {
+        field: "Email",
+        names: &["email"],
+    },
+    Column {
+        field: "CorpEmail",
+        names: &["corpemail"],
+    },
+    Column {
+        field: "IndividualFirstName",
+        names: &["individualfirstname"],
+    },
+    Column {
+        field: "IndividualLastName",
+        names: &["individuallastname"],
+    },
+    Column {
+        field: "ExpirationDate",
+        names: &["expirationdate"],
+    },
+    Column {
+        field: "MPNId",
+        names: &["mpnid"],
+    },
+    Column {
+        field: "TrainingActivityId",
+        names: &["trainingactivityid"],
+    },
+    Column {
+        field: "TrainingType",
+        names: &["trainingtype"],
+    },
+    Column {
+        field: "Month",
+        names: &["month"],
+    },
+    Column {
+        field: "IcMCP",
+        names: &["icmcp"],
+    },
+    Column {
+        field: "MCPID",
+        names: &["mcpid"],
+    },
+    Column {
+        field: "PartnerName",
+        names: &["partnername"],
+    },
+    Column {
+        field: "PartnerCityLocation",
+        names: &["partnercitylocation"],
+    },
+    Column {
+        field: "PartnerCountryLocation",
+        names: &["partnercountrylocation"],
+    },
+    Column {
+        field: "ActivationStatus",
+        names: &["activationstatus"],
+    },
+];
+
+/// What the header says the file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sniffed {
+    /// The field separator.
+    pub delimiter: u8,
+    /// The 2021+ layout, with `ExpirationDate`.
+    pub with_expiry: bool,
+}
+
+/// Reads the header line of `path` and says whether it is a Trainings report (`None`: an
+/// ordinary achievements CSV). A report without personal data is refused here.
+pub fn sniff(path: &Path) -> Result<Option<Sniffed>> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // The header is short; a first line longer than this is not a report's header.
+    let mut head = Vec::with_capacity(8192);
+    (&mut file)
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let tsv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let delimiter = if tsv || line.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    };
+    let names: Vec<String> = line
+        .split(delimiter as char)
+        .map(|h| normalize_header(h.trim().trim_matches('"')))
+        .collect();
+    let has = |n: &str| names.iter().any(|h| h == n);
+    if !(has("trainingtitle") && has("trainingcompletiondate")) {
+        return Ok(None);
+    }
+    if !has("email") && has("aaduserid") {
+        return Err(AppError::BadFile {
+            file: path.to_path_buf(),
+            line: 1,
+            message: "this Trainings report was downloaded without personal data (it has \
+                      AADUserId and no Email column), so its trainings cannot be tied to \
+                      people: download it again in Partner Center (Insights → Downloads → \
+                      Trainings) signed in with the Executive report viewer role"
+                .into(),
+        }
+        .into());
+    }
+    Ok(Some(Sniffed {
+        delimiter,
+        with_expiry: has("expirationdate"),
+    }))
+}
+
+/// What the import does besides recording achievements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Linking {
+    /// `--link-users`: link each person's MSA to the active account with their CorpEmail.
+    pub link: bool,
+    /// `--create-users`: also create the missing accounts.
+    pub create: bool,
+}
+
+/// A title outside the catalogue and how many rows had it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedTitle {
+    /// The title as in the file (cut to 60 characters).
+    pub title: String,
+    /// Rows with it.
+    pub rows: u64,
+}
+
+/// The report's partner ID when it is not the organization's.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerMismatch {
+    /// The first MPNId seen that differs.
+    pub mpn_id: String,
+    /// Its first line.
+    pub line: u64,
+    /// Rows whose MPNId differs.
+    pub rows: u64,
+    /// The organization's partner ID.
+    pub expected: String,
+}
+
+/// What the Trainings report import found, beyond the counts of every import.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Trainings {
+    /// How the file was read, e.g. "Partner Center Trainings report, 2021 layout with
+    /// expiry dates, tab-separated, dates day first".
+    pub layout: String,
+    /// Distinct titles outside the catalogue, most frequent first (at most [`MAX_TITLES`]).
+    pub skipped_titles: Vec<SkippedTitle>,
+    /// How many distinct titles were skipped in all.
+    pub skipped_title_count: u64,
+    /// Distinct people (MSAs) of the imported rows.
+    pub people: u64,
+    /// Of them, those without a CorpEmail in the report.
+    pub without_corp_email: u64,
+    /// Accounts linked to their MSA by `--link-users` / `--create-users`.
+    pub linked: u64,
+    /// Accounts created by `--create-users`.
+    pub created: u64,
+    /// People whose account already had their MSA.
+    pub already_linked: u64,
+    /// People with a CorpEmail but no active account (without `--create-users`).
+    pub without_account: u64,
+    /// People left unlinked because of a conflict (the account has another MSA, or the MSA
+    /// belongs to another account of the organization), one line each.
+    pub conflicts: Vec<String>,
+    /// The report's MPNId differs from the organization's partner ID.
+    pub partner_mismatch: Option<PartnerMismatch>,
+}
+
+/// Opens a sniffed report.
+pub fn open(opts: &Options, sniffed: Sniffed) -> Result<Input> {
+    Input::open_delimited(&opts.file, COLUMNS, opts.progress, sniffed.delimiter).and_then(|i| {
+        for c in [TITLE, COMPLETED, EMAIL] {
+            if i.column(c).is_none() {
+                return Err(i.missing(&format!("{:?}", COLUMNS[c].field)));
+            }
+        }
+        Ok(i)
+    })
+}
+
+/// The description of the layout read, for the admin.
+pub fn describe(sniffed: Sniffed, order: Option<DateOrder>, flag: bool) -> String {
+    let mut s = String::from("Partner Center Trainings report, ");
+    s.push_str(if sniffed.with_expiry {
+        "2021 layout with expiry dates"
+    } else {
+        "older layout without expiry dates (the catalogue's valid_days apply)"
+    });
+    if sniffed.delimiter == b'\t' {
+        s.push_str(", tab-separated");
+    }
+    if let Some(o) = order {
+        s.push_str(", dates ");
+        s.push_str(o.describe());
+        if flag {
+            s.push_str(" (--date-order)");
+        }
+    }
+    s
+}
+
+/// Imports the report. `creds` is `None` for a dry run (or without `--create-users`); the
+/// caller commits only if [`Summary::should_commit`].
+#[allow(clippy::too_many_arguments)]
+pub fn import(
+    db: &Db,
+    org: &Org,
+    rb: &Rulebook,
+    actor: &Actor,
+    today: NaiveDate,
+    opts: &Options,
+    sniffed: Sniffed,
+    date_order: Option<DateOrder>,
+    linking: Linking,
+    creds: Option<&mut CredentialsFile>,
+    rejects: Option<&mut Rejects>,
+) -> Result<(Summary, Trainings)> {
+    let order = decide_order(opts, sniffed, date_order)?;
+    let mut input = open(opts, sniffed)?;
+    let mut summary = Summary::new("achievements", &input, opts);
+    let mut t = Trainings {
+        layout: describe(sniffed, order.order, date_order.is_some()),
+        ..Trainings::default()
+    };
+    let titles = rb.title_index();
+    let cols =
+        [TITLE, COMPLETED, EMAIL, CORP, FIRST, LAST, EXPIRES, MPNID].map(|c| input.column(c));
+    let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
+    // About 200 bytes a row: a large file rebuilds the evaluation index once at the end.
+    let expected_rows = std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 200);
+    let rebuild = db.suspend_achievements_index(expected_rows)?;
+    let first_id = db.next_id(BulkTable::Achievements)?;
+    let mut st = db.achievement_statements()?;
+    // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
+    // when another organization has an associated MSA at all.
+    let check_owner = db.has_open_links_elsewhere(org.id)?;
+    let mut seen = Seen::default();
+    let mut retired_passes = 0;
+    let mut skipped: HashMap<String, u64> = HashMap::new();
+    let mut people: HashMap<String, Person> = HashMap::new();
+    let mut corp_owner: HashMap<String, String> = HashMap::new();
+    let mut norm = String::new();
+    let linking_on = linking.link || linking.create;
+    let file = opts.file.clone();
+    drive(&mut input, &mut summary, rejects, |row, line, _failed| {
+        let title = row.get(cols[TITLE]);
+        normalize_into(title, &mut norm);
+        let Some(code) = titles.get(norm.as_str()) else {
+            t.skipped_title_count += skip_title(&mut skipped, title);
+            return Ok(Ok(Outcome::Skipped));
+        };
+        if let Some(id) = row.opt(cols[MPNID])
+            && id != org.partner_id
+        {
+            let m = t.partner_mismatch.get_or_insert_with(|| PartnerMismatch {
+                mpn_id: cut(id),
+                line,
+                rows: 0,
+                expected: org.partner_id.clone(),
+            });
+            m.rows += 1;
+        }
+        let msa = match validate::email(row.get(cols[EMAIL])) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(format!("Email: {e}"))),
+        };
+        let earned = match date(
+            &file,
+            &order,
+            line,
+            "TrainingCompletionDate",
+            row.get(cols[COMPLETED]),
+        )? {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        if earned > today {
+            return Ok(Err(format!(
+                "TrainingCompletionDate: {earned} is in the future (today is {today})"
+            )));
+        }
+        let expires = match row.opt(cols[EXPIRES]) {
+            None => None,
+            Some(raw) => match date(&file, &order, line, "ExpirationDate", raw)? {
+                Ok(d) if d <= earned => {
+                    return Ok(Err(format!(
+                        "ExpirationDate: {d} is not after the completion date ({earned})"
+                    )));
+                }
+                Ok(d) => Some(d),
+                Err(e) => return Ok(Err(e)),
+            },
+        };
+        let corp = match row.opt(cols[CORP]) {
+            None => None,
+            Some(c) => match validate::email(c) {
+                Ok(c) => Some(c),
+                // Without linking, CorpEmail is only counted: a bad one is no reason to
+                // refuse the achievement.
+                Err(e) if linking_on => return Ok(Err(format!("CorpEmail: {e}"))),
+                Err(_) => None,
+            },
+        };
+        if linking_on && let Some(c) = &corp {
+            if let Some(p) = people.get(&msa)
+                && let Some(pc) = &p.corp
+                && pc != c
+            {
+                return Ok(Err(format!(
+                    "CorpEmail: {c} differs from {pc}, given earlier for the same Email {msa}"
+                )));
+            }
+            if let Some(m) = corp_owner.get(c)
+                && *m != msa
+            {
+                return Ok(Err(format!(
+                    "Email: {c} is the CorpEmail of {m} earlier in the file; an account links one MSA"
+                )));
+            }
+        }
+        let a = ValidAchievement {
+            msa,
+            code: code.clone(),
+            earned,
+            expires,
+        };
+        if check_owner && let Some(why) = records::foreign_msa(db, org, &a.msa)? {
+            return Ok(Err(format!("Email: {why}")));
+        }
+        let outcome = super::achievements::record(&mut st, first_id, &mut seen, actor, &a)?;
+        if outcome.is_ok()
+            && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
+        {
+            retired_passes += 1;
+        }
+        if outcome.is_ok() {
+            // Without linking, only whether a person has a CorpEmail is counted.
+            let corp = if linking_on {
+                corp
+            } else {
+                corp.map(|_| String::new())
+            };
+            note_person(
+                &mut people,
+                &mut corp_owner,
+                a.msa,
+                corp,
+                row.get(cols[FIRST].filter(|_| linking_on)),
+                row.get(cols[LAST].filter(|_| linking_on)),
+            );
+        }
+        Ok(outcome)
+    })?;
+    drop(st);
+    summary.retired_passes = retired_passes;
+    if rebuild {
+        db.restore_achievements_index()?;
+    }
+    db.restore_cache(cache)?;
+
+    let mut titles: Vec<SkippedTitle> = skipped
+        .into_iter()
+        .map(|(title, rows)| SkippedTitle { title, rows })
+        .collect();
+    titles.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.title.cmp(&b.title)));
+    t.skipped_titles = titles;
+    t.people = people.len() as u64;
+    t.without_corp_email = people.values().filter(|p| p.corp.is_none()).count() as u64;
+    let doomed = summary.rejected > 0 && !opts.skip_invalid;
+    if linking_on && !doomed {
+        link_people(
+            db,
+            org,
+            actor,
+            opts,
+            linking,
+            people,
+            creds,
+            &mut t,
+            &mut summary,
+        )?;
+    }
+    Ok((summary, t))
+}
+
+fn normalize_into(title: &str, out: &mut String) {
+    out.clear();
+    for word in title.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.is_ascii() {
+            out.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
+        } else {
+            out.push_str(&normalize_title(word));
+        }
+    }
+}
+
+/// Counts a skipped row; returns 1 when its title is new.
+fn skip_title(skipped: &mut HashMap<String, u64>, title: &str) -> u64 {
+    let shown = cut(title.trim());
+    if let Some(n) = skipped.get_mut(&shown) {
+        *n += 1;
+        return 0;
+    }
+    if skipped.len() < MAX_TITLES {
+        skipped.insert(shown, 1);
+        return 1;
+    }
+    // Beyond the titles kept, a new title cannot be told from one already counted.
+    0
+}
+
+/// A value from the file for the summary: cut to 60 characters (escaping is the printer's).
+fn cut(value: &str) -> String {
+    if value.chars().count() <= validate::SHOWN_CHARS {
+        value.to_owned()
+    } else {
+        let mut s: String = value.chars().take(validate::SHOWN_CHARS).collect();
+        s.push('…');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn titles_normalize_like_the_catalogue() {
+        let mut s = String::new();
+        for t in ["  Exam 70-533:  Implementing\tAzure ", "ÉTUDE  Ünd"] {
+            normalize_into(t, &mut s);
+            assert_eq!(s, normalize_title(t));
+        }
+    }
+}

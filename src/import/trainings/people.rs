@@ -1,0 +1,163 @@
+//! The report's people: one entry per MSA (not per row) with their CorpEmail and name,
+//! then, with `--link-users` / `--create-users`, their accounts linked or created through the
+//! services `users link-msa` and `users add` use (audited, severance rules of SPEC §4, one
+//! credentials file).
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+
+use super::{Linking, Trainings};
+use crate::credentials::{CredentialsFile, OsRandom};
+use crate::import::{Options, Summary};
+use crate::store::{Db, Org};
+use crate::users::{self, Actor, AddUser, LinkedBy, Role};
+use crate::validate;
+
+/// A person of the report: their CorpEmail and name. Without linking only whether they
+/// have a CorpEmail matters: it is then kept as an empty string, and the name not at all.
+pub(super) struct Person {
+    pub(super) corp: Option<String>,
+    pub(super) first: String,
+    pub(super) last: String,
+}
+
+pub(super) fn note_person(
+    people: &mut HashMap<String, Person>,
+    corp_owner: &mut HashMap<String, String>,
+    msa: String,
+    corp: Option<String>,
+    first: &str,
+    last: &str,
+) {
+    if let Some(c) = corp.as_ref().filter(|c| !c.is_empty())
+        && !corp_owner.contains_key(c)
+    {
+        corp_owner.insert(c.clone(), msa.clone());
+    }
+    let p = people.entry(msa).or_insert_with(|| Person {
+        corp: None,
+        first: first.trim().to_owned(),
+        last: last.trim().to_owned(),
+    });
+    if p.corp.is_none() {
+        p.corp = corp;
+    }
+}
+
+/// Links (and with `--create-users` creates) the accounts of the report's people, in MSA
+/// order so that the result never depends on hash order.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn link_people(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    opts: &Options,
+    linking: Linking,
+    people: HashMap<String, Person>,
+    mut creds: Option<&mut CredentialsFile>,
+    t: &mut Trainings,
+    summary: &mut Summary,
+) -> Result<()> {
+    let mut people: Vec<(String, Person)> = people.into_iter().collect();
+    people.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rng = OsRandom::new();
+    let mut severed_in: Vec<i64> = Vec::new();
+    for (msa, p) in people {
+        let Some(corp) = p.corp else { continue };
+        let current = db.open_link_for_msa(&msa)?;
+        let account = db.active_user_by_email(org.id, &corp)?;
+        if let Some(l) = &current
+            && l.org_id == org.id
+        {
+            match &account {
+                Some(u) if u.id == l.user_id => t.already_linked += 1,
+                _ => t.conflicts.push(format!(
+                    "{msa} is linked to {}, not to the account of {corp}: left as it is",
+                    l.username
+                )),
+            }
+            continue;
+        }
+        let linked = match account {
+            Some(u) => {
+                if let Some(other) = db.open_link_for_user(u.id)? {
+                    t.conflicts.push(format!(
+                        "{} ({corp}) already has the MSA {}: {msa} not linked",
+                        u.username, other.msa
+                    ));
+                    continue;
+                }
+                users::link_msa(db, org, actor, u.id, &u.username, &msa, LinkedBy::Admin)?
+            }
+            None if !linking.create => {
+                t.without_account += 1;
+                continue;
+            }
+            None => {
+                let Some(creds) = creds.as_deref_mut() else {
+                    // A dry run: the account would be created.
+                    t.created += 1;
+                    t.linked += 1;
+                    continue;
+                };
+                let name = format!("{} {}", p.first, p.last);
+                let name = if validate::name(&name).is_ok() {
+                    name
+                } else {
+                    validate::username_local(&corp)
+                };
+                let added = users::add(
+                    db,
+                    org,
+                    actor,
+                    &mut rng,
+                    creds,
+                    &AddUser {
+                        name: &name,
+                        email: &corp,
+                        roles: &[Role::User],
+                        msa: Some(&msa),
+                        self_service_reset: false,
+                    },
+                )?;
+                t.created += 1;
+                match added.link {
+                    Some(l) => l,
+                    None => continue,
+                }
+            }
+        };
+        t.linked += 1;
+        if let Some(s) = linked.severed {
+            summary.severed += 1;
+            if summary.notes.len() < crate::import::MAX_LISTED_ERRORS {
+                summary.notes.push(format!(
+                    "{msa} was associated with {} in {}; that association is now severed",
+                    s.username, s.org_name
+                ));
+            }
+            if !severed_in.contains(&s.org_id) {
+                severed_in.push(s.org_id);
+            }
+        }
+    }
+    if opts.dry_run {
+        return Ok(());
+    }
+    // Another organization lost an MSA: that can break a competency its membership shows.
+    for org_id in severed_in {
+        let other = db.org_by_id(org_id)?;
+        let cause = format!(
+            "MSA severed (linked to {} by a Trainings report import)",
+            org.name
+        );
+        summary.alerts.extend(crate::membership::reevaluate(
+            db,
+            &other,
+            actor,
+            Some(&cause),
+        )?);
+    }
+    Ok(())
+}
