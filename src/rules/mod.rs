@@ -14,6 +14,7 @@ pub mod rulebook;
 pub mod snapshot;
 pub mod validate;
 pub mod whatif;
+pub mod window;
 
 pub use engine::{Evaluation, Gap, Risk, evaluate, gaps, risk};
 pub use rulebook::{Level, Market, Metric, Rulebook};
