@@ -241,14 +241,16 @@ metrics = [{ metric = "active-usage", at_least = 5, window_days = 7 }]
         base().date_naive() + Days::new(d)
     }
 
-    fn arb_person() -> impl Strategy<
-        Value = (
-            i64,
-            i64,
-            Option<i64>,
-            Vec<(usize, u64, Option<u64>, Option<i64>)>,
-        ),
-    > {
+    /// (user id, associated hour, association length, achievements as (code index, earned
+    /// day, expiry day, removal hour)).
+    type ArbPerson = (
+        i64,
+        i64,
+        Option<i64>,
+        Vec<(usize, u64, Option<u64>, Option<i64>)>,
+    );
+
+    fn arb_person() -> impl Strategy<Value = ArbPerson> {
         (
             1i64..4,
             0i64..900,
