@@ -19,9 +19,13 @@
 //!   discount show, for the term in force, each competency at the highest level (up to the
 //!   held one) met at some instant since the term began, found exactly at the instants where
 //!   an input changes ([`crate::rules::window::attained`]) — until the term ends, even when
-//!   no longer met; nothing once lapsed. Evaluations still record attainment rows, for the
-//!   alert bookkeeping only: their `last_met_at` (the last instant an evaluation found a
-//!   competency met) bounds the search for the change that caused an alert.
+//!   no longer met; nothing once lapsed. Evaluations still record attainment rows: their
+//!   `last_met_at` (the last instant an evaluation found a competency met) bounds the search
+//!   for the change that caused an alert, and they keep what was met when the history itself
+//!   was rewritten later (a performance figure corrected in place, an import shortening an
+//!   expiry, a new rulebook), which the snapshot no longer shows. On unchanged history every
+//!   row is also found by the history search, so the rows never make the answer depend on
+//!   which commands ran.
 //! - **Alerts.** A displayed competency found not met at its displayed level raises exactly
 //!   one open alert (one per competency, enforced by a unique index) with [`ALERT_TEXT`], the
 //!   requirement that fell short and the cause when known; it closes when an evaluation finds
@@ -381,7 +385,8 @@ fn displayed_from(rows: &[AttainmentRow], held: Level) -> BTreeMap<String, Displ
 /// The competencies the profile displays at `at` (SPEC §7): each competency at the highest
 /// level up to `held` met at some instant since the displayed term began, judged from the
 /// snapshot's history, so the answer never depends on which commands ran before. `rows` (the
-/// stored attainments) only supply `last_met` for the alert bookkeeping.
+/// stored attainments) supply `last_met` for the alert bookkeeping, and add what was met
+/// before the history was rewritten (see the module documentation).
 fn displayed_at(
     judged: &Judged,
     m: &Membership,
@@ -412,7 +417,23 @@ fn displayed_at(
             };
             (id, d)
         })
-        .collect()
+        .collect::<BTreeMap<String, Displayed>>()
+        .into_iter()
+        .chain(rows.clone())
+        .fold(BTreeMap::new(), |mut out, (id, d)| {
+            match out.get_mut(&id) {
+                None => {
+                    out.insert(id, d);
+                }
+                Some(cur) if d.level > cur.level => *cur = d,
+                Some(cur) if d.level == cur.level => {
+                    cur.attained = cur.attained.min(d.attained);
+                    cur.last_met = cur.last_met.max(d.last_met);
+                }
+                Some(_) => {}
+            }
+            out
+        })
 }
 
 /// The levels at or below `held` a competency meets now.

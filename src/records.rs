@@ -2,8 +2,8 @@
 //!
 //! Achievements belong to the MSA (they follow the person); performance records belong to
 //! the organization. Codes must be in the rulebook's catalogue; dates must be real and not
-//! in the future; values must be finite and non-negative. Recording the same thing twice
-//! changes nothing.
+//! in the future; values must be finite and non-negative (the designation metrics excepted:
+//! they compare a month with a year earlier). Recording the same thing twice changes nothing.
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -186,10 +186,10 @@ pub fn validate_performance(
         ));
     }
     // Out-of-range values are quoted as given: `{v}` would spell 1e300 with 301 digits.
-    if v < 0.0 {
+    if v < 0.0 && !metric.allows_negative() {
         return Err(format!("value: {} is negative", value.trim()));
     }
-    if v > 1e15 {
+    if v.abs() > 1e15 {
         return Err(format!(
             "value: {} is implausibly large (over 10^15)",
             value.trim()

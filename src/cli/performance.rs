@@ -18,7 +18,8 @@ pub enum PerformanceCmd {
         /// revenue (USD), active-usage, deployed-seats or new-customers.
         #[arg(long)]
         metric: String,
-        /// The value (non-negative).
+        /// The value (non-negative; `net-customer-adds`, `usage-growth` and `deployments`
+        /// may be negative).
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
         value: String,
         /// The day the value is for (YYYY-MM-DD).

@@ -6,6 +6,7 @@
 //! and an instant, does no I/O and reads no clock, so that evaluating "as of" any instant
 //! gives that instant's answer and every result can be explained requirement by requirement.
 
+pub mod designations;
 pub mod engine;
 pub mod explain;
 mod export;

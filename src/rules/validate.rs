@@ -7,6 +7,9 @@
 //! checks walk the plain types, build the key path as they go, and look the path up in the
 //! tree to find its line. The engine-facing types therefore stay free of spans.
 
+mod designations;
+pub use designations::warnings;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
@@ -410,17 +413,19 @@ impl Checker<'_, '_> {
         self.program(&rulebook.program, &root.key("program"));
         self.benefits(&rulebook.benefits, &root.key("benefits"));
         let codes = self.catalog(&rulebook.catalog, &root.key("catalog"));
-        if rulebook.competencies.is_empty() {
-            // A rulebook without competencies evaluates to nothing: surely a wrong or
-            // truncated file.
+        if rulebook.competencies.is_empty() && rulebook.designations.is_empty() {
+            // A rulebook without competencies or designations evaluates to nothing: surely
+            // a wrong or truncated file.
             self.report(
                 &root.key("competencies"),
-                "the rulebook defines no competencies: add at least one [competencies.ID] \
-                 section"
+                "the rulebook defines no competencies and no designations: add at least one \
+                 [competencies.ID] or [designations.ID] section"
                     .into(),
             );
         }
         self.competencies(rulebook, &codes, &root.key("competencies"));
+        self.designation_program(&rulebook.program, &root.key("program"));
+        self.designations(rulebook, &codes, &root.key("designations"));
     }
 
     fn program(&mut self, program: &Program, path: &KeyPath) {

@@ -150,6 +150,29 @@ CREATE INDEX membership_alerts_org ON membership_alerts(org_id, raised_at);
 -- order) in one merge pass: no table lookup per row, no hash lookup per row.
 CREATE INDEX achievements_by_msa ON achievements(msa, code, earned, expires, removed_at);
 "#,
+    // 4
+    r#"
+-- Solutions Partner designations (SPEC §9) score three more monthly metrics, which compare a
+-- month with the same month a year earlier and so may be negative. SQLite cannot change a
+-- CHECK constraint in place: the table is rebuilt with the same rows and ids.
+CREATE TABLE performance_v4 (
+    id          INTEGER PRIMARY KEY,
+    org_id      INTEGER NOT NULL REFERENCES orgs(id),
+    metric      TEXT NOT NULL
+                CHECK (metric IN ('revenue', 'active-usage', 'deployed-seats', 'new-customers',
+                                  'net-customer-adds', 'usage-growth', 'deployments')),
+    scope       TEXT NOT NULL DEFAULT '',
+    value       REAL NOT NULL
+                CHECK (value >= 0 OR metric IN ('net-customer-adds', 'usage-growth', 'deployments')),
+    date        TEXT NOT NULL CHECK (date(date) IS date),
+    recorded_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO performance_v4 (id, org_id, metric, scope, value, date, recorded_at)
+    SELECT id, org_id, metric, scope, value, date, recorded_at FROM performance;
+DROP TABLE performance;
+ALTER TABLE performance_v4 RENAME TO performance;
+CREATE UNIQUE INDEX performance_key ON performance(org_id, metric, scope, date);
+"#,
 ];
 
 /// The schema version this binary writes.
