@@ -539,3 +539,7 @@ pub fn qualified_in_windows(
         .map(|id| (id.clone(), qualified_in_window(rb, snap, id, from, at)))
         .collect()
 }
+
+#[cfg(test)]
+#[path = "designations_tests.rs"]
+mod tests;
