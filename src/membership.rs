@@ -724,7 +724,11 @@ fn find_cause(
 /// raised. Without a held membership it evaluates nothing (and closes alerts left open by a
 /// lapse).
 pub fn reevaluate(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Result<Vec<Alert>> {
-    Ok(sync(db, org, actor, cause)?.raised)
+    let raised = sync(db, org, actor, cause)?.raised;
+    // The same changes can cost an enrolled designation its points (SPEC §9): its alerts are
+    // recorded here and shown by `membership check` and `designations alerts`.
+    crate::designations::reevaluate(db, org, actor, cause)?;
+    Ok(raised)
 }
 
 /// Re-evaluates after an MSA link ([`users::link_msa`]): the organization whose association

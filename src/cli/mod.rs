@@ -7,6 +7,7 @@ mod achievements;
 mod audit;
 mod competencies;
 mod demo;
+mod designations;
 mod doctor;
 mod employee;
 mod import;
@@ -106,6 +107,9 @@ pub enum Command {
     /// benefits, what-if.
     #[command(subcommand)]
     Membership(membership::MembershipCmd),
+    /// Solutions Partner designations: scores, gaps, what-if, enrolment, renewal, alerts.
+    #[command(subcommand, visible_alias = "designation")]
+    Designations(designations::DesignationsCmd),
     /// Check the database: integrity, foreign keys, schema version, permissions, rulebooks.
     Doctor,
     /// Copy the database consistently while others may use it (mode 0600).
@@ -390,6 +394,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Achievements(c) => achievements::run(c, ctx),
         Command::Performance(c) => performance::run(c, ctx),
         Command::Membership(c) => membership::run(c, ctx),
+        Command::Designations(c) => designations::run(c, ctx),
         Command::Demo(a) => demo::run(a, ctx, None),
         Command::Completions { shell } => {
             use clap::CommandFactory;

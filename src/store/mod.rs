@@ -14,6 +14,7 @@
 
 mod achievements;
 mod audit;
+mod designations;
 pub mod import;
 mod membership;
 mod orgs;
@@ -24,6 +25,7 @@ mod users;
 
 pub use achievements::{AchievementRow, NewAchievement, Recorded};
 pub use audit::AuditRow;
+pub use designations::{DesignationAlertRow, EnrolmentRow, NewEnrolment};
 pub use membership::{AlertRow, AttainmentRow, NewPurchase, PurchaseRow};
 pub use orgs::{NewOrg, Org};
 pub use performance::PerformanceRow;
