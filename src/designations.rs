@@ -1146,6 +1146,16 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
     })
 }
 
+/// The open alerts raised at or after `since` (the ones a command has just raised).
+pub fn raised_since(db: &Db, org: &Org, since: DateTime<Utc>) -> Result<Vec<Alert>> {
+    let since = since.timestamp();
+    Ok(db
+        .designation_alerts(org.id, false)?
+        .into_iter()
+        .filter(|a| a.raised_at.timestamp() >= since)
+        .collect())
+}
+
 /// The organization's designation alerts (open ones unless `all`).
 pub fn alerts(db: &Db, org: &Org, all: bool) -> Result<Vec<Alert>> {
     db.designation_alerts(org.id, all)

@@ -179,7 +179,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     assert_eq!(en["enrolled"][0]["anniversary"], "2027-01-05");
 
     // An employee leaves before the renewal window: the alert names the item and the cause.
-    e.ok(&[
+    let (code, _, err) = e.run(&[
         "users",
         "remove",
         &bob,
@@ -188,6 +188,13 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
         "--now",
         "2026-04-01",
     ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "alert: A recent change has put your Solutions Partner designation renewal at risk"
+        ),
+        "{err}"
+    );
     let alerts = e.json(&["designations", "alerts", "--now", "2026-04-01"]);
     assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
     let a = &alerts[0];

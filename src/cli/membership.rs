@@ -238,7 +238,6 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                 ))
             })?;
             print_alerts(&c.raised);
-            super::designations::print_alerts(&d.raised);
             c.status = combined_status(c.status, &d);
             let mut r = check_report(&c);
             if !d.held.is_empty() {

@@ -246,20 +246,36 @@ impl Ctx {
     ) -> Result<T> {
         let key = self.org_key.clone();
         let path = self.db_path.clone();
-        self.store()?.write_or_rollback(|db| {
+        let since = self.clock.now();
+        let (t, raised) = self.store()?.write_or_rollback(|db| {
             let org = resolve_org(db, key.as_deref(), &path)?;
-            f(db, &org)
-        })
+            let (t, commit) = f(db, &org)?;
+            let raised = if commit {
+                crate::designations::raised_since(db, &org, since)?
+            } else {
+                Vec::new()
+            };
+            Ok(((t, raised), commit))
+        })?;
+        designations::print_alerts(&raised);
+        Ok(t)
     }
 
     /// Runs `f` in one write transaction with the selected organization.
     pub fn write_org<T>(&mut self, f: impl FnOnce(&Db, &Org) -> Result<T>) -> Result<T> {
         let key = self.org_key.clone();
         let path = self.db_path.clone();
-        self.store()?.write(|db| {
+        let since = self.clock.now();
+        let (t, raised) = self.store()?.write(|db| {
             let org = resolve_org(db, key.as_deref(), &path)?;
-            f(db, &org)
-        })
+            let t = f(db, &org)?;
+            // Designation alerts this command raised (any change that can cost points
+            // evaluates the designations too): printed once it has committed.
+            let raised = crate::designations::raised_since(db, &org, since)?;
+            Ok((t, raised))
+        })?;
+        designations::print_alerts(&raised);
+        Ok(t)
     }
 }
 
