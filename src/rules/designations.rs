@@ -482,9 +482,9 @@ pub fn window_start(rb: &Rulebook, at: DateTime<Utc>) -> DateTime<Utc> {
     start_of(first.checked_sub_months(back).unwrap_or(NaiveDate::MIN))
 }
 
-/// The first instant of `[from, to]` at which designation `id` qualifies, exactly: scored at
-/// `from` and at each instant where something starts counting ([`gain_points`]; scoring is
-/// monotone, so qualification can only begin at one of them). `None` if it never does.
+/// The first instant of `[from, to]` at which designation `id` qualifies, exactly: the
+/// counts of people filling each requirement are swept over time from every individual's
+/// change points (see `designations_window`), never sampled. `None` if it never does.
 pub fn qualified_in_window(
     rb: &Rulebook,
     snap: &Snapshot,
@@ -496,9 +496,23 @@ pub fn qualified_in_window(
     if to < from {
         return None;
     }
-    // A cheap bound first: at an instant where even every skilling item at its maximum
-    // could not qualify the designation (a required metric at 0, or the metrics too low),
-    // the people need not be looked at.
+    super::designations_window::first_qualified(rb, snap, d, from, to)
+}
+
+/// [`qualified_in_window`] by scoring from scratch at each instant where something starts
+/// counting ([`gain_points`]; scoring is monotone, so qualification can only begin at one of
+/// them): the slow reference the sweep is tested against.
+pub fn qualified_in_window_by_scoring(
+    rb: &Rulebook,
+    snap: &Snapshot,
+    id: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let d = rb.designations.get(id)?;
+    if to < from {
+        return None;
+    }
     gain_points(rb, snap, from, to).into_iter().find(|&at| {
         could_qualify(rb, snap, d, at) && {
             let holdings = Holdings::new(rb, snap, at);

@@ -401,7 +401,7 @@ proptest! {
     /// The first qualifying instant found from the gain points equals brute force over every
     /// change point and one second either side of it.
     #[test]
-    fn qualified_in_window_equals_brute_force(snap in arb_snapshot(), threshold in 20.0f64..80.0) {
+    fn qualified_in_window_equals_brute_force(snap in arb_snapshot(), threshold in 10.0f64..60.0) {
         let mut rb = rb();
         rb.program.designation_threshold = threshold.round();
         let (from, to) = (h(200), h(3500));
@@ -416,5 +416,31 @@ proptest! {
             .into_iter()
             .find(|&t| score_designation(&rb, &snap, "d", t).unwrap().qualified());
         prop_assert_eq!(qualified_in_window(&rb, &snap, "d", from, to), brute);
+        prop_assert_eq!(qualified_in_window_by_scoring(&rb, &snap, "d", from, to), brute);
     }
+}
+
+#[test]
+fn window_sweep_sees_an_expiry_before_the_figures_arrive() {
+    let rb = rb();
+    let mut a = person(1, &["INT1"]);
+    a.achievements[0].expires = Some(day("2024-02-01"));
+    let b = person(2, &["INT2"]);
+    let mut snap = Snapshot {
+        people: vec![a, b],
+        performance: vec![
+            rec(Metric::NetCustomerAdds, 4.0, "2024-03-01"),
+            rec(Metric::Deployments, 1.0, "2024-03-01"),
+        ],
+        ..Snapshot::default()
+    };
+    let (from, to) = (start_of(day("2024-01-01")), start_of(day("2024-06-01")));
+    // smb: 20 + 10 + one person (20) = 50 from March: never 70.
+    assert_eq!(qualified_in_window(&rb, &snap, "d", from, to), None);
+    assert_eq!(qualified_in_window_by_scoring(&rb, &snap, "d", from, to), None);
+    // Without the expiry both count from 2024-01-02 and it qualifies when the figures land.
+    snap.people[0].achievements[0].expires = None;
+    let first = Some(start_of(day("2024-03-01")));
+    assert_eq!(qualified_in_window(&rb, &snap, "d", from, to), first);
+    assert_eq!(qualified_in_window_by_scoring(&rb, &snap, "d", from, to), first);
 }

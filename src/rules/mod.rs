@@ -7,6 +7,7 @@
 //! gives that instant's answer and every result can be explained requirement by requirement.
 
 pub mod designations;
+mod designations_window;
 pub mod engine;
 pub mod explain;
 mod export;
