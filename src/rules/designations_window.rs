@@ -24,6 +24,9 @@ use super::snapshot::{Person, Snapshot};
 /// One people requirement of the designation, as (all_of, any_of).
 type Spec = (Vec<String>, Vec<Vec<String>>);
 
+/// A skilling item compiled to spec indices: its prerequisites as (spec, count), its spec.
+type ItemLayout = (Vec<(usize, usize)>, usize);
+
 /// The first instant of `[from, to]` at which the designation qualifies; see the module
 /// documentation.
 pub(super) fn first_qualified(
@@ -47,7 +50,7 @@ pub(super) fn first_qualified(
         }
     };
     // Per track, per skilling item: (prerequisites as (spec, count), item spec).
-    let layout: Vec<Vec<(Vec<(usize, usize)>, usize)>> = tracks
+    let layout: Vec<Vec<ItemLayout>> = tracks
         .iter()
         .map(|t| {
             t.skilling
