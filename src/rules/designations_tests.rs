@@ -437,10 +437,16 @@ fn window_sweep_sees_an_expiry_before_the_figures_arrive() {
     let (from, to) = (start_of(day("2024-01-01")), start_of(day("2024-06-01")));
     // smb: 20 + 10 + one person (20) = 50 from March: never 70.
     assert_eq!(qualified_in_window(&rb, &snap, "d", from, to), None);
-    assert_eq!(qualified_in_window_by_scoring(&rb, &snap, "d", from, to), None);
+    assert_eq!(
+        qualified_in_window_by_scoring(&rb, &snap, "d", from, to),
+        None
+    );
     // Without the expiry both count from 2024-01-02 and it qualifies when the figures land.
     snap.people[0].achievements[0].expires = None;
     let first = Some(start_of(day("2024-03-01")));
     assert_eq!(qualified_in_window(&rb, &snap, "d", from, to), first);
-    assert_eq!(qualified_in_window_by_scoring(&rb, &snap, "d", from, to), first);
+    assert_eq!(
+        qualified_in_window_by_scoring(&rb, &snap, "d", from, to),
+        first
+    );
 }

@@ -114,6 +114,88 @@ fn points(
     out
 }
 
+/// For each competency, the highest level met at some instant of `[from, to]` by an
+/// optimistic copy of the snapshot: every association and achievement that counts at some
+/// instant of the window counts throughout it (no delay, expiry, removal or retirement in
+/// between). Met is monotone in what counts and the metrics only change where a record
+/// enters or leaves its window, so evaluating the copy there bounds every instant.
+fn upper_bound(
+    rb: &Rulebook,
+    snap: &Snapshot,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> BTreeMap<String, Level> {
+    let delay = TimeDelta::hours(i64::from(rb.program.progress_delay_hours));
+    let Some(early) = from
+        .checked_sub_signed(delay)
+        .and_then(|t| t.checked_sub_signed(TimeDelta::days(1)))
+    else {
+        return rb
+            .competencies
+            .keys()
+            .map(|id| (id.clone(), Level::Gold))
+            .collect();
+    };
+    let mut optimistic = rb.clone();
+    for entry in &mut optimistic.catalog {
+        entry.retired = None;
+        entry.valid_days = None;
+    }
+    let mut copy = snap.clone();
+    copy.people
+        .retain(|p| p.associated <= to && p.ended.is_none_or(|e| e > from));
+    for p in &mut copy.people {
+        let associated = p.associated;
+        p.achievements.retain(|a| {
+            let starts = start_of(a.earned).max(associated).checked_add_signed(delay);
+            starts.is_some_and(|s| s <= to)
+                && a.removed.is_none_or(|r| r > from)
+                && counts_until(rb, a).is_none_or(|u| start_of(u) > from)
+                && rb
+                    .catalog_entry(&a.code)
+                    .is_some_and(|e| e.retired.is_none_or(|r| a.earned < r))
+        });
+        for a in &mut p.achievements {
+            a.earned = early.date_naive();
+            a.expires = None;
+            a.removed = None;
+        }
+        p.associated = early;
+        p.ended = None;
+    }
+    let mut instants = vec![from];
+    for w in window_lengths(rb) {
+        for r in &snap.performance {
+            for t in [
+                Some(start_of(r.date)),
+                r.date
+                    .checked_add_days(Days::new(u64::from(w)))
+                    .map(start_of),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if t > from && t <= to {
+                    instants.push(t);
+                }
+            }
+        }
+    }
+    instants.sort_unstable();
+    instants.dedup();
+    let mut out: BTreeMap<String, Level> = BTreeMap::new();
+    for at in instants {
+        for ce in evaluate(&optimistic, &copy, at).competencies {
+            if let Some(level) = ce.achieved
+                && out.get(&ce.id).is_none_or(|l| *l < level)
+            {
+                out.insert(ce.id, level);
+            }
+        }
+    }
+    out
+}
+
 /// When a competency was first attained in a window, and at which level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attained {
@@ -149,6 +231,17 @@ pub fn attained(
         }
     };
     let mut pending = rb.clone();
+    // A bound first: what could be met at all in the window, were everyone who counts at
+    // some instant of it counting throughout. Levels not met under the bound are never met;
+    // competencies whose bound is reached are dropped as soon as they reach it.
+    let bound = upper_bound(rb, snap, from, to);
+    pending.competencies.retain(|id, _| bound.contains_key(id));
+    let top = |id: &str| {
+        bound
+            .get(id)
+            .copied()
+            .map_or(Level::Silver, |l| l.min(top(id)))
+    };
     for at in gain_points(rb, snap, from, to) {
         if pending.competencies.is_empty() {
             break;
