@@ -1070,6 +1070,10 @@ impl Check {
 /// window is open; ok otherwise. Without designations in the rulebook: nothing held.
 pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
     let at = actor.at;
+    // Nothing ever enrolled and no alert open: nothing held, no snapshot to load.
+    if db.enrolments(org.id)?.is_empty() && db.designation_alerts(org.id, false)?.is_empty() {
+        return Ok(Check::default());
+    }
     let l = load(db, org)?;
     let raised = sync_with(db, org, actor, None, &l)?;
     let mut held = Vec::new();

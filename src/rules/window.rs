@@ -234,15 +234,19 @@ pub fn attained(
     // A bound first: what could be met at all in the window, were everyone who counts at
     // some instant of it counting throughout. Levels not met under the bound are never met;
     // competencies whose bound is reached are dropped as soon as they reach it.
-    let bound = upper_bound(rb, snap, from, to);
-    pending.competencies.retain(|id, _| bound.contains_key(id));
+    // Worth it only when there are more instants to scan than the bound costs.
+    let points = gain_points(rb, snap, from, to);
+    let bound = (points.len() > 2).then(|| upper_bound(rb, snap, from, to));
+    if let Some(bound) = &bound {
+        pending.competencies.retain(|id, _| bound.contains_key(id));
+    }
     let top = |id: &str| {
-        bound
-            .get(id)
-            .copied()
-            .map_or(Level::Silver, |l| l.min(top(id)))
+        let t = top(id);
+        bound.as_ref().map_or(t, |b| {
+            b.get(id).copied().map_or(Level::Silver, |l| l.min(t))
+        })
     };
-    for at in gain_points(rb, snap, from, to) {
+    for at in points {
         if pending.competencies.is_empty() {
             break;
         }
