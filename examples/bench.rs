@@ -357,11 +357,149 @@ fn main() {
         rss_kib: rss,
     });
 
-    evaluation(&bin, d, a.eval_users, have_sqlite, &mut table);
+    let db = evaluation(&bin, d, a.eval_users, have_sqlite, &mut table);
     if a.trainings > 0 {
         trainings(&bin, d, a.trainings, &mut table);
     }
     print(&table);
+    if let Some(db) = db {
+        designations(&bin, d, &db, a.eval_users);
+    }
+}
+
+/// Designations on the evaluation's data (SPEC §9, issue 13): the default rulebook with the
+/// `solutions-partner` designations and catalogue added, one Solutions Partner
+/// certification more per person, Azure figures recorded; then `designations score` and
+/// `designations list` (which adds the exact six-month window) against `competencies
+/// progress` on the same data.
+fn designations(bin: &Path, d: &Path, db: &Path, people: u64) {
+    use competency::rules::Rulebook;
+    use competency::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK;
+    if !has_command(bin, &["designations", "score"]) {
+        return;
+    }
+    let mut rb = Rulebook::default_rulebook();
+    let sp = Rulebook::parse(SOLUTIONS_PARTNER_RULEBOOK, "solutions-partner").unwrap();
+    for e in sp.catalog {
+        if rb.catalog_entry(&e.code).is_none() {
+            rb.catalog.push(e);
+        }
+    }
+    rb.designations = sp.designations;
+    rb.fees.designation = sp.fees.designation;
+    let book = d.join("merged-rulebook.toml");
+    std::fs::write(&book, rb.to_toml()).unwrap();
+    let codes: Vec<&str> = rb
+        .catalog
+        .iter()
+        .filter(|c| c.valid_days == Some(365) && c.kind.as_str() == "certification")
+        .map(|c| c.code.as_str())
+        .filter(|c| SOLUTIONS_PARTNER_RULEBOOK.contains(&format!("code = \"{c}\"")))
+        .collect();
+    let file = d.join("sp-achievements.csv");
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(&file).unwrap());
+    writeln!(w, "msa,code,earned,expires").unwrap();
+    for i in 0..people {
+        let k = mix(i);
+        let code = codes[(k as usize >> 3) % codes.len()];
+        // Earned between 2025-04 and 2026-01: valid at the bench's instant, and a new
+        // change point every few days of the window.
+        let month = 4 + (k >> 11) % 10;
+        let (year, month) = if month > 12 {
+            (2026, month - 12)
+        } else {
+            (2025, month)
+        };
+        let day = 1 + (i % 28);
+        writeln!(
+            w,
+            "m{k:08x}.{i}@outlook.com,{code},{year}-{month:02}-{day:02},"
+        )
+        .unwrap();
+    }
+    drop(w);
+    let steps: Vec<Vec<String>> = vec![
+        vec!["rules".into(), "import".into(), book.display().to_string()],
+        vec![
+            "achievements".into(),
+            "import".into(),
+            file.display().to_string(),
+        ],
+    ];
+    let mut steps = steps;
+    for scope in ["azure", "modern-work", "business-applications", "security"] {
+        for (metric, value) in [
+            ("net-customer-adds", "3"),
+            ("usage-growth", "400"),
+            ("deployments", "5"),
+        ] {
+            steps.push(
+                [
+                    "performance",
+                    "record",
+                    "--metric",
+                    metric,
+                    "--scope",
+                    scope,
+                    "--value",
+                    value,
+                    "--date",
+                    "2026-01-01",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+        }
+    }
+    for args in steps {
+        let ok = competency_at(bin, db, LATER)
+            .args(&args)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{args:?} failed");
+    }
+    let time = |words: &[&str]| {
+        median(|| {
+            let mut c = competency_at(bin, db, LATER);
+            c.args(words).arg("--format").arg("json");
+            let start = Instant::now();
+            let _ = c.stdout(Stdio::null()).status();
+            start.elapsed().as_secs_f64()
+        })
+    };
+    let progress = time(&["competencies", "progress"]);
+    println!();
+    println!(
+        "| {:<52} | {:>7} | {:>11} |",
+        "designations, same data (medians of 5)", "seconds", "vs progress"
+    );
+    println!("|{}|{}|{}|", "-".repeat(54), "-".repeat(9), "-".repeat(13));
+    println!(
+        "| {:<52} | {:>7.2} | {:>11} |",
+        format!("competency competencies progress ({} people)", people),
+        progress,
+        "1.00x"
+    );
+    for (label, words) in [
+        (
+            "competency designations score",
+            &["designations", "score"][..],
+        ),
+        (
+            "competency designations list (score + 6-month window)",
+            &["designations", "list"][..],
+        ),
+    ] {
+        let secs = time(words);
+        println!(
+            "| {:<52} | {:>7.2} | {:>10.2}x |",
+            label,
+            secs,
+            secs / progress
+        );
+    }
 }
 
 /// The same `n` achievements as our CSV and as a Partner Center Trainings report (2021
@@ -435,7 +573,13 @@ fn trainings(bin: &Path, d: &Path, n: u64, table: &mut Vec<Row>) {
 
 /// The evaluation hook: timings of the commands that read the whole organization, once
 /// they exist in the binary.
-fn evaluation(bin: &Path, d: &Path, people: u64, have_sqlite: bool, table: &mut Vec<Row>) {
+fn evaluation(
+    bin: &Path,
+    d: &Path,
+    people: u64,
+    have_sqlite: bool,
+    table: &mut Vec<Row>,
+) -> Option<PathBuf> {
     let commands: Vec<&[&str]> = [
         &["competencies", "progress"][..],
         &["membership", "check"][..],
@@ -448,7 +592,7 @@ fn evaluation(bin: &Path, d: &Path, people: u64, have_sqlite: bool, table: &mut 
             "(evaluation timings skipped: the binary has neither `competencies progress` nor \
              `membership check` yet)"
         );
-        return;
+        return None;
     }
     let users = d.join("eval-users.csv");
     let achievements = d.join("eval-achievements.csv");
@@ -531,6 +675,7 @@ fn evaluation(bin: &Path, d: &Path, people: u64, have_sqlite: bool, table: &mut 
             rss_kib: 0,
         });
     }
+    Some(db)
 }
 
 /// The median of five runs: one cold start or a neighbour's burst does not decide a figure.

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod clock;
 pub mod credentials;
+pub mod designations;
 pub mod error;
 pub mod evaluation;
 pub mod fasthash;

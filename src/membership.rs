@@ -14,12 +14,18 @@
 //!   Gold holders cannot buy Silver. Every refusal says what is missing or when to come
 //!   back. Each purchase records the rulebook's fee (with the 25 % Silver → Gold discount
 //!   marked) and is audited.
-//! - **Attainments.** Every evaluation while a membership is held ([`reevaluate`], called in
-//!   the same write transaction as every change that can lose a competency, and
-//!   [`check`]) records the competencies met at or below the held level against the term in
-//!   force (and a renewal's term already bought). The profile displays, for the term in
-//!   force, each competency at the highest level attained — until the term ends, even when no
-//!   longer met; nothing once lapsed.
+//! - **Attainments.** "Attained" (SPEC §7) is judged from the recorded history, never from
+//!   which commands ran: the profile, the check's displayed set and the Silver → Gold
+//!   discount show, for the term in force, each competency at the highest level (up to the
+//!   held one) met at some instant since the term began, found exactly at the instants where
+//!   an input changes ([`crate::rules::window::attained`]) — until the term ends, even when
+//!   no longer met; nothing once lapsed. Evaluations still record attainment rows: their
+//!   `last_met_at` (the last instant an evaluation found a competency met) bounds the search
+//!   for the change that caused an alert, and they keep what was met when the history itself
+//!   was rewritten later (a performance figure corrected in place, an import shortening an
+//!   expiry, a new rulebook), which the snapshot no longer shows. On unchanged history every
+//!   row is also found by the history search, so the rows never make the answer depend on
+//!   which commands ran.
 //! - **Alerts.** A displayed competency found not met at its displayed level raises exactly
 //!   one open alert (one per competency, enforced by a unique index) with [`ALERT_TEXT`], the
 //!   requirement that fell short and the cause when known; it closes when an evaluation finds
@@ -43,6 +49,7 @@ use crate::rules::engine::{
     option_missing, start_of,
 };
 use crate::rules::rulebook::Program;
+use crate::rules::window::attained;
 use crate::rules::{Level, Rulebook, evaluate, expire_before, explain};
 use crate::store::{AlertRow, AttainmentRow, Db, NewPurchase, Org, PurchaseRow};
 use crate::users::{self, Actor};
@@ -198,6 +205,23 @@ impl Membership {
             terms.push(prev.id);
         }
         terms
+    }
+
+    /// When the term whose attainments the profile displays at `at` began: the latest
+    /// purchase's term start, or while a renewal bought early has not started, the start of
+    /// the term it extends. `None` once lapsed.
+    pub fn display_from(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.state.is_held() {
+            return None;
+        }
+        let mut from = self.current.term_start;
+        if self.current.is_renewal()
+            && at < start_of(self.current.term_start)
+            && let Some(prev) = &self.previous
+        {
+            from = prev.term_start;
+        }
+        Some(start_of(from))
     }
 }
 
@@ -377,6 +401,60 @@ fn displayed_from(rows: &[AttainmentRow], held: Level) -> BTreeMap<String, Displ
     out
 }
 
+/// The competencies the profile displays at `at` (SPEC §7): each competency at the highest
+/// level up to `held` met at some instant since the displayed term began, judged from the
+/// snapshot's history, so the answer never depends on which commands ran before. `rows` (the
+/// stored attainments) supply `last_met` for the alert bookkeeping, and add what was met
+/// before the history was rewritten (see the module documentation).
+fn displayed_at(
+    judged: &Judged,
+    m: &Membership,
+    at: DateTime<Utc>,
+    held: Level,
+    rows: &BTreeMap<String, Displayed>,
+) -> BTreeMap<String, Displayed> {
+    let Some(from) = m.display_from(at) else {
+        return BTreeMap::new();
+    };
+    attained(&judged.rulebook, &judged.snapshot, from, at, held)
+        .into_iter()
+        .map(|(id, a)| {
+            let name = judged
+                .rulebook
+                .competency(&id)
+                .map_or_else(|| id.clone(), |c| c.name.clone());
+            let last_met = rows
+                .get(&id)
+                .filter(|r| r.level == a.level)
+                .map_or(a.at, |r| r.last_met.max(a.at));
+            let d = Displayed {
+                id: id.clone(),
+                name,
+                level: a.level,
+                attained: a.at,
+                last_met,
+            };
+            (id, d)
+        })
+        .collect::<BTreeMap<String, Displayed>>()
+        .into_iter()
+        .chain(rows.clone())
+        .fold(BTreeMap::new(), |mut out, (id, d)| {
+            match out.get_mut(&id) {
+                None => {
+                    out.insert(id, d);
+                }
+                Some(cur) if d.level > cur.level => *cur = d,
+                Some(cur) if d.level == cur.level => {
+                    cur.attained = cur.attained.min(d.attained);
+                    cur.last_met = cur.last_met.max(d.last_met);
+                }
+                Some(_) => {}
+            }
+            out
+        })
+}
+
 /// The levels at or below `held` a competency meets now.
 fn met_levels(ce: &CompetencyEval, held: Level) -> impl Iterator<Item = Level> + '_ {
     Level::ALL
@@ -444,7 +522,8 @@ fn sync_with(
             }
         }
     }
-    let displayed = displayed_from(&db.attainments(&terms)?, held);
+    let rows = displayed_from(&db.attainments(&terms)?, held);
+    let displayed = displayed_at(&judged, &m, at, held, &rows);
 
     let mut open: BTreeMap<String, AlertRow> = db
         .alerts(org.id, false)?
@@ -666,7 +745,11 @@ fn find_cause(
 /// raised. Without a held membership it evaluates nothing (and closes alerts left open by a
 /// lapse).
 pub fn reevaluate(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Result<Vec<Alert>> {
-    Ok(sync(db, org, actor, cause)?.raised)
+    let raised = sync(db, org, actor, cause)?.raised;
+    // The same changes can cost an enrolled designation its points (SPEC §9): its alerts are
+    // recorded here and shown by `membership check` and `designations alerts`.
+    crate::designations::reevaluate(db, org, actor, cause)?;
+    Ok(raised)
 }
 
 /// Alerts raised in one organization by a change made from another (or from itself).
@@ -946,7 +1029,8 @@ pub fn upgrade(db: &Db, org: &Org, actor: &Actor, level: Level) -> Result<Purcha
     let mut discount = None;
     let previous = held.map(Membership::level);
     if let Some(h) = held.filter(|h| h.level() == Level::Silver && level == Level::Gold) {
-        let shown = displayed_from(&db.attainments(&h.display_terms(at))?, Level::Silver);
+        let rows = displayed_from(&db.attainments(&h.display_terms(at))?, Level::Silver);
+        let shown = displayed_at(&judged, h, at, Level::Silver, &rows);
         if let Some(ce) = met.iter().find(|ce| shown.contains_key(&ce.id)) {
             charged = list * (1.0 - SILVER_TO_GOLD_DISCOUNT);
             discount = Some(format!(
@@ -1147,12 +1231,16 @@ pub fn profile(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Profile> {
     let rb = records::rulebook(db, org)?;
     let m = membership(db, org, &rb.program, at)?;
     let (level, competencies) = match &m {
-        Some(m) if m.state.is_held() => (
-            Some(m.level()),
-            displayed_from(&db.attainments(&m.display_terms(at))?, m.level())
-                .into_values()
-                .collect(),
-        ),
+        Some(m) if m.state.is_held() => {
+            let rows = displayed_from(&db.attainments(&m.display_terms(at))?, m.level());
+            let judged = judge_with(db, org, rb, at)?;
+            (
+                Some(m.level()),
+                displayed_at(&judged, m, at, m.level(), &rows)
+                    .into_values()
+                    .collect(),
+            )
+        }
         _ => (None, Vec::new()),
     };
     Ok(Profile {
@@ -1496,7 +1584,8 @@ pub fn what_if(
     let (mut possible_now, mut possible_after) = (false, false);
     if let Some(h) = held {
         let level = h.level();
-        let mut shown = displayed_from(&db.attainments(&h.display_terms(at))?, level);
+        let rows = displayed_from(&db.attainments(&h.display_terms(at))?, level);
+        let mut shown = displayed_at(&now, h, at, level, &rows);
         for ce in &now.eval.competencies {
             if let Some(l) = met_levels(ce, level).last() {
                 let e = shown.entry(ce.id.clone()).or_insert_with(|| Displayed {

@@ -2,8 +2,8 @@
 //!
 //! Achievements belong to the MSA (they follow the person); performance records belong to
 //! the organization. Codes must be in the rulebook's catalogue; dates must be real and not
-//! in the future; values must be finite and non-negative. Recording the same thing twice
-//! changes nothing.
+//! in the future; values must be finite and non-negative (the designation metrics excepted:
+//! they compare a month with a year earlier). Recording the same thing twice changes nothing.
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -209,10 +209,10 @@ pub fn validate_performance(
         ));
     }
     // Out-of-range values are quoted as given: `{v}` would spell 1e300 with 301 digits.
-    if v < 0.0 {
+    if v < 0.0 && !metric.allows_negative() {
         return Err(format!("value: {} is negative", value.trim()));
     }
-    if v > 1e15 {
+    if v.abs() > 1e15 {
         return Err(format!(
             "value: {} is implausibly large (over 10^15)",
             value.trim()
@@ -258,18 +258,29 @@ impl ScopeRules {
             &'static str,
             (std::collections::BTreeSet<String>, bool),
         > = std::collections::HashMap::new();
+        let mut note = |metric: Metric, scope: Option<&str>| {
+            let entry = used.entry(metric.as_str()).or_default();
+            match scope.map(|s| s.trim().to_lowercase()) {
+                Some(s) if !s.is_empty() => {
+                    entry.0.insert(s);
+                }
+                _ => entry.1 = true,
+            }
+        };
         for competency in rb.competencies.values() {
             for level in crate::rules::Level::ALL {
                 for option in competency.options(level) {
                     for req in &option.metrics {
-                        let entry = used.entry(req.metric.as_str()).or_default();
-                        match req.scope.as_deref().map(|s| s.trim().to_lowercase()) {
-                            Some(s) if !s.is_empty() => {
-                                entry.0.insert(s);
-                            }
-                            _ => entry.1 = true,
-                        }
+                        note(req.metric, req.scope.as_deref());
                     }
+                }
+            }
+        }
+        // Designations' metric items use scopes too (SPEC §9): `--scope azure` counts there.
+        for designation in rb.designations.values() {
+            for track in designation.all_tracks() {
+                for item in track.metrics {
+                    note(item.metric, item.scope.as_deref());
                 }
             }
         }

@@ -858,3 +858,62 @@ fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
     ]);
     assert_eq!(code, 4);
 }
+
+/// Issue 9 item 2: the profile and the Silver → Gold discount are judged from the recorded
+/// history ("attained at any instant since the term began"), so a `membership check` run
+/// before or not changes nothing.
+#[test]
+fn profile_and_gold_discount_do_not_depend_on_a_prior_check() {
+    let story = |with_check: bool| {
+        let e = setup();
+        // Silver bought on Data alone; Cloud becomes met at Silver only later in the term.
+        person(&e, "carol", "CERT-X", "2025-12-01", "2026-01-01");
+        e.ok(&[
+            "membership",
+            "upgrade",
+            "--level",
+            "silver",
+            "--now",
+            "2026-01-02",
+        ]);
+        two_people_at(&e, "2026-02-01");
+        if with_check {
+            check(&e, "2026-02-15");
+        }
+        let list = e.json(&["competencies", "list", "--now", "2026-02-16"]);
+        let cloud = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "cloud")
+            .unwrap()
+            .clone();
+        assert_eq!(cloud["level"], "silver");
+        let profile = e.json(&["membership", "profile", "--now", "2026-02-16"]);
+        let shown: Vec<&str> = profile["competencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(shown, ["cloud", "data"], "with_check={with_check}");
+        person(&e, "dave", "AZ-1", "2026-03-01", "2026-03-01");
+        let gold = e.json(&[
+            "membership",
+            "upgrade",
+            "--level",
+            "gold",
+            "--now",
+            "2026-03-05",
+        ]);
+        gold["fee_usd"].as_f64().unwrap()
+    };
+    assert_eq!(story(false), 3000.0);
+    assert_eq!(story(true), 3000.0);
+}
+
+/// Ann (AZ-1) and Bob (AZ-2) added at `now`.
+fn two_people_at(e: &Env, now: &str) {
+    person(e, "ann", "AZ-1", "2025-12-01", now);
+    person(e, "bob", "AZ-2", "2025-12-01", now);
+}

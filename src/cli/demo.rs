@@ -485,6 +485,27 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     for (i, n) in next.iter().enumerate() {
         r = r.text(format!("  {}. {n}", i + 1));
     }
+    // 7. The same people under the Solutions Partner designations (in memory: the demo's
+    // database keeps its rulebook).
+    let sp = crate::rules::Rulebook::parse(
+        crate::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK,
+        "solutions-partner",
+    )?;
+    let snapshot = store.read(|db| db.snapshot(org.id, org.market))?;
+    let scores = crate::rules::designations::score(&sp, &snapshot, now);
+    r = heading(
+        r,
+        7,
+        "The same organization under Solutions Partner designations",
+    );
+    let mut t = Table::new(&["Designation", "Score", "Needed"]);
+    for s in &scores {
+        t.row([s.name.clone(), number(s.score()), number(s.threshold)]);
+    }
+    r = r.table(t);
+    r = r.text(format!(
+        "Scored out of 100 from net customer adds, certified people, usage growth and          deployments: `competency {db_flag} rules import solutions-partner`, record the          figures (`performance record --metric net-customer-adds --scope azure …`), then          `designations score` and `designations gaps` say what each point needs."
+    ));
     r.json = json!({
         "db": db_path.display().to_string(),
         "credentials_file": creds_path.display().to_string(),

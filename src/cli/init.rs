@@ -29,7 +29,8 @@ pub struct InitArgs {
     /// The domain user names are made in [default: <slug>.onmicrosoft.com].
     #[arg(long)]
     pub domain: Option<String>,
-    /// A rulebook TOML file to use instead of the embedded default.
+    /// A rulebook TOML file to use instead of the embedded default, or an embedded rulebook
+    /// by name: `solutions-partner` (the Solutions Partner designations).
     #[arg(long, value_name = "FILE")]
     pub rulebook: Option<PathBuf>,
 }
@@ -42,8 +43,11 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
     let market = Market::parse(&a.market).unwrap_or_default();
     let (source, origin) = match &a.rulebook {
         Some(path) => (
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the rulebook {}", path.display()))?,
+            String::from_utf8(
+                super::rules::source(path)
+                    .with_context(|| format!("cannot read the rulebook {}", path.display()))?,
+            )
+            .map_err(|_| bad_input(format!("{}: not UTF-8", path.display())))?,
             path.display().to_string(),
         ),
         None => (
@@ -51,7 +55,7 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
             "the default rulebook".to_owned(),
         ),
     };
-    Rulebook::parse(&source, &origin)?;
+    super::rules::warn(&Rulebook::parse(&source, &origin)?);
     let domain = a.domain.as_deref().map(|d| d.trim().to_lowercase());
     if let Some(d) = &domain {
         validate::domain_name(d).map_err(|e| bad_input(format!("--domain: {e}")))?;

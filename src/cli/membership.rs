@@ -360,9 +360,21 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         MembershipCmd::Check => {
             let actor = ctx.actor();
-            let c = ctx.write_org(|db, org| svc::check(db, org, &actor))?;
+            let (mut c, d) = ctx.write_org(|db, org| {
+                Ok((
+                    svc::check(db, org, &actor)?,
+                    crate::designations::check(db, org, &actor)?,
+                ))
+            })?;
             print_alerts(&c.raised);
-            Ok(check_report(&c))
+            c.status = combined_status(c.status, &d);
+            let mut r = check_report(&c);
+            if !d.held.is_empty() {
+                r.json["designations"] = super::designations::check_json(&d);
+                r = r.table(super::designations::check_table(&d));
+            }
+            r.exit = c.status.exit_code();
+            Ok(r)
         }
         MembershipCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
@@ -541,6 +553,29 @@ fn purchased_report(ctx: &Ctx, p: &svc::Purchased, what: &str) -> Result<Report>
 }
 
 /// The report of `membership check`, exit code included.
+/// SPEC §9: `none` only when neither a membership nor a designation is held; otherwise the
+/// most severe of at-risk > warning > ok over everything held.
+fn combined_status(membership: CheckStatus, d: &crate::designations::Check) -> CheckStatus {
+    use crate::designations::Severity;
+    let rank = |s: CheckStatus| match s {
+        CheckStatus::None => 0,
+        CheckStatus::Ok => 1,
+        CheckStatus::Warning => 2,
+        CheckStatus::AtRisk => 3,
+    };
+    let designations = match d.severity() {
+        None => CheckStatus::None,
+        Some(Severity::Ok) => CheckStatus::Ok,
+        Some(Severity::Warning) => CheckStatus::Warning,
+        Some(Severity::AtRisk) => CheckStatus::AtRisk,
+    };
+    if rank(designations) > rank(membership) {
+        designations
+    } else {
+        membership
+    }
+}
+
 pub(super) fn check_report(c: &Check) -> Report {
     let m = c.membership.as_ref();
     let held = m.filter(|m| m.state.is_held());

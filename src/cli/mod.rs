@@ -7,6 +7,7 @@ mod achievements;
 mod audit;
 mod competencies;
 mod demo;
+mod designations;
 mod doctor;
 mod employee;
 mod import;
@@ -123,6 +124,9 @@ pub enum Command {
     /// benefits, what-if.
     #[command(subcommand)]
     Membership(membership::MembershipCmd),
+    /// Solutions Partner designations: scores, gaps, what-if, enrolment, renewal, alerts.
+    #[command(subcommand, visible_alias = "designation")]
+    Designations(designations::DesignationsCmd),
     /// Check the database: integrity, foreign keys, schema version, permissions, folder and
     /// owners, rulebooks; settles credentials files killed commands left under a temporary
     /// name: named when their accounts were created, removed when not.
@@ -278,20 +282,36 @@ impl Ctx {
     ) -> Result<T> {
         let key = self.org_key.clone();
         let path = self.db_path.clone();
-        self.store()?.write_or_rollback(|db| {
+        let since = self.clock.now();
+        let (t, raised) = self.store()?.write_or_rollback(|db| {
             let org = resolve_org(db, key.as_deref(), &path)?;
-            f(db, &org)
-        })
+            let (t, commit) = f(db, &org)?;
+            let raised = if commit {
+                crate::designations::raised_since(db, &org, since)?
+            } else {
+                Vec::new()
+            };
+            Ok(((t, raised), commit))
+        })?;
+        designations::print_alerts(&raised);
+        Ok(t)
     }
 
     /// Runs `f` in one write transaction with the selected organization.
     pub fn write_org<T>(&mut self, f: impl FnOnce(&Db, &Org) -> Result<T>) -> Result<T> {
         let key = self.org_key.clone();
         let path = self.db_path.clone();
-        self.store()?.write(|db| {
+        let since = self.clock.now();
+        let (t, raised) = self.store()?.write(|db| {
             let org = resolve_org(db, key.as_deref(), &path)?;
-            f(db, &org)
-        })
+            let t = f(db, &org)?;
+            // Designation alerts this command raised (any change that can cost points
+            // evaluates the designations too): printed once it has committed.
+            let raised = crate::designations::raised_since(db, &org, since)?;
+            Ok((t, raised))
+        })?;
+        designations::print_alerts(&raised);
+        Ok(t)
     }
 }
 
@@ -441,6 +461,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Achievements(c) => achievements::run(c, ctx),
         Command::Performance(c) => performance::run(c, ctx),
         Command::Membership(c) => membership::run(c, ctx),
+        Command::Designations(c) => designations::run(c, ctx),
         Command::Demo(a) => demo::run(a, ctx, None),
         Command::Man(a) => man::run(a),
         Command::Completions { shell } => {

@@ -21,7 +21,8 @@ pub enum RulesCmd {
         /// The TOML file.
         file: PathBuf,
     },
-    /// Replace the organization's rulebook with a file (validated first; audited).
+    /// Replace the organization's rulebook with a file or an embedded rulebook by name
+    /// (`solutions-partner`, `default`); validated first; audited.
     Import {
         /// The TOML file.
         file: PathBuf,
@@ -30,8 +31,28 @@ pub enum RulesCmd {
     Export,
 }
 
-fn read(file: &PathBuf) -> Result<(String, Rulebook)> {
-    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+/// The text of a rulebook named on the command line: a file, or (when no file has that
+/// name) an embedded rulebook by name (`default`, `solutions-partner`).
+pub fn source(file: &std::path::Path) -> Result<Vec<u8>> {
+    if !file.exists()
+        && let Some((_, text)) = crate::rules::rulebook::EMBEDDED_RULEBOOKS
+            .iter()
+            .find(|(name, _)| std::path::Path::new(name) == file)
+    {
+        return Ok(text.as_bytes().to_vec());
+    }
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// Prints the rulebook's warnings (problems that do not make it invalid) on stderr.
+pub fn warn(rb: &Rulebook) {
+    for w in crate::rules::validate::warnings(rb) {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn read(file: &std::path::Path) -> Result<(String, Rulebook)> {
+    let text = source(file)?;
     let text = String::from_utf8(text).map_err(|e| {
         anyhow::anyhow!(
             "{}: not UTF-8 (byte {})",
@@ -41,7 +62,10 @@ fn read(file: &PathBuf) -> Result<(String, Rulebook)> {
     })?;
     // Every problem is reported, one per line on stderr; the error itself is the first.
     match Rulebook::parse_all(&text, &file.display().to_string()) {
-        Ok(rb) => Ok((text, rb)),
+        Ok(rb) => {
+            warn(&rb);
+            Ok((text, rb))
+        }
         Err(errors) => {
             // In file order: all but the last here, the last as the command's error.
             let n = errors.len();
@@ -60,11 +84,20 @@ fn read(file: &PathBuf) -> Result<(String, Rulebook)> {
 }
 
 fn counts(rb: &Rulebook) -> String {
-    format!(
-        "{} competencies, {} catalog entries",
-        rb.competencies.len(),
-        rb.catalog.len()
-    )
+    if rb.designations.is_empty() {
+        format!(
+            "{} competencies, {} catalog entries",
+            rb.competencies.len(),
+            rb.catalog.len()
+        )
+    } else {
+        format!(
+            "{} competencies, {} designations, {} catalog entries",
+            rb.competencies.len(),
+            rb.designations.len(),
+            rb.catalog.len()
+        )
+    }
 }
 
 /// Runs a `rules` command.

@@ -458,6 +458,56 @@ fn fill_order(reqs: &[CompiledReq]) -> Vec<usize> {
 
 use crate::fasthash::FastMap;
 
+/// Who holds what at one instant: the counting rules of SPEC §5 applied once, for scorers
+/// other than the competency evaluation (the designations' skilling items).
+pub struct Holdings<'a>(Prepared<'a>);
+
+impl<'a> Holdings<'a> {
+    /// Applies the counting rules to every achievement of the accounts active at `at`.
+    pub fn new(rb: &'a Rulebook, snap: &'a Snapshot, at: DateTime<Utc>) -> Self {
+        Holdings(Prepared::new(rb, snap, at))
+    }
+
+    /// The individuals (accounts active at the instant) holding every code of `all_of` and
+    /// every code of one list of `any_of` (when there is one), by user name.
+    pub fn qualifying(&self, all_of: &[String], any_of: &[Vec<String>]) -> Vec<u32> {
+        let req = self.0.compile(&PeopleRequirement {
+            count: 1,
+            all_of: all_of.to_vec(),
+            any_of: any_of.to_vec(),
+        });
+        let mut out: Vec<u32> = Vec::new();
+        for list in &req.lists {
+            let Some(&pivot) = list
+                .iter()
+                .min_by_key(|&&c| self.0.postings[c as usize].len())
+            else {
+                continue;
+            };
+            out.extend(
+                self.0.postings[pivot as usize]
+                    .iter()
+                    .copied()
+                    .filter(|&i| list.iter().all(|&c| self.0.holds(i, c))),
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.sort_by(|&a, &b| self.0.by_username(a, b));
+        out
+    }
+
+    /// An individual's user name.
+    pub fn username(&self, i: u32) -> &str {
+        self.0.username(i)
+    }
+
+    /// An individual's account id.
+    pub fn user_id(&self, i: u32) -> i64 {
+        self.0.indiv[i as usize].user_id
+    }
+}
+
 /// One account active at the instant, with its active associations.
 struct Individual {
     user_id: i64,

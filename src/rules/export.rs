@@ -41,10 +41,33 @@ pub(crate) fn to_toml(rulebook: &Rulebook) -> String {
         "retired_grace_months",
         &p.retired_grace_months.to_string(),
     );
+    // Designation parameters only when they differ from the defaults, so a competencies-only
+    // rulebook exports as before.
+    if p.designation_threshold != 70.0 || !rulebook.designations.is_empty() {
+        kv(
+            &mut out,
+            "designation_threshold",
+            &number(p.designation_threshold),
+        );
+    }
+    if p.qualification_window_months != 6 || !rulebook.designations.is_empty() {
+        kv(
+            &mut out,
+            "qualification_window_months",
+            &p.qualification_window_months.to_string(),
+        );
+    }
 
     out.push_str("\n[fees]\n");
     kv(&mut out, "silver", &rulebook.fees.silver.to_string());
     kv(&mut out, "gold", &rulebook.fees.gold.to_string());
+    if rulebook.fees.designation != 0 {
+        kv(
+            &mut out,
+            "designation",
+            &rulebook.fees.designation.to_string(),
+        );
+    }
 
     out.push_str("\n[benefits]\n");
     benefits(&mut out, &rulebook.benefits);
@@ -55,7 +78,23 @@ pub(crate) fn to_toml(rulebook: &Rulebook) -> String {
     for (id, competency) in &rulebook.competencies {
         self::competency(&mut out, id, competency);
     }
+    if !rulebook.designations.is_empty() {
+        out.push_str(&designations(rulebook));
+    }
     out
+}
+
+/// The designations, as serde writes them (tables and arrays of tables).
+fn designations(rulebook: &Rulebook) -> String {
+    #[derive(serde::Serialize)]
+    struct Only<'a> {
+        designations: &'a std::collections::BTreeMap<String, super::rulebook::Designation>,
+    }
+    let text = toml::to_string(&Only {
+        designations: &rulebook.designations,
+    })
+    .unwrap_or_default();
+    format!("\n{text}")
 }
 
 fn kv(out: &mut String, key: &str, value: &str) {
@@ -86,8 +125,7 @@ fn catalog_entry(out: &mut String, entry: &CatalogEntry) {
         kv(out, "valid_days", &days.to_string());
     }
     if !entry.aliases.is_empty() {
-        let items: Vec<String> = entry.aliases.iter().map(|a| string(a)).collect();
-        kv(out, "aliases", &format!("[{}]", items.join(", ")));
+        kv(out, "aliases", &string_list(&entry.aliases));
     }
 }
 

@@ -6,6 +6,8 @@
 //! and an instant, does no I/O and reads no clock, so that evaluating "as of" any instant
 //! gives that instant's answer and every result can be explained requirement by requirement.
 
+pub mod designations;
+mod designations_window;
 pub mod engine;
 pub mod explain;
 mod export;
@@ -14,6 +16,7 @@ pub mod rulebook;
 pub mod snapshot;
 pub mod validate;
 pub mod whatif;
+pub mod window;
 
 pub use engine::{Evaluation, Gap, Risk, evaluate, gaps, risk};
 pub use rulebook::{Level, Market, Metric, Rulebook};

@@ -14,11 +14,21 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use super::designations::{Designation, MetricItem, SkillPeople, SkillingItem, Track};
 pub use super::validate::{MAX_COUNT, RulebookError, nearest_codes};
 use super::{export, validate};
 
 /// The default rulebook, modelling the real program (see `data/rulebook.toml`).
 pub const DEFAULT_RULEBOOK: &str = include_str!("../../data/rulebook.toml");
+
+/// The Solutions Partner rulebook (SPEC §9): the six designations with the 2023 values.
+pub const SOLUTIONS_PARTNER_RULEBOOK: &str = include_str!("../../data/solutions-partner.toml");
+
+/// The embedded rulebooks a command may name instead of a file.
+pub const EMBEDDED_RULEBOOKS: [(&str, &str); 2] = [
+    ("default", DEFAULT_RULEBOOK),
+    ("solutions-partner", SOLUTIONS_PARTNER_RULEBOOK),
+];
 
 /// A whole rulebook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +48,9 @@ pub struct Rulebook {
     /// The competencies, by id (e.g. `cloud-platform`).
     #[serde(default)]
     pub competencies: BTreeMap<String, Competency>,
+    /// The Solutions Partner designations, by id (SPEC §9).
+    #[serde(default)]
+    pub designations: BTreeMap<String, Designation>,
 }
 
 /// Program-wide parameters (`[program]`).
@@ -64,6 +77,20 @@ pub struct Program {
     /// A retired exam passed before retirement counts this many months after retirement.
     #[serde(default = "default_term")]
     pub retired_grace_months: u32,
+    /// Designations: the points a track needs to qualify.
+    #[serde(default = "default_designation_threshold")]
+    pub designation_threshold: f64,
+    /// Designations: the qualification window, in months (the current month and the full
+    /// months before it).
+    #[serde(default = "default_qualification_window")]
+    pub qualification_window_months: u32,
+}
+
+fn default_designation_threshold() -> f64 {
+    70.0
+}
+fn default_qualification_window() -> u32 {
+    6
 }
 
 fn default_delay() -> u32 {
@@ -89,6 +116,9 @@ pub struct Fees {
     /// The Gold membership fee.
     #[serde(default)]
     pub gold: u64,
+    /// The yearly Solutions Partner fee, however many designations.
+    #[serde(default)]
+    pub designation: u64,
 }
 
 /// Benefits per level: `[benefits]` for the membership, `[competencies.ID.benefits]` for a
@@ -252,15 +282,24 @@ pub enum Metric {
     DeployedSeats,
     /// New customers added; summed over the window.
     NewCustomers,
+    /// Designations: net customer adds (may be negative); the latest record counts.
+    NetCustomerAdds,
+    /// Designations: usage growth (may be negative); the latest record counts.
+    UsageGrowth,
+    /// Designations: deployments (may be negative); the latest record counts.
+    Deployments,
 }
 
 impl Metric {
     /// Every metric, in display order.
-    pub const ALL: [Metric; 4] = [
+    pub const ALL: [Metric; 7] = [
         Metric::Revenue,
         Metric::ActiveUsage,
         Metric::DeployedSeats,
         Metric::NewCustomers,
+        Metric::NetCustomerAdds,
+        Metric::UsageGrowth,
+        Metric::Deployments,
     ];
 
     /// The name used on the command line, in files and output.
@@ -270,6 +309,9 @@ impl Metric {
             Metric::ActiveUsage => "active-usage",
             Metric::DeployedSeats => "deployed-seats",
             Metric::NewCustomers => "new-customers",
+            Metric::NetCustomerAdds => "net-customer-adds",
+            Metric::UsageGrowth => "usage-growth",
+            Metric::Deployments => "deployments",
         }
     }
 
@@ -287,6 +329,15 @@ impl Metric {
             })
             .collect();
         Metric::ALL.into_iter().find(|m| m.as_str() == norm)
+    }
+
+    /// Whether a value may be negative: the designations' metrics compare a month with the
+    /// same month a year earlier (PROGRAM-FACTS), so they go below zero.
+    pub fn allows_negative(self) -> bool {
+        matches!(
+            self,
+            Metric::NetCustomerAdds | Metric::UsageGrowth | Metric::Deployments
+        )
     }
 
     /// Whether values are summed over the window (else the latest record counts).
@@ -614,6 +665,43 @@ mod tests {
         let again = Rulebook::parse(&exported, "export.toml").unwrap();
         assert_eq!(again, rulebook);
         assert_eq!(again.to_toml(), exported);
+    }
+
+    #[test]
+    fn solutions_partner_rulebook_has_six_designations_and_round_trips() {
+        let rb = Rulebook::parse(SOLUTIONS_PARTNER_RULEBOOK, "solutions-partner").unwrap();
+        assert_eq!(
+            rb.designations.keys().collect::<Vec<_>>(),
+            [
+                "business-applications",
+                "data-ai",
+                "digital-app-innovation",
+                "infrastructure",
+                "modern-work",
+                "security"
+            ]
+        );
+        assert_eq!(rb.designations["modern-work"].tracks.len(), 2);
+        assert_eq!(rb.designations["business-applications"].tracks.len(), 2);
+        assert_eq!(rb.fees.designation, 4730);
+        assert_eq!(rb.program.designation_threshold, 70.0);
+        assert!(super::super::validate::warnings(&rb).is_empty());
+        // Every track can reach exactly 100 points.
+        for d in rb.designations.values() {
+            for t in d.all_tracks() {
+                let max: f64 = t.metrics.iter().map(|m| m.max_points).sum::<f64>()
+                    + t.skilling.iter().map(|s| s.max_points).sum::<f64>();
+                assert_eq!(max, 100.0, "{} {}", d.name, t.name);
+            }
+        }
+        let admin = rb.catalog_entry("AZ-104").unwrap();
+        assert!(
+            admin
+                .aliases
+                .contains(&"Microsoft Certified: Azure Administrator Associate".to_string())
+        );
+        let again = Rulebook::parse(&rb.to_toml(), "export.toml").unwrap();
+        assert_eq!(again, rb);
     }
 
     #[test]

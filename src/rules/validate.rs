@@ -7,6 +7,9 @@
 //! checks walk the plain types, build the key path as they go, and look the path up in the
 //! tree to find its line. The engine-facing types therefore stay free of spans.
 
+mod designations;
+pub use designations::warnings;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
@@ -124,7 +127,7 @@ pub const MAX_RULEBOOK_BYTES: usize = 4 << 20;
 
 /// Names the checks this file makes: change it whenever they get stricter, so a rulebook
 /// stored under older checks is validated again rather than trusted.
-const VALIDATION_VERSION: &str = "competency rulebook checks v2";
+const VALIDATION_VERSION: &str = "competency rulebook checks v3 (aliases, designations)";
 
 /// The digest stored with a rulebook that passed validation: SHA-256 of the checks'
 /// version and the text, in hex.
@@ -478,17 +481,19 @@ impl Checker<'_, '_> {
         self.program(&rulebook.program, &root.key("program"));
         self.benefits(&rulebook.benefits, &root.key("benefits"));
         let codes = self.catalog(&rulebook.catalog, &root.key("catalog"));
-        if rulebook.competencies.is_empty() {
-            // A rulebook without competencies evaluates to nothing: surely a wrong or
-            // truncated file.
+        if rulebook.competencies.is_empty() && rulebook.designations.is_empty() {
+            // A rulebook without competencies or designations evaluates to nothing: surely
+            // a wrong or truncated file.
             self.report(
                 &root.key("competencies"),
-                "the rulebook defines no competencies: add at least one [competencies.ID] \
-                 section"
+                "the rulebook defines no competencies and no designations: add at least one \
+                 [competencies.ID] or [designations.ID] section"
                     .into(),
             );
         }
         self.competencies(rulebook, &codes, &root.key("competencies"));
+        self.designation_program(&rulebook.program, &root.key("program"));
+        self.designations(rulebook, &codes, &root.key("designations"));
     }
 
     /// Refuses a text that would reach a terminal with a control character (`\u001b[2J`

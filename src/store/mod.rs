@@ -17,6 +17,7 @@
 
 mod achievements;
 mod audit;
+mod designations;
 pub mod import;
 mod membership;
 mod orgs;
@@ -27,6 +28,7 @@ mod users;
 
 pub use achievements::{AchievementRow, NewAchievement, Recorded};
 pub use audit::AuditRow;
+pub use designations::{DesignationAlertRow, EnrolmentRow, NewEnrolment};
 pub use membership::{AlertRow, AttainmentRow, NewPurchase, PurchaseRow};
 pub use orgs::{NewOrg, Org};
 pub use performance::PerformanceRow;
@@ -305,10 +307,16 @@ fn recognize(path: &Path, create: bool) -> Result<()> {
     )
     .with_context(|| format!("cannot open the database {}", path.display()))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    let version = schema::refuse_newer(&conn)
+    // The version and the tables are read in one read transaction (one snapshot): read
+    // apart, another process's first migration could commit in between, and a database it
+    // just created would look like tables without a version — another application's.
+    let snapshot = conn
+        .unchecked_transaction()
+        .with_context(|| format!("cannot read the database {}", path.display()))?;
+    let version = schema::refuse_newer(&snapshot)
         .with_context(|| format!("cannot use the database {}", path.display()))?;
     let (tables, ours): (i64, i64) = retry_busy(|| {
-        conn.query_row(
+        snapshot.query_row(
             "SELECT count(*), count(*) FILTER (WHERE name IN ('orgs', 'users', 'audit')) \
              FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
             [],
@@ -316,6 +324,7 @@ fn recognize(path: &Path, create: bool) -> Result<()> {
         )
     })
     .with_context(|| format!("cannot use the database {}", path.display()))?;
+    drop(snapshot);
     drop(conn);
     if tables == 0 && version == 0 {
         return if create {

@@ -172,6 +172,65 @@ CREATE INDEX users_email ON users(email);
 -- command trust a rulebook that already passed; NULL (older rows) means "validate again".
 ALTER TABLE orgs ADD COLUMN rulebook_digest TEXT;
 "#,
+    // 6
+    r#"
+-- Solutions Partner designations (SPEC §9) score three more monthly metrics, which compare a
+-- month with the same month a year earlier and so may be negative. SQLite cannot change a
+-- CHECK constraint in place: the table is rebuilt with the same rows and ids.
+CREATE TABLE performance_v4 (
+    id          INTEGER PRIMARY KEY,
+    org_id      INTEGER NOT NULL REFERENCES orgs(id),
+    metric      TEXT NOT NULL
+                CHECK (metric IN ('revenue', 'active-usage', 'deployed-seats', 'new-customers',
+                                  'net-customer-adds', 'usage-growth', 'deployments')),
+    scope       TEXT NOT NULL DEFAULT '',
+    value       REAL NOT NULL
+                CHECK (value >= 0 OR metric IN ('net-customer-adds', 'usage-growth', 'deployments')),
+    date        TEXT NOT NULL CHECK (date(date) IS date),
+    recorded_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO performance_v4 (id, org_id, metric, scope, value, date, recorded_at)
+    SELECT id, org_id, metric, scope, value, date, recorded_at FROM performance;
+DROP TABLE performance;
+ALTER TABLE performance_v4 RENAME TO performance;
+CREATE UNIQUE INDEX performance_key ON performance(org_id, metric, scope, date);
+"#,
+    // 7
+    r#"
+-- Solutions Partner designations (SPEC §9): each enrolment or renewal of a designation, with
+-- the term it pays for (designations enrolled later in a term share its anniversary at no
+-- fee), and the renewal alerts of enrolled designations, open until one qualifies again.
+CREATE TABLE designation_enrolments (
+    id          INTEGER PRIMARY KEY,
+    org_id      INTEGER NOT NULL REFERENCES orgs(id),
+    designation TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('enrolment', 'renewal')),
+    enrolled_at INTEGER NOT NULL,
+    term_start  TEXT NOT NULL CHECK (date(term_start) IS term_start),
+    anniversary TEXT NOT NULL CHECK (date(anniversary) IS anniversary),
+    anchor_day  INTEGER NOT NULL CHECK (anchor_day BETWEEN 1 AND 31),
+    fee_usd     REAL NOT NULL CHECK (fee_usd >= 0),
+    score       REAL NOT NULL,
+    CHECK (anniversary > term_start)
+) STRICT;
+CREATE INDEX designation_enrolments_org ON designation_enrolments(org_id, designation, id);
+
+CREATE TABLE designation_alerts (
+    id           INTEGER PRIMARY KEY,
+    org_id       INTEGER NOT NULL REFERENCES orgs(id),
+    designation  TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    items        TEXT NOT NULL,
+    cause        TEXT,
+    raised_at    INTEGER NOT NULL,
+    closed_at    INTEGER,
+    close_reason TEXT
+) STRICT;
+CREATE UNIQUE INDEX designation_alerts_open ON designation_alerts(org_id, designation)
+    WHERE closed_at IS NULL;
+"#,
 ];
 
 /// The schema version this binary writes.

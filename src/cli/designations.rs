@@ -1,0 +1,364 @@
+//! `designations …`: Solutions Partner scores (SPEC §9) — list, score, gaps, what-if, enrol,
+//! renew, alerts.
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::clock::rfc3339;
+use crate::designations::{self as svc, Alert, Check, Enrolled, alert_line, fell};
+use crate::output::{Report, Table, number};
+use crate::rules::designations::DesignationScore;
+
+/// Designation commands.
+#[derive(Debug, Subcommand)]
+pub enum DesignationsCmd {
+    /// Every designation: score, threshold, state (not-started, in-progress, qualified,
+    /// enrolled, renewal-due, lapsed).
+    List,
+    /// The score per track and item: value, points, max and the people who count.
+    Score {
+        /// One designation (all without it).
+        id: Option<String>,
+    },
+    /// For each designation not qualifying: the cheapest additions that reach the threshold
+    /// with every required item above 0, each with its point gain.
+    Gaps,
+    /// The scores with supposed changes; changes nothing.
+    WhatIf {
+        /// Suppose this user (user name or e-mail) left now; repeatable.
+        #[arg(long, value_name = "USER")]
+        remove_user: Vec<String>,
+        /// Suppose this MSA held this certification now; repeatable.
+        #[arg(long, value_name = "MSA:CODE")]
+        add_achievement: Vec<String>,
+        /// Suppose this metric (and scope) had this value now; repeatable.
+        #[arg(long, value_name = "METRIC[:SCOPE]=VALUE", allow_hyphen_values = true)]
+        set: Vec<String>,
+    },
+    /// Enrol designations that qualified in the window: the first pays the yearly fee,
+    /// later ones share its anniversary at no fee.
+    Enrol {
+        /// The designation ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Renew every enrolled designation that qualified in the anniversary's window.
+    Renew,
+    /// Designation renewal alerts (open ones unless --all).
+    Alerts {
+        /// Include closed alerts.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+fn score_json(s: &DesignationScore) -> Vec<Value> {
+    s.tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({
+                "id": s.id,
+                "name": s.name,
+                "track": t.track,
+                "total": t.total,
+                "threshold": s.threshold,
+                "qualified": t.qualified,
+                "counts": i == s.best,
+                "items": t.items.iter().map(|it| json!({
+                    "name": it.name,
+                    "kind": it.kind.as_str(),
+                    "value": it.value,
+                    "points": it.points,
+                    "max_points": it.max_points,
+                    "required": it.required,
+                    "people": it.people,
+                    "unmet_prerequisites": it.unmet_prerequisites,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+fn score_table(s: &DesignationScore) -> Table {
+    let mut t =
+        Table::new(&["Track", "Item", "Value", "Points", "Who counts / why"]).titled(format!(
+            "{} — {} of {} needed: {}",
+            s.name,
+            number(s.score()),
+            number(s.threshold),
+            if s.qualified() {
+                "qualifies"
+            } else {
+                "does not qualify"
+            }
+        ));
+    for (i, track) in s.tracks.iter().enumerate() {
+        let label = if s.tracks.len() > 1 && i == s.best {
+            format!("{} (counts)", track.track)
+        } else {
+            track.track.clone()
+        };
+        for it in &track.items {
+            let mut why = it.people.join(", ");
+            if !it.unmet_prerequisites.is_empty() {
+                why = format!("prerequisite short: {}", it.unmet_prerequisites.join("; "));
+            } else if it.required && it.points <= 0.0 {
+                why = format!(
+                    "{why}{}0 points blocks qualification",
+                    if why.is_empty() { "" } else { "; " }
+                );
+            }
+            t.row([
+                label.clone(),
+                it.name.clone(),
+                number(it.value),
+                format!("{} / {}", number(it.points), number(it.max_points)),
+                why,
+            ]);
+        }
+        t.row([
+            label,
+            "total".to_owned(),
+            String::new(),
+            format!("{} / {}", number(track.total), number(s.threshold)),
+            if track.qualified {
+                "qualifies".to_owned()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    t
+}
+
+fn alert_json(a: &Alert) -> Value {
+    json!({
+        "raised": rfc3339(a.raised_at),
+        "designation": a.designation,
+        "name": a.name,
+        "message": a.message,
+        "items": a.items,
+        "cause": a.cause,
+        "open": a.closed_at.is_none(),
+        "closed": a.closed_at.map(rfc3339),
+        "close_reason": a.close_reason,
+    })
+}
+
+fn alerts_table(alerts: &[Alert], title: &str) -> Table {
+    let mut t = Table::new(&["Raised", "Designation", "Items", "Cause", "Open"]).titled(title);
+    for a in alerts {
+        t.row([
+            rfc3339(a.raised_at),
+            a.name.clone(),
+            a.items.clone(),
+            a.cause.clone().unwrap_or_else(|| "(unknown)".into()),
+            match (&a.closed_at, &a.close_reason) {
+                (None, _) => "yes".to_owned(),
+                (Some(c), r) => format!(
+                    "closed {}{}",
+                    rfc3339(*c),
+                    r.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                ),
+            },
+        ]);
+    }
+    t
+}
+
+/// Prints designation alerts just raised on stderr (shown even with --quiet).
+pub(super) fn print_alerts(alerts: &[Alert]) {
+    for a in alerts {
+        eprintln!("alert: {}", alert_line(a));
+    }
+}
+
+fn enrolled_report(e: &Enrolled, what: &str) -> Report {
+    let rows: Vec<Value> = e
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.designation, "name": r.name, "kind": r.kind,
+                "term_start": r.term_start.to_string(), "anniversary": r.anniversary.to_string(),
+                "fee_usd": r.fee_usd, "score": r.score,
+            })
+        })
+        .collect();
+    let mut t = Table::new(&["Designation", "Term", "Fee", "Score"]).titled(what);
+    for r in &e.rows {
+        t.row([
+            r.name.clone(),
+            format!("{} to {}", r.term_start, r.anniversary),
+            format!("{} USD", number(r.fee_usd)),
+            number(r.score),
+        ]);
+    }
+    let mut report = Report::new(json!({"enrolled": rows, "not_renewed": e.not_renewed})).table(t);
+    for n in &e.not_renewed {
+        report = report.text(format!("not renewed: {n}"));
+    }
+    report
+}
+
+/// The designations' part of `membership check`, as JSON.
+pub(super) fn check_json(c: &Check) -> Value {
+    json!(
+        c.held
+            .iter()
+            .map(|h| json!({
+                "id": h.id, "name": h.name, "score": h.score, "qualified": h.qualified,
+                "state": h.state.as_str(), "anniversary": h.anniversary.to_string(),
+                "window_start": h.window_start.to_string(),
+                "qualified_in_window": h.qualified_in_window.map(rfc3339),
+                "status": h.severity.as_str(), "reason": h.reason,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// The designations' part of `membership check`, as a table.
+pub(super) fn check_table(c: &Check) -> Table {
+    let mut t = Table::new(&["Designation", "Score", "Anniversary", "Status", "Why"])
+        .titled("Designations");
+    for h in &c.held {
+        t.row([
+            h.name.clone(),
+            number(h.score),
+            h.anniversary.to_string(),
+            h.severity.as_str().to_owned(),
+            h.reason.clone(),
+        ]);
+    }
+    t
+}
+
+/// Runs a `designations` command.
+pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
+    let at = ctx.clock.now();
+    match cmd {
+        DesignationsCmd::List => {
+            let list = ctx.read_org(|db, org| svc::list(db, org, at))?;
+            let mut t = Table::new(&["Designation", "Score", "Needed", "Qualifies now", "State"]);
+            let mut j = Vec::new();
+            for l in &list {
+                let s = &l.score;
+                t.row([
+                    format!("{} ({})", s.name, s.id),
+                    number(s.score()),
+                    number(s.threshold),
+                    if s.qualified() { "yes" } else { "no" }.to_owned(),
+                    match (&l.enrolment, l.state.is_held()) {
+                        (Some(e), true) => format!("{} until {}", l.state.as_str(), e.anniversary),
+                        _ => l.state.as_str().to_owned(),
+                    },
+                ]);
+                j.push(json!({
+                    "id": s.id, "name": s.name, "score": s.score(), "threshold": s.threshold,
+                    "qualified": s.qualified(), "state": l.state.as_str(),
+                    "track": s.best_track().map(|t| t.track.clone()),
+                    "qualified_since": l.qualified_since.map(rfc3339),
+                    "anniversary": l.enrolment.as_ref().filter(|_| l.state.is_held())
+                        .map(|e| e.anniversary.to_string()),
+                }));
+            }
+            Ok(Report::new(j).table(t))
+        }
+        DesignationsCmd::Score { id } => {
+            let scores = ctx.read_org(|db, org| svc::scores(db, org, at, id.as_deref()))?;
+            let j: Vec<Value> = scores.iter().flat_map(score_json).collect();
+            let mut r = Report::new(j);
+            for s in &scores {
+                r = r.table(score_table(s));
+            }
+            Ok(r)
+        }
+        DesignationsCmd::Gaps => {
+            let gaps = ctx.read_org(|db, org| svc::gaps(db, org, at))?;
+            let mut t = Table::new(&["Designation", "Track", "Score", "Missing"]);
+            for g in &gaps {
+                t.row([
+                    g.name.clone(),
+                    g.track.clone(),
+                    format!("{} → {}", number(g.score), number(g.after)),
+                    g.missing.join("\n"),
+                ]);
+            }
+            let mut r = Report::new(&gaps).table(t);
+            if gaps.is_empty() {
+                r = r.text("Every designation qualifies now.");
+            }
+            Ok(r)
+        }
+        DesignationsCmd::WhatIf {
+            remove_user,
+            add_achievement,
+            set,
+        } => {
+            let w = ctx.read_org(|db, org| {
+                svc::what_if(db, org, at, &remove_user, &add_achievement, &set)
+            })?;
+            let mut t = Table::new(&[
+                "Designation",
+                "Score now",
+                "Score after",
+                "Items that change",
+            ]);
+            let mut j = Vec::new();
+            for x in &w {
+                let changed = fell(&x.before, &x.after);
+                t.row([
+                    x.before.name.clone(),
+                    format!(
+                        "{}{}",
+                        number(x.before.score()),
+                        if x.before.qualified() {
+                            " (qualifies)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    format!(
+                        "{}{}",
+                        number(x.after.score()),
+                        if x.after.qualified() {
+                            " (qualifies)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    changed.join("\n"),
+                ]);
+                j.push(json!({
+                    "id": x.before.id, "name": x.before.name,
+                    "score_now": x.before.score(), "score_after": x.after.score(),
+                    "qualified_now": x.before.qualified(), "qualified_after": x.after.qualified(),
+                    "changes": changed,
+                    "after": score_json(&x.after),
+                }));
+            }
+            Ok(Report::new(j).table(t))
+        }
+        DesignationsCmd::Enrol { ids } => {
+            let actor = ctx.actor();
+            let e = ctx.write_org(|db, org| svc::enrol(db, org, &actor, &ids))?;
+            Ok(enrolled_report(&e, "Enrolled"))
+        }
+        DesignationsCmd::Renew => {
+            let actor = ctx.actor();
+            let e = ctx.write_org(|db, org| svc::renew(db, org, &actor))?;
+            Ok(enrolled_report(&e, "Renewed"))
+        }
+        DesignationsCmd::Alerts { all } => {
+            let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
+            let j: Vec<Value> = alerts.iter().map(alert_json).collect();
+            Ok(Report::new(j).table(alerts_table(
+                &alerts,
+                if all { "Alerts" } else { "Open alerts" },
+            )))
+        }
+    }
+}
