@@ -13,7 +13,8 @@ use anyhow::Result;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 
 use crate::evaluation::{self, Judged};
-use crate::membership::{self as svc, Alert, Displayed, Membership};
+use crate::membership::{self as svc, Alert, Dates, Displayed, Membership};
+use crate::rules::designations::DesignationScore;
 use crate::rules::engine::{RequirementDetail, RequirementEval};
 use crate::rules::{Level, Metric, evaluate, explain, risk};
 use crate::store::{Db, Org};
@@ -40,8 +41,13 @@ pub struct View {
     /// For each level met now, who the organization cannot afford to lose (as
     /// `competencies risk`).
     pub risks: Vec<RiskView>,
-    /// Solutions Partner designations; empty until the designations engine feeds them.
+    /// Solutions Partner designations (as `designations list` and `designations score`);
+    /// empty when the rulebook has none.
     pub designations: Vec<DesignationView>,
+    /// The organization's rulebook has no designations and [`View::designations`] scores
+    /// the same people under the embedded `solutions-partner` rulebook, as step 7 of
+    /// `competency demo` does: a preview, with no state or dates.
+    pub designations_preview: bool,
 }
 
 /// One competency.
@@ -161,6 +167,7 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
             critical: r.critical.into_iter().map(|(_, u)| u).collect(),
         })
         .collect();
+    let (designations, designations_preview) = designations(db, org, &judged, at)?;
     let timeline = timeline(judged, at, &critical);
     Ok(View {
         at,
@@ -171,8 +178,86 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
         alerts,
         timeline,
         risks,
-        designations: Vec::new(),
+        designations,
+        designations_preview,
     })
+}
+
+/// The designations as `designations list` (score, state, enrolment) and `designations
+/// score` (the counting track's items) show them, read through the same service functions
+/// in the caller's transaction. A rulebook without designations gives the preview under the
+/// embedded `solutions-partner` rulebook instead (see [`View::designations_preview`]).
+fn designations(
+    db: &Db,
+    org: &Org,
+    judged: &Judged,
+    at: DateTime<Utc>,
+) -> Result<(Vec<DesignationView>, bool)> {
+    if judged.rulebook.designations.is_empty() {
+        let sp = crate::rules::Rulebook::parse(
+            crate::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK,
+            "solutions-partner",
+        )?;
+        let list = crate::rules::designations::score(&sp, &judged.snapshot, at)
+            .iter()
+            .map(|s| designation_view(s, "preview".to_owned(), None, None))
+            .collect();
+        return Ok((list, true));
+    }
+    let program = &judged.rulebook.program;
+    let list = crate::designations::list(db, org, at)?
+        .iter()
+        .map(|l| {
+            let dates = l
+                .enrolment
+                .as_ref()
+                .map(|e| (e.term_start, Dates::new(e.anniversary, program)));
+            designation_view(
+                &l.score,
+                l.state.as_str().to_owned(),
+                dates,
+                l.qualified_since,
+            )
+        })
+        .collect();
+    Ok((list, false))
+}
+
+fn designation_view(
+    s: &DesignationScore,
+    state: String,
+    enrolment: Option<(NaiveDate, Dates)>,
+    qualified_since: Option<DateTime<Utc>>,
+) -> DesignationView {
+    let track = s.best_track();
+    DesignationView {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        score: s.score(),
+        threshold: s.threshold,
+        qualified: s.qualified(),
+        state,
+        track: match (track, s.tracks.len()) {
+            (Some(t), 2..) => Some(t.track.clone()),
+            _ => None,
+        },
+        items: track
+            .map(|t| {
+                t.items
+                    .iter()
+                    .map(|i| DesignationItemView {
+                        name: i.name.clone(),
+                        points: i.points,
+                        max_points: i.max_points,
+                        required: i.required,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        term_start: enrolment.as_ref().map(|(t, _)| *t),
+        dates: enrolment.map(|(_, d)| d),
+        qualified_since,
+    }
 }
 
 fn competencies(judged: &Judged) -> Vec<CompetencyView> {
