@@ -72,7 +72,7 @@ fn every_section_has_a_real_heading() {
     let d = text(doc.select(&sel("section#designations")).next().unwrap());
     assert!(d.contains("a preview with no enrolment"), "{d}");
     assert!(
-        doc.select(&sel("section#designations article[data-state=preview]"))
+        doc.select(&sel("section#designations tr[data-state=preview]"))
             .count()
             >= 2,
         "{d}"
@@ -696,9 +696,10 @@ fn a_renewal_breaks_a_level_only_when_nobody_else_covers_it() {
     );
 }
 
-/// The designation articles of a page: (id, score, threshold, qualified, state).
+/// The designations of a page (articles, or the preview's rows): (id, score, threshold,
+/// qualified, state).
 fn designation_articles(doc: &Html) -> Vec<(String, f64, f64, bool, String)> {
-    doc.select(&sel("section#designations article.designation"))
+    doc.select(&sel("section#designations .designation"))
         .map(|a| {
             let v = a.value();
             let attr = |k: &str| v.attr(k).unwrap_or_else(|| panic!("no {k}")).to_owned();

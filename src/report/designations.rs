@@ -73,12 +73,9 @@ pub fn section(o: &mut String, list: &[DesignationView], preview: bool) {
         return;
     }
     if preview {
-        o.push_str(
-            "<p class=\"sub\" id=\"designations-preview\">The organization's rulebook has no \
-             designations: these are the same people scored under the Solutions Partner \
-             rulebook, a preview with no enrolment. <code>competency rules import \
-             solutions-partner</code> makes them real.</p>\n",
-        );
+        preview_table(o, list);
+        o.push_str("</section>\n");
+        return;
     }
     for d in list {
         designation(o, d);
@@ -140,6 +137,52 @@ fn designation(o: &mut String, d: &DesignationView) {
         );
     }
     o.push_str("</tbody></table>\n</article>\n");
+}
+
+/// The preview (the rulebook has no designations, as step 7 of `competency demo`): one
+/// compact table, score against threshold and the items at 0, no chart per designation.
+fn preview_table(o: &mut String, list: &[DesignationView]) {
+    o.push_str(
+        "<p class=\"sub\" id=\"designations-preview\">The organization's rulebook has no \
+         designations: the same people scored under the Solutions Partner rulebook, a preview \
+         with no enrolment (step 7 of <code>competency demo</code>). <code>competency rules \
+         import solutions-partner</code>, then <code>performance record</code> of the figures, \
+         make them real.</p>\n<table class=\"stack\" id=\"designations-preview-table\"><thead><tr>\
+         <th scope=\"col\">Designation</th><th scope=\"col\">Score</th><th scope=\"col\">Needed</th>\
+         <th scope=\"col\">Qualifies</th><th scope=\"col\">Items at 0</th></tr></thead><tbody>",
+    );
+    for d in list {
+        let zero: Vec<&str> = d
+            .items
+            .iter()
+            .filter(|i| i.points <= 0.0)
+            .map(|i| i.name.as_str())
+            .collect();
+        let _ = write!(
+            o,
+            "<tr class=\"designation\" data-designation=\"{}\" data-score=\"{}\" data-threshold=\"{}\" \
+             data-qualified=\"{}\" data-state=\"{}\"><th scope=\"row\">{}</th>\
+             <td class=\"num\" data-label=\"Score\">{}</td><td class=\"num\" data-label=\"Needed\">{}</td>\
+             <td data-label=\"Qualifies\" class=\"{}\">{}</td><td data-label=\"Items at 0\" class=\"{}\">{}</td></tr>",
+            esc(&d.id),
+            d.score,
+            d.threshold,
+            d.qualified,
+            esc(&d.state),
+            esc(&d.name),
+            number(d.score),
+            number(d.threshold),
+            if d.qualified { "met" } else { "bad" },
+            if d.qualified { "✔ yes" } else { "✘ no" },
+            if zero.is_empty() { "" } else { "bad" },
+            if zero.is_empty() {
+                "none".to_owned()
+            } else {
+                esc(&format!("⚠ {}", zero.join(", ")))
+            },
+        );
+    }
+    o.push_str("</tbody></table>\n");
 }
 
 /// State, track and dates as a key/value table (a preview has none).
@@ -348,6 +391,19 @@ mod tests {
         assert!(!o.contains("<A&B>"));
         // The threshold line sits at 70 of a 100-point scale: 10 + 0.7 * 890.
         assert!(o.contains("x1=\"633\""), "{o}");
+    }
+
+    #[test]
+    fn a_preview_is_one_table_without_charts_or_dates() {
+        let mut d = sample();
+        d.state = "preview".into();
+        let mut o = String::new();
+        section(&mut o, &[d], true);
+        assert!(o.contains("id=\"designations-preview\""));
+        assert_eq!(o.matches("<tr class=\"designation\"").count(), 1, "{o}");
+        assert!(o.contains("⚠ Customer success"), "{o}");
+        assert!(!o.contains("<svg"), "{o}");
+        assert!(!o.contains("anniversary"), "{o}");
     }
 
     #[test]
