@@ -397,6 +397,9 @@ fn an_organization_without_membership_gets_a_plain_page() {
         "{tl}"
     );
     assert!(doc.select(&sel("svg#timeline-chart")).next().is_none());
+    // Nobody and no figures: no designation preview to show.
+    let d = text(doc.select(&sel("section#designations")).next().unwrap());
+    assert!(d.contains("No designations in this rulebook"), "{d}");
     let bus = text(doc.select(&sel("section#bus-factor")).next().unwrap());
     assert!(bus.contains("No level is met today"), "{bus}");
 }

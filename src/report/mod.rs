@@ -186,7 +186,8 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
 /// The designations as `designations list` (score, state, enrolment) and `designations
 /// score` (the counting track's items) show them, read through the same service functions
 /// in the caller's transaction. A rulebook without designations gives the preview under the
-/// embedded `solutions-partner` rulebook instead (see [`View::designations_preview`]).
+/// embedded `solutions-partner` rulebook instead (see [`View::designations_preview`]), when
+/// the organization has people or figures to score.
 fn designations(
     db: &Db,
     org: &Org,
@@ -194,6 +195,10 @@ fn designations(
     at: DateTime<Utc>,
 ) -> Result<(Vec<DesignationView>, bool)> {
     if judged.rulebook.designations.is_empty() {
+        // An organization with nobody and no figures has nothing to preview.
+        if judged.snapshot.people.is_empty() && judged.snapshot.performance.is_empty() {
+            return Ok((Vec::new(), false));
+        }
         let sp = crate::rules::Rulebook::parse(
             crate::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK,
             "solutions-partner",
