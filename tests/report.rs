@@ -919,3 +919,57 @@ fn the_demo_preview_scores_as_the_solutions_partner_rulebook_would() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn the_designations_bus_factor_is_the_what_if_of_each_departure() {
+    let env = solutions_partner();
+    let now = "2026-03-01T09:00:00Z";
+    env.ok(&["report", "--now", now, "--out", "sp.html"]);
+    let doc = Html::parse_document(&std::fs::read_to_string(env.path("sp.html")).unwrap());
+    let row = doc
+        .select(&sel(
+            "#designation-risk-table tr[data-designation=infrastructure]",
+        ))
+        .next()
+        .expect("the enrolled designation is in the bus factor");
+    let critical = text(row.select(&sel("td")).next().unwrap());
+    // Everyone counted in Infrastructure's items: ann, bob, cat (intermediate), dan
+    // (advanced); each one's departure is asked of `designations what-if`.
+    let score = env.json(&["designations", "score", "infrastructure", "--now", now]);
+    let mut counted: Vec<String> = score[0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["people"].as_array().unwrap().clone())
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    counted.sort();
+    counted.dedup();
+    assert!(counted.len() >= 3, "{score}");
+    let mut breaking = 0;
+    for user in &counted {
+        let w = env.json(&[
+            "designations",
+            "what-if",
+            "--remove-user",
+            user,
+            "--now",
+            now,
+        ]);
+        let infra = w
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == "infrastructure")
+            .unwrap();
+        let breaks = infra["qualified_after"] == false;
+        breaking += usize::from(breaks);
+        assert_eq!(
+            critical.contains(user.as_str()),
+            breaks,
+            "{user}: {critical}"
+        );
+    }
+    // The fixture sits exactly at 70: every counted person is critical.
+    assert!(breaking > 0, "{critical}");
+}

@@ -181,6 +181,11 @@ fn summary(o: &mut String, v: &View) {
             .risks
             .iter()
             .flat_map(|r| r.critical.iter().map(String::as_str))
+            .chain(
+                v.designation_risks
+                    .iter()
+                    .flat_map(|r| r.critical.iter().map(String::as_str)),
+            )
             .collect();
         names.sort_unstable();
         names.dedup();
@@ -621,10 +626,13 @@ fn bus_factor(o: &mut String, v: &View) {
         "<section id=\"bus-factor\" aria-labelledby=\"h-bus-factor\">\n\
          <h2 id=\"h-bus-factor\">Bus factor</h2>\n\
          <p class=\"sub\">For each level met today, the people whose departure alone would break it \
-         (as <code>competencies risk</code>).</p>\n",
+         (as <code>competencies risk</code>); for each designation enrolled or qualified, those whose \
+         departure alone would stop it qualifying (as <code>designations what-if --remove-user</code>).</p>\n",
     );
     if v.risks.is_empty() {
-        o.push_str("<p>No level is met today, so no departure can break one.</p>\n</section>\n");
+        o.push_str("<p>No level is met today, so no departure can break one.</p>\n");
+        designation_risks(o, v);
+        o.push_str("</section>\n");
         return;
     }
     o.push_str(
@@ -648,7 +656,38 @@ fn bus_factor(o: &mut String, v: &View) {
             },
         );
     }
-    o.push_str("</tbody></table>\n</section>\n");
+    o.push_str("</tbody></table>\n");
+    designation_risks(o, v);
+    o.push_str("</section>\n");
+}
+
+/// The designations enrolled or qualified now and whose departure alone would stop each
+/// qualifying (as `designations what-if --remove-user`).
+fn designation_risks(o: &mut String, v: &View) {
+    if v.designation_risks.is_empty() {
+        return;
+    }
+    o.push_str(
+        "<table class=\"stack\" id=\"designation-risk-table\"><thead><tr>\
+         <th scope=\"col\">Designation</th>\
+         <th scope=\"col\">Would stop qualifying if one of these left</th></tr></thead><tbody>",
+    );
+    for r in &v.designation_risks {
+        let _ = write!(
+            o,
+            "<tr data-designation=\"{}\"><th scope=\"row\">{}</th>\
+             <td data-label=\"Critical people\" class=\"critical {}\">{}</td></tr>",
+            esc(&r.id),
+            esc(&r.name),
+            if r.critical.is_empty() { "met" } else { "bad" },
+            if r.critical.is_empty() {
+                "(no single departure would stop it qualifying)".to_owned()
+            } else {
+                esc(&r.critical.join(", "))
+            },
+        );
+    }
+    o.push_str("</tbody></table>\n");
 }
 
 /// Cuts text for a chart label (the full text is in the table beside the chart).

@@ -48,6 +48,21 @@ pub struct View {
     /// the same people under the embedded `solutions-partner` rulebook, as step 7 of
     /// `competency demo` does: a preview, with no state or dates.
     pub designations_preview: bool,
+    /// For each designation enrolled or qualified now, who the organization cannot afford
+    /// to lose (as `designations what-if --remove-user`); empty for a preview.
+    pub designation_risks: Vec<DesignationRisk>,
+}
+
+/// One designation held or qualified now and the people whose departure alone would stop
+/// it qualifying (below the threshold, or a required item at 0).
+#[derive(Debug, Clone)]
+pub struct DesignationRisk {
+    /// The designation id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// User names, sorted.
+    pub critical: Vec<String>,
 }
 
 /// One competency.
@@ -167,7 +182,9 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
             critical: r.critical.into_iter().map(|(_, u)| u).collect(),
         })
         .collect();
-    let (designations, designations_preview) = designations(db, org, &judged, at)?;
+    let mut judged = judged;
+    let (designations, designations_preview, designation_risks) =
+        designations(db, org, &mut judged, at)?;
     let timeline = timeline(judged, at, &critical);
     Ok(View {
         at,
@@ -180,6 +197,7 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
         risks,
         designations,
         designations_preview,
+        designation_risks,
     })
 }
 
@@ -191,13 +209,13 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
 fn designations(
     db: &Db,
     org: &Org,
-    judged: &Judged,
+    judged: &mut Judged,
     at: DateTime<Utc>,
-) -> Result<(Vec<DesignationView>, bool)> {
+) -> Result<(Vec<DesignationView>, bool, Vec<DesignationRisk>)> {
     if judged.rulebook.designations.is_empty() {
         // An organization with nobody and no figures has nothing to preview.
         if judged.snapshot.people.is_empty() && judged.snapshot.performance.is_empty() {
-            return Ok((Vec::new(), false));
+            return Ok((Vec::new(), false, Vec::new()));
         }
         let sp = crate::rules::Rulebook::parse(
             crate::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK,
@@ -207,10 +225,12 @@ fn designations(
             .iter()
             .map(|s| designation_view(s, "preview".to_owned(), None, None))
             .collect();
-        return Ok((list, true));
+        return Ok((list, true, Vec::new()));
     }
+    let listed = crate::designations::list(db, org, at)?;
+    let risks = designation_risks(judged, &listed, at);
     let program = &judged.rulebook.program;
-    let list = crate::designations::list(db, org, at)?
+    let list = listed
         .iter()
         .map(|l| {
             let dates = l
@@ -225,7 +245,77 @@ fn designations(
             )
         })
         .collect();
-    Ok((list, false))
+    Ok((list, false, risks))
+}
+
+/// For each designation that qualifies now and is enrolled, renewal-due or qualified, the
+/// people counted in its counting track whose departure alone (`designations what-if
+/// --remove-user`) would stop it qualifying. A departure only takes points away from the
+/// items that person is counted in, so only they are candidates; each candidate is
+/// re-scored once (their association ended at `at`, then restored), for every designation
+/// they are counted in.
+fn designation_risks(
+    judged: &mut Judged,
+    listed: &[crate::designations::Listed],
+    at: DateTime<Utc>,
+) -> Vec<DesignationRisk> {
+    use crate::designations::DState;
+    let watched: Vec<&DesignationScore> = listed
+        .iter()
+        .filter(|l| l.score.qualified() && (l.state.is_held() || l.state == DState::Qualified))
+        .map(|l| &l.score)
+        .collect();
+    // (user id, user name, designation ids counting them)
+    let mut candidates: Vec<(i64, String, Vec<&str>)> = Vec::new();
+    for s in &watched {
+        let Some(track) = s.best_track() else {
+            continue;
+        };
+        for item in &track.items {
+            for (uid, name) in item.user_ids.iter().zip(&item.people) {
+                match candidates.iter_mut().find(|c| c.0 == *uid) {
+                    Some(c) if !c.2.contains(&s.id.as_str()) => c.2.push(&s.id),
+                    Some(_) => {}
+                    None => candidates.push((*uid, name.clone(), vec![&s.id])),
+                }
+            }
+        }
+    }
+    let mut out: Vec<DesignationRisk> = watched
+        .iter()
+        .map(|s| DesignationRisk {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            critical: Vec::new(),
+        })
+        .collect();
+    let snap = &mut judged.snapshot;
+    for (uid, name, ids) in candidates {
+        let saved: Vec<(usize, Option<DateTime<Utc>>)> = snap
+            .people
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.user_id == uid)
+            .map(|(i, p)| (i, p.ended))
+            .collect();
+        snap.without_users(&[uid], at);
+        for id in ids {
+            let after =
+                crate::rules::designations::score_designation(&judged.rulebook, snap, id, at);
+            if after.is_some_and(|a| !a.qualified())
+                && let Some(r) = out.iter_mut().find(|r| r.id == id)
+            {
+                r.critical.push(name.clone());
+            }
+        }
+        for (i, ended) in saved {
+            snap.people[i].ended = ended;
+        }
+    }
+    for r in &mut out {
+        r.critical.sort();
+    }
+    out
 }
 
 fn designation_view(
