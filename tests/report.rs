@@ -973,3 +973,47 @@ fn the_designations_bus_factor_is_the_what_if_of_each_departure() {
     // The fixture sits exactly at 70: every counted person is critical.
     assert!(breaking > 0, "{critical}");
 }
+
+#[test]
+fn a_renewal_that_stops_a_designation_qualifying_breaks_on_the_timeline() {
+    let env = solutions_partner();
+    let now = "2026-03-01T09:00:00Z";
+    env.ok(&["report", "--now", now, "--out", "sp.html"]);
+    let doc = Html::parse_document(&std::fs::read_to_string(env.path("sp.html")).unwrap());
+    let critical = text(
+        doc.select(&sel(
+            "#designation-risk-table tr[data-designation=infrastructure] td",
+        ))
+        .next()
+        .unwrap(),
+    );
+    let rows: Vec<(String, String, String)> = doc
+        .select(&sel("#timeline-table tbody tr[data-breaks=true]"))
+        .map(|r| {
+            let cells: Vec<String> = r.select(&sel("td")).map(text).collect();
+            (
+                text(r.select(&sel("th")).next().unwrap()),
+                cells[0].clone(),
+                cells[2].clone(),
+            )
+        })
+        .collect();
+    let infra: Vec<&(String, String, String)> = rows
+        .iter()
+        .filter(|r| r.2.contains("Infrastructure (Azure) designation"))
+        .collect();
+    assert!(!infra.is_empty(), "{rows:?}");
+    // Only people the designation cannot lose, and only certifications it scores
+    // (eve's AZ-104 alone counts nowhere on the counting track).
+    for (user, code, _) in &infra {
+        assert!(critical.contains(user.as_str()), "{user} not in {critical}");
+        assert!(code.starts_with("AZ-"), "{code}");
+    }
+    // The chart draws each such bar hatched, with its text alternative.
+    let svg = doc
+        .select(&sel("svg#timeline-chart g.renewal[data-breaks=true] title"))
+        .map(text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(svg.contains("designation"), "{svg}");
+}

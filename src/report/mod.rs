@@ -63,6 +63,8 @@ pub struct DesignationRisk {
     pub name: String,
     /// User names, sorted.
     pub critical: Vec<String>,
+    /// Their account ids, in the same order.
+    pub critical_ids: Vec<i64>,
 }
 
 /// One competency.
@@ -185,7 +187,7 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
     let mut judged = judged;
     let (designations, designations_preview, designation_risks) =
         designations(db, org, &mut judged, at)?;
-    let timeline = timeline(judged, at, &critical);
+    let timeline = timeline(judged, at, &critical, &designation_risks);
     Ok(View {
         at,
         org: org.clone(),
@@ -287,6 +289,7 @@ fn designation_risks(
             id: s.id.clone(),
             name: s.name.clone(),
             critical: Vec::new(),
+            critical_ids: Vec::new(),
         })
         .collect();
     let snap = &mut judged.snapshot;
@@ -306,6 +309,7 @@ fn designation_risks(
                 && let Some(r) = out.iter_mut().find(|r| r.id == id)
             {
                 r.critical.push(name.clone());
+                r.critical_ids.push(uid);
             }
         }
         for (i, ended) in saved {
@@ -313,7 +317,10 @@ fn designation_risks(
         }
     }
     for r in &mut out {
-        r.critical.sort();
+        let mut both: Vec<(String, i64)> =
+            r.critical.drain(..).zip(r.critical_ids.drain(..)).collect();
+        both.sort();
+        (r.critical, r.critical_ids) = both.into_iter().unzip();
     }
     out
 }
@@ -417,7 +424,18 @@ fn amount(metric: Metric, v: f64) -> String {
 /// only ever needs more, so only the levels `critical` names for that person (`(user_id,
 /// competency, level)` from [`risk`]) can break: everyone else's bars need no evaluation,
 /// and the re-evaluations are bounded by the critical people, not the organization's size.
-fn timeline(judged: Judged, at: DateTime<Utc>, critical: &[(i64, String, Level)]) -> Timeline {
+///
+/// Designations likewise: only a person critical to a designation (see
+/// [`designation_risks`]) can break it by losing one achievement, so only their
+/// achievements stopping within the 12 months are re-scored, one at a time, against the
+/// designations they are critical to; those that break one get a bar (or join the
+/// competency bar of the same achievement) naming "<designation> designation".
+fn timeline(
+    judged: Judged,
+    at: DateTime<Utc>,
+    critical: &[(i64, String, Level)],
+    designation_risks: &[DesignationRisk],
+) -> Timeline {
     let from = at.date_naive();
     let to = from.checked_add_months(Months::new(12)).unwrap_or(from);
     // (username, user_id, code, stops), deduplicated.
@@ -505,6 +523,14 @@ fn timeline(judged: Judged, at: DateTime<Utc>, critical: &[(i64, String, Level)]
             },
         );
     }
+    designation_bars(
+        &rulebook,
+        &mut snapshot,
+        at,
+        (from, to),
+        designation_risks,
+        &mut rows,
+    );
     for r in &mut rows {
         r.bars
             .sort_by(|a, b| a.stops.cmp(&b.stops).then(a.code.cmp(&b.code)));
@@ -521,6 +547,92 @@ fn timeline(judged: Judged, at: DateTime<Utc>, critical: &[(i64, String, Level)]
         eval,
     });
     Timeline { from, to, rows }
+}
+
+/// Adds to `rows` the achievements of designation-critical people that stop counting in
+/// `(from, to]` and whose loss alone stops a designation they are critical to qualifying.
+fn designation_bars(
+    rulebook: &crate::rules::Rulebook,
+    snapshot: &mut crate::rules::snapshot::Snapshot,
+    at: DateTime<Utc>,
+    (from, to): (NaiveDate, NaiveDate),
+    risks: &[DesignationRisk],
+    rows: &mut Vec<TimelineRow>,
+) {
+    // (user id, user name, designations they are critical to)
+    let mut people: Vec<(i64, &str, Vec<&DesignationRisk>)> = Vec::new();
+    for r in risks {
+        for (uid, name) in r.critical_ids.iter().zip(&r.critical) {
+            match people.iter_mut().find(|p| p.0 == *uid) {
+                Some(p) => p.2.push(r),
+                None => people.push((*uid, name, vec![r])),
+            }
+        }
+    }
+    for (uid, username, designations) in people {
+        // (code, stops) of this person's records, deduplicated.
+        let mut codes: Vec<(std::sync::Arc<str>, NaiveDate)> = Vec::new();
+        for p in snapshot.people.iter().filter(|p| p.user_id == uid) {
+            for a in p.achievements.iter().filter(|a| a.removed.is_none()) {
+                let Some(stops) = crate::rules::engine::counts_until(rulebook, a)
+                    .filter(|e| *e > from && *e <= to)
+                else {
+                    continue;
+                };
+                if !codes.iter().any(|(c, s)| *c == a.code && *s == stops) {
+                    codes.push((a.code.clone(), stops));
+                }
+            }
+        }
+        for (code, stops) in codes {
+            let mut saved = Vec::new();
+            for (pi, person) in snapshot.people.iter_mut().enumerate() {
+                if person.user_id != uid {
+                    continue;
+                }
+                for (ai, a) in person.achievements.iter_mut().enumerate() {
+                    if a.code == code {
+                        saved.push((pi, ai, a.expires));
+                        a.expires = Some(a.earned);
+                    }
+                }
+            }
+            let breaks: Vec<String> = designations
+                .iter()
+                .filter(|d| {
+                    crate::rules::designations::score_designation(rulebook, snapshot, &d.id, at)
+                        .is_some_and(|s| !s.qualified())
+                })
+                .map(|d| format!("{} designation", d.name))
+                .collect();
+            for &(pi, ai, e) in &saved {
+                snapshot.people[pi].achievements[ai].expires = e;
+            }
+            if breaks.is_empty() {
+                continue;
+            }
+            let existing = rows
+                .iter_mut()
+                .find(|r| r.username == username)
+                .and_then(|r| {
+                    r.bars
+                        .iter_mut()
+                        .find(|b| *b.code == *code && b.stops == stops)
+                });
+            match existing {
+                Some(b) => b.breaks.extend(breaks),
+                None => push_bar(
+                    rows,
+                    username.to_owned(),
+                    TimelineBar {
+                        code: code.to_string(),
+                        stops,
+                        breaks,
+                    },
+                ),
+            }
+        }
+    }
 }
 
 fn push_bar(rows: &mut Vec<TimelineRow>, username: String, bar: TimelineBar) {
