@@ -67,9 +67,16 @@ fn every_section_has_a_real_heading() {
             .unwrap_or_else(|| panic!("no section {id} with an h2"));
         assert_eq!(text(s), heading);
     }
-    // Designations are not wired yet: the section says so.
+    // The demo's rulebook has no designations: the section is the demo's step 7, a preview
+    // under the embedded Solutions Partner rulebook, and says so.
     let d = text(doc.select(&sel("section#designations")).next().unwrap());
-    assert!(d.contains("No designations in this rulebook"), "{d}");
+    assert!(d.contains("a preview with no enrolment"), "{d}");
+    assert!(
+        doc.select(&sel("section#designations tr[data-state=preview]"))
+            .count()
+            >= 2,
+        "{d}"
+    );
     // Every table has header cells.
     for t in doc.select(&sel("table")) {
         assert!(t.select(&sel("th")).next().is_some(), "table without <th>");
@@ -390,6 +397,9 @@ fn an_organization_without_membership_gets_a_plain_page() {
         "{tl}"
     );
     assert!(doc.select(&sel("svg#timeline-chart")).next().is_none());
+    // Nobody and no figures: no designation preview to show.
+    let d = text(doc.select(&sel("section#designations")).next().unwrap());
+    assert!(d.contains("No designations in this rulebook"), "{d}");
     let bus = text(doc.select(&sel("section#bus-factor")).next().unwrap());
     assert!(bus.contains("No level is met today"), "{bus}");
 }
@@ -687,4 +697,323 @@ fn a_renewal_breaks_a_level_only_when_nobody_else_covers_it() {
             "⚠ breaks Cloud Platform silver".into()
         )]
     );
+}
+
+/// The designations of a page (articles, or the preview's rows): (id, score, threshold,
+/// qualified, state).
+fn designation_articles(doc: &Html) -> Vec<(String, f64, f64, bool, String)> {
+    doc.select(&sel("section#designations .designation"))
+        .map(|a| {
+            let v = a.value();
+            let attr = |k: &str| v.attr(k).unwrap_or_else(|| panic!("no {k}")).to_owned();
+            (
+                attr("data-designation"),
+                attr("data-score").parse().unwrap(),
+                attr("data-threshold").parse().unwrap(),
+                attr("data-qualified") == "true",
+                attr("data-state"),
+            )
+        })
+        .collect()
+}
+
+/// (item name, points, of) of one designation's item table, "⚠ 0 (required…)" read as 0.
+fn designation_items(doc: &Html, id: &str) -> Vec<(String, f64, f64)> {
+    let art = doc
+        .select(&sel(&format!("article#designation-{id}")))
+        .next()
+        .unwrap_or_else(|| panic!("no article for {id}"));
+    art.select(&sel("table.items tbody tr"))
+        .map(|tr| {
+            let name = text(tr.select(&sel("th")).next().unwrap());
+            let tds: Vec<String> = tr.select(&sel("td")).map(text).collect();
+            let num = |s: &str| -> f64 {
+                s.trim_start_matches("⚠ ")
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .replace(',', "")
+                    .parse()
+                    .unwrap_or_else(|_| panic!("not a number: {s:?}"))
+            };
+            (name, num(&tds[0]), num(&tds[1]))
+        })
+        .collect()
+}
+
+/// An organization under the embedded `solutions-partner` rulebook: five people, three
+/// Azure figures, Infrastructure enrolled (scores as in tests/designations.rs).
+fn solutions_partner() -> Env {
+    let e = Env::new();
+    e.ok(&[
+        "init",
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--rulebook",
+        "solutions-partner",
+        "--now",
+        "2026-01-01",
+    ]);
+    let now = "2026-01-02";
+    for (local, codes) in [
+        ("ann", &["AZ-104", "AZ-305", "AZ-700"][..]),
+        ("bob", &["AZ-700"][..]),
+        ("cat", &["AZ-305", "AZ-700"][..]),
+        ("dan", &["AZ-140"][..]),
+        ("eve", &["AZ-104"][..]),
+    ] {
+        let msa = format!("{local}@outlook.com");
+        e.add_user(
+            local,
+            &format!("{local}@contoso.com"),
+            &["--msa", &msa, "--now", now],
+        );
+        for code in codes {
+            e.ok(&[
+                "achievements",
+                "add",
+                "--msa",
+                &msa,
+                "--code",
+                code,
+                "--earned",
+                "2026-01-01",
+                "--now",
+                now,
+            ]);
+        }
+    }
+    for (metric, value) in [
+        ("net-customer-adds", "3"),
+        ("usage-growth", "20"),
+        ("deployments", "2"),
+    ] {
+        e.ok(&[
+            "performance",
+            "record",
+            "--metric",
+            metric,
+            "--scope",
+            "azure",
+            "--value",
+            value,
+            "--date",
+            "2026-01-01",
+            "--now",
+            now,
+        ]);
+    }
+    e.ok(&[
+        "designations",
+        "enrol",
+        "infrastructure",
+        "--now",
+        "2026-01-05",
+    ]);
+    e
+}
+
+#[test]
+fn designation_scores_states_items_and_dates_equal_the_commands_json() {
+    let env = solutions_partner();
+    let now = "2026-03-01T09:00:00Z";
+    env.ok(&["report", "--now", now, "--out", "sp.html"]);
+    let doc = Html::parse_document(&std::fs::read_to_string(env.path("sp.html")).unwrap());
+    let list = env.json(&["designations", "list", "--now", now]);
+    let score = env.json(&["designations", "score", "--now", now]);
+    let articles = designation_articles(&doc);
+    let list = list.as_array().unwrap();
+    assert_eq!(articles.len(), list.len(), "{list:?}");
+    assert!(
+        doc.select(&sel("#designations-preview")).next().is_none(),
+        "a real rulebook is no preview"
+    );
+    let mut zero_seen = false;
+    for (l, (id, sc, th, q, state)) in list.iter().zip(&articles) {
+        assert_eq!(l["id"], id.as_str());
+        assert_eq!(l["score"].as_f64().unwrap(), *sc, "{id}");
+        assert_eq!(l["threshold"].as_f64().unwrap(), *th, "{id}");
+        assert_eq!(l["qualified"].as_bool().unwrap(), *q, "{id}");
+        assert_eq!(l["state"], state.as_str(), "{id}");
+        // The counting track's items, as `designations score` gives them.
+        let track = score
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id.as_str() && t["counts"] == true)
+            .unwrap_or_else(|| panic!("no counting track for {id}"));
+        let want: Vec<(String, f64, f64)> = track["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["name"].as_str().unwrap().to_owned(),
+                    i["points"].as_f64().unwrap(),
+                    i["max_points"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(designation_items(&doc, id), want, "{id}");
+        // Items at 0 are highlighted, in the table and in the chart.
+        let art = doc
+            .select(&sel(&format!("article#designation-{id}")))
+            .next()
+            .unwrap();
+        let zeros = want.iter().filter(|w| w.1 <= 0.0).count();
+        assert_eq!(art.select(&sel("tr.zero")).count(), zeros, "{id}");
+        assert_eq!(
+            art.select(&sel("g.zero-items")).count(),
+            usize::from(zeros > 0),
+            "{id}"
+        );
+        zero_seen |= zeros > 0;
+        // The threshold line and the chart's text alternative.
+        assert_eq!(art.select(&sel("svg g.threshold line")).count(), 1);
+        assert!(art.select(&sel("svg[role=img] > title")).next().is_some());
+        assert!(art.select(&sel("svg[role=img] > desc")).next().is_some());
+        // The dates: the anniversary as `designations list`, the renewal window beside it.
+        let key = |k: &str| {
+            art.select(&sel(&format!("td[data-key={k}]")))
+                .next()
+                .map(text)
+        };
+        assert_eq!(key("state").as_deref(), Some(state.as_str()));
+        match l["anniversary"].as_str() {
+            Some(a) => {
+                assert_eq!(key("anniversary").as_deref(), Some(a), "{id}");
+                let w = key("renewal_window").expect("renewal window");
+                assert!(w.ends_with("(inclusive)"), "{w}");
+            }
+            None => assert_eq!(key("anniversary").as_deref(), Some("not enrolled")),
+        }
+    }
+    assert!(zero_seen, "the fixture should have an item at 0");
+    let infra = articles.iter().find(|a| a.0 == "infrastructure").unwrap();
+    assert_eq!(infra.4, "enrolled");
+    assert!(articles.iter().any(|a| a.4 != "enrolled"));
+}
+
+#[test]
+fn the_demo_preview_scores_as_the_solutions_partner_rulebook_would() {
+    let env = demo();
+    let doc = report(&env, "r.html");
+    let preview = designation_articles(&doc);
+    assert!(preview.iter().all(|p| p.4 == "preview"), "{preview:?}");
+    // Importing the embedded rulebook makes the same designations real, with the same scores.
+    env.ok(&["rules", "import", "solutions-partner", "--now", NOW]);
+    let list = env.json(&["designations", "list", "--now", NOW]);
+    let got: Vec<(String, f64)> = preview.iter().map(|p| (p.0.clone(), p.1)).collect();
+    let want: Vec<(String, f64)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().to_owned(),
+                d["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_designations_bus_factor_is_the_what_if_of_each_departure() {
+    let env = solutions_partner();
+    let now = "2026-03-01T09:00:00Z";
+    env.ok(&["report", "--now", now, "--out", "sp.html"]);
+    let doc = Html::parse_document(&std::fs::read_to_string(env.path("sp.html")).unwrap());
+    let row = doc
+        .select(&sel(
+            "#designation-risk-table tr[data-designation=infrastructure]",
+        ))
+        .next()
+        .expect("the enrolled designation is in the bus factor");
+    let critical = text(row.select(&sel("td")).next().unwrap());
+    // Everyone counted in Infrastructure's items: ann, bob, cat (intermediate), dan
+    // (advanced); each one's departure is asked of `designations what-if`.
+    let score = env.json(&["designations", "score", "infrastructure", "--now", now]);
+    let mut counted: Vec<String> = score[0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["people"].as_array().unwrap().clone())
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    counted.sort();
+    counted.dedup();
+    assert!(counted.len() >= 3, "{score}");
+    let mut breaking = 0;
+    for user in &counted {
+        let w = env.json(&[
+            "designations",
+            "what-if",
+            "--remove-user",
+            user,
+            "--now",
+            now,
+        ]);
+        let infra = w
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == "infrastructure")
+            .unwrap();
+        let breaks = infra["qualified_after"] == false;
+        breaking += usize::from(breaks);
+        assert_eq!(
+            critical.contains(user.as_str()),
+            breaks,
+            "{user}: {critical}"
+        );
+    }
+    // The fixture sits exactly at 70: every counted person is critical.
+    assert!(breaking > 0, "{critical}");
+}
+
+#[test]
+fn a_renewal_that_stops_a_designation_qualifying_breaks_on_the_timeline() {
+    let env = solutions_partner();
+    let now = "2026-03-01T09:00:00Z";
+    env.ok(&["report", "--now", now, "--out", "sp.html"]);
+    let doc = Html::parse_document(&std::fs::read_to_string(env.path("sp.html")).unwrap());
+    let critical = text(
+        doc.select(&sel(
+            "#designation-risk-table tr[data-designation=infrastructure] td",
+        ))
+        .next()
+        .unwrap(),
+    );
+    let rows: Vec<(String, String, String)> = doc
+        .select(&sel("#timeline-table tbody tr[data-breaks=true]"))
+        .map(|r| {
+            let cells: Vec<String> = r.select(&sel("td")).map(text).collect();
+            (
+                text(r.select(&sel("th")).next().unwrap()),
+                cells[0].clone(),
+                cells[2].clone(),
+            )
+        })
+        .collect();
+    let infra: Vec<&(String, String, String)> = rows
+        .iter()
+        .filter(|r| r.2.contains("Infrastructure (Azure) designation"))
+        .collect();
+    assert!(!infra.is_empty(), "{rows:?}");
+    // Only people the designation cannot lose, and only certifications it scores
+    // (eve's AZ-104 alone counts nowhere on the counting track).
+    for (user, code, _) in &infra {
+        assert!(critical.contains(user.as_str()), "{user} not in {critical}");
+        assert!(code.starts_with("AZ-"), "{code}");
+    }
+    // The chart draws each such bar hatched, with its text alternative.
+    let svg = doc
+        .select(&sel("svg#timeline-chart g.renewal[data-breaks=true] title"))
+        .map(text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(svg.contains("designation"), "{svg}");
 }

@@ -504,7 +504,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     }
     r = r.table(t);
     r = r.text(format!(
-        "Scored out of 100 from net customer adds, certified people, usage growth and          deployments: `competency {db_flag} rules import solutions-partner`, record the          figures (`performance record --metric net-customer-adds --scope azure …`), then          `designations score` and `designations gaps` say what each point needs."
+        "Scored out of 100 from net customer adds, certified people, usage growth and deployments: `competency {db_flag} rules import solutions-partner`, record the figures (`performance record --metric net-customer-adds --scope azure …`), then `designations score` and `designations gaps` say what each point needs."
     ));
     r.json = json!({
         "db": db_path.display().to_string(),
