@@ -1,20 +1,22 @@
 //! Parsing and validating a rulebook, with errors that name the file, the line and the key.
 //!
-//! A rulebook is read twice from the same text: once as toml's spanned document tree
-//! ([`DeTable`]), which remembers where every key and value sits, and once into the plain
-//! [`Rulebook`] types the engine uses. Serde errors carry a byte span, which is mapped back
-//! to a line and to the key path of the innermost key or value that contains it; semantic
-//! checks walk the plain types, build the key path as they go, and look the path up in the
-//! tree to find its line. The engine-facing types therefore stay free of spans.
+//! A rulebook is read once, straight into the plain [`Rulebook`] types the engine uses, and
+//! the semantic checks walk those types, building the key path as they go. Lines are found
+//! only when there is something to report: then the text is read again as toml's spanned
+//! document tree ([`DeTable`]), which remembers where every key and value sits. A serde
+//! error's byte span is mapped back to a line and to the key path of the innermost key or
+//! value that contains it; a check's key path is looked up in the tree to find its line. The
+//! engine-facing types therefore stay free of spans, and a valid rulebook (the common case,
+//! 45,000 competencies in 4 MB) pays for one parse and one pass, without the tree.
 
 mod designations;
 pub use designations::warnings;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 
-use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -149,12 +151,15 @@ pub fn validated_digest(text: &str) -> String {
 /// Parses a rulebook that passed validation before (see [`validated_digest`]): straight into
 /// the plain types, without the spanned tree or the checks.
 pub(crate) fn parse_validated(text: &str, file: &str) -> Result<Rulebook, RulebookError> {
-    let source = Source {
-        file,
-        text,
-        newlines: &[],
-    };
-    toml::from_str(text).map_err(|e| source.toml_error(&e, None))
+    toml::from_str(text).map_err(|e| {
+        let newlines = OnceCell::new();
+        let source = Source {
+            file,
+            text,
+            newlines: &newlines,
+        };
+        source.toml_error(&e, None)
+    })
 }
 
 /// Parses and validates; every problem found, earliest line first (a syntax or type error
@@ -172,23 +177,28 @@ pub(crate) fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<Rulebook
             ),
         }]);
     }
-    let line_starts: Vec<usize> = text
-        .bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b'\n')
-        .map(|(i, _)| i)
-        .collect();
+    let newlines = OnceCell::new();
     let source = Source {
         file,
         text,
-        newlines: &line_starts,
+        newlines: &newlines,
     };
-    let doc = DeTable::parse(text).map_err(|e| vec![source.toml_error(&e, None)])?;
-    let rulebook = Rulebook::deserialize(toml::de::Deserializer::from(doc.clone()))
-        .map_err(|e| vec![source.toml_error(&e, Some(&doc))])?;
+    // One parse into the plain types; the spanned tree only to locate an error.
+    let rulebook: Rulebook = match toml::from_str(text) {
+        Ok(rulebook) => rulebook,
+        Err(e) => {
+            return Err(vec![match DeTable::parse(text) {
+                // A syntax error is not under a key.
+                Err(syntax) => source.toml_error(&syntax, None),
+                Ok(doc) => source.toml_error(&e, Some(&doc)),
+            }]);
+        }
+    };
     let mut checker = Checker {
         source,
-        doc: &doc,
+        text,
+        doc: OnceCell::new(),
+        empty_array: OnceCell::new(),
         errors: Vec::new(),
     };
     checker.rulebook(&rulebook);
@@ -205,6 +215,8 @@ pub(crate) fn parse_all(text: &str, file: &str) -> Result<Rulebook, Vec<Rulebook
 thread_local! {
     /// Table entries examined by lookups, for the test that validation stays linear.
     static EXAMINED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Spanned trees built by the checks, for the test that a valid rulebook needs none.
+    static TREES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Accounts for one lookup among `len` sorted entries: a binary search, about log2(len)
@@ -274,16 +286,25 @@ pub(crate) fn is_bare_key(key: &str) -> bool {
 struct Source<'a> {
     file: &'a str,
     text: &'a str,
-    /// The offsets of the text's line feeds, ascending: a line number is a binary search,
-    /// not a count over the text (a rulebook with thousands of errors stays linear).
-    newlines: &'a [usize],
+    /// The offsets of the text's line feeds, ascending, found at the first error: a line
+    /// number is a binary search, not a count over the text (a rulebook with thousands of
+    /// errors stays linear), and a valid rulebook never needs them.
+    newlines: &'a OnceCell<Vec<usize>>,
 }
 
 impl Source<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        examined(self.newlines.len());
-        1 + self.newlines.partition_point(|&n| n < end)
+        let newlines = self.newlines.get_or_init(|| {
+            self.text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect()
+        });
+        examined(newlines.len());
+        1 + newlines.partition_point(|&n| n < end)
     }
 
     fn error(&self, span: Range<usize>, key: &KeyPath, message: String) -> RulebookError {
@@ -425,31 +446,80 @@ fn locate(doc: &Spanned<DeTable<'_>>, path: &KeyPath) -> Option<Range<usize>> {
 /// The semantic checks, collecting every problem.
 struct Checker<'a, 'd> {
     source: Source<'a>,
-    doc: &'a Spanned<DeTable<'d>>,
+    /// The text again, for the spanned tree.
+    text: &'d str,
+    /// The spanned tree, parsed at the first question about where a key is: a valid
+    /// rulebook seldom asks (only for a level or a code list written empty).
+    doc: OnceCell<Spanned<DeTable<'d>>>,
+    /// Whether the text may hold an empty array literal (see [`may_have_empty_array`]).
+    empty_array: OnceCell<bool>,
     errors: Vec<RulebookError>,
 }
 
-impl Checker<'_, '_> {
+/// Whether `text` may hold an empty array literal: a `[` followed, after white space and
+/// comments, by `]`. Never a false no; a `[]` inside a string is a harmless false yes.
+fn may_have_empty_array(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(open) = bytes[i..].iter().position(|&b| b == b'[') {
+        let mut j = i + open + 1;
+        loop {
+            match bytes.get(j) {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => j += 1,
+                Some(b'#') => {
+                    j += bytes[j..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .unwrap_or(bytes.len() - j)
+                }
+                Some(b']') => return true,
+                _ => break,
+            }
+        }
+        i += open + 1;
+    }
+    false
+}
+
+impl<'d> Checker<'_, 'd> {
+    /// The spanned tree of the text (which parsed already, so this cannot fail; an empty
+    /// tree stands in if it did, and errors would then show line 1).
+    fn doc(&self) -> &Spanned<DeTable<'d>> {
+        self.doc.get_or_init(|| {
+            #[cfg(test)]
+            TREES.with(|c| c.set(c.get() + 1));
+            DeTable::parse(self.text).unwrap_or_else(|_| Spanned::new(0..0, DeTable::new()))
+        })
+    }
+
     fn report(&mut self, path: &KeyPath, message: String) {
         self.report_at(path, path, message);
     }
 
     /// Reports under `shown`, at the line of `at` (a more precise spot inside it).
     fn report_at(&mut self, shown: &KeyPath, at: &KeyPath, message: String) {
-        let span = locate(self.doc, at).unwrap_or(0..0);
+        let span = locate(self.doc(), at).unwrap_or(0..0);
         let error = self.source.error(span, shown, message);
         self.errors.push(error);
     }
 
-    /// Whether the key is written in the file (as opposed to defaulted).
+    /// Whether the key, a list that came out empty, is written in the file (as opposed to
+    /// defaulted). Only an empty array literal gives an empty list, so a text without one
+    /// answers no without the spanned tree.
     fn written(&self, path: &KeyPath) -> bool {
         let Some(Seg::Key(last)) = path.0.last() else {
             return false;
         };
+        if !*self
+            .empty_array
+            .get_or_init(|| may_have_empty_array(self.text))
+        {
+            return false;
+        }
         let parent = KeyPath(path.0[..path.0.len() - 1].to_vec());
         // Walk down explicitly: `locate` stops at the deepest prefix, which is not presence.
         let mut value: Option<&DeValue<'_>> = None;
-        let mut table = Some(self.doc.get_ref());
+        let mut table = Some(self.doc().get_ref());
         for seg in &parent.0 {
             let next = match seg {
                 Seg::Key(key) => table
@@ -625,7 +695,7 @@ impl Checker<'_, '_> {
             }
             if let Some(first) = first_at.insert(entry.code.as_str(), i) {
                 let first_line = self.source.line_of(
-                    locate(self.doc, &path.index(first).key("code")).map_or(0, |s| s.start),
+                    locate(self.doc(), &path.index(first).key("code")).map_or(0, |s| s.start),
                 );
                 self.report(
                     &entry_path.key("code"),
@@ -668,7 +738,7 @@ impl Checker<'_, '_> {
                 if let Some((k, at, what)) = clash {
                     let line = self
                         .source
-                        .line_of(locate(self.doc, &at).map_or(0, |s| s.start));
+                        .line_of(locate(self.doc(), &at).map_or(0, |s| s.start));
                     self.report(
                         &alias_path,
                         format!(
@@ -969,6 +1039,53 @@ metrics = [ { metric = "revenue", at_least = 100, developing = 50 } ]
             large < small * 1.6,
             "work per competency grew from {small:.1} to {large:.1} for 16 times as many"
         );
+    }
+
+    /// Issue 10: a valid rulebook is read once into the plain types and checked in one pass;
+    /// the spanned tree (which cost more time and memory than the rest) is built only to
+    /// locate a problem.
+    #[test]
+    fn valid_rulebooks_are_checked_without_the_spanned_tree() {
+        let trees = |text: &str| {
+            TREES.with(|c| c.set(0));
+            let result = Rulebook::parse_all(text, "big.toml");
+            (result.is_ok(), TREES.with(std::cell::Cell::get))
+        };
+        // A level left out (no Gold here) is asked about and answered without the tree.
+        let valid = format!(
+            "{BASE}\n[competencies.only-silver]\nname = \"S\"\n\
+             silver = [ {{ option = \"S\", people = [ {{ count = 1, all_of = [\"70-533\"] }} ] }} ]\n"
+        );
+        assert_eq!(trees(&valid), (true, 0));
+        assert_eq!(trees(&generated(0)), (true, 0));
+        // A problem needs its line: the tree is built once, however many problems.
+        assert_eq!(trees(&generated(50)), (false, 1));
+        // A level written empty is found through the tree.
+        let empty = format!("{BASE}\n[competencies.half]\nname = \"H\"\nsilver = [ ]\n");
+        assert_eq!(trees(&empty), (false, 1));
+    }
+
+    #[test]
+    fn empty_array_literals_are_never_missed() {
+        for text in [
+            "a = []",
+            "a = [ ]",
+            "a = [\n  # none yet\n]",
+            "a = [[]]",
+            "a = [\r\n]",
+            "a = [ # c ]\n ]",
+        ] {
+            assert!(may_have_empty_array(text), "{text:?}");
+        }
+        for text in [
+            "[[catalog]]\na = [1]",
+            "a = [ \"x\" ]",
+            "a = [",
+            "",
+            "[a]\nb = 1",
+        ] {
+            assert!(!may_have_empty_array(text), "{text:?}");
+        }
     }
 
     /// A rulebook that passed is trusted by its digest: the digest changes with the text, and
