@@ -16,6 +16,7 @@ mod man;
 mod membership;
 mod org;
 mod performance;
+pub mod progress;
 mod report;
 mod rules;
 mod users;
