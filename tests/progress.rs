@@ -287,3 +287,125 @@ fn a_terminal_shows_the_phases_unless_quiet() {
         assert!(!quiet.contains(needle), "-q drew {needle:?}: {quiet:?}");
     }
 }
+
+#[test]
+fn achievements_import_reports_reading_then_the_index_rebuild() {
+    let env = Env::new();
+    env.init();
+    let file = env.path("exams.csv");
+    let mut csv = String::from("msa,code,earned\n");
+    for i in 0..500 {
+        csv.push_str(&format!("p{i}@outlook.com,70-533,2025-01-01\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let mut store = Store::open(&env.db()).unwrap();
+    let at = competency::clock::midnight(chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+    let actor = Actor {
+        name: "t".into(),
+        at,
+    };
+    let rec = Arc::new(Recording::default());
+    let opts = Options {
+        file: file.clone(),
+        skip_invalid: false,
+        dry_run: true,
+        progress: rec.clone(),
+    };
+    let mut input = import::achievements::open(&opts).unwrap();
+    let s = store
+        .write_or_rollback(|db| {
+            let org = db.orgs()?.remove(0);
+            let rb = competency::records::rulebook(db, &org)?;
+            let s = import::achievements::import(
+                db,
+                &org,
+                &rb,
+                &actor,
+                at.date_naive(),
+                &opts,
+                &mut input,
+                None,
+            )?;
+            Ok((s, false))
+        })
+        .unwrap();
+    assert_eq!(s.added, 500, "{:?}", s.errors);
+    assert_eq!(
+        rec.phases(),
+        vec![
+            format!("reading {}", file.display()),
+            "rebuilding the evaluation index".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn sigint_during_the_index_rebuild_of_an_achievements_import_changes_nothing() {
+    let env = Env::new();
+    env.init();
+    let mut csv = String::from("msa,code,earned\n");
+    for i in 0..500 {
+        csv.push_str(&format!("p{i}@outlook.com,70-533,2025-01-01\n"));
+    }
+    csv.push_str("bad,70-533,2025-01-01\n");
+    std::fs::write(env.path("exams.csv"), csv).unwrap();
+    let marker = env.path("held");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("USER", "tester")
+        .env("COMPETENCY_DB", env.db())
+        .env("COMPETENCY_CONFIG", env.path("config.toml"))
+        .env(
+            "COMPETENCY_TEST_HOLD_PHASE",
+            format!("rebuilding:{}", marker.display()),
+        )
+        .args(["achievements", "import", "exams.csv", "--skip-invalid"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + DEADLINE;
+    while !marker.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the rebuild"
+        );
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("never reached the rebuild");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(env.path("exams.csv.rejects.csv").exists());
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.trim_end(), "interrupted: nothing was changed");
+    assert_eq!(count(&env.db(), "SELECT count(*) FROM achievements"), 0);
+    assert!(!env.path("exams.csv.rejects.csv").exists(), "rejects left");
+    // The index the import dropped is there again (the rollback restored it).
+    assert_eq!(
+        count(
+            &env.db(),
+            "SELECT count(*) FROM sqlite_master WHERE name = 'achievements_by_msa'"
+        ),
+        1
+    );
+}

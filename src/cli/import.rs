@@ -377,6 +377,8 @@ fn trainings_lines(t: &Trainings, linking: Linking) -> Vec<String> {
 
 /// Runs `performance import`.
 pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    // Ctrl-C from here on rolls back and removes the files this command made.
+    let _armed = crate::progress::arm();
     let opts = options(&a, ctx);
     ctx.store()?;
     let mut input = import::performance::open(&opts)?;
