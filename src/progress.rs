@@ -118,7 +118,8 @@ pub fn check() -> Result<(), Interrupted> {
 }
 
 /// While it lives, a Ctrl-C interrupts the job at its next progress point instead of
-/// ending the process at once. Nested guards are fine.
+/// ending the process at once. Nested guards are fine. Only long jobs that reach progress
+/// points often arm: a command waiting at a password prompt must still end at once.
 #[must_use = "the job is armed only while the guard lives"]
 pub struct Armed(());
 

@@ -409,3 +409,58 @@ fn sigint_during_the_index_rebuild_of_an_achievements_import_changes_nothing() {
         1
     );
 }
+
+#[test]
+fn sigint_while_the_report_evaluates_writes_no_file() {
+    let env = Env::new();
+    env.init();
+    let marker = env.path("held");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("USER", "tester")
+        .env("COMPETENCY_DB", env.db())
+        .env("COMPETENCY_CONFIG", env.path("config.toml"))
+        .env(
+            "COMPETENCY_TEST_HOLD_PHASE",
+            format!("evaluating:{}", marker.display()),
+        )
+        .args(["report", "--out", "r.html"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + DEADLINE;
+    while !marker.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before evaluating"
+        );
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("never reached the evaluation");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.trim_end(), "interrupted: nothing was changed");
+    assert!(!env.path("r.html").exists(), "a report file was left");
+}

@@ -197,11 +197,11 @@ impl Store {
     /// fails half-way with "database is locked": it waits (busy timeout) at the start, and
     /// the start is retried while SQLite answers BUSY.
     pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
-        let _armed = crate::progress::arm();
         let r = (|| {
             let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
             let out = f(&Db { conn: &tx })?;
-            // A Ctrl-C during the command: the transaction rolls back as `tx` drops.
+            // A Ctrl-C during a long job (`progress::arm`): the transaction rolls back as
+            // `tx` drops.
             crate::progress::check()?;
             tx.commit().context("cannot commit the transaction")?;
             Ok(out)
@@ -221,7 +221,6 @@ impl Store {
     /// run, or an all-or-nothing import that found bad rows) everything it did is rolled
     /// back and its value is still returned.
     pub fn write_or_rollback<T>(&mut self, f: impl FnOnce(&Db) -> Result<(T, bool)>) -> Result<T> {
-        let _armed = crate::progress::arm();
         let r = (|| {
             let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
             let (out, commit) = f(&Db { conn: &tx })?;
