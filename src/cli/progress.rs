@@ -4,7 +4,7 @@
 //! `-q` or `--format json|csv`.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,20 +12,38 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::output::Format;
 use crate::progress::{self, Progress, Reporter};
 
-/// The phase being drawn; byte-sized phases show bytes, the others counts.
+/// The phase being drawn: a new indicatif bar for each phase, the last one cleared first,
+/// so no frame mixes two phases.
 struct Bar {
-    bar: ProgressBar,
+    bar: Mutex<Option<ProgressBar>>,
 }
 
 impl Bar {
     fn new() -> Self {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        Bar { bar }
+        Bar {
+            bar: Mutex::new(None),
+        }
+    }
+
+    fn with(&self, f: impl FnOnce(&ProgressBar)) {
+        if let Ok(b) = self.bar.lock()
+            && let Some(b) = b.as_ref()
+        {
+            f(b);
+        }
     }
 }
 
 fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        // Whole units a second: `1,368/s`, not `1,368.003/s`.
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}", crate::progress::count(state.per_sec() as u64));
+            },
+        )
 }
 
 impl Progress for Bar {
@@ -36,38 +54,43 @@ impl Progress for Bar {
                 "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
             ),
             (Some(_), false) => {
-                style("{msg} {wide_bar} {human_pos}/{human_len} {per_sec} ETA {eta}")
+                style("{msg} {wide_bar} {human_pos}/{human_len} {rate}/s ETA {eta}")
             }
             (None, _) => style("{spinner} {msg} {elapsed}"),
         };
-        self.bar.reset();
-        self.bar.set_style(s);
-        match len {
-            Some(n) => {
-                self.bar.disable_steady_tick();
-                self.bar.set_length(n);
-            }
-            None => {
-                self.bar.unset_length();
-                self.bar.enable_steady_tick(Duration::from_millis(120));
-            }
+        // Hidden until it has its style: no frame of the default bar.
+        let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
+        bar.set_style(s);
+        bar.set_message(name.to_owned());
+        if len.is_none() {
+            bar.enable_steady_tick(Duration::from_millis(120));
         }
-        self.bar.set_message(name.to_owned());
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(old) = slot.take() {
+                old.finish_and_clear();
+            }
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            *slot = Some(bar);
+        }
     }
 
     fn advance(&self, n: u64) {
-        self.bar.inc(n);
+        self.with(|b| b.inc(n));
     }
 
     fn finish(&self) {
-        self.bar.finish_and_clear();
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some(old) = slot.take()
+        {
+            old.finish_and_clear();
+        }
     }
 }
 
 impl Drop for Bar {
     fn drop(&mut self) {
         // An error or a Ctrl-C leaves no half-drawn line before its message.
-        self.bar.finish_and_clear();
+        self.finish();
     }
 }
 
