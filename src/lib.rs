@@ -17,6 +17,7 @@ pub mod files;
 pub mod import;
 pub mod membership;
 pub mod output;
+pub mod progress;
 pub mod records;
 pub mod report;
 pub mod rules;

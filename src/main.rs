@@ -9,6 +9,8 @@ use competency::cli::{self, Cli};
 use competency::output;
 
 fn main() -> ExitCode {
+    // Ctrl-C during a long job rolls it back and exits 130 (see `progress`).
+    competency::progress::install_handler();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Usage errors exit 2 (help and version 0), with every echoed value escaped and cut.
@@ -31,6 +33,12 @@ fn main() -> ExitCode {
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
+            }
+            if e.chain()
+                .any(|c| c.is::<competency::progress::Interrupted>())
+            {
+                eprintln!("{}", competency::progress::Interrupted);
+                return ExitCode::from(130);
             }
             eprintln!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::from(1)

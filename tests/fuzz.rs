@@ -294,7 +294,7 @@ mod imports {
             file,
             skip_invalid: false,
             dry_run: true,
-            progress: false,
+            progress: competency::progress::none(),
         };
         let opened = match kind {
             "users" => import::users::open(&opts),

@@ -181,7 +181,7 @@ fn load(
         file: file.clone(),
         skip_invalid: false,
         dry_run: false,
-        progress: false,
+        progress: crate::progress::none(),
     };
     let all_valid = |s: &Summary| -> Result<()> {
         if s.rejected > 0 {

@@ -2,7 +2,6 @@
 //! the steps around the import itself — files created before the transaction (so an
 //! unwritable path changes nothing), synced before the commit, kept only after it.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -14,7 +13,7 @@ use crate::error::bad_input;
 use crate::files::{self, Dest};
 use crate::import::trainings::{DateOrder, Linking, Trainings};
 use crate::import::{self, Input, Options, Rejects, Summary};
-use crate::output::{Format, Report};
+use crate::output::Report;
 use crate::records;
 use crate::store::{Db, Org};
 use crate::users::Actor;
@@ -80,9 +79,7 @@ fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
         file: a.file.clone(),
         skip_invalid: a.skip_invalid,
         dry_run: a.dry_run,
-        progress: !ctx.quiet
-            && ctx.style.format == Format::Table
-            && std::io::stderr().is_terminal(),
+        progress: super::progress::reporter(ctx.quiet, ctx.style.format),
     }
 }
 
@@ -130,6 +127,7 @@ fn settle(
     let commit = s.should_commit(opts.skip_invalid);
     if commit {
         if let Some(c) = creds.filter(|c| c.count() > 0) {
+            crate::progress::phase(&*opts.progress, "saving the credentials file", None)?;
             c.sync()?;
             s.credentials_file = Some(c.path().display().to_string());
         }
@@ -164,6 +162,8 @@ fn settle(
 
 /// Runs `users import`.
 pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    // Ctrl-C from here on rolls back and removes the files this command made.
+    let _armed = crate::progress::arm();
     let opts = options(&a.common, ctx);
     // The database first: a missing one is an error before any file is created.
     ctx.store()?;
@@ -189,6 +189,7 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
         )?;
         settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
     })?;
+    opts.progress.finish();
     if summary.credentials_file.is_some()
         && let Some(c) = creds
     {
@@ -199,6 +200,8 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
 
 /// Runs `achievements import`: our CSV, or the Partner Center Trainings report.
 pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    // Ctrl-C from here on rolls back and removes the files this command made.
+    let _armed = crate::progress::arm();
     let opts = options(&a.common, ctx);
     // The database first: a missing one is refused before any file is created.
     ctx.store()?;
@@ -238,6 +241,7 @@ pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> 
         )?;
         settle(db, org, &actor, &opts, s, None, rejects.as_mut())
     })?;
+    opts.progress.finish();
     finish(ctx, summary, rejects)
 }
 
@@ -280,6 +284,7 @@ fn trainings(
         extra = t;
         settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
     })?;
+    opts.progress.finish();
     if summary.credentials_file.is_some()
         && let Some(c) = creds
     {
@@ -372,6 +377,8 @@ fn trainings_lines(t: &Trainings, linking: Linking) -> Vec<String> {
 
 /// Runs `performance import`.
 pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
+    // Ctrl-C from here on rolls back and removes the files this command made.
+    let _armed = crate::progress::arm();
     let opts = options(&a, ctx);
     ctx.store()?;
     let mut input = import::performance::open(&opts)?;
@@ -393,6 +400,7 @@ pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
         )?;
         settle(db, org, &actor, &opts, s, None, rejects.as_mut())
     })?;
+    opts.progress.finish();
     finish(ctx, summary, rejects)
 }
 

@@ -234,6 +234,11 @@ fn exit_status(roff: &mut Roff, name: &str) {
              changes nothing.",
         ),
         ("2", "Usage error: an unknown flag, a missing argument."),
+        (
+            "130",
+            "Interrupted by Ctrl-C: the transaction was rolled back, partial files removed, \
+             and interrupted: nothing was changed printed on stderr.",
+        ),
     ];
     let check = [
         (

@@ -16,6 +16,7 @@ mod man;
 mod membership;
 mod org;
 mod performance;
+pub mod progress;
 mod report;
 mod rules;
 mod users;
@@ -37,7 +38,8 @@ use crate::users::Actor;
 /// rulebooks and membership.
 ///
 /// Exit codes: 0 success; 1 error (bad input, not found, refused, database problem);
-/// 2 usage error; 3, 4, 5 from `membership check` (warning, at risk, no membership).
+/// 2 usage error; 3, 4, 5 from `membership check` (warning, at risk, no membership);
+/// 130 interrupted by Ctrl-C (nothing was changed).
 #[derive(Debug, Parser)]
 #[command(
     name = "competency",

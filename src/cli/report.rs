@@ -43,8 +43,15 @@ pub fn run(a: ReportArgs, ctx: &mut Ctx) -> Result<Report> {
     if path.as_os_str().is_empty() {
         return Err(bad_input("--out needs a file name"));
     }
+    // Ctrl-C while the organization is evaluated writes no file and exits 130.
+    let _armed = crate::progress::arm();
+    let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
+    crate::progress::phase(&*progress, "evaluating", None)?;
     let view = ctx.read_org(|db, org| report::gather(db, org, at))?;
+    crate::progress::phase(&*progress, "writing the report", None)?;
     let page = report::html::render(&view);
+    crate::progress::check()?;
+    progress.finish();
     if a.force {
         replace(&path, page.as_bytes())?;
     } else {

@@ -39,7 +39,7 @@ pub const COLUMNS: &[Column] = &[
 
 /// Opens an achievements file and checks its header.
 pub fn open(opts: &Options) -> Result<Input> {
-    Input::open_requiring(&opts.file, COLUMNS, 3, opts.progress)
+    Input::open_requiring(&opts.file, COLUMNS, 3, &opts.progress)
 }
 
 /// Imports the achievements of `input` (they belong to their MSAs, not to an
@@ -96,6 +96,7 @@ pub fn import(
     drop(st);
     summary.retired_passes = retired_passes;
     if rebuild {
+        crate::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
         db.restore_achievements_index()?;
     }
     db.restore_cache(cache)?;

@@ -1,5 +1,5 @@
 //! Reading an import file: BOM, header mapping, one reused record, raw row bytes for the
-//! rejects file, and the progress bar.
+//! rejects file, and the "reading" phase of the import's progress.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use csv::ByteRecord;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::AppError;
+use crate::progress::{self, Progress, Reporter};
 
 /// A column an import understands: the field it fills and the normalized header names
 /// that mean it.
@@ -47,7 +47,9 @@ pub struct Input {
     columns: Vec<Option<usize>>,
     ignored: Vec<String>,
     record: ByteRecord,
-    progress: Option<ProgressBar>,
+    progress: Reporter,
+    /// The position last reported.
+    reported: u64,
     since_tick: u32,
     /// The file's size in bytes (the BOM included).
     len: u64,
@@ -69,7 +71,7 @@ impl Input {
         path: &Path,
         columns: &[Column],
         required: usize,
-        progress: bool,
+        progress: &Reporter,
     ) -> Result<Input> {
         let input = Input::open(path, columns, progress)?;
         for (i, c) in columns.iter().enumerate().take(required) {
@@ -84,7 +86,7 @@ impl Input {
     /// column given twice, an empty file or a header that is not UTF-8 is an error naming
     /// the file and the header line. Returns the input and, for each of `columns`, the
     /// index of the file's column.
-    pub fn open(path: &Path, columns: &[Column], progress: bool) -> Result<Input> {
+    pub fn open(path: &Path, columns: &[Column], progress: &Reporter) -> Result<Input> {
         Input::open_delimited(path, columns, progress, b',')
     }
 
@@ -92,7 +94,7 @@ impl Input {
     pub fn open_delimited(
         path: &Path,
         columns: &[Column],
-        progress: bool,
+        progress: &Reporter,
         delimiter: u8,
     ) -> Result<Input> {
         let stdin = path == Path::new("-");
@@ -144,22 +146,19 @@ impl Input {
             columns: Vec::new(),
             ignored: Vec::new(),
             record: ByteRecord::new(),
-            progress: None,
+            progress: progress.clone(),
+            reported: 0,
             since_tick: 0,
             len,
         };
         input.read_header(columns)?;
-        if progress {
-            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar.set_message(format!("importing {}", input.display));
-            input.progress = Some(bar);
-        }
+        progress::phase(
+            &*input.progress,
+            &format!("reading {}", input.display),
+            Some(len),
+        )?;
+        input.reported = input.reader.position().byte() + input.offset;
+        input.progress.advance(input.reported);
         Ok(input)
     }
 
@@ -279,9 +278,9 @@ impl Input {
         self.since_tick += 1;
         if self.since_tick == 4096 {
             self.since_tick = 0;
-            if let Some(bar) = &self.progress {
-                bar.set_position(self.reader.position().byte() + self.offset);
-            }
+            let at = self.reader.position().byte() + self.offset;
+            progress::advance(&*self.progress, at.saturating_sub(self.reported))?;
+            self.reported = at;
         }
         let start = self.record.position().map_or(0, |p| p.byte());
         let end = self.reader.position().byte();
@@ -299,11 +298,16 @@ impl Input {
         }))
     }
 
-    /// Clears the progress bar.
+    /// The end of the "reading" phase: the rest of the file is reported read.
     pub fn finish(&mut self) {
-        if let Some(bar) = self.progress.take() {
-            bar.finish_and_clear();
-        }
+        let at = self.reader.position().byte() + self.offset;
+        self.progress.advance(at.saturating_sub(self.reported));
+        self.reported = at;
+    }
+
+    /// Where the import reports its phases.
+    pub fn progress(&self) -> &dyn Progress {
+        &*self.progress
     }
 
     /// The bytes of the file between two reader positions.

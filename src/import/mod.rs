@@ -50,7 +50,7 @@ pub enum Outcome {
 }
 
 /// The options every import takes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// The CSV file.
     pub file: PathBuf,
@@ -58,8 +58,18 @@ pub struct Options {
     pub skip_invalid: bool,
     /// Validate and report only.
     pub dry_run: bool,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
+    /// Where the import reports its phases (reading, writing, …).
+    pub progress: crate::progress::Reporter,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("file", &self.file)
+            .field("skip_invalid", &self.skip_invalid)
+            .field("dry_run", &self.dry_run)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What an import did (or, for a dry run or a failed all-or-nothing import, would do).

@@ -60,7 +60,7 @@ pub const COLUMNS: &[Column] = &[
 
 /// Opens a users file and checks its header.
 pub fn open(opts: &Options) -> Result<Input> {
-    let input = Input::open(&opts.file, COLUMNS, opts.progress)?;
+    let input = Input::open(&opts.file, COLUMNS, &opts.progress)?;
     if input.column(EMAIL).is_none() {
         return Err(input.missing("\"email\""));
     }
@@ -161,6 +161,7 @@ pub fn import(
     }
 
     // 2. Duplicates within the file: the first occurrence wins, a rejected row takes nothing.
+    crate::progress::phase(input.progress(), "checking duplicates", None)?;
     let mut dups = 0u64;
     stage.for_each_candidate(|stage, line, span, email, msa| {
         let why = if let Some(first) = stage.email_taken(email)? {
@@ -199,7 +200,20 @@ pub fn import(
         any_open_link: db.has_open_links()?,
     };
     let domain = org.domain.clone();
+    let to_write = summary.rows - rejected;
+    let progress = input.progress();
+    crate::progress::phase(
+        progress,
+        &format!("writing {} accounts", crate::progress::count(to_write)),
+        Some(to_write),
+    )?;
+    let mut since_tick = 0u64;
     stage.for_each_by_email(|stage, row| {
+        since_tick += 1;
+        if since_tick == 1024 {
+            crate::progress::advance(progress, since_tick)?;
+            since_tick = 0;
+        }
         // A doomed all-or-nothing import makes no secret: nothing will be kept.
         let failed = rejected > 0 && !opts.skip_invalid;
         let f = Fields {
@@ -220,6 +234,8 @@ pub fn import(
         }
         Ok(())
     })?;
+    progress.advance(since_tick);
+    crate::progress::phase(progress, "linking Microsoft accounts", None)?;
     stage.insert_links(org.id, actor.at)?;
 
     // The rejected rows, in file order.

@@ -200,6 +200,9 @@ impl Store {
         let r = (|| {
             let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
             let out = f(&Db { conn: &tx })?;
+            // A Ctrl-C during a long job (`progress::arm`): the transaction rolls back as
+            // `tx` drops.
+            crate::progress::check()?;
             tx.commit().context("cannot commit the transaction")?;
             Ok(out)
         })();
@@ -222,6 +225,7 @@ impl Store {
             let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
             let (out, commit) = f(&Db { conn: &tx })?;
             if commit {
+                crate::progress::check()?;
                 tx.commit().context("cannot commit the transaction")?;
             } else {
                 tx.rollback().context("cannot roll back the transaction")?;

@@ -50,7 +50,12 @@ enum Scan {
 
 /// Scans the file for the first slash date that decides day/month order; it stops there.
 fn scan_order(opts: &Options, sniffed: Sniffed) -> Result<Scan> {
-    let mut input = Input::open_delimited(&opts.file, COLUMNS, false, sniffed.delimiter)?;
+    let mut input = Input::open_delimited(
+        &opts.file,
+        COLUMNS,
+        &crate::progress::none(),
+        sniffed.delimiter,
+    )?;
     let cols = [COMPLETED, EXPIRES].map(|c| input.column(c));
     let mut ambiguous = None;
     while let Some(row) = input.next_row()? {

@@ -252,7 +252,7 @@ pub struct Trainings {
 
 /// Opens a sniffed report.
 pub fn open(opts: &Options, sniffed: Sniffed) -> Result<Input> {
-    Input::open_delimited(&opts.file, COLUMNS, opts.progress, sniffed.delimiter).and_then(|i| {
+    Input::open_delimited(&opts.file, COLUMNS, &opts.progress, sniffed.delimiter).and_then(|i| {
         for c in [TITLE, COMPLETED, EMAIL] {
             if i.column(c).is_none() {
                 return Err(i.missing(&format!("{:?}", COLUMNS[c].field)));
@@ -438,6 +438,7 @@ pub fn import(
     drop(st);
     summary.retired_passes = retired_passes;
     if rebuild {
+        crate::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
         db.restore_achievements_index()?;
     }
     db.restore_cache(cache)?;
