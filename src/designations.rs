@@ -28,8 +28,8 @@ use crate::error::{bad_input, not_found, refused};
 use crate::membership::{Dates, State, add_term};
 use crate::records;
 use crate::rules::designations::{
-    DesignationScore, ItemKind, ItemScore, TrackScore, codes_text, qualified_in_window, round2,
-    score, window_start,
+    DesignationScore, ItemKind, ItemScore, TrackScore, codes_text, qualified_in_window,
+    qualified_in_window_many, round2, score, score_with, window_start,
 };
 use crate::rules::engine::start_of;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Snapshot};
@@ -137,18 +137,31 @@ pub fn list(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Listed>> {
     }
     let enrolled = latest(db, org)?;
     let from = window_start(&l.rb, at);
-    Ok(score(&l.rb, &l.snap, at)
+    let scores = score_with(&l.rb, &l.snap, at, false);
+    let held_now = |id: &str| {
+        enrolled
+            .get(id)
+            .map(|e| held_state(&l.rb, e, at))
+            .filter(|st| st.is_held())
+    };
+    // The window of every designation not held, in one sweep.
+    let unheld: Vec<&str> =
+        l.rb.designations
+            .keys()
+            .map(String::as_str)
+            .filter(|id| held_now(id).is_none())
+            .collect();
+    let since: BTreeMap<&str, Option<DateTime<Utc>>> = unheld
+        .iter()
+        .copied()
+        .zip(qualified_in_window_many(&l.rb, &l.snap, &unheld, from, at))
+        .collect();
+    Ok(scores
         .into_iter()
         .map(|s| {
             let enrolment = enrolled.get(&s.id).cloned();
-            let held = enrolment
-                .as_ref()
-                .map(|e| held_state(&l.rb, e, at))
-                .filter(|st| st.is_held());
-            let qualified_since = match held {
-                Some(_) => None,
-                None => qualified_in_window(&l.rb, &l.snap, &s.id, from, at),
-            };
+            let held = held_now(&s.id);
+            let qualified_since = since.get(s.id.as_str()).copied().flatten();
             let state = match (held, &enrolment) {
                 (Some(st), _) => st,
                 _ if qualified_since.is_some() => DState::Qualified,
@@ -180,7 +193,9 @@ pub fn scores(
     if let Some(id) = id {
         known(&l.rb, id)?;
     }
-    Ok(score(&l.rb, &l.snap, at)
+    // People are named for one designation asked for; for all, counted (`value`): naming
+    // everyone who counts for every item of six designations costs more than the scoring.
+    Ok(score_with(&l.rb, &l.snap, at, id.is_some())
         .into_iter()
         .filter(|s| id.is_none_or(|id| s.id == id))
         .collect())
@@ -231,7 +246,7 @@ pub fn gaps(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Gap>> {
     }
     let threshold = l.rb.program.designation_threshold;
     let mut out = Vec::new();
-    for s in score(&l.rb, &l.snap, at) {
+    for s in score_with(&l.rb, &l.snap, at, false) {
         if s.qualified() {
             continue;
         }
@@ -601,7 +616,7 @@ pub fn enrol(db: &Db, org: &Org, actor: &Actor, ids: &[String]) -> Result<Enroll
     }
     let enrolled = latest(db, org)?;
     let from = window_start(&l.rb, at);
-    let scores: BTreeMap<String, DesignationScore> = score(&l.rb, &l.snap, at)
+    let scores: BTreeMap<String, DesignationScore> = score_with(&l.rb, &l.snap, at, false)
         .into_iter()
         .map(|s| (s.id.clone(), s))
         .collect();
@@ -1081,7 +1096,7 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
     let scores: BTreeMap<String, DesignationScore> = if latest.is_empty() {
         BTreeMap::new()
     } else {
-        score(&l.rb, &l.snap, at)
+        score_with(&l.rb, &l.snap, at, false)
             .into_iter()
             .map(|s| (s.id.clone(), s))
             .collect()

@@ -121,6 +121,27 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     assert_eq!(inter["max_points"], 20.0);
     assert_eq!(inter["kind"], "skilling");
     assert_eq!(inter["people"].as_array().unwrap().len(), 3, "{inter}");
+    // Without an ID every designation is scored and `people` counts them (names cost more
+    // than the scoring on 100,000 people); the numbers are the same.
+    let all = e.json(&["designations", "score", "--now", "2026-01-05"]);
+    let infra_all = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "infrastructure")
+        .unwrap();
+    let inter_all = infra_all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "intermediate")
+        .unwrap();
+    assert_eq!(inter_all["people"], 3, "{inter_all}");
+    assert_eq!(inter_all["points"], 12.0);
+    assert_eq!(infra_all["total"], track["total"]);
+    let table = e.ok(&["designations", "score", "--now", "2026-01-05"]);
+    assert!(table.contains("3 people"), "{table}");
+    assert!(!table.contains("ann"), "{table}");
 
     // What a departure would cost, before it happens.
     let w = e.json(&[
