@@ -28,8 +28,8 @@ use crate::error::{bad_input, not_found, refused};
 use crate::membership::{Dates, State, add_term};
 use crate::records;
 use crate::rules::designations::{
-    DesignationScore, ItemKind, ItemScore, TrackScore, codes_text, qualified_in_window, round2,
-    score, window_start,
+    DesignationScore, ItemKind, ItemScore, TrackScore, codes_text, qualified_in_window,
+    qualified_in_window_many, round2, score, score_with, window_start,
 };
 use crate::rules::engine::start_of;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Snapshot};
@@ -137,18 +137,31 @@ pub fn list(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Listed>> {
     }
     let enrolled = latest(db, org)?;
     let from = window_start(&l.rb, at);
-    Ok(score(&l.rb, &l.snap, at)
+    let scores = score_with(&l.rb, &l.snap, at, false);
+    let held_now = |id: &str| {
+        enrolled
+            .get(id)
+            .map(|e| held_state(&l.rb, e, at))
+            .filter(|st| st.is_held())
+    };
+    // The window of every designation not held, in one sweep.
+    let unheld: Vec<&str> =
+        l.rb.designations
+            .keys()
+            .map(String::as_str)
+            .filter(|id| held_now(id).is_none())
+            .collect();
+    let since: BTreeMap<&str, Option<DateTime<Utc>>> = unheld
+        .iter()
+        .copied()
+        .zip(qualified_in_window_many(&l.rb, &l.snap, &unheld, from, at))
+        .collect();
+    Ok(scores
         .into_iter()
         .map(|s| {
             let enrolment = enrolled.get(&s.id).cloned();
-            let held = enrolment
-                .as_ref()
-                .map(|e| held_state(&l.rb, e, at))
-                .filter(|st| st.is_held());
-            let qualified_since = match held {
-                Some(_) => None,
-                None => qualified_in_window(&l.rb, &l.snap, &s.id, from, at),
-            };
+            let held = held_now(&s.id);
+            let qualified_since = since.get(s.id.as_str()).copied().flatten();
             let state = match (held, &enrolment) {
                 (Some(st), _) => st,
                 _ if qualified_since.is_some() => DState::Qualified,
@@ -180,7 +193,9 @@ pub fn scores(
     if let Some(id) = id {
         known(&l.rb, id)?;
     }
-    Ok(score(&l.rb, &l.snap, at)
+    // People are named for one designation asked for; for all, counted (`value`): naming
+    // everyone who counts for every item of six designations costs more than the scoring.
+    Ok(score_with(&l.rb, &l.snap, at, id.is_some())
         .into_iter()
         .filter(|s| id.is_none_or(|id| s.id == id))
         .collect())
@@ -231,7 +246,7 @@ pub fn gaps(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Gap>> {
     }
     let threshold = l.rb.program.designation_threshold;
     let mut out = Vec::new();
-    for s in score(&l.rb, &l.snap, at) {
+    for s in score_with(&l.rb, &l.snap, at, false) {
         if s.qualified() {
             continue;
         }
@@ -280,89 +295,68 @@ fn track_gap(
     // Current points per item, in the order of ts.items: metrics then skilling.
     let mut points: Vec<f64> = ts.items.iter().map(|i| i.points).collect();
     let nm = t.metrics.len();
-    // Skilling: persons added per item, prerequisites first.
-    let mut added = vec![0usize; t.skilling.len()];
-    let mut unlocked: Vec<bool> = ts.items[nm..]
+    // Skilling: the fewest people that bring the most points still needed, exactly.
+    let opts: Vec<SkillOpt<'_>> = t
+        .skilling
         .iter()
-        .map(|i| i.unmet_prerequisites.is_empty())
+        .enumerate()
+        .map(|(k, item)| {
+            let it = &ts.items[nm + k];
+            let have = it.value.max(0.0) as usize;
+            let pre_cost = item
+                .prerequisites
+                .iter()
+                .zip(&it.unmet_prerequisites)
+                .map(|(p, text)| (p.count as usize).saturating_sub(have_in(text)))
+                .sum();
+            SkillOpt {
+                item,
+                have,
+                locked: !it.unmet_prerequisites.is_empty(),
+                pre_cost,
+                max_add: item.people_for_max().map_or(0, |m| m.saturating_sub(have)),
+            }
+        })
         .collect();
-    let unlock = |k: usize, missing: &mut Vec<String>, people: &mut usize| {
+    let metric_points: f64 = points[..nm].iter().sum();
+    let plan = plan_people(&opts, metric_points, threshold);
+    for (k, choice) in plan.iter().enumerate() {
+        let Some(n) = *choice else { continue };
         let item = &t.skilling[k];
-        for (p, text) in item
-            .prerequisites
-            .iter()
-            .zip(&ts.items[nm + k].unmet_prerequisites)
-        {
-            let have: usize = text
-                .rsplit("have ")
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            let n = (p.count as usize).saturating_sub(have);
-            *people += n;
-            missing.push(format!(
-                "{n} more {} with {} (prerequisite of {}): unlocks its points",
-                plural(n),
-                codes_text(&p.all_of, &p.any_of),
-                item.name
-            ));
-        }
-    };
-    let skill_points = |k: usize, added: &[usize], unlocked: &[bool]| {
-        if unlocked[k] {
-            t.skilling[k].points(ts.items[nm + k].value as usize + added[k])
-        } else {
-            0.0
-        }
-    };
-    // 1. Every required skilling item above 0.
-    for k in 0..t.skilling.len() {
-        if t.skilling[k].required && points[nm + k] <= 0.0 && t.skilling[k].points_per_person > 0.0
-        {
-            if !unlocked[k] {
-                unlock(k, &mut missing, &mut people);
-                unlocked[k] = true;
+        if opts[k].locked {
+            for (p, text) in item
+                .prerequisites
+                .iter()
+                .zip(&ts.items[nm + k].unmet_prerequisites)
+            {
+                let short = (p.count as usize).saturating_sub(have_in(text));
+                if short == 0 {
+                    continue;
+                }
+                people += short;
+                missing.push(format!(
+                    "{short} more {} with {} (prerequisite of {}): unlocks its points",
+                    plural(short),
+                    codes_text(&p.all_of, &p.any_of),
+                    item.name
+                ));
             }
-            if skill_points(k, &added, &unlocked) <= 0.0 {
-                added[k] += 1;
-                people += 1;
-            }
-            points[nm + k] = skill_points(k, &added, &unlocked);
         }
-    }
-    // 2. More people while the total is short, the item giving the most points first.
-    let total = |points: &[f64]| round2(points.iter().sum());
-    loop {
-        if total(&points) >= threshold {
-            break;
-        }
-        let best = (0..t.skilling.len())
-            .filter(|&k| unlocked[k] || t.skilling[k].prerequisites.is_empty())
-            .map(|k| {
-                let mut more = added.clone();
-                more[k] += 1;
-                (k, skill_points(k, &more, &unlocked) - points[nm + k])
-            })
-            .filter(|(_, gain)| *gain > 0.0)
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        let Some((k, _)) = best else { break };
-        added[k] += 1;
-        people += 1;
-        points[nm + k] = skill_points(k, &added, &unlocked);
-    }
-    for (k, &n) in added.iter().enumerate() {
+        points[nm + k] = item.points(opts[k].have + n);
         if n > 0 {
+            people += n;
             let gain = round2(points[nm + k] - ts.items[nm + k].points);
-            let p = &t.skilling[k].people;
+            let p = &item.people;
             missing.push(format!(
                 "{n} more {} with {}: +{} points ({})",
                 plural(n),
                 codes_text(&p.all_of, &p.any_of),
                 crate::output::number(gain),
-                t.skilling[k].name
+                item.name
             ));
         }
     }
+    let total = |points: &[f64]| round2(points.iter().sum());
     // 3. Metrics: required items above 0, then the shortfall, largest headroom first.
     let mut metric_steps = 0;
     let mut target: Vec<Option<f64>> = vec![None; nm];
@@ -420,6 +414,118 @@ fn track_gap(
         unreachable: after < threshold,
         missing,
     }
+}
+
+/// The number after "have " in an unmet prerequisite's text.
+fn have_in(text: &str) -> usize {
+    text.rsplit("have ")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One skilling item as the people planner sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct SkillOpt<'a> {
+    /// The item.
+    pub item: &'a crate::rules::designations::SkillingItem,
+    /// The people who count now.
+    pub have: usize,
+    /// Whether a prerequisite is short (the item scores 0 until it is met).
+    pub locked: bool,
+    /// The people the short prerequisites need.
+    pub pre_cost: usize,
+    /// The most people worth adding (beyond, the cap gives nothing).
+    pub max_add: usize,
+}
+
+impl SkillOpt<'_> {
+    /// (people, points) of adding `n` people (unlocking first when locked).
+    fn option(&self, n: usize) -> (usize, f64) {
+        (
+            n + if self.locked { self.pre_cost } else { 0 },
+            self.item.points(self.have + n),
+        )
+    }
+}
+
+/// The ranking of a people plan: a required item left at 0 last, then the fewest points
+/// still missing after it (metrics must bring those), then the fewest people.
+fn plan_key(
+    opts: &[SkillOpt<'_>],
+    plan: &[Option<usize>],
+    metric_points: f64,
+    threshold: f64,
+) -> (bool, i64, usize) {
+    let mut people = 0;
+    let mut total = metric_points;
+    let mut blocked = false;
+    for (o, c) in opts.iter().zip(plan) {
+        let (n, p) = match c {
+            Some(n) => o.option(*n),
+            None => (0, if o.locked { 0.0 } else { o.item.points(o.have) }),
+        };
+        people += n;
+        total += p;
+        blocked |= o.item.required && o.item.points_per_person > 0.0 && p <= 0.0;
+    }
+    let short = (threshold - round2(total)).max(0.0);
+    (blocked, (short * 100.0).round() as i64, people)
+}
+
+/// A partial people plan: (required items at 0, points, choice per item so far).
+type Partial = (usize, f64, Vec<Option<usize>>);
+
+/// The people to add per skilling item (`None`: none, and a locked item stays locked;
+/// `Some(n)`: its short prerequisites and `n` more people), exactly minimising
+/// [`plan_key`]: a knapsack over people, where each item contributes one of its options.
+pub(crate) fn plan_people(
+    opts: &[SkillOpt<'_>],
+    metric_points: f64,
+    threshold: f64,
+) -> Vec<Option<usize>> {
+    // best[p]: for exactly p people, per (blocked count) the most points — kept as the plan
+    // with the best key among those of p people.
+    let cap: usize = opts.iter().map(|o| o.max_add + o.pre_cost).sum();
+    // State: people used -> best partial plan (fewest blocked, then most points).
+    let mut best: Vec<Option<Partial>> = vec![None; cap + 1];
+    best[0] = Some((0, 0.0, Vec::new()));
+    for o in opts {
+        let mut next: Vec<Option<Partial>> = vec![None; cap + 1];
+        let mut choices: Vec<(Option<usize>, usize, f64)> =
+            vec![(None, 0, if o.locked { 0.0 } else { o.item.points(o.have) })];
+        for n in 0..=o.max_add {
+            let (c, p) = o.option(n);
+            choices.push((Some(n), c, p));
+        }
+        for (used, cell) in best.iter().enumerate() {
+            let Some((blocked, pts, plan)) = cell else {
+                continue;
+            };
+            for &(choice, cost, p) in &choices {
+                let u = used + cost;
+                if u > cap {
+                    continue;
+                }
+                let b = blocked
+                    + usize::from(o.item.required && o.item.points_per_person > 0.0 && p <= 0.0);
+                let better = next[u]
+                    .as_ref()
+                    .is_none_or(|(nb, np, _)| (b, -(pts + p)) < (*nb, -*np));
+                if better {
+                    let mut plan = plan.clone();
+                    plan.push(choice);
+                    next[u] = Some((b, pts + p, plan));
+                }
+            }
+        }
+        best = next;
+    }
+    best.into_iter()
+        .flatten()
+        .map(|(_, _, plan)| plan)
+        .min_by_key(|plan| plan_key(opts, plan, metric_points, threshold))
+        .unwrap_or_else(|| vec![None; opts.len()])
 }
 
 /// The smallest whole value (or, with `full_at`, a value to two decimals) earning `points`.
@@ -601,7 +707,7 @@ pub fn enrol(db: &Db, org: &Org, actor: &Actor, ids: &[String]) -> Result<Enroll
     }
     let enrolled = latest(db, org)?;
     let from = window_start(&l.rb, at);
-    let scores: BTreeMap<String, DesignationScore> = score(&l.rb, &l.snap, at)
+    let scores: BTreeMap<String, DesignationScore> = score_with(&l.rb, &l.snap, at, false)
         .into_iter()
         .map(|s| (s.id.clone(), s))
         .collect();
@@ -1081,7 +1187,7 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
     let scores: BTreeMap<String, DesignationScore> = if latest.is_empty() {
         BTreeMap::new()
     } else {
-        score(&l.rb, &l.snap, at)
+        score_with(&l.rb, &l.snap, at, false)
             .into_iter()
             .map(|s| (s.id.clone(), s))
             .collect()
@@ -1163,4 +1269,108 @@ pub fn raised_since(db: &Db, org: &Org, since: DateTime<Utc>) -> Result<Vec<Aler
 /// The organization's designation alerts (open ones unless `all`).
 pub fn alerts(db: &Db, org: &Org, all: bool) -> Result<Vec<Alert>> {
     db.designation_alerts(org.id, all)
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::*;
+    use crate::rules::designations::{SkillPeople, SkillingItem};
+    use proptest::prelude::*;
+
+    fn item(per: f64, max: f64, required: bool) -> SkillingItem {
+        SkillingItem {
+            name: "i".into(),
+            points_per_person: per,
+            max_points: max,
+            prerequisites: Vec::new(),
+            people: SkillPeople {
+                all_of: vec!["X".into()],
+                any_of: Vec::new(),
+            },
+            required,
+        }
+    }
+
+    /// Every plan: each item none, or unlocked with 0..=max_add+1 more people.
+    fn all_plans(opts: &[SkillOpt<'_>]) -> Vec<Vec<Option<usize>>> {
+        let mut plans = vec![Vec::new()];
+        for o in opts {
+            let mut next = Vec::new();
+            for p in &plans {
+                let mut none = p.clone();
+                none.push(None);
+                next.push(none);
+                for n in 0..=o.max_add + 1 {
+                    let mut q = p.clone();
+                    q.push(Some(n));
+                    next.push(q);
+                }
+            }
+            plans = next;
+        }
+        plans
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The knapsack's plan is as good as the best of every plan tried by brute force.
+        #[test]
+        fn people_plan_equals_brute_force(
+            raw in proptest::collection::vec(
+                (1u32..9, 1u32..5, 0usize..4, any::<bool>(), any::<bool>(), 0usize..3), 1..4),
+            metric in 0u32..60,
+            threshold in 20u32..80,
+        ) {
+            let items: Vec<SkillingItem> = raw
+                .iter()
+                .map(|&(per, k, _, req, _, _)| item(f64::from(per) * 0.67, f64::from(per * k) * 0.67, req))
+                .collect();
+            let opts: Vec<SkillOpt<'_>> = raw
+                .iter()
+                .zip(&items)
+                .map(|(&(_, _, have, _, locked, pre), it)| SkillOpt {
+                    item: it,
+                    have,
+                    locked,
+                    pre_cost: if locked { pre + 1 } else { 0 },
+                    max_add: it.people_for_max().unwrap_or(0).saturating_sub(have),
+                })
+                .collect();
+            let (m, th) = (f64::from(metric), f64::from(threshold));
+            let got = plan_key(&opts, &plan_people(&opts, m, th), m, th);
+            let best = all_plans(&opts)
+                .iter()
+                .map(|p| plan_key(&opts, p, m, th))
+                .min()
+                .unwrap();
+            prop_assert_eq!(got, best);
+        }
+    }
+
+    #[test]
+    fn unlocking_beats_piling_people_on_an_open_item() {
+        // Open item: 1 point a person up to 10; locked item: 5 points a person up to 20, its
+        // prerequisite needs 1 more person. 10 points short: 1 + 2 people, not 10.
+        let (a, b) = (item(1.0, 10.0, false), item(5.0, 20.0, false));
+        let opts = [
+            SkillOpt {
+                item: &a,
+                have: 0,
+                locked: false,
+                pre_cost: 0,
+                max_add: 10,
+            },
+            SkillOpt {
+                item: &b,
+                have: 0,
+                locked: true,
+                pre_cost: 1,
+                max_add: 4,
+            },
+        ];
+        let plan = plan_people(&opts, 60.0, 70.0);
+        assert_eq!(plan_key(&opts, &plan, 60.0, 70.0), (false, 0, 3));
+        assert_eq!(plan[1], Some(2));
+    }
 }

@@ -745,11 +745,22 @@ fn find_cause(
 /// raised. Without a held membership it evaluates nothing (and closes alerts left open by a
 /// lapse).
 pub fn reevaluate(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Result<Vec<Alert>> {
+    Ok(reevaluate_all(db, org, actor, cause)?.0)
+}
+
+/// [`reevaluate`], returning the designation alerts raised too: a command prints its own
+/// organization's (see `cli::Ctx::write_org`), not another's its change severed.
+pub fn reevaluate_all(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    cause: Option<&str>,
+) -> Result<(Vec<Alert>, Vec<crate::designations::Alert>)> {
     let raised = sync(db, org, actor, cause)?.raised;
     // The same changes can cost an enrolled designation its points (SPEC §9): its alerts are
     // recorded here and shown by `membership check` and `designations alerts`.
-    crate::designations::reevaluate(db, org, actor, cause)?;
-    Ok(raised)
+    let designations = crate::designations::reevaluate(db, org, actor, cause)?;
+    Ok((raised, designations))
 }
 
 /// Alerts raised in one organization by a change made from another (or from itself).
@@ -761,6 +772,9 @@ pub struct OrgAlerts {
     pub elsewhere: bool,
     /// The alerts raised.
     pub alerts: Vec<Alert>,
+    /// The designation alerts raised, for another organization only (the command prints its
+    /// own organization's).
+    pub designations: Vec<crate::designations::Alert>,
 }
 
 /// Re-evaluates after an MSA link ([`users::link_msa`]): the organization whose association
@@ -792,9 +806,15 @@ pub fn after_link(
         } else {
             db.org_by_id(s.org_id)?
         };
+        let (alerts, designations) = reevaluate_all(db, &other, actor, Some(&cause))?;
         raised.push(OrgAlerts {
             elsewhere: other.id != org.id,
-            alerts: reevaluate(db, &other, actor, Some(&cause))?,
+            alerts,
+            designations: if other.id != org.id {
+                designations
+            } else {
+                Vec::new()
+            },
             org_name: other.name,
         });
     }
@@ -806,6 +826,7 @@ pub fn after_link(
             org_name: org.name.clone(),
             elsewhere: false,
             alerts: reevaluate(db, org, actor, Some(&cause))?,
+            designations: Vec::new(),
         });
     }
     Ok(raised)

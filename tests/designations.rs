@@ -121,6 +121,27 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     assert_eq!(inter["max_points"], 20.0);
     assert_eq!(inter["kind"], "skilling");
     assert_eq!(inter["people"].as_array().unwrap().len(), 3, "{inter}");
+    // Without an ID every designation is scored and `people` counts them (names cost more
+    // than the scoring on 100,000 people); the numbers are the same.
+    let all = e.json(&["designations", "score", "--now", "2026-01-05"]);
+    let infra_all = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "infrastructure")
+        .unwrap();
+    let inter_all = infra_all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "intermediate")
+        .unwrap();
+    assert_eq!(inter_all["people"], 3, "{inter_all}");
+    assert_eq!(inter_all["points"], 12.0);
+    assert_eq!(infra_all["total"], track["total"]);
+    let table = e.ok(&["designations", "score", "--now", "2026-01-05"]);
+    assert!(table.contains("3 people"), "{table}");
+    assert!(!table.contains("ann"), "{table}");
 
     // What a departure would cost, before it happens.
     let w = e.json(&[
@@ -286,4 +307,70 @@ fn rules_import_by_name_and_designation_metrics_may_be_negative() {
     );
     let err = e.fails(&["designations", "score", "infra", "--now", "2026-01-02"]);
     assert!(err.contains("infrastructure"), "{err}");
+}
+
+#[test]
+fn severing_a_link_prints_the_other_organizations_designation_alert() {
+    let e = setup();
+    let now = "2026-01-02";
+    person(&e, "ann", &["AZ-104", "AZ-305", "AZ-700"], now);
+    person(&e, "bob", &["AZ-700"], now);
+    person(&e, "cat", &["AZ-305", "AZ-700"], now);
+    person(&e, "dan", &["AZ-140"], now);
+    person(&e, "eve", &["AZ-104"], now);
+    record(&e, "net-customer-adds", "azure", "3", "2026-01-01", now);
+    record(&e, "usage-growth", "azure", "20", "2026-01-01", now);
+    record(&e, "deployments", "azure", "2", "2026-01-01", now);
+    e.ok(&[
+        "designations",
+        "enrol",
+        "infrastructure",
+        "--now",
+        "2026-01-05",
+    ]);
+    e.ok(&[
+        "init",
+        "--name",
+        "Fabrikam",
+        "--partner-id",
+        "99",
+        "--now",
+        "2026-02-01",
+    ]);
+    let (code, _, err) = e.run(&[
+        "--org",
+        "fabrikam",
+        "users",
+        "add",
+        "--name",
+        "Bob",
+        "--email",
+        "bob@fabrikam.com",
+        "--credentials-file",
+        "b.csv",
+        "--now",
+        "2026-02-01",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Bob's MSA moves to Fabrikam: Contoso's infrastructure drops to 66 < 70.
+    let (code, _, err) = e.run(&[
+        "--org",
+        "fabrikam",
+        "users",
+        "link-msa",
+        "bob@fabrikam.com",
+        "--msa",
+        "bob@outlook.com",
+        "--now",
+        "2026-02-02",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("alert: Contoso Ltd: ") && l.contains("Solutions Partner"))
+        .unwrap_or_else(|| panic!("no designation alert for Contoso Ltd: {err}"));
+    assert!(
+        line.contains("intermediate: 2 people, 8 of 20 points, was 12"),
+        "{line}"
+    );
 }

@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::clock::rfc3339;
 use crate::designations::{self as svc, Alert, Check, Enrolled, alert_line, fell};
 use crate::output::{Report, Table, number};
-use crate::rules::designations::DesignationScore;
+use crate::rules::designations::{DesignationScore, ItemKind, ItemScore};
 
 /// Designation commands.
 #[derive(Debug, Subcommand)]
@@ -17,9 +17,10 @@ pub enum DesignationsCmd {
     /// Every designation: score, threshold, state (not-started, in-progress, qualified,
     /// enrolled, renewal-due, lapsed).
     List,
-    /// The score per track and item: value, points, max and the people who count.
+    /// The score per track and item: value, points, max and who counts (the people by
+    /// name with an ID; without one, how many).
     Score {
-        /// One designation (all without it).
+        /// One designation (all without it; then `people` in JSON is the count).
         id: Option<String>,
     },
     /// For each designation not qualifying: the cheapest additions that reach the threshold
@@ -54,7 +55,17 @@ pub enum DesignationsCmd {
     },
 }
 
-fn score_json(s: &DesignationScore) -> Vec<Value> {
+/// A skilling item's `people`: the user names when `names`, else how many count (the
+/// number alone: `designations score` without an ID).
+fn people_json(it: &ItemScore, names: bool) -> Value {
+    if names || it.kind == ItemKind::Metric {
+        json!(it.people)
+    } else {
+        json!(it.value.max(0.0) as u64)
+    }
+}
+
+fn score_json(s: &DesignationScore, names: bool) -> Vec<Value> {
     s.tracks
         .iter()
         .enumerate()
@@ -74,7 +85,7 @@ fn score_json(s: &DesignationScore) -> Vec<Value> {
                     "points": it.points,
                     "max_points": it.max_points,
                     "required": it.required,
-                    "people": it.people,
+                    "people": people_json(it, names),
                     "unmet_prerequisites": it.unmet_prerequisites,
                 })).collect::<Vec<_>>(),
             })
@@ -82,7 +93,7 @@ fn score_json(s: &DesignationScore) -> Vec<Value> {
         .collect()
 }
 
-fn score_table(s: &DesignationScore) -> Table {
+fn score_table(s: &DesignationScore, names: bool) -> Table {
     let mut t =
         Table::new(&["Track", "Item", "Value", "Points", "Who counts / why"]).titled(format!(
             "{} — {} of {} needed: {}",
@@ -102,7 +113,17 @@ fn score_table(s: &DesignationScore) -> Table {
             track.track.clone()
         };
         for it in &track.items {
-            let mut why = it.people.join(", ");
+            let mut why = if names || it.kind == ItemKind::Metric {
+                it.people.join(", ")
+            } else if it.value > 0.0 {
+                format!(
+                    "{} {}",
+                    number(it.value),
+                    if it.value == 1.0 { "person" } else { "people" }
+                )
+            } else {
+                String::new()
+            };
             if !it.unmet_prerequisites.is_empty() {
                 why = format!("prerequisite short: {}", it.unmet_prerequisites.join("; "));
             } else if it.required && it.points <= 0.0 {
@@ -268,11 +289,15 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
             Ok(Report::new(j).table(t))
         }
         DesignationsCmd::Score { id } => {
+            let names = id.is_some();
             let scores = ctx.read_org(|db, org| svc::scores(db, org, at, id.as_deref()))?;
-            let j: Vec<Value> = scores.iter().flat_map(score_json).collect();
+            let j: Vec<Value> = scores.iter().flat_map(|s| score_json(s, names)).collect();
             let mut r = Report::new(j);
             for s in &scores {
-                r = r.table(score_table(s));
+                r = r.table(score_table(s, names));
+            }
+            if !names && !scores.is_empty() {
+                r = r.text("`competency designations score ID` names the people who count.");
             }
             Ok(r)
         }
@@ -337,7 +362,7 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                     "score_now": x.before.score(), "score_after": x.after.score(),
                     "qualified_now": x.before.qualified(), "qualified_after": x.after.qualified(),
                     "changes": changed,
-                    "after": score_json(&x.after),
+                    "after": score_json(&x.after, true),
                 }));
             }
             Ok(Report::new(j).table(t))

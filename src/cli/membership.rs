@@ -92,6 +92,14 @@ pub(super) fn print_org_alerts(raised: &[crate::membership::OrgAlerts]) {
             };
             eprintln!("alert: {org}: {}", a.line());
         }
+        // Another organization's designations put at risk by the same severing.
+        for a in &r.designations {
+            eprintln!(
+                "alert: {}: {}",
+                r.org_name,
+                crate::designations::alert_line(a)
+            );
+        }
     }
 }
 

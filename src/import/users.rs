@@ -290,7 +290,8 @@ pub fn import(
                 org.name
             ),
         };
-        let raised = crate::membership::reevaluate(db, &other, actor, Some(&cause))?;
+        let (raised, designations) =
+            crate::membership::reevaluate_all(db, &other, actor, Some(&cause))?;
         if other.id == org.id {
             summary.alerts.extend(raised);
         } else {
@@ -298,6 +299,7 @@ pub fn import(
                 org_name: other.name,
                 elsewhere: true,
                 alerts: raised,
+                designations,
             });
         }
     }

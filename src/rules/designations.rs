@@ -315,12 +315,24 @@ pub struct ItemScore {
 // Scoring
 // ---------------------------------------------------------------------------------------
 
-/// Scores every designation of the rulebook at `at`.
+/// Scores every designation of the rulebook at `at`, naming the people who count.
 pub fn score(rb: &Rulebook, snap: &Snapshot, at: DateTime<Utc>) -> Vec<DesignationScore> {
+    score_with(rb, snap, at, true)
+}
+
+/// [`score`], naming the people who count (`people` and `user_ids` of skilling items) only
+/// when `names`: without, those lists stay empty and `value` alone counts them, which spares
+/// sorting and copying up to every user name per item.
+pub fn score_with(
+    rb: &Rulebook,
+    snap: &Snapshot,
+    at: DateTime<Utc>,
+    names: bool,
+) -> Vec<DesignationScore> {
     let holdings = Holdings::new(rb, snap, at);
     rb.designations
         .iter()
-        .map(|(id, d)| score_one(rb, snap, &holdings, id, d, at))
+        .map(|(id, d)| score_one(rb, snap, &holdings, id, d, at, names))
         .collect()
 }
 
@@ -333,7 +345,7 @@ pub fn score_designation(
 ) -> Option<DesignationScore> {
     let d = rb.designations.get(id)?;
     let holdings = Holdings::new(rb, snap, at);
-    Some(score_one(rb, snap, &holdings, id, d, at))
+    Some(score_one(rb, snap, &holdings, id, d, at, true))
 }
 
 fn score_one(
@@ -343,6 +355,7 @@ fn score_one(
     id: &str,
     d: &Designation,
     at: DateTime<Utc>,
+    names: bool,
 ) -> DesignationScore {
     let threshold = rb.program.designation_threshold;
     let tracks: Vec<TrackScore> = d
@@ -366,7 +379,7 @@ fn score_one(
                 });
             }
             for s in t.skilling {
-                items.push(skilling(holdings, s));
+                items.push(skilling(holdings, s, names));
             }
             let total = round2(items.iter().map(|i| i.points).sum());
             let qualified =
@@ -400,10 +413,10 @@ fn score_one(
     }
 }
 
-fn skilling(holdings: &Holdings<'_>, s: &SkillingItem) -> ItemScore {
+fn skilling(holdings: &Holdings<'_>, s: &SkillingItem, names: bool) -> ItemScore {
     let mut unmet = Vec::new();
     for p in &s.prerequisites {
-        let have = holdings.qualifying(&p.all_of, &p.any_of).len();
+        let have = holdings.members(&p.all_of, &p.any_of).len();
         if have < p.count as usize {
             unmet.push(format!(
                 "{} {} with {}: have {have}",
@@ -413,7 +426,11 @@ fn skilling(holdings: &Holdings<'_>, s: &SkillingItem) -> ItemScore {
             ));
         }
     }
-    let who = holdings.qualifying(&s.people.all_of, &s.people.any_of);
+    let who = if names {
+        holdings.qualifying(&s.people.all_of, &s.people.any_of)
+    } else {
+        holdings.members(&s.people.all_of, &s.people.any_of)
+    };
     let points = if unmet.is_empty() {
         s.points(who.len())
     } else {
@@ -426,11 +443,18 @@ fn skilling(holdings: &Holdings<'_>, s: &SkillingItem) -> ItemScore {
         points,
         max_points: s.max_points,
         required: s.required,
-        people: who
-            .iter()
-            .map(|&i| holdings.username(i).to_owned())
-            .collect(),
-        user_ids: who.iter().map(|&i| holdings.user_id(i)).collect(),
+        people: if names {
+            who.iter()
+                .map(|&i| holdings.username(i).to_owned())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        user_ids: if names {
+            who.iter().map(|&i| holdings.user_id(i)).collect()
+        } else {
+            Vec::new()
+        },
         unmet_prerequisites: unmet,
         metric: None,
     }
@@ -516,7 +540,7 @@ pub fn qualified_in_window_by_scoring(
     gain_points(rb, snap, from, to).into_iter().find(|&at| {
         could_qualify(rb, snap, d, at) && {
             let holdings = Holdings::new(rb, snap, at);
-            score_one(rb, snap, &holdings, id, d, at).qualified()
+            score_one(rb, snap, &holdings, id, d, at, false).qualified()
         }
     })
 }
@@ -548,9 +572,36 @@ pub fn qualified_in_windows(
     at: DateTime<Utc>,
 ) -> BTreeMap<String, Option<DateTime<Utc>>> {
     let from = window_start(rb, at);
-    rb.designations
-        .keys()
-        .map(|id| (id.clone(), qualified_in_window(rb, snap, id, from, at)))
+    let ids: Vec<&str> = rb.designations.keys().map(String::as_str).collect();
+    ids.iter()
+        .map(|id| id.to_string())
+        .zip(qualified_in_window_many(rb, snap, &ids, from, at))
+        .collect()
+}
+
+/// [`qualified_in_window`] for several designations in one sweep over everyone's change
+/// points, in the order of `ids` (`None` for an id the rulebook does not have).
+pub fn qualified_in_window_many(
+    rb: &Rulebook,
+    snap: &Snapshot,
+    ids: &[&str],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Option<DateTime<Utc>>> {
+    let known: Vec<&Designation> = ids
+        .iter()
+        .filter_map(|id| rb.designations.get(*id))
+        .collect();
+    let mut found =
+        super::designations_window::first_qualified_many(rb, snap, &known, from, to).into_iter();
+    ids.iter()
+        .map(|id| {
+            if rb.designations.contains_key(*id) {
+                found.next().flatten()
+            } else {
+                None
+            }
+        })
         .collect()
 }
 

@@ -417,6 +417,18 @@ proptest! {
             .find(|&t| score_designation(&rb, &snap, "d", t).unwrap().qualified());
         prop_assert_eq!(qualified_in_window(&rb, &snap, "d", from, to), brute);
         prop_assert_eq!(qualified_in_window_by_scoring(&rb, &snap, "d", from, to), brute);
+        // One sweep for several designations gives each its own answer: "e" is "d" with
+        // only its last track (other specs, other instants).
+        let mut e = rb.designations["d"].clone();
+        if e.tracks.len() > 1 {
+            e.tracks.remove(0);
+        }
+        rb.designations.insert("e".into(), e);
+        let brute_e = qualified_in_window_by_scoring(&rb, &snap, "e", from, to);
+        prop_assert_eq!(
+            qualified_in_window_many(&rb, &snap, &["e", "nope", "d"], from, to),
+            vec![brute_e, None, brute]
+        );
     }
 }
 

@@ -10,19 +10,20 @@
 //! time order, with the metric records entering and leaving the window, gives the exact
 //! counts — and so the exact score — on every interval where nothing changes. The work is
 //! one pass over the relevant achievements plus a few operations per event, whatever the
-//! window's length.
+//! window's length — and one pass serves every designation asked about at once (`list`
+//! sweeps all six together, not six times over everyone).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Days, TimeDelta, Utc};
 
-use super::designations::{Designation, round2};
-use super::engine::{achievement_counts, association_active, counts_until, start_of};
-use super::rulebook::{PeopleRequirement, Rulebook};
+use super::designations::{Designation, TrackRef, metric_value, round2};
+use super::engine::{achievement_counts_in, counts_until_in, start_of};
+use super::rulebook::{CatalogEntry, Rulebook};
 use super::snapshot::{Person, Snapshot};
 
-/// One people requirement of the designation, as (all_of, any_of).
-type Spec = (Vec<String>, Vec<Vec<String>>);
+/// One people requirement, as (all_of, any_of) code indices into the relevant codes.
+type Spec = (Vec<u32>, Vec<Vec<u32>>);
 
 /// A skilling item compiled to spec indices: its prerequisites as (spec, count), its spec.
 type ItemLayout = (Vec<(usize, usize)>, usize);
@@ -36,11 +37,40 @@ pub(super) fn first_qualified(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let tracks = d.all_tracks();
-    // Every distinct people requirement, and where each prerequisite / item finds its own.
+    first_qualified_many(rb, snap, &[d], from, to)[0]
+}
+
+/// [`first_qualified`] for several designations in one sweep, in the order given.
+pub(super) fn first_qualified_many<'a>(
+    rb: &Rulebook,
+    snap: &Snapshot,
+    ds: &[&'a Designation],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Option<DateTime<Utc>>> {
+    let mut out: Vec<Option<DateTime<Utc>>> = vec![None; ds.len()];
+    if ds.is_empty() || to < from {
+        return out;
+    }
+    let tracks: Vec<Vec<TrackRef<'a>>> = ds.iter().map(|d| d.all_tracks()).collect();
+    // Every code a requirement names, by index; every distinct requirement (spec).
+    let mut codes: Vec<&'a str> = Vec::new();
+    let mut code_ix: HashMap<&'a str, u32> = HashMap::new();
     let mut specs: Vec<Spec> = Vec::new();
-    let mut index = |all_of: &[String], any_of: &[Vec<String>]| -> usize {
-        let key = (all_of.to_vec(), any_of.to_vec());
+    let mut index = |all_of: &'a [String], any_of: &'a [Vec<String>]| -> usize {
+        let mut ix = |c: &'a String| -> u32 {
+            *code_ix.entry(c.as_str()).or_insert_with(|| {
+                codes.push(c.as_str());
+                (codes.len() - 1) as u32
+            })
+        };
+        let key: Spec = (
+            all_of.iter().map(&mut ix).collect(),
+            any_of
+                .iter()
+                .map(|l| l.iter().map(&mut ix).collect())
+                .collect(),
+        );
         match specs.iter().position(|s| *s == key) {
             Some(i) => i,
             None => {
@@ -49,33 +79,40 @@ pub(super) fn first_qualified(
             }
         }
     };
-    // Per track, per skilling item: (prerequisites as (spec, count), item spec).
-    let layout: Vec<Vec<ItemLayout>> = tracks
+    // Per designation, per track, per skilling item: (prerequisites as (spec, count), spec).
+    let layout: Vec<Vec<Vec<ItemLayout>>> = tracks
         .iter()
-        .map(|t| {
-            t.skilling
-                .iter()
-                .map(|s| {
-                    let pre = s
-                        .prerequisites
+        .map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    t.skilling
                         .iter()
-                        .map(|p| (index(&p.all_of, &p.any_of), p.count as usize))
-                        .collect();
-                    (pre, index(&s.people.all_of, &s.people.any_of))
+                        .map(|s| {
+                            let pre = s
+                                .prerequisites
+                                .iter()
+                                .map(|p| (index(&p.all_of, &p.any_of), p.count as usize))
+                                .collect();
+                            (pre, index(&s.people.all_of, &s.people.any_of))
+                        })
+                        .collect()
                 })
                 .collect()
         })
         .collect();
-    let relevant: HashSet<&str> = specs
-        .iter()
-        .flat_map(|(all, any)| all.iter().chain(any.iter().flatten()))
-        .map(String::as_str)
-        .collect();
+    let entries: Vec<Option<&CatalogEntry>> = codes.iter().map(|c| rb.catalog_entry(c)).collect();
+    let words = specs.len().div_ceil(64).max(1);
 
-    // Individuals (accounts) and their intervals of filling each spec, as events.
+    // Individuals (accounts) with a relevant achievement, and their intervals of filling each
+    // spec, as events.
     let mut by_user: HashMap<i64, Vec<&Person>> = HashMap::new();
     for p in &snap.people {
-        if p.ended.is_none_or(|e| e > from) && p.associated <= to {
+        if p.ended.is_none_or(|e| e > from)
+            && p.associated <= to
+            && p.achievements
+                .iter()
+                .any(|a| code_ix.contains_key(&*a.code))
+        {
             by_user.entry(p.user_id).or_default().push(p);
         }
     }
@@ -83,47 +120,65 @@ pub(super) fn first_qualified(
     let mut events: Vec<(DateTime<Utc>, usize, i32)> = Vec::new();
     let mut instants: BTreeSet<DateTime<Utc>> = BTreeSet::new();
     instants.insert(from);
+    // Reused per individual: (person, achievement, code index) of their relevant records.
+    let mut relevant: Vec<(&Person, &super::snapshot::Achievement, u32)> = Vec::new();
+    let mut points: Vec<DateTime<Utc>> = Vec::new();
+    let mut held: Vec<u32> = Vec::new();
+    let mut mask = vec![0u64; words];
+    let mut now = vec![0u64; words];
     for persons in by_user.values() {
-        let mut points = vec![from];
-        let mut any = false;
+        relevant.clear();
+        points.clear();
+        points.push(from);
         for p in persons {
             points.push(p.associated);
             points.extend(p.ended);
-            for a in p
-                .achievements
-                .iter()
-                .filter(|a| relevant.contains(&*a.code))
-            {
-                any = true;
+            for a in &p.achievements {
+                let Some(&c) = code_ix.get(&*a.code) else {
+                    continue;
+                };
+                relevant.push((p, a, c));
                 points.extend(
                     start_of(a.earned)
                         .max(p.associated)
                         .checked_add_signed(delay),
                 );
                 points.extend(a.removed);
-                points.extend(counts_until(rb, a).map(start_of));
+                if let Some(e) = entries[c as usize] {
+                    points.extend(counts_until_in(rb, e, a).map(start_of));
+                }
             }
-        }
-        if !any {
-            continue;
         }
         points.retain(|t| *t >= from && *t <= to);
         points.sort_unstable();
         points.dedup();
-        let mut mask: u64 = 0;
-        for t in points {
-            let now = mask_at(rb, persons, &specs, &relevant, t);
-            let changed = now ^ mask;
-            if changed != 0 {
-                for (s, _) in specs
-                    .iter()
-                    .enumerate()
-                    .filter(|(s, _)| changed >> s & 1 == 1)
+        mask.iter_mut().for_each(|w| *w = 0);
+        for &t in &points {
+            held.clear();
+            held.extend(relevant.iter().filter_map(|&(p, a, c)| {
+                entries[c as usize]
+                    .is_some_and(|e| achievement_counts_in(rb, e, p, a, t))
+                    .then_some(c)
+            }));
+            now.iter_mut().for_each(|w| *w = 0);
+            for (i, (all_of, any_of)) in specs.iter().enumerate() {
+                let holds = |c: &u32| held.contains(c);
+                if all_of.iter().all(holds)
+                    && (any_of.is_empty() || any_of.iter().any(|l| l.iter().all(holds)))
                 {
-                    events.push((t, s, if now >> s & 1 == 1 { 1 } else { -1 }));
+                    now[i / 64] |= 1 << (i % 64);
+                }
+            }
+            if now != mask {
+                for (i, _) in specs.iter().enumerate() {
+                    let (w, b) = (i / 64, i % 64);
+                    let (was, is) = (mask[w] >> b & 1, now[w] >> b & 1);
+                    if was != is {
+                        events.push((t, i, if is == 1 { 1 } else { -1 }));
+                    }
                 }
                 instants.insert(t);
-                mask = now;
+                mask.copy_from_slice(&now);
             }
         }
     }
@@ -147,71 +202,47 @@ pub(super) fn first_qualified(
     let threshold = rb.program.designation_threshold;
     let mut counts = vec![0i64; specs.len()];
     let mut next = 0;
+    let mut left = ds.len();
     for t in instants {
         while next < events.len() && events[next].0 <= t {
             counts[events[next].1] += i64::from(events[next].2);
             next += 1;
         }
-        let qualified = tracks.iter().zip(&layout).any(|(track, items)| {
-            let mut total = 0.0;
-            for m in track.metrics {
-                let p = m.points(super::designations::metric_value(rb, snap, m, t));
-                if m.required && p <= 0.0 {
-                    return false;
+        for (k, (ts, lay)) in tracks.iter().zip(&layout).enumerate() {
+            if out[k].is_some() {
+                continue;
+            }
+            let qualified = ts.iter().zip(lay).any(|(track, items)| {
+                let mut total = 0.0;
+                for m in track.metrics {
+                    let p = m.points(metric_value(rb, snap, m, t));
+                    if m.required && p <= 0.0 {
+                        return false;
+                    }
+                    total += p;
                 }
-                total += p;
-            }
-            for (s, (pre, spec)) in track.skilling.iter().zip(items) {
-                let unlocked = pre.iter().all(|&(p, n)| counts[p] >= n as i64);
-                let p = if unlocked {
-                    s.points(counts[*spec].max(0) as usize)
-                } else {
-                    0.0
-                };
-                if s.required && p <= 0.0 {
-                    return false;
+                for (s, (pre, spec)) in track.skilling.iter().zip(items) {
+                    let unlocked = pre.iter().all(|&(p, n)| counts[p] >= n as i64);
+                    let p = if unlocked {
+                        s.points(counts[*spec].max(0) as usize)
+                    } else {
+                        0.0
+                    };
+                    if s.required && p <= 0.0 {
+                        return false;
+                    }
+                    total += p;
                 }
-                total += p;
-            }
-            round2(total) >= threshold
-        });
-        if qualified {
-            return Some(t);
-        }
-    }
-    None
-}
-
-/// Which specs (bit per spec) one individual fills at `t`.
-fn mask_at(
-    rb: &Rulebook,
-    persons: &[&Person],
-    specs: &[Spec],
-    relevant: &HashSet<&str>,
-    t: DateTime<Utc>,
-) -> u64 {
-    let mut held: HashSet<&str> = HashSet::new();
-    for p in persons.iter().filter(|p| association_active(p, t)) {
-        for a in p
-            .achievements
-            .iter()
-            .filter(|a| relevant.contains(&*a.code))
-        {
-            if achievement_counts(rb, p, a, t) {
-                held.insert(&a.code);
+                round2(total) >= threshold
+            });
+            if qualified {
+                out[k] = Some(t);
+                left -= 1;
             }
         }
-    }
-    let mut mask = 0u64;
-    for (i, (all_of, any_of)) in specs.iter().enumerate().take(64) {
-        let req = PeopleRequirement {
-            count: 1,
-            all_of: all_of.clone(),
-            any_of: any_of.clone(),
-        };
-        if req.qualifies(|c| held.contains(c)) {
-            mask |= 1 << i;
+        if left == 0 {
+            break;
         }
     }
-    mask
+    out
 }

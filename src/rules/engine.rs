@@ -250,6 +250,32 @@ pub fn achievement_counts(
         })
 }
 
+/// [`achievement_counts`] with the achievement's catalogue entry already looked up, for
+/// loops over many instants.
+pub fn achievement_counts_in(
+    rb: &Rulebook,
+    entry: &CatalogEntry,
+    person: &Person,
+    ach: &Achievement,
+    at: DateTime<Utc>,
+) -> bool {
+    association_active(person, at)
+        && CatalogRule::new(entry, &rb.program).counts(
+            person.associated,
+            ach,
+            &When::new(at, &rb.program),
+        )
+}
+
+/// [`counts_until`] with the achievement's catalogue entry already looked up.
+pub fn counts_until_in(
+    rb: &Rulebook,
+    entry: &CatalogEntry,
+    ach: &Achievement,
+) -> Option<NaiveDate> {
+    CatalogRule::new(entry, &rb.program).until(ach)
+}
+
 /// The evaluation instant with what the counting rules derive from it, computed once so
 /// checking 300,000 achievements is a few date comparisons each.
 #[derive(Debug, Clone, Copy)]
@@ -471,6 +497,13 @@ impl<'a> Holdings<'a> {
     /// The individuals (accounts active at the instant) holding every code of `all_of` and
     /// every code of one list of `any_of` (when there is one), by user name.
     pub fn qualifying(&self, all_of: &[String], any_of: &[Vec<String>]) -> Vec<u32> {
+        let mut out = self.members(all_of, any_of);
+        out.sort_by(|&a, &b| self.0.by_username(a, b));
+        out
+    }
+
+    /// [`Holdings::qualifying`] in index order (no sort by user name): for counting.
+    pub fn members(&self, all_of: &[String], any_of: &[Vec<String>]) -> Vec<u32> {
         let req = self.0.compile(&PeopleRequirement {
             count: 1,
             all_of: all_of.to_vec(),
@@ -493,7 +526,6 @@ impl<'a> Holdings<'a> {
         }
         out.sort_unstable();
         out.dedup();
-        out.sort_by(|&a, &b| self.0.by_username(a, b));
         out
     }
 
