@@ -129,15 +129,20 @@ fn held_state(rb: &Rulebook, e: &EnrolmentRow, at: DateTime<Utc>) -> DState {
     }
 }
 
-/// Every designation with its score and state at `at`.
+/// Every designation with its score and state at `at` (who counts is only counted).
 pub fn list(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Listed>> {
+    list_with(db, org, at, false)
+}
+
+/// [`list`], naming who counts when `names` (the report needs them for its bus factor).
+pub fn list_with(db: &Db, org: &Org, at: DateTime<Utc>, names: bool) -> Result<Vec<Listed>> {
     let l = load(db, org)?;
     if l.rb.designations.is_empty() {
         return Err(no_designations(org));
     }
     let enrolled = latest(db, org)?;
     let from = window_start(&l.rb, at);
-    let scores = score_with(&l.rb, &l.snap, at, false);
+    let scores = score_with(&l.rb, &l.snap, at, names);
     let held_now = |id: &str| {
         enrolled
             .get(id)
@@ -193,9 +198,9 @@ pub fn scores(
     if let Some(id) = id {
         known(&l.rb, id)?;
     }
-    // People are named for one designation asked for; for all, counted (`value`): naming
-    // everyone who counts for every item of six designations costs more than the scoring.
-    Ok(score_with(&l.rb, &l.snap, at, id.is_some())
+    // People are always named: `score`'s JSON gives `people` one type (SPEC §9). Only the
+    // commands that need counts alone (list, gaps, enrol, check) skip the names.
+    Ok(score_with(&l.rb, &l.snap, at, true)
         .into_iter()
         .filter(|s| id.is_none_or(|id| s.id == id))
         .collect())

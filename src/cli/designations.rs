@@ -20,7 +20,7 @@ pub enum DesignationsCmd {
     /// The score per track and item: value, points, max and who counts (the people by
     /// name with an ID; without one, how many).
     Score {
-        /// One designation (all without it; then `people` in JSON is the count).
+        /// One designation (all without it; the table then counts the people instead of naming them).
         id: Option<String>,
     },
     /// For each designation not qualifying: the cheapest additions that reach the threshold
@@ -55,17 +55,13 @@ pub enum DesignationsCmd {
     },
 }
 
-/// A skilling item's `people`: the user names when `names`, else how many count (the
-/// number alone: `designations score` without an ID).
-fn people_json(it: &ItemScore, names: bool) -> Value {
-    if names || it.kind == ItemKind::Metric {
-        json!(it.people)
-    } else {
-        json!(it.value.max(0.0) as u64)
-    }
+/// A skilling item's `people`: always the user names (SPEC §9 gives the key one type for
+/// scripts); only the table of `designations score` without an ID shortens them to a count.
+fn people_json(it: &ItemScore) -> Value {
+    json!(it.people)
 }
 
-fn score_json(s: &DesignationScore, names: bool) -> Vec<Value> {
+fn score_json(s: &DesignationScore) -> Vec<Value> {
     s.tracks
         .iter()
         .enumerate()
@@ -85,7 +81,7 @@ fn score_json(s: &DesignationScore, names: bool) -> Vec<Value> {
                     "points": it.points,
                     "max_points": it.max_points,
                     "required": it.required,
-                    "people": people_json(it, names),
+                    "people": people_json(it),
                     "unmet_prerequisites": it.unmet_prerequisites,
                 })).collect::<Vec<_>>(),
             })
@@ -291,7 +287,7 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
         DesignationsCmd::Score { id } => {
             let names = id.is_some();
             let scores = ctx.read_org(|db, org| svc::scores(db, org, at, id.as_deref()))?;
-            let j: Vec<Value> = scores.iter().flat_map(|s| score_json(s, names)).collect();
+            let j: Vec<Value> = scores.iter().flat_map(score_json).collect();
             let mut r = Report::new(j);
             for s in &scores {
                 r = r.table(score_table(s, names));
@@ -362,7 +358,7 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                     "score_now": x.before.score(), "score_after": x.after.score(),
                     "qualified_now": x.before.qualified(), "qualified_after": x.after.qualified(),
                     "changes": changed,
-                    "after": score_json(&x.after, true),
+                    "after": score_json(&x.after),
                 }));
             }
             Ok(Report::new(j).table(t))

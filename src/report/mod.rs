@@ -229,7 +229,7 @@ fn designations(
             .collect();
         return Ok((list, true, Vec::new()));
     }
-    let listed = crate::designations::list(db, org, at)?;
+    let listed = crate::designations::list_with(db, org, at, true)?;
     let risks = designation_risks(judged, &listed, at);
     let program = &judged.rulebook.program;
     let list = listed
