@@ -553,37 +553,8 @@ fn the_cron_script_attaches_the_report_when_the_check_is_not_ok() {
 }
 
 /// One competency: Silver needs one person with AZ-104, Gold two.
-const ONE_COMPETENCY: &str = r#"
-[program]
-name = "Test program"
-progress_delay_hours = 24
-term_months = 12
-renewal_opens_days = 30
-grace_days = 30
-metric_window_days = 365
-retired_grace_months = 12
-
-[fees]
-silver = 1670
-gold = 4730
-
-[[catalog]]
-code = "AZ-104"
-title = "Azure Administrator"
-kind = "exam"
-
-[competencies.cloud-platform]
-name = "Cloud Platform"
-area = "Apps & Infrastructure"
-
-[[competencies.cloud-platform.silver]]
-option = "Azure"
-people = [ { count = 1, any_of = [["AZ-104"]] } ]
-
-[[competencies.cloud-platform.gold]]
-option = "Azure"
-people = [ { count = 2, any_of = [["AZ-104"]] } ]
-"#;
+/// One competency, Silver with one AZ-104 holder, Gold with two (shared by the report tests).
+const ONE_COMPETENCY: &str = include_str!("data/one-competency.toml");
 
 fn timeline_rows(env: &Env, out: &str) -> Vec<(String, String, String, String)> {
     let doc = report(env, out);

@@ -159,37 +159,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// A rulebook with one competency: its report fits on one A4 page.
-const ONE_COMPETENCY: &str = r#"
-[program]
-name = "Test program"
-progress_delay_hours = 24
-term_months = 12
-renewal_opens_days = 30
-grace_days = 30
-metric_window_days = 365
-retired_grace_months = 12
-
-[fees]
-silver = 1670
-gold = 4730
-
-[[catalog]]
-code = "AZ-104"
-title = "Azure Administrator"
-kind = "exam"
-
-[competencies.cloud-platform]
-name = "Cloud Platform"
-area = "Apps & Infrastructure"
-
-[[competencies.cloud-platform.silver]]
-option = "Azure"
-people = [ { count = 1, any_of = [["AZ-104"]] } ]
-
-[[competencies.cloud-platform.gold]]
-option = "Azure"
-people = [ { count = 2, any_of = [["AZ-104"]] } ]
-"#;
+/// One competency, Silver with one AZ-104 holder, Gold with two (shared by the report tests).
+const ONE_COMPETENCY: &str = include_str!("data/one-competency.toml");
 
 #[test]
 fn the_report_renders_in_chromium_on_desktop_phone_and_a4() {
