@@ -552,8 +552,7 @@ fn the_cron_script_attaches_the_report_when_the_check_is_not_ok() {
     );
 }
 
-/// One competency: Silver needs one person with AZ-104, Gold two.
-/// One competency, Silver with one AZ-104 holder, Gold with two (shared by the report tests).
+/// One competency (tests/data/one-competency.toml): Silver needs one person with AZ-104, Gold two.
 const ONE_COMPETENCY: &str = include_str!("data/one-competency.toml");
 
 fn timeline_rows(env: &Env, out: &str) -> Vec<(String, String, String, String)> {

@@ -158,8 +158,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// A rulebook with one competency: its report fits on one A4 page.
-/// One competency, Silver with one AZ-104 holder, Gold with two (shared by the report tests).
+/// A rulebook with one competency (tests/data/one-competency.toml): its report fits on one A4 page.
 const ONE_COMPETENCY: &str = include_str!("data/one-competency.toml");
 
 #[test]
