@@ -4,8 +4,9 @@
 //! so CI runs them in seconds; `PROPTEST_CASES=100000 cargo test --test fuzz` digs deeper.
 
 use chrono::NaiveDate;
+use competency::domain::{accounts as users, records};
 use competency::rules::{Level, Rulebook};
-use competency::{clock, records, users, validate};
+use competency::support::{clock, fields as validate};
 use proptest::prelude::*;
 
 const DEFAULT: &str = include_str!("../data/rulebook.toml");
@@ -228,10 +229,10 @@ proptest! {
 
 mod imports {
     use super::*;
-    use competency::import::{self, Options};
+    use competency::domain::accounts::Actor;
+    use competency::domain::import::{self, Options};
     use competency::rules::Market;
     use competency::store::{NewOrg, Store};
-    use competency::users::Actor;
 
     fn imports_config() -> ProptestConfig {
         ProptestConfig {
@@ -294,7 +295,7 @@ mod imports {
             file,
             skip_invalid: false,
             dry_run: true,
-            progress: competency::progress::none(),
+            progress: competency::domain::progress::none(),
         };
         let opened = match kind {
             "users" => import::users::open(&opts),
@@ -318,7 +319,7 @@ mod imports {
                 _ => import::performance::import(
                     db,
                     &org,
-                    &competency::records::ScopeRules::new(&rb),
+                    &competency::domain::records::ScopeRules::new(&rb),
                     &actor,
                     today(),
                     &opts,

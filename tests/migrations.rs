@@ -10,7 +10,7 @@ mod common;
 use std::os::unix::fs::OpenOptionsExt;
 
 use common::Env;
-use competency::credentials::hash_generated;
+use competency::domain::credentials::hash_generated;
 use competency::store::schema::{MIGRATIONS, current_version, migrate_to};
 use rusqlite::{Connection, params};
 

@@ -6,15 +6,15 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
+use crate::domain::accounts as svc;
+use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::{Report, Table, csv_bool};
-use crate::records;
 use crate::rules::engine::{
     achievement_counts, association_active, counts_until, retired_before_earned,
 };
 use crate::rules::snapshot::{Achievement, Person};
 use crate::store::Recorded;
-use crate::users as svc;
 
 /// Achievement commands.
 #[derive(Debug, Subcommand)]
@@ -55,7 +55,7 @@ pub enum AchievementsCmd {
         #[arg(long)]
         msa: Option<String>,
         /// Only those expiring within this many days from now.
-        #[arg(long, value_name = "DAYS", value_parser = crate::clock::parse_days)]
+        #[arg(long, value_name = "DAYS", value_parser = crate::support::clock::parse_days)]
         expiring_within: Option<u32>,
     },
     /// Remove an MSA's records of a code (only for MSAs associated with this organization's
@@ -105,7 +105,8 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                         db.org_by_id(l.org_id)?
                     };
                     let cause = format!("achievement {} of {} changed", a.code, a.msa);
-                    alerts = crate::membership::reevaluate(db, &owner, &actor, Some(&cause))?;
+                    alerts =
+                        crate::domain::membership::reevaluate(db, &owner, &actor, Some(&cause))?;
                 }
                 let linked = link.filter(|l| l.org_id == org.id);
                 Ok((a, r, linked, alerts, rb))
@@ -186,7 +187,8 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 // end of a retired exam's grace, whichever is first.
                 let expires = counts_until(&rb, &record);
                 if let Some(days) = expiring_within {
-                    let until = crate::clock::add_days(today, days).unwrap_or(NaiveDate::MAX);
+                    let until =
+                        crate::support::clock::add_days(today, days).unwrap_or(NaiveDate::MAX);
                     match expires {
                         Some(e) if e >= today && e <= until => {}
                         _ => continue,
@@ -239,7 +241,7 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     code.trim(),
                     msa.trim().to_lowercase()
                 );
-                let alerts = crate::membership::reevaluate(db, org, &actor, Some(&cause))?;
+                let alerts = crate::domain::membership::reevaluate(db, org, &actor, Some(&cause))?;
                 Ok((n, alerts))
             })?;
             super::membership::print_alerts(&alerts);

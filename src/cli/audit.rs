@@ -6,8 +6,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::Ctx;
-use crate::clock::{parse_instant, rfc3339};
 use crate::output::{Report, Table};
+use crate::support::clock::{parse_instant, rfc3339};
 
 /// `audit` arguments.
 #[derive(Debug, Args)]

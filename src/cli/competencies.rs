@@ -5,8 +5,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
+use crate::domain::judge::{self, Judged};
 use crate::error::not_found;
-use crate::evaluation::{self, Judged};
 use crate::output::{Report, Table, bar, csv_bool, number};
 use crate::rules::engine::{RequirementDetail, RequirementEval};
 use crate::rules::explain;
@@ -75,7 +75,7 @@ fn unknown_competency(id: &str, judged: &Judged) -> anyhow::Error {
         .collect();
     not_found(format!(
         "no competency {} in the rulebook{}",
-        crate::validate::shown(id),
+        crate::support::fields::shown(id),
         if near.is_empty() {
             format!(" (competencies: {})", ids.join(", "))
         } else {
@@ -127,9 +127,9 @@ fn who(r: &RequirementEval, limit: usize) -> String {
 /// Runs a `competencies` command.
 pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
     let at = ctx.clock.now();
-    let judged = ctx.read_org(|db, org| evaluation::judge(db, org, at))?;
+    let judged = ctx.read_org(|db, org| judge::judge(db, org, at))?;
     let report = report(cmd, &judged, at);
-    evaluation::discard(judged);
+    judge::discard(judged);
     report
 }
 

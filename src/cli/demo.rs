@@ -17,19 +17,19 @@ use clap::Args;
 use serde_json::json;
 
 use super::Ctx;
-use crate::clock::{Clock, rfc3339};
-use crate::credentials::CredentialsFile;
+use crate::domain::accounts::{self, Actor};
+use crate::domain::credentials::CredentialsFile;
+use crate::domain::import::{self, Options, Summary};
+use crate::domain::judge;
+use crate::domain::membership;
+use crate::domain::records;
 use crate::error::refused;
-use crate::evaluation;
-use crate::files::Dest;
-use crate::import::{self, Options, Summary};
-use crate::membership;
 use crate::output::{Report, Section, Table, number};
-use crate::records;
 use crate::rules::rulebook::DEFAULT_RULEBOOK;
 use crate::rules::{Level, Market, gaps};
 use crate::store::{Db, NewOrg, Org, Store};
-use crate::users::{self, Actor};
+use crate::support::clock::{Clock, rfc3339};
+use crate::support::files::Dest;
 
 /// The day the demo files' dates are written relative to: the day of the import.
 pub const DEMO_BASE: &str = "2026-01-01";
@@ -64,7 +64,7 @@ fn shifted(date: &str, shift: i64) -> Result<String> {
         return Ok(String::new());
     }
     let (date, time) = date.split_at(date.len().min(10));
-    let d = crate::clock::parse_date(date).map_err(|e| anyhow!("demo data: {e}"))?;
+    let d = crate::support::clock::parse_date(date).map_err(|e| anyhow!("demo data: {e}"))?;
     let d = if shift >= 0 {
         d.checked_add_days(Days::new(shift as u64))
     } else {
@@ -91,8 +91,8 @@ fn place(explicit: Option<PathBuf>, now: DateTime<Utc>) -> Result<(PathBuf, Path
         let stem = db
             .file_stem()
             .map_or_else(|| "demo".into(), |s| s.to_string_lossy().into_owned());
-        let dir = crate::files::folder_of(&db).join(format!("{stem}-files"));
-        crate::files::create_private_dir(&dir)?;
+        let dir = crate::support::files::folder_of(&db).join(format!("{stem}-files"));
+        crate::support::files::create_private_dir(&dir)?;
         return Ok((dir, db));
     }
     let dir = std::env::temp_dir().join(format!(
@@ -140,8 +140,8 @@ fn write_files(dir: &Path, db: &Path, shift: i64) -> Result<[PathBuf; 3]> {
             .map(|(i, _)| i)
             .collect();
         let path = dir.join(name);
-        crate::files::refuse_database_path(&path, db)?;
-        let file = crate::files::create_private(&path)
+        crate::support::files::refuse_database_path(&path, db)?;
+        let file = crate::support::files::create_private(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         let mut w = csv::Writer::from_writer(file);
         w.write_record(&headers)?;
@@ -181,7 +181,7 @@ fn load(
         file: file.clone(),
         skip_invalid: false,
         dry_run: false,
-        progress: crate::progress::none(),
+        progress: crate::domain::progress::none(),
     };
     let all_valid = |s: &Summary| -> Result<()> {
         if s.rejected > 0 {
@@ -332,7 +332,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
         ));
 
     // 2. Progress, once links and achievements have counted for the progress delay.
-    let judged = store.read(|db| evaluation::judge(db, &org, t_progress))?;
+    let judged = store.read(|db| judge::judge(db, &org, t_progress))?;
     let delay = judged.rulebook.program.progress_delay_hours;
     r = heading(
         r,
@@ -412,7 +412,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     // 4. An employee leaves.
     let leave = at(t_leave);
     let (removed, alerts) = store.write(|db| {
-        let removed = users::remove(db, &org, &leave, LEAVER, "left the company")?;
+        let removed = accounts::remove(db, &org, &leave, LEAVER, "left the company")?;
         let cause = format!("user {} removed", removed.user.username);
         let alerts = membership::reevaluate(db, &org, &leave, Some(&cause))?;
         Ok((removed, alerts))

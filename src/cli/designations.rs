@@ -6,10 +6,10 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::clock::rfc3339;
-use crate::designations::{self as svc, Alert, Check, Enrolled, alert_line, fell};
+use crate::domain::designations::{self as svc, Alert, Check, Enrolled, alert_line, fell};
 use crate::output::{Report, Table, number};
 use crate::rules::designations::{DesignationScore, ItemKind, ItemScore};
+use crate::support::clock::rfc3339;
 
 /// Designation commands.
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::json;
 
 use super::Ctx;
-use crate::credentials::Settled;
+use crate::domain::credentials::Settled;
 use crate::output::{Report, Table};
 use crate::rules::Rulebook;
 use crate::store::schema;
@@ -64,7 +64,7 @@ fn permissions(path: &Path) -> Option<Check> {
 /// The database's folder: writable by group or others, anyone there can replace or delete
 /// the database and its side files.
 fn folder(path: &Path) -> Option<Check> {
-    let dir = crate::files::folder_of(path);
+    let dir = crate::support::files::folder_of(path);
     let meta = std::fs::metadata(&dir).ok()?;
     let m = meta.permissions().mode() & 0o777;
     // SAFETY: geteuid cannot fail.
@@ -99,7 +99,7 @@ fn folder(path: &Path) -> Option<Check> {
 /// current one (where credentials files go by default), settled by the database: completed
 /// when their accounts were committed, removed when not; each said on stderr and in a check.
 fn stale_files(path: &Path, store: &mut crate::store::Store) -> Option<Check> {
-    let mut dirs = vec![crate::files::folder_of(path)];
+    let mut dirs = vec![crate::support::files::folder_of(path)];
     if let Ok(cwd) = std::env::current_dir()
         && std::fs::canonicalize(&dirs[0]).ok() != std::fs::canonicalize(&cwd).ok()
     {
@@ -107,9 +107,9 @@ fn stale_files(path: &Path, store: &mut crate::store::Store) -> Option<Check> {
     }
     let found = dirs
         .iter()
-        .flat_map(|d| crate::files::leftovers(d))
+        .flat_map(|d| crate::support::files::leftovers(d))
         .collect();
-    let settled = match crate::credentials::settle_leftovers(found, store) {
+    let settled = match crate::domain::credentials::settle_leftovers(found, store) {
         Ok(s) => s,
         Err(e) => {
             return Some(Check {
@@ -327,10 +327,10 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
 pub fn backup(ctx: &mut Ctx, dest: &Path) -> Result<Report> {
     // The source first: a missing database is an error that leaves nothing behind.
     ctx.store()?;
-    crate::files::refuse_database_path(dest, ctx.db_path())?;
+    crate::support::files::refuse_database_path(dest, ctx.db_path())?;
     // Created new and private, so the copy is never readable by others, never written over
     // an existing file and never through a link.
-    crate::files::create_private(dest).map_err(|e| {
+    crate::support::files::create_private(dest).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists || e.raw_os_error() == Some(libc::ELOOP) {
             anyhow!(
                 "{} already exists: choose a new path for the backup",
@@ -340,7 +340,7 @@ pub fn backup(ctx: &mut Ctx, dest: &Path) -> Result<Report> {
             anyhow!(
                 "cannot create {}: {}",
                 dest.display(),
-                crate::files::io_reason(&e)
+                crate::support::files::io_reason(&e)
             )
         }
     })?;

@@ -14,10 +14,10 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Ctx;
+use crate::domain::accounts::{self as svc, Actor, LinkedBy};
 use crate::error::bad_input;
 use crate::output::Report;
 use crate::store::{Db, Org, UserRow};
-use crate::users::{self as svc, Actor, LinkedBy};
 
 /// Self-service commands.
 #[derive(Debug, Subcommand)]
@@ -190,8 +190,13 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
                         &msa,
                         LinkedBy::Employee,
                     )?;
-                    let alerts =
-                        crate::membership::after_link(db, org, actor, &user.username, &linked)?;
+                    let alerts = crate::domain::membership::after_link(
+                        db,
+                        org,
+                        actor,
+                        &user.username,
+                        &linked,
+                    )?;
                     Ok((user.username.clone(), linked, alerts))
                 },
             )?;

@@ -8,15 +8,15 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Ctx;
-use crate::credentials::{self, CredentialsFile};
+use crate::domain::accounts::Actor;
+use crate::domain::credentials::{self, CredentialsFile};
+use crate::domain::import::trainings::{DateOrder, Linking, Trainings};
+use crate::domain::import::{self, Input, Options, Rejects, Summary};
+use crate::domain::records;
 use crate::error::bad_input;
-use crate::files::{self, Dest};
-use crate::import::trainings::{DateOrder, Linking, Trainings};
-use crate::import::{self, Input, Options, Rejects, Summary};
 use crate::output::Report;
-use crate::records;
 use crate::store::{Db, Org};
-use crate::users::Actor;
+use crate::support::files::{self, Dest};
 
 /// The flags of every import.
 #[derive(Debug, Args)]
@@ -127,7 +127,7 @@ fn settle(
     let commit = s.should_commit(opts.skip_invalid);
     if commit {
         if let Some(c) = creds.filter(|c| c.count() > 0) {
-            crate::progress::phase(&*opts.progress, "saving the credentials file", None)?;
+            crate::domain::progress::phase(&*opts.progress, "saving the credentials file", None)?;
             c.sync()?;
             s.credentials_file = Some(c.path().display().to_string());
         }
@@ -153,8 +153,12 @@ fn settle(
             "{} {} record(s) changed by an import of {}",
             s.updated, s.kind, s.file
         );
-        s.alerts
-            .extend(crate::membership::reevaluate(db, org, actor, Some(&cause))?);
+        s.alerts.extend(crate::domain::membership::reevaluate(
+            db,
+            org,
+            actor,
+            Some(&cause),
+        )?);
     }
     s.committed = commit;
     Ok((s, commit))
@@ -163,7 +167,7 @@ fn settle(
 /// Runs `users import`.
 pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     // Ctrl-C from here on rolls back and removes the files this command made.
-    let _armed = crate::progress::arm();
+    let _armed = crate::domain::progress::arm();
     let opts = options(&a.common, ctx);
     // The database first: a missing one is an error before any file is created.
     ctx.store()?;
@@ -201,7 +205,7 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
 /// Runs `achievements import`: our CSV, or the Partner Center Trainings report.
 pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> {
     // Ctrl-C from here on rolls back and removes the files this command made.
-    let _armed = crate::progress::arm();
+    let _armed = crate::domain::progress::arm();
     let opts = options(&a.common, ctx);
     // The database first: a missing one is refused before any file is created.
     ctx.store()?;
@@ -378,7 +382,7 @@ fn trainings_lines(t: &Trainings, linking: Linking) -> Vec<String> {
 /// Runs `performance import`.
 pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     // Ctrl-C from here on rolls back and removes the files this command made.
-    let _armed = crate::progress::arm();
+    let _armed = crate::domain::progress::arm();
     let opts = options(&a, ctx);
     ctx.store()?;
     let mut input = import::performance::open(&opts)?;

@@ -12,7 +12,7 @@ use crate::output::Report;
 use crate::rules::rulebook::DEFAULT_RULEBOOK;
 use crate::rules::{Market, Rulebook};
 use crate::store::NewOrg;
-use crate::validate;
+use crate::support::fields;
 
 /// `init` arguments.
 #[derive(Debug, Args)]
@@ -37,9 +37,9 @@ pub struct InitArgs {
 
 /// Runs `init`.
 pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
-    let name = validate::name(&a.name).map_err(|e| bad_input(format!("--name: {e}")))?;
+    let name = fields::name(&a.name).map_err(|e| bad_input(format!("--name: {e}")))?;
     let partner_id =
-        validate::partner_id(&a.partner_id).map_err(|e| bad_input(format!("--partner-id: {e}")))?;
+        fields::partner_id(&a.partner_id).map_err(|e| bad_input(format!("--partner-id: {e}")))?;
     let market = Market::parse(&a.market).unwrap_or_default();
     let (source, origin) = match &a.rulebook {
         Some(path) => (
@@ -58,7 +58,7 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
     super::rules::warn(&Rulebook::parse(&source, &origin)?);
     let domain = a.domain.as_deref().map(|d| d.trim().to_lowercase());
     if let Some(d) = &domain {
-        validate::domain_name(d).map_err(|e| bad_input(format!("--domain: {e}")))?;
+        fields::domain_name(d).map_err(|e| bad_input(format!("--domain: {e}")))?;
     }
     let actor = ctx.actor();
     let db_path = ctx.db_path().display().to_string();
@@ -71,7 +71,7 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
                 existing.name, existing.slug
             )));
         }
-        let base = validate::slug(&name);
+        let base = fields::slug(&name);
         let mut slug = base.clone();
         let mut n = 1;
         while db.slug_taken(&slug)? || db.org_by_key(&slug)?.is_some() {

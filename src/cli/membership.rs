@@ -7,11 +7,13 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::competencies::LevelArg;
-use crate::clock::{parse_date, rfc3339};
+use crate::domain::membership::{
+    self as svc, Alert, Check, CheckStatus, Displayed, Membership, State,
+};
 use crate::error::bad_input;
-use crate::membership::{self as svc, Alert, Check, CheckStatus, Displayed, Membership, State};
 use crate::output::{Report, Table, csv_bool, number};
 use crate::rules::Level;
+use crate::support::clock::{parse_date, rfc3339};
 
 /// Membership commands.
 #[derive(Debug, Subcommand)]
@@ -82,7 +84,7 @@ fn alert_sentence(alerts: &[Alert]) -> String {
 
 /// Prints alerts just raised, by organization: another organization's (one the command
 /// was not run for, changed by a severed link) under its name.
-pub(super) fn print_org_alerts(raised: &[crate::membership::OrgAlerts]) {
+pub(super) fn print_org_alerts(raised: &[crate::domain::membership::OrgAlerts]) {
     for r in raised {
         for a in &r.alerts {
             let org = if a.org.is_empty() {
@@ -97,7 +99,7 @@ pub(super) fn print_org_alerts(raised: &[crate::membership::OrgAlerts]) {
             eprintln!(
                 "alert: {}: {}",
                 r.org_name,
-                crate::designations::alert_line(a)
+                crate::domain::designations::alert_line(a)
             );
         }
     }
@@ -371,7 +373,7 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
             let (mut c, d) = ctx.write_org(|db, org| {
                 Ok((
                     svc::check(db, org, &actor)?,
-                    crate::designations::check(db, org, &actor)?,
+                    crate::domain::designations::check(db, org, &actor)?,
                 ))
             })?;
             print_alerts(&c.raised);
@@ -563,8 +565,8 @@ fn purchased_report(ctx: &Ctx, p: &svc::Purchased, what: &str) -> Result<Report>
 /// The report of `membership check`, exit code included.
 /// SPEC §9: `none` only when neither a membership nor a designation is held; otherwise the
 /// most severe of at-risk > warning > ok over everything held.
-fn combined_status(membership: CheckStatus, d: &crate::designations::Check) -> CheckStatus {
-    use crate::designations::Severity;
+fn combined_status(membership: CheckStatus, d: &crate::domain::designations::Check) -> CheckStatus {
+    use crate::domain::designations::Severity;
     let rank = |s: CheckStatus| match s {
         CheckStatus::None => 0,
         CheckStatus::Ok => 1,

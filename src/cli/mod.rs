@@ -29,10 +29,10 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde::Deserialize;
 
-use crate::clock::{Clock, parse_instant};
+use crate::domain::accounts::Actor;
 use crate::output::{Format, Report, Style};
 use crate::store::{Db, Org, Store};
-use crate::users::Actor;
+use crate::support::clock::{Clock, parse_instant};
 
 /// Administer partner-program competencies: users, Microsoft accounts, achievements,
 /// rulebooks and membership.
@@ -289,7 +289,7 @@ impl Ctx {
             let org = resolve_org(db, key.as_deref(), &path)?;
             let (t, commit) = f(db, &org)?;
             let raised = if commit {
-                crate::designations::raised_since(db, &org, since)?
+                crate::domain::designations::raised_since(db, &org, since)?
             } else {
                 Vec::new()
             };
@@ -309,7 +309,7 @@ impl Ctx {
             let t = f(db, &org)?;
             // Designation alerts this command raised (any change that can cost points
             // evaluates the designations too): printed once it has committed.
-            let raised = crate::designations::raised_since(db, &org, since)?;
+            let raised = crate::domain::designations::raised_since(db, &org, since)?;
             Ok((t, raised))
         })?;
         designations::print_alerts(&raised);
@@ -325,7 +325,7 @@ pub fn resolve_org(db: &Db, key: Option<&str>, db_path: &Path) -> Result<Org> {
             let list = db.orgs().map(|o| org_list(&o)).unwrap_or_default();
             crate::error::not_found(format!(
                 "no organization {} in {}{list}",
-                crate::validate::shown(key),
+                crate::support::fields::shown(key),
                 db_path.display()
             ))
         });

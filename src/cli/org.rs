@@ -5,8 +5,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
-use crate::clock::rfc3339;
 use crate::output::{Report, Table};
+use crate::support::clock::rfc3339;
 
 /// Organization commands.
 #[derive(Debug, Subcommand)]

@@ -5,9 +5,9 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
+use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::{Report, Table, number};
-use crate::records;
 use crate::store::Recorded;
 
 /// Performance commands.
@@ -71,7 +71,7 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
                 // A lower figure can break a competency the membership displays.
                 let alerts = if r == Recorded::Updated {
                     let cause = format!("{} of {} changed", row.metric.as_str(), row.date);
-                    crate::membership::reevaluate(db, org, &actor, Some(&cause))?
+                    crate::domain::membership::reevaluate(db, org, &actor, Some(&cause))?
                 } else {
                     Vec::new()
                 };

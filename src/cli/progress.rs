@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::domain::progress::{self, Progress, Reporter};
 use crate::output::Format;
-use crate::progress::{self, Progress, Reporter};
 
 /// The phase being drawn: a new indicatif bar for each phase, the last one cleared first,
 /// so no frame mixes two phases.
@@ -41,7 +41,11 @@ fn style(template: &str) -> ProgressStyle {
         .with_key(
             "rate",
             |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{}", crate::progress::count(state.per_sec() as u64));
+                let _ = write!(
+                    w,
+                    "{}",
+                    crate::domain::progress::count(state.per_sec() as u64)
+                );
             },
         )
 }

@@ -16,10 +16,10 @@ use clap::Args;
 use serde_json::json;
 
 use super::Ctx;
-use crate::clock::rfc3339;
+use crate::domain::report;
 use crate::error::{bad_input, refused};
 use crate::output::Report;
-use crate::report;
+use crate::support::clock::rfc3339;
 
 /// `report` arguments.
 #[derive(Debug, Args)]
@@ -44,13 +44,13 @@ pub fn run(a: ReportArgs, ctx: &mut Ctx) -> Result<Report> {
         return Err(bad_input("--out needs a file name"));
     }
     // Ctrl-C while the organization is evaluated writes no file and exits 130.
-    let _armed = crate::progress::arm();
+    let _armed = crate::domain::progress::arm();
     let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
-    crate::progress::phase(&*progress, "evaluating", None)?;
+    crate::domain::progress::phase(&*progress, "evaluating", None)?;
     let view = ctx.read_org(|db, org| report::gather(db, org, at))?;
-    crate::progress::phase(&*progress, "writing the report", None)?;
+    crate::domain::progress::phase(&*progress, "writing the report", None)?;
     let page = report::html::render(&view);
-    crate::progress::check()?;
+    crate::domain::progress::check()?;
     progress.finish();
     if a.force {
         replace(&path, page.as_bytes())?;

@@ -7,8 +7,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
+use crate::domain::records;
 use crate::output::{Report, Table, number};
-use crate::records;
 use crate::rules::{Level, Rulebook};
 
 /// Rulebook commands.
@@ -125,7 +125,7 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                     &format!("file={} ({})", file.display(), counts(&rb)),
                 )?;
                 let cause = format!("rulebook replaced by {}", file.display());
-                let alerts = crate::membership::reevaluate(db, org, &actor, Some(&cause))?;
+                let alerts = crate::domain::membership::reevaluate(db, org, &actor, Some(&cause))?;
                 Ok((org.clone(), alerts))
             })?;
             super::membership::print_alerts(&alerts);

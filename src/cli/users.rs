@@ -7,12 +7,12 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Ctx;
-use crate::clock::rfc3339;
-use crate::credentials::{self, CredentialsFile, OsRandom};
-use crate::membership;
+use crate::domain::accounts::{self as svc, AddUser, Linked, LinkedBy, Role};
+use crate::domain::credentials::{self, CredentialsFile, OsRandom};
+use crate::domain::membership;
 use crate::output::{Report, Table};
 use crate::store::UserRow;
-use crate::users::{self as svc, AddUser, Linked, LinkedBy, Role};
+use crate::support::clock::rfc3339;
 
 /// User commands.
 #[derive(Debug, Subcommand)]

@@ -482,7 +482,7 @@ fn fill_order(reqs: &[CompiledReq]) -> Vec<usize> {
     order
 }
 
-use crate::fasthash::FastMap;
+use crate::support::fasthash::FastMap;
 
 /// Who holds what at one instant: the counting rules of SPEC §5 applied once, for scorers
 /// other than the competency evaluation (the designations' skilling items).

@@ -569,13 +569,13 @@ impl<'d> Checker<'_, 'd> {
     /// Refuses a text that would reach a terminal with a control character (`\u001b[2J`
     /// clears the screen in `competencies list`) or a bidirectional override.
     fn text(&mut self, path: &KeyPath, value: &str) {
-        if let Some(c) = crate::validate::unsafe_char(value) {
+        if let Some(c) = crate::support::fields::unsafe_char(value) {
             self.report(
                 path,
                 format!(
                     "{} contains {}",
-                    crate::validate::shown(value),
-                    crate::validate::unsafe_char_reason(c)
+                    crate::support::fields::shown(value),
+                    crate::support::fields::unsafe_char_reason(c)
                 ),
             );
         }
@@ -681,16 +681,19 @@ impl<'d> Checker<'_, 'd> {
                         .into(),
                 );
             }
-            if let Some(days) = entry.valid_days.filter(|&d| d > crate::clock::MAX_DAYS) {
+            if let Some(days) = entry
+                .valid_days
+                .filter(|&d| d > crate::support::clock::MAX_DAYS)
+            {
                 self.report(
                     &entry_path.key("valid_days"),
                     format!(
                         "valid_days {days} makes no sense: at most {} (100 years)",
-                        crate::clock::MAX_DAYS
+                        crate::support::clock::MAX_DAYS
                     ),
                 );
             }
-            if let Some(Err(e)) = entry.retired.map(crate::clock::in_range) {
+            if let Some(Err(e)) = entry.retired.map(crate::support::clock::in_range) {
                 self.report(&entry_path.key("retired"), e);
             }
             if let Some(first) = first_at.insert(entry.code.as_str(), i) {
@@ -949,12 +952,15 @@ impl<'d> Checker<'_, 'd> {
                 "window_days must be at least 1 (leave it out for the program's window)".into(),
             );
         }
-        if let Some(days) = req.window_days.filter(|&d| d > crate::clock::MAX_DAYS) {
+        if let Some(days) = req
+            .window_days
+            .filter(|&d| d > crate::support::clock::MAX_DAYS)
+        {
             self.report(
                 &path.key("window_days"),
                 format!(
                     "window_days {days} makes no sense: at most {} (100 years)",
-                    crate::clock::MAX_DAYS
+                    crate::support::clock::MAX_DAYS
                 ),
             );
         }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::Db;
-use crate::clock::from_unix;
+use crate::support::clock::from_unix;
 
 /// One audit entry.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Row, params};
 
 use super::Db;
-use crate::clock::from_unix;
+use crate::support::clock::from_unix;
 
 /// One enrolment or renewal of a designation.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Db;
 use super::orgs::Org;
-use crate::clock::from_unix;
 use crate::rules::{Level, Market};
+use crate::support::clock::from_unix;
 
 /// One membership purchase as stored.
 #[derive(Debug, Clone, PartialEq)]

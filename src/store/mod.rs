@@ -77,7 +77,7 @@ impl Store {
 
     fn open_inner(path: &Path, create: bool) -> Result<Store> {
         if create {
-            crate::files::create_private_dirs(&crate::files::folder_of(path))?;
+            crate::support::files::create_private_dirs(&crate::support::files::folder_of(path))?;
             create_private(path)?;
         }
         // The file itself, never through a link.
@@ -202,7 +202,7 @@ impl Store {
             let out = f(&Db { conn: &tx })?;
             // A Ctrl-C during a long job (`progress::arm`): the transaction rolls back as
             // `tx` drops.
-            crate::progress::check()?;
+            crate::domain::progress::check()?;
             tx.commit().context("cannot commit the transaction")?;
             Ok(out)
         })();
@@ -225,7 +225,7 @@ impl Store {
             let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
             let (out, commit) = f(&Db { conn: &tx })?;
             if commit {
-                crate::progress::check()?;
+                crate::domain::progress::check()?;
                 tx.commit().context("cannot commit the transaction")?;
             } else {
                 tx.rollback().context("cannot roll back the transaction")?;
@@ -396,7 +396,7 @@ fn explain_with(e: anyhow::Error, path: &Path, writable: impl Fn(&Path) -> bool)
         c.downcast_ref::<rusqlite::Error>()
             .and_then(rusqlite::Error::sqlite_error_code)
     });
-    let dir = crate::files::folder_of(path);
+    let dir = crate::support::files::folder_of(path);
     match code {
         Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) if !writable(&dir) => anyhow::anyhow!(
             "cannot write in {}: read-only folder (the database needs to create its -wal and \

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Db;
-use crate::clock::from_unix;
 use crate::rules::Market;
+use crate::support::clock::from_unix;
 
 /// An organization.
 #[derive(Debug, Clone, serde::Serialize)]

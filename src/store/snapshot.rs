@@ -6,9 +6,9 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::Db;
-use crate::clock::from_unix;
 use crate::rules::Market;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
+use crate::support::clock::from_unix;
 
 /// Parses a stored `YYYY-MM-DD` without chrono's general-purpose parser: this runs once per
 /// achievement of the organization, on the hot path of every evaluation.

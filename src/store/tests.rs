@@ -6,7 +6,7 @@ use super::*;
 use crate::rules::{Market, Metric};
 
 fn t(s: &str) -> DateTime<Utc> {
-    crate::clock::parse_instant(s).unwrap()
+    crate::support::clock::parse_instant(s).unwrap()
 }
 
 fn org(store: &mut Store) -> i64 {

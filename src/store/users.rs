@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Db;
-use crate::clock::from_unix;
+use crate::support::clock::from_unix;
 
 /// A user account as stored (password fields are hashes, never secrets).
 #[derive(Debug, Clone)]
@@ -194,7 +194,7 @@ impl Db<'_> {
 
     /// Every account of the organization whose user name or e-mail is `key` (trimmed,
     /// case-insensitive), most recent first. Which one a USER text names is the domain's
-    /// rule ([`crate::users::find`]).
+    /// rule ([`crate::domain::accounts::find`]).
     pub fn users_by_key(&self, org_id: i64, key: &str) -> Result<Vec<UserRow>> {
         let key = key.trim().to_lowercase();
         let mut st = self.conn().prepare_cached(&format!(

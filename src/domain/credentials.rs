@@ -13,15 +13,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::files::{Dest, Leftover, Staged, folder_of, leftovers};
 use crate::store::{Db, Store};
+use crate::support::files::{Dest, Leftover, Staged, folder_of, leftovers};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::clock::rfc3339;
+use crate::support::clock::rfc3339;
 
 /// How long a temporary password is valid.
 pub const TEMPORARY_VALIDITY_DAYS: i64 = 90;
@@ -169,7 +169,7 @@ pub fn temporary_expiry(at: DateTime<Utc>) -> DateTime<Utc> {
 
 /// The 10,000 most common passwords (data/common-passwords.txt: the head of zxcvbn's
 /// frequency list of leaked passwords), lower case, one a line.
-const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
 
 /// Whether `password` is in the common-password list, ignoring case.
 pub fn is_common_password(password: &str) -> bool {
@@ -488,7 +488,7 @@ impl CredentialsFile {
             self.staged
                 .as_ref()
                 .map_or_else(String::new, |s| s.path().display().to_string()),
-            crate::files::io_reason(&e)
+            crate::support::files::io_reason(&e)
         )
     }
 

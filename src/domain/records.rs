@@ -8,12 +8,12 @@
 use anyhow::Result;
 use chrono::NaiveDate;
 
+use crate::domain::accounts::Actor;
 use crate::error::{bad_input, not_found, refused};
 use crate::rules::rulebook::CatalogEntry;
 use crate::rules::{Metric, Rulebook, nearest_codes};
 use crate::store::{Db, NewAchievement, Org, PerformanceRow, Recorded};
-use crate::users::Actor;
-use crate::validate;
+use crate::support::fields;
 
 /// Finds a code in the catalogue (case-insensitive), or explains which codes are near.
 pub fn catalog_code<'r>(rb: &'r Rulebook, code: &str) -> Result<&'r CatalogEntry, String> {
@@ -26,12 +26,12 @@ pub fn catalog_code<'r>(rb: &'r Rulebook, code: &str) -> Result<&'r CatalogEntry
             if near.is_empty() {
                 format!(
                     "code {} is not in the rulebook's catalog",
-                    validate::shown(trimmed)
+                    fields::shown(trimmed)
                 )
             } else {
                 format!(
                     "code {} is not in the rulebook's catalog (did you mean {}?)",
-                    validate::shown(trimmed),
+                    fields::shown(trimmed),
                     near.join(", ")
                 )
             }
@@ -60,9 +60,9 @@ pub fn validate_achievement(
     earned: &str,
     expires: Option<&str>,
 ) -> Result<ValidAchievement, String> {
-    let msa = validate::email(msa).map_err(|e| format!("msa: {e}"))?;
+    let msa = fields::email(msa).map_err(|e| format!("msa: {e}"))?;
     let entry = catalog_code(rb, code).map_err(|e| format!("code: {e}"))?;
-    let earned_d = crate::clock::parse_date(earned).map_err(|e| format!("earned: {e}"))?;
+    let earned_d = crate::support::clock::parse_date(earned).map_err(|e| format!("earned: {e}"))?;
     if earned_d > today {
         return Err(format!(
             "earned: {earned_d} is in the future (today is {today})"
@@ -71,7 +71,7 @@ pub fn validate_achievement(
     let expires = match expires.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(e) => {
-            let d = crate::clock::parse_date(e).map_err(|e| format!("expires: {e}"))?;
+            let d = crate::support::clock::parse_date(e).map_err(|e| format!("expires: {e}"))?;
             if d <= earned_d {
                 return Err(format!(
                     "expires: {d} is not after the day earned ({earned_d})"
@@ -156,7 +156,7 @@ pub fn remove_achievement(
     msa: &str,
     code: &str,
 ) -> Result<usize> {
-    let msa = validate::email(msa).map_err(|e| bad_input(format!("--msa: {e}")))?;
+    let msa = fields::email(msa).map_err(|e| bad_input(format!("--msa: {e}")))?;
     if let Some(why) = foreign_msa(db, org, &msa)? {
         return Err(refused(why));
     }
@@ -167,7 +167,7 @@ pub fn remove_achievement(
     if n == 0 {
         return Err(not_found(format!(
             "{msa} has no achievement {}: `competency achievements list --msa {msa}` shows its records",
-            validate::shown_plain(&code)
+            fields::shown_plain(&code)
         )));
     }
     db.audit(
@@ -193,7 +193,7 @@ pub fn validate_performance(
         let all: Vec<&str> = Metric::ALL.iter().map(|m| m.as_str()).collect();
         format!(
             "metric: {} is not a metric ({})",
-            validate::shown(metric.trim()),
+            fields::shown(metric.trim()),
             all.join(", ")
         )
     })?;
@@ -201,11 +201,11 @@ pub fn validate_performance(
         .trim()
         .replace([',', '_'], "")
         .parse()
-        .map_err(|_| format!("value: {} is not a number", validate::shown(value.trim())))?;
+        .map_err(|_| format!("value: {} is not a number", fields::shown(value.trim())))?;
     if !v.is_finite() {
         return Err(format!(
             "value: {} is not a finite number",
-            validate::shown(value.trim())
+            fields::shown(value.trim())
         ));
     }
     // Out-of-range values are quoted as given: `{v}` would spell 1e300 with 301 digits.
@@ -218,18 +218,18 @@ pub fn validate_performance(
             value.trim()
         ));
     }
-    let date = crate::clock::parse_date(date).map_err(|e| format!("date: {e}"))?;
+    let date = crate::support::clock::parse_date(date).map_err(|e| format!("date: {e}"))?;
     if date > today {
         return Err(format!("date: {date} is in the future (today is {today})"));
     }
-    if validate::starts_formula(scope.unwrap_or("").trim_start_matches(' ')) {
+    if fields::starts_formula(scope.unwrap_or("").trim_start_matches(' ')) {
         return Err(format!(
             "scope: {} starts with a character a spreadsheet would run as a formula",
-            validate::shown(scope.unwrap_or("").trim())
+            fields::shown(scope.unwrap_or("").trim())
         ));
     }
     let scope = scope.unwrap_or("").trim().to_lowercase();
-    if validate::unsafe_char(&scope).is_some() || scope.len() > 64 {
+    if fields::unsafe_char(&scope).is_some() || scope.len() > 64 {
         return Err(
             "scope: control characters, bidirectional overrides or more than 64 characters".into(),
         );
@@ -300,7 +300,7 @@ impl ScopeRules {
                     "scope: no rule of the rulebook uses {} with a scope, so {} would never \
                      count; leave the scope empty",
                     metric.as_str(),
-                    validate::shown(scope)
+                    fields::shown(scope)
                 ));
             }
         };
@@ -330,7 +330,7 @@ impl ScopeRules {
         };
         Err(format!(
             "scope: no rule of the rulebook uses {} for {}{hint}; the scopes it uses: {}{}",
-            validate::shown(scope),
+            fields::shown(scope),
             metric.as_str(),
             if listed.is_empty() {
                 "none".to_owned()

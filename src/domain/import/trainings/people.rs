@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use anyhow::Result;
 
 use super::{Linking, Trainings};
-use crate::credentials::{CredentialsFile, OsRandom};
-use crate::import::{Options, Summary};
+use crate::domain::accounts::{self, Actor, AddUser, LinkedBy, Role};
+use crate::domain::credentials::{CredentialsFile, OsRandom};
+use crate::domain::import::{Options, Summary};
 use crate::store::{Db, Org};
-use crate::users::{self, Actor, AddUser, LinkedBy, Role};
-use crate::validate;
+use crate::support::fields;
 
 /// A person of the report: their CorpEmail and name. Without linking only whether they
 /// have a CorpEmail matters: it is then kept as an empty string, and the name not at all.
@@ -88,7 +88,7 @@ pub(super) fn link_people(
                     ));
                     continue;
                 }
-                users::link_msa(db, org, actor, u.id, &u.username, &msa, LinkedBy::Admin)?
+                accounts::link_msa(db, org, actor, u.id, &u.username, &msa, LinkedBy::Admin)?
             }
             None if !linking.create => {
                 t.without_account += 1;
@@ -102,12 +102,12 @@ pub(super) fn link_people(
                     continue;
                 };
                 let name = format!("{} {}", p.first, p.last);
-                let name = if validate::name(&name).is_ok() {
+                let name = if fields::name(&name).is_ok() {
                     name
                 } else {
-                    validate::username_local(&corp)
+                    fields::username_local(&corp)
                 };
-                let added = users::add(
+                let added = accounts::add(
                     db,
                     org,
                     actor,
@@ -131,7 +131,7 @@ pub(super) fn link_people(
         t.linked += 1;
         if let Some(s) = linked.severed {
             summary.severed += 1;
-            if summary.notes.len() < crate::import::MAX_LISTED_ERRORS {
+            if summary.notes.len() < crate::domain::import::MAX_LISTED_ERRORS {
                 summary.notes.push(format!(
                     "{msa} was associated with {} in {}; that association is now severed",
                     s.username, s.org_name
@@ -152,7 +152,7 @@ pub(super) fn link_people(
             "MSA severed (linked to {} by a Trainings report import)",
             org.name
         );
-        summary.alerts.extend(crate::membership::reevaluate(
+        summary.alerts.extend(crate::domain::membership::reevaluate(
             db,
             &other,
             actor,

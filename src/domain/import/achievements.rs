@@ -11,11 +11,11 @@ use chrono::NaiveDate;
 
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Seen, Summary, drive};
-use crate::records::{self, ValidAchievement};
+use crate::domain::accounts::Actor;
+use crate::domain::records::{self, ValidAchievement};
 use crate::rules::Rulebook;
 use crate::store::import::{AchievementStatements, BulkTable, IMPORT_CACHE_KIB, Insert};
 use crate::store::{Db, Org};
-use crate::users::Actor;
 
 /// The columns of an achievements file.
 pub const COLUMNS: &[Column] = &[
@@ -96,7 +96,7 @@ pub fn import(
     drop(st);
     summary.retired_passes = retired_passes;
     if rebuild {
-        crate::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
+        crate::domain::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
         db.restore_achievements_index()?;
     }
     db.restore_cache(cache)?;

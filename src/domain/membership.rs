@@ -40,10 +40,11 @@ use anyhow::Result;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::domain::accounts::{self, Actor};
+use crate::domain::judge::Judged;
+use crate::domain::records;
 use crate::error::{bad_input, refused};
-use crate::evaluation::Judged;
 use crate::output::number;
-use crate::records;
 use crate::rules::engine::{
     CompetencyEval, OptionEval, RequirementDetail, association_active, counts_until,
     option_missing, start_of,
@@ -52,7 +53,6 @@ use crate::rules::rulebook::Program;
 use crate::rules::window::attained;
 use crate::rules::{Level, Rulebook, evaluate, expire_before, explain};
 use crate::store::{AlertRow, AttainmentRow, Db, NewPurchase, Org, PurchaseRow};
-use crate::users::{self, Actor};
 
 /// The text of every renewal alert (SPEC §7).
 pub const ALERT_TEXT: &str = "A recent change to your competency achievement has put your membership renewal eligibility at risk";
@@ -158,7 +158,7 @@ pub fn add_term(from: NaiveDate, months: u32, anchor_day: u32) -> NaiveDate {
 /// A new term's anniversary, refused when it falls past the last storable year (an
 /// upgrade `--now 9999-12-31` would end in 10000).
 fn storable_anniversary(anniversary: NaiveDate) -> Result<NaiveDate> {
-    crate::clock::in_range(anniversary).map_err(|e| {
+    crate::support::clock::in_range(anniversary).map_err(|e| {
         crate::error::bad_input(format!("the new term would end on {e}; nothing was bought"))
     })
 }
@@ -755,11 +755,11 @@ pub fn reevaluate_all(
     org: &Org,
     actor: &Actor,
     cause: Option<&str>,
-) -> Result<(Vec<Alert>, Vec<crate::designations::Alert>)> {
+) -> Result<(Vec<Alert>, Vec<crate::domain::designations::Alert>)> {
     let raised = sync(db, org, actor, cause)?.raised;
     // The same changes can cost an enrolled designation its points (SPEC §9): its alerts are
     // recorded here and shown by `membership check` and `designations alerts`.
-    let designations = crate::designations::reevaluate(db, org, actor, cause)?;
+    let designations = crate::domain::designations::reevaluate(db, org, actor, cause)?;
     Ok((raised, designations))
 }
 
@@ -774,10 +774,10 @@ pub struct OrgAlerts {
     pub alerts: Vec<Alert>,
     /// The designation alerts raised, for another organization only (the command prints its
     /// own organization's).
-    pub designations: Vec<crate::designations::Alert>,
+    pub designations: Vec<crate::domain::designations::Alert>,
 }
 
-/// Re-evaluates after an MSA link ([`users::link_msa`]): the organization whose association
+/// Re-evaluates after an MSA link ([`accounts::link_msa`]): the organization whose association
 /// was severed (another one, or this one when the MSA moved between two of its accounts),
 /// and this organization when the account's previous MSA was replaced. Returns the alerts
 /// raised, by organization.
@@ -786,7 +786,7 @@ pub fn after_link(
     org: &Org,
     actor: &Actor,
     username: &str,
-    linked: &users::Linked,
+    linked: &accounts::Linked,
 ) -> Result<Vec<OrgAlerts>> {
     let mut raised = Vec::new();
     if linked.unchanged {
@@ -972,7 +972,7 @@ fn refuse_nothing_met(judged: &Judged, level: Level, what: &str) -> anyhow::Erro
             "no competency is met at {level} yet, so {what}: {name} ({id}) will be met at {} \
              once recent achievements and MSA links have counted for {} hours; try again \
              then",
-            crate::clock::rfc3339(when),
+            crate::support::clock::rfc3339(when),
             judged.rulebook.program.progress_delay_hours
         ));
     }
@@ -1436,7 +1436,7 @@ pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
         membership: synced.membership,
     };
     if let Some(j) = judged_owned {
-        crate::evaluation::discard(j);
+        crate::domain::judge::discard(j);
     }
     Ok(check)
 }
@@ -1569,7 +1569,7 @@ pub fn what_if(
     let mut ids = Vec::new();
     let mut removed = Vec::new();
     for key in remove_users {
-        let u = users::find(db, org, key)?;
+        let u = accounts::find(db, org, key)?;
         ids.push(u.id);
         removed.push(u.username);
     }
@@ -1678,7 +1678,7 @@ mod tests {
         assert_eq!(dates.renewal_opens, d("2027-01-01"));
         assert_eq!(dates.lapses, d("2027-03-02"));
         assert_eq!(dates.window_closes(), d("2027-03-01"));
-        let t = |s: &str| crate::clock::parse_instant(s).unwrap();
+        let t = |s: &str| crate::support::clock::parse_instant(s).unwrap();
         assert_eq!(dates.state_at(t("2027-01-30T23:59:59Z")), State::Active);
         assert_eq!(dates.state_at(t("2027-01-31")), State::RenewalDue);
         assert_eq!(dates.state_at(t("2027-03-01T23:59:59Z")), State::RenewalDue);
@@ -1699,7 +1699,7 @@ mod tests {
 
     #[test]
     fn displayed_keeps_the_highest_level_per_competency() {
-        let t = crate::clock::parse_instant("2026-01-01").unwrap();
+        let t = crate::support::clock::parse_instant("2026-01-01").unwrap();
         let row = |c: &str, l: Level| AttainmentRow {
             term_id: 1,
             competency: c.into(),

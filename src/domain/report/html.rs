@@ -11,9 +11,9 @@ use std::fmt::Write;
 use chrono::{Datelike, NaiveDate};
 
 use super::{CompetencyView, LevelView, RequirementView, Timeline, View, designations};
-use crate::clock::rfc3339;
-use crate::membership::State;
+use crate::domain::membership::State;
 use crate::rules::Level;
+use crate::support::clock::rfc3339;
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
 pub fn esc(s: &str) -> String {

@@ -14,7 +14,7 @@
 //!   open alert (a unique index keeps it to one) naming the items that fell against the
 //!   last instant it qualified, and the cause when known; it closes when the designation
 //!   qualifies again or is no longer enrolled. Every change that can lose points evaluates
-//!   (through [`crate::membership::reevaluate`]), and so does `membership check`.
+//!   (through [`crate::domain::membership::reevaluate`]), and so does `membership check`.
 //!
 //! Domain code only: plain data in, plain data out, no printing; time from the [`Actor`].
 
@@ -24,9 +24,10 @@ use anyhow::Result;
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
+use crate::domain::accounts::{self, Actor};
+use crate::domain::membership::{Dates, State, add_term};
+use crate::domain::records;
 use crate::error::{bad_input, not_found, refused};
-use crate::membership::{Dates, State, add_term};
-use crate::records;
 use crate::rules::designations::{
     DesignationScore, ItemKind, ItemScore, TrackScore, codes_text, qualified_in_window,
     qualified_in_window_many, round2, score, score_with, window_start,
@@ -36,7 +37,6 @@ use crate::rules::snapshot::{Achievement, PerformanceRecord, Snapshot};
 use crate::rules::window::change_points;
 use crate::rules::{Metric, Rulebook};
 use crate::store::{Db, DesignationAlertRow, EnrolmentRow, NewEnrolment, Org};
-use crate::users::{self, Actor};
 
 /// The text of every designation renewal alert (SPEC §9).
 pub const ALERT_TEXT: &str =
@@ -585,7 +585,7 @@ pub fn what_if(
     let mut snap = l.snap.clone();
     let mut ids = Vec::new();
     for key in remove_users {
-        ids.push(users::find(db, org, key)?.id);
+        ids.push(accounts::find(db, org, key)?.id);
     }
     snap.without_users(&ids, at);
     let delay = TimeDelta::hours(i64::from(l.rb.program.progress_delay_hours));

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 use csv::ByteRecord;
 
+use crate::domain::progress::{self, Progress, Reporter};
 use crate::error::AppError;
-use crate::progress::{self, Progress, Reporter};
 
 /// A column an import understands: the field it fills and the normalized header names
 /// that mean it.

@@ -35,7 +35,7 @@ pub fn parse_days(s: &str) -> Result<u32, String> {
         Ok(_) => Err(format!("at most {MAX_DAYS} days (100 years) are accepted")),
         Err(_) => Err(format!(
             "{} is not a number of days (0 to {MAX_DAYS})",
-            crate::validate::shown(t)
+            crate::support::fields::shown(t)
         )),
     }
 }
@@ -93,7 +93,7 @@ pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     }
     Err(format!(
         "{} is not a time: use RFC 3339 (2026-03-01T09:00:00Z) or a date (2026-03-01)",
-        crate::validate::shown(s)
+        crate::support::fields::shown(s)
     ))
 }
 
@@ -109,7 +109,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     if !shaped {
         return Err(format!(
             "{} is not a date (expected YYYY-MM-DD)",
-            crate::validate::shown(t)
+            crate::support::fields::shown(t)
         ));
     }
     NaiveDate::parse_from_str(t, "%Y-%m-%d")

@@ -11,10 +11,10 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 
-use crate::credentials::{self, CredentialsFile, Issued, OsRandom};
+use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
 use crate::error::{AppError, bad_input, not_found, refused};
 use crate::store::{Db, MsaLink, NewUser, Org, UserRow};
-use crate::validate;
+use crate::support::fields;
 
 /// A Partner Center role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
@@ -73,7 +73,7 @@ impl Role {
                 let all: Vec<&str> = Role::value_variants().iter().map(|r| r.as_str()).collect();
                 format!(
                     "{} is not a role (roles: {})",
-                    crate::validate::shown(s.trim()),
+                    crate::support::fields::shown(s.trim()),
                     all.join(", ")
                 )
             })
@@ -142,7 +142,7 @@ pub struct Linked {
 /// not the e-mail of another account (any organization, any status), so that a USER text
 /// never names two accounts by construction.
 pub fn free_username(db: &Db, email: &str, domain: &str) -> Result<String> {
-    let local = validate::username_local(email);
+    let local = fields::username_local(email);
     let mut candidate = format!("{local}@{domain}");
     let mut n = 1;
     while db.username_taken(&candidate)? || (candidate != email && db.email_in_use(&candidate)?) {
@@ -161,11 +161,11 @@ pub fn add(
     creds: &mut CredentialsFile,
     req: &AddUser,
 ) -> Result<Added> {
-    let name = validate::name(req.name).map_err(bad_input)?;
-    let email = validate::email(req.email).map_err(bad_input)?;
+    let name = fields::name(req.name).map_err(bad_input)?;
+    let email = fields::email(req.email).map_err(bad_input)?;
     let msa = req
         .msa
-        .map(|m| validate::email(m).map_err(|e| bad_input(format!("MSA: {e}"))))
+        .map(|m| fields::email(m).map_err(|e| bad_input(format!("MSA: {e}"))))
         .transpose()?;
     if let Some(existing) = db.active_user_by_email(org.id, &email)? {
         return Err(refused(format!(
@@ -243,7 +243,7 @@ pub fn add(
 /// e-mail of another, it names neither: refused as ambiguous, naming both.
 pub fn find(db: &Db, org: &Org, key: &str) -> Result<UserRow> {
     let found = db.users_by_key(org.id, key)?;
-    let shown = validate::shown(key.trim());
+    let shown = fields::shown(key.trim());
     let any_active = found.iter().any(UserRow::is_active);
     // Most recent first; removed ones only when no account is active.
     let pool: Vec<&UserRow> = found
@@ -316,7 +316,7 @@ pub fn link_msa(
     msa: &str,
     by: LinkedBy,
 ) -> Result<Linked> {
-    let msa = validate::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
+    let msa = fields::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
     let how = match by {
         LinkedBy::Admin => "by an administrator on the employee's behalf",
         LinkedBy::AdminMove => "by an administrator on the employee's behalf (--move)",
@@ -411,7 +411,7 @@ pub fn remove(db: &Db, org: &Org, actor: &Actor, key: &str, reason: &str) -> Res
         )));
     }
     let reason =
-        &crate::validate::reason(reason).map_err(|e| bad_input(format!("--reason: {e}")))?;
+        &crate::support::fields::reason(reason).map_err(|e| bad_input(format!("--reason: {e}")))?;
     db.mark_user_removed(user.id, actor.at, reason)?;
     let mut msa = None;
     if let Some(link) = db.open_link_for_user(user.id)? {
@@ -510,7 +510,7 @@ pub fn sign_in_failed(key: &str, secret: Secret) -> anyhow::Error {
     };
     AppError::Auth(format!(
         "sign-in failed for {}{hint}",
-        validate::shown(key.trim())
+        fields::shown(key.trim())
     ))
     .into()
 }
@@ -542,7 +542,7 @@ pub fn sign_in(
                 actor.at,
                 &actor.name,
                 action,
-                &validate::shown(key.trim()),
+                &fields::shown(key.trim()),
                 "no such account",
             )?;
             return Ok(Err(sign_in_failed(key, secret)));
@@ -563,14 +563,14 @@ pub fn sign_in(
             &format!(
                 "refused without checking the secret: {THROTTLE_FAILURES} failed sign-ins \
                  within {THROTTLE_WINDOW_MINUTES} minutes; locked until {}",
-                crate::clock::rfc3339(until)
+                crate::support::clock::rfc3339(until)
             ),
         )?;
         return Ok(Err(refused(format!(
             "sign-in failed for {}: {THROTTLE_FAILURES} failed sign-ins within \
              {THROTTLE_WINDOW_MINUTES} minutes; try again after {}",
-            validate::shown(key.trim()),
-            crate::clock::rfc3339(until)
+            fields::shown(key.trim()),
+            crate::support::clock::rfc3339(until)
         ))));
     }
     let failure = if !user.is_active() {

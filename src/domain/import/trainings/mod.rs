@@ -36,15 +36,15 @@ use serde::Serialize;
 
 use super::input::{Column, Input, normalize_header};
 use super::{Options, Outcome, Rejects, Seen, Summary, drive};
-use crate::credentials::CredentialsFile;
+use crate::domain::accounts::Actor;
+use crate::domain::credentials::CredentialsFile;
+use crate::domain::records::{self, ValidAchievement};
 use crate::error::AppError;
-use crate::records::{self, ValidAchievement};
 use crate::rules::Rulebook;
 use crate::rules::rulebook::normalize_title;
 use crate::store::import::{BulkTable, IMPORT_CACHE_KIB};
 use crate::store::{Db, Org};
-use crate::users::Actor;
-use crate::validate;
+use crate::support::fields;
 use dates::{date, decide_order};
 use people::{Person, link_people, note_person};
 
@@ -344,7 +344,7 @@ pub fn import(
             });
             m.rows += 1;
         }
-        let msa = match validate::email(row.get(cols[EMAIL])) {
+        let msa = match fields::email(row.get(cols[EMAIL])) {
             Ok(m) => m,
             Err(e) => return Ok(Err(format!("Email: {e}"))),
         };
@@ -377,7 +377,7 @@ pub fn import(
         };
         let corp = match row.opt(cols[CORP]) {
             None => None,
-            Some(c) => match validate::email(c) {
+            Some(c) => match fields::email(c) {
                 Ok(c) => Some(c),
                 // Without linking, CorpEmail is only counted: a bad one is no reason to
                 // refuse the achievement.
@@ -438,7 +438,7 @@ pub fn import(
     drop(st);
     summary.retired_passes = retired_passes;
     if rebuild {
-        crate::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
+        crate::domain::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
         db.restore_achievements_index()?;
     }
     db.restore_cache(cache)?;
@@ -499,10 +499,10 @@ fn skip_title(skipped: &mut HashMap<String, u64>, title: &str) -> u64 {
 
 /// A value from the file for the summary: cut to 60 characters (escaping is the printer's).
 fn cut(value: &str) -> String {
-    if value.chars().count() <= validate::SHOWN_CHARS {
+    if value.chars().count() <= fields::SHOWN_CHARS {
         value.to_owned()
     } else {
-        let mut s: String = value.chars().take(validate::SHOWN_CHARS).collect();
+        let mut s: String = value.chars().take(fields::SHOWN_CHARS).collect();
         s.push('…');
         s
     }

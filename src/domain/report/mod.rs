@@ -12,8 +12,8 @@ pub mod html;
 use anyhow::Result;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 
-use crate::evaluation::{self, Judged};
-use crate::membership::{self as svc, Alert, Dates, Displayed, Membership};
+use crate::domain::judge::{self, Judged};
+use crate::domain::membership::{self as svc, Alert, Dates, Displayed, Membership};
 use crate::rules::designations::DesignationScore;
 use crate::rules::engine::{RequirementDetail, RequirementEval};
 use crate::rules::{Level, Metric, evaluate, explain, risk};
@@ -161,7 +161,7 @@ pub struct TimelineBar {
 
 /// Reads and judges `org` at `at` and builds the page's data. Reads only.
 pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
-    let judged = evaluation::judge(db, org, at)?;
+    let judged = judge::judge(db, org, at)?;
     let membership = svc::status(db, org, at)?;
     let displayed = svc::profile(db, org, at)?.competencies;
     let alerts = svc::alerts(db, org, false)?;
@@ -229,7 +229,7 @@ fn designations(
             .collect();
         return Ok((list, true, Vec::new()));
     }
-    let listed = crate::designations::list_with(db, org, at, true)?;
+    let listed = crate::domain::designations::list_with(db, org, at, true)?;
     let risks = designation_risks(judged, &listed, at);
     let program = &judged.rulebook.program;
     let list = listed
@@ -258,10 +258,10 @@ fn designations(
 /// they are counted in.
 fn designation_risks(
     judged: &mut Judged,
-    listed: &[crate::designations::Listed],
+    listed: &[crate::domain::designations::Listed],
     at: DateTime<Utc>,
 ) -> Vec<DesignationRisk> {
-    use crate::designations::DState;
+    use crate::domain::designations::DState;
     let watched: Vec<&DesignationScore> = listed
         .iter()
         .filter(|l| l.score.qualified() && (l.state.is_held() || l.state == DState::Qualified))
@@ -541,7 +541,7 @@ fn timeline(
             .cmp(&b.bars[0].stops)
             .then(a.username.cmp(&b.username))
     });
-    evaluation::discard(Judged {
+    judge::discard(Judged {
         rulebook,
         snapshot,
         eval,

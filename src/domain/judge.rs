@@ -4,7 +4,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use crate::records;
+use crate::domain::records;
 use crate::rules::{Evaluation, Rulebook, Snapshot, evaluate};
 use crate::store::{Db, Org};
 

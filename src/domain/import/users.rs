@@ -15,13 +15,13 @@ use chrono::{DateTime, Utc};
 
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Summary};
-use crate::credentials::{self, CredentialsFile, Issued, OsRandom};
+use crate::domain::accounts::{Actor, Role};
+use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
 use crate::store::import::{
     BulkUser, ExistingUser, OpenLink, USERS_IMPORT_CACHE_KIB, UserStatements,
 };
 use crate::store::{Db, Org};
-use crate::users::{Actor, Role};
-use crate::validate;
+use crate::support::fields;
 
 const EMAIL: usize = 0;
 const NAME: usize = 1;
@@ -161,7 +161,7 @@ pub fn import(
     }
 
     // 2. Duplicates within the file: the first occurrence wins, a rejected row takes nothing.
-    crate::progress::phase(input.progress(), "checking duplicates", None)?;
+    crate::domain::progress::phase(input.progress(), "checking duplicates", None)?;
     let mut dups = 0u64;
     stage.for_each_candidate(|stage, line, span, email, msa| {
         let why = if let Some(first) = stage.email_taken(email)? {
@@ -202,16 +202,19 @@ pub fn import(
     let domain = org.domain.clone();
     let to_write = summary.rows - rejected;
     let progress = input.progress();
-    crate::progress::phase(
+    crate::domain::progress::phase(
         progress,
-        &format!("writing {} accounts", crate::progress::count(to_write)),
+        &format!(
+            "writing {} accounts",
+            crate::domain::progress::count(to_write)
+        ),
         Some(to_write),
     )?;
     let mut since_tick = 0u64;
     stage.for_each_by_email(|stage, row| {
         since_tick += 1;
         if since_tick == 1024 {
-            crate::progress::advance(progress, since_tick)?;
+            crate::domain::progress::advance(progress, since_tick)?;
             since_tick = 0;
         }
         // A doomed all-or-nothing import makes no secret: nothing will be kept.
@@ -235,7 +238,7 @@ pub fn import(
         Ok(())
     })?;
     progress.advance(since_tick);
-    crate::progress::phase(progress, "linking Microsoft accounts", None)?;
+    crate::domain::progress::phase(progress, "linking Microsoft accounts", None)?;
     stage.insert_links(org.id, actor.at)?;
 
     // The rejected rows, in file order.
@@ -291,16 +294,18 @@ pub fn import(
             ),
         };
         let (raised, designations) =
-            crate::membership::reevaluate_all(db, &other, actor, Some(&cause))?;
+            crate::domain::membership::reevaluate_all(db, &other, actor, Some(&cause))?;
         if other.id == org.id {
             summary.alerts.extend(raised);
         } else {
-            summary.elsewhere.push(crate::membership::OrgAlerts {
-                org_name: other.name,
-                elsewhere: true,
-                alerts: raised,
-                designations,
-            });
+            summary
+                .elsewhere
+                .push(crate::domain::membership::OrgAlerts {
+                    org_name: other.name,
+                    elsewhere: true,
+                    alerts: raised,
+                    designations,
+                });
         }
     }
     drop(state);
@@ -327,7 +332,7 @@ impl Bloom {
     /// Inserts `key`; returns whether it may have been there already.
     fn insert(&mut self, key: &str) -> bool {
         let h = std::hash::BuildHasher::hash_one(
-            &std::hash::BuildHasherDefault::<crate::fasthash::Fnv>::default(),
+            &std::hash::BuildHasherDefault::<crate::support::fasthash::Fnv>::default(),
             key,
         )
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -350,10 +355,10 @@ struct Fields {
 
 /// Validates a row's fields exactly as `users add` does; the error names the field.
 fn validate_row(email: &str, name: &str, msa: Option<&str>, roles: &str) -> Result<Fields, String> {
-    let email = validate::email(email).map_err(|e| format!("email: {e}"))?;
-    let name = validate::name(name).map_err(|e| format!("name: {e}"))?;
+    let email = fields::email(email).map_err(|e| format!("email: {e}"))?;
+    let name = fields::name(name).map_err(|e| format!("name: {e}"))?;
     let msa = msa
-        .map(|m| validate::email(m).map_err(|e| format!("msa: {e}")))
+        .map(|m| fields::email(m).map_err(|e| format!("msa: {e}")))
         .transpose()?;
     let mut parsed = Vec::new();
     for r in roles.split(';').map(str::trim).filter(|r| !r.is_empty()) {
@@ -496,7 +501,7 @@ impl State<'_, '_> {
 
     /// Inserts the account under a free user name (left in `self.username`).
     fn insert(&mut self, f: &Fields, hash: &str, domain: &str) -> Result<i64> {
-        let local = validate::username_local(&f.email);
+        let local = fields::username_local(&f.email);
         let mut n = self.suffixes.get(&local).copied();
         loop {
             self.username.clear();

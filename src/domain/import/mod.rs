@@ -59,7 +59,7 @@ pub struct Options {
     /// Validate and report only.
     pub dry_run: bool,
     /// Where the import reports its phases (reading, writing, …).
-    pub progress: crate::progress::Reporter,
+    pub progress: crate::domain::progress::Reporter,
 }
 
 impl std::fmt::Debug for Options {
@@ -116,10 +116,10 @@ pub struct Summary {
     pub notes: Vec<String>,
     /// Alerts raised in organizations whose MSA associations the import severed.
     #[serde(skip)]
-    pub alerts: Vec<crate::membership::Alert>,
+    pub alerts: Vec<crate::domain::membership::Alert>,
     /// Alerts raised in other organizations (an MSA severed there), shown under their names.
     #[serde(skip)]
-    pub elsewhere: Vec<crate::membership::OrgAlerts>,
+    pub elsewhere: Vec<crate::domain::membership::OrgAlerts>,
 }
 
 impl Summary {

@@ -10,9 +10,9 @@ use std::fmt::Write;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::html::{coord, esc};
-use crate::clock::rfc3339;
-use crate::membership::Dates;
+use crate::domain::membership::Dates;
 use crate::rules::explain::thousands as number;
+use crate::support::clock::rfc3339;
 
 /// One designation as the report shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,11 +13,11 @@ use chrono::NaiveDate;
 
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Seen, Summary, drive};
+use crate::domain::accounts::Actor;
+use crate::domain::records;
 use crate::output::number;
-use crate::records;
 use crate::store::import::{BulkTable, Insert};
 use crate::store::{Db, Org};
-use crate::users::Actor;
 
 /// The columns of a performance file.
 pub const COLUMNS: &[Column] = &[

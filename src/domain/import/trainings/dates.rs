@@ -9,9 +9,9 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::{COLUMNS, COMPLETED, EXPIRES, Sniffed};
+use crate::domain::import::{Input, Options};
 use crate::error::AppError;
-use crate::import::{Input, Options};
-use crate::validate;
+use crate::support::fields;
 
 /// Day/month order of `DD/MM/YYYY`-style dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +53,7 @@ fn scan_order(opts: &Options, sniffed: Sniffed) -> Result<Scan> {
     let mut input = Input::open_delimited(
         &opts.file,
         COLUMNS,
-        &crate::progress::none(),
+        &crate::domain::progress::none(),
         sniffed.delimiter,
     )?;
     let cols = [COMPLETED, EXPIRES].map(|c| input.column(c));
@@ -121,7 +121,7 @@ pub(super) fn date(
     raw: &str,
 ) -> Result<Result<NaiveDate, String>> {
     let raw = raw.trim();
-    let shown = validate::shown(raw);
+    let shown = fields::shown(raw);
     let bad = || {
         Ok(Err(format!(
             "{field}: {shown} is not a date (expected 2018-12-25, 2018-12-25 23:07:22, \
