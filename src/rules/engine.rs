@@ -18,6 +18,7 @@
 //! never fills two requirements of an option and ending "their" association ends all of it.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
@@ -482,8 +483,6 @@ fn fill_order(reqs: &[CompiledReq]) -> Vec<usize> {
     order
 }
 
-use crate::support::fasthash::FastMap;
-
 /// Who holds what at one instant: the counting rules of SPEC §5 applied once, for scorers
 /// other than the competency evaluation (the designations' skilling items).
 pub struct Holdings<'a>(Prepared<'a>);
@@ -559,7 +558,7 @@ struct Prepared<'a> {
     rb: &'a Rulebook,
     snap: &'a Snapshot,
     at: DateTime<Utc>,
-    codes: FastMap<&'a str, u32>,
+    codes: HashMap<&'a str, u32>,
     rules: Vec<CatalogRule>,
     /// Words per individual in `held`.
     words: usize,
@@ -638,7 +637,7 @@ impl MaskWord for u64 {
 
 impl<'a> Prepared<'a> {
     fn new(rb: &'a Rulebook, snap: &'a Snapshot, at: DateTime<Utc>) -> Self {
-        let mut codes = FastMap::default();
+        let mut codes = HashMap::new();
         for (i, entry) in rb.catalog.iter().enumerate() {
             codes.entry(entry.code.as_str()).or_insert(i as u32);
         }
@@ -850,7 +849,7 @@ impl<'a> Prepared<'a> {
         } else {
             Vec::new()
         };
-        let mut sparse: FastMap<u64, u32> = FastMap::default();
+        let mut sparse: HashMap<u64, u32> = HashMap::new();
         let mut classes = Vec::new();
         for &i in touched.iter() {
             let m = std::mem::replace(&mut masks[i as usize], M::ZERO).to_u64();

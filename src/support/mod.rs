@@ -2,6 +2,5 @@
 //! private files the tool writes besides the database.
 
 pub mod clock;
-pub mod fasthash;
 pub mod fields;
 pub mod files;

@@ -332,7 +332,7 @@ impl Bloom {
     /// Inserts `key`; returns whether it may have been there already.
     fn insert(&mut self, key: &str) -> bool {
         let h = std::hash::BuildHasher::hash_one(
-            &std::hash::BuildHasherDefault::<crate::support::fasthash::Fnv>::default(),
+            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
             key,
         )
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
