@@ -367,6 +367,29 @@ fn main() {
     }
 }
 
+/// The TOML of the default rulebook with the `solutions-partner` designations, designation
+/// fee and the catalogue entries it lacks added (the rulebook `designations` below loads).
+fn merged_rulebook() -> String {
+    use competency::rules::rulebook::{DEFAULT_RULEBOOK, SOLUTIONS_PARTNER_RULEBOOK};
+    let mut rb: toml::Table = DEFAULT_RULEBOOK.parse().unwrap();
+    let sp: toml::Table = SOLUTIONS_PARTNER_RULEBOOK.parse().unwrap();
+    let code = |e: &toml::Value| e.get("code").and_then(|c| c.as_str()).map(str::to_owned);
+    let catalog = rb["catalog"].as_array_mut().unwrap();
+    let known: Vec<Option<String>> = catalog.iter().map(code).collect();
+    for e in sp["catalog"].as_array().unwrap() {
+        if !known.contains(&code(e)) {
+            catalog.push(e.clone());
+        }
+    }
+    rb.insert("designations".into(), sp["designations"].clone());
+    let fee = sp["fees"]["designation"].clone();
+    rb["fees"]
+        .as_table_mut()
+        .unwrap()
+        .insert("designation".into(), fee);
+    toml::to_string(&rb).unwrap()
+}
+
 /// Designations on the evaluation's data (SPEC §9, issue 13): the default rulebook with the
 /// `solutions-partner` designations and catalogue added, one Solutions Partner
 /// certification more per person, Azure figures recorded; then `designations score` and
@@ -378,17 +401,10 @@ fn designations(bin: &Path, d: &Path, db: &Path, people: u64) {
     if !has_command(bin, &["designations", "score"]) {
         return;
     }
-    let mut rb = Rulebook::default_rulebook();
-    let sp = Rulebook::parse(SOLUTIONS_PARTNER_RULEBOOK, "solutions-partner").unwrap();
-    for e in sp.catalog {
-        if rb.catalog_entry(&e.code).is_none() {
-            rb.catalog.push(e);
-        }
-    }
-    rb.designations = sp.designations;
-    rb.fees.designation = sp.fees.designation;
+    let text = merged_rulebook();
+    let rb = Rulebook::parse(&text, "merged-rulebook.toml").unwrap();
     let book = d.join("merged-rulebook.toml");
-    std::fs::write(&book, rb.to_toml()).unwrap();
+    std::fs::write(&book, &text).unwrap();
     let codes: Vec<&str> = rb
         .catalog
         .iter()

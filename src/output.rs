@@ -403,30 +403,11 @@ pub fn bar(have: f64, need: f64) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled))
 }
 
-/// Formats a number with thousands separators, rounded to cents; whole numbers without
-/// decimals (`1,200`, `1,199.50`, `1,200` for 1199.996). The one number formatter: tables,
-/// messages and alert texts all use it.
+/// Formats a number with thousands separators, rounded to cents (`1,200`, `1,199.50`,
+/// `1,200` for 1199.996): the one number formatter, which lives with the rules' wording
+/// ([`crate::rules::explain::thousands`]) so that alert texts and tables agree.
 pub fn number(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    let cents = (x.abs() * 100.0).round() as u128;
-    let (whole, frac) = (cents / 100, cents % 100);
-    let digits = whole.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
-    if x < 0.0 && cents > 0 {
-        out.push('-');
-    }
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if frac > 0 {
-        out.push_str(&format!(".{frac:02}"));
-    }
-    out
+    crate::rules::explain::thousands(x)
 }
 
 #[cfg(test)]

@@ -87,10 +87,30 @@ pub fn amount(metric: Metric, value: f64) -> String {
     }
 }
 
-/// Thousands separated by commas; two decimals only when the value has a fraction
-/// (`1,200`, `1,199.50`). The one formatter lives in [`crate::output::number`].
-pub fn thousands(value: f64) -> String {
-    crate::output::number(value)
+/// Thousands separated by commas, rounded to cents; two decimals only when the rounded value
+/// has a fraction (`1,200`, `1,199.50`, `1,200` for 1199.996, `1` for 0.999). The one number
+/// formatter: `output::number` and every text the engine phrases use it.
+pub fn thousands(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let cents = (x.abs() * 100.0).round() as u128;
+    let (whole, frac) = (cents / 100, cents % 100);
+    let digits = whole.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
+    if x < 0.0 && cents > 0 {
+        out.push('-');
+    }
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if frac > 0 {
+        out.push_str(&format!(".{frac:02}"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -146,6 +166,12 @@ mod tests {
         assert_eq!(thousands(1200.0), "1,200");
         assert_eq!(thousands(1234567.0), "1,234,567");
         assert_eq!(thousands(1199.5), "1,199.50");
+        // Rounded to cents, never truncated.
+        assert_eq!(thousands(1199.996), "1,200");
+        assert_eq!(thousands(0.999), "1");
+        assert_eq!(thousands(0.994), "0.99");
+        assert_eq!(thousands(-62400.0), "-62,400");
+        assert_eq!(thousands(-0.001), "0");
         assert_eq!(amount(Metric::Revenue, 1200.0), "1,200 USD");
         assert_eq!(amount(Metric::ActiveUsage, 1200.0), "1,200");
     }

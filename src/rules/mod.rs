@@ -10,7 +10,7 @@ pub mod designations;
 mod designations_window;
 pub mod engine;
 pub mod explain;
-mod export;
+pub mod limits;
 pub mod matching;
 pub mod rulebook;
 pub mod snapshot;

@@ -6,26 +6,8 @@
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, SecondsFormat, Utc};
 
-/// The first year a date or instant given to the program may fall in.
-pub const MIN_YEAR: i32 = 1900;
-/// The last year a date or instant given to the program may fall in (and the last one
-/// stored: dates are stored as `YYYY-MM-DD`).
-pub const MAX_YEAR: i32 = 9999;
-/// The largest count of days accepted anywhere (`valid_days`, `--expiring-within`, windows):
-/// 100 years. With dates bounded to [`MIN_YEAR`]..=[`MAX_YEAR`], no date arithmetic on
-/// accepted input leaves chrono's range.
-pub const MAX_DAYS: u32 = 36_500;
-
-/// Checks that a date lies within [`MIN_YEAR`]..=[`MAX_YEAR`].
-pub fn in_range(d: NaiveDate) -> Result<NaiveDate, String> {
-    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
-        Ok(d)
-    } else {
-        Err(format!(
-            "{d} is outside the years {MIN_YEAR} to {MAX_YEAR} the program works with"
-        ))
-    }
-}
+/// Defined with the rules, which may import nothing of ours; one definition for all.
+pub use crate::rules::limits::{MAX_DAYS, MAX_YEAR, MIN_YEAR, in_range};
 
 /// Parses a count of days for a command-line option: 0 to [`MAX_DAYS`].
 pub fn parse_days(s: &str) -> Result<u32, String> {

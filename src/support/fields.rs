@@ -3,20 +3,10 @@
 //! Every function returns the normalized value or a message that names the value and what
 //! is wrong with it; callers add the file, line or flag.
 
-/// How many characters of a bad value an error message quotes.
-pub const SHOWN_CHARS: usize = 60;
-
-/// A value quoted for an error message: escaped (no control characters reach the terminal)
-/// and cut short, so a 5 MB field does not become a 5 MB error line.
-pub fn shown(value: &str) -> String {
-    let n = value.chars().count();
-    if n <= SHOWN_CHARS {
-        format!("{value:?}")
-    } else {
-        let head: String = value.chars().take(SHOWN_CHARS).collect();
-        format!("{head:?}… ({n} characters)")
-    }
-}
+/// Defined with the rules, which may import nothing of ours; one definition for all.
+pub use crate::rules::limits::{
+    SHOWN_CHARS, is_bidi_control, shown, unsafe_char, unsafe_char_reason,
+};
 
 /// Like [`shown`], but a short value without control characters or bidirectional overrides
 /// is left as it is (unquoted): for messages that name a value in running text.
@@ -109,28 +99,6 @@ pub fn domain_name(d: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Whether `c` is a bidirectional embedding, override or isolate (U+202A–U+202E,
-/// U+2066–U+2069): invisible characters that reorder what a terminal or a spreadsheet shows
-/// ("Trojan Source").
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// The first character of `s` that must not reach a terminal or a report: a control
-/// character (an escape sequence can clear the screen) or a bidirectional override.
-pub fn unsafe_char(s: &str) -> Option<char> {
-    s.chars().find(|&c| c.is_control() || is_bidi_control(c))
-}
-
-/// Why a text with [`unsafe_char`] `c` is refused: "a control character (U+001B)".
-pub fn unsafe_char_reason(c: char) -> String {
-    if is_bidi_control(c) {
-        format!("a bidirectional override (U+{:04X})", u32::from(c))
-    } else {
-        format!("a control character (U+{:04X})", u32::from(c))
-    }
 }
 
 /// Whether a value would start a spreadsheet formula when exported (`=`, `+`, `-`, `@`, tab
