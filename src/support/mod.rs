@@ -1,7 +1,8 @@
-//! The small shared pieces every layer may use: the clock, field validation, and the
-//! private files the tool writes besides the database.
+//! The small shared pieces every layer may use: the clock, field validation, secrets (OS
+//! randomness and hashing), and the private files the tool writes besides the database.
 
 pub mod clock;
 pub mod fasthash;
 pub mod fields;
 pub mod files;
+pub mod secrets;
