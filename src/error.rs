@@ -1,46 +1,58 @@
-//! Errors a caller must tell apart, and how they map to exit codes (SPEC §3).
+//! Errors. Every failure maps to exit code 1 with one clear line (SPEC §3); the messages
+//! are built by the helpers here. [`AppError`] holds only the cases a caller tells apart.
 
-use std::path::PathBuf;
+use std::path::Path;
 
-/// A failure with a meaning: the front end maps each to exit code 1 with one clear line,
-/// but callers (imports, tests) match on the variants.
+/// A failure a caller must tell apart from others.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Something named does not exist.
+    /// Something named does not exist: a sign-in tells an unknown account (audited as
+    /// such, one message to the employee) from a failure to look it up.
     #[error("{0}")]
     NotFound(String),
-    /// A rule of the program refused the change.
-    #[error("{0}")]
-    Refused(String),
-    /// Input was invalid (a flag value, a field).
-    #[error("{0}")]
-    BadInput(String),
-    /// A file had an invalid line.
-    #[error("{}:{line}: {message}", file.display())]
-    BadFile {
-        /// The file.
-        file: PathBuf,
-        /// 1-based line number.
-        line: u64,
-        /// What is wrong, naming the field.
-        message: String,
-    },
-    /// Authentication failed (wrong password or recovery code).
-    #[error("{0}")]
-    Auth(String),
 }
 
-/// Shorthand for a [`AppError::NotFound`] as an `anyhow::Error`.
+/// Something named does not exist ([`AppError::NotFound`]).
 pub fn not_found(msg: impl Into<String>) -> anyhow::Error {
     AppError::NotFound(msg.into()).into()
 }
 
-/// Shorthand for a [`AppError::Refused`] as an `anyhow::Error`.
+/// A rule of the program refused the change.
 pub fn refused(msg: impl Into<String>) -> anyhow::Error {
-    AppError::Refused(msg.into()).into()
+    anyhow::Error::msg(msg.into())
 }
 
-/// Shorthand for a [`AppError::BadInput`] as an `anyhow::Error`.
+/// Input was invalid (a flag value, a field).
 pub fn bad_input(msg: impl Into<String>) -> anyhow::Error {
-    AppError::BadInput(msg.into()).into()
+    anyhow::Error::msg(msg.into())
+}
+
+/// A file had an invalid line: `file:line: message`.
+pub fn bad_file(file: &Path, line: u64, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::msg(format!("{}:{line}: {}", file.display(), message.into()))
+}
+
+/// Authentication failed (wrong password or recovery code).
+pub fn auth_failed(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::msg(msg.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_not_found_is_told_apart() {
+        let is_not_found = |e: &anyhow::Error| {
+            e.downcast_ref::<AppError>()
+                .is_some_and(|e| matches!(e, AppError::NotFound(_)))
+        };
+        assert!(is_not_found(&not_found("no user ann")));
+        assert!(!is_not_found(&refused("no")));
+        assert!(!is_not_found(&bad_input("bad")));
+        assert_eq!(
+            bad_file(Path::new("u.csv"), 17, "email: bad").to_string(),
+            "u.csv:17: email: bad"
+        );
+    }
 }

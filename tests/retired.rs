@@ -117,3 +117,87 @@ fn gaps_never_suggest_a_retired_exam() {
     let j = e.json(&["competencies", "gaps", "--now", "2026-01-05"]);
     assert!(!j.to_string().contains("70-534"), "{j}");
 }
+
+#[test]
+fn the_expires_column_of_the_table_and_csv_is_the_engines_retirement_grace() {
+    let e = setup();
+    e.ok(&[
+        "achievements",
+        "add",
+        "--msa",
+        "ann@outlook.com",
+        "--code",
+        "70-534",
+        "--earned",
+        "2017-06-01",
+        "--now",
+        "2017-07-01",
+    ]);
+    // An exam has no validity of its own: the only end is the retirement grace, which a
+    // listing that recomputed the expiry without it would leave empty.
+    let table = e.ok(&["achievements", "list", "--now", "2017-07-01"]);
+    let row = table
+        .lines()
+        .find(|l| l.contains("70-534"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("2018-12-31"), "{table}");
+    let csv = e.ok(&[
+        "achievements",
+        "list",
+        "--format",
+        "csv",
+        "--now",
+        "2017-07-01",
+    ]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "expires")
+        .expect("an expires column");
+    let first: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    assert_eq!(first.get(at), Some(&"2018-12-31"), "{csv}");
+}
+
+#[test]
+fn listing_one_msa_answers_for_that_msa_only_and_as_the_engine_does() {
+    let e = setup();
+    e.add_user(
+        "Bob",
+        "bob@contoso.com",
+        &["--msa", "bob@outlook.com", "--now", "2026-01-01"],
+    );
+    for msa in ["ann@outlook.com", "bob@outlook.com"] {
+        e.ok(&[
+            "achievements",
+            "add",
+            "--msa",
+            msa,
+            "--code",
+            "70-535",
+            "--earned",
+            "2025-06-01",
+            "--now",
+            "2026-01-02",
+        ]);
+    }
+    let ann = e.json(&[
+        "achievements",
+        "list",
+        "--msa",
+        "ann@outlook.com",
+        "--now",
+        "2026-02-01",
+    ]);
+    let rows = ann.as_array().expect("an array");
+    assert_eq!(rows.len(), 1, "{ann}");
+    assert_eq!(rows[0]["msa"], "ann@outlook.com");
+    assert_eq!(rows[0]["counts"], true, "{ann}");
+    let all = e.json(&["achievements", "list", "--now", "2026-02-01"]);
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+    assert!(
+        all.as_array()
+            .is_some_and(|a| a.iter().all(|r| r["counts"] == true)),
+        "{all}"
+    );
+}

@@ -3,9 +3,10 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
+use crate::domain::orgs;
 use crate::output::{Report, Table};
 use crate::support::clock::{parse_instant, rfc3339};
 
@@ -22,7 +23,7 @@ pub struct AuditArgs {
 
 /// Runs `audit`.
 pub fn run(a: AuditArgs, ctx: &mut Ctx) -> Result<Report> {
-    let rows = ctx.read_org(|db, org| db.audit_rows(org.id, a.since, a.limit))?;
+    let rows = ctx.read_org(|db, org| orgs::audit_trail(db, org, a.since, a.limit))?;
     let mut t = Table::new(&["At", "Actor", "Action", "Subject", "Detail"]);
     let mut j = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -34,7 +35,23 @@ pub fn run(a: AuditArgs, ctx: &mut Ctx) -> Result<Report> {
             r.subject.clone(),
             r.detail.clone(),
         ]);
-        j.push(json!({"at": at, "actor": r.actor, "action": r.action, "subject": r.subject, "detail": r.detail}));
+        j.push(AuditView {
+            at,
+            actor: &r.actor,
+            action: &r.action,
+            subject: &r.subject,
+            detail: &r.detail,
+        });
     }
     Ok(Report::new(j).table(t))
+}
+
+/// One change in `audit --format json` (SPEC §8).
+#[derive(Serialize)]
+struct AuditView<'a> {
+    at: String,
+    actor: &'a str,
+    action: &'a str,
+    subject: &'a str,
+    detail: &'a str,
 }

@@ -2,7 +2,7 @@
 //!
 //! Passwords come from the terminal (not echoed) or, with `--password-stdin`, from lines of
 //! standard input. The account and its secret are checked inside the write transaction of
-//! the change ([`svc::sign_in`]), so nothing read before the secrets were typed is trusted.
+//! the change ([`auth::sign_in`]), so nothing read before the secrets were typed is trusted.
 //! A failed sign-in (one message whatever the reason) is recorded and committed, then the
 //! command fails with exit 1; after 5 within 15 minutes the account is locked for the rest
 //! of the window.
@@ -11,10 +11,11 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
-use crate::domain::accounts::{self as svc, Actor, LinkedBy};
+use crate::domain::accounts::{self as svc, LinkedBy};
+use crate::domain::{Actor, auth};
 use crate::error::bad_input;
 use crate::output::Report;
 use crate::store::{Db, Org, UserRow};
@@ -98,30 +99,25 @@ impl Secrets {
 fn signed_in<T>(
     ctx: &mut Ctx,
     key: &str,
-    secret: svc::Secret,
+    secret: auth::Secret,
     action: &str,
     body: impl FnOnce(&Db, &Org, &Actor, &UserRow) -> Result<T>,
 ) -> Result<T> {
     let actor = ctx.actor();
-    ctx.write_org_or_rollback(|db, org| {
-        match svc::sign_in(db, org, &actor, key, secret, action)? {
-            Err(failed) => Ok((Err(failed), true)),
-            Ok(user) => body(db, org, &actor, &user).map(|v| (Ok(v), true)),
-        }
-    })?
+    ctx.write_org_or_rollback(|db, org| auth::guarded(db, org, &actor, key, secret, action, body))?
 }
 
 /// Runs an `employee` command.
 pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
     // Opened first: a database that cannot be opened fails before a secret is typed.
-    ctx.store()?;
+    ctx.open_database()?;
     match cmd {
         EmployeeCmd::SetPassword(who) => {
             let secrets = Secrets {
                 stdin: who.password_stdin,
             };
             let current = secrets.read("Current password: ")?;
-            let secret = svc::Secret::Password(&current);
+            let secret = auth::Secret::Password(&current);
             // Checked first so that a wrong password fails before the new one is typed;
             // checked again below, in the transaction that changes it.
             signed_in(
@@ -138,14 +134,15 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
                 secret,
                 "employee.sign-in-failed",
                 |db, org, actor, user| {
-                    svc::set_chosen_password(db, org, actor, user, &current, &new)?;
+                    auth::set_chosen_password(db, org, actor, user, &current, &new)?;
                     Ok(user.username.clone())
                 },
             )?;
-            Ok(
-                Report::new(json!({"username": username, "password": "changed"}))
-                    .text(format!("Password of {username} changed")),
-            )
+            Ok(Report::new(PasswordView {
+                username: &username,
+                password: "changed",
+            })
+            .text(format!("Password of {username} changed")))
         }
         EmployeeCmd::ResetPassword(who) => {
             let secrets = Secrets {
@@ -156,18 +153,20 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
             let username = signed_in(
                 ctx,
                 &who.user,
-                svc::Secret::RecoveryCode(&code),
+                auth::Secret::RecoveryCode(&code),
                 "employee.reset-failed",
                 |db, org, actor, user| {
-                    svc::reset_with_code(db, org, actor, user, &new)?;
+                    auth::reset_with_code(db, org, actor, user, &new)?;
                     Ok(user.username.clone())
                 },
             )?;
-            Ok(
-                Report::new(json!({"username": username, "password": "reset"})).text(format!(
-                    "Password of {username} reset; the recovery code is spent"
-                )),
-            )
+            Ok(Report::new(PasswordView {
+                username: &username,
+                password: "reset",
+            })
+            .text(format!(
+                "Password of {username} reset; the recovery code is spent"
+            )))
         }
         EmployeeCmd::LinkMsa { who, msa } => {
             let secrets = Secrets {
@@ -177,10 +176,10 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
             let (username, linked, alerts) = signed_in(
                 ctx,
                 &who.user,
-                svc::Secret::Password(&password),
+                auth::Secret::Password(&password),
                 "employee.sign-in-failed",
                 |db, org, actor, user| {
-                    svc::require_chosen_password(user)?;
+                    auth::require_chosen_password(user)?;
                     let linked = svc::link_msa(
                         db,
                         org,
@@ -202,8 +201,15 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
             )?;
             super::users::report_link(ctx, &username, &linked);
             super::membership::print_org_alerts(&alerts);
-            Ok(Report::new(super::users::link_json(&username, &linked))
+            Ok(Report::new(super::users::LinkView::new(&username, &linked))
                 .text(format!("{} linked to {username}", linked.msa)))
         }
     }
+}
+
+/// `employee set-password` / `reset-password --format json` (SPEC §8).
+#[derive(Serialize)]
+struct PasswordView<'a> {
+    username: &'a str,
+    password: &'static str,
 }

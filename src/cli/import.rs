@@ -8,14 +8,12 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Ctx;
-use crate::domain::accounts::Actor;
 use crate::domain::credentials::{self, CredentialsFile};
 use crate::domain::import::trainings::{DateOrder, Linking, Trainings};
 use crate::domain::import::{self, Input, Options, Rejects, Summary};
 use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::Report;
-use crate::store::{Db, Org};
 use crate::support::files::{self, Dest};
 
 /// The flags of every import.
@@ -114,63 +112,13 @@ fn rejects_file(a: &ImportArgs, db: &Path) -> Result<Option<Rejects>> {
     Rejects::create(&path).map(Some)
 }
 
-/// The end of the transaction: decide, sync what must be on disk before the commit, audit.
-fn settle(
-    db: &Db,
-    org: &Org,
-    actor: &Actor,
-    opts: &Options,
-    mut s: Summary,
-    creds: Option<&mut CredentialsFile>,
-    rejects: Option<&mut Rejects>,
-) -> Result<(Summary, bool)> {
-    let commit = s.should_commit(opts.skip_invalid);
-    if commit {
-        if let Some(c) = creds.filter(|c| c.count() > 0) {
-            crate::domain::progress::phase(&*opts.progress, "saving the credentials file", None)?;
-            c.sync()?;
-            s.credentials_file = Some(c.path().display().to_string());
-        }
-        if let Some(r) = rejects.filter(|_| s.rejected > 0) {
-            r.sync()?;
-            s.rejects_file = Some(r.path().display().to_string());
-        }
-        if s.changed_anything() {
-            db.audit(
-                Some(org.id),
-                actor.at,
-                &actor.name,
-                &format!("{}.import", s.kind),
-                &s.file,
-                &s.audit_detail(),
-            )?;
-        }
-    }
-    // Changed records can lose a competency the membership displays (an earlier expiry, a
-    // lower revenue figure): evaluate as every such change does (SPEC §7).
-    if commit && s.updated > 0 && s.kind != "users" {
-        let cause = format!(
-            "{} {} record(s) changed by an import of {}",
-            s.updated, s.kind, s.file
-        );
-        s.alerts.extend(crate::domain::membership::reevaluate(
-            db,
-            org,
-            actor,
-            Some(&cause),
-        )?);
-    }
-    s.committed = commit;
-    Ok((s, commit))
-}
-
 /// Runs `users import`.
 pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     // Ctrl-C from here on rolls back and removes the files this command made.
     let _armed = crate::domain::progress::arm();
     let opts = options(&a.common, ctx);
     // The database first: a missing one is an error before any file is created.
-    ctx.store()?;
+    ctx.open_database()?;
     let mut input = import::users::open(&opts)?;
     let actor = ctx.actor();
     warn_ignored(ctx, &input);
@@ -191,7 +139,7 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
             creds.as_mut(),
             rejects.as_mut(),
         )?;
-        settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
+        import::settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
     })?;
     opts.progress.finish();
     if summary.credentials_file.is_some()
@@ -208,7 +156,7 @@ pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> 
     let _armed = crate::domain::progress::arm();
     let opts = options(&a.common, ctx);
     // The database first: a missing one is refused before any file is created.
-    ctx.store()?;
+    ctx.open_database()?;
     // Standard input is read as our CSV; a Trainings report is read from its file.
     let sniffed = if opts.file.as_os_str() == "-" {
         None
@@ -243,7 +191,7 @@ pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> 
             &mut input,
             rejects.as_mut(),
         )?;
-        settle(db, org, &actor, &opts, s, None, rejects.as_mut())
+        import::settle(db, org, &actor, &opts, s, None, rejects.as_mut())
     })?;
     opts.progress.finish();
     finish(ctx, summary, rejects)
@@ -286,7 +234,7 @@ fn trainings(
             rejects.as_mut(),
         )?;
         extra = t;
-        settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
+        import::settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
     })?;
     opts.progress.finish();
     if summary.credentials_file.is_some()
@@ -384,7 +332,7 @@ pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     // Ctrl-C from here on rolls back and removes the files this command made.
     let _armed = crate::domain::progress::arm();
     let opts = options(&a, ctx);
-    ctx.store()?;
+    ctx.open_database()?;
     let mut input = import::performance::open(&opts)?;
     let actor = ctx.actor();
     let today = ctx.clock.today();
@@ -402,7 +350,7 @@ pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
             &mut input,
             rejects.as_mut(),
         )?;
-        settle(db, org, &actor, &opts, s, None, rejects.as_mut())
+        import::settle(db, org, &actor, &opts, s, None, rejects.as_mut())
     })?;
     opts.progress.finish();
     finish(ctx, summary, rejects)

@@ -4,14 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
-use crate::error::{bad_input, refused};
+use crate::domain::orgs;
+use crate::error::bad_input;
 use crate::output::Report;
 use crate::rules::rulebook::DEFAULT_RULEBOOK;
 use crate::rules::{Market, Rulebook};
-use crate::store::NewOrg;
 use crate::support::fields;
 
 /// `init` arguments.
@@ -61,51 +61,17 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
         fields::domain_name(d).map_err(|e| bad_input(format!("--domain: {e}")))?;
     }
     let actor = ctx.actor();
-    let db_path = ctx.db_path().display().to_string();
-    let org = ctx.create_store()?.write(|db| {
-        if let Some(existing) = db.org_by_key(&partner_id)?
-            && existing.partner_id.eq_ignore_ascii_case(&partner_id)
-        {
-            return Err(refused(format!(
-                "partner ID {partner_id} already exists in {db_path} as {:?} ({})",
-                existing.name, existing.slug
-            )));
-        }
-        let base = fields::slug(&name);
-        let mut slug = base.clone();
-        let mut n = 1;
-        while db.slug_taken(&slug)? || db.org_by_key(&slug)?.is_some() {
-            n += 1;
-            slug = format!("{base}-{n}");
-        }
-        let domain = domain
-            .clone()
-            .unwrap_or_else(|| format!("{slug}.onmicrosoft.com"));
-        let id = db.insert_org(
-            &NewOrg {
-                partner_id: &partner_id,
-                name: &name,
-                slug: &slug,
-                domain: &domain,
-                market,
-                rulebook: &source,
-            },
-            actor.at,
-        )?;
-        db.audit(
-            Some(id),
-            actor.at,
-            &actor.name,
-            "org.init",
-            &slug,
-            &format!(
-                "name={name} partner_id={partner_id} market={} domain={domain} rulebook={origin}",
-                market.as_str()
-            ),
-        )?;
-        db.org_by_key(&slug)?
-            .context("the new organization vanished")
-    })?;
+    let db_path = ctx.db_path().to_path_buf();
+    let new = orgs::NewOrganization {
+        partner_id: &partner_id,
+        name: &name,
+        slug: None,
+        domain: domain.as_deref(),
+        market,
+        rulebook: &source,
+        origin: orgs::Origin::Init { rulebook: &origin },
+    };
+    let org = ctx.write_created(|db| orgs::create(db, &actor, &new, &db_path))?;
     ctx.info(format!(
         "Created {} ({}, partner ID {}) in {}",
         org.name,
@@ -113,20 +79,32 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
         org.partner_id,
         ctx.db_path().display()
     ));
-    Ok(Report::new(json!({
-        "partner_id": org.partner_id,
-        "name": org.name,
-        "slug": org.slug,
-        "domain": org.domain,
-        "market": org.market.as_str(),
-        "db": ctx.db_path().display().to_string(),
-    }))
+    let db = ctx.db_path().display().to_string();
+    Ok(Report::new(InitView {
+        partner_id: &org.partner_id,
+        name: &org.name,
+        slug: &org.slug,
+        domain: &org.domain,
+        market: org.market.as_str(),
+        db: &db,
+    })
     .fields(vec![
         ("Organization", org.name.clone()),
         ("Slug", org.slug.clone()),
         ("Partner ID", org.partner_id.clone()),
         ("Domain", org.domain.clone()),
         ("Market", org.market.as_str().to_owned()),
-        ("Database", ctx.db_path().display().to_string()),
+        ("Database", db.clone()),
     ]))
+}
+
+/// `init --format json` (SPEC §8).
+#[derive(Serialize)]
+struct InitView<'a> {
+    partner_id: &'a str,
+    name: &'a str,
+    slug: &'a str,
+    domain: &'a str,
+    market: &'a str,
+    db: &'a str,
 }

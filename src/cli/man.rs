@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use clap::{Args, CommandFactory};
 use clap_mangen::Man;
 use roff::{Roff, bold, roman};
-use serde_json::json;
+use serde::Serialize;
 
 use super::Cli;
 use crate::error::bad_input;
@@ -327,16 +327,26 @@ pub fn run(a: ManArgs) -> Result<Report> {
         write(&a.out.join(&p.file), &p.text, a.force)?;
     }
     let files: Vec<&str> = pages.iter().map(|p| p.file.as_str()).collect();
-    Ok(
-        Report::new(json!({"out": a.out.display().to_string(), "pages": files})).text(format!(
-            "Wrote {} manual pages to {} (competency.1, {}, …). Read one with `man -l {}`, or \
+    let text = format!(
+        "Wrote {} manual pages to {} (competency.1, {}, …). Read one with `man -l {}`, or \
          install them in a folder of MANPATH such as ~/.local/share/man/man1.",
-            pages.len(),
-            a.out.display(),
-            files.get(1).copied().unwrap_or(""),
-            a.out.join("competency.1").display()
-        )),
-    )
+        pages.len(),
+        a.out.display(),
+        files.get(1).copied().unwrap_or(""),
+        a.out.join("competency.1").display()
+    );
+    Ok(Report::new(ManView {
+        out: a.out.display().to_string(),
+        pages: files,
+    })
+    .text(text))
+}
+
+/// `man --format json` (SPEC §8).
+#[derive(Serialize)]
+struct ManView<'a> {
+    out: String,
+    pages: Vec<&'a str>,
 }
 
 /// Writes a page: never over an existing file (or through a link) unless `force`.

@@ -24,12 +24,12 @@ mod users;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde::Deserialize;
 
-use crate::domain::accounts::Actor;
+use crate::domain::Actor;
 use crate::output::{Format, Report, Style};
 use crate::store::{Db, Org, Store};
 use crate::support::clock::{Clock, parse_instant};
@@ -254,6 +254,26 @@ impl Ctx {
         Ok(self.store.as_mut().expect("opened above"))
     }
 
+    /// Opens the database now: a missing one is an error before a command makes files.
+    pub fn open_database(&mut self) -> Result<()> {
+        self.store().map(|_| ())
+    }
+
+    /// Runs `f` in one write transaction on the open database (no organization selected).
+    pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.store()?.write(f)
+    }
+
+    /// Runs `f` in a read transaction on the open database (no organization selected).
+    pub fn read<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.store()?.read(f)
+    }
+
+    /// Runs `f` in one write transaction on the database, created if missing (`init`).
+    pub fn write_created<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.create_store()?.write(f)
+    }
+
     /// Prints an informational line on stderr unless `--quiet`.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
@@ -320,75 +340,19 @@ impl Ctx {
 /// Resolves the organization: `--org` (partner ID or slug), else the only one; with
 /// several and none chosen, an error listing them.
 pub fn resolve_org(db: &Db, key: Option<&str>, db_path: &Path) -> Result<Org> {
-    if let Some(key) = key {
-        return db.org_by_key(key)?.ok_or_else(|| {
-            let list = db.orgs().map(|o| org_list(&o)).unwrap_or_default();
-            crate::error::not_found(format!(
-                "no organization {} in {}{list}",
-                crate::support::fields::shown(key),
-                db_path.display()
-            ))
-        });
-    }
-    let orgs = db.orgs()?;
-    match orgs.len() {
-        0 => bail!(crate::error::AppError::NotFound(format!(
-            "no organization in {}: create one with `competency init --name NAME --partner-id ID`",
-            db_path.display()
-        ))),
-        1 => Ok(orgs.into_iter().next().expect("one")),
-        _ => bail!(crate::error::AppError::BadInput(format!(
-            "{} organizations in {}: choose one with --org{}",
-            orgs.len(),
-            db_path.display(),
-            org_list(&orgs)
-        ))),
-    }
-}
-
-fn org_list(orgs: &[Org]) -> String {
-    if orgs.is_empty() {
-        return String::new();
-    }
-    let names: Vec<String> = orgs
-        .iter()
-        .map(|o| format!("{} ({}, partner ID {})", o.slug, o.name, o.partner_id))
-        .collect();
-    format!(" (organizations: {})", names.join("; "))
+    crate::domain::orgs::resolve(db, key, db_path)
 }
 
 /// The audit trail's actor: the password-database name of the process's real user id
 /// (getuid), never `$USER` or `$LOGNAME`, which anyone can set; `uid N` when the id has no
 /// entry. Control characters are removed.
 fn os_user() -> String {
-    // SAFETY: getuid cannot fail; getpwuid_r writes only into `pwd` and `buf`, whose sizes
-    // are given, and `name` points into `buf`, which outlives its use here.
-    let uid = unsafe { libc::getuid() };
-    let mut buf = vec![0u8; 4096];
-    let name = loop {
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut found: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwuid_r(
-                uid,
-                &mut pwd,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut found,
-            )
-        };
-        if rc == libc::ERANGE && buf.len() < 1 << 20 {
-            buf.resize(buf.len() * 4, 0);
-            continue;
-        }
-        if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
-            break None;
-        }
-        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-        break Some(name.to_string_lossy().into_owned());
-    };
-    let name: String = name
-        .unwrap_or_else(|| format!("uid {uid}"))
+    let uid = nix::unistd::getuid();
+    let name: String = nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_default()
         .chars()
         .filter(|c| !c.is_control())
         .collect();

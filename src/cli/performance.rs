@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
-use crate::domain::records;
+use crate::domain::{performance, records};
 use crate::error::bad_input;
 use crate::output::{Report, Table, number};
 use crate::store::Recorded;
@@ -62,31 +62,21 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
             )
             .map_err(|e| bad_input(format!("--{e}")))?;
             let actor = ctx.actor();
-            let (r, alerts) = ctx.write_org(|db, org| {
-                let rb = records::rulebook(db, org)?;
-                records::ScopeRules::new(&rb)
-                    .check(row.metric, &row.scope)
-                    .map_err(|e| bad_input(format!("--{e}")))?;
-                let r = records::record_performance(db, org, &actor, &row)?;
-                // A lower figure can break a competency the membership displays.
-                let alerts = if r == Recorded::Updated {
-                    let cause = format!("{} of {} changed", row.metric.as_str(), row.date);
-                    crate::domain::membership::reevaluate(db, org, &actor, Some(&cause))?
-                } else {
-                    Vec::new()
-                };
-                Ok((r, alerts))
-            })?;
+            let (r, alerts) =
+                ctx.write_org(|db, org| performance::record(db, org, &actor, &row))?;
             super::membership::print_alerts(&alerts);
             let what = match r {
                 Recorded::Added => "added",
                 Recorded::Updated => "updated",
                 Recorded::Unchanged => "unchanged",
             };
-            Ok(Report::new(
-                json!({"metric": row.metric.as_str(), "scope": row.scope, "value": row.value,
-                "date": row.date.to_string(), "result": what}),
-            )
+            Ok(Report::new(RecordedView {
+                metric: row.metric.as_str(),
+                scope: &row.scope,
+                value: row.value,
+                date: row.date.to_string(),
+                result: what,
+            })
             .text(format!(
                 "{} {} on {}: {what}",
                 row.metric.as_str(),
@@ -96,7 +86,7 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         PerformanceCmd::Import(a) => super::import::performance(a, ctx),
         PerformanceCmd::List => {
-            let rows = ctx.read_org(|db, org| db.performance(org.id))?;
+            let rows = ctx.read_org(performance::list)?;
             let mut t = Table::new(&["Date", "Metric", "Scope", "Value"]);
             let mut j = Vec::new();
             for r in &rows {
@@ -106,7 +96,12 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
                     r.scope.clone(),
                     number(r.value),
                 ]);
-                j.push(json!({"date": r.date.to_string(), "metric": r.metric.as_str(), "scope": r.scope, "value": r.value}));
+                j.push(RowView {
+                    date: r.date.to_string(),
+                    metric: r.metric.as_str(),
+                    scope: &r.scope,
+                    value: r.value,
+                });
             }
             Ok(Report::new(j).table(t).csv({
                 let mut c = Table::new(&["date", "metric", "scope", "value"]);
@@ -122,4 +117,23 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
             }))
         }
     }
+}
+
+/// `performance record --format json` (SPEC §8).
+#[derive(Serialize)]
+struct RecordedView<'a> {
+    metric: &'a str,
+    scope: &'a str,
+    value: f64,
+    date: String,
+    result: &'a str,
+}
+
+/// One record of `performance list --format json` (SPEC §8).
+#[derive(Serialize)]
+struct RowView<'a> {
+    date: String,
+    metric: &'a str,
+    scope: &'a str,
+    value: f64,
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::domain::report;
@@ -58,13 +58,22 @@ pub fn run(a: ReportArgs, ctx: &mut Ctx) -> Result<Report> {
         create(&path, page.as_bytes())?;
     }
     ctx.info(format!("report written to {}", path.display()));
-    Ok(Report::new(json!({
-        "path": path.display().to_string(),
-        "bytes": page.len(),
-        "at": rfc3339(at),
-        "organization": view.org.name,
-    }))
+    Ok(Report::new(WrittenView {
+        path: path.display().to_string(),
+        bytes: page.len(),
+        at: rfc3339(at),
+        organization: &view.org.name,
+    })
     .text(path.display().to_string()))
+}
+
+/// `report --format json` (SPEC §8).
+#[derive(Serialize)]
+struct WrittenView<'a> {
+    path: String,
+    bytes: usize,
+    at: String,
+    organization: &'a str,
 }
 
 /// Creates `path` (never over a file or a link), mode 0600, and writes `bytes` to it; on a

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
-use crate::domain::records;
+use crate::domain::{records, rulebooks};
 use crate::output::{Report, Table, number};
 use crate::rules::{Level, Rulebook};
 
@@ -83,66 +83,48 @@ fn read(file: &std::path::Path) -> Result<(String, Rulebook)> {
     }
 }
 
-fn counts(rb: &Rulebook) -> String {
-    if rb.designations.is_empty() {
-        format!(
-            "{} competencies, {} catalog entries",
-            rb.competencies.len(),
-            rb.catalog.len()
-        )
-    } else {
-        format!(
-            "{} competencies, {} designations, {} catalog entries",
-            rb.competencies.len(),
-            rb.designations.len(),
-            rb.catalog.len()
-        )
-    }
-}
-
 /// Runs a `rules` command.
 pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
     match cmd {
         RulesCmd::Validate { file } => {
             let (_, rb) = read(&file)?;
-            Ok(
-                Report::new(json!({"file": file.display().to_string(), "valid": true,
-                "competencies": rb.competencies.len(), "catalog": rb.catalog.len()}))
-                .text(format!("{}: valid ({})", file.display(), counts(&rb))),
-            )
+            Ok(Report::new(ValidView {
+                file: file.display().to_string(),
+                valid: true,
+                competencies: rb.competencies.len(),
+                catalog: rb.catalog.len(),
+            })
+            .text(format!(
+                "{}: valid ({})",
+                file.display(),
+                rulebooks::describe(&rb)
+            )))
         }
         RulesCmd::Import { file } => {
             let (text, rb) = read(&file)?;
             let actor = ctx.actor();
+            let origin = file.display().to_string();
             let (org, alerts) = ctx.write_org(|db, org| {
-                db.set_rulebook(org.id, &text, actor.at)?;
-                db.audit(
-                    Some(org.id),
-                    actor.at,
-                    &actor.name,
-                    "rules.import",
-                    &org.slug,
-                    &format!("file={} ({})", file.display(), counts(&rb)),
-                )?;
-                let cause = format!("rulebook replaced by {}", file.display());
-                let alerts = crate::domain::membership::reevaluate(db, org, &actor, Some(&cause))?;
+                let alerts = rulebooks::replace(db, org, &actor, &text, &rb, &origin)?;
                 Ok((org.clone(), alerts))
             })?;
             super::membership::print_alerts(&alerts);
-            Ok(Report::new(
-                json!({"organization": org.slug, "file": file.display().to_string(),
-                "competencies": rb.competencies.len(), "catalog": rb.catalog.len()}),
-            )
+            Ok(Report::new(ImportedView {
+                organization: &org.slug,
+                file: origin.clone(),
+                competencies: rb.competencies.len(),
+                catalog: rb.catalog.len(),
+            })
             .text(format!(
                 "{} now uses {} ({})",
                 org.name,
                 file.display(),
-                counts(&rb)
+                rulebooks::describe(&rb)
             )))
         }
         RulesCmd::Export => {
-            let src = ctx.read_org(|db, org| db.rulebook_source(org.id))?;
-            let mut r = Report::new(json!({"toml": src}));
+            let src = ctx.read_org(rulebooks::source)?;
+            let mut r = Report::new(ExportView { toml: &src });
             // The stored text is printed as is: comments and layout survive the round trip.
             r.sections
                 .push(crate::output::Section::Text(src.trim_end().to_owned()));
@@ -208,4 +190,28 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                 .table(t))
         }
     }
+}
+
+/// `rules validate --format json` (SPEC §8).
+#[derive(Serialize)]
+struct ValidView {
+    file: String,
+    valid: bool,
+    competencies: usize,
+    catalog: usize,
+}
+
+/// `rules import --format json` (SPEC §8).
+#[derive(Serialize)]
+struct ImportedView<'a> {
+    organization: &'a str,
+    file: String,
+    competencies: usize,
+    catalog: usize,
+}
+
+/// `rules export --format json` (SPEC §8).
+#[derive(Serialize)]
+struct ExportView<'a> {
+    toml: &'a str,
 }

@@ -4,12 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::domain::accounts::{self as svc, AddUser, Linked, LinkedBy, Role};
 use crate::domain::credentials::{self, CredentialsFile, OsRandom};
-use crate::domain::membership;
 use crate::output::{Report, Table};
 use crate::store::UserRow;
 use crate::support::clock::rfc3339;
@@ -106,7 +105,7 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
         UsersCmd::Add(a) => add(a, ctx),
         UsersCmd::Import(a) => super::import::users(a, ctx),
         UsersCmd::List { all } => {
-            let users = ctx.read_org(|db, org| db.users(org.id, all))?;
+            let users = ctx.read_org(|db, org| svc::list(db, org, all))?;
             Ok(list_report(&users))
         }
         UsersCmd::Show { user } => {
@@ -115,12 +114,8 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         UsersCmd::Remove { user, reason } => {
             let actor = ctx.actor();
-            let (removed, alerts) = ctx.write_org(|db, org| {
-                let removed = svc::remove(db, org, &actor, &user, &reason)?;
-                let cause = format!("user {} removed", removed.user.username);
-                let alerts = membership::reevaluate(db, org, &actor, Some(&cause))?;
-                Ok((removed, alerts))
-            })?;
+            let (removed, alerts) = ctx
+                .write_org(|db, org| svc::remove_and_reevaluate(db, org, &actor, &user, &reason))?;
             super::membership::print_alerts(&alerts);
             ctx.info(format!(
                 "Removed {}{}",
@@ -131,8 +126,12 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
                     .map(|m| format!("; the association of {m} ended"))
                     .unwrap_or_default()
             ));
-            Ok(Report::new(json!({"username": removed.user.username, "status": "removed", "msa_unlinked": removed.msa}))
-                .text(format!("{} removed", removed.user.username)))
+            Ok(Report::new(RemovedView {
+                username: &removed.user.username,
+                status: "removed",
+                msa_unlinked: removed.msa.as_deref(),
+            })
+            .text(format!("{} removed", removed.user.username)))
         }
         UsersCmd::ResetPassword {
             user,
@@ -159,9 +158,10 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
                 path.display(),
                 credentials::temporary_expiry(actor.at).date_naive()
             ));
-            Ok(Report::new(
-                json!({"username": u.username, "credentials_file": path.display().to_string()}),
-            )
+            Ok(Report::new(ResetView {
+                username: &u.username,
+                credentials_file: path.display().to_string(),
+            })
             .fields(vec![
                 ("User name", u.username.clone()),
                 ("Credentials file", path.display().to_string()),
@@ -178,15 +178,11 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
             } else {
                 LinkedBy::Admin
             };
-            let (username, linked, alerts) = ctx.write_org(|db, org| {
-                let u = svc::find_active(db, org, &user)?;
-                let l = svc::link_msa(db, org, &actor, u.id, &u.username, &msa, by)?;
-                let alerts = membership::after_link(db, org, &actor, &u.username, &l)?;
-                Ok((u.username, l, alerts))
-            })?;
+            let (username, linked, alerts) =
+                ctx.write_org(|db, org| svc::link(db, org, &actor, &user, &msa, by))?;
             report_link(ctx, &username, &linked);
             super::membership::print_org_alerts(&alerts);
-            Ok(Report::new(link_json(&username, &linked))
+            Ok(Report::new(LinkView::new(&username, &linked))
                 .text(format!("{} linked to {username}", linked.msa)))
         }
     }
@@ -195,7 +191,7 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
 fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
     let actor = ctx.actor();
     // The database first: a missing one is an error before any file is created.
-    ctx.store()?;
+    ctx.open_database()?;
     let dest = credentials::destination(a.credentials_file.clone(), actor.at);
     let mut creds = CredentialsFile::create(dest, ctx.db_path(), a.self_service_reset)?;
     let mut rng = OsRandom::new();
@@ -207,13 +203,9 @@ fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
         self_service_reset: a.self_service_reset,
     };
     let (added, alerts) = ctx.write_org(|db, org| {
-        let added = svc::add(db, org, &actor, &mut rng, &mut creds, &req)?;
-        let alerts = match &added.link {
-            Some(l) => membership::after_link(db, org, &actor, &added.username, l)?,
-            None => Vec::new(),
-        };
+        let out = svc::add_and_link(db, org, &actor, &mut rng, &mut creds, &req)?;
         creds.sync()?;
-        Ok((added, alerts))
+        Ok(out)
     })?;
     let path = creds.keep()?;
     if let Some(l) = &added.link {
@@ -225,12 +217,12 @@ fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
         path.display(),
         credentials::temporary_expiry(actor.at).date_naive()
     ));
-    Ok(Report::new(json!({
-        "username": added.username,
-        "email": added.email,
-        "msa": added.link.as_ref().map(|l| l.msa.clone()),
-        "credentials_file": path.display().to_string(),
-    }))
+    Ok(Report::new(AddedView {
+        username: &added.username,
+        email: &added.email,
+        msa: added.link.as_ref().map(|l| l.msa.as_str()),
+        credentials_file: path.display().to_string(),
+    })
     .fields(vec![
         ("User name", added.username.clone()),
         ("Credentials file", path.display().to_string()),
@@ -259,27 +251,101 @@ pub(super) fn report_link(ctx: &Ctx, username: &str, l: &Linked) {
     }
 }
 
-pub(super) fn link_json(username: &str, l: &Linked) -> serde_json::Value {
-    json!({
-        "username": username,
-        "msa": l.msa,
-        "unchanged": l.unchanged,
-        "severed": l.severed.as_ref().map(|s| json!({"username": s.username, "organization": s.org_name})),
-        "replaced": l.replaced,
-    })
+/// `users link-msa` / `employee link-msa --format json` (SPEC §8).
+#[derive(Serialize)]
+pub(super) struct LinkView<'a> {
+    username: &'a str,
+    msa: &'a str,
+    unchanged: bool,
+    severed: Option<SeveredView<'a>>,
+    replaced: Option<&'a str>,
 }
 
-fn user_json(u: &UserRow) -> serde_json::Value {
-    json!({
-        "username": u.username,
-        "name": u.name,
-        "email": u.email,
-        "status": u.status,
-        "msa": u.msa,
-        "roles": u.roles,
-        "created": rfc3339(u.created_at),
-        "removed": u.removed_at.map(rfc3339),
-    })
+impl<'a> LinkView<'a> {
+    /// The view of `l`, linked to `username`.
+    pub(super) fn new(username: &'a str, l: &'a Linked) -> Self {
+        LinkView {
+            username,
+            msa: &l.msa,
+            unchanged: l.unchanged,
+            severed: l.severed.as_ref().map(|s| SeveredView {
+                username: &s.username,
+                organization: &s.org_name,
+            }),
+            replaced: l.replaced.as_deref(),
+        }
+    }
+}
+
+/// The association a link severed.
+#[derive(Serialize)]
+struct SeveredView<'a> {
+    username: &'a str,
+    organization: &'a str,
+}
+
+/// A user in `users list` / `users show --format json` (SPEC §8).
+#[derive(Serialize)]
+struct UserView<'a> {
+    username: &'a str,
+    name: &'a str,
+    email: &'a str,
+    status: &'a str,
+    msa: Option<&'a str>,
+    roles: &'a [String],
+    created: String,
+    removed: Option<String>,
+}
+
+impl<'a> UserView<'a> {
+    fn new(u: &'a UserRow) -> Self {
+        UserView {
+            username: &u.username,
+            name: &u.name,
+            email: &u.email,
+            status: &u.status,
+            msa: u.msa.as_deref(),
+            roles: &u.roles,
+            created: rfc3339(u.created_at),
+            removed: u.removed_at.map(rfc3339),
+        }
+    }
+}
+
+/// `users show --format json`: the list's keys and the account's secrets' state.
+#[derive(Serialize)]
+struct UserDetailView<'a> {
+    #[serde(flatten)]
+    user: UserView<'a>,
+    password: &'static str,
+    password_expires: Option<String>,
+    self_service_reset: bool,
+    msa_since: Option<String>,
+    removal_reason: Option<&'a str>,
+}
+
+/// `users add --format json` (SPEC §8).
+#[derive(Serialize)]
+struct AddedView<'a> {
+    username: &'a str,
+    email: &'a str,
+    msa: Option<&'a str>,
+    credentials_file: String,
+}
+
+/// `users remove --format json` (SPEC §8).
+#[derive(Serialize)]
+struct RemovedView<'a> {
+    username: &'a str,
+    status: &'static str,
+    msa_unlinked: Option<&'a str>,
+}
+
+/// `users reset-password --format json` (SPEC §8).
+#[derive(Serialize)]
+struct ResetView<'a> {
+    username: &'a str,
+    credentials_file: String,
 }
 
 fn list_report(users: &[UserRow]) -> Report {
@@ -294,11 +360,10 @@ fn list_report(users: &[UserRow]) -> Report {
             u.roles.join(";"),
         ]);
     }
-    Report::new(users.iter().map(user_json).collect::<Vec<_>>()).table(t)
+    Report::new(users.iter().map(UserView::new).collect::<Vec<_>>()).table(t)
 }
 
 fn show_report(u: &UserRow, now: chrono::DateTime<chrono::Utc>) -> Report {
-    let mut j = user_json(u);
     let password = if u.password_temporary {
         match u.password_expires_at {
             Some(e) if e <= now => format!("temporary, expired {}", rfc3339(e)),
@@ -308,19 +373,21 @@ fn show_report(u: &UserRow, now: chrono::DateTime<chrono::Utc>) -> Report {
     } else {
         "chosen by the employee".to_owned()
     };
-    j["password"] = json!(if u.password_temporary {
-        "temporary"
-    } else {
-        "chosen"
-    });
-    j["password_expires"] = json!(
-        u.password_expires_at
+    let j = UserDetailView {
+        user: UserView::new(u),
+        password: if u.password_temporary {
+            "temporary"
+        } else {
+            "chosen"
+        },
+        password_expires: u
+            .password_expires_at
             .filter(|_| u.password_temporary)
-            .map(rfc3339)
-    );
-    j["self_service_reset"] = json!(u.self_service_reset);
-    j["msa_since"] = json!(u.msa_since.map(rfc3339));
-    j["removal_reason"] = json!(u.removal_reason);
+            .map(rfc3339),
+        self_service_reset: u.self_service_reset,
+        msa_since: u.msa_since.map(rfc3339),
+        removal_reason: u.removal_reason.as_deref(),
+    };
     let mut f = vec![
         ("User name", u.username.clone()),
         ("Name", u.name.clone()),

@@ -8,16 +8,29 @@
 //! audited; no secret is ever audited.
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 
 use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
-use crate::error::{AppError, bad_input, not_found, refused};
-use crate::store::{Db, MsaLink, NewUser, Org, UserRow};
+use crate::error::{bad_input, not_found, refused};
+use crate::store::{Db, NewUser, Org, UserRow};
 use crate::support::fields;
 
-/// A Partner Center role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
+/// A Partner Center role; its name (`global-admin`, …) is how it is typed and stored.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    ValueEnum,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Role {
     /// Global admin: everything, including other admins.
     GlobalAdmin,
@@ -40,16 +53,7 @@ pub enum Role {
 impl Role {
     /// The role's name as typed and stored.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::GlobalAdmin => "global-admin",
-            Role::AccountAdmin => "account-admin",
-            Role::MpnAdmin => "mpn-admin",
-            Role::UserManagementAdmin => "user-management-admin",
-            Role::ReferralsAdmin => "referrals-admin",
-            Role::IncentivesAdmin => "incentives-admin",
-            Role::ReportViewer => "report-viewer",
-            Role::User => "user",
-        }
+        self.into()
     }
 
     /// Parses a role name (case and `_`/space for `-` do not matter).
@@ -65,18 +69,13 @@ impl Role {
                 }
             })
             .collect();
-        Role::value_variants()
-            .iter()
-            .copied()
-            .find(|r| r.as_str() == norm)
-            .ok_or_else(|| {
-                let all: Vec<&str> = Role::value_variants().iter().map(|r| r.as_str()).collect();
-                format!(
-                    "{} is not a role (roles: {})",
-                    crate::support::fields::shown(s.trim()),
-                    all.join(", ")
-                )
-            })
+        norm.parse().map_err(|_| {
+            format!(
+                "{} is not a role (roles: {})",
+                crate::support::fields::shown(s.trim()),
+                <Role as strum::VariantNames>::VARIANTS.join(", ")
+            )
+        })
     }
 
     /// Joins roles for storage, sorted and without duplicates; `user` when none.
@@ -91,14 +90,11 @@ impl Role {
     }
 }
 
-/// Who acts and when: passed to every service.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// The OS user name (the audit trail's actor).
-    pub name: String,
-    /// The instant of the command.
-    pub at: DateTime<Utc>,
-}
+/// Who acts and when; defined beside every service in [`crate::domain`].
+pub use crate::domain::Actor;
+
+mod links;
+pub use links::{Linked, LinkedBy, link, link_msa};
 
 /// What `users add` needs.
 pub struct AddUser<'a> {
@@ -123,19 +119,6 @@ pub struct Added {
     pub email: String,
     /// The MSA link, if one was made.
     pub link: Option<Linked>,
-}
-
-/// What linking an MSA did.
-#[derive(Debug, Clone)]
-pub struct Linked {
-    /// The MSA, normalized.
-    pub msa: String,
-    /// Already linked to this account: nothing changed.
-    pub unchanged: bool,
-    /// The association it had elsewhere, now severed.
-    pub severed: Option<MsaLink>,
-    /// The MSA this account had before, now replaced.
-    pub replaced: Option<String>,
 }
 
 /// Picks a free user name for an e-mail in a domain: not the user name of any account, and
@@ -292,103 +275,6 @@ pub fn find_active(db: &Db, org: &Org, key: &str) -> Result<UserRow> {
     Ok(u)
 }
 
-/// Who linked an MSA, for the audit trail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkedBy {
-    /// An administrator on the employee's behalf.
-    Admin,
-    /// An administrator moving it from a colleague's account (`--move`).
-    AdminMove,
-    /// The employee, authenticated.
-    Employee,
-}
-
-/// Associates `msa` with the account, severing its association with another
-/// organization's account and replacing the account's previous MSA. An MSA held by a
-/// colleague (another account of the same organization) is never taken over: only an
-/// administrator moves it, explicitly ([`LinkedBy::AdminMove`]).
-pub fn link_msa(
-    db: &Db,
-    org: &Org,
-    actor: &Actor,
-    user_id: i64,
-    username: &str,
-    msa: &str,
-    by: LinkedBy,
-) -> Result<Linked> {
-    let msa = fields::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
-    let how = match by {
-        LinkedBy::Admin => "by an administrator on the employee's behalf",
-        LinkedBy::AdminMove => "by an administrator on the employee's behalf (--move)",
-        LinkedBy::Employee => "by the employee",
-    };
-    let mut out = Linked {
-        msa: msa.clone(),
-        unchanged: false,
-        severed: None,
-        replaced: None,
-    };
-    if let Some(current) = db.open_link_for_msa(&msa)? {
-        if current.user_id == user_id {
-            out.unchanged = true;
-            return Ok(out);
-        }
-        let colleague = current.org_id == org.id;
-        if colleague && by == LinkedBy::Employee {
-            return Err(refused(format!(
-                "{msa} is the Microsoft account of {}, another account of {}: an employee cannot \
-                 take over a colleague's; if it really is yours, an administrator can move it with \
-                 `competency users link-msa {username} --msa {msa} --move`",
-                current.username, org.name
-            )));
-        }
-        if colleague && by == LinkedBy::Admin {
-            return Err(refused(format!(
-                "{msa} is the Microsoft account of {}, another account of {}: to move it to \
-                 {username}, say so with `competency users link-msa {username} --msa {msa} --move`",
-                current.username, org.name
-            )));
-        }
-        let reason = if colleague {
-            format!("moved to {username} by an administrator (--move)")
-        } else {
-            format!("linked to {username} ({})", org.name)
-        };
-        db.end_link(current.id, actor.at, &reason)?;
-        db.audit(
-            Some(current.org_id),
-            actor.at,
-            &actor.name,
-            "msa.sever",
-            &current.username,
-            &format!("msa={msa} severed: {reason}"),
-        )?;
-        out.severed = Some(current);
-    }
-    if let Some(old) = db.open_link_for_user(user_id)? {
-        db.end_link(old.id, actor.at, &format!("replaced by {msa}"))?;
-        db.audit(
-            Some(org.id),
-            actor.at,
-            &actor.name,
-            "msa.unlink",
-            username,
-            &format!("msa={} replaced by {msa}", old.msa),
-        )?;
-        out.replaced = Some(old.msa);
-    }
-    db.insert_link(&msa, user_id, org.id, actor.at)?;
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
-        "msa.link",
-        username,
-        &format!("msa={msa} linked {how}"),
-    )?;
-    Ok(out)
-}
-
 /// What removing a user did.
 #[derive(Debug, Clone)]
 pub struct Removed {
@@ -482,209 +368,45 @@ pub fn reset_password(
     Ok(user)
 }
 
-/// Failed sign-ins that lock an account for the rest of [`THROTTLE_WINDOW_MINUTES`].
-pub const THROTTLE_FAILURES: u32 = 5;
-/// The window, in minutes, over which failed sign-ins are counted.
-pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
-
-/// What an employee proves who they are with.
-#[derive(Clone, Copy)]
-pub enum Secret<'a> {
-    /// The account's password (temporary or chosen).
-    Password(&'a str),
-    /// The one-time recovery code of a self-service account.
-    RecoveryCode(&'a str),
+/// The organization's accounts: the active ones, or all with `all`.
+pub fn list(db: &Db, org: &Org, all: bool) -> Result<Vec<UserRow>> {
+    db.users(org.id, all)
 }
 
-/// The one message of every failed sign-in, whatever the reason (unknown user, removed
-/// account, wrong or revoked password, wrong or spent code): it tells an attacker nothing.
-/// The audit trail records the reason.
-pub fn sign_in_failed(key: &str, secret: Secret) -> anyhow::Error {
-    let hint = match secret {
-        Secret::Password(_) => "",
-        Secret::RecoveryCode(_) => {
-            ": a recovery code works once, and only for an account added with \
-             --self-service-reset; otherwise an administrator issues a new password with \
-             `competency users reset-password USER`"
-        }
+/// `users add`: adds the account (and links its MSA) and re-evaluates where the link
+/// changed something; returns the account and the alerts per organization.
+pub fn add_and_link(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    rng: &mut OsRandom,
+    creds: &mut CredentialsFile,
+    req: &AddUser,
+) -> Result<(Added, Vec<crate::domain::membership::OrgAlerts>)> {
+    let added = add(db, org, actor, rng, creds, req)?;
+    let alerts = match &added.link {
+        Some(l) => crate::domain::membership::after_link(db, org, actor, &added.username, l)?,
+        None => Vec::new(),
     };
-    AppError::Auth(format!(
-        "sign-in failed for {}{hint}",
-        fields::shown(key.trim())
-    ))
-    .into()
+    Ok((added, alerts))
 }
 
-/// Signs an employee in. Call it inside the write transaction of the command it guards,
-/// so that what it checked (the account active, the password or code current) is what the
-/// command changes: a password revoked, a code spent or an account removed by another
-/// process meanwhile authenticates nothing.
-///
-/// `Ok(Ok(user))`: signed in (earlier failures forgotten). `Ok(Err(e))`: refused, and the
-/// failure was recorded (throttle count and audit row with `action`): the caller commits,
-/// then fails with `e`. `Err`: any other error (roll back).
-pub fn sign_in(
+/// `users remove`: removes the account and re-evaluates the membership it counted for.
+pub fn remove_and_reevaluate(
     db: &Db,
     org: &Org,
     actor: &Actor,
     key: &str,
-    secret: Secret,
-    action: &str,
-) -> Result<Result<UserRow, anyhow::Error>> {
-    let user = match find(db, org, key) {
-        Ok(u) => u,
-        Err(e)
-            if e.downcast_ref::<AppError>()
-                .is_some_and(|e| matches!(e, AppError::NotFound(_))) =>
-        {
-            db.audit(
-                Some(org.id),
-                actor.at,
-                &actor.name,
-                action,
-                &fields::shown(key.trim()),
-                "no such account",
-            )?;
-            return Ok(Err(sign_in_failed(key, secret)));
-        }
-        Err(e) => return Err(e),
-    };
-    let window = chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    if let Some(fifth) =
-        db.nth_recent_sign_in_failure(user.id, actor.at - window, actor.at, THROTTLE_FAILURES)?
-    {
-        let until = fifth + window;
-        db.audit(
-            Some(org.id),
-            actor.at,
-            &actor.name,
-            "employee.sign-in-throttled",
-            &user.username,
-            &format!(
-                "refused without checking the secret: {THROTTLE_FAILURES} failed sign-ins \
-                 within {THROTTLE_WINDOW_MINUTES} minutes; locked until {}",
-                crate::support::clock::rfc3339(until)
-            ),
-        )?;
-        return Ok(Err(refused(format!(
-            "sign-in failed for {}: {THROTTLE_FAILURES} failed sign-ins within \
-             {THROTTLE_WINDOW_MINUTES} minutes; try again after {}",
-            fields::shown(key.trim()),
-            crate::support::clock::rfc3339(until)
-        ))));
-    }
-    let failure = if !user.is_active() {
-        Some("the account was removed")
-    } else {
-        match secret {
-            Secret::Password(p) if !credentials::verify(p, &user.password_hash) => {
-                Some("wrong password")
-            }
-            Secret::Password(_) => None,
-            Secret::RecoveryCode(_) if !user.self_service_reset => {
-                Some("a recovery code was given, but the account has no self-service reset")
-            }
-            Secret::RecoveryCode(c) => match user.recovery_hash.as_deref() {
-                None => Some("the recovery code was already spent"),
-                Some(h) if !credentials::verify(&credentials::normalize_code(c), h) => {
-                    Some("wrong recovery code")
-                }
-                Some(_) => None,
-            },
-        }
-    };
-    if let Some(reason) = failure {
-        db.record_sign_in_failure(user.id, actor.at)?;
-        db.audit(
-            Some(org.id),
-            actor.at,
-            &actor.name,
-            action,
-            &user.username,
-            reason,
-        )?;
-        return Ok(Err(sign_in_failed(key, secret)));
-    }
-    if matches!(secret, Secret::Password(_))
-        && user.password_temporary
-        && let Some(exp) = user.password_expires_at
-        && actor.at >= exp
-    {
-        return Err(AppError::Auth(format!(
-            "the temporary password of {} expired on {}: ask an administrator for \
-             `competency users reset-password {}`",
-            user.username,
-            exp.date_naive(),
-            user.username
-        ))
-        .into());
-    }
-    db.clear_sign_in_failures(user.id)?;
-    Ok(Ok(user))
+    reason: &str,
+) -> Result<(Removed, Vec<crate::domain::membership::Alert>)> {
+    let removed = remove(db, org, actor, key, reason)?;
+    let cause = format!("user {} removed", removed.user.username);
+    let alerts = crate::domain::membership::reevaluate(db, org, actor, Some(&cause))?;
+    Ok((removed, alerts))
 }
 
-/// Sets a password the employee chose, signed in with the current one in this same
-/// transaction ([`sign_in`]): the update applies only to the password authenticated.
-pub fn set_chosen_password(
-    db: &Db,
-    org: &Org,
-    actor: &Actor,
-    user: &UserRow,
-    current: &str,
-    new: &str,
-) -> Result<()> {
-    credentials::check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
-    if new == current {
-        return Err(bad_input(
-            "the new password must differ from the current one",
-        ));
-    }
-    let hash = credentials::hash_chosen(new)?;
-    if !db.replace_password_if(user.id, &user.password_hash, &hash)? {
-        return Err(sign_in_failed(&user.username, Secret::Password(current)));
-    }
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
-        "employee.set-password",
-        &user.username,
-        "password changed by the employee",
-    )?;
-    Ok(())
-}
-
-/// Requires that the account's password is not temporary (any self-service command but
-/// `set-password`).
-pub fn require_chosen_password(user: &UserRow) -> Result<()> {
-    if user.password_temporary {
-        return Err(refused(format!(
-            "{} still has a temporary password: change it first with \
-             `competency employee set-password --user {}`",
-            user.username, user.username
-        )));
-    }
-    Ok(())
-}
-
-/// Resets a self-service account's password with its one-time recovery code, signed in
-/// with that code in this same transaction ([`sign_in`]): the code is spent by a guarded
-/// update, so of two runs racing with one code exactly one succeeds.
-pub fn reset_with_code(db: &Db, org: &Org, actor: &Actor, user: &UserRow, new: &str) -> Result<()> {
-    credentials::check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
-    let Some(code_hash) = user.recovery_hash.as_deref() else {
-        return Err(sign_in_failed(&user.username, Secret::RecoveryCode("")));
-    };
-    if !db.spend_recovery_code(user.id, code_hash, &credentials::hash_chosen(new)?)? {
-        return Err(sign_in_failed(&user.username, Secret::RecoveryCode("")));
-    }
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
-        "employee.reset-password",
-        &user.username,
-        "password reset with the one-time recovery code (code spent)",
-    )?;
-    Ok(())
-}
+/// Signing in and the employee's own password changes, formerly here.
+pub use crate::domain::auth::{
+    Secret, THROTTLE_FAILURES, THROTTLE_WINDOW_MINUTES, require_chosen_password, reset_with_code,
+    set_chosen_password, sign_in, sign_in_failed,
+};

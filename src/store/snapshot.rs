@@ -131,6 +131,30 @@ impl Db<'_> {
     }
 }
 
+impl Db<'_> {
+    /// The MSA associations (current and past) of the organization, or of one MSA in it,
+    /// without their achievements: what `achievements list` needs to ask the engine whether
+    /// a record counts, without loading the whole organization's records.
+    pub fn associations(&self, org_id: i64, msa: Option<&str>) -> Result<Vec<Person>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
+             FROM msa_links l INDEXED BY msa_links_org JOIN users u ON u.id = l.user_id
+             WHERE l.org_id = ?1 AND (?2 IS NULL OR l.msa = ?2) ORDER BY l.msa",
+        )?;
+        let rows = st.query_map(rusqlite::params![org_id, msa], |r| {
+            Ok(Person {
+                user_id: r.get(0)?,
+                username: r.get(1)?,
+                msa: r.get(2)?,
+                associated: from_unix(r.get(3)?),
+                ended: r.get::<_, Option<i64>>(4)?.map(from_unix),
+                achievements: Vec::new(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
 /// The shared string of a code: a catalogue has a few dozen codes, so a short list searched
 /// linearly beats hashing, and every record of a code shares one allocation.
 fn shared_code(codes: &mut Vec<Arc<str>>, code: &str) -> Arc<str> {

@@ -1,6 +1,7 @@
-//! The small shared pieces every layer may use: the clock, field validation, and the
-//! private files the tool writes besides the database.
+//! The small shared pieces every layer may use: the clock, field validation, secrets (OS
+//! randomness and hashing), and the private files the tool writes besides the database.
 
 pub mod clock;
 pub mod fields;
 pub mod files;
+pub mod secrets;

@@ -2,7 +2,7 @@
 //! rejects file, and the "reading" phase of the import's progress.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,6 @@ use anyhow::{Context, Result, anyhow};
 use csv::ByteRecord;
 
 use crate::domain::progress::{self, Progress, Reporter};
-use crate::error::AppError;
 
 /// A column an import understands: the field it fills and the normalized header names
 /// that mean it.
@@ -40,10 +39,10 @@ pub struct Input {
     offset: u64,
     header_len: usize,
     header_line: u64,
-    header_raw: Vec<u8>,
-    eol: &'static [u8],
+    pub(super) header_raw: Vec<u8>,
+    pub(super) eol: &'static [u8],
     /// The field separator: `,`, or a tab for a TSV file.
-    delimiter: u8,
+    pub(super) delimiter: u8,
     columns: Vec<Option<usize>>,
     ignored: Vec<String>,
     record: ByteRecord,
@@ -56,12 +55,7 @@ pub struct Input {
 }
 
 fn bad_file(path: &Path, line: u64, message: String) -> anyhow::Error {
-    AppError::BadFile {
-        file: path.to_path_buf(),
-        line,
-        message,
-    }
-    .into()
+    crate::error::bad_file(path, line, message)
 }
 
 impl Input {
@@ -311,7 +305,7 @@ impl Input {
     }
 
     /// The bytes of the file between two reader positions.
-    fn raw_bytes(&self, start: u64, end: u64) -> Result<Vec<u8>> {
+    pub(super) fn raw_bytes(&self, start: u64, end: u64) -> Result<Vec<u8>> {
         let mut buf = vec![0u8; (end - start) as usize];
         self.raw
             .read_exact_at(&mut buf, start + self.offset)
@@ -322,7 +316,7 @@ impl Input {
 
 /// Without the line breaks the CSV reader counted into a record's span (a CR/LF pair may be
 /// split between two records).
-fn trim_eol(mut b: &[u8]) -> &[u8] {
+pub(super) fn trim_eol(mut b: &[u8]) -> &[u8] {
     while let [b'\r' | b'\n', rest @ ..] = b {
         b = rest;
     }
@@ -446,93 +440,6 @@ impl Row<'_> {
     /// The trimmed field, `None` when absent or blank.
     pub fn opt(&self, col: Option<usize>) -> Option<&str> {
         Some(self.get(col).trim()).filter(|s| !s.is_empty())
-    }
-}
-
-/// The rejects file: the header with an `error` column, then every rejected row byte for
-/// byte with its error. Created new (never over an existing file or through a link), mode
-/// 0600 since rows carry personal data; deleted unless kept.
-pub struct Rejects {
-    path: PathBuf,
-    out: Option<BufWriter<File>>,
-    header_written: bool,
-    kept: bool,
-}
-
-impl Rejects {
-    /// Creates the file.
-    pub fn create(path: &Path) -> Result<Rejects> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    anyhow!(
-                        "the rejects file {} already exists (or is a link): choose another path \
-                         with --rejects; nothing was changed",
-                        path.display()
-                    )
-                } else {
-                    anyhow!("cannot create the rejects file {}: {e}", path.display())
-                }
-            })?;
-        Ok(Rejects {
-            path: path.to_path_buf(),
-            out: Some(BufWriter::with_capacity(1 << 16, file)),
-            header_written: false,
-            kept: false,
-        })
-    }
-
-    /// The path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Copies the row between `start` and `end` of `input` with its error.
-    pub fn write(&mut self, input: &Input, start: u64, end: u64, error: &str) -> Result<()> {
-        let raw = input.raw_bytes(start, end)?;
-        let out = self.out.as_mut().expect("rejects file open");
-        let io = |e| anyhow!("cannot write the rejects file {}: {e}", self.path.display());
-        if !self.header_written {
-            out.write_all(&input.header_raw).map_err(io)?;
-            out.write_all(&[input.delimiter]).map_err(io)?;
-            out.write_all(b"error").map_err(io)?;
-            out.write_all(input.eol).map_err(io)?;
-            self.header_written = true;
-        }
-        out.write_all(trim_eol(&raw)).map_err(io)?;
-        out.write_all(&[input.delimiter, b'"']).map_err(io)?;
-        out.write_all(error.replace('"', "\"\"").as_bytes())
-            .map_err(io)?;
-        out.write_all(b"\"").map_err(io)?;
-        out.write_all(input.eol).map_err(io)?;
-        Ok(())
-    }
-
-    /// Flushes and syncs (before the transaction commits).
-    pub fn sync(&mut self) -> Result<()> {
-        let out = self.out.as_mut().expect("rejects file open");
-        out.flush()
-            .and_then(|()| out.get_ref().sync_all())
-            .with_context(|| format!("cannot write the rejects file {}", self.path.display()))
-    }
-
-    /// Keeps the file; returns its path.
-    pub fn keep(mut self) -> PathBuf {
-        self.kept = true;
-        self.path.clone()
-    }
-}
-
-impl Drop for Rejects {
-    fn drop(&mut self) {
-        self.out.take();
-        if !self.kept {
-            let _ = std::fs::remove_file(&self.path);
-        }
     }
 }
 

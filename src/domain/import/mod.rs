@@ -24,10 +24,14 @@
 pub mod achievements;
 mod input;
 pub mod performance;
+mod rejects;
+mod settle;
 pub mod trainings;
 pub mod users;
 
-pub use input::{Input, Rejects};
+pub use input::Input;
+pub use rejects::Rejects;
+pub use settle::{audit, settle};
 
 use std::path::PathBuf;
 

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::{COLUMNS, COMPLETED, EXPIRES, Sniffed};
 use crate::domain::import::{Input, Options};
-use crate::error::AppError;
+use crate::error::bad_file;
 use crate::support::fields;
 
 /// Day/month order of `DD/MM/YYYY`-style dates.
@@ -95,15 +95,13 @@ pub(super) fn decide_order(
             order: Some(o),
             line: Some(line),
         }),
-        Scan::Ambiguous(line) => Err(AppError::BadFile {
-            file: opts.file.clone(),
+        Scan::Ambiguous(line) => Err(bad_file(
+            &opts.file,
             line,
-            message: "every DD/MM or MM/DD date in the file could be either (no day above \
-                      12): say which with --date-order dmy (25/12/2018) or --date-order mdy \
-                      (12/25/2018); nothing was imported"
-                .into(),
-        }
-        .into()),
+            "every DD/MM or MM/DD date in the file could be either (no day above \
+             12): say which with --date-order dmy (25/12/2018) or --date-order mdy \
+             (12/25/2018); nothing was imported",
+        )),
         Scan::NoSlash => Ok(Order {
             order: None,
             line: None,
@@ -143,17 +141,16 @@ pub(super) fn date(
     if let (Some(seen), Some(first)) = (evidence(a, b), order.line)
         && seen != o
     {
-        return Err(AppError::BadFile {
-            file: file.to_path_buf(),
+        return Err(bad_file(
+            file,
             line,
-            message: format!(
+            format!(
                 "{field}: {shown} is {}, but line {first} has dates {}: the file mixes both \
                  orders, so no date in it can be trusted; fix the file (nothing was imported)",
                 seen.describe(),
                 o.describe()
             ),
-        }
-        .into());
+        ));
     }
     let (day, month) = match o {
         DateOrder::Dmy => (a, b),

@@ -39,7 +39,6 @@ use super::{Options, Outcome, Rejects, Seen, Summary, drive};
 use crate::domain::accounts::Actor;
 use crate::domain::credentials::CredentialsFile;
 use crate::domain::records::{self, ValidAchievement};
-use crate::error::AppError;
 use crate::rules::Rulebook;
 use crate::rules::rulebook::normalize_title;
 use crate::store::import::{BulkTable, IMPORT_CACHE_KIB};
@@ -173,16 +172,14 @@ pub fn sniff(path: &Path) -> Result<Option<Sniffed>> {
         return Ok(None);
     }
     if !has("email") && has("aaduserid") {
-        return Err(AppError::BadFile {
-            file: path.to_path_buf(),
-            line: 1,
-            message: "this Trainings report was downloaded without personal data (it has \
+        return Err(crate::error::bad_file(
+            path,
+            1,
+            "this Trainings report was downloaded without personal data (it has \
                       AADUserId and no Email column), so its trainings cannot be tied to \
                       people: download it again in Partner Center (Insights → Downloads → \
-                      Trainings) signed in with the Executive report viewer role"
-                .into(),
-        }
-        .into());
+                      Trainings) signed in with the Executive report viewer role",
+        ));
     }
     Ok(Some(Sniffed {
         delimiter,

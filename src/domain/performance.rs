@@ -1,0 +1,40 @@
+//! Performance records as the commands see them: recording one value (its scope checked
+//! against the rulebook, audited, and the membership re-evaluated when a figure changed)
+//! and listing the organization's records. Field validation and the bulk import live in
+//! `records` and `import::performance`.
+
+use anyhow::Result;
+
+use crate::domain::Actor;
+use crate::domain::membership::Alert;
+use crate::domain::records;
+use crate::error::bad_input;
+use crate::store::{Db, Org, PerformanceRow, Recorded};
+
+/// Records one validated value in `org`; a scope no rule of the rulebook uses for the
+/// metric is refused (as `--scope`). Returns what happened and the alerts it raised.
+pub fn record(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    row: &PerformanceRow,
+) -> Result<(Recorded, Vec<Alert>)> {
+    let rb = records::rulebook(db, org)?;
+    records::ScopeRules::new(&rb)
+        .check(row.metric, &row.scope)
+        .map_err(|e| bad_input(format!("--{e}")))?;
+    let r = records::record_performance(db, org, actor, row)?;
+    // A lower figure can break a competency the membership displays.
+    let alerts = if r == Recorded::Updated {
+        let cause = format!("{} of {} changed", row.metric.as_str(), row.date);
+        crate::domain::membership::reevaluate(db, org, actor, Some(&cause))?
+    } else {
+        Vec::new()
+    };
+    Ok((r, alerts))
+}
+
+/// The organization's performance records.
+pub fn list(db: &Db, org: &Org) -> Result<Vec<PerformanceRow>> {
+    db.performance(org.id)
+}
