@@ -213,17 +213,7 @@ fn the_report_renders_in_chromium_on_desktop_phone_and_a4() {
 
     let small = Env::new();
     std::fs::write(small.path("rules.toml"), ONE_COMPETENCY).unwrap();
-    small.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        "rules.toml",
-        "--now",
-        "2026-01-01",
-    ]);
+    small.add_org("Contoso Ltd", "1234567", "rules.toml", "2026-01-01");
     small.ok(&["report", "--now", NOW, "--out", "small.html"]);
     let small_pdf = small.path("small.pdf");
     run_chromium(
