@@ -408,3 +408,29 @@ fn a_golden_file_missing_a_spec_key_or_with_a_wrong_type_is_caught() {
     }]);
     assert!(std::panic::catch_unwind(|| check_shape(&AUDIT, &local_time)).is_err());
 }
+
+/// The helpers every golden (and other) test drives the binary with accept each argument
+/// form the runners ever took, besides one string split on whitespace.
+#[test]
+fn the_runners_take_a_command_line_string_or_any_slice_form() {
+    fn words(a: impl common::Args) -> Vec<String> {
+        a.into_args()
+    }
+    let s = String::from("Ann Lee");
+    let v: Vec<&str> = vec!["users", "add"];
+    let owned = vec![String::from("a"), String::from("b")];
+    assert_eq!(
+        words("membership  upgrade --level silver"),
+        ["membership", "upgrade", "--level", "silver"]
+    );
+    assert_eq!(words(&["--name", &s]), ["--name", "Ann Lee"]);
+    assert_eq!(words(&v), ["users", "add"]);
+    assert_eq!(words(&v[..]), ["users", "add"]);
+    assert_eq!(words(&owned), ["a", "b"]);
+    assert_eq!(words(&owned[..]), ["a", "b"]);
+    assert_eq!(words(&[&s, &s]), ["Ann Lee", "Ann Lee"]);
+    assert_eq!(
+        words(format!("users remove {}", "bob")),
+        ["users", "remove", "bob"]
+    );
+}

@@ -62,3 +62,15 @@ impl Args for &Vec<String> {
         self.clone()
     }
 }
+
+impl Args for &[&String] {
+    fn into_args(self) -> Vec<String> {
+        self.iter().map(|a| (*a).clone()).collect()
+    }
+}
+
+impl<const N: usize> Args for &[&String; N] {
+    fn into_args(self) -> Vec<String> {
+        self[..].into_args()
+    }
+}
