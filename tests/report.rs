@@ -22,10 +22,7 @@ fn text(e: ElementRef) -> String {
 
 /// The demo organization (membership, alerts, expiring assessments) at [`NOW`].
 fn demo() -> Env {
-    let env = Env::new();
-    let db = env.db();
-    env.ok(&["demo", "--db", db.to_str().unwrap(), "--now", NOW, "-q"]);
-    env
+    Env::demo(NOW)
 }
 
 fn report(env: &Env, out: &str) -> Html {

@@ -166,9 +166,7 @@ fn the_report_renders_in_chromium_on_desktop_phone_and_a4() {
     let Some(browser) = browser_or_skip() else {
         return;
     };
-    let env = Env::new();
-    let db = env.db();
-    env.ok(&["demo", "--db", db.to_str().unwrap(), "--now", NOW, "-q"]);
+    let env = Env::demo(NOW);
     env.ok(&["report", "--now", NOW, "--out", "demo.html"]);
     let page = env.path("demo.html");
     let work = env.dir.path();

@@ -28,6 +28,22 @@ impl Env {
         self.ok(&a)
     }
 
+    /// A new sandbox holding the demo organization (`competency demo` into the sandbox's
+    /// database, quietly) built at `now`: the other way a test gets a database.
+    pub fn demo(now: &str) -> Env {
+        let env = Env::new();
+        let db = env.db();
+        env.ok(&[
+            "demo",
+            "--db",
+            db.to_str().expect("UTF-8 path"),
+            "--now",
+            now,
+            "-q",
+        ]);
+        env
+    }
+
     /// A new sandbox with Contoso Ltd (partner 1234567) on `rulebook` (a file, or the name
     /// of an embedded rulebook), created on [`DAY_ONE`].
     pub fn with_rulebook(rulebook: &str) -> Env {
