@@ -19,19 +19,16 @@ use rusqlite::Connection;
 /// Runs the binary through `sh` with `umask 000`, so any file it creates without an explicit
 /// mode would be world-readable.
 fn permissive(env: &Env, args: &[&str]) -> Command {
-    let bin = assert_cmd::cargo::cargo_bin("competency");
+    // The program, folder and environment of `Env::std_cmd`, run through the shell.
+    let base = env.std_cmd();
     let mut c = Command::new("sh");
     c.arg("-c")
         .arg("umask 000; exec \"$0\" \"$@\"")
-        .arg(bin)
+        .arg(base.get_program())
         .args(args)
         .current_dir(env.dir.path())
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"));
+        .envs(base.get_envs().filter_map(|(k, v)| Some((k, v?))));
     c
 }
 
