@@ -9,24 +9,8 @@ const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/small-rules
 
 fn setup() -> Env {
     let env = Env::new();
-    env.ok(&[
-        "init",
-        "--name",
-        "Contoso",
-        "--partner-id",
-        "42",
-        "--rulebook",
-        RULES,
-        "--now",
-        "2026-01-01",
-    ]);
+    env.add_org("Contoso", "42", RULES, "2026-01-01");
     env
-}
-
-fn at<'a>(now: &'a str, args: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["--now", now];
-    v.extend_from_slice(args);
-    v
 }
 
 /// Adds a user with an MSA at `now`.
@@ -34,42 +18,22 @@ fn person(env: &Env, now: &str, name: &str) -> String {
     let email = format!("{name}@contoso.com");
     let msa = format!("{name}@outlook.com");
     let file = format!("{name}.csv");
-    env.ok(&at(
-        now,
-        &[
-            "users",
-            "add",
-            "--name",
-            name,
-            "--email",
-            &email,
-            "--msa",
-            &msa,
-            "--credentials-file",
-            &file,
-        ],
+    env.ok(format!(
+        "users add --name {name} --email {email} --msa {msa} \
+         --credentials-file {file} --now {now}"
     ));
     msa
 }
 
 fn exam(env: &Env, now: &str, msa: &str, code: &str, earned: &str) {
-    env.ok(&at(
-        now,
-        &[
-            "achievements",
-            "add",
-            "--msa",
-            msa,
-            "--code",
-            code,
-            "--earned",
-            earned,
-        ],
+    env.ok(format!(
+        "achievements add --msa {msa} --code {code} --earned {earned} \
+         --now {now}"
     ));
 }
 
 fn level(env: &Env, now: &str, id: &str) -> String {
-    let list = env.json(&at(now, &["competencies", "list"]));
+    let list = env.json(format!("competencies list --now {now}"));
     list.as_array()
         .unwrap()
         .iter()
@@ -81,9 +45,8 @@ fn level(env: &Env, now: &str, id: &str) -> String {
 }
 
 fn progress(env: &Env, now: &str, id: &str, level: &str) -> Value {
-    let p = env.json(&at(
-        now,
-        &["competencies", "progress", id, "--level", level],
+    let p = env.json(format!(
+        "competencies progress {id} --level {level} --now {now}"
     ));
     p[0].clone()
 }
@@ -124,7 +87,7 @@ fn rules_validate_import_export_round_trip() {
 #[test]
 fn the_default_rulebook_has_18_competencies() {
     let env = Env::new();
-    env.ok(&["init", "--name", "D", "--partner-id", "1"]);
+    env.create("--name D --partner-id 1");
     let list = env.json(&["competencies", "list"]);
     assert_eq!(list.as_array().unwrap().len(), 18);
     assert!(
@@ -141,117 +104,61 @@ fn the_default_rulebook_has_18_competencies() {
 fn achievements_are_validated_against_the_catalogue() {
     let env = setup();
     let msa = person(&env, "2026-01-02", "ann");
-    let err = env.fails(&at(
-        "2026-02-01",
-        &[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            "EX-Z",
-            "--earned",
-            "2026-01-10",
-        ],
+    let err = env.fails(format!(
+        "achievements add --msa {msa} --code EX-Z --earned 2026-01-10 \
+         --now 2026-02-01"
     ));
     assert!(
         err.contains("not in the rulebook's catalog") && err.contains("EX-A"),
         "{err}"
     );
-    let err = env.fails(&at(
-        "2026-02-01",
-        &[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            "EX-A",
-            "--earned",
-            "2026-02-30",
-        ],
+    let err = env.fails(format!(
+        "achievements add --msa {msa} --code EX-A --earned 2026-02-30 \
+         --now 2026-02-01"
     ));
     assert!(
         err.contains("earned") && err.contains("2026-02-30"),
         "{err}"
     );
-    let err = env.fails(&at(
-        "2026-02-01",
-        &[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            "EX-A",
-            "--earned",
-            "2026-03-01",
-        ],
+    let err = env.fails(format!(
+        "achievements add --msa {msa} --code EX-A --earned 2026-03-01 \
+         --now 2026-02-01"
     ));
     assert!(err.contains("future"), "{err}");
-    let err = env.fails(&at(
-        "2026-02-01",
-        &[
-            "achievements",
-            "add",
-            "--msa",
-            "not-an-msa",
-            "--code",
-            "EX-A",
-            "--earned",
-            "2026-01-01",
-        ],
-    ));
+    let err = env.fails(
+        "achievements add --msa not-an-msa --code EX-A --earned 2026-01-01 \
+         --now 2026-02-01",
+    );
     assert!(err.contains("msa"), "{err}");
-    let first = env.json(&at(
-        "2026-02-01",
-        &[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            "ex-a",
-            "--earned",
-            "2026-01-10",
-        ],
+    let first = env.json(format!(
+        "achievements add --msa {msa} --code ex-a --earned 2026-01-10 \
+         --now 2026-02-01"
     ));
     assert_eq!(first["result"], "added");
     assert_eq!(first["code"], "EX-A");
-    let again = env.json(&at(
-        "2026-02-01",
-        &[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            "EX-A",
-            "--earned",
-            "2026-01-10",
-        ],
+    let again = env.json(format!(
+        "achievements add --msa {msa} --code EX-A --earned 2026-01-10 \
+         --now 2026-02-01"
     ));
     assert_eq!(again["result"], "unchanged");
-    let list = env.json(&at("2026-02-01", &["achievements", "list"]));
+    let list = env.json("achievements list --now 2026-02-01");
     assert_eq!(list.as_array().unwrap().len(), 1);
     for key in ["msa", "code", "kind", "earned", "expires", "counts"] {
         assert!(list[0].get(key).is_some(), "missing {key}");
     }
     assert_eq!(list[0]["counts"], true);
-    env.ok(&at(
-        "2026-02-02",
-        &["achievements", "remove", "--msa", &msa, "--code", "EX-A"],
+    env.ok(format!(
+        "achievements remove --msa {msa} --code EX-A --now 2026-02-02"
     ));
     assert_eq!(
-        env.json(&at("2026-02-02", &["achievements", "list"]))
+        env.json("achievements list --now 2026-02-02")
             .as_array()
             .unwrap()
             .len(),
         0
     );
-    let err = env.fails(&at(
-        "2026-02-02",
-        &["achievements", "remove", "--msa", &msa, "--code", "EX-A"],
+    let err = env.fails(format!(
+        "achievements remove --msa {msa} --code EX-A --now 2026-02-02"
     ));
     assert!(err.contains("has no achievement EX-A"), "{err}");
 }
@@ -262,17 +169,11 @@ fn expiring_within_uses_the_catalogue_validity() {
     let msa = person(&env, "2026-01-02", "ann");
     exam(&env, "2026-01-03", &msa, "CERT-C", "2025-03-01"); // valid 365 days: expires 2026-03-01
     exam(&env, "2026-01-03", &msa, "EX-A", "2025-03-01"); // never expires
-    let soon = env.json(&at(
-        "2026-01-03",
-        &["achievements", "list", "--expiring-within", "60"],
-    ));
+    let soon = env.json("achievements list --expiring-within 60 --now 2026-01-03");
     assert_eq!(soon.as_array().unwrap().len(), 1);
     assert_eq!(soon[0]["code"], "CERT-C");
     assert_eq!(soon[0]["expires"], "2026-03-01");
-    let later = env.json(&at(
-        "2026-01-03",
-        &["achievements", "list", "--expiring-within", "30"],
-    ));
+    let later = env.json("achievements list --expiring-within 30 --now 2026-01-03");
     assert_eq!(later.as_array().unwrap().len(), 0);
 }
 
@@ -285,55 +186,26 @@ fn performance_values_are_validated() {
         ("abc", "not a number"),
         ("1e300", "implausibly"),
     ] {
-        let err = env.fails(&at(
-            "2026-02-01",
-            &[
-                "performance",
-                "record",
-                "--metric",
-                "revenue",
-                "--value",
-                value,
-                "--date",
-                "2026-01-01",
-            ],
+        let err = env.fails(format!(
+            "performance record --metric revenue --value {value} --date 2026-01-01 \
+             --now 2026-02-01"
         ));
         assert!(err.contains(why), "{value}: {err}");
     }
     // An unknown metric is a usage error (exit 2), like an unknown --level.
-    let (code, _, err) = env.run(&at(
-        "2026-02-01",
-        &[
-            "performance",
-            "record",
-            "--metric",
-            "profit",
-            "--value",
-            "5",
-            "--date",
-            "2026-01-01",
-        ],
-    ));
+    let (code, _, err) = env.run(
+        "performance record --metric profit --value 5 --date 2026-01-01 \
+         --now 2026-02-01",
+    );
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("invalid value 'profit' for '--metric"),
         "{err}"
     );
-    env.ok(&at(
-        "2026-02-01",
-        &[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--scope",
-            "Azure",
-            "--value",
-            "12,000",
-            "--date",
-            "2026-01-31",
-        ],
-    ));
+    env.ok(
+        "performance record --metric revenue --scope Azure --value 12,000 \
+         --date 2026-01-31 --now 2026-02-01",
+    );
     let list = env.json(&["performance", "list"]);
     assert_eq!(list[0]["scope"], "azure");
     assert_eq!(list[0]["value"], 12000.0);
@@ -373,8 +245,7 @@ fn progress_counts_24_hours_after_association_and_matches_unique_people() {
 #[test]
 fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
     let env = Env::new();
-    env.ok(&[
-        "init",
+    env.create(&[
         "--name",
         "Dev",
         "--partner-id",
@@ -390,37 +261,15 @@ fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
     let b = person(&env, "2026-01-02", "b");
     exam(&env, "2026-01-02", &a, "EX-A", "2025-12-01");
     exam(&env, "2026-01-02", &b, "EX-B", "2025-12-01");
-    env.ok(&at(
-        "2026-01-03",
-        &[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--scope",
-            "azure",
-            "--value",
-            "6000",
-            "--date",
-            "2026-01-01",
-        ],
-    ));
+    env.ok(
+        "performance record --metric revenue --scope azure --value 6000 \
+         --date 2026-01-01 --now 2026-01-03",
+    );
     // A scope no rule uses would never count: refused, naming the scopes the rules use.
-    let err = env.fails(&at(
-        "2026-01-03",
-        &[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--scope",
-            "other",
-            "--value",
-            "90000",
-            "--date",
-            "2026-01-01",
-        ],
-    ));
+    let err = env.fails(
+        "performance record --metric revenue --scope other --value 90000 \
+         --date 2026-01-01 --now 2026-01-03",
+    );
     assert!(err.contains("azure"), "{err}");
     // Developing market: 5,000 suffices.
     assert_eq!(level(&env, "2026-01-05", "cloud"), "silver");
@@ -428,10 +277,10 @@ fn metrics_per_market_and_scope_and_gold_counts_as_silver() {
     assert_eq!(gold["met"], false);
     // The revenue leaves the 365-day window.
     assert_eq!(level(&env, "2027-01-01", "cloud"), "none");
-    let gaps = env.ok(&at("2026-01-05", &["competencies", "gaps"]));
+    let gaps = env.ok("competencies gaps --now 2026-01-05");
     assert!(gaps.contains("1 more person with EX-A or EX-B"), "{gaps}");
     assert!(gaps.contains("short by 44,000 USD"), "{gaps}");
-    let risk = env.json(&at("2026-01-05", &["competencies", "risk"]));
+    let risk = env.json("competencies risk --now 2026-01-05");
     let cloud = risk
         .as_array()
         .unwrap()
@@ -449,7 +298,7 @@ fn removed_users_stop_counting_from_their_removal() {
     exam(&env, "2026-01-02", &a, "EX-A", "2025-12-01");
     exam(&env, "2026-01-02", &b, "CERT-C", "2025-12-01");
     assert_eq!(level(&env, "2026-02-01", "data"), "silver");
-    env.ok(&at("2026-02-01", &["users", "remove", "b@contoso.com"]));
+    env.ok("users remove b@contoso.com --now 2026-02-01");
     assert_eq!(level(&env, "2026-02-02", "data"), "none");
     // History: before the removal it was met.
     assert_eq!(level(&env, "2026-01-20", "data"), "silver");
@@ -474,69 +323,33 @@ fn lowering_a_performance_figure_or_an_expiry_raises_an_alert() {
     let b = person(&env, "2026-01-02", "b");
     exam(&env, "2026-01-02", &a, "EX-A", "2025-12-01");
     exam(&env, "2026-01-02", &b, "EX-B", "2025-12-01");
-    env.ok(&at(
-        "2026-01-03",
-        &[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--scope",
-            "azure",
-            "--value",
-            "12000",
-            "--date",
-            "2026-01-01",
-        ],
-    ));
-    env.ok(&at(
-        "2026-01-05",
-        &["membership", "upgrade", "--level", "silver"],
-    ));
-    let (code, _, err) = env.run(&at(
-        "2026-01-06",
-        &[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--scope",
-            "azure",
-            "--value",
-            "8000",
-            "--date",
-            "2026-01-01",
-        ],
-    ));
+    env.ok(
+        "performance record --metric revenue --scope azure --value 12000 \
+         --date 2026-01-01 --now 2026-01-03",
+    );
+    env.ok("membership upgrade --level silver --now 2026-01-05");
+    let (code, _, err) = env.run(
+        "performance record --metric revenue --scope azure --value 8000 \
+         --date 2026-01-01 --now 2026-01-06",
+    );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("A recent change to your competency achievement has put your membership renewal eligibility at risk"), "{err}");
     assert!(err.contains("revenue of 2026-01-01 changed"), "{err}");
-    let (code, _, _) = env.run(&at("2026-01-06", &["membership", "check"]));
+    let (code, _, _) = env.run("membership check --now 2026-01-06");
     assert_eq!(code, 4);
     // Put back, then shorten an exam's life through an import: the alert closes, then reopens.
-    env.ok(&at(
-        "2026-01-07",
-        &[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--scope",
-            "azure",
-            "--value",
-            "12000",
-            "--date",
-            "2026-01-01",
-        ],
-    ));
-    let (code, _, _) = env.run(&at("2026-01-07", &["membership", "check"]));
+    env.ok(
+        "performance record --metric revenue --scope azure --value 12000 \
+         --date 2026-01-01 --now 2026-01-07",
+    );
+    let (code, _, _) = env.run("membership check --now 2026-01-07");
     assert_eq!(code, 0);
     std::fs::write(
         env.path("ach.csv"),
         format!("msa,code,earned,expires\n{a},EX-A,2025-12-01,2026-01-07\n"),
     )
     .unwrap();
-    let (code, _, err) = env.run(&at("2026-01-08", &["achievements", "import", "ach.csv"]));
+    let (code, _, err) = env.run("achievements import ach.csv --now 2026-01-08");
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("changed by an import"), "{err}");
 }

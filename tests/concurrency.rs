@@ -6,16 +6,15 @@ mod common;
 
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
-use common::Env;
+use common::{Env, small_rules};
 
 const WRITERS: usize = 4;
 const PER_WRITER: usize = 12;
 const READERS: usize = 2;
-
-fn small_rules() -> String {
-    format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"))
-}
+/// How long the readers keep reading at most: far above the writers' real time.
+const READ_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Commands whose exit code means failure, with their output.
 type Failures = Arc<Mutex<Vec<String>>>;
@@ -42,8 +41,7 @@ fn check(
 fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
     let env = Arc::new(Env::new());
     let rules = small_rules();
-    env.ok(&[
-        "init",
+    env.create(&[
         "--name",
         "Contoso",
         "--partner-id",
@@ -61,41 +59,10 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
             &format!("{who}@contoso.com"),
             &["--msa", &msa, "--now", "2026-01-01"],
         );
-        env.ok(&[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            "EX-A",
-            "--earned",
-            "2025-12-01",
-            "--now",
-            "2026-01-01",
-        ]);
+        env.achievement(&msa, "EX-A", "2025-12-01", "2026-01-01");
     }
-    env.ok(&[
-        "performance",
-        "record",
-        "--metric",
-        "revenue",
-        "--value",
-        "20000",
-        "--scope",
-        "azure",
-        "--date",
-        "2025-12-15",
-        "--now",
-        "2026-01-01",
-    ]);
-    env.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-05",
-    ]);
+    env.record("revenue", "azure", "20000", "2025-12-15", "2026-01-01");
+    env.ok("membership upgrade --level silver --now 2026-01-05");
     let failures: Failures = Arc::default();
     let start = Arc::new(Barrier::new(WRITERS + READERS));
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -153,9 +120,17 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
         );
         handles.push(thread::spawn(move || {
             start.wait();
-            // Keep reading while any writer is still at work (and at least a few times).
+            // Keep reading while any writer is still at work (and at least a few times), but
+            // not past the deadline: a writer that panicked never reports done.
+            let deadline = Instant::now() + READ_DEADLINE;
             let mut n = 0;
             while done.load(std::sync::atomic::Ordering::SeqCst) < WRITERS || n < 3 {
+                if Instant::now() >= deadline {
+                    failures.lock().unwrap().push(format!(
+                        "the writers did not all finish within {READ_DEADLINE:?}"
+                    ));
+                    break;
+                }
                 let (args, ok_codes): (&[&str], &[i32]) = match (r + n) % 3 {
                     0 => (
                         &[
@@ -248,14 +223,7 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
         .count();
     assert_eq!(adds, 2 * WRITERS * PER_WRITER + 4);
     // The membership survived the crowd and is still checkable.
-    let (code, out, err) = env.run(&[
-        "membership",
-        "check",
-        "--format",
-        "json",
-        "--now",
-        "2026-01-06",
-    ]);
+    let (code, out, err) = env.run("membership check --format json --now 2026-01-06");
     assert!([0, 3].contains(&code), "{code}: {out}{err}");
     let doctor = env.json(&["doctor"]);
     assert_eq!(doctor["ok"], true, "{doctor}");

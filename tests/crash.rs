@@ -9,21 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, read_credentials};
+use common::{Env, read_credentials, small_rules};
 use rusqlite::Connection;
-
-/// The binary as a plain `std` command (killable), set up like `Env::cmd`.
-fn std_cmd(env: &Env) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("competency"));
-    c.current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"));
-    c
-}
 
 /// How long any wait here may take: past it the test fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -170,7 +157,7 @@ fn users_add_killed_at_any_moment_is_all_or_nothing_and_can_be_rerun() {
     for (i, point) in points.into_iter().cycle().take(12).enumerate() {
         let email = format!("k{i}@contoso.com");
         let file = format!("k{i}.csv");
-        let mut cmd = std_cmd(&env);
+        let mut cmd = env.std_cmd();
         cmd.args([
             "users",
             "add",
@@ -328,7 +315,7 @@ fn kill_import_at_points(
     for (n, &point) in points.iter().enumerate() {
         let creds = format!("creds-{n}.csv");
         let temp = staged(env, &creds);
-        let mut cmd = std_cmd(env);
+        let mut cmd = env.std_cmd();
         cmd.args(["-q", kind, "import", "rows.csv"]);
         if kind == "users" {
             cmd.args(["--credentials-file", &creds]);
@@ -432,9 +419,8 @@ fn users_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
 #[test]
 fn achievements_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
     let env = Env::new();
-    let rules = format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"));
-    env.ok(&[
-        "init",
+    let rules = small_rules();
+    env.create(&[
         "--name",
         "Contoso",
         "--partner-id",
@@ -464,14 +450,7 @@ fn achievements_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
     )
     .is_none()
     {
-        env.ok(&[
-            "-q",
-            "achievements",
-            "import",
-            "rows.csv",
-            "--now",
-            "2026-01-01",
-        ]);
+        env.ok("-q achievements import rows.csv --now 2026-01-01");
     }
     assert_eq!(count(&env, "achievements"), ACHIEVEMENT_ROWS);
     integrity_ok(&env.db());
@@ -482,7 +461,7 @@ fn achievements_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
 /// the commit (false: after it, the process stopped short of naming the file or not).
 fn kill_when_credentials_are_staged(env: &Env, creds: &str) -> bool {
     let before = count(env, "users");
-    let mut cmd = std_cmd(env);
+    let mut cmd = env.std_cmd();
     cmd.args([
         "-q",
         "users",
@@ -528,14 +507,7 @@ fn a_killed_users_import_leaves_no_credentials_file_and_its_temporary_file_is_se
         // Killed again: the next run removes the leftover and completes.
         if kill_when_credentials_are_staged(&env, "creds.csv") {
             assert!(staged(&env, "creds.csv").exists());
-            env.ok(&[
-                "-q",
-                "users",
-                "import",
-                "rows.csv",
-                "--credentials-file",
-                "creds.csv",
-            ]);
+            env.ok("-q users import rows.csv --credentials-file creds.csv");
         }
     }
     if staged(&env, "creds.csv").exists() {
@@ -550,7 +522,7 @@ fn a_killed_users_import_leaves_no_credentials_file_and_its_temporary_file_is_se
 /// Adds an account with the run paused after its commit and killed there: the temporary
 /// credentials file holds the account's committed password.
 fn add_killed_after_commit(env: &Env, email: &str, file: &str) {
-    let mut cmd = std_cmd(env);
+    let mut cmd = env.std_cmd();
     cmd.args([
         "users",
         "add",
@@ -660,7 +632,7 @@ fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it
     env.init();
     let (username, _) = env.add_user("Ada", "ada@contoso.com", &[]);
     let reset = |file: &str| {
-        let mut cmd = std_cmd(&env);
+        let mut cmd = env.std_cmd();
         cmd.args([
             "users",
             "reset-password",

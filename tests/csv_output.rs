@@ -59,62 +59,14 @@ fn column(h: &[String], rows: &[Vec<String>], name: &str) -> Vec<String> {
 /// Ann and Bob hold AZ-1 and AZ-2 (Cloud met at Silver from 2026-01-02), 62,400 USD of
 /// revenue is recorded, and Silver is bought on 2026-01-03.
 fn story() -> Env {
-    let e = Env::new();
-    e.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        RULEBOOK,
-        "--now",
-        "2026-01-01",
-    ]);
-    for (local, code) in [("ann", "AZ-1"), ("bob", "AZ-2")] {
-        let msa = format!("{local}@outlook.com");
-        e.add_user(
-            local,
-            &format!("{local}@contoso.com"),
-            &["--msa", &msa, "--now", "2026-01-01"],
-        );
-        e.ok(&[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            code,
-            "--earned",
-            "2025-12-01",
-            "--now",
-            "2026-01-01",
-        ]);
-    }
-    e.ok(&[
-        "performance",
-        "record",
-        "--metric",
-        "revenue",
-        "--value",
-        "62400",
-        "--date",
-        "2025-12-15",
-        "--now",
-        "2026-01-01",
-    ]);
+    let e = Env::with_rulebook(RULEBOOK);
+    e.cloud_pair();
+    e.record("revenue", "", "62400", "2025-12-15", "2026-01-01");
     e
 }
 
 fn upgrade(e: &Env) {
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-03",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-03");
 }
 
 #[test]
@@ -245,15 +197,7 @@ fn membership_status_csv_has_the_same_columns_whatever_the_state() {
 fn membership_alerts_csv() {
     let e = story();
     upgrade(&e);
-    e.ok(&[
-        "users",
-        "remove",
-        "bob@contoso.com",
-        "--reason",
-        "left",
-        "--now",
-        "2026-02-01",
-    ]);
+    e.ok("users remove bob@contoso.com --reason left --now 2026-02-01");
     let (h, rows) = csv(&e, &["membership", "alerts", "--now", "2026-02-02"]);
     assert_eq!(rows.len(), 1);
     assert_eq!(column(&h, &rows, "open"), ["true"]);

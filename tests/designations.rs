@@ -8,61 +8,12 @@ use common::Env;
 use serde_json::Value;
 
 fn setup() -> Env {
-    let e = Env::new();
-    e.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        "solutions-partner",
-        "--now",
-        "2026-01-01",
-    ]);
-    e
+    Env::with_rulebook("solutions-partner")
 }
 
 /// An employee with an MSA holding these certifications (earned 2026-01-01), added at `now`.
 fn person(e: &Env, local: &str, codes: &[&str], now: &str) -> String {
-    let msa = format!("{local}@outlook.com");
-    let (username, _) = e.add_user(
-        local,
-        &format!("{local}@contoso.com"),
-        &["--msa", &msa, "--now", now],
-    );
-    for code in codes {
-        e.ok(&[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            code,
-            "--earned",
-            "2026-01-01",
-            "--now",
-            now,
-        ]);
-    }
-    username
-}
-
-fn record(e: &Env, metric: &str, scope: &str, value: &str, date: &str, now: &str) {
-    e.ok(&[
-        "performance",
-        "record",
-        "--metric",
-        metric,
-        "--scope",
-        scope,
-        "--value",
-        value,
-        "--date",
-        date,
-        "--now",
-        now,
-    ]);
+    e.person(local, codes, "2026-01-01", now)
 }
 
 fn listed<'a>(list: &'a Value, id: &str) -> &'a Value {
@@ -73,24 +24,10 @@ fn listed<'a>(list: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {id} in {list}"))
 }
 
-fn check(e: &Env, now: &str) -> (i32, Value) {
-    let (code, out, err) = e.run(&["membership", "check", "--now", now, "--format", "json"]);
-    let j = serde_json::from_str(&out).unwrap_or_else(|x| panic!("bad JSON ({x}): {out}{err}"));
-    (code, j)
-}
-
 #[test]
 fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     let e = setup();
-    let now = "2026-01-02";
-    person(&e, "ann", &["AZ-104", "AZ-305", "AZ-700"], now);
-    let bob = person(&e, "bob", &["AZ-700"], now);
-    person(&e, "cat", &["AZ-305", "AZ-700"], now);
-    person(&e, "dan", &["AZ-140"], now);
-    person(&e, "eve", &["AZ-104"], now);
-    record(&e, "net-customer-adds", "azure", "3", "2026-01-01", now);
-    record(&e, "usage-growth", "azure", "20", "2026-01-01", now);
-    record(&e, "deployments", "azure", "2", "2026-01-01", now);
+    let [_, bob, ..] = e.azure_team();
 
     // Scored: 30 + 20 + 4 + 12 (ann, bob, cat) + 4 (dan) = 70: qualifies.
     let list = e.json(&["designations", "list", "--now", "2026-01-05"]);
@@ -102,13 +39,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     // Data & AI shares the Azure figures (54 points) but has nobody at intermediate yet.
     assert_eq!(listed(&list, "data-ai")["state"], "in-progress");
     assert_eq!(listed(&list, "data-ai")["score"], 54.0);
-    let score = e.json(&[
-        "designations",
-        "score",
-        "infrastructure",
-        "--now",
-        "2026-01-05",
-    ]);
+    let score = e.json("designations score infrastructure --now 2026-01-05");
     let track = &score[0];
     assert_eq!(track["track"], "main");
     let inter = track["items"]
@@ -144,14 +75,9 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     assert!(!table.contains("ann"), "{table}");
 
     // What a departure would cost, before it happens.
-    let w = e.json(&[
-        "designations",
-        "what-if",
-        "--remove-user",
-        &bob,
-        "--now",
-        "2026-01-05",
-    ]);
+    let w = e.json(format!(
+        "designations what-if --remove-user {bob} --now 2026-01-05"
+    ));
     let wi = listed(&w, "infrastructure");
     assert_eq!(wi["score_after"], 66.0, "{w}");
     assert!(
@@ -163,13 +89,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     );
 
     // Enrolled: the fee once, the anniversary a term later.
-    let en = e.json(&[
-        "designations",
-        "enrol",
-        "infrastructure",
-        "--now",
-        "2026-01-05",
-    ]);
+    let en = e.json("designations enrol infrastructure --now 2026-01-05");
     assert_eq!(en["enrolled"][0]["fee_usd"], 4730.0, "{en}");
     assert_eq!(en["enrolled"][0]["anniversary"], "2027-01-05");
     let refused = e.fails(&["designations", "enrol", "data-ai", "--now", "2026-01-05"]);
@@ -177,7 +97,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
         refused.contains("has not qualified since 2025-08-01"),
         "{refused}"
     );
-    let (code, j) = check(&e, "2026-01-06");
+    let (code, j) = e.check("2026-01-06");
     assert_eq!(code, 0, "{j}");
     assert_eq!(j["designations"][0]["status"], "ok");
 
@@ -200,15 +120,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     assert_eq!(en["enrolled"][0]["anniversary"], "2027-01-05");
 
     // An employee leaves before the renewal window: the alert names the item and the cause.
-    let (code, _, err) = e.run(&[
-        "users",
-        "remove",
-        &bob,
-        "--reason",
-        "left",
-        "--now",
-        "2026-04-01",
-    ]);
+    let (code, _, err) = e.run(format!("users remove {bob} --reason left --now 2026-04-01"));
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains(
@@ -233,16 +145,16 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     assert!(a["cause"].as_str().unwrap().contains("bob"), "{a}");
 
     // Before the anniversary's window (from 2026-08-01) the drop is a warning...
-    let (code, j) = check(&e, "2026-04-02");
+    let (code, j) = e.check("2026-04-02");
     assert_eq!(code, 3, "{j}");
     // ...once the window has begun without qualifying, at risk.
-    let (code, j) = check(&e, "2026-08-02");
+    let (code, j) = e.check("2026-08-02");
     assert_eq!(code, 4, "{j}");
     assert_eq!(j["status"], "at-risk");
 
     // A replacement certified: qualifies again, the alert closes, the check is ok.
     person(&e, "ivy", &["AZ-700"], "2026-08-10");
-    let (code, j) = check(&e, "2026-08-12");
+    let (code, j) = e.check("2026-08-12");
     assert_eq!(code, 0, "{j}");
     let open = e.json(&["designations", "alerts", "--now", "2026-08-12"]);
     assert_eq!(open.as_array().unwrap().len(), 0, "{open}");
@@ -252,7 +164,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     // Renewal in the window: both renewed, the fee once, the next anniversary.
     let err = e.fails(&["designations", "renew", "--now", "2026-11-01"]);
     assert!(err.contains("opens on 2026-12-06"), "{err}");
-    let (code, _) = check(&e, "2026-12-10");
+    let (code, _) = e.check("2026-12-10");
     assert_eq!(code, 3, "renewal window open");
     let r = e.json(&["designations", "renew", "--now", "2026-12-10"]);
     let rows = r["enrolled"].as_array().unwrap();
@@ -267,7 +179,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
 #[test]
 fn without_membership_or_designation_the_check_is_none() {
     let e = setup();
-    let (code, j) = check(&e, "2026-01-02");
+    let (code, j) = e.check("2026-01-02");
     assert_eq!(code, 5, "{j}");
 }
 
@@ -277,29 +189,16 @@ fn rules_import_by_name_and_designation_metrics_may_be_negative() {
     e.init();
     let err = e.fails(&["designations", "list", "--now", "2026-01-02"]);
     assert!(err.contains("rules import solutions-partner"), "{err}");
-    let out = e.ok(&[
-        "rules",
-        "import",
-        "solutions-partner",
-        "--now",
-        "2026-01-02",
-    ]);
+    let out = e.ok("rules import solutions-partner --now 2026-01-02");
     assert!(out.contains("6 designations"), "{out}");
-    record(
-        &e,
+    e.record(
         "net-customer-adds",
         "azure",
         "-2",
         "2026-01-01",
         "2026-01-02",
     );
-    let s = e.json(&[
-        "designations",
-        "score",
-        "infrastructure",
-        "--now",
-        "2026-01-02",
-    ]);
+    let s = e.json("designations score infrastructure --now 2026-01-02");
     let nca = &s[0]["items"][0];
     assert_eq!(
         (nca["value"].as_f64(), nca["points"].as_f64()),
@@ -312,24 +211,9 @@ fn rules_import_by_name_and_designation_metrics_may_be_negative() {
 #[test]
 fn severing_a_link_prints_the_other_organizations_designation_alert() {
     let e = setup();
-    let now = "2026-01-02";
-    person(&e, "ann", &["AZ-104", "AZ-305", "AZ-700"], now);
-    person(&e, "bob", &["AZ-700"], now);
-    person(&e, "cat", &["AZ-305", "AZ-700"], now);
-    person(&e, "dan", &["AZ-140"], now);
-    person(&e, "eve", &["AZ-104"], now);
-    record(&e, "net-customer-adds", "azure", "3", "2026-01-01", now);
-    record(&e, "usage-growth", "azure", "20", "2026-01-01", now);
-    record(&e, "deployments", "azure", "2", "2026-01-01", now);
-    e.ok(&[
-        "designations",
-        "enrol",
-        "infrastructure",
-        "--now",
-        "2026-01-05",
-    ]);
-    e.ok(&[
-        "init",
+    e.azure_team();
+    e.ok("designations enrol infrastructure --now 2026-01-05");
+    e.create(&[
         "--name",
         "Fabrikam",
         "--partner-id",
@@ -337,33 +221,16 @@ fn severing_a_link_prints_the_other_organizations_designation_alert() {
         "--now",
         "2026-02-01",
     ]);
-    let (code, _, err) = e.run(&[
-        "--org",
-        "fabrikam",
-        "users",
-        "add",
-        "--name",
-        "Bob",
-        "--email",
-        "bob@fabrikam.com",
-        "--credentials-file",
-        "b.csv",
-        "--now",
-        "2026-02-01",
-    ]);
+    let (code, _, err) = e.run(
+        "--org fabrikam users add --name Bob --email bob@fabrikam.com \
+         --credentials-file b.csv --now 2026-02-01",
+    );
     assert_eq!(code, 0, "{err}");
     // Bob's MSA moves to Fabrikam: Contoso's infrastructure drops to 66 < 70.
-    let (code, _, err) = e.run(&[
-        "--org",
-        "fabrikam",
-        "users",
-        "link-msa",
-        "bob@fabrikam.com",
-        "--msa",
-        "bob@outlook.com",
-        "--now",
-        "2026-02-02",
-    ]);
+    let (code, _, err) = e.run(
+        "--org fabrikam users link-msa bob@fabrikam.com --msa bob@outlook.com \
+         --now 2026-02-02",
+    );
     assert_eq!(code, 0, "{err}");
     let line = err
         .lines()

@@ -5,12 +5,7 @@ mod common;
 use common::{Env, read_credentials};
 
 fn stdin_run(env: &Env, args: &[&str], input: &str) -> (i32, String, String) {
-    let out = env.cmd().args(args).write_stdin(input).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    env.run_stdin(args, input)
 }
 
 #[test]
@@ -130,17 +125,10 @@ fn an_expired_temporary_password_cannot_be_used() {
 fn self_service_reset_with_the_recovery_code_once() {
     let env = Env::new();
     env.init();
-    env.ok(&[
-        "users",
-        "add",
-        "--name",
-        "Sam",
-        "--email",
-        "sam@x.com",
-        "--self-service-reset",
-        "--credentials-file",
-        "c.csv",
-    ]);
+    env.ok(
+        "users add --name Sam --email sam@x.com --self-service-reset \
+         --credentials-file c.csv",
+    );
     let text = std::fs::read_to_string(env.path("c.csv")).unwrap();
     assert!(text.starts_with("username,email,temporary_password,expires,recovery_code\n"));
     let row = &read_credentials(&env.path("c.csv"))[0];

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::Env;
+use common::{Env, small_rules};
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
@@ -67,50 +67,14 @@ fn dump(db: &Path) -> String {
 
 /// A database with some of everything in it, on the small rulebook.
 fn populated() -> Env {
-    let env = Env::new();
-    let rules = format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"));
-    env.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        &rules,
-        "--now",
-        "2026-01-01",
-    ]);
+    let env = Env::with_rulebook(&small_rules());
     env.add_user(
         "Ann Example",
         "ann@contoso.com",
         &["--msa", "ann@outlook.com"],
     );
-    env.ok(&[
-        "achievements",
-        "add",
-        "--msa",
-        "ann@outlook.com",
-        "--code",
-        "EX-A",
-        "--earned",
-        "2025-12-01",
-        "--now",
-        "2026-01-01",
-    ]);
-    env.ok(&[
-        "performance",
-        "record",
-        "--metric",
-        "revenue",
-        "--value",
-        "1200",
-        "--date",
-        "2025-12-01",
-        "--scope",
-        "azure",
-        "--now",
-        "2026-01-01",
-    ]);
+    env.achievement("ann@outlook.com", "EX-A", "2025-12-01", "2026-01-01");
+    env.record("revenue", "azure", "1200", "2025-12-01", "2026-01-01");
     env
 }
 
@@ -523,13 +487,7 @@ fn nasty_but_valid_csv_is_imported_literally_behind_a_bom_with_crlf() {
         "\u{feff}E-Mail,Display Name\r\nbobby@contoso.com,\"{evil}\"\r\nquote@contoso.com,\"Say \"\"hi\"\", then go\"\r\n"
     );
     std::fs::write(env.path("nasty.csv"), csv).unwrap();
-    env.ok(&[
-        "users",
-        "import",
-        "nasty.csv",
-        "--credentials-file",
-        "c.csv",
-    ]);
+    env.ok("users import nasty.csv --credentials-file c.csv");
     let users = env.json(&["users", "list"]);
     let names: Vec<&str> = users
         .as_array()

@@ -1,51 +1,46 @@
 //! `users import`, `achievements import`, `performance import` (SPEC §6), through the
 //! binary.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use proptest::prelude::*;
 use serde_json::Value;
-use tempfile::TempDir;
 
-struct Env {
-    dir: TempDir,
-}
+/// The instant every command of this file runs at.
+const NOW: &str = "2026-03-01T09:00:00Z";
+
+/// A sandbox with Contoso (partner 1001) on the default rulebook; every command runs at
+/// [`NOW`].
+struct Env(common::Env);
 
 impl Env {
     fn new() -> Env {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let rulebook = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rulebook.toml");
-        env.cmd()
-            .args([
-                "init",
-                "--name",
-                "Contoso",
-                "--partner-id",
-                "1001",
-                "--rulebook",
-            ])
-            .arg(rulebook)
-            .assert()
-            .success();
+        let env = Env(common::Env::new());
+        let rulebook = common::data("rulebook.toml");
+        env.0.create(&[
+            "--name",
+            "Contoso",
+            "--partner-id",
+            "1001",
+            "--rulebook",
+            &rulebook,
+            "--now",
+            NOW,
+        ]);
         env
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.0.path(name)
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("competency").unwrap();
-        c.current_dir(self.dir.path())
-            .env_remove("COMPETENCY_ORG")
-            .env("COMPETENCY_CONFIG", self.path("no-config.toml"))
-            .arg("--db")
-            .arg(self.path("c.db"))
-            .args(["--now", "2026-03-01T09:00:00Z"]);
+        let mut c = self.0.cmd();
+        c.args(["--now", NOW]);
         c
     }
 
@@ -94,7 +89,7 @@ impl Env {
 
     /// Files in the folder whose name starts with `prefix`.
     fn files(&self, prefix: &str) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(self.dir.path())
+        let mut v: Vec<String> = fs::read_dir(self.0.dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.starts_with(prefix))
@@ -491,12 +486,17 @@ fn reimporting_changes_nothing() {
 #[test]
 fn an_msa_linked_elsewhere_is_severed_and_reported() {
     let env = Env::new();
-    env.cmd()
-        .args(["init", "--name", "Fabrikam", "--partner-id", "2002"])
-        .arg("--rulebook")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rulebook.toml"))
-        .assert()
-        .success();
+    let rulebook = common::data("rulebook.toml");
+    env.0.create(&[
+        "--name",
+        "Fabrikam",
+        "--partner-id",
+        "2002",
+        "--rulebook",
+        &rulebook,
+        "--now",
+        NOW,
+    ]);
     env.write(
         "f.csv",
         "email,name,msa\nada@fabrikam.com,Ada,ada@outlook.com\n",

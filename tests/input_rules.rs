@@ -3,24 +3,11 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, small_rules};
 
 /// A small organization on the small rulebook (revenue is used with scope `azure` only).
 fn small() -> Env {
-    let env = Env::new();
-    let rules = format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"));
-    env.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        &rules,
-        "--now",
-        "2026-01-01",
-    ]);
-    env
+    Env::with_rulebook(&small_rules())
 }
 
 /// `--metric` is a value enum like `--level`: a bad value is a usage error (exit 2) listing
@@ -75,7 +62,7 @@ fn a_non_numeric_partner_id_is_refused() {
 #[test]
 fn the_slug_transliterates_accents() {
     let env = Env::new();
-    env.ok(&["init", "--name", "Société Générale", "--partner-id", "42"]);
+    env.create(&["--name", "Société Générale", "--partner-id", "42"]);
     let orgs = env.json(&["org", "list"]);
     assert_eq!(orgs[0]["slug"], "societe-generale", "{orgs}");
 }

@@ -9,44 +9,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Env, mode};
+use common::{Env, mode, small_rules};
 use rusqlite::Connection;
-
-fn small_rules() -> String {
-    format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A database with an organization on the small rulebook, a few users and achievements.
 fn populated() -> Env {
-    let env = Env::new();
-    let rules = small_rules();
-    env.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        &rules,
-        "--now",
-        "2026-01-01",
-    ]);
+    let env = Env::with_rulebook(&small_rules());
     for i in 0..5 {
         let email = format!("person{i}@contoso.com");
         let msa = format!("person{i}@outlook.com");
         env.add_user(&format!("Person {i}"), &email, &["--msa", &msa]);
-        env.ok(&[
-            "achievements",
-            "add",
-            "--msa",
-            &msa,
-            "--code",
-            "EX-A",
-            "--earned",
-            "2025-12-01",
-            "--now",
-            "2026-01-01",
-        ]);
+        env.achievement(&msa, "EX-A", "2025-12-01", "2026-01-01");
     }
     env
 }

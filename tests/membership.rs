@@ -14,54 +14,17 @@ const ALERT_TEXT: &str = "A recent change to your competency achievement has put
 
 /// An organization on the small test rulebook, created on 2026-01-01.
 fn setup() -> Env {
-    let e = Env::new();
-    e.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        RULEBOOK,
-        "--now",
-        "2026-01-01",
-    ]);
-    e
+    Env::with_rulebook(RULEBOOK)
 }
 
 /// Adds an employee with an MSA and one achievement, at `now`; returns the user name.
 fn person(e: &Env, local: &str, code: &str, earned: &str, now: &str) -> String {
-    let email = format!("{local}@contoso.com");
-    let msa = format!("{local}@outlook.com");
-    let (username, _) = e.add_user(local, &email, &["--msa", &msa, "--now", now]);
-    e.ok(&[
-        "achievements",
-        "add",
-        "--msa",
-        &msa,
-        "--code",
-        code,
-        "--earned",
-        earned,
-        "--now",
-        now,
-    ]);
-    username
+    e.person(local, &[code], earned, now)
 }
 
 /// Ann (AZ-1) and Bob (AZ-2): Cloud is met at Silver from 2026-01-02.
 fn two_people(e: &Env) -> (String, String) {
-    (
-        person(e, "ann", "AZ-1", "2025-12-01", "2026-01-01"),
-        person(e, "bob", "AZ-2", "2025-12-01", "2026-01-01"),
-    )
-}
-
-/// Runs `membership check` at `now`: (exit code, JSON).
-fn check(e: &Env, now: &str) -> (i32, Value) {
-    let (code, out, err) = e.run(&["membership", "check", "--now", now, "--format", "json"]);
-    let j = serde_json::from_str(&out).unwrap_or_else(|x| panic!("bad JSON ({x}): {out}{err}"));
-    (code, j)
+    e.cloud_pair()
 }
 
 #[test]
@@ -69,14 +32,7 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
     let e = setup();
     let (_, bob) = two_people(&e);
 
-    let up = e.json(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
+    let up = e.json("membership upgrade --level silver --now 2026-01-02");
     assert_eq!(up["fee_usd"], 1000.0);
     assert_eq!(up["anniversary"], "2027-01-02");
     let profile = e.json(&["membership", "profile", "--now", "2026-01-10"]);
@@ -84,7 +40,7 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
     assert_eq!(profile["level"], "silver");
     assert_eq!(profile["competencies"][0]["id"], "cloud");
     assert_eq!(profile["competencies"][0]["level"], "silver");
-    assert_eq!(check(&e, "2026-01-10").0, 0);
+    assert_eq!(e.check("2026-01-10").0, 0);
 
     // Bob leaves: the alert is raised by `users remove` itself, with its cause.
     let (code, _, err) = e.run(&["users", "remove", &bob, "--now", "2026-02-01"]);
@@ -103,7 +59,7 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
         "2 people with AZ-1 or AZ-2: have 1, need 2"
     );
     assert_eq!(a["cause"], format!("user {bob} removed"));
-    let (code, j) = check(&e, "2026-02-01T01:00:00Z");
+    let (code, j) = e.check("2026-02-01T01:00:00Z");
     assert_eq!(code, 4);
     assert_eq!(j["status"], "at-risk");
     assert_eq!(j["alerts"].as_array().unwrap().len(), 1);
@@ -111,7 +67,7 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
     let profile = e.json(&["membership", "profile", "--now", "2026-02-01T02:00:00Z"]);
     assert_eq!(profile["competencies"][0]["id"], "cloud");
     assert_eq!(
-        check(&e, "2026-02-01T03:00:00Z").1["alerts"]
+        e.check("2026-02-01T03:00:00Z").1["alerts"]
             .as_array()
             .unwrap()
             .len(),
@@ -120,8 +76,8 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
 
     // A replacement is certified; it counts 24 hours later, and the check closes the alert.
     person(&e, "carol", "AZ-1", "2026-02-02", "2026-02-02");
-    assert_eq!(check(&e, "2026-02-02T12:00:00Z").0, 4);
-    let (code, j) = check(&e, "2026-02-03T00:00:00Z");
+    assert_eq!(e.check("2026-02-02T12:00:00Z").0, 4);
+    let (code, j) = e.check("2026-02-03T00:00:00Z");
     assert_eq!(code, 0, "{j}");
     assert_eq!(j["status"], "ok");
     let all = e.json(&["membership", "alerts", "--all", "--now", "2026-02-03"]);
@@ -133,8 +89,8 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
     );
 
     // The renewal window opens 30 days before the anniversary.
-    assert_eq!(check(&e, "2026-12-02T23:59:59Z").0, 0);
-    let (code, j) = check(&e, "2026-12-03");
+    assert_eq!(e.check("2026-12-02T23:59:59Z").0, 0);
+    let (code, j) = e.check("2026-12-03");
     assert_eq!(code, 3);
     assert_eq!(j["status"], "warning");
     assert_eq!(j["renewal_eligible"], true);
@@ -142,16 +98,16 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
     assert_eq!(renewed["kind"], "renewal");
     assert_eq!(renewed["term_start"], "2027-01-02");
     assert_eq!(renewed["anniversary"], "2028-01-02");
-    assert_eq!(check(&e, "2027-01-10").0, 0);
+    assert_eq!(e.check("2027-01-10").0, 0);
 
     // Not renewed again: renewal-due in the grace period, then lapsed.
     let st = e.json(&["membership", "status", "--now", "2028-01-10"]);
     assert_eq!(st["state"], "renewal-due");
     assert_eq!(st["anniversary"], "2028-01-02");
-    assert_eq!(check(&e, "2028-01-10").0, 3);
+    assert_eq!(e.check("2028-01-10").0, 3);
     let st = e.json(&["membership", "status", "--now", "2028-02-01"]);
     assert_eq!(st["state"], "lapsed");
-    let (code, j) = check(&e, "2028-02-01");
+    let (code, j) = e.check("2028-02-01");
     assert_eq!(code, 5);
     assert_eq!(j["status"], "none");
     let profile = e.json(&["membership", "profile", "--now", "2028-02-01"]);
@@ -163,14 +119,7 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
 fn upgrade_refused_when_nothing_is_met_names_the_closest_and_gaps() {
     let e = setup();
     person(&e, "ann", "AZ-1", "2025-12-01", "2026-01-01");
-    let err = e.fails(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-05",
-    ]);
+    let err = e.fails("membership upgrade --level silver --now 2026-01-05");
     assert!(err.contains("no competency is met at silver now"), "{err}");
     assert!(err.contains("Cloud (cloud"), "{err}");
     assert!(err.contains("1 more person with AZ-1 or AZ-2"), "{err}");
@@ -182,14 +131,7 @@ fn upgrade_refused_when_nothing_is_met_names_the_closest_and_gaps() {
 fn upgrade_before_the_progress_delay_says_when_to_come_back() {
     let e = setup();
     two_people(&e);
-    let err = e.fails(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-01T12:00:00Z",
-    ]);
+    let err = e.fails("membership upgrade --level silver --now 2026-01-01T12:00:00Z");
     assert!(err.contains("no competency is met at silver yet"), "{err}");
     // Linked and earned before 2026-01-01T00:00: counted from 2026-01-02T00:00, not from
     // "now + 24 hours".
@@ -265,17 +207,7 @@ fn refusals_rank_people_only_gaps_first_then_relative_revenue_shortfall_top_thre
     // person away with its revenue met. The person is the nearer goal.
     let e = Env::new();
     std::fs::write(e.path("erp.toml"), ERP_STORY_RULEBOOK).unwrap();
-    e.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        "erp.toml",
-        "--now",
-        "2026-01-01",
-    ]);
+    e.add_org("Contoso Ltd", "1234567", "erp.toml", "2026-01-01");
     person(&e, "ann", "AZ-1", "2025-12-01", "2026-01-01");
     person(&e, "mia", "MB-1", "2025-12-01", "2026-01-01");
     for (scope, value) in [
@@ -283,29 +215,12 @@ fn refusals_rank_people_only_gaps_first_then_relative_revenue_shortfall_top_thre
         ("dynamics", "50000"),
         ("security", "5000"),
     ] {
-        e.ok(&[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--value",
-            value,
-            "--date",
-            "2025-12-15",
-            "--scope",
-            scope,
-            "--now",
-            "2026-01-01",
-        ]);
+        e.ok(format!(
+            "performance record --metric revenue --value {value} --date 2025-12-15 \
+             --scope {scope} --now 2026-01-01"
+        ));
     }
-    let err = e.fails(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-10",
-    ]);
+    let err = e.fails("membership upgrade --level silver --now 2026-01-10");
     let cloud = err.find("Cloud Platform (cloud-platform) needs 1 more person with AZ-1");
     let data = err.find("Data (data) needs 3 more people with DP-1");
     let erp = err.find("ERP (erp) needs revenue (dynamics) short by 50,000 USD");
@@ -322,33 +237,12 @@ fn gold_holders_cannot_buy_silver_and_holders_renew_instead_of_rebuying() {
     let e = setup();
     two_people(&e);
     person(&e, "carol", "AZ-1", "2025-12-01", "2026-01-01");
-    let gold = e.json(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "gold",
-        "--now",
-        "2026-01-02",
-    ]);
+    let gold = e.json("membership upgrade --level gold --now 2026-01-02");
     assert_eq!(gold["fee_usd"], 4000.0);
     assert_eq!(gold["discount"], Value::Null);
-    let err = e.fails(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-03",
-    ]);
+    let err = e.fails("membership upgrade --level silver --now 2026-01-03");
     assert!(err.contains("cannot buy Silver"), "{err}");
-    let err = e.fails(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "gold",
-        "--now",
-        "2026-01-03",
-    ]);
+    let err = e.fails("membership upgrade --level gold --now 2026-01-03");
     assert!(
         err.contains("already holds a Gold membership until 2027-01-02"),
         "{err}"
@@ -360,32 +254,11 @@ fn gold_holders_cannot_buy_silver_and_holders_renew_instead_of_rebuying() {
 fn silver_to_gold_starts_a_new_term_with_the_discount_marked() {
     let e = setup();
     two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    let err = e.fails(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "gold",
-        "--now",
-        "2026-02-01",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let err = e.fails("membership upgrade --level gold --now 2026-02-01");
     assert!(err.contains("no competency is met at gold now"), "{err}");
     person(&e, "carol", "AZ-1", "2026-02-01", "2026-02-01");
-    let gold = e.json(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "gold",
-        "--now",
-        "2026-03-01",
-    ]);
+    let gold = e.json("membership upgrade --level gold --now 2026-03-01");
     assert_eq!(gold["previous_level"], "silver");
     assert_eq!(gold["list_fee_usd"], 4000.0);
     assert_eq!(gold["fee_usd"], 3000.0);
@@ -423,14 +296,7 @@ fn renew_refusals_say_what_is_missing_or_when_the_window_opens() {
     let err = e.fails(&["membership", "renew", "--now", "2026-01-02"]);
     assert!(err.contains("no membership to renew"), "{err}");
 
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
     let err = e.fails(&["membership", "renew", "--now", "2026-06-01"]);
     assert!(err.contains("opens on 2026-12-03"), "{err}");
     assert!(err.contains("anniversary on 2027-01-02"), "{err}");
@@ -450,22 +316,8 @@ fn renew_refusals_say_what_is_missing_or_when_the_window_opens() {
 fn upgrading_after_a_lapse_starts_afresh() {
     let e = setup();
     two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    let again = e.json(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2027-03-15",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let again = e.json("membership upgrade --level silver --now 2027-03-15");
     assert_eq!(again["previous_level"], "none");
     assert_eq!(again["term_start"], "2027-03-15");
     assert_eq!(again["anniversary"], "2028-03-15");
@@ -474,27 +326,20 @@ fn upgrading_after_a_lapse_starts_afresh() {
 #[test]
 fn check_exit_codes_none_ok_warning_for_expiry_and_at_risk_with_inferred_cause() {
     let e = setup();
-    let (code, j) = check(&e, "2026-01-01");
+    let (code, j) = e.check("2026-01-01");
     assert_eq!((code, j["status"].as_str()), (5, Some("none")));
 
     // Data rests on one certification that stops counting on 2026-06-01.
     person(&e, "dora", "CERT-X", "2025-06-01", "2026-01-01");
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    let (code, j) = check(&e, "2026-01-10");
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (code, j) = e.check("2026-01-10");
     assert_eq!(code, 3, "{j}");
     assert_eq!(j["status"], "warning");
     assert_eq!(j["expiring"][0]["code"], "CERT-X");
     assert_eq!(j["expiring"][0]["expires"], "2026-06-01");
     assert_eq!(j["expiring"][0]["msa"], "dora@outlook.com");
 
-    let (code, j) = check(&e, "2026-06-02");
+    let (code, j) = e.check("2026-06-02");
     assert_eq!(code, 4, "{j}");
     assert_eq!(
         j["alerts"][0]["cause"],
@@ -508,30 +353,16 @@ fn check_does_not_warn_about_an_expiry_when_another_holder_keeps_the_competency_
     // Dora's certification stops counting on 2026-06-01, before the anniversary
     // (2027-01-02); Eve's, earned later, lasts beyond it.
     person(&e, "dora", "CERT-X", "2025-06-01", "2026-01-01");
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    let (code, j) = check(&e, "2026-01-10");
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (code, j) = e.check("2026-01-10");
     assert_eq!((code, j["status"].as_str()), (3, Some("warning")), "{j}");
 
     person(&e, "eve", "CERT-X", "2026-02-01", "2026-02-01");
-    let (code, j) = check(&e, "2026-02-10");
+    let (code, j) = e.check("2026-02-10");
     assert_eq!((code, j["status"].as_str()), (0, Some("ok")), "{j}");
     assert_eq!(j["expiring"], serde_json::json!([]));
     // The same judgement as what-if: nothing is lost by the anniversary.
-    let w = e.json(&[
-        "membership",
-        "what-if",
-        "--expire-before",
-        "2027-01-02",
-        "--now",
-        "2026-02-10",
-    ]);
+    let w = e.json("membership what-if --expire-before 2027-01-02 --now 2026-02-10");
     assert!(!w.to_string().contains("\"data\""), "{w}");
 }
 
@@ -539,14 +370,7 @@ fn check_does_not_warn_about_an_expiry_when_another_holder_keeps_the_competency_
 fn status_before_the_first_purchase_is_none() {
     let e = setup();
     two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-03",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-03");
     let before = e.json(&["membership", "status", "--now", "2026-01-02"]);
     assert_eq!(before["state"], "none", "{before}");
     assert_eq!(before["level"], "none", "{before}");
@@ -558,23 +382,8 @@ fn status_before_the_first_purchase_is_none() {
 fn check_and_alerts_tables_print_the_alert_sentence_above_the_open_alerts() {
     let e = setup();
     let (_, bob) = two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    e.ok(&[
-        "users",
-        "remove",
-        &bob,
-        "--reason",
-        "left",
-        "--now",
-        "2026-02-01",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    e.ok(format!("users remove {bob} --reason left --now 2026-02-01"));
     let (code, out, _) = e.run(&["membership", "check", "--now", "2026-02-02"]);
     assert_eq!(code, 4, "{out}");
     let (sentence, table) = (out.find(ALERT_TEXT), out.find("Open alerts"));
@@ -588,24 +397,9 @@ fn check_and_alerts_tables_print_the_alert_sentence_above_the_open_alerts() {
 fn achievements_remove_raises_an_alert_with_its_cause() {
     let e = setup();
     two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    let (code, _, err) = e.run(&[
-        "achievements",
-        "remove",
-        "--msa",
-        "bob@outlook.com",
-        "--code",
-        "AZ-2",
-        "--now",
-        "2026-01-05",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (code, _, err) =
+        e.run("achievements remove --msa bob@outlook.com --code AZ-2 --now 2026-01-05");
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
     let a = e.json(&["membership", "alerts", "--now", "2026-01-05"]);
@@ -616,41 +410,12 @@ fn achievements_remove_raises_an_alert_with_its_cause() {
 fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
     let e = setup();
     two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    e.ok(&[
-        "init",
-        "--name",
-        "Fabrikam",
-        "--partner-id",
-        "7654321",
-        "--rulebook",
-        RULEBOOK,
-        "--now",
-        "2026-01-03",
-    ]);
-    let (code, _, err) = e.run(&[
-        "--org",
-        "7654321",
-        "users",
-        "add",
-        "--name",
-        "Bob",
-        "--email",
-        "bob@fabrikam.com",
-        "--msa",
-        "bob@outlook.com",
-        "--credentials-file",
-        "fab.csv",
-        "--now",
-        "2026-01-04",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    e.add_org("Fabrikam", "7654321", RULEBOOK, "2026-01-03");
+    let (code, _, err) = e.run(
+        "--org 7654321 users add --name Bob --email bob@fabrikam.com \
+         --msa bob@outlook.com --credentials-file fab.csv --now 2026-01-04",
+    );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
     // Printed during Fabrikam's command, the alert is Contoso's: it says so.
@@ -658,14 +423,7 @@ fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
         err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
         "{err}"
     );
-    let a = e.json(&[
-        "--org",
-        "1234567",
-        "membership",
-        "alerts",
-        "--now",
-        "2026-01-04",
-    ]);
+    let a = e.json("--org 1234567 membership alerts --now 2026-01-04");
     let cause = a[0]["cause"].as_str().unwrap();
     assert!(cause.contains("MSA bob@outlook.com"), "{cause}");
     assert!(
@@ -678,23 +436,11 @@ fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
 fn what_if_reports_losses_and_changes_nothing() {
     let e = setup();
     let (ann, bob) = two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
     let before = e.db_bytes();
-    let w = e.json(&[
-        "membership",
-        "what-if",
-        "--remove-user",
-        &bob,
-        "--now",
-        "2026-01-10",
-    ]);
+    let w = e.json(format!(
+        "membership what-if --remove-user {bob} --now 2026-01-10"
+    ));
     assert_eq!(w["removed_users"], serde_json::json!([bob]));
     assert_eq!(w["lost"][0]["competency"], "cloud");
     assert_eq!(w["lost"][0]["now"], "silver");
@@ -705,14 +451,7 @@ fn what_if_reports_losses_and_changes_nothing() {
     );
     assert_eq!(w["renewal_possible"], false);
     assert_eq!(w["renewal_possible_now"], true);
-    let w = e.json(&[
-        "membership",
-        "what-if",
-        "--expire-before",
-        "2027-01-01",
-        "--now",
-        "2026-01-10",
-    ]);
+    let w = e.json("membership what-if --expire-before 2027-01-01 --now 2026-01-10");
     assert_eq!(
         w["lost"],
         serde_json::json!([]),
@@ -792,41 +531,17 @@ fn demo_without_arguments_uses_a_new_temporary_folder() {
 fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
     let e = setup();
     two_people(&e);
-    e.ok(&[
-        "membership",
-        "upgrade",
-        "--level",
-        "silver",
-        "--now",
-        "2026-01-02",
-    ]);
-    e.ok(&[
-        "init",
-        "--name",
-        "Fabrikam",
-        "--partner-id",
-        "7654321",
-        "--rulebook",
-        RULEBOOK,
-        "--now",
-        "2026-01-03",
-    ]);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    e.add_org("Fabrikam", "7654321", RULEBOOK, "2026-01-03");
     std::fs::write(
         e.path("staff.csv"),
         "email,name,msa\nbob@fabrikam.com,Bob,bob@outlook.com\n",
     )
     .unwrap();
-    let (code, _, err) = e.run(&[
-        "--org",
-        "7654321",
-        "users",
-        "import",
-        "staff.csv",
-        "--credentials-file",
-        "fab.csv",
-        "--now",
-        "2026-01-04",
-    ]);
+    let (code, _, err) = e.run(
+        "--org 7654321 users import staff.csv --credentials-file fab.csv \
+         --now 2026-01-04",
+    );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
     // Printed during Fabrikam's command, the alert is Contoso's: it says so.
@@ -834,28 +549,14 @@ fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
         err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
         "{err}"
     );
-    let a = e.json(&[
-        "--org",
-        "1234567",
-        "membership",
-        "alerts",
-        "--now",
-        "2026-01-04",
-    ]);
+    let a = e.json("--org 1234567 membership alerts --now 2026-01-04");
     assert_eq!(a.as_array().unwrap().len(), 1);
     let cause = a[0]["cause"].as_str().unwrap();
     assert!(
         cause.contains("severed") && cause.contains("users import"),
         "{cause}"
     );
-    let (code, _, _) = e.run(&[
-        "--org",
-        "1234567",
-        "membership",
-        "check",
-        "--now",
-        "2026-01-05",
-    ]);
+    let (code, _, _) = e.run("--org 1234567 membership check --now 2026-01-05");
     assert_eq!(code, 4);
 }
 
@@ -868,17 +569,10 @@ fn profile_and_gold_discount_do_not_depend_on_a_prior_check() {
         let e = setup();
         // Silver bought on Data alone; Cloud becomes met at Silver only later in the term.
         person(&e, "carol", "CERT-X", "2025-12-01", "2026-01-01");
-        e.ok(&[
-            "membership",
-            "upgrade",
-            "--level",
-            "silver",
-            "--now",
-            "2026-01-02",
-        ]);
+        e.ok("membership upgrade --level silver --now 2026-01-02");
         two_people_at(&e, "2026-02-01");
         if with_check {
-            check(&e, "2026-02-15");
+            e.check("2026-02-15");
         }
         let list = e.json(&["competencies", "list", "--now", "2026-02-16"]);
         let cloud = list
@@ -898,14 +592,7 @@ fn profile_and_gold_discount_do_not_depend_on_a_prior_check() {
             .collect();
         assert_eq!(shown, ["cloud", "data"], "with_check={with_check}");
         person(&e, "dave", "AZ-1", "2026-03-01", "2026-03-01");
-        let gold = e.json(&[
-            "membership",
-            "upgrade",
-            "--level",
-            "gold",
-            "--now",
-            "2026-03-05",
-        ]);
+        let gold = e.json("membership upgrade --level gold --now 2026-03-05");
         gold["fee_usd"].as_f64().unwrap()
     };
     assert_eq!(story(false), 3000.0);

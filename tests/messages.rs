@@ -39,8 +39,7 @@ fn users_show_says_expired_for_an_expired_temporary_password() {
 fn a_dry_run_says_an_association_would_be_severed() {
     let env = Env::new();
     env.init();
-    env.ok(&[
-        "init",
+    env.create(&[
         "--name",
         "Fabrikam",
         "--partner-id",
@@ -58,27 +57,11 @@ fn a_dry_run_says_an_association_would_be_severed() {
         "email,name,msa\nada@contoso.com,Ada,ada@outlook.com\n",
     )
     .unwrap();
-    env.ok(&[
-        "--org",
-        "fabrikam",
-        "users",
-        "import",
-        "f.csv",
-        "--credentials-file",
-        "x.csv",
-        "--now",
-        "2026-01-02",
-    ]);
-    let (code, _, err) = env.run(&[
-        "--org",
-        "contoso-ltd",
-        "users",
-        "import",
-        "c.csv",
-        "--dry-run",
-        "--now",
-        "2026-01-03",
-    ]);
+    env.ok(
+        "--org fabrikam users import f.csv --credentials-file x.csv \
+         --now 2026-01-02",
+    );
+    let (code, _, err) = env.run("--org contoso-ltd users import c.csv --dry-run --now 2026-01-03");
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("that association would be severed"), "{err}");
     assert!(!err.contains("is now severed"), "{err}");

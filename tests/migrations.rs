@@ -156,32 +156,13 @@ fn every_older_schema_migrates_to_the_current_one_with_its_data() {
         // And the migrated database takes new writes, including a negative value of a
         // designation metric (migration 4 relaxed the CHECK; the old rows kept their ids).
         env.add_user("Dee", "dee@contoso.com", &[]);
-        env.ok(&[
-            "performance",
-            "record",
-            "--metric",
-            "net-customer-adds",
-            "--value",
-            "-3",
-            "--date",
-            "2026-01-15",
-            "--now",
-            "2026-02-01",
-        ]);
+        env.record("net-customer-adds", "", "-3", "2026-01-15", "2026-02-01");
         let perf = env.json(&["performance", "list", "--now", "2026-02-01"]);
         assert_eq!(perf.as_array().unwrap().len(), 2, "from {from}: {perf}");
-        let err = env.fails(&[
-            "performance",
-            "record",
-            "--metric",
-            "revenue",
-            "--value",
-            "-3",
-            "--date",
-            "2026-01-15",
-            "--now",
-            "2026-02-01",
-        ]);
+        let err = env.fails(
+            "performance record --metric revenue --value -3 --date 2026-01-15 \
+             --now 2026-02-01",
+        );
         assert!(err.contains("negative"), "{err}");
         let doctor = env.json(&["doctor"]);
         assert_eq!(doctor["ok"], true, "{doctor}");

@@ -104,29 +104,22 @@ fn users_import_reports_its_phases_in_order() {
 fn interrupt_users_import(env: &Env, phase: &str, extra: &[&str]) -> (i32, String) {
     let marker = env.path("held");
     let _ = std::fs::remove_file(&marker);
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("competency"));
-    cmd.current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"))
-        .env(
-            "COMPETENCY_TEST_HOLD_PHASE",
-            format!("{phase}:{}", marker.display()),
-        )
-        .args([
-            "users",
-            "import",
-            "users.csv",
-            "--credentials-file",
-            "creds.csv",
-        ])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = env.std_cmd();
+    cmd.env(
+        "COMPETENCY_TEST_HOLD_PHASE",
+        format!("{phase}:{}", marker.display()),
+    )
+    .args([
+        "users",
+        "import",
+        "users.csv",
+        "--credentials-file",
+        "creds.csv",
+    ])
+    .args(extra)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn");
     let deadline = Instant::now() + DEADLINE;
     while !marker.exists() {
@@ -355,14 +348,8 @@ fn sigint_during_the_index_rebuild_of_an_achievements_import_changes_nothing() {
     csv.push_str("bad,70-533,2025-01-01\n");
     std::fs::write(env.path("exams.csv"), csv).unwrap();
     let marker = env.path("held");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"))
+    let mut child = env
+        .std_cmd()
         .env(
             "COMPETENCY_TEST_HOLD_PHASE",
             format!("rebuilding:{}", marker.display()),
@@ -420,14 +407,8 @@ fn sigint_while_the_report_evaluates_writes_no_file() {
     let env = Env::new();
     env.init();
     let marker = env.path("held");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"))
+    let mut child = env
+        .std_cmd()
         .env(
             "COMPETENCY_TEST_HOLD_PHASE",
             format!("evaluating:{}", marker.display()),

@@ -22,10 +22,7 @@ fn text(e: ElementRef) -> String {
 
 /// The demo organization (membership, alerts, expiring assessments) at [`NOW`].
 fn demo() -> Env {
-    let env = Env::new();
-    let db = env.db();
-    env.ok(&["demo", "--db", db.to_str().unwrap(), "--now", NOW, "-q"]);
-    env
+    Env::demo(NOW)
 }
 
 fn report(env: &Env, out: &str) -> Html {
@@ -407,8 +404,7 @@ fn an_organization_without_membership_gets_a_plain_page() {
 #[test]
 fn names_are_escaped() {
     let env = Env::new();
-    env.ok(&[
-        "init",
+    env.create(&[
         "--name",
         "R&D <b>Labs</b>",
         "--partner-id",
@@ -574,17 +570,7 @@ fn timeline_rows(env: &Env, out: &str) -> Vec<(String, String, String, String)> 
 fn a_renewal_breaks_a_level_only_when_nobody_else_covers_it() {
     let env = Env::new();
     std::fs::write(env.path("rules.toml"), ONE_COMPETENCY).unwrap();
-    env.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        "rules.toml",
-        "--now",
-        "2026-01-01",
-    ]);
+    env.add_org("Contoso Ltd", "1234567", "rules.toml", "2026-01-01");
     let (alice, _) = env.add_user(
         "Alice",
         "alice@contoso.com",
@@ -599,20 +585,10 @@ fn a_renewal_breaks_a_level_only_when_nobody_else_covers_it() {
         ("alice@outlook.com", "2027-06-01"),
         ("bob@outlook.com", "2027-08-01"),
     ] {
-        env.ok(&[
-            "achievements",
-            "add",
-            "--msa",
-            msa,
-            "--code",
-            "AZ-104",
-            "--earned",
-            "2026-01-02",
-            "--expires",
-            expires,
-            "--now",
-            "2026-01-02",
-        ]);
+        env.ok(format!(
+            "achievements add --msa {msa} --code AZ-104 --earned 2026-01-02 \
+             --expires {expires} --now 2026-01-02"
+        ));
     }
     // Both count for Gold (two people): either one lost breaks Gold, not Silver.
     let rows = timeline_rows(&env, "both.html");
@@ -639,18 +615,10 @@ fn a_renewal_breaks_a_level_only_when_nobody_else_covers_it() {
         "carol@contoso.com",
         &["--msa", "carol@outlook.com", "--now", "2026-01-01"],
     );
-    env.ok(&[
-        "achievements",
-        "add",
-        "--msa",
-        "carol@outlook.com",
-        "--code",
-        "AZ-104",
-        "--earned",
-        "2026-01-02",
-        "--now",
-        "2026-01-02",
-    ]);
+    env.ok(
+        "achievements add --msa carol@outlook.com --code AZ-104 --earned 2026-01-02 \
+         --now 2026-01-02",
+    );
     let rows = timeline_rows(&env, "three.html");
     assert!(!rows.iter().any(|r| r.0 == carol), "{rows:?}");
     assert!(rows.iter().all(|r| r.3 == "covered by others"), "{rows:?}");
@@ -714,74 +682,9 @@ fn designation_items(doc: &Html, id: &str) -> Vec<(String, f64, f64)> {
 /// An organization under the embedded `solutions-partner` rulebook: five people, three
 /// Azure figures, Infrastructure enrolled (scores as in tests/designations.rs).
 fn solutions_partner() -> Env {
-    let e = Env::new();
-    e.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        "solutions-partner",
-        "--now",
-        "2026-01-01",
-    ]);
-    let now = "2026-01-02";
-    for (local, codes) in [
-        ("ann", &["AZ-104", "AZ-305", "AZ-700"][..]),
-        ("bob", &["AZ-700"][..]),
-        ("cat", &["AZ-305", "AZ-700"][..]),
-        ("dan", &["AZ-140"][..]),
-        ("eve", &["AZ-104"][..]),
-    ] {
-        let msa = format!("{local}@outlook.com");
-        e.add_user(
-            local,
-            &format!("{local}@contoso.com"),
-            &["--msa", &msa, "--now", now],
-        );
-        for code in codes {
-            e.ok(&[
-                "achievements",
-                "add",
-                "--msa",
-                &msa,
-                "--code",
-                code,
-                "--earned",
-                "2026-01-01",
-                "--now",
-                now,
-            ]);
-        }
-    }
-    for (metric, value) in [
-        ("net-customer-adds", "3"),
-        ("usage-growth", "20"),
-        ("deployments", "2"),
-    ] {
-        e.ok(&[
-            "performance",
-            "record",
-            "--metric",
-            metric,
-            "--scope",
-            "azure",
-            "--value",
-            value,
-            "--date",
-            "2026-01-01",
-            "--now",
-            now,
-        ]);
-    }
-    e.ok(&[
-        "designations",
-        "enrol",
-        "infrastructure",
-        "--now",
-        "2026-01-05",
-    ]);
+    let e = Env::with_rulebook("solutions-partner");
+    e.azure_team();
+    e.ok("designations enrol infrastructure --now 2026-01-05");
     e
 }
 
@@ -918,14 +821,9 @@ fn the_designations_bus_factor_is_the_what_if_of_each_departure() {
     assert!(counted.len() >= 3, "{score}");
     let mut breaking = 0;
     for user in &counted {
-        let w = env.json(&[
-            "designations",
-            "what-if",
-            "--remove-user",
-            user,
-            "--now",
-            now,
-        ]);
+        let w = env.json(format!(
+            "designations what-if --remove-user {user} --now {now}"
+        ));
         let infra = w
             .as_array()
             .unwrap()

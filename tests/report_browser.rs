@@ -166,9 +166,7 @@ fn the_report_renders_in_chromium_on_desktop_phone_and_a4() {
     let Some(browser) = browser_or_skip() else {
         return;
     };
-    let env = Env::new();
-    let db = env.db();
-    env.ok(&["demo", "--db", db.to_str().unwrap(), "--now", NOW, "-q"]);
+    let env = Env::demo(NOW);
     env.ok(&["report", "--now", NOW, "--out", "demo.html"]);
     let page = env.path("demo.html");
     let work = env.dir.path();
@@ -213,17 +211,7 @@ fn the_report_renders_in_chromium_on_desktop_phone_and_a4() {
 
     let small = Env::new();
     std::fs::write(small.path("rules.toml"), ONE_COMPETENCY).unwrap();
-    small.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        "rules.toml",
-        "--now",
-        "2026-01-01",
-    ]);
+    small.add_org("Contoso Ltd", "1234567", "rules.toml", "2026-01-01");
     small.ok(&["report", "--now", NOW, "--out", "small.html"]);
     let small_pdf = small.path("small.pdf");
     run_chromium(

@@ -20,18 +20,10 @@ fn setup() -> Env {
 #[test]
 fn a_pass_after_retirement_is_recorded_with_a_warning_and_listed_with_its_reason() {
     let e = setup();
-    let (code, _, err) = e.run(&[
-        "achievements",
-        "add",
-        "--msa",
-        "ann@outlook.com",
-        "--code",
-        "70-534",
-        "--earned",
-        "2018-03-01",
-        "--now",
-        "2026-01-02",
-    ]);
+    let (code, _, err) = e.run(
+        "achievements add --msa ann@outlook.com --code 70-534 --earned 2018-03-01 \
+         --now 2026-01-02",
+    );
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("warning: 70-534 was retired on 2017-12-31"),
@@ -52,30 +44,12 @@ fn a_pass_after_retirement_is_recorded_with_a_warning_and_listed_with_its_reason
 #[test]
 fn the_expires_column_includes_the_retired_exam_grace() {
     let e = setup();
-    e.ok(&[
-        "achievements",
-        "add",
-        "--msa",
-        "ann@outlook.com",
-        "--code",
-        "70-534",
-        "--earned",
-        "2017-06-01",
-        "--now",
-        "2017-07-01",
-    ]);
+    e.achievement("ann@outlook.com", "70-534", "2017-06-01", "2017-07-01");
     // Earned before the retirement: counts until retired + 12 months, as the engine says.
     let list = e.json(&["achievements", "list", "--now", "2017-07-01"]);
     assert_eq!(list[0]["expires"], "2018-12-31", "{list}");
     assert_eq!(list[0]["reason"], serde_json::Value::Null);
-    let soon = e.json(&[
-        "achievements",
-        "list",
-        "--expiring-within",
-        "30",
-        "--now",
-        "2018-12-15",
-    ]);
+    let soon = e.json("achievements list --expiring-within 30 --now 2018-12-15");
     assert_eq!(soon.as_array().map(Vec::len), Some(1), "{soon}");
 }
 

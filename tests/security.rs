@@ -19,19 +19,16 @@ use rusqlite::Connection;
 /// Runs the binary through `sh` with `umask 000`, so any file it creates without an explicit
 /// mode would be world-readable.
 fn permissive(env: &Env, args: &[&str]) -> Command {
-    let bin = assert_cmd::cargo::cargo_bin("competency");
+    // The program, folder and environment of `Env::std_cmd`, run through the shell.
+    let base = env.std_cmd();
     let mut c = Command::new("sh");
     c.arg("-c")
         .arg("umask 000; exec \"$0\" \"$@\"")
-        .arg(bin)
+        .arg(base.get_program())
         .args(args)
         .current_dir(env.dir.path())
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"));
+        .envs(base.get_envs().filter_map(|(k, v)| Some((k, v?))));
     c
 }
 
@@ -129,7 +126,7 @@ fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{temp}\na new long password").unwrap();
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let out = common::output_within_deadline(child);
     assert!(
         out.status.success(),
         "{}",
@@ -171,16 +168,8 @@ fn credentials_never_through_a_link_or_over_an_existing_file() {
 
     // Over an existing file: refused, the file untouched, nothing added.
     std::fs::write(env.path("existing.csv"), "keep me").unwrap();
-    let err = env.fails(&[
-        "users",
-        "add",
-        "--name",
-        "Bob",
-        "--email",
-        "bob@contoso.com",
-        "--credentials-file",
-        "existing.csv",
-    ]);
+    let err =
+        env.fails("users add --name Bob --email bob@contoso.com --credentials-file existing.csv");
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(
         std::fs::read_to_string(env.path("existing.csv")).unwrap(),
@@ -190,16 +179,7 @@ fn credentials_never_through_a_link_or_over_an_existing_file() {
     // Through a link to a file that does not exist yet (an attacker's planted link): the
     // target is not created.
     std::os::unix::fs::symlink(env.path("planted-target.csv"), env.path("dangling.csv")).unwrap();
-    env.fails(&[
-        "users",
-        "add",
-        "--name",
-        "Bob",
-        "--email",
-        "bob@contoso.com",
-        "--credentials-file",
-        "dangling.csv",
-    ]);
+    env.fails("users add --name Bob --email bob@contoso.com --credentials-file dangling.csv");
     assert!(!env.path("planted-target.csv").exists());
 
     // Through a link to an existing file: the target keeps its content.
@@ -389,16 +369,7 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     assert!(recovery.starts_with("sha256$"), "{recovery}");
     assert!(!hash.contains(&temp));
 
-    let mut c = env.cmd();
-    c.args([
-        "employee",
-        "set-password",
-        "--user",
-        &user,
-        "--password-stdin",
-    ])
-    .write_stdin(format!("{temp}\ncorrect horse battery staple\n"));
-    assert!(c.output().unwrap().status.success());
+    env.set_password(&user, &temp, "correct horse battery staple");
     let hash: String = conn
         .query_row(
             "SELECT password_hash FROM users WHERE username = ?1",
@@ -416,16 +387,7 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     assert!(!hash.contains("correct horse"));
     // Two accounts with the same password get different hashes (salted).
     let (user2, temp2) = env.add_user("Bob", "bob@contoso.com", &[]);
-    let mut c = env.cmd();
-    c.args([
-        "employee",
-        "set-password",
-        "--user",
-        &user2,
-        "--password-stdin",
-    ])
-    .write_stdin(format!("{temp2}\ncorrect horse battery staple\n"));
-    assert!(c.output().unwrap().status.success());
+    env.set_password(&user2, &temp2, "correct horse battery staple");
     let hash2: String = conn
         .query_row(
             "SELECT password_hash FROM users WHERE username = ?1",
@@ -712,13 +674,7 @@ fn no_secret_in_the_database_after_a_bulk_import() {
         csv.push_str(&format!("bulk{i}@contoso.com,Bulk {i}\n"));
     }
     std::fs::write(env.path("bulk.csv"), csv).unwrap();
-    let (code, out, err) = env.run(&[
-        "users",
-        "import",
-        "bulk.csv",
-        "--credentials-file",
-        "bulk-creds.csv",
-    ]);
+    let (code, out, err) = env.run("users import bulk.csv --credentials-file bulk-creds.csv");
     assert_eq!(code, 0, "{err}");
     assert_eq!(mode(&env.path("bulk-creds.csv")), 0o600);
     let creds = read_credentials(&env.path("bulk-creds.csv"));
@@ -736,13 +692,7 @@ fn no_secret_in_the_database_after_a_bulk_import() {
     }
     // The import refuses to write its credentials over a file or through a link.
     std::os::unix::fs::symlink(env.path("elsewhere.csv"), env.path("link.csv")).unwrap();
-    let err = env.fails(&[
-        "users",
-        "import",
-        "bulk.csv",
-        "--credentials-file",
-        "link.csv",
-    ]);
+    let err = env.fails("users import bulk.csv --credentials-file link.csv");
     assert!(err.contains("link.csv"), "{err}");
     assert!(!env.path("elsewhere.csv").exists());
     drop(holder);
@@ -990,15 +940,7 @@ fn two_add_users_in_the_same_second_get_two_default_credentials_files() {
     assert_eq!(r["credentials_file"], "credentials-20260201T100000Z-4.csv");
     assert!(!env.path("planted.csv").exists());
     // An explicit path still refuses an existing file.
-    let err = env.fails(&[
-        "add-user",
-        "--name",
-        "Cy",
-        "--email",
-        "cy@contoso.com",
-        "--credentials-file",
-        "credentials-20260201T100000Z.csv",
-    ]);
+    let err = env.fails("add-user --name Cy --email cy@contoso.com --credentials-file credentials-20260201T100000Z.csv");
     assert!(err.contains("already exists"), "{err}");
     // No temporary file is left behind.
     assert!(
@@ -1158,14 +1100,7 @@ fn a_database_path_that_is_a_fifo_or_a_folder_is_refused_without_hanging() {
 
 /// A child process of the binary with piped stdin, in the sandbox.
 fn spawn_with_stdin(env: &Env, args: &[&str]) -> std::process::Child {
-    Command::new(assert_cmd::cargo::cargo_bin("competency"))
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"))
+    env.std_cmd()
         .env("NO_COLOR", "1")
         .args(args)
         .stdin(Stdio::piped())
@@ -1245,33 +1180,16 @@ fn actions(env: &Env, action: &str) -> usize {
 }
 
 fn run_stdin(env: &Env, args: &[&str], input: &str) -> (i32, String) {
-    let o = env
-        .cmd()
-        .args(args)
-        .write_stdin(input.to_owned())
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    let (code, _, err) = env.run_stdin(args, input);
+    (code, err)
 }
 
 #[test]
 fn a_recovery_code_raced_by_two_processes_resets_the_password_once() {
     let env = Env::new();
     env.init();
-    env.ok(&[
-        "users",
-        "add",
-        "--name",
-        "Ann",
-        "--email",
-        "ann@contoso.com",
-        "--self-service-reset",
-        "--credentials-file",
-        "c.csv",
-    ]);
+    env.ok("users add --name Ann --email ann@contoso.com \
+            --self-service-reset --credentials-file c.csv");
     let row = &read_credentials(&env.path("c.csv"))[0];
     let (user, code) = (row[0].clone(), row[4].clone());
     let args = [
@@ -1498,7 +1416,7 @@ fn weak_chosen_passwords_are_refused_after_nist_800_63b() {
 #[test]
 fn the_audit_actor_is_the_os_user_not_the_user_variable() {
     let env = Env::new();
-    env.ok(&["init", "--name", "Contoso", "--partner-id", "1"]);
+    env.create("--name Contoso --partner-id 1");
     let out = env
         .cmd()
         .env("USER", "mallory\u{1b}[2J")

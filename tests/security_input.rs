@@ -10,30 +10,15 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, small_rules};
 use proptest::prelude::*;
 use rusqlite::Connection;
 
 const SMALL_RULES: &str = include_str!("data/small-rules.toml");
 
-fn small_rules_path() -> String {
-    format!("{}/tests/data/small-rules.toml", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// An organization on the small rulebook with one user (MSA ann@outlook.com).
 fn org() -> Env {
-    let env = Env::new();
-    env.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        &small_rules_path(),
-        "--now",
-        "2026-01-01",
-    ]);
+    let env = Env::with_rulebook(&small_rules());
     env.ok(&[
         "users",
         "add",
@@ -83,33 +68,9 @@ fn membership_upgrade_at_the_last_representable_day_is_a_clean_error() {
         "2026-01-01",
     ]);
     for msa in ["ann@outlook.com", "bob@outlook.com"] {
-        env.ok(&[
-            "achievements",
-            "add",
-            "--msa",
-            msa,
-            "--code",
-            "EX-A",
-            "--earned",
-            "2025-12-01",
-            "--now",
-            "2026-01-01",
-        ]);
+        env.achievement(msa, "EX-A", "2025-12-01", "2026-01-01");
     }
-    env.ok(&[
-        "performance",
-        "record",
-        "--metric",
-        "revenue",
-        "--scope",
-        "azure",
-        "--value",
-        "20000",
-        "--date",
-        "9999-12-30",
-        "--now",
-        "9999-12-31",
-    ]);
+    env.record("revenue", "azure", "20000", "9999-12-30", "9999-12-31");
     let args = [
         "membership",
         "upgrade",

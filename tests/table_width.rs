@@ -17,8 +17,7 @@ const NAMES: [(&str, &str); 3] = [
 
 fn setup() -> Env {
     let e = Env::new();
-    e.ok(&[
-        "init",
+    e.create(&[
         "--name",
         "Contoso Ltd",
         "--partner-id",

@@ -39,8 +39,7 @@ fn org_resolution_by_slug_partner_id_only_one_or_error_listing_them() {
     env.init();
     // With one organization, no --org is needed.
     env.ok(&["users", "list"]);
-    env.ok(&[
-        "init",
+    env.create(&[
         "--name",
         "Fabrikam",
         "--partner-id",
@@ -127,18 +126,10 @@ fn add_user_writes_credentials_once_and_never_elsewhere() {
 fn temporary_password_is_valid_90_days() {
     let env = Env::new();
     env.init();
-    env.ok(&[
-        "--now",
-        "2026-03-01T10:00:00Z",
-        "users",
-        "add",
-        "--name",
-        "B",
-        "--email",
-        "b@x.com",
-        "--credentials-file",
-        "c.csv",
-    ]);
+    env.ok(
+        "--now 2026-03-01T10:00:00Z users add --name B --email b@x.com \
+         --credentials-file c.csv",
+    );
     let rows = read_credentials(&env.path("c.csv"));
     assert_eq!(rows[0][3], "2026-05-30T10:00:00Z");
 }
@@ -159,29 +150,11 @@ fn user_names_get_a_number_on_collision() {
 fn bad_and_duplicate_emails_are_refused_and_change_nothing() {
     let env = Env::new();
     env.init();
-    let err = env.fails(&[
-        "users",
-        "add",
-        "--name",
-        "Bob",
-        "--email",
-        "bob@",
-        "--credentials-file",
-        "x.csv",
-    ]);
+    let err = env.fails("users add --name Bob --email bob@ --credentials-file x.csv");
     assert!(err.contains("\"bob@\" is not an e-mail address"), "{err}");
     assert!(!env.path("x.csv").exists(), "credentials file left behind");
     env.add_user("Bob", "bob@x.com", &[]);
-    let err = env.fails(&[
-        "users",
-        "add",
-        "--name",
-        "Bob2",
-        "--email",
-        "BOB@x.com",
-        "--credentials-file",
-        "y.csv",
-    ]);
+    let err = env.fails("users add --name Bob2 --email BOB@x.com --credentials-file y.csv");
     assert!(err.contains("already the e-mail of active user"), "{err}");
     assert!(!env.path("y.csv").exists());
     assert_eq!(env.json(&["users", "list"]).as_array().unwrap().len(), 1);
@@ -192,32 +165,14 @@ fn credentials_file_never_over_an_existing_file_or_through_a_link() {
     let env = Env::new();
     env.init();
     std::fs::write(env.path("exists.csv"), "keep me").unwrap();
-    let err = env.fails(&[
-        "users",
-        "add",
-        "--name",
-        "C",
-        "--email",
-        "c@x.com",
-        "--credentials-file",
-        "exists.csv",
-    ]);
+    let err = env.fails("users add --name C --email c@x.com --credentials-file exists.csv");
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(
         std::fs::read_to_string(env.path("exists.csv")).unwrap(),
         "keep me"
     );
     std::os::unix::fs::symlink(env.path("elsewhere.csv"), env.path("link.csv")).unwrap();
-    env.fails(&[
-        "users",
-        "add",
-        "--name",
-        "C",
-        "--email",
-        "c@x.com",
-        "--credentials-file",
-        "link.csv",
-    ]);
+    env.fails("users add --name C --email c@x.com --credentials-file link.csv");
     assert!(!env.path("elsewhere.csv").exists());
     assert_eq!(
         env.json(&["users", "list"]).as_array().unwrap().len(),
@@ -300,43 +255,18 @@ fn remove_keeps_history_ends_the_msa_and_protects_the_last_global_admin() {
 fn linking_an_msa_elsewhere_severs_the_old_association() {
     let env = Env::new();
     env.init();
-    env.ok(&["init", "--name", "Fabrikam", "--partner-id", "99"]);
-    env.ok(&[
-        "--org",
-        "contoso-ltd",
-        "users",
-        "add",
-        "--name",
-        "Eve",
-        "--email",
-        "eve@contoso.com",
-        "--msa",
-        "eve@outlook.com",
-        "--credentials-file",
-        "a.csv",
-    ]);
-    let (code, _, err) = env.run(&[
-        "--org",
-        "fabrikam",
-        "users",
-        "add",
-        "--name",
-        "Eve",
-        "--email",
-        "eve@fabrikam.com",
-        "--credentials-file",
-        "b.csv",
-    ]);
+    env.create(&["--name", "Fabrikam", "--partner-id", "99"]);
+    env.ok(
+        "--org contoso-ltd users add --name Eve --email eve@contoso.com \
+         --msa eve@outlook.com --credentials-file a.csv",
+    );
+    let (code, _, err) = env.run(
+        "--org fabrikam users add --name Eve --email eve@fabrikam.com \
+         --credentials-file b.csv",
+    );
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = env.run(&[
-        "--org",
-        "fabrikam",
-        "users",
-        "link-msa",
-        "eve@fabrikam.com",
-        "--msa",
-        "EVE@outlook.com",
-    ]);
+    let (code, _, err) =
+        env.run("--org fabrikam users link-msa eve@fabrikam.com --msa EVE@outlook.com");
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("severed") && err.contains("Contoso Ltd"),
@@ -403,30 +333,10 @@ fn a_database_from_a_newer_version_is_refused() {
 fn audit_records_actor_time_and_respects_since_and_limit() {
     let env = Env::new();
     env.init();
-    env.ok(&[
-        "--now",
-        "2026-02-01",
-        "users",
-        "add",
-        "--name",
-        "A",
-        "--email",
-        "a@x.com",
-        "--credentials-file",
-        "a.csv",
-    ]);
-    env.ok(&[
-        "--now",
-        "2026-03-01",
-        "users",
-        "add",
-        "--name",
-        "B",
-        "--email",
-        "b@x.com",
-        "--credentials-file",
-        "b.csv",
-    ]);
+    env.ok("--now 2026-02-01 users add --name A --email a@x.com \
+            --credentials-file a.csv");
+    env.ok("--now 2026-03-01 users add --name B --email b@x.com \
+            --credentials-file b.csv");
     let all = env.json(&["audit"]);
     assert_eq!(all[0]["action"], "org.init");
     // The OS user from the password database, not the $USER the test sets ("tester").
@@ -476,7 +386,7 @@ fn a_closed_pipe_is_not_an_error() {
     let mut buf = [0u8; 1024];
     child.stdout.as_mut().unwrap().read_exact(&mut buf).unwrap();
     drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    let out = common::output_within_deadline(child);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         !String::from_utf8_lossy(&out.stderr).contains("error"),
@@ -495,8 +405,7 @@ fn a_closed_pipe_is_not_an_error() {
 /// Contoso with the company mail domain acme.com, on the small membership rulebook.
 fn acme() -> Env {
     let env = Env::new();
-    env.ok(&[
-        "init",
+    env.create(&[
         "--name",
         "Contoso Ltd",
         "--partner-id",
@@ -596,13 +505,7 @@ fn a_rehired_employees_email_names_the_active_account_not_the_removed_one() {
         env.json(&["users", "show", "bob@acme.com"])["username"],
         new
     );
-    env.ok(&[
-        "users",
-        "link-msa",
-        "bob@acme.com",
-        "--msa",
-        "bob@outlook.com",
-    ]);
+    env.ok("users link-msa bob@acme.com --msa bob@outlook.com");
     assert_eq!(env.json(&["users", "show", &new])["msa"], "bob@outlook.com");
     let w = env.json(&["membership", "what-if", "--remove-user", "bob@acme.com"]);
     assert!(w.to_string().contains(&new), "{w}");
@@ -618,8 +521,7 @@ fn a_rehired_employees_email_names_the_active_account_not_the_removed_one() {
 #[test]
 fn a_generated_user_name_is_never_another_accounts_email() {
     let env = acme();
-    env.ok(&[
-        "init",
+    env.create(&[
         "--name",
         "Fabrikam",
         "--partner-id",
@@ -663,15 +565,7 @@ fn a_generated_user_name_is_never_another_accounts_email() {
     assert_eq!(add("Ann C", "ann@partner.org", "b.csv"), "ann3@acme.com");
     // The bulk import follows the same rule.
     std::fs::write(env.path("u.csv"), "email,name\nann@other.org,Ann O\n").unwrap();
-    env.ok(&[
-        "--org",
-        "contoso-ltd",
-        "users",
-        "import",
-        "u.csv",
-        "--credentials-file",
-        "c.csv",
-    ]);
+    env.ok("--org contoso-ltd users import u.csv --credentials-file c.csv");
     let users = env.json(&["--org", "contoso-ltd", "users", "list"]);
     let names: Vec<&str> = users
         .as_array()
@@ -700,18 +594,10 @@ fn an_msa_of_a_colleague_moves_only_with_an_administrators_move() {
         "shared@outlook.com"
     );
     // users add --msa of a colleague's MSA: refused the same way.
-    let err = env.fails(&[
-        "users",
-        "add",
-        "--name",
-        "Cy",
-        "--email",
-        "cy@acme.com",
-        "--msa",
-        "shared@outlook.com",
-        "--credentials-file",
-        "cy.csv",
-    ]);
+    let err = env.fails(
+        "users add --name Cy --email cy@acme.com --msa shared@outlook.com \
+         --credentials-file cy.csv",
+    );
     assert!(err.contains("--move"), "{err}");
     // Nor does a users import take it from a colleague.
     std::fs::write(
@@ -719,13 +605,7 @@ fn an_msa_of_a_colleague_moves_only_with_an_administrators_move() {
         "email,name,msa\ncy@acme.com,Cy,shared@outlook.com\n",
     )
     .unwrap();
-    let err = env.fails(&[
-        "users",
-        "import",
-        "staff.csv",
-        "--credentials-file",
-        "s.csv",
-    ]);
+    let err = env.fails("users import staff.csv --credentials-file s.csv");
     assert!(
         err.contains("staff.csv:2") && err.contains("--move"),
         "{err}"
@@ -766,8 +646,7 @@ fn an_msa_of_a_colleague_moves_only_with_an_administrators_move() {
 fn one_organization_cannot_change_another_organizations_achievements() {
     let env = Env::new();
     for (name, id) in [("Contoso", "1111111"), ("Fabrikam", "2222222")] {
-        env.ok(&[
-            "init",
+        env.create(&[
             "--name",
             name,
             "--partner-id",
@@ -778,57 +657,22 @@ fn one_organization_cannot_change_another_organizations_achievements() {
             "2026-01-01",
         ]);
     }
-    env.ok(&[
-        "--org",
-        "fabrikam",
-        "users",
-        "add",
-        "--name",
-        "Fay",
-        "--email",
-        "fay@fabrikam.com",
-        "--msa",
-        "fay@outlook.com",
-        "--credentials-file",
-        "fay.csv",
-    ]);
-    env.ok(&[
-        "--org",
-        "fabrikam",
-        "achievements",
-        "add",
-        "--msa",
-        "fay@outlook.com",
-        "--code",
-        "AZ-1",
-        "--earned",
-        "2025-12-01",
-    ]);
+    env.ok(
+        "--org fabrikam users add --name Fay --email fay@fabrikam.com \
+         --msa fay@outlook.com --credentials-file fay.csv",
+    );
+    env.ok(
+        "--org fabrikam achievements add --msa fay@outlook.com --code AZ-1 \
+         --earned 2025-12-01",
+    );
     let before = env.db_bytes();
     // Contoso can neither remove, add nor import Fay's records.
-    let err = env.fails(&[
-        "--org",
-        "contoso",
-        "achievements",
-        "remove",
-        "--msa",
-        "fay@outlook.com",
-        "--code",
-        "AZ-1",
-    ]);
+    let err = env.fails("--org contoso achievements remove --msa fay@outlook.com --code AZ-1");
     assert!(err.contains("Fabrikam"), "{err}");
-    let err = env.fails(&[
-        "--org",
-        "contoso",
-        "achievements",
-        "add",
-        "--msa",
-        "fay@outlook.com",
-        "--code",
-        "AZ-2",
-        "--earned",
-        "2025-12-01",
-    ]);
+    let err = env.fails(
+        "--org contoso achievements add --msa fay@outlook.com --code AZ-2 \
+         --earned 2025-12-01",
+    );
     assert!(err.contains("Fabrikam"), "{err}");
     std::fs::write(
         env.path("a.csv"),
@@ -844,27 +688,10 @@ fn one_organization_cannot_change_another_organizations_achievements() {
     let fay = env.json(&["--org", "fabrikam", "achievements", "list"]);
     assert_eq!(fay.as_array().unwrap().len(), 1, "{fay}");
     // An MSA associated with no account: any organization may record it.
-    env.ok(&[
-        "--org",
-        "contoso",
-        "achievements",
-        "add",
-        "--msa",
-        "free@outlook.com",
-        "--code",
-        "AZ-2",
-        "--earned",
-        "2025-12-01",
-    ]);
+    env.ok(
+        "--org contoso achievements add --msa free@outlook.com --code AZ-2 \
+         --earned 2025-12-01",
+    );
     // Fabrikam itself still changes its own people's records.
-    env.ok(&[
-        "--org",
-        "fabrikam",
-        "achievements",
-        "remove",
-        "--msa",
-        "fay@outlook.com",
-        "--code",
-        "AZ-1",
-    ]);
+    env.ok("--org fabrikam achievements remove --msa fay@outlook.com --code AZ-1");
 }

@@ -6,6 +6,17 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+mod args;
+mod story;
+
+pub use args::Args;
+#[allow(unused_imports)]
+pub use story::*;
+
+/// How long one run of the binary may take before the test fails: far above any command's
+/// real time on a loaded machine, so it only ever catches a hang.
+pub const COMMAND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// A sandbox: its own folder, database and (empty) config.
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -28,60 +39,54 @@ impl Env {
 
     /// The binary, run in the sandbox folder with its database and a fixed actor.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("competency").expect("binary");
+        let mut c = Command::from_std(self.std_cmd());
+        c.env("NO_COLOR", "1").timeout(COMMAND_DEADLINE);
+        c
+    }
+
+    /// The same as a plain `std` command (without `NO_COLOR`), for tests that spawn, signal
+    /// or kill it: they keep their own deadline.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("competency"));
         c.current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("USER", "tester")
             .env("COMPETENCY_DB", self.db())
-            .env("COMPETENCY_CONFIG", self.path("config.toml"))
-            .env("NO_COLOR", "1");
+            .env("COMPETENCY_CONFIG", self.path("config.toml"));
         c
     }
 
-    /// Runs the binary with args; returns (exit code, stdout, stderr).
-    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.cmd().args(args).output().expect("run");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    /// Runs the binary with args; returns (exit code, stdout, stderr). Fails the test when
+    /// the command is still running after [`COMMAND_DEADLINE`].
+    pub fn run(&self, args: impl Args) -> (i32, String, String) {
+        let args = args.into_args();
+        let out = self.cmd().args(&args).output().expect("run");
+        outcome(&args, out)
     }
 
     /// Runs and asserts success; returns stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
-        assert_eq!(code, 0, "`{}` failed: {err}{out}", args.join(" "));
-        out
+    pub fn ok(&self, args: impl Args) -> String {
+        self.exits(args, 0).0
     }
 
     /// Runs and asserts exit code 1 with one `error:` line; returns stderr.
-    pub fn fails(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
-        assert_eq!(
-            code,
-            1,
-            "`{}` should fail with 1: {out}{err}",
-            args.join(" ")
-        );
-        assert!(err.contains("error: "), "no error line: {err}");
-        err
+    pub fn fails(&self, args: impl Args) -> String {
+        self.fails_with(args, 1)
     }
 
     /// Runs with JSON output and parses it.
-    pub fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut a = args.to_vec();
-        a.extend(["--format", "json"]);
+    pub fn json(&self, args: impl Args) -> serde_json::Value {
+        let mut a = args.into_args();
+        a.extend(["--format".into(), "json".into()]);
         let out = self.ok(&a);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
     }
 
     /// `init` of a default organization at 2026-01-01.
     pub fn init(&self) {
-        self.ok(&[
-            "init",
+        self.create(&[
             "--name",
             "Contoso Ltd",
             "--partner-id",
@@ -127,6 +132,24 @@ impl Env {
     }
 }
 
+/// (exit code, stdout, stderr) of a finished run; a run ended by a signal fails the test
+/// (the only signal `Env::cmd` sends is the kill at its deadline).
+fn outcome(args: &[String], out: std::process::Output) -> (i32, String, String) {
+    let code = out.status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        panic!(
+            "`{}` ended by signal {:?} (killed at the {COMMAND_DEADLINE:?} deadline?)",
+            args.join(" "),
+            out.status.signal()
+        )
+    });
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Reads a credentials CSV as rows (header excluded).
 pub fn read_credentials(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).expect("credentials file");
@@ -156,4 +179,23 @@ pub fn os_user_name() -> String {
         .expect("utf-8")
         .trim()
         .to_owned()
+}
+
+/// Waits for `child` and collects its output (reading its pipes meanwhile, so a full pipe
+/// cannot stall it); kills it and fails the test when it is still running after
+/// [`COMMAND_DEADLINE`].
+pub fn output_within_deadline(child: std::process::Child) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(COMMAND_DEADLINE) {
+        Ok(out) => out.expect("wait for the child"),
+        Err(_) => {
+            // SAFETY: kill(2) on our own child's pid, which its waiting thread has not reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("the child did not finish within {COMMAND_DEADLINE:?}");
+        }
+    }
 }

@@ -1,0 +1,406 @@
+//! The layering of DESIGN.md, checked over the sources: `cli → domain → {rules, store}`,
+//! one arrow direction only. Grep-based on purpose: comments and string literals are blanked
+//! first, then each rule looks for the paths it forbids. A failure names every offence as
+//! `file:line`.
+
+use std::path::{Path, PathBuf};
+
+/// A source file: its path relative to the crate, and its lines with comments and the
+/// contents of string and character literals blanked (so `"postgres://"` or a doc comment
+/// naming a module is not an offence).
+struct Source {
+    path: String,
+    lines: Vec<String>,
+}
+
+fn sources() -> Vec<Source> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).expect("source file");
+            Source {
+                path: f
+                    .strip_prefix(root)
+                    .expect("under the crate")
+                    .display()
+                    .to_string(),
+                lines: blank_comments_and_strings(&text),
+            }
+        })
+        .collect()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("source folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Replaces comments and the insides of string/char literals by spaces, keeping lines.
+fn blank_comments_and_strings(text: &str) -> Vec<String> {
+    #[derive(PartialEq)]
+    enum State {
+        Code,
+        Line,
+        Block(usize),
+        Str,
+        Raw(usize),
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut state = State::Code;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '\n' {
+            if state == State::Line {
+                state = State::Code;
+            }
+            out.push('\n');
+            i += 1;
+            continue;
+        }
+        match state {
+            State::Code => {
+                if c == '/' && next == Some('/') {
+                    state = State::Line;
+                    out.push(' ');
+                } else if c == '/' && next == Some('*') {
+                    state = State::Block(1);
+                    out.push_str("  ");
+                    i += 1;
+                } else if c == '"' {
+                    state = State::Str;
+                    out.push('"');
+                } else if c == 'r'
+                    && (next == Some('"') || next == Some('#'))
+                    && !prev_is_ident(&chars, i)
+                {
+                    let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+                    if chars.get(i + 1 + hashes) == Some(&'"') {
+                        state = State::Raw(hashes);
+                        out.push('"');
+                        out.extend(std::iter::repeat_n(' ', hashes + 1));
+                        i += hashes + 1;
+                    } else {
+                        out.push(c);
+                    }
+                } else if c == '\'' && is_char_literal(&chars, i) {
+                    let end = chars[i + 1..]
+                        .iter()
+                        .enumerate()
+                        .skip(1)
+                        .find(|&(k, &ch)| ch == '\'' && chars[i + k] != '\\')
+                        .map_or(i + 1, |(k, _)| i + 1 + k);
+                    out.push('\'');
+                    out.extend(std::iter::repeat_n(' ', end - i - 1));
+                    out.push('\'');
+                    i = end;
+                } else {
+                    out.push(c);
+                }
+            }
+            State::Line => out.push(' '),
+            State::Block(depth) => {
+                if c == '*' && next == Some('/') {
+                    state = if depth == 1 {
+                        State::Code
+                    } else {
+                        State::Block(depth - 1)
+                    };
+                    out.push_str("  ");
+                    i += 1;
+                } else if c == '/' && next == Some('*') {
+                    state = State::Block(depth + 1);
+                    out.push_str("  ");
+                    i += 1;
+                } else {
+                    out.push(' ');
+                }
+            }
+            State::Str => {
+                if c == '\\' {
+                    out.push(' ');
+                    if next.is_some_and(|n| n != '\n') {
+                        out.push(' ');
+                        i += 1;
+                    }
+                } else if c == '"' {
+                    state = State::Code;
+                    out.push('"');
+                } else {
+                    out.push(' ');
+                }
+            }
+            State::Raw(hashes) => {
+                let closes = c == '"'
+                    && chars[i + 1..]
+                        .iter()
+                        .take(hashes)
+                        .filter(|&&h| h == '#')
+                        .count()
+                        == hashes;
+                if closes {
+                    state = State::Code;
+                    out.push('"');
+                    out.extend(std::iter::repeat_n(' ', hashes));
+                    i += hashes;
+                } else {
+                    out.push(' ');
+                }
+            }
+        }
+        i += 1;
+    }
+    out.lines().map(str::to_owned).collect()
+}
+
+fn prev_is_ident(chars: &[char], i: usize) -> bool {
+    i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')
+}
+
+/// `'x'`, `'\n'`, `'\u{1F600}'` — not a lifetime such as `'a` or `'static`.
+fn is_char_literal(chars: &[char], i: usize) -> bool {
+    matches!(
+        (chars.get(i + 1), chars.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
+}
+
+/// Every `crate::NAME` the file refers to, with its line: plain paths and the first level of
+/// grouped imports (`use crate::{error::AppError, output};` gives `error` and `output`).
+fn crate_refs(src: &Source) -> Vec<(usize, String)> {
+    let text = src.lines.join("\n");
+    let bytes: Vec<char> = text.chars().collect();
+    let mut refs = Vec::new();
+    let needle: Vec<char> = "crate::".chars().collect();
+    let mut i = 0;
+    while i + needle.len() <= bytes.len() {
+        if bytes[i..i + needle.len()] == needle[..] && !prev_is_ident(&bytes, i) {
+            let line = bytes[..i].iter().filter(|&&c| c == '\n').count() + 1;
+            let mut j = i + needle.len();
+            while bytes.get(j).is_some_and(|c| c.is_whitespace()) {
+                j += 1;
+            }
+            if bytes.get(j) == Some(&'{') {
+                // The names at depth 1 of the group.
+                let mut depth = 0;
+                let mut at_name = true;
+                let mut line_no = line;
+                while j < bytes.len() {
+                    let c = bytes[j];
+                    match c {
+                        '\n' => line_no += 1,
+                        '{' => {
+                            depth += 1;
+                            at_name = depth == 1;
+                        }
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        ',' if depth == 1 => at_name = true,
+                        c if at_name && depth == 1 && (c.is_alphanumeric() || c == '_') => {
+                            let name: String = bytes[j..]
+                                .iter()
+                                .take_while(|c| c.is_alphanumeric() || **c == '_')
+                                .collect();
+                            j += name.len() - 1;
+                            refs.push((line_no, name));
+                            at_name = false;
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+            } else {
+                let name: String = bytes[j..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric() || **c == '_')
+                    .collect();
+                refs.push((line, name));
+            }
+            i += needle.len();
+        } else {
+            i += 1;
+        }
+    }
+    refs
+}
+
+/// Lines that use one of `crates` as a path (`rusqlite::…`, `use rusqlite;`, `extern crate`).
+fn crate_uses(src: &Source, crates: &[&str]) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in src.lines.iter().enumerate() {
+        for name in crates {
+            let mut from = 0;
+            while let Some(at) = line[from..].find(name) {
+                let start = from + at;
+                let end = start + name.len();
+                from = end;
+                let before = line[..start].chars().next_back();
+                let after = &line[end..];
+                let whole = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+                    && !after.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+                let as_path = after.starts_with("::")
+                    || line[..start].trim_end().ends_with("use")
+                    || line[..start].trim_end().ends_with("crate");
+                if whole && as_path {
+                    found.push((n + 1, (*name).to_owned()));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn in_dir(src: &Source, dir: &str) -> bool {
+    src.path.starts_with(dir)
+}
+
+/// Fails naming each offence as `file:line: what`.
+fn assert_none(rule: &str, offences: Vec<String>) {
+    assert!(offences.is_empty(), "{rule}:\n  {}", offences.join("\n  "));
+}
+
+#[test]
+fn the_blanking_keeps_code_and_drops_comments_and_strings() {
+    let src = "use a; // crate::cli\nlet s = \"crate::cli\"; /* crate::cli\n */ crate::rules::x();\nlet c = '\"'; let r = r#\"crate::cli\"#; fn f<'a>(x: &'a str) {}\n";
+    let lines = blank_comments_and_strings(src);
+    assert_eq!(lines.len(), 4);
+    assert!(!lines.join("\n").contains("cli"), "{lines:?}");
+    assert!(lines[2].contains("crate::rules::x()"), "{lines:?}");
+    assert!(lines[3].contains("fn f<'a>(x: &'a str)"), "{lines:?}");
+    let s = Source {
+        path: "src/x.rs".into(),
+        lines: blank_comments_and_strings(
+            "use crate::{\n    error::AppError,\n    output::{self, number},\n};\nfn g() { crate::store::Db::open(); }\nuse rusqlite::Connection;\nlet u = \"postgres://h/db\";\n",
+        ),
+    };
+    let refs = crate_refs(&s);
+    assert_eq!(
+        refs,
+        [
+            (2, "error".to_owned()),
+            (3, "output".to_owned()),
+            (5, "store".to_owned())
+        ]
+    );
+    assert_eq!(
+        crate_uses(&s, &["rusqlite", "postgres"]),
+        [(6, "rusqlite".to_owned())]
+    );
+}
+
+#[test]
+#[ignore = "fixed by branch pg (src/cli/doctor.rs:177-191, 349-350 use rusqlite: store methods replace Store::connection())"]
+fn only_the_store_touches_the_database_crates() {
+    let offences = sources()
+        .iter()
+        .filter(|s| !in_dir(s, "src/store/"))
+        .flat_map(|s| {
+            crate_uses(s, &["rusqlite", "postgres"])
+                .into_iter()
+                .map(move |(n, c)| format!("{}:{n}: uses {c}", s.path))
+        })
+        .collect();
+    assert_none("rusqlite/postgres outside src/store/", offences);
+}
+
+#[test]
+#[ignore = "fixed by branches rules (src/rules/explain.rs:93), cli (src/domain/import/performance.rs:18) and fix (src/domain/membership.rs:47, src/domain/designations.rs:359-1104 call crate::output::number)"]
+fn only_the_cli_and_output_touch_the_terminal_and_the_formatter() {
+    let offences = sources()
+        .iter()
+        .filter(|s| !in_dir(s, "src/cli/") && s.path != "src/output.rs")
+        .flat_map(|s| {
+            let crates = crate_uses(s, &["indicatif", "comfy_table"])
+                .into_iter()
+                .map(move |(n, c)| format!("{}:{n}: uses {c}", s.path));
+            let output = crate_refs(s)
+                .into_iter()
+                .filter(|(_, name)| name == "output")
+                .map(move |(n, _)| format!("{}:{n}: uses crate::output", s.path));
+            crates.chain(output).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_none(
+        "indicatif/comfy_table/crate::output outside src/cli/ and src/output.rs",
+        offences,
+    );
+}
+
+#[test]
+#[ignore = "fixed by branch cli (src/support/files.rs:245 reads SystemTime::now: move fs_now into src/support/clock.rs)"]
+fn only_the_clock_reads_the_time() {
+    let mut offences = Vec::new();
+    for s in sources()
+        .iter()
+        .filter(|s| s.path != "src/support/clock.rs")
+    {
+        for (n, line) in s.lines.iter().enumerate() {
+            for call in ["Utc::now", "SystemTime::now", "Local::now"] {
+                if line.contains(call) {
+                    offences.push(format!("{}:{}: calls {call}", s.path, n + 1));
+                }
+            }
+        }
+    }
+    assert_none(
+        "the system clock read outside src/support/clock.rs",
+        offences,
+    );
+}
+
+/// `crate::X` references from files under `dir` for which `offends(X)`.
+fn imports_from(dir: &str, offends: impl Fn(&str) -> bool) -> Vec<String> {
+    sources()
+        .iter()
+        .filter(|s| in_dir(s, dir))
+        .flat_map(|s| {
+            crate_refs(s)
+                .into_iter()
+                .filter(|(_, name)| offends(name))
+                .map(move |(n, name)| format!("{}:{n}: uses crate::{name}", s.path))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "fixed by branch rules (src/rules/engine.rs:485 crate::support::fasthash, src/rules/validate.rs:572-963 crate::support, src/rules/explain.rs:93 crate::output)"]
+fn the_rules_import_nothing_of_ours_but_themselves_and_errors() {
+    assert_none(
+        "src/rules/ importing more than crate::rules and crate::error",
+        imports_from("src/rules/", |m| m != "rules" && m != "error"),
+    );
+}
+
+#[test]
+#[ignore = "fixed by branch pg (src/store/mod.rs:205, 228 call crate::domain::progress::check)"]
+fn the_store_imports_nothing_above_it() {
+    assert_none(
+        "src/store/ importing crate::domain or crate::cli",
+        imports_from("src/store/", |m| m == "domain" || m == "cli"),
+    );
+}
+
+#[test]
+fn the_domain_imports_nothing_of_the_cli() {
+    assert_none(
+        "src/domain/ importing crate::cli",
+        imports_from("src/domain/", |m| m == "cli"),
+    );
+}
