@@ -32,6 +32,17 @@ fn permissive(env: &Env, args: &[&str]) -> Command {
     c
 }
 
+/// [`permissive`], asserting success.
+fn permissive_ok(env: &Env, line: &str) {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    let out = permissive(env, &args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "`{line}`: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn side(db: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", db.display()))
 }
@@ -50,47 +61,11 @@ fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
     assert!(out.status.success());
     assert_eq!(mode(&env.path("probe")), 0o666);
 
-    let st = permissive(
-        &env,
-        &[
-            "init",
-            "--name",
-            "Contoso",
-            "--partner-id",
-            "1",
-            "--now",
-            "2026-01-01",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    permissive_ok(&env, "init --name Contoso --partner-id 1 --now 2026-01-01");
     assert_eq!(mode(&env.db()), 0o600);
-    let st = permissive(
+    permissive_ok(
         &env,
-        &[
-            "users",
-            "add",
-            "--name",
-            "Ann",
-            "--email",
-            "ann@contoso.com",
-            "--credentials-file",
-            "ann.csv",
-            "--now",
-            "2026-01-01",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
+        "users add --name Ann --email ann@contoso.com --credentials-file ann.csv --now 2026-01-01",
     );
     assert_eq!(mode(&env.path("ann.csv")), 0o600);
     let temp = read_credentials(&env.path("ann.csv"))[0][2].clone();
