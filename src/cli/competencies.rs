@@ -127,7 +127,10 @@ fn who(r: &RequirementEval, limit: usize) -> String {
 /// Runs a `competencies` command.
 pub fn run(cmd: CompetenciesCmd, ctx: &mut Ctx) -> Result<Report> {
     let at = ctx.clock.now();
-    let judged = ctx.read_org(|db, org| judge::judge(db, org, at))?;
+    let _armed = crate::domain::progress::arm();
+    let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
+    let judged = ctx.read_org(|db, org| judge::judge_reported(db, org, at, &*progress))?;
+    progress.finish();
     let report = report(cmd, &judged, at);
     judge::discard(judged);
     report

@@ -258,7 +258,11 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
     let at = ctx.clock.now();
     match cmd {
         DesignationsCmd::List => {
-            let list = ctx.read_org(|db, org| svc::list(db, org, at))?;
+            let _armed = crate::domain::progress::arm();
+            let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
+            let list =
+                ctx.read_org(|db, org| svc::list_reported(db, org, at, false, &*progress))?;
+            progress.finish();
             let mut t = Table::new(&["Designation", "Score", "Needed", "Qualifies now", "State"]);
             let mut j = Vec::new();
             for l in &list {
@@ -286,7 +290,11 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         DesignationsCmd::Score { id } => {
             let names = id.is_some();
-            let scores = ctx.read_org(|db, org| svc::scores(db, org, at, id.as_deref()))?;
+            let _armed = crate::domain::progress::arm();
+            let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
+            let scores =
+                ctx.read_org(|db, org| svc::scores(db, org, at, id.as_deref(), &*progress))?;
+            progress.finish();
             let j: Vec<Value> = scores.iter().flat_map(score_json).collect();
             let mut r = Report::new(j);
             for s in &scores {

@@ -370,12 +370,15 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         MembershipCmd::Check => {
             let actor = ctx.actor();
+            let _armed = crate::domain::progress::arm();
+            let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
             let (mut c, d) = ctx.write_org(|db, org| {
                 Ok((
-                    svc::check(db, org, &actor)?,
-                    crate::domain::designations::check(db, org, &actor)?,
+                    svc::check_reported(db, org, &actor, &*progress)?,
+                    crate::domain::designations::check_reported(db, org, &actor, &*progress)?,
                 ))
             })?;
+            progress.finish();
             print_alerts(&c.raised);
             c.status = combined_status(c.status, &d);
             let mut r = check_report(&c);
@@ -443,7 +446,11 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                 .map(parse_date)
                 .transpose()
                 .map_err(|e| bad_input(format!("--expire-before: {e}")))?;
-            let w = ctx.read_org(|db, org| svc::what_if(db, org, at, &remove_user, expire))?;
+            let _armed = crate::domain::progress::arm();
+            let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
+            let w = ctx
+                .read_org(|db, org| svc::what_if(db, org, at, &remove_user, expire, &*progress))?;
+            progress.finish();
             let mut t = Table::new(&["Competency", "Level now", "Level after"]);
             for c in &w.changes {
                 t.row([

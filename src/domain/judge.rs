@@ -4,6 +4,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
+use crate::domain::progress::{self, Progress, Silent};
 use crate::domain::records;
 use crate::rules::{Evaluation, Rulebook, Snapshot, evaluate};
 use crate::store::{Db, Org};
@@ -38,11 +39,42 @@ pub fn load(db: &Db, org: &Org) -> Result<(Rulebook, Snapshot)> {
 
 /// Loads and evaluates `org` at `at`.
 pub fn judge(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Judged> {
+    judge_reported(db, org, at, &Silent)
+}
+
+/// [`judge`], reporting its phases ("loading the organization", "evaluating N people"):
+/// both are progress points where a Ctrl-C stops the command.
+pub fn judge_reported(db: &Db, org: &Org, at: DateTime<Utc>, p: &dyn Progress) -> Result<Judged> {
+    progress::phase(p, LOADING, None)?;
     let (rulebook, snapshot) = load(db, org)?;
+    evaluate_reported(rulebook, snapshot, at, p)
+}
+
+/// Evaluates a loaded organization at `at` as the phase "evaluating N people".
+pub fn evaluate_reported(
+    rulebook: Rulebook,
+    snapshot: Snapshot,
+    at: DateTime<Utc>,
+    p: &dyn Progress,
+) -> Result<Judged> {
+    progress::phase(p, &evaluating(&snapshot), None)?;
     let eval = evaluate(&rulebook, &snapshot, at);
+    progress::check()?;
     Ok(Judged {
         rulebook,
         snapshot,
         eval,
     })
+}
+
+/// The phase that reads an organization's rulebook and people.
+pub const LOADING: &str = "loading the organization";
+
+/// The name of the evaluation phase: "evaluating 100,000 people" (associations counted,
+/// the unit an administrator recognizes in a large organization).
+pub fn evaluating(snapshot: &Snapshot) -> String {
+    format!(
+        "evaluating {} people",
+        progress::count(snapshot.people.len() as u64)
+    )
 }

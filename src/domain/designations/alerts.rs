@@ -1,0 +1,182 @@
+//! Designation alerts: the re-evaluation after a change, the items that fell and the cause.
+//!
+//! Invariants: at most one open alert per enrolled designation; it closes when the designation
+//! qualifies again or is no longer enrolled; every change is audited.
+
+use super::*;
+
+/// A designation alert.
+pub type Alert = DesignationAlertRow;
+
+/// One line for people: the text, the designation, the items that fell, the cause.
+pub fn alert_line(a: &Alert) -> String {
+    format!(
+        "{}: {}: {}{}",
+        a.message,
+        a.name,
+        a.items,
+        a.cause
+            .as_deref()
+            .map(|c| format!(" (cause: {c})"))
+            .unwrap_or_default()
+    )
+}
+
+/// Evaluates the designations at `actor.at`: raises an alert for each enrolled designation
+/// not qualifying (once), closes those that qualify again or are no longer enrolled.
+/// Returns the alerts raised.
+pub fn reevaluate(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Result<Vec<Alert>> {
+    // Nothing enrolled and no alert open: nothing to judge (and no snapshot to load).
+    if db.enrolments(org.id)?.is_empty() && db.designation_alerts(org.id, false)?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let l = load(db, org)?;
+    sync_with(db, org, actor, cause, &l)
+}
+
+pub(super) fn sync_with(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    cause: Option<&str>,
+    l: &Loaded,
+) -> Result<Vec<Alert>> {
+    let at = actor.at;
+    let held: BTreeMap<String, EnrolmentRow> = latest(db, org)?
+        .into_iter()
+        .filter(|(_, e)| held_state(&l.rb, e, at).is_held())
+        .collect();
+    let mut open: BTreeMap<String, Alert> = db
+        .designation_alerts(org.id, false)?
+        .into_iter()
+        .map(|a| (a.designation.clone(), a))
+        .collect();
+    let mut raised = Vec::new();
+    if held.is_empty() && open.is_empty() {
+        return Ok(raised);
+    }
+    let scores = score(&l.rb, &l.snap, at);
+    for s in &scores {
+        let Some(e) = held.get(&s.id) else { continue };
+        match (s.qualified(), open.remove(&s.id)) {
+            (true, Some(a)) => {
+                db.close_designation_alert(a.id, at, "qualifies again")?;
+                db.audit(
+                    Some(org.id),
+                    at,
+                    &actor.name,
+                    "designations.alert",
+                    &s.id,
+                    "closed: qualifies again",
+                )?;
+            }
+            (false, None) => {
+                let was = last_qualified(l, &s.id, start_of(e.term_start).max(e.enrolled_at), at);
+                let mut items = was.as_ref().map(|w| fell(w, s)).unwrap_or_default();
+                if items.is_empty() {
+                    items = s
+                        .best_track()
+                        .map(|t| {
+                            t.items
+                                .iter()
+                                .filter(|i| i.required && i.points <= 0.0)
+                                .map(item_text)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                }
+                let track = was
+                    .as_ref()
+                    .and_then(|w| s.tracks.get(w.best))
+                    .or(s.best_track());
+                let total = track.map_or(0.0, |t| t.total);
+                let text = format!(
+                    "{}; total {} {} {}",
+                    items.join("; "),
+                    crate::output::number(total),
+                    if total < s.threshold { "<" } else { "≥" },
+                    crate::output::number(s.threshold)
+                );
+                let why = cause
+                    .map(str::to_owned)
+                    .or_else(|| was.as_ref().and_then(|w| infer_cause(w, s)));
+                let a = Alert {
+                    id: 0,
+                    designation: s.id.clone(),
+                    name: s.name.clone(),
+                    message: ALERT_TEXT.to_owned(),
+                    items: text,
+                    cause: why,
+                    raised_at: at,
+                    closed_at: None,
+                    close_reason: None,
+                };
+                db.insert_designation_alert(org.id, &a)?;
+                db.audit(
+                    Some(org.id),
+                    at,
+                    &actor.name,
+                    "designations.alert",
+                    &s.id,
+                    &format!("raised: {}", alert_line(&a)),
+                )?;
+                raised.push(a);
+            }
+            _ => {}
+        }
+    }
+    for a in open.values() {
+        db.close_designation_alert(a.id, at, "no longer enrolled")?;
+    }
+    Ok(raised)
+}
+
+/// The score at the last instant of `[from, at)` at which the designation qualified, if any:
+/// what an alert compares against ("was 20").
+pub(super) fn last_qualified(
+    l: &Loaded,
+    id: &str,
+    from: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Option<DesignationScore> {
+    let mut points = change_points(&l.rb, &l.snap, from, at);
+    points.retain(|t| *t < at);
+    // The state just before `at` first (a change at `at` itself), then each change point
+    // backwards; bounded, as this runs only when an alert is raised.
+    let mut probes = vec![at - TimeDelta::seconds(1)];
+    probes.extend(points.into_iter().rev().take(64));
+    probes.into_iter().filter(|t| *t >= from).find_map(|t| {
+        crate::rules::designations::score_designation(&l.rb, &l.snap, id, t)
+            .filter(DesignationScore::qualified)
+    })
+}
+
+/// "p03 no longer counts for intermediate" from the people who counted then and not now.
+pub(super) fn infer_cause(was: &DesignationScore, now: &DesignationScore) -> Option<String> {
+    let (b, a) = (was.best_track()?, now.tracks.get(was.best)?);
+    for (x, y) in b.items.iter().zip(&a.items) {
+        let gone: Vec<&str> = x
+            .people
+            .iter()
+            .filter(|p| !y.people.contains(p))
+            .map(String::as_str)
+            .collect();
+        if !gone.is_empty() {
+            return Some(format!(
+                "{} no longer {} for {}",
+                gone.join(", "),
+                if gone.len() == 1 { "counts" } else { "count" },
+                x.name
+            ));
+        }
+        if x.kind == ItemKind::Metric && x.value != y.value {
+            return Some(format!(
+                "{} went from {} to {}",
+                x.name,
+                crate::output::number(x.value),
+                crate::output::number(y.value)
+            ));
+        }
+    }
+    None
+}

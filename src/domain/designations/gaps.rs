@@ -1,0 +1,434 @@
+//! Gaps: for each designation not qualifying, the cheapest additions on its cheapest track.
+//!
+//! Invariants: people first (prerequisites, then the items giving the most points per person),
+//! then metric shortfalls; every required item above 0.
+
+use super::*;
+
+/// What a designation not qualifying needs, on its cheapest track.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gap {
+    /// The designation id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The track the additions are for.
+    pub track: String,
+    /// The score now on that track.
+    pub score: f64,
+    /// The score after the additions.
+    pub after: f64,
+    /// The additions, people first, each with its point gain.
+    pub missing: Vec<String>,
+}
+
+/// For each designation not qualifying at `at`, the cheapest additions that reach the
+/// threshold with every required item above 0: people first (prerequisites, then the items
+/// that give the most points per person), then metric shortfalls.
+pub fn gaps(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Gap>> {
+    let l = load(db, org)?;
+    if l.rb.designations.is_empty() {
+        return Err(no_designations(org));
+    }
+    let threshold = l.rb.program.designation_threshold;
+    let mut out = Vec::new();
+    for s in score_with(&l.rb, &l.snap, at, false) {
+        if s.qualified() {
+            continue;
+        }
+        let d = &l.rb.designations[&s.id];
+        let best = d
+            .all_tracks()
+            .iter()
+            .zip(&s.tracks)
+            .map(|(t, ts)| track_gap(t, ts, threshold))
+            .min_by_key(|g| (g.people, g.metric_steps, g.unreachable));
+        if let Some(g) = best {
+            out.push(Gap {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                track: g.track,
+                score: g.score,
+                after: g.after,
+                missing: g.missing,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(super) struct TrackGap {
+    track: String,
+    score: f64,
+    after: f64,
+    people: usize,
+    metric_steps: usize,
+    unreachable: bool,
+    missing: Vec<String>,
+}
+
+pub(super) fn plural(n: usize) -> &'static str {
+    if n == 1 { "person" } else { "people" }
+}
+
+pub(super) fn track_gap(
+    t: &crate::rules::designations::TrackRef<'_>,
+    ts: &TrackScore,
+    threshold: f64,
+) -> TrackGap {
+    let mut missing = Vec::new();
+    let mut people = 0;
+    // Current points per item, in the order of ts.items: metrics then skilling.
+    let mut points: Vec<f64> = ts.items.iter().map(|i| i.points).collect();
+    let nm = t.metrics.len();
+    // Skilling: the fewest people that bring the most points still needed, exactly.
+    let opts: Vec<SkillOpt<'_>> = t
+        .skilling
+        .iter()
+        .enumerate()
+        .map(|(k, item)| {
+            let it = &ts.items[nm + k];
+            let have = it.value.max(0.0) as usize;
+            let pre_cost = item
+                .prerequisites
+                .iter()
+                .zip(&it.unmet_prerequisites)
+                .map(|(p, text)| (p.count as usize).saturating_sub(have_in(text)))
+                .sum();
+            SkillOpt {
+                item,
+                have,
+                locked: !it.unmet_prerequisites.is_empty(),
+                pre_cost,
+                max_add: item.people_for_max().map_or(0, |m| m.saturating_sub(have)),
+            }
+        })
+        .collect();
+    let metric_points: f64 = points[..nm].iter().sum();
+    let plan = plan_people(&opts, metric_points, threshold);
+    for (k, choice) in plan.iter().enumerate() {
+        let Some(n) = *choice else { continue };
+        let item = &t.skilling[k];
+        if opts[k].locked {
+            for (p, text) in item
+                .prerequisites
+                .iter()
+                .zip(&ts.items[nm + k].unmet_prerequisites)
+            {
+                let short = (p.count as usize).saturating_sub(have_in(text));
+                if short == 0 {
+                    continue;
+                }
+                people += short;
+                missing.push(format!(
+                    "{short} more {} with {} (prerequisite of {}): unlocks its points",
+                    plural(short),
+                    codes_text(&p.all_of, &p.any_of),
+                    item.name
+                ));
+            }
+        }
+        points[nm + k] = item.points(opts[k].have + n);
+        if n > 0 {
+            people += n;
+            let gain = round2(points[nm + k] - ts.items[nm + k].points);
+            let p = &item.people;
+            missing.push(format!(
+                "{n} more {} with {}: +{} points ({})",
+                plural(n),
+                codes_text(&p.all_of, &p.any_of),
+                crate::output::number(gain),
+                item.name
+            ));
+        }
+    }
+    let total = |points: &[f64]| round2(points.iter().sum());
+    // 3. Metrics: required items above 0, then the shortfall, largest headroom first.
+    let mut metric_steps = 0;
+    let mut target: Vec<Option<f64>> = vec![None; nm];
+    for (j, m) in t.metrics.iter().enumerate() {
+        if m.required && points[j] <= 0.0 && m.reachable() > 0.0 {
+            let v = value_for(m, 0.01);
+            target[j] = Some(v);
+            points[j] = m.points(v);
+        }
+    }
+    let mut order: Vec<usize> = (0..nm).collect();
+    order.sort_by(|&a, &b| {
+        (t.metrics[b].reachable() - points[b]).total_cmp(&(t.metrics[a].reachable() - points[a]))
+    });
+    for j in order {
+        let short = threshold - total(&points);
+        if short <= 0.0 {
+            break;
+        }
+        let m = &t.metrics[j];
+        let room = m.reachable() - points[j];
+        if room <= 0.0 {
+            continue;
+        }
+        let want = (points[j] + short.min(room)).min(m.reachable());
+        let v = value_for(m, want);
+        target[j] = Some(v);
+        points[j] = m.points(v);
+    }
+    for (j, v) in target.iter().enumerate() {
+        if let Some(v) = v {
+            metric_steps += 1;
+            let m = &t.metrics[j];
+            let scope = m
+                .scope
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            missing.push(format!(
+                "{}{scope} from {} to {}: +{} points",
+                m.metric.as_str(),
+                crate::output::number(ts.items[j].value),
+                crate::output::number(*v),
+                crate::output::number(round2(points[j] - ts.items[j].points))
+            ));
+        }
+    }
+    let after = total(&points);
+    TrackGap {
+        track: ts.track.clone(),
+        score: ts.total,
+        after,
+        people,
+        metric_steps,
+        unreachable: after < threshold,
+        missing,
+    }
+}
+
+/// The number after "have " in an unmet prerequisite's text.
+pub(super) fn have_in(text: &str) -> usize {
+    text.rsplit("have ")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One skilling item as the people planner sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct SkillOpt<'a> {
+    /// The item.
+    pub item: &'a crate::rules::designations::SkillingItem,
+    /// The people who count now.
+    pub have: usize,
+    /// Whether a prerequisite is short (the item scores 0 until it is met).
+    pub locked: bool,
+    /// The people the short prerequisites need.
+    pub pre_cost: usize,
+    /// The most people worth adding (beyond, the cap gives nothing).
+    pub max_add: usize,
+}
+
+impl SkillOpt<'_> {
+    /// (people, points) of adding `n` people (unlocking first when locked).
+    fn option(&self, n: usize) -> (usize, f64) {
+        (
+            n + if self.locked { self.pre_cost } else { 0 },
+            self.item.points(self.have + n),
+        )
+    }
+}
+
+/// The ranking of a people plan: a required item left at 0 last, then the fewest points
+/// still missing after it (metrics must bring those), then the fewest people.
+pub(super) fn plan_key(
+    opts: &[SkillOpt<'_>],
+    plan: &[Option<usize>],
+    metric_points: f64,
+    threshold: f64,
+) -> (bool, i64, usize) {
+    let mut people = 0;
+    let mut total = metric_points;
+    let mut blocked = false;
+    for (o, c) in opts.iter().zip(plan) {
+        let (n, p) = match c {
+            Some(n) => o.option(*n),
+            None => (0, if o.locked { 0.0 } else { o.item.points(o.have) }),
+        };
+        people += n;
+        total += p;
+        blocked |= o.item.required && o.item.points_per_person > 0.0 && p <= 0.0;
+    }
+    let short = (threshold - round2(total)).max(0.0);
+    (blocked, (short * 100.0).round() as i64, people)
+}
+
+/// A partial people plan: (required items at 0, points, choice per item so far).
+pub(super) type Partial = (usize, f64, Vec<Option<usize>>);
+
+/// The people to add per skilling item (`None`: none, and a locked item stays locked;
+/// `Some(n)`: its short prerequisites and `n` more people), exactly minimising
+/// [`plan_key`]: a knapsack over people, where each item contributes one of its options.
+pub(crate) fn plan_people(
+    opts: &[SkillOpt<'_>],
+    metric_points: f64,
+    threshold: f64,
+) -> Vec<Option<usize>> {
+    // best[p]: for exactly p people, per (blocked count) the most points — kept as the plan
+    // with the best key among those of p people.
+    let cap: usize = opts.iter().map(|o| o.max_add + o.pre_cost).sum();
+    // State: people used -> best partial plan (fewest blocked, then most points).
+    let mut best: Vec<Option<Partial>> = vec![None; cap + 1];
+    best[0] = Some((0, 0.0, Vec::new()));
+    for o in opts {
+        let mut next: Vec<Option<Partial>> = vec![None; cap + 1];
+        let mut choices: Vec<(Option<usize>, usize, f64)> =
+            vec![(None, 0, if o.locked { 0.0 } else { o.item.points(o.have) })];
+        for n in 0..=o.max_add {
+            let (c, p) = o.option(n);
+            choices.push((Some(n), c, p));
+        }
+        for (used, cell) in best.iter().enumerate() {
+            let Some((blocked, pts, plan)) = cell else {
+                continue;
+            };
+            for &(choice, cost, p) in &choices {
+                let u = used + cost;
+                if u > cap {
+                    continue;
+                }
+                let b = blocked
+                    + usize::from(o.item.required && o.item.points_per_person > 0.0 && p <= 0.0);
+                let better = next[u]
+                    .as_ref()
+                    .is_none_or(|(nb, np, _)| (b, -(pts + p)) < (*nb, -*np));
+                if better {
+                    let mut plan = plan.clone();
+                    plan.push(choice);
+                    next[u] = Some((b, pts + p, plan));
+                }
+            }
+        }
+        best = next;
+    }
+    best.into_iter()
+        .flatten()
+        .map(|(_, _, plan)| plan)
+        .min_by_key(|plan| plan_key(opts, plan, metric_points, threshold))
+        .unwrap_or_else(|| vec![None; opts.len()])
+}
+
+/// The smallest whole value (or, with `full_at`, a value to two decimals) earning `points`.
+pub(super) fn value_for(m: &crate::rules::designations::MetricItem, points: f64) -> f64 {
+    let raw = match (m.full_at, m.points_per_unit) {
+        (Some(full), _) if m.max_points > 0.0 => points / m.max_points * full,
+        (_, Some(per)) if per > 0.0 => points / per,
+        _ => 0.0,
+    };
+    let mut v = raw.ceil().max(1.0);
+    // Whole units unless a fraction is how the metric is counted (growth in per cent).
+    if m.points(v) < points.min(m.reachable()) - 1e-9 {
+        v += 1.0;
+    }
+    v
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::*;
+    use crate::rules::designations::{SkillPeople, SkillingItem};
+    use proptest::prelude::*;
+
+    fn item(per: f64, max: f64, required: bool) -> SkillingItem {
+        SkillingItem {
+            name: "i".into(),
+            points_per_person: per,
+            max_points: max,
+            prerequisites: Vec::new(),
+            people: SkillPeople {
+                all_of: vec!["X".into()],
+                any_of: Vec::new(),
+            },
+            required,
+        }
+    }
+
+    /// Every plan: each item none, or unlocked with 0..=max_add+1 more people.
+    fn all_plans(opts: &[SkillOpt<'_>]) -> Vec<Vec<Option<usize>>> {
+        let mut plans = vec![Vec::new()];
+        for o in opts {
+            let mut next = Vec::new();
+            for p in &plans {
+                let mut none = p.clone();
+                none.push(None);
+                next.push(none);
+                for n in 0..=o.max_add + 1 {
+                    let mut q = p.clone();
+                    q.push(Some(n));
+                    next.push(q);
+                }
+            }
+            plans = next;
+        }
+        plans
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The knapsack's plan is as good as the best of every plan tried by brute force.
+        #[test]
+        fn people_plan_equals_brute_force(
+            raw in proptest::collection::vec(
+                (1u32..9, 1u32..5, 0usize..4, any::<bool>(), any::<bool>(), 0usize..3), 1..4),
+            metric in 0u32..60,
+            threshold in 20u32..80,
+        ) {
+            let items: Vec<SkillingItem> = raw
+                .iter()
+                .map(|&(per, k, _, req, _, _)| item(f64::from(per) * 0.67, f64::from(per * k) * 0.67, req))
+                .collect();
+            let opts: Vec<SkillOpt<'_>> = raw
+                .iter()
+                .zip(&items)
+                .map(|(&(_, _, have, _, locked, pre), it)| SkillOpt {
+                    item: it,
+                    have,
+                    locked,
+                    pre_cost: if locked { pre + 1 } else { 0 },
+                    max_add: it.people_for_max().unwrap_or(0).saturating_sub(have),
+                })
+                .collect();
+            let (m, th) = (f64::from(metric), f64::from(threshold));
+            let got = plan_key(&opts, &plan_people(&opts, m, th), m, th);
+            let best = all_plans(&opts)
+                .iter()
+                .map(|p| plan_key(&opts, p, m, th))
+                .min()
+                .unwrap();
+            prop_assert_eq!(got, best);
+        }
+    }
+
+    #[test]
+    fn unlocking_beats_piling_people_on_an_open_item() {
+        // Open item: 1 point a person up to 10; locked item: 5 points a person up to 20, its
+        // prerequisite needs 1 more person. 10 points short: 1 + 2 people, not 10.
+        let (a, b) = (item(1.0, 10.0, false), item(5.0, 20.0, false));
+        let opts = [
+            SkillOpt {
+                item: &a,
+                have: 0,
+                locked: false,
+                pre_cost: 0,
+                max_add: 10,
+            },
+            SkillOpt {
+                item: &b,
+                have: 0,
+                locked: true,
+                pre_cost: 1,
+                max_add: 4,
+            },
+        ];
+        let plan = plan_people(&opts, 60.0, 70.0);
+        assert_eq!(plan_key(&opts, &plan, 60.0, 70.0), (false, 0, 3));
+        assert_eq!(plan[1], Some(2));
+    }
+}

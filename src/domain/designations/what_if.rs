@@ -1,0 +1,135 @@
+//! What-if: scores as if people left, achievements were added or figures set. Reads only.
+
+use super::*;
+
+/// One designation before and after supposed changes.
+#[derive(Debug, Clone)]
+pub struct WhatIf {
+    /// The score now.
+    pub before: DesignationScore,
+    /// The score with the changes.
+    pub after: DesignationScore,
+}
+
+/// Scores every designation as if these users had left now, these achievements (MSA:CODE)
+/// had been earned and counted now, and these metrics (METRIC[:SCOPE]=VALUE) had these
+/// values now. Reads only.
+pub fn what_if(
+    db: &Db,
+    org: &Org,
+    at: DateTime<Utc>,
+    remove_users: &[String],
+    add_achievements: &[String],
+    set: &[String],
+) -> Result<Vec<WhatIf>> {
+    if remove_users.is_empty() && add_achievements.is_empty() && set.is_empty() {
+        return Err(bad_input(
+            "say what to suppose: --remove-user USER, --add-achievement MSA:CODE and/or --set \
+             METRIC[:SCOPE]=VALUE (each repeatable)",
+        ));
+    }
+    let l = load(db, org)?;
+    if l.rb.designations.is_empty() {
+        return Err(no_designations(org));
+    }
+    let mut snap = l.snap.clone();
+    let mut ids = Vec::new();
+    for key in remove_users {
+        ids.push(accounts::find(db, org, key)?.id);
+    }
+    snap.without_users(&ids, at);
+    let delay = TimeDelta::hours(i64::from(l.rb.program.progress_delay_hours));
+    for spec in add_achievements {
+        let (msa, code) = spec
+            .split_once(':')
+            .ok_or_else(|| bad_input(format!("--add-achievement {spec:?}: expected MSA:CODE")))?;
+        let msa = msa.trim().to_lowercase();
+        let code = code.trim();
+        if l.rb.catalog_entry(code).is_none() {
+            return Err(bad_input(format!(
+                "--add-achievement: {code:?} is not in the catalog (nearest: {})",
+                l.rb.nearest_codes(code, 3).join(", ")
+            )));
+        }
+        let person = snap
+            .people
+            .iter_mut()
+            .find(|p| p.msa == msa && crate::rules::engine::association_active(p, at))
+            .ok_or_else(|| {
+                bad_input(format!(
+                    "--add-achievement: {msa} is not linked to an active account of {}",
+                    org.name
+                ))
+            })?;
+        // Supposed to count now: earned and associated a full delay ago.
+        let earned = (at - delay - TimeDelta::days(1)).date_naive();
+        person.associated = person.associated.min(at - delay);
+        person.achievements.push(Achievement {
+            code: code.into(),
+            earned,
+            expires: None,
+            removed: None,
+        });
+    }
+    for spec in set {
+        let (key, value) = spec
+            .split_once('=')
+            .ok_or_else(|| bad_input(format!("--set {spec:?}: expected METRIC[:SCOPE]=VALUE")))?;
+        let (metric, scope) = key.split_once(':').unwrap_or((key, ""));
+        let metric = Metric::parse(metric)
+            .ok_or_else(|| bad_input(format!("--set: {metric:?} is not a metric")))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| bad_input(format!("--set: {value:?} is not a number")))?;
+        let today = at.date_naive();
+        snap.performance.retain(|r| {
+            !(r.metric == metric && r.scope.eq_ignore_ascii_case(scope.trim()) && r.date >= today)
+        });
+        snap.performance.push(PerformanceRecord {
+            metric,
+            scope: scope.trim().to_lowercase(),
+            value,
+            date: today,
+        });
+    }
+    let after = score(&l.rb, &snap, at);
+    Ok(score(&l.rb, &l.snap, at)
+        .into_iter()
+        .zip(after)
+        .map(|(before, after)| WhatIf { before, after })
+        .collect())
+}
+
+/// The items of the counting track that changed, e.g.
+/// "intermediate: 3 people, 12 of 20 points, was 16".
+pub fn fell(before: &DesignationScore, after: &DesignationScore) -> Vec<String> {
+    let (Some(b), Some(a)) = (before.best_track(), after.tracks.get(before.best)) else {
+        return Vec::new();
+    };
+    b.items
+        .iter()
+        .zip(&a.items)
+        .filter(|(x, y)| x.points != y.points)
+        .map(|(x, y)| format!("{}, was {}", item_text(y), crate::output::number(x.points)))
+        .collect()
+}
+
+/// "intermediate: 3 people, 12 of 20 points" or "net-customer-adds (azure): 2, 20 of 30 points".
+pub fn item_text(i: &ItemScore) -> String {
+    let value = match i.kind {
+        ItemKind::Skilling => {
+            let n = i.value as usize;
+            format!("{n} {}", plural(n))
+        }
+        ItemKind::Metric => crate::output::number(i.value),
+    };
+    format!(
+        "{}: {value}, {} of {} points",
+        i.name,
+        crate::output::number(i.points),
+        crate::output::number(i.max_points)
+    )
+}

@@ -1,0 +1,194 @@
+//! Terms: a membership's state at an instant (`none`, `active`, `renewal-due`, `lapsed`), its
+//! dates (anniversary, renewal window, lapse) and the latest purchase that decides them.
+//!
+//! Invariants: the latest purchase recorded at or before the instant decides; dates take
+//! effect at midnight UTC; anniversaries keep the day of the month of the original purchase.
+
+use super::*;
+
+/// A membership's state at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Never bought.
+    None,
+    /// Before the anniversary.
+    Active,
+    /// From the anniversary until the grace period ends: still shown, still renewable.
+    RenewalDue,
+    /// After the grace period.
+    Lapsed,
+}
+
+impl State {
+    /// The name as printed (`none`, `active`, `renewal-due`, `lapsed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::None => "none",
+            State::Active => "active",
+            State::RenewalDue => "renewal-due",
+            State::Lapsed => "lapsed",
+        }
+    }
+
+    /// Whether the membership is held (active or renewal-due).
+    pub fn is_held(self) -> bool {
+        matches!(self, State::Active | State::RenewalDue)
+    }
+}
+
+/// The days that matter for one term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dates {
+    /// The anniversary: the term's end.
+    pub anniversary: NaiveDate,
+    /// The first day renewal is allowed (anniversary − `renewal_opens_days`).
+    pub renewal_opens: NaiveDate,
+    /// The first day the membership is lapsed (anniversary + `grace_days`); the renewal
+    /// window closes at the end of the day before.
+    pub lapses: NaiveDate,
+}
+
+impl Dates {
+    /// The days of a term ending on `anniversary` under the program's periods.
+    pub fn new(anniversary: NaiveDate, program: &Program) -> Dates {
+        let days = |n: u32| chrono::Days::new(u64::from(n));
+        Dates {
+            anniversary,
+            renewal_opens: anniversary
+                .checked_sub_days(days(program.renewal_opens_days))
+                .unwrap_or(NaiveDate::MIN),
+            lapses: anniversary
+                .checked_add_days(days(program.grace_days))
+                .unwrap_or(NaiveDate::MAX),
+        }
+    }
+
+    /// The state at `at`.
+    pub fn state_at(&self, at: DateTime<Utc>) -> State {
+        if at < start_of(self.anniversary) {
+            State::Active
+        } else if at < start_of(self.lapses) {
+            State::RenewalDue
+        } else {
+            State::Lapsed
+        }
+    }
+
+    /// Whether renewal is allowed at `at`.
+    pub fn window_open(&self, at: DateTime<Utc>) -> bool {
+        start_of(self.renewal_opens) <= at && at < start_of(self.lapses)
+    }
+
+    /// The last day renewal is allowed.
+    pub fn window_closes(&self) -> NaiveDate {
+        self.lapses.pred_opt().unwrap_or(self.lapses)
+    }
+}
+
+/// `from` plus `months`, on the anchor day of the month where the month has it (else its
+/// last day): a term bought on Jan 31 ends on Jan 31, and one whose anniversary was clamped
+/// to Feb 28 comes back to the 31st where it can.
+pub fn add_term(from: NaiveDate, months: u32, anchor_day: u32) -> NaiveDate {
+    let d = from
+        .checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX);
+    let last = last_day_of_month(d);
+    d.with_day(anchor_day.clamp(1, last)).unwrap_or(d)
+}
+
+/// A new term's anniversary, refused when it falls past the last storable year (an
+/// upgrade `--now 9999-12-31` would end in 10000).
+pub(super) fn storable_anniversary(anniversary: NaiveDate) -> Result<NaiveDate> {
+    crate::support::clock::in_range(anniversary).map_err(|e| {
+        crate::error::bad_input(format!("the new term would end on {e}; nothing was bought"))
+    })
+}
+
+pub(super) fn last_day_of_month(d: NaiveDate) -> u32 {
+    let first = d.with_day(1).unwrap_or(d);
+    first
+        .checked_add_months(Months::new(1))
+        .and_then(|n| n.pred_opt())
+        .map_or(31, |l| l.day())
+}
+
+/// The organization's membership: its latest purchase and what follows from it.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// The latest purchase.
+    pub current: PurchaseRow,
+    /// The purchase before it, if any.
+    pub previous: Option<PurchaseRow>,
+    /// The latest purchase's dates.
+    pub dates: Dates,
+    /// The state at the instant asked about.
+    pub state: State,
+}
+
+impl Membership {
+    /// The level held (or last held, when lapsed).
+    pub fn level(&self) -> Level {
+        self.current.level
+    }
+
+    /// The terms whose attainments the profile displays at `at`: the latest purchase's,
+    /// and while a renewal bought early has not started, the term it extends. Empty once
+    /// lapsed.
+    pub fn display_terms(&self, at: DateTime<Utc>) -> Vec<i64> {
+        if !self.state.is_held() {
+            return Vec::new();
+        }
+        let mut terms = vec![self.current.id];
+        if self.current.is_renewal()
+            && at < start_of(self.current.term_start)
+            && let Some(prev) = &self.previous
+        {
+            terms.push(prev.id);
+        }
+        terms
+    }
+
+    /// When the term whose attainments the profile displays at `at` began: the latest
+    /// purchase's term start, or while a renewal bought early has not started, the start of
+    /// the term it extends. `None` once lapsed.
+    pub fn display_from(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.state.is_held() {
+            return None;
+        }
+        let mut from = self.current.term_start;
+        if self.current.is_renewal()
+            && at < start_of(self.current.term_start)
+            && let Some(prev) = &self.previous
+        {
+            from = prev.term_start;
+        }
+        Some(start_of(from))
+    }
+}
+
+/// The organization's membership at `at`, if it ever bought one.
+pub fn membership(
+    db: &Db,
+    org: &Org,
+    program: &Program,
+    at: DateTime<Utc>,
+) -> Result<Option<Membership>> {
+    // Purchases recorded after `at` do not exist yet at `at`: before the first one the
+    // state is `none`.
+    let mut latest = db
+        .purchases(org.id)?
+        .into_iter()
+        .filter(|p| p.purchased_at <= at)
+        .rev();
+    let Some(current) = latest.next() else {
+        return Ok(None);
+    };
+    let dates = Dates::new(current.anniversary, program);
+    Ok(Some(Membership {
+        state: dates.state_at(at),
+        previous: latest.next(),
+        current,
+        dates,
+    }))
+}
