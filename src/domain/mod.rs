@@ -3,6 +3,7 @@
 //! report it through [`progress::Progress`], which `cli` implements).
 
 pub mod accounts;
+pub mod copy;
 pub mod credentials;
 pub mod designations;
 pub mod import;
