@@ -260,7 +260,8 @@ fn print(rows: &[Row]) {
 /// and after), else `target/release/competency`, rebuilt first when run by cargo.
 fn binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("COMPETENCY_BENCH_BIN") {
-        return PathBuf::from(bin);
+        // Absolute: the imports run in the bench's folder.
+        return std::fs::canonicalize(&bin).expect("COMPETENCY_BENCH_BIN: no such file");
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if let Ok(cargo) = std::env::var("CARGO") {
