@@ -13,6 +13,19 @@
 //! `--trainings N` (default 1,000,000; 0 skips it) times `achievements import` of a Partner
 //! Center Trainings report of N rows against our own CSV of the same rows, each into a fresh
 //! database (the goal: the report within 1.5× of the CSV).
+//!
+//! The users are imported twice, each file into a fresh database against the shell: once
+//! with randomly ordered keys, once as an export whose e-mails cluster by first name (the
+//! order the shell's B-trees like best). The "DB MB" column is the database's size after
+//! the import, "vs raw" against the shell's database of the same rows (issue 14: ≤ 2×).
+//! `--achievements 0`, `--eval-users 0` and `--trainings 0` skip those parts, so
+//! `--users 1000000 --achievements 0 --eval-users 0 --trainings 0` times the users only.
+//!
+//! With `COMPETENCY_BENCH_PG=postgres://USER@HOST/DB` (a throwaway database: its `public`
+//! schema is dropped and re-created between runs; the password from `PGPASSWORD`), a
+//! PostgreSQL column is added: the users import against `psql \copy` of the same file
+//! into a table with the same unique indexes, and `membership check` at the evaluation's
+//! people against the SQLite figure.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -32,7 +45,8 @@ const NOW: &str = "2026-03-01";
 
 struct Args {
     users: u64,
-    achievements: u64,
+    /// `None`: three per user; `Some(0)`: skipped.
+    achievements: Option<u64>,
     eval_users: u64,
     trainings: u64,
 }
@@ -40,7 +54,7 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         users: 100_000,
-        achievements: 0,
+        achievements: None,
         eval_users: 100_000,
         trainings: 1_000_000,
     };
@@ -53,7 +67,7 @@ fn args() -> Args {
         };
         match flag.as_str() {
             "--users" => a.users = num(),
-            "--achievements" => a.achievements = num(),
+            "--achievements" => a.achievements = Some(num()),
             "--eval-users" => a.eval_users = num(),
             "--trainings" => a.trainings = num(),
             other => panic!(
@@ -61,9 +75,6 @@ fn args() -> Args {
                  --eval-users N, --trainings N)"
             ),
         }
-    }
-    if a.achievements == 0 {
-        a.achievements = a.users * 3;
     }
     a
 }
@@ -85,6 +96,37 @@ fn write_users(path: &Path, n: u64) {
         writeln!(
             w,
             "p{k:08x}.{i}@contoso.com,Person {i} Example,m{k:08x}.{i}@outlook.com,{role}"
+        )
+        .unwrap();
+    }
+}
+
+/// First names an export clusters by (its rows sorted by first name, as a directory's).
+const FIRST_NAMES: &[&str] = &[
+    "aaron", "abigail", "adam", "adrian", "aisha", "alan", "albert", "alex", "alice", "amelia",
+    "amir", "ana", "andrea", "andrew", "anna", "anthony", "arjun", "ben", "carla", "carlos",
+    "chen", "chloe", "chris", "daniel", "david", "diana", "elena", "emily", "emma", "eric",
+    "fatima", "felix", "george", "grace", "hannah", "hugo", "ian", "isabel", "jack", "james",
+    "jane", "jia", "john", "jose", "julia", "karen", "kevin", "laura", "leo", "li", "linda",
+    "lucas", "maria", "mark", "mary", "mei", "michael", "mohammed", "nina", "noah", "olga",
+    "oliver", "omar", "paul", "peter", "priya", "rachel", "raj", "robert", "sara", "sofia",
+    "steven", "thomas", "wei", "william", "yuki", "zoe",
+];
+
+/// The same kind of people as [`write_users`], as an export whose e-mails cluster by first
+/// name: the file runs through the first names in order, each with its people in no
+/// particular order of surname.
+fn write_users_clustered(path: &Path, n: u64) {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
+    writeln!(w, "email,name,msa,role").unwrap();
+    let names = FIRST_NAMES.len() as u64;
+    for i in 0..n {
+        let first = FIRST_NAMES[(i * names / n.max(1)) as usize];
+        let k = mix(i);
+        let role = if i % 50 == 0 { "report-viewer" } else { "user" };
+        writeln!(
+            w,
+            "{first}.s{k:08x}.{i}@contoso.com,{first} S{k:08x} Example,m{k:08x}.{i}@outlook.com,{role}"
         )
         .unwrap();
     }
@@ -154,25 +196,43 @@ struct Row {
     secs: f64,
     peer: Option<f64>,
     rss_kib: u64,
+    /// The database's size after the task, and the shell's for the same rows.
+    size: Option<(u64, Option<u64>)>,
+}
+
+impl Row {
+    fn new(task: &str, rows: u64, secs: f64, peer: Option<f64>, rss_kib: u64) -> Row {
+        Row {
+            task: task.into(),
+            rows,
+            secs,
+            peer,
+            rss_kib,
+            size: None,
+        }
+    }
 }
 
 fn print(rows: &[Row]) {
     println!(
-        "| {:<48} | {:>9} | {:>7} | {:>10} | {:>10} | {:>9} |",
-        "task", "rows", "seconds", "rows/s", "vs sqlite3", "peak RSS"
+        "| {:<52} | {:>9} | {:>7} | {:>10} | {:>10} | {:>9} | {:>7} | {:>6} |",
+        "task", "rows", "seconds", "rows/s", "vs sqlite3", "peak RSS", "DB MB", "vs raw"
     );
     println!(
-        "|{}|{}|{}|{}|{}|{}|",
-        "-".repeat(50),
+        "|{}|{}|{}|{}|{}|{}|{}|{}|",
+        "-".repeat(54),
         "-".repeat(11),
         "-".repeat(9),
         "-".repeat(12),
         "-".repeat(12),
-        "-".repeat(11)
+        "-".repeat(11),
+        "-".repeat(9),
+        "-".repeat(8)
     );
     for r in rows {
+        let mb = |b: u64| b as f64 / 1e6;
         println!(
-            "| {:<48} | {:>9} | {:>7.2} | {:>10.0} | {:>10} | {:>9} |",
+            "| {:<52} | {:>9} | {:>7.2} | {:>10.0} | {:>10} | {:>9} | {:>7} | {:>6} |",
             r.task,
             r.rows,
             r.secs,
@@ -184,12 +244,25 @@ fn print(rows: &[Row]) {
                 "-".into()
             } else {
                 format!("{:.1} MiB", r.rss_kib as f64 / 1024.0)
+            },
+            r.size
+                .map(|(b, _)| format!("{:.0}", mb(b)))
+                .unwrap_or_else(|| "-".into()),
+            match r.size {
+                Some((b, Some(p))) => format!("{:.2}x", b as f64 / p as f64),
+                _ => "-".into(),
             }
         );
     }
 }
 
+/// The binary under test: `COMPETENCY_BENCH_BIN` if set (e.g. an older build, for a before
+/// and after), else `target/release/competency`, rebuilt first when run by cargo.
 fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("COMPETENCY_BENCH_BIN") {
+        // Absolute: the imports run in the bench's folder.
+        return std::fs::canonicalize(&bin).expect("COMPETENCY_BENCH_BIN: no such file");
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if let Ok(cargo) = std::env::var("CARGO") {
         let ok = Command::new(cargo)
@@ -217,6 +290,7 @@ fn competency_at(bin: &Path, db: &Path, now: &str) -> Command {
 /// When the evaluations run: two days after the import, so links and achievements count.
 const LATER: &str = "2026-03-03";
 
+/// `init` of the bench's organization at `db` (a path, or a PostgreSQL URL).
 fn init(bin: &Path, db: &Path) {
     let rulebook = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rulebook.toml");
     let ok = competency(bin, db)
@@ -254,92 +328,74 @@ fn main() {
     if !have_sqlite {
         eprintln!("sqlite3 not found (apt-get install -y sqlite3): no ratios");
     }
+    let pg = std::env::var("COMPETENCY_BENCH_PG")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let n_achievements = a.achievements.unwrap_or(a.users * 3);
     eprintln!(
-        "generating {} users and {} achievements in {} …",
+        "generating {} users (two orders) and {} achievements in {} …",
         a.users,
-        a.achievements,
+        n_achievements,
         d.display()
     );
     let users = d.join("users.csv");
+    let clustered = d.join("users-clustered.csv");
     let achievements = d.join("achievements.csv");
     write_users(&users, a.users);
-    write_achievements(&achievements, a.achievements, a.users);
+    write_users_clustered(&clustered, a.users);
     let mut table = Vec::new();
 
-    // Users: the sqlite3 shell first, then ours (each on a fresh database).
-    let peer = have_sqlite.then(|| {
-        sqlite3(
-            &d.join("peer-users.db"),
-            &format!(
-                "CREATE TABLE users (email TEXT, name TEXT, msa TEXT, role TEXT);\n\
-                 CREATE UNIQUE INDEX users_email ON users(email);\n\
-                 CREATE UNIQUE INDEX users_msa ON users(msa);\n\
-                 .import --csv --skip 1 {} users\n",
-                users.display()
-            ),
-        )
-    });
-    if let Some((s, rss)) = peer {
-        table.push(Row {
-            task: "sqlite3 .import users".into(),
-            rows: a.users,
-            secs: s,
-            peer: None,
-            rss_kib: rss,
-        });
-    }
-    let db = d.join("competency.db");
-    init(&bin, &db);
-    eprintln!("importing users …");
-    let (s, rss) = timed(
-        competency(&bin, &db)
-            .current_dir(d)
-            .args(["users", "import"])
-            .arg(&users)
-            .arg("--credentials-file")
-            .arg(d.join("credentials.csv")),
+    // Users, each order into a fresh database: the sqlite3 shell first, then ours.
+    let db = users_import(&bin, d, &users, "random keys", have_sqlite, &mut table);
+    users_import(
+        &bin,
+        d,
+        &clustered,
+        "e-mails by first name",
+        have_sqlite,
+        &mut table,
     );
-    table.push(Row {
-        task: "competency users import".into(),
-        rows: a.users,
-        secs: s,
-        peer: peer.map(|p| p.0),
-        rss_kib: rss,
-    });
+    if let Some(url) = &pg {
+        pg_users_import(&bin, url, &users, &mut table);
+    }
+    std::fs::remove_file(&clustered).ok();
 
-    let peer = have_sqlite.then(|| {
-        sqlite3(
-            &d.join("peer-achievements.db"),
-            &format!(
-                "CREATE TABLE achievements (msa TEXT, code TEXT, earned TEXT, expires TEXT);\n\
-                 CREATE UNIQUE INDEX achievements_key ON achievements(msa, code, earned);\n\
-                 .import --csv --skip 1 {} achievements\n",
-                achievements.display()
-            ),
-        )
-    });
-    if let Some((s, rss)) = peer {
-        table.push(Row {
-            task: "sqlite3 .import achievements".into(),
-            rows: a.achievements,
-            secs: s,
-            peer: None,
-            rss_kib: rss,
+    if n_achievements > 0 {
+        write_achievements(&achievements, n_achievements, a.users);
+        let peer = have_sqlite.then(|| {
+            sqlite3(
+                &d.join("peer-achievements.db"),
+                &format!(
+                    "CREATE TABLE achievements (msa TEXT, code TEXT, earned TEXT, expires TEXT);\n\
+                     CREATE UNIQUE INDEX achievements_key ON achievements(msa, code, earned);\n\
+                     .import --csv --skip 1 {} achievements\n",
+                    achievements.display()
+                ),
+            )
         });
+        if let Some((s, rss)) = peer {
+            table.push(Row::new(
+                "sqlite3 .import achievements",
+                n_achievements,
+                s,
+                None,
+                rss,
+            ));
+        }
+        eprintln!("importing achievements …");
+        let (s, rss) = timed(
+            competency(&bin, &db)
+                .args(["achievements", "import"])
+                .arg(&achievements),
+        );
+        table.push(Row::new(
+            "competency achievements import",
+            n_achievements,
+            s,
+            peer.map(|p| p.0),
+            rss,
+        ));
     }
-    eprintln!("importing achievements …");
-    let (s, rss) = timed(
-        competency(&bin, &db)
-            .args(["achievements", "import"])
-            .arg(&achievements),
-    );
-    table.push(Row {
-        task: "competency achievements import".into(),
-        rows: a.achievements,
-        secs: s,
-        peer: peer.map(|p| p.0),
-        rss_kib: rss,
-    });
 
     eprintln!("re-importing users (all unchanged) …");
     let (s, rss) = timed(
@@ -349,15 +405,22 @@ fn main() {
             .arg("--credentials-file")
             .arg(d.join("credentials-again.csv")),
     );
-    table.push(Row {
-        task: "competency users re-import".into(),
-        rows: a.users,
-        secs: s,
-        peer: None,
-        rss_kib: rss,
-    });
+    table.push(Row::new(
+        "competency users re-import",
+        a.users,
+        s,
+        None,
+        rss,
+    ));
 
-    let db = evaluation(&bin, d, a.eval_users, have_sqlite, &mut table);
+    let db = if a.eval_users > 0 {
+        evaluation(&bin, d, a.eval_users, have_sqlite, &mut table)
+    } else {
+        None
+    };
+    if let (Some(url), Some(db)) = (&pg, &db) {
+        pg_membership_check(&bin, url, db, a.eval_users, &mut table);
+    }
     if a.trainings > 0 {
         trainings(&bin, d, a.trainings, &mut table);
     }
@@ -388,6 +451,178 @@ fn merged_rulebook() -> String {
         .unwrap()
         .insert("designation".into(), fee);
     toml::to_string(&rb).unwrap()
+}
+
+/// The size of a database in bytes: the file and its write-ahead log, if any.
+fn db_bytes(db: &Path) -> u64 {
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    [db.to_path_buf(), wal]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// One users file imported by the shell and by us, each into a fresh database; returns ours.
+fn users_import(
+    bin: &Path,
+    d: &Path,
+    file: &Path,
+    order: &str,
+    have_sqlite: bool,
+    table: &mut Vec<Row>,
+) -> PathBuf {
+    let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+    let rows = std::fs::read(file)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64 - 1)
+        .unwrap_or(0);
+    let peer_db = d.join(format!("peer-{stem}.db"));
+    let peer = have_sqlite.then(|| {
+        sqlite3(
+            &peer_db,
+            &format!(
+                "CREATE TABLE users (email TEXT, name TEXT, msa TEXT, role TEXT);\n\
+                 CREATE UNIQUE INDEX users_email ON users(email);\n\
+                 CREATE UNIQUE INDEX users_msa ON users(msa);\n\
+                 .import --csv --skip 1 {} users\n",
+                file.display()
+            ),
+        )
+    });
+    let peer_size = peer.map(|_| db_bytes(&peer_db));
+    if let Some((s, rss)) = peer {
+        let mut row = Row::new(
+            &format!("sqlite3 .import users ({order})"),
+            rows,
+            s,
+            None,
+            rss,
+        );
+        row.size = peer_size.map(|p| (p, None));
+        table.push(row);
+    }
+    std::fs::remove_file(&peer_db).ok();
+    let db = d.join(format!("competency-{stem}.db"));
+    init(bin, &db);
+    eprintln!("importing users ({order}) …");
+    let (s, rss) = timed(
+        competency(bin, &db)
+            .current_dir(d)
+            .args(["users", "import"])
+            .arg(file)
+            .arg("--credentials-file")
+            .arg(d.join(format!("credentials-{stem}.csv"))),
+    );
+    std::fs::remove_file(d.join(format!("credentials-{stem}.csv"))).ok();
+    let mut row = Row::new(
+        &format!("competency users import ({order})"),
+        rows,
+        s,
+        peer.map(|p| p.0),
+        rss,
+    );
+    row.size = Some((db_bytes(&db), peer_size));
+    table.push(row);
+    db
+}
+
+/// `psql` on the bench's PostgreSQL database, quietly, stopping at the first error.
+fn psql(url: &str) -> Command {
+    let mut c = Command::new("psql");
+    c.arg(url).args(["-q", "-v", "ON_ERROR_STOP=1"]);
+    c
+}
+
+/// Empties the bench's PostgreSQL database (a throwaway one: see the module comment).
+fn pg_reset(url: &str) {
+    let ok = psql(url)
+        .args(["-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "cannot reset the PostgreSQL database of COMPETENCY_BENCH_PG"
+    );
+}
+
+/// The users import on PostgreSQL against `psql \copy` of the same file into a table with
+/// the same unique indexes, each into an emptied database.
+fn pg_users_import(bin: &Path, url: &str, file: &Path, table: &mut Vec<Row>) {
+    let rows = std::fs::read(file)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64 - 1)
+        .unwrap_or(0);
+    pg_reset(url);
+    eprintln!("psql \\copy users …");
+    let (peer, rss) = timed(psql(url).args([
+        "-c",
+        "CREATE TABLE users (email TEXT, name TEXT, msa TEXT, role TEXT); \
+         CREATE UNIQUE INDEX users_email ON users(email); \
+         CREATE UNIQUE INDEX users_msa ON users(msa);",
+        "-c",
+        &format!(
+            "\\copy users FROM '{}' WITH (FORMAT csv, HEADER true)",
+            file.display()
+        ),
+    ]));
+    table.push(Row::new(
+        "psql \\copy users (PostgreSQL)",
+        rows,
+        peer,
+        None,
+        rss,
+    ));
+    pg_reset(url);
+    init(bin, Path::new(url));
+    eprintln!("importing users into PostgreSQL …");
+    let creds = file.with_file_name("credentials-pg.csv");
+    let (s, rss) = timed(
+        competency(bin, Path::new(url))
+            .args(["users", "import"])
+            .arg(file)
+            .arg("--credentials-file")
+            .arg(&creds),
+    );
+    std::fs::remove_file(&creds).ok();
+    table.push(Row::new(
+        "competency users import (PostgreSQL, vs psql)",
+        rows,
+        s,
+        Some(peer),
+        rss,
+    ));
+}
+
+/// `membership check` on PostgreSQL against the SQLite figure, on the evaluation's data
+/// copied up with `competency copy`.
+fn pg_membership_check(bin: &Path, url: &str, db: &Path, people: u64, table: &mut Vec<Row>) {
+    let time = |target: &Path| {
+        median(|| {
+            let mut c = competency_at(bin, target, LATER);
+            c.args(["membership", "check", "--format", "json"]);
+            let start = Instant::now();
+            let _ = c.stdout(Stdio::null()).status();
+            start.elapsed().as_secs_f64()
+        })
+    };
+    let sqlite = time(db);
+    pg_reset(url);
+    let ok = Command::new(bin)
+        .args(["-q", "copy", "--from"])
+        .arg(db)
+        .args(["--to", url])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "competency copy to PostgreSQL failed");
+    let secs = time(Path::new(url));
+    table.push(Row::new(
+        "competency membership check (PostgreSQL, vs SQLite)",
+        people * 3,
+        secs,
+        Some(sqlite),
+        0,
+    ));
 }
 
 /// Designations on the evaluation's data (SPEC §9, issue 13): the default rulebook with the
@@ -577,6 +812,7 @@ fn trainings(bin: &Path, d: &Path, n: u64, table: &mut Vec<Row>) {
         secs: secs[0],
         peer: None,
         rss_kib: rss[0],
+        size: None,
     });
     table.push(Row {
         task: "… the same rows as a Trainings report (vs CSV)".into(),
@@ -584,6 +820,7 @@ fn trainings(bin: &Path, d: &Path, n: u64, table: &mut Vec<Row>) {
         secs: secs[1],
         peer: Some(secs[0]),
         rss_kib: rss[1],
+        size: None,
     });
 }
 
@@ -672,6 +909,7 @@ fn evaluation(
             secs: p,
             peer: None,
             rss_kib: 0,
+            size: None,
         });
     }
     for words in commands {
@@ -689,6 +927,7 @@ fn evaluation(
             secs,
             peer,
             rss_kib: 0,
+            size: None,
         });
     }
     Some(db)

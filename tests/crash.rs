@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Env, read_credentials, small_rules};
+use competency::store::hash_text;
 use rusqlite::Connection;
 
 /// How long any wait here may take: past it the test fails instead of hanging.
@@ -118,7 +119,7 @@ fn committed(db: &Path, email: &str) -> Option<(String, String, i64)> {
         .query_row(
             "SELECT username, password_hash FROM users WHERE email = ?1",
             [email],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, hash_text(&r.get::<_, Vec<u8>>(1)?))),
         )
         .ok();
     row.map(|(u, h)| {
@@ -398,7 +399,7 @@ fn users_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
             .query_row(
                 "SELECT password_hash FROM users WHERE username = ?1",
                 [&row[0]],
-                |r| r.get(0),
+                |r| Ok(hash_text(&r.get::<_, Vec<u8>>(0)?)),
             )
             .unwrap();
         assert!(
@@ -565,7 +566,7 @@ fn a_run_killed_after_its_commit_loses_no_password_and_only_uncommitted_leftover
         .query_row(
             "SELECT password_hash FROM users WHERE username = ?1",
             [&row[0]],
-            |r| r.get(0),
+            |r| Ok(hash_text(&r.get::<_, Vec<u8>>(0)?)),
         )
         .unwrap();
     assert!(competency::domain::credentials::verify(&row[2], &hash));
@@ -661,7 +662,7 @@ fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it
         .unwrap()
         .execute(
             "UPDATE users SET password_hash = ?1 WHERE username = ?2",
-            [&before, &username],
+            rusqlite::params![competency::store::hash_bytes(&before), &username],
         )
         .unwrap();
     let out = env.ok(&["doctor"]);

@@ -11,6 +11,7 @@ use std::os::unix::fs::OpenOptionsExt;
 
 use common::Env;
 use competency::domain::credentials::hash_generated;
+use competency::store::hash_text;
 use competency::store::schema::{MIGRATIONS, current_version, migrate_to};
 use rusqlite::{Connection, params};
 
@@ -226,4 +227,83 @@ fn migrating_is_idempotent_and_stops_at_the_target() {
         .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 3);
+}
+
+/// Migration 8 (issue 14, storage footprint): hashes written as text by older binaries
+/// become bytes — a generated secret's `sha256$<hex>` its 32-byte digest, a chosen
+/// password's argon2id PHC string its UTF-8 bytes — and read back as the same text; the two
+/// e-mail indexes become one that still keeps an e-mail unique among an organization's
+/// active accounts only.
+#[test]
+fn migration_8_stores_hashes_as_bytes_and_keeps_one_email_index() {
+    let env = Env::new();
+    old_database(&env, 7);
+    let argon = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo";
+    {
+        let conn = Connection::open(env.db()).unwrap();
+        conn.execute("UPDATE users SET password_hash = ?1 WHERE id = 2", [argon])
+            .unwrap();
+        conn.execute(
+            "UPDATE users SET recovery_hash = ?1 WHERE id = 1",
+            [hash_generated("ABCDE-FGHJK")],
+        )
+        .unwrap();
+    }
+    env.ok(&["users", "list", "--all"]);
+    assert_eq!(version(&env), current_version());
+    let conn = Connection::open(env.db()).unwrap();
+    let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = conn
+        .prepare(
+            "SELECT typeof(password_hash), password_hash, recovery_hash FROM users ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(rows.iter().all(|r| r.0 == "blob"), "{rows:?}");
+    assert_eq!(rows[0].1.len(), 32);
+    assert_eq!(hash_text(&rows[0].1), hash_generated("irrelevant"));
+    let recovery = rows[0].2.as_deref().unwrap();
+    assert_eq!(recovery.len(), 32);
+    assert_eq!(hash_text(recovery), hash_generated("ABCDE-FGHJK"));
+    assert_eq!(rows[1].1, argon.as_bytes());
+    assert_eq!(hash_text(&rows[1].1), argon);
+    assert!(rows[1].2.is_none() && rows[2].2.is_none());
+
+    let indexes: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'
+             AND sql IS NOT NULL ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(indexes, ["users_email", "users_org"]);
+    let add = |username: &str, status: &str| {
+        conn.execute(
+            "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
+                password_hash, password_temporary)
+             VALUES (1, ?1, 'Ann again', 'ann@contoso.com', 'user', ?2, 1767225600, x'00', 0)",
+            [username, status],
+        )
+    };
+    // ann@contoso.com is active in organization 1: a second active account is refused by
+    // the index, removed ones (any number) are not.
+    let err = add("ann2@contoso-ltd.onmicrosoft.com", "active").unwrap_err();
+    assert!(err.to_string().contains("UNIQUE"), "{err}");
+    add("ann3@contoso-ltd.onmicrosoft.com", "removed").unwrap();
+    add("ann4@contoso-ltd.onmicrosoft.com", "removed").unwrap();
+    // Both e-mail lookups go through the one index.
+    for sql in [
+        "SELECT 1 FROM users WHERE email = 'x'",
+        "SELECT id FROM users WHERE org_id = 1 AND email = 'x' AND status = 'active'",
+    ] {
+        let plan: String = conn
+            .query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [], |r| r.get(3))
+            .unwrap();
+        assert!(plan.contains("users_email"), "{sql}: {plan}");
+    }
 }

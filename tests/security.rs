@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Env, mode, read_credentials};
+use competency::store::hash_text;
 use rusqlite::Connection;
 
 /// Runs the binary through `sh` with `umask 000`, so any file it creates without an explicit
@@ -330,13 +331,16 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     env.init();
     let (user, temp) = env.add_user("Ann", "ann@contoso.com", &["--self-service-reset"]);
     let conn = Connection::open(env.db()).unwrap();
-    let (hash, recovery): (String, String) = conn
+    // Stored as bytes (migration 8): a generated secret's hash is its 32-byte SHA-256 digest.
+    let (stored, recovery): (Vec<u8>, Vec<u8>) = conn
         .query_row(
             "SELECT password_hash, recovery_hash FROM users WHERE username = ?1",
             [&user],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
+    assert_eq!((stored.len(), recovery.len()), (32, 32));
+    let (hash, recovery) = (hash_text(&stored), hash_text(&recovery));
     assert!(
         hash.starts_with("sha256$") && hash.len() == 7 + 64,
         "{hash}"
@@ -349,7 +353,7 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
         .query_row(
             "SELECT password_hash FROM users WHERE username = ?1",
             [&user],
-            |r| r.get(0),
+            |r| Ok(hash_text(&r.get::<_, Vec<u8>>(0)?)),
         )
         .unwrap();
     // $argon2id$v=19$m=...,t=...,p=...$salt$hash
@@ -367,7 +371,7 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
         .query_row(
             "SELECT password_hash FROM users WHERE username = ?1",
             [&user2],
-            |r| r.get(0),
+            |r| Ok(hash_text(&r.get::<_, Vec<u8>>(0)?)),
         )
         .unwrap();
     assert_ne!(hash, hash2);

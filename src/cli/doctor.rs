@@ -345,7 +345,15 @@ pub fn backup(ctx: &mut Ctx, dest: &Path) -> Result<Report> {
         }
     })?;
     let result = (|| -> Result<()> {
+        let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
+        let from_file = !super::copy::is_url(ctx.db_path());
         let store = ctx.store()?;
+        if !from_file {
+            // No file to copy page by page: the copy machinery reads the database in one
+            // snapshot transaction into the new SQLite file.
+            super::copy::into_new_sqlite(store, dest, &*progress)?;
+            return Ok(());
+        }
         let mut dst = rusqlite::Connection::open(dest)?;
         let backup = rusqlite::backup::Backup::new(store.connection(), &mut dst)?;
         // Small steps with pauses let other processes keep writing during a long copy.
@@ -370,7 +378,7 @@ pub fn backup(ctx: &mut Ctx, dest: &Path) -> Result<Report> {
     Ok(
         Report::new(json!({"backup": dest.display().to_string(), "bytes": size})).text(format!(
             "Backed up {} to {} ({} bytes)",
-            ctx.db_path().display(),
+            super::copy::shown(ctx.db_path()),
             dest.display(),
             size
         )),

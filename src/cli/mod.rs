@@ -6,6 +6,7 @@
 mod achievements;
 mod audit;
 mod competencies;
+mod copy;
 mod demo;
 mod designations;
 mod doctor;
@@ -138,6 +139,9 @@ pub enum Command {
         /// The new file to write.
         path: PathBuf,
     },
+    /// Copy every organization with its full history (audit included, ids kept) into an
+    /// empty database; row counts are verified, and a failed copy changes nothing.
+    Copy(copy::CopyArgs),
     /// Build a sample organization in a new database of its own and walk through the main
     /// job: import, progress, upgrade, an employee leaving, the alert, the check. Uses only a
     /// `--db` given on the command line (refusing an existing file; its files go to a new
@@ -424,6 +428,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Competencies(c) => competencies::run(c, ctx),
         Command::Doctor => doctor::doctor(ctx),
         Command::Backup { path } => doctor::backup(ctx, &path),
+        Command::Copy(a) => copy::run(a, ctx),
         Command::Achievements(c) => achievements::run(c, ctx),
         Command::Performance(c) => performance::run(c, ctx),
         Command::Membership(c) => membership::run(c, ctx),

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod achievements;
 pub mod auth;
+pub mod copy;
 pub mod credentials;
 pub mod designations;
 pub mod import;

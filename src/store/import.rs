@@ -137,7 +137,7 @@ impl<'a> UserStatements<'a> {
             u.email,
             u.roles,
             at.timestamp(),
-            u.password_hash,
+            super::users::hash_bytes(u.password_hash),
             u.expires_at.timestamp()
         ]) {
             Ok(_) => Ok(Some(self.db.conn().last_insert_rowid())),

@@ -17,6 +17,7 @@
 
 mod achievements;
 mod audit;
+pub mod copy;
 mod designations;
 pub mod import;
 mod membership;
@@ -32,7 +33,7 @@ pub use designations::{DesignationAlertRow, EnrolmentRow, NewEnrolment};
 pub use membership::{AlertRow, AttainmentRow, NewPurchase, PurchaseRow};
 pub use orgs::{NewOrg, Org};
 pub use performance::PerformanceRow;
-pub use users::{MsaLink, NewUser, UserRow};
+pub use users::{MsaLink, NewUser, UserRow, hash_bytes, hash_text};
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

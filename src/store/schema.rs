@@ -231,6 +231,59 @@ CREATE TABLE designation_alerts (
 CREATE UNIQUE INDEX designation_alerts_open ON designation_alerts(org_id, designation)
     WHERE closed_at IS NULL;
 "#,
+    // 8
+    r#"
+-- Storage footprint (issue 14): a million imported accounts took three times the space of
+-- the same rows loaded raw. Hashes become bytes: the `sha256$<hex>` hash of a generated
+-- secret is stored as its 32-byte digest, an argon2id PHC string (a password an employee
+-- chose, always longer than 32 bytes) as its UTF-8 bytes; the store converts at its
+-- boundary (store::users::hash_bytes / hash_text). SQLite cannot change a column's type in
+-- place, and rebuilding `users` would break the foreign keys that point at it: each hash
+-- column is added anew as BLOB, filled, and the text column dropped.
+ALTER TABLE users ADD COLUMN password_hash_bytes BLOB NOT NULL DEFAULT x'';
+ALTER TABLE users ADD COLUMN recovery_hash_bytes BLOB;
+UPDATE users SET
+    password_hash_bytes = CASE
+        WHEN password_hash GLOB 'sha256$*' AND length(password_hash) = 71
+        THEN coalesce(unhex(substr(password_hash, 8)), CAST(password_hash AS BLOB))
+        ELSE CAST(password_hash AS BLOB) END,
+    recovery_hash_bytes = CASE
+        WHEN recovery_hash GLOB 'sha256$*' AND length(recovery_hash) = 71
+        THEN coalesce(unhex(substr(recovery_hash, 8)), CAST(recovery_hash AS BLOB))
+        ELSE CAST(recovery_hash AS BLOB) END;
+ALTER TABLE users DROP COLUMN password_hash;
+ALTER TABLE users DROP COLUMN recovery_hash;
+ALTER TABLE users RENAME COLUMN password_hash_bytes TO password_hash;
+ALTER TABLE users RENAME COLUMN recovery_hash_bytes TO recovery_hash;
+
+-- Only the indexes a query uses. The two e-mail indexes (unique among active accounts per
+-- organization; every account's, for "a user name never equals another account's e-mail")
+-- become one: active accounts share the key's last part (0), so an e-mail is unique among an
+-- organization's active accounts, and every other account has its own id there.
+DROP INDEX users_active_email;
+DROP INDEX users_email;
+CREATE UNIQUE INDEX users_email
+    ON users(email, org_id, (CASE WHEN status = 'active' THEN 0 ELSE id END));
+
+-- The indexes after this migration, each with the queries that use it:
+-- users(username) UNIQUE     sign-in, `users show`, user-name generation (GLOB prefix)
+-- users_email                e-mail lookups: email_in_use, active_user_by_email,
+--                            users_by_key, the users import's find by e-mail; uniqueness
+-- users_org                  users list, org show counts, has_active_users
+-- msa_links_open_msa         open_link_for_msa, the import's find_link; one open link per MSA
+-- msa_links_open_user        the open link of an account (users list/show joins); uniqueness
+-- msa_links_org              snapshot: an organization's people in MSA order (INDEXED BY)
+-- achievements_key           the achievements import's upsert and find; uniqueness
+-- achievements_by_msa        snapshot: achievements in MSA order (covering, INDEXED BY)
+-- performance_key            the performance import's upsert and find; uniqueness
+-- audit_org_at               `audit` listings of an organization by time
+-- membership_purchases_org   membership status/history of an organization
+-- membership_alerts_open     one open alert per competency; the open alerts
+-- membership_alerts_org      alert listings of an organization
+-- sign_in_failures_user_at   the failed sign-ins of an account in the last 15 minutes
+-- designation_enrolments_org enrolments of an organization by designation
+-- designation_alerts_open    one open alert per designation; the open alerts
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -98,6 +98,45 @@ const USER_SELECT: &str = "SELECT u.id, u.org_id, u.username, u.name, u.email, u
         u.self_service_reset, u.recovery_hash
     FROM users u LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL";
 
+/// How a hash is stored (migration 8): a `sha256$<hex>` hash of a generated secret as its
+/// 32-byte digest, anything else (an argon2id PHC string, always longer) as its UTF-8 bytes.
+pub fn hash_bytes(hash: &str) -> Vec<u8> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    if let Some(hex) = hash.strip_prefix("sha256$").map(str::as_bytes)
+        && hex.len() == 64
+    {
+        let digest: Option<Vec<u8>> = hex
+            .chunks(2)
+            .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
+            .collect();
+        if let Some(d) = digest {
+            return d;
+        }
+    }
+    hash.as_bytes().to_vec()
+}
+
+/// The text form of a stored hash (see [`hash_bytes`]).
+pub fn hash_text(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if bytes.len() == 32 {
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256$");
+        for &b in bytes {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        return out;
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 fn user_from_row(r: &Row) -> rusqlite::Result<UserRow> {
     let roles: String = r.get(5)?;
     Ok(UserRow {
@@ -117,11 +156,11 @@ fn user_from_row(r: &Row) -> rusqlite::Result<UserRow> {
         removal_reason: r.get(9)?,
         msa: r.get(10)?,
         msa_since: r.get::<_, Option<i64>>(11)?.map(from_unix),
-        password_hash: r.get(12)?,
+        password_hash: hash_text(r.get_ref(12)?.as_blob()?),
         password_temporary: r.get(13)?,
         password_expires_at: r.get::<_, Option<i64>>(14)?.map(from_unix),
         self_service_reset: r.get(15)?,
-        recovery_hash: r.get(16)?,
+        recovery_hash: r.get_ref(16)?.as_blob_or_null()?.map(hash_text),
     })
 }
 
@@ -157,10 +196,10 @@ impl Db<'_> {
             u.email,
             u.roles,
             at.timestamp(),
-            u.password_hash,
+            hash_bytes(u.password_hash),
             u.password_expires_at.timestamp(),
             u.recovery_hash.is_some(),
-            u.recovery_hash
+            u.recovery_hash.map(hash_bytes)
         ])?;
         Ok(self.conn().last_insert_rowid())
     }
@@ -179,7 +218,9 @@ impl Db<'_> {
         let mut st = self
             .conn()
             .prepare_cached("SELECT password_hash FROM users WHERE username = ?1")?;
-        Ok(st.query_row([username], |r| r.get(0)).optional()?)
+        Ok(st
+            .query_row([username], |r| Ok(hash_text(r.get_ref(0)?.as_blob()?)))
+            .optional()?)
     }
 
     /// The active account with this e-mail in the organization.
@@ -228,7 +269,7 @@ impl Db<'_> {
         let n = self.conn().execute(
             "UPDATE users SET password_hash = ?3, password_temporary = 0, password_expires_at = NULL
              WHERE id = ?1 AND password_hash = ?2 AND status = 'active'",
-            params![user_id, expected, hash],
+            params![user_id, hash_bytes(expected), hash_bytes(hash)],
         )?;
         Ok(n == 1)
     }
@@ -240,7 +281,7 @@ impl Db<'_> {
             "UPDATE users SET password_hash = ?3, password_temporary = 0, password_expires_at = NULL,
                 recovery_hash = NULL
              WHERE id = ?1 AND recovery_hash = ?2 AND status = 'active'",
-            params![user_id, code_hash, hash],
+            params![user_id, hash_bytes(code_hash), hash_bytes(hash)],
         )?;
         Ok(n == 1)
     }
@@ -329,7 +370,12 @@ impl Db<'_> {
         self.conn().execute(
             "UPDATE users SET password_hash = ?2, password_temporary = ?3, password_expires_at = ?4
              WHERE id = ?1",
-            params![user_id, hash, temporary, expires_at.map(|t| t.timestamp())],
+            params![
+                user_id,
+                hash_bytes(hash),
+                temporary,
+                expires_at.map(|t| t.timestamp())
+            ],
         )?;
         Ok(())
     }
@@ -338,7 +384,7 @@ impl Db<'_> {
     pub fn set_recovery_hash(&self, user_id: i64, hash: Option<&str>) -> Result<()> {
         self.conn().execute(
             "UPDATE users SET recovery_hash = ?2 WHERE id = ?1",
-            params![user_id, hash],
+            params![user_id, hash.map(hash_bytes)],
         )?;
         Ok(())
     }
@@ -381,5 +427,28 @@ impl Db<'_> {
             params![link_id, at.timestamp(), reason],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::{hash_bytes, hash_text};
+
+    #[test]
+    fn hashes_are_stored_as_bytes_and_read_back_as_the_same_text() {
+        let generated = crate::domain::credentials::hash_generated("ABCDE-FGHJK");
+        let stored = hash_bytes(&generated);
+        assert_eq!(stored.len(), 32);
+        assert_eq!(hash_text(&stored), generated);
+        // A chosen password's PHC string, and anything that is not a well-formed SHA-256
+        // hash, is kept as its text bytes.
+        for text in [
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo",
+            "sha256$00",
+            &generated.to_uppercase().replace("SHA256$", "sha256$"),
+        ] {
+            assert_eq!(hash_bytes(text), text.as_bytes());
+            assert_eq!(hash_text(&hash_bytes(text)), text);
+        }
     }
 }
