@@ -4,7 +4,7 @@
 //! every domain service: no domain code reads the system clock, so a command run with
 //! `--now` acts entirely at that instant (evaluation time and every recorded timestamp).
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, SecondsFormat, Utc};
 
 /// Defined with the rules, which may import nothing of ours; one definition for all.
 pub use crate::rules::limits::{MAX_DAYS, MAX_YEAR, MIN_YEAR, in_range};

@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, TimeDelta, Utc};
 
-use super::engine::{counts_until, evaluate, start_of};
-use super::rulebook::{Level, Rulebook};
 use super::snapshot::Snapshot;
+use super::{counts_until, evaluate, start_of};
+use crate::rules::parse::{Level, Rulebook};
 
 /// Every window length (days) a metric of the rulebook is judged over.
 fn window_lengths(rb: &Rulebook) -> Vec<u32> {
