@@ -16,13 +16,10 @@
 //! lets [`qualified_in_window`] look only at the instants where something starts counting
 //! (see [`super::window`]).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::snapshot::Snapshot;
-use super::window::gain_points;
 use super::{Holdings, start_of};
 pub use crate::rules::parse::designations::{
     Designation, MetricItem, SkillPeople, SkillingItem, Track, TrackRef,
@@ -378,62 +375,6 @@ pub fn qualified_in_window(
         return None;
     }
     super::designations_window::first_qualified(rb, snap, d, from, to)
-}
-
-/// [`qualified_in_window`] by scoring from scratch at each instant where something starts
-/// counting ([`gain_points`]; scoring is monotone, so qualification can only begin at one of
-/// them): the slow reference the sweep is tested against.
-pub fn qualified_in_window_by_scoring(
-    rb: &Rulebook,
-    snap: &Snapshot,
-    id: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let d = rb.designations.get(id)?;
-    if to < from {
-        return None;
-    }
-    gain_points(rb, snap, from, to).into_iter().find(|&at| {
-        could_qualify(rb, snap, d, at) && {
-            let holdings = Holdings::new(rb, snap, at);
-            score_one(rb, snap, &holdings, id, d, at, false).qualified()
-        }
-    })
-}
-
-/// Whether some track could qualify at `at` if every skilling item scored its maximum.
-fn could_qualify(rb: &Rulebook, snap: &Snapshot, d: &Designation, at: DateTime<Utc>) -> bool {
-    d.all_tracks().iter().any(|t| {
-        let mut total = 0.0;
-        for m in t.metrics {
-            let p = m.points(metric_value(rb, snap, m, at));
-            if m.required && p <= 0.0 {
-                return false;
-            }
-            total += p;
-        }
-        total += t
-            .skilling
-            .iter()
-            .map(|s| s.max_points.max(0.0))
-            .sum::<f64>();
-        round2(total) >= rb.program.designation_threshold
-    })
-}
-
-/// For every designation, the first instant it qualified in the window of `at`.
-pub fn qualified_in_windows(
-    rb: &Rulebook,
-    snap: &Snapshot,
-    at: DateTime<Utc>,
-) -> BTreeMap<String, Option<DateTime<Utc>>> {
-    let from = window_start(rb, at);
-    let ids: Vec<&str> = rb.designations.keys().map(String::as_str).collect();
-    ids.iter()
-        .map(|id| id.to_string())
-        .zip(qualified_in_window_many(rb, snap, &ids, from, at))
-        .collect()
 }
 
 /// [`qualified_in_window`] for several designations in one sweep over everyone's change
