@@ -16,163 +16,17 @@
 //! lets [`qualified_in_window`] look only at the instants where something starts counting
 //! (see [`super::window`]).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::engine::{Holdings, start_of};
-use super::rulebook::{Metric, PeopleRequirement, Rulebook};
 use super::snapshot::Snapshot;
-use super::window::gain_points;
-
-// ---------------------------------------------------------------------------------------
-// Rulebook types
-// ---------------------------------------------------------------------------------------
-
-/// One designation (`[designations.ID]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Designation {
-    /// Display name, e.g. "Solutions Partner for Infrastructure (Azure)".
-    pub name: String,
-    /// The solution area, e.g. "Azure".
-    #[serde(default)]
-    pub area: String,
-    /// Tracks (e.g. Enterprise and SMB): the best total counts.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tracks: Vec<Track>,
-    /// Metric items of a designation written without tracks (one implicit track "main").
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub metrics: Vec<MetricItem>,
-    /// Skilling items of a designation written without tracks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skilling: Vec<SkillingItem>,
-}
-
-/// One track of a designation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Track {
-    /// The track's name, unique within the designation.
-    pub track: String,
-    /// Points from performance and customer-success figures.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub metrics: Vec<MetricItem>,
-    /// Points from certified people.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skilling: Vec<SkillingItem>,
-}
-
-/// A metric item: `min(max_points, value × points_per_unit)`, or with `full_at`
-/// `min(max_points, value / full_at × max_points)`; never below 0.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricItem {
-    /// Which metric.
-    pub metric: Metric,
-    /// Only records with this scope count (all records of the metric without it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The item's name in output; the metric's name when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Points per unit of the value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub points_per_unit: Option<f64>,
-    /// The value that earns `max_points` (proportional below it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_at: Option<f64>,
-    /// The item's cap.
-    pub max_points: f64,
-    /// Whether 0 points on this item blocks qualification (default true).
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
-    pub required: bool,
-}
-
-/// A skilling item: `min(max_points, persons × points_per_person)` once every prerequisite
-/// is met.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SkillingItem {
-    /// The item's name, e.g. "intermediate".
-    pub name: String,
-    /// Points per counted person.
-    pub points_per_person: f64,
-    /// The item's cap.
-    pub max_points: f64,
-    /// Steps that give no points but gate the item's points.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub prerequisites: Vec<PeopleRequirement>,
-    /// Who counts for the item.
-    pub people: SkillPeople,
-    /// Whether 0 points on this item blocks qualification (default true).
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
-    pub required: bool,
-}
-
-/// Who counts for a skilling item: every code of `all_of` and every code of one list of
-/// `any_of`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SkillPeople {
-    /// Codes every counted person must hold.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub all_of: Vec<String>,
-    /// Alternatives: a person must hold every code of at least one list.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub any_of: Vec<Vec<String>>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn is_true(b: &bool) -> bool {
-    *b
-}
-
-/// A track as the scorer sees it, whether written under `tracks` or directly.
-#[derive(Debug, Clone, Copy)]
-pub struct TrackRef<'a> {
-    /// The track's name ("main" for a designation written without tracks).
-    pub name: &'a str,
-    /// Its metric items.
-    pub metrics: &'a [MetricItem],
-    /// Its skilling items.
-    pub skilling: &'a [SkillingItem],
-}
-
-impl Designation {
-    /// Every track: the `tracks` written, then the implicit "main" track of items written
-    /// directly under the designation (when there are any).
-    pub fn all_tracks(&self) -> Vec<TrackRef<'_>> {
-        let mut out: Vec<TrackRef<'_>> = self
-            .tracks
-            .iter()
-            .map(|t| TrackRef {
-                name: &t.track,
-                metrics: &t.metrics,
-                skilling: &t.skilling,
-            })
-            .collect();
-        if !self.metrics.is_empty() || !self.skilling.is_empty() {
-            out.push(TrackRef {
-                name: "main",
-                metrics: &self.metrics,
-                skilling: &self.skilling,
-            });
-        }
-        out
-    }
-}
+use super::{Holdings, start_of};
+pub use crate::rules::parse::designations::{
+    Designation, MetricItem, SkillPeople, SkillingItem, Track, TrackRef,
+};
+use crate::rules::parse::{Metric, Rulebook};
 
 impl MetricItem {
-    /// The item's name: its own, else the metric's.
-    pub fn label(&self) -> &str {
-        self.name.as_deref().unwrap_or(self.metric.as_str())
-    }
-
     /// The points a value earns: proportional, capped at `max_points`, never below 0.
     pub fn points(&self, value: f64) -> f64 {
         let raw = match (self.full_at, self.points_per_unit) {
@@ -521,62 +375,6 @@ pub fn qualified_in_window(
         return None;
     }
     super::designations_window::first_qualified(rb, snap, d, from, to)
-}
-
-/// [`qualified_in_window`] by scoring from scratch at each instant where something starts
-/// counting ([`gain_points`]; scoring is monotone, so qualification can only begin at one of
-/// them): the slow reference the sweep is tested against.
-pub fn qualified_in_window_by_scoring(
-    rb: &Rulebook,
-    snap: &Snapshot,
-    id: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let d = rb.designations.get(id)?;
-    if to < from {
-        return None;
-    }
-    gain_points(rb, snap, from, to).into_iter().find(|&at| {
-        could_qualify(rb, snap, d, at) && {
-            let holdings = Holdings::new(rb, snap, at);
-            score_one(rb, snap, &holdings, id, d, at, false).qualified()
-        }
-    })
-}
-
-/// Whether some track could qualify at `at` if every skilling item scored its maximum.
-fn could_qualify(rb: &Rulebook, snap: &Snapshot, d: &Designation, at: DateTime<Utc>) -> bool {
-    d.all_tracks().iter().any(|t| {
-        let mut total = 0.0;
-        for m in t.metrics {
-            let p = m.points(metric_value(rb, snap, m, at));
-            if m.required && p <= 0.0 {
-                return false;
-            }
-            total += p;
-        }
-        total += t
-            .skilling
-            .iter()
-            .map(|s| s.max_points.max(0.0))
-            .sum::<f64>();
-        round2(total) >= rb.program.designation_threshold
-    })
-}
-
-/// For every designation, the first instant it qualified in the window of `at`.
-pub fn qualified_in_windows(
-    rb: &Rulebook,
-    snap: &Snapshot,
-    at: DateTime<Utc>,
-) -> BTreeMap<String, Option<DateTime<Utc>>> {
-    let from = window_start(rb, at);
-    let ids: Vec<&str> = rb.designations.keys().map(String::as_str).collect();
-    ids.iter()
-        .map(|id| id.to_string())
-        .zip(qualified_in_window_many(rb, snap, &ids, from, at))
-        .collect()
 }
 
 /// [`qualified_in_window`] for several designations in one sweep over everyone's change

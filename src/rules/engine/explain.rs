@@ -3,7 +3,7 @@
 //! The engine's explanations are plain strings so every output format (table, JSON, CSV)
 //! shows the same words; this module is the one place they are phrased.
 
-use super::rulebook::{Metric, MetricRequirement, PeopleRequirement};
+use crate::rules::parse::{Metric, MetricRequirement, PeopleRequirement};
 
 /// The codes a people requirement asks for: `all_of` joined with " and ", `any_of` lists
 /// joined with " or " (parenthesised where "and" and "or" would otherwise be ambiguous),

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person};
+use crate::rules::window::gain_points;
 use chrono::TimeDelta;
 use proptest::prelude::*;
 
@@ -461,4 +462,46 @@ fn window_sweep_sees_an_expiry_before_the_figures_arrive() {
         qualified_in_window_by_scoring(&rb, &snap, "d", from, to),
         first
     );
+}
+
+/// [`qualified_in_window`] by scoring from scratch at each instant where something starts
+/// counting ([`gain_points`]; scoring is monotone, so qualification can only begin at one of
+/// them): the slow reference the sweep is tested against (test-only).
+fn qualified_in_window_by_scoring(
+    rb: &Rulebook,
+    snap: &Snapshot,
+    id: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let d = rb.designations.get(id)?;
+    if to < from {
+        return None;
+    }
+    gain_points(rb, snap, from, to).into_iter().find(|&at| {
+        could_qualify(rb, snap, d, at) && {
+            let holdings = Holdings::new(rb, snap, at);
+            score_one(rb, snap, &holdings, id, d, at, false).qualified()
+        }
+    })
+}
+
+/// Whether some track could qualify at `at` if every skilling item scored its maximum.
+fn could_qualify(rb: &Rulebook, snap: &Snapshot, d: &Designation, at: DateTime<Utc>) -> bool {
+    d.all_tracks().iter().any(|t| {
+        let mut total = 0.0;
+        for m in t.metrics {
+            let p = m.points(metric_value(rb, snap, m, at));
+            if m.required && p <= 0.0 {
+                return false;
+            }
+            total += p;
+        }
+        total += t
+            .skilling
+            .iter()
+            .map(|s| s.max_points.max(0.0))
+            .sum::<f64>();
+        round2(total) >= rb.program.designation_threshold
+    })
 }

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::engine::counts_until;
-use super::rulebook::Rulebook;
+use super::counts_until;
 use super::snapshot::Snapshot;
+use crate::rules::parse::Rulebook;
 
 impl Snapshot {
     /// Ends every association of these accounts at `at`, as `users remove` would: from `at`

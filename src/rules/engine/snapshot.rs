@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::rulebook::{Market, Metric};
+use crate::rules::parse::{Market, Metric};
 
 /// Everything the engine needs to evaluate one organization.
 #[derive(Debug, Clone, Default)]

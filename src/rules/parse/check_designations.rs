@@ -4,9 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Checker, KeyPath, is_kebab_id};
-use crate::rules::designations::{MetricItem, SkillingItem};
-use crate::rules::rulebook::{PeopleRequirement, Program, Rulebook};
+use super::check::Checker;
+use super::check_competencies::is_kebab_id;
+use super::spans::KeyPath;
+use super::{MetricItem, PeopleRequirement, Program, Rulebook, SkillingItem};
 
 impl Checker<'_, '_> {
     pub(super) fn designation_program(&mut self, program: &Program, path: &KeyPath) {

@@ -18,9 +18,9 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Days, TimeDelta, Utc};
 
 use super::designations::{Designation, TrackRef, metric_value, round2};
-use super::engine::{achievement_counts_in, counts_until_in, start_of};
-use super::rulebook::{CatalogEntry, Rulebook};
 use super::snapshot::{Person, Snapshot};
+use super::{achievement_counts_in, counts_until_in, start_of};
+use crate::rules::parse::{CatalogEntry, Rulebook};
 
 /// One people requirement, as (all_of, any_of) code indices into the relevant codes.
 type Spec = (Vec<u32>, Vec<Vec<u32>>);

@@ -1,9 +1,15 @@
 //! Engine tests: every counting rule at its boundaries, metrics, levels, matching through
 //! the engine, gaps, risk and the what-if edits.
 
+use std::cmp::Ordering;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::evaluate::closer;
+use super::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
+use super::whatif::expire_before;
 use super::*;
-use crate::rules::snapshot::PerformanceRecord;
-use crate::rules::whatif::expire_before;
+use crate::rules::parse::{Level, Market, Metric, Rulebook};
 use proptest::prelude::*;
 
 fn d(s: &str) -> NaiveDate {

@@ -1,0 +1,126 @@
+//! Tests of the embedded rulebooks and the rulebook's helpers.
+
+use super::*;
+use crate::rules::parse::{Market, PeopleRequirement};
+
+#[test]
+fn default_rulebook_has_the_18_competencies_each_with_silver_and_gold() {
+    let rulebook = Rulebook::default_rulebook();
+    assert_eq!(rulebook.competencies.len(), 18);
+    for (id, competency) in &rulebook.competencies {
+        assert!(competency.has_level(Level::Silver), "{id} has no Silver");
+        assert!(competency.has_level(Level::Gold), "{id} has no Gold");
+        assert!(!competency.area.is_empty(), "{id} has no area");
+    }
+    let areas: std::collections::BTreeSet<&str> = rulebook
+        .competencies
+        .values()
+        .map(|c| c.area.as_str())
+        .collect();
+    assert_eq!(
+        areas.into_iter().collect::<Vec<_>>(),
+        [
+            "Apps & Infrastructure",
+            "Business Applications",
+            "Data & AI",
+            "Modern Workplace & Security"
+        ]
+    );
+}
+
+#[test]
+fn default_rulebook_carries_the_program_figures() {
+    let rulebook = Rulebook::default_rulebook();
+    let p = &rulebook.program;
+    assert_eq!(
+        (
+            p.progress_delay_hours,
+            p.term_months,
+            p.renewal_opens_days,
+            p.grace_days
+        ),
+        (24, 12, 30, 30)
+    );
+    assert_eq!((p.metric_window_days, p.retired_grace_months), (365, 12));
+    assert_eq!((rulebook.fees.silver, rulebook.fees.gold), (1670, 4730));
+
+    let cloud = rulebook.competency("cloud-platform").unwrap();
+    let silver = &cloud.silver[0].metrics[0];
+    assert_eq!(silver.threshold(Market::Developed), 15000.0);
+    assert_eq!(silver.threshold(Market::Developing), 10000.0);
+    assert_eq!(cloud.gold[0].people[0].count, 2);
+    let erp = rulebook.competency("enterprise-resource-planning").unwrap();
+    assert_eq!(
+        erp.gold[0].metrics[0].threshold(Market::Developing),
+        75000.0
+    );
+    assert_eq!(
+        rulebook.catalog_entry("MCSA-O365").map(|e| e.kind),
+        Some(Kind::Certification)
+    );
+    assert!(
+        rulebook
+            .catalog
+            .iter()
+            .filter(|e| e.kind == Kind::Assessment)
+            .all(|e| e.valid_days == Some(730))
+    );
+}
+
+#[test]
+fn solutions_partner_rulebook_has_six_designations_and_round_trips() {
+    let rb = Rulebook::parse(SOLUTIONS_PARTNER_RULEBOOK, "solutions-partner").unwrap();
+    assert_eq!(
+        rb.designations.keys().collect::<Vec<_>>(),
+        [
+            "business-applications",
+            "data-ai",
+            "digital-app-innovation",
+            "infrastructure",
+            "modern-work",
+            "security"
+        ]
+    );
+    assert_eq!(rb.designations["modern-work"].tracks.len(), 2);
+    assert_eq!(rb.designations["business-applications"].tracks.len(), 2);
+    assert_eq!(rb.fees.designation, 4730);
+    assert_eq!(rb.program.designation_threshold, 70.0);
+    assert!(crate::rules::parse::warnings(&rb).is_empty());
+    // Every track can reach exactly 100 points.
+    for d in rb.designations.values() {
+        for t in d.all_tracks() {
+            let max: f64 = t.metrics.iter().map(|m| m.max_points).sum::<f64>()
+                + t.skilling.iter().map(|s| s.max_points).sum::<f64>();
+            assert_eq!(max, 100.0, "{} {}", d.name, t.name);
+        }
+    }
+    let admin = rb.catalog_entry("AZ-104").unwrap();
+    assert!(
+        admin
+            .aliases
+            .contains(&"Microsoft Certified: Azure Administrator Associate".to_string())
+    );
+}
+
+#[test]
+fn helpers_answer_from_the_rulebook() {
+    let rulebook = Rulebook::default_rulebook();
+    assert!(rulebook.competency("no-such").is_none());
+    assert_eq!(rulebook.nearest_codes("70-53", 1).len(), 1);
+
+    let gold = rulebook.membership_benefits(Level::Gold);
+    let silver = rulebook.membership_benefits(Level::Silver);
+    assert_eq!(gold.len(), silver.len() + rulebook.benefits.gold.len());
+    assert_eq!(gold[..silver.len()], silver[..]);
+
+    let req = PeopleRequirement {
+        count: 1,
+        all_of: vec!["A".into()],
+        any_of: vec![vec!["B".into(), "C".into()], vec!["D".into()]],
+    };
+    assert!(req.qualifies(|c| ["A", "D"].contains(&c)));
+    assert!(req.qualifies(|c| ["A", "B", "C"].contains(&c)));
+    assert!(!req.qualifies(|c| ["A", "B"].contains(&c)));
+    assert!(!req.qualifies(|c| ["B", "C", "D"].contains(&c)));
+    assert_eq!(req.codes().collect::<Vec<_>>(), ["A", "B", "C", "D"]);
+}
