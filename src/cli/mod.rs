@@ -6,6 +6,7 @@
 mod achievements;
 mod audit;
 mod competencies;
+mod config;
 mod copy;
 mod demo;
 mod designations;
@@ -25,15 +26,15 @@ mod users;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use serde::Deserialize;
 
 use crate::domain::Actor;
 use crate::output::{Format, Report, Style};
 use crate::store::{Db, Org, Store};
 use crate::support::clock::{Clock, parse_instant};
+use config::{default_db, load_config};
 
 /// Administer partner-program competencies: users, Microsoft accounts, achievements,
 /// rulebooks and membership.
@@ -163,53 +164,6 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-}
-
-/// The configuration file (`$XDG_CONFIG_HOME/competency/config.toml`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Config {
-    /// Default database path.
-    db: Option<PathBuf>,
-    /// Default organization.
-    org: Option<String>,
-}
-
-fn config_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("COMPETENCY_CONFIG") {
-        return Some(PathBuf::from(p));
-    }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("competency").join("config.toml"))
-}
-
-fn load_config() -> Result<Config> {
-    let Some(path) = config_path() else {
-        return Ok(Config::default());
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start].matches('\n').count() + 1)
-                .unwrap_or(1);
-            anyhow!("{}:{line}: {}", path.display(), e.message())
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-fn default_db() -> Result<PathBuf> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .ok_or_else(|| anyhow!("neither --db, COMPETENCY_DB, XDG_DATA_HOME nor HOME is set"))?;
-    Ok(base.join("competency").join("competency.db"))
 }
 
 /// What every command gets: the clock, the output style, the database (opened on first

@@ -1,0 +1,286 @@
+//! The row work of `users import`: validating a row, matching it to an existing account
+//! or inserting a new one (user name, temporary password, MSA link), and the Bloom filter
+//! that spares a lookup for keys never seen before.
+
+use super::*;
+
+/// A blocked Bloom filter of fixed size (8 MiB): whether a key may have been inserted
+/// before. Its four bits lie in one 64-bit word, so an insert costs one cache miss. False
+/// positives only cost a re-check; memory stays flat whatever the file size.
+pub(super) struct Bloom {
+    words: Vec<u64>,
+}
+
+impl Bloom {
+    const WORDS: usize = 1 << 20;
+
+    pub(super) fn new() -> Self {
+        Bloom {
+            words: vec![0; Self::WORDS],
+        }
+    }
+
+    /// Inserts `key`; returns whether it may have been there already.
+    pub(super) fn insert(&mut self, key: &str) -> bool {
+        let h = std::hash::BuildHasher::hash_one(
+            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
+            key,
+        )
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // 20 bits choose the word, four 6-bit fields the bits in it.
+        let w = (h >> 44) as usize % Self::WORDS;
+        let mask = (0..4).fold(0u64, |m, i| m | 1 << ((h >> (i * 6)) & 63));
+        let present = self.words[w] & mask == mask;
+        self.words[w] |= mask;
+        present
+    }
+}
+
+/// A row's validated fields.
+pub(super) struct Fields {
+    pub(super) email: String,
+    pub(super) name: String,
+    pub(super) msa: Option<String>,
+    pub(super) roles: String,
+}
+
+/// Validates a row's fields exactly as `users add` does; the error names the field.
+pub(super) fn validate_row(
+    email: &str,
+    name: &str,
+    msa: Option<&str>,
+    roles: &str,
+) -> Result<Fields, String> {
+    let email = fields::email(email).map_err(|e| format!("email: {e}"))?;
+    let name = fields::name(name).map_err(|e| format!("name: {e}"))?;
+    let msa = msa
+        .map(|m| fields::email(m).map_err(|e| format!("msa: {e}")))
+        .transpose()?;
+    let mut parsed = Vec::new();
+    for r in roles.split(';').map(str::trim).filter(|r| !r.is_empty()) {
+        parsed.push(Role::parse(r).map_err(|e| format!("role: {e}"))?);
+    }
+    Ok(Fields {
+        email,
+        name,
+        msa,
+        roles: Role::join(&parsed),
+    })
+}
+
+pub(super) struct State<'a, 'c> {
+    /// `--dry-run`: messages say what would happen.
+    pub(super) dry_run: bool,
+    pub(super) st: UserStatements<'a>,
+    pub(super) org: &'a Org,
+    pub(super) at: DateTime<Utc>,
+    pub(super) expires: DateTime<Utc>,
+    /// Accounts that existed before this import and that a row of it already matched (a
+    /// bit per id below `first_id`): a second row for one of them is a duplicate in the
+    /// file, exactly as it was when the first import added the account.
+    pub(super) touched: Vec<u64>,
+    /// For each user-name local part that collided: the next number to try.
+    pub(super) suffixes: HashMap<String, u64>,
+    pub(super) rng: OsRandom,
+    pub(super) creds: Option<&'c mut CredentialsFile>,
+    /// Severed associations, one message each.
+    pub(super) severed: Vec<String>,
+    /// Severed associations for the audit: (org, user name, detail).
+    pub(super) sever_audit: Vec<(i64, String, String)>,
+    pub(super) username: String,
+    /// Whether the organization had an active account before the import: if not, no row
+    /// can match one (the staged e-mails are distinct), and the lookup is skipped.
+    pub(super) any_active: bool,
+    /// Whether any MSA had an open association before the import (this import's own links
+    /// are queued, and the staged MSAs are distinct): if not, that lookup is skipped too.
+    pub(super) any_open_link: bool,
+    /// MSA links the last row made, for the caller to queue: (msa, account).
+    pub(super) links: Vec<(String, i64)>,
+}
+
+impl State<'_, '_> {
+    pub(super) fn is_touched(&self, id: i64) -> bool {
+        let id = id as usize;
+        self.touched
+            .get(id / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+
+    pub(super) fn touch(&mut self, id: i64) {
+        let id = id as usize;
+        if self.touched.len() <= id / 64 {
+            self.touched.resize(id / 64 + 1, 0);
+        }
+        self.touched[id / 64] |= 1 << (id % 64);
+    }
+
+    /// Whether an MSA's current account was claimed by an earlier row of this file.
+    pub(super) fn claimed(&self, m: &str, l: &OpenLink) -> Option<String> {
+        if self.is_touched(l.user_id) {
+            return Some(format!(
+                "msa: {m} is already on an earlier row of this file"
+            ));
+        }
+        // Never taken from a colleague: only `users link-msa --move` moves it (SPEC §4).
+        (l.org_id == self.org.id).then(|| {
+            format!(
+                "msa: {m} is the Microsoft account of {}, another account of {}: an \
+                 administrator moves it with `competency users link-msa USER --msa {m} --move`",
+                l.username, self.org.name
+            )
+        })
+    }
+
+    pub(super) fn row(
+        &mut self,
+        f: &Fields,
+        line: u64,
+        domain: &str,
+        failed: bool,
+    ) -> Result<Result<Outcome, String>> {
+        if self.any_active
+            && let Some(ex) = self.st.active_by_email(self.org.id, &f.email)?
+        {
+            return self.existing(f, &ex);
+        }
+        let sever = match &f.msa {
+            Some(m) => {
+                let link = if self.any_open_link {
+                    self.st.open_link(m)?
+                } else {
+                    None
+                };
+                if let Some(why) = link.as_ref().and_then(|l| self.claimed(m, l)) {
+                    return Ok(Err(why));
+                }
+                link
+            }
+            None => None,
+        };
+        // A doomed all-or-nothing import or a dry run makes no secret: nothing will be kept.
+        let issue = !failed && self.creds.is_some();
+        let password = if issue {
+            Some(self.rng.temporary_password()?)
+        } else {
+            None
+        };
+        let hash = password
+            .as_deref()
+            .map_or_else(|| "unissued".to_owned(), credentials::hash_generated);
+        let id = self.insert(f, &hash, domain)?;
+        if let (Some(pw), Some(creds)) = (password.as_deref(), self.creds.as_deref_mut()) {
+            creds.write(&Issued {
+                username: &self.username,
+                email: &f.email,
+                password: pw,
+                expires: self.expires,
+                recovery_code: None,
+            })?;
+        }
+        if let Some(m) = &f.msa {
+            if let Some(l) = sever {
+                let reason = format!("linked to {} ({})", self.username, self.org.name);
+                self.st.end_link(l.id, self.at, &reason)?;
+                self.severed.push(format!(
+                    "{m} was associated with {} in {}; that association {} severed (line {line})",
+                    l.username,
+                    l.org_name,
+                    if self.dry_run { "would be" } else { "is now" }
+                ));
+                self.sever_audit
+                    .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
+            }
+            self.links.push((m.clone(), id));
+        }
+        Ok(Ok(Outcome::Added))
+    }
+
+    /// Inserts the account under a free user name (left in `self.username`).
+    pub(super) fn insert(&mut self, f: &Fields, hash: &str, domain: &str) -> Result<i64> {
+        let local = fields::username_local(&f.email);
+        let mut n = self.suffixes.get(&local).copied();
+        loop {
+            self.username.clear();
+            self.username.push_str(&local);
+            if let Some(k) = n {
+                self.username.push_str(&k.to_string());
+            }
+            self.username.push('@');
+            self.username.push_str(domain);
+            let row = BulkUser {
+                org_id: self.org.id,
+                username: &self.username,
+                name: &f.name,
+                email: &f.email,
+                roles: &f.roles,
+                password_hash: hash,
+                expires_at: self.expires,
+            };
+            // Never a user name equal to another account's e-mail (SPEC §4).
+            let free = self.username == f.email || !self.st.email_in_use(&self.username)?;
+            if free && let Some(id) = self.st.insert_user(&row, self.at)? {
+                if let Some(k) = n {
+                    self.suffixes.insert(local, k + 1);
+                }
+                return Ok(id);
+            }
+            n = Some(match n {
+                Some(k) => k + 1,
+                None => (self.st.max_username_suffix(&local, domain)? + 1).max(2),
+            });
+        }
+    }
+
+    /// A row whose e-mail is already active in the organization.
+    pub(super) fn existing(
+        &mut self,
+        f: &Fields,
+        ex: &ExistingUser,
+    ) -> Result<Result<Outcome, String>> {
+        let mut diff = Vec::new();
+        if ex.name != f.name {
+            diff.push(format!("name {:?}", ex.name));
+        }
+        if ex.roles != f.roles {
+            diff.push(format!("roles {}", ex.roles));
+        }
+        if !diff.is_empty() {
+            return Ok(Err(format!(
+                "email: {} is already the e-mail of active user {} with {}: change it there or \
+                 remove the row",
+                f.email,
+                ex.username,
+                diff.join(" and ")
+            )));
+        }
+        let Some(m) = &f.msa else {
+            self.touch(ex.id);
+            return Ok(Ok(Outcome::Unchanged));
+        };
+        if ex.link.as_ref().is_some_and(|(_, cur)| cur == m) {
+            self.touch(ex.id);
+            return Ok(Ok(Outcome::Unchanged));
+        }
+        let sever = self.st.open_link(m)?;
+        if let Some(why) = sever.as_ref().and_then(|l| self.claimed(m, l)) {
+            return Ok(Err(why));
+        }
+        self.touch(ex.id);
+        if let Some((old_id, _)) = &ex.link {
+            self.st
+                .end_link(*old_id, self.at, &format!("replaced by {m}"))?;
+        }
+        if let Some(l) = sever {
+            let reason = format!("linked to {} ({})", ex.username, self.org.name);
+            self.st.end_link(l.id, self.at, &reason)?;
+            self.severed.push(format!(
+                "{m} was associated with {} in {}; that association is now severed",
+                l.username, l.org_name
+            ));
+            self.sever_audit
+                .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
+        }
+        self.links.push((m.clone(), ex.id));
+        Ok(Ok(Outcome::Updated))
+    }
+}
