@@ -9,14 +9,19 @@ use proptest::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+
 struct Env {
     dir: TempDir,
+    /// The database (PostgreSQL when the run is for it).
+    db: common::Env,
 }
 
 impl Env {
     fn new() -> Env {
         let env = Env {
             dir: tempfile::tempdir().unwrap(),
+            db: common::Env::new(),
         };
         let rulebook = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rulebook.toml");
         env.cmd()
@@ -44,7 +49,11 @@ impl Env {
             .env_remove("COMPETENCY_ORG")
             .env("COMPETENCY_CONFIG", self.path("no-config.toml"))
             .arg("--db")
-            .arg(self.path("c.db"))
+            .arg(if self.db.is_pg() {
+                self.db.db()
+            } else {
+                self.path("c.db")
+            })
             .args(["--now", "2026-03-01T09:00:00Z"]);
         c
     }

@@ -48,7 +48,8 @@ use crate::support::clock::{Clock, parse_instant};
     max_term_width = 100
 )]
 pub struct Cli {
-    /// The SQLite database file [default: `db` in the config file, else
+    /// The SQLite database file, or a PostgreSQL URL postgres://USER@HOST[:PORT]/DB (password
+    /// from PGPASSWORD) [default: `db` in the config file, else
     /// $XDG_DATA_HOME/competency/competency.db].
     #[arg(long, global = true, env = "COMPETENCY_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -169,6 +170,8 @@ struct Config {
     db: Option<PathBuf>,
     /// Default organization.
     org: Option<String>,
+    /// The PostgreSQL password (when `PGPASSWORD` is unset); only in a file of mode 0600.
+    password: Option<String>,
 }
 
 fn config_path() -> Option<PathBuf> {
@@ -187,13 +190,31 @@ fn load_config() -> Result<Config> {
         return Ok(Config::default());
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start].matches('\n').count() + 1)
-                .unwrap_or(1);
-            anyhow!("{}:{line}: {}", path.display(), e.message())
-        }),
+        Ok(text) => {
+            let config: Config = toml::from_str(&text).map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start].matches('\n').count() + 1)
+                    .unwrap_or(1);
+                anyhow!("{}:{line}: {}", path.display(), e.message())
+            })?;
+            if config.password.is_some() {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(crate::error::refused(format!(
+                        "{} holds a password but others may read it (mode {:o}): run `chmod 600 {}`",
+                        path.display(),
+                        mode & 0o777,
+                        path.display()
+                    )));
+                }
+            }
+            Ok(config)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
@@ -401,7 +422,10 @@ fn os_user() -> String {
 
 /// Runs the parsed command line and returns what to print, and how.
 pub fn run(cli: Cli) -> Result<(Report, Style)> {
-    let config = load_config()?;
+    let mut config = load_config()?;
+    if let Some(p) = config.password.take() {
+        crate::store::pg::set_config_password(p);
+    }
     let db_path = match cli.db.or(config.db) {
         Some(p) => p,
         None => default_db()?,

@@ -6,6 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::Db;
+use super::sql::params;
 use crate::rules::Market;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 use crate::support::clock::from_unix;
@@ -74,7 +75,7 @@ impl Db<'_> {
             let mut rows = if sql.contains("?1") {
                 st.query([org_id])?
             } else {
-                st.query([])?
+                st.query(params![])?
             };
             let mut codes: Vec<Arc<str>> = Vec::new();
             // `at`: the first person whose MSA is not below the current row's MSA. Both

@@ -1,8 +1,8 @@
 //! User accounts and MSA associations.
 
+use super::sql::{OptionalExtension, Row, params};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
 use super::Db;
 use crate::support::clock::from_unix;
@@ -98,7 +98,7 @@ const USER_SELECT: &str = "SELECT u.id, u.org_id, u.username, u.name, u.email, u
         u.self_service_reset, u.recovery_hash
     FROM users u LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL";
 
-fn user_from_row(r: &Row) -> rusqlite::Result<UserRow> {
+fn user_from_row(r: &Row) -> super::sql::Result<UserRow> {
     let roles: String = r.get(5)?;
     Ok(UserRow {
         id: r.get(0)?,
@@ -125,7 +125,7 @@ fn user_from_row(r: &Row) -> rusqlite::Result<UserRow> {
     })
 }
 
-fn link_from_row(r: &Row) -> rusqlite::Result<MsaLink> {
+fn link_from_row(r: &Row) -> super::sql::Result<MsaLink> {
     Ok(MsaLink {
         id: r.get(0)?,
         msa: r.get(1)?,
@@ -162,7 +162,7 @@ impl Db<'_> {
             u.recovery_hash.is_some(),
             u.recovery_hash
         ])?;
-        Ok(self.conn().last_insert_rowid())
+        Ok(self.conn().last_insert_rowid()?)
     }
 
     /// Whether a user name exists (in any organization, active or removed).
@@ -202,7 +202,7 @@ impl Db<'_> {
              ORDER BY u.id DESC"
         ))?;
         let rows = st.query_map(params![org_id, key], user_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// An account by id.
@@ -296,7 +296,7 @@ impl Db<'_> {
             "{USER_SELECT} WHERE u.org_id = ?1 AND (?2 OR u.status = 'active') ORDER BY u.username"
         ))?;
         let rows = st.query_map(params![org_id, all], user_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// How many active accounts of the organization hold a role.
