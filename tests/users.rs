@@ -6,7 +6,8 @@ use common::{Env, mode, read_credentials};
 
 #[test]
 fn init_creates_a_private_database_and_refuses_a_second_init() {
-    let env = Env::new();
+    // SQLite-only: about the database file's mode.
+    let env = Env::sqlite();
     env.init();
     assert_eq!(mode(&env.db()), 0o600);
     let org = env.json(&["org", "show"]);
@@ -317,7 +318,8 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn a_database_from_a_newer_version_is_refused() {
-    let env = Env::new();
+    // SQLite-only: it writes the file's user_version with the sqlite library.
+    let env = Env::sqlite();
     env.init();
     let conn = rusqlite::Connection::open(env.db()).unwrap();
     conn.pragma_update(None, "user_version", 999).unwrap();

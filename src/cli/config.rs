@@ -13,6 +13,8 @@ pub(super) struct Config {
     pub(super) db: Option<PathBuf>,
     /// Default organization.
     pub(super) org: Option<String>,
+    /// The PostgreSQL password (when `PGPASSWORD` is unset); only in a file of mode 0600.
+    pub(super) password: Option<String>,
 }
 
 fn config_path() -> Option<PathBuf> {
@@ -31,13 +33,31 @@ pub(super) fn load_config() -> Result<Config> {
         return Ok(Config::default());
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start].matches('\n').count() + 1)
-                .unwrap_or(1);
-            anyhow!("{}:{line}: {}", path.display(), e.message())
-        }),
+        Ok(text) => {
+            let config: Config = toml::from_str(&text).map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start].matches('\n').count() + 1)
+                    .unwrap_or(1);
+                anyhow!("{}:{line}: {}", path.display(), e.message())
+            })?;
+            if config.password.is_some() {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(crate::error::refused(format!(
+                        "{} holds a password but others may read it (mode {:o}): run `chmod 600 {}`",
+                        path.display(),
+                        mode & 0o777,
+                        path.display()
+                    )));
+                }
+            }
+            Ok(config)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }

@@ -3,7 +3,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use serde_json::json;
 
 use super::Ctx;
@@ -171,24 +171,10 @@ fn stale_files(path: &Path, store: &mut crate::store::Store) -> Option<Check> {
 /// What to do about a damaged file.
 const RESTORE: &str = "restore a backup: `competency backup` copies taken earlier";
 
-/// True when SQLite says the file is damaged or not a database at all.
-fn is_damage(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
-            matches!(
-                e.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-            ) || matches!(e, rusqlite::Error::InvalidColumnType(..))
-        })
-    })
-}
+use crate::store::is_damage;
 
 fn integrity(store: &crate::store::Store) -> Result<Vec<String>> {
-    Ok(store
-        .connection()
-        .prepare("PRAGMA integrity_check")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+    store.integrity_check()
 }
 
 /// Runs `doctor`: integrity, foreign keys, schema version, permissions, rulebooks. A check
@@ -196,16 +182,19 @@ fn integrity(store: &crate::store::Store) -> Result<Vec<String>> {
 /// problem is reported with what to do.
 pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
     let path = ctx.db_path().to_path_buf();
-    if path.symlink_metadata().is_err() {
+    let server = crate::store::pg::is_url(&path.to_string_lossy());
+    if !server && path.symlink_metadata().is_err() {
         return Err(crate::store::no_database(&path));
     }
     let mut checks = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        if let Some(c) = permissions(&PathBuf::from(format!("{}{suffix}", path.display()))) {
-            checks.push(c);
+    if !server {
+        for suffix in ["", "-wal", "-shm"] {
+            if let Some(c) = permissions(&PathBuf::from(format!("{}{suffix}", path.display()))) {
+                checks.push(c);
+            }
         }
+        checks.extend(folder(&path));
     }
-    checks.extend(folder(&path));
     let store = match ctx.store() {
         Ok(store) => store,
         Err(e) if is_damage(&e) => {
@@ -216,8 +205,28 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         }
         Err(e) => return Err(e),
     };
-    // Only the database can tell a leftover whose accounts exist from one whose do not.
-    checks.extend(stale_files(&path, store));
+    if let Some(url) = store.url() {
+        checks.push(Check {
+            name: "connection",
+            ok: true,
+            detail: format!("connected to {url}"),
+        });
+        let tls = store.tls_in_use();
+        checks.push(Check {
+            name: "tls",
+            ok: tls.is_ok(),
+            detail: match tls {
+                Ok(Some(true)) => "in use".to_owned(),
+                Ok(_) => "not in use: the connection is not encrypted (add ?sslmode=require or \
+                          verify-full to the URL when the server is not on this machine)"
+                    .to_owned(),
+                Err(e) => format!("{e:#}"),
+            },
+        });
+    } else {
+        // Only the database can tell a leftover whose accounts exist from one whose do not.
+        checks.extend(stale_files(&path, store));
+    }
     let failed_to_run = |e: anyhow::Error| {
         if is_damage(&e) {
             format!("{e:#} ({RESTORE})")
@@ -235,12 +244,7 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         ok,
         detail,
     });
-    let fk = store
-        .connection()
-        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(anyhow::Error::from);
+    let fk = store.foreign_key_violations();
     checks.push(match fk {
         Ok(0) => Check {
             name: "foreign keys",
@@ -346,26 +350,13 @@ pub fn backup(ctx: &mut Ctx, dest: &Path) -> Result<Report> {
     })?;
     let result = (|| -> Result<()> {
         let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
-        let from_file = !super::copy::is_url(ctx.db_path());
         let store = ctx.store()?;
-        if !from_file {
+        if store.is_postgres() {
             // No file to copy page by page: the copy machinery reads the database in one
             // snapshot transaction into the new SQLite file.
-            super::copy::into_new_sqlite(store, dest, &*progress)?;
-            return Ok(());
+            return super::copy::into_new_sqlite(store, dest, &*progress).map(|_| ());
         }
-        let mut dst = rusqlite::Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(store.connection(), &mut dst)?;
-        // Small steps with pauses let other processes keep writing during a long copy.
-        backup
-            .run_to_completion(256, std::time::Duration::from_millis(5), None)
-            .context("the backup did not complete")?;
-        drop(backup);
-        let ok: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if ok != "ok" {
-            return Err(anyhow!("the copy failed its integrity check: {ok}"));
-        }
-        Ok(())
+        store.backup_to(dest)
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(dest);

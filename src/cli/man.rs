@@ -80,8 +80,12 @@ const MAIN_EXAMPLES: &[(&str, &[&str])] = &[
 const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "COMPETENCY_DB",
-        "The database, as --db: a SQLite file (default: db in the config file, else \
-         $XDG_DATA_HOME/competency/competency.db).",
+        "The database, as --db: a SQLite file or a PostgreSQL URL (default: db in the config \
+         file, else $XDG_DATA_HOME/competency/competency.db).",
+    ),
+    (
+        "PGPASSWORD",
+        "The PostgreSQL password, when the database is a postgres:// URL (never put it in the URL).",
     ),
     (
         "COMPETENCY_ORG",

@@ -50,7 +50,8 @@ use config::{default_db, load_config};
     max_term_width = 100
 )]
 pub struct Cli {
-    /// The SQLite database file [default: `db` in the config file, else
+    /// The SQLite database file, or a PostgreSQL URL postgres://USER@HOST[:PORT]/DB (password
+    /// from PGPASSWORD) [default: `db` in the config file, else
     /// $XDG_DATA_HOME/competency/competency.db].
     #[arg(long, global = true, env = "COMPETENCY_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -323,7 +324,10 @@ fn os_user() -> String {
 
 /// Runs the parsed command line and returns what to print, and how.
 pub fn run(cli: Cli) -> Result<(Report, Style)> {
-    let config = load_config()?;
+    let mut config = load_config()?;
+    if let Some(p) = config.password.take() {
+        crate::store::pg::set_config_password(p);
+    }
     let db_path = match cli.db.or(config.db) {
         Some(p) => p,
         None => default_db()?,

@@ -1,8 +1,8 @@
 //! Achievements: they belong to the MSA, so they follow the person between organizations.
 
+use super::sql::params;
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::params;
 
 use super::Db;
 
@@ -44,10 +44,9 @@ pub enum Recorded {
     Unchanged,
 }
 
-fn date(s: String) -> rusqlite::Result<NaiveDate> {
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-    })
+fn date(s: String) -> super::sql::Result<NaiveDate> {
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .map_err(|e| super::sql::Error::Type(format!("date {s:?}: {e}")))
 }
 
 impl Db<'_> {
@@ -104,7 +103,7 @@ impl Db<'_> {
              LEFT JOIN msa_links l ON l.msa = a.msa AND l.ended_at IS NULL AND l.org_id = ?1
              LEFT JOIN users u ON u.id = l.user_id
              WHERE a.removed_at IS NULL
-               AND (?2 IS NULL AND l.id IS NOT NULL OR a.msa = ?2)
+               AND (CAST(?2 AS TEXT) IS NULL AND l.id IS NOT NULL OR a.msa = ?2)
              ORDER BY a.msa, a.code, a.earned",
         )?;
         let rows = st.query_map(params![org_id, msa], |r| {
@@ -116,7 +115,7 @@ impl Db<'_> {
                 expires: r.get::<_, Option<String>>(4)?.map(date).transpose()?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// How many live records of `code` an MSA has.

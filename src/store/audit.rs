@@ -1,8 +1,8 @@
 //! The audit trail: every change, with the time from the Clock and the OS user as actor.
 
+use super::sql::params;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 use super::Db;
 use crate::support::clock::from_unix;
@@ -61,13 +61,13 @@ impl Db<'_> {
                 SELECT id, at, actor, action, subject, detail FROM audit
                 WHERE (org_id = ?1 OR org_id IS NULL) AND at >= ?2
                 ORDER BY at DESC, id DESC LIMIT ?3
-             ) ORDER BY at, id",
+             ) AS recent ORDER BY at, id",
         )?;
         let rows = st.query_map(
             params![
                 org_id,
                 since.map_or(i64::MIN, |t| t.timestamp()),
-                limit.map_or(-1, i64::from)
+                limit.map_or(i64::MAX, i64::from)
             ],
             |r| {
                 Ok(AuditRow {
@@ -79,6 +79,6 @@ impl Db<'_> {
                 })
             },
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 }

@@ -6,11 +6,10 @@
 //! table in [`TABLES`] order, the source inside one read transaction and the target inside
 //! one write transaction.
 
-use anyhow::{Context, Result, bail};
-use rusqlite::ToSql;
-use rusqlite::types::{ToSqlOutput, ValueRef};
+use anyhow::{Result, bail};
 
 use super::Db;
+use super::sql::{self, Param, Stmt};
 
 /// One table of the schema as the copy reads and writes it: its columns, and its SQL
 /// (literals, so that no identifier is ever spliced into SQL at run time).
@@ -236,15 +235,15 @@ pub enum Value {
     Blob(Vec<u8>),
 }
 
-impl ToSql for Value {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self {
-            Value::Null => ValueRef::Null,
-            Value::Integer(i) => ValueRef::Integer(*i),
-            Value::Real(f) => ValueRef::Real(*f),
-            Value::Text(s) => ValueRef::Text(s.as_bytes()),
-            Value::Blob(b) => ValueRef::Blob(b),
-        }))
+impl Param for Value {
+    fn value(&self) -> sql::Value<'_> {
+        match self {
+            Value::Null => sql::Value::Null,
+            Value::Integer(i) => sql::Value::Int(*i),
+            Value::Real(f) => sql::Value::Real(*f),
+            Value::Text(s) => sql::Value::Text(s),
+            Value::Blob(b) => sql::Value::Blob(b),
+        }
     }
 }
 
@@ -261,17 +260,13 @@ impl From<&str> for Value {
 }
 
 impl Value {
-    fn read(v: ValueRef<'_>) -> Result<Value> {
+    fn read(v: sql::Value<'_>) -> Result<Value> {
         Ok(match v {
-            ValueRef::Null => Value::Null,
-            ValueRef::Integer(i) => Value::Integer(i),
-            ValueRef::Real(f) => Value::Real(f),
-            ValueRef::Text(t) => Value::Text(
-                std::str::from_utf8(t)
-                    .context("a text value is not UTF-8")?
-                    .to_owned(),
-            ),
-            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            sql::Value::Null => Value::Null,
+            sql::Value::Int(i) => Value::Integer(i),
+            sql::Value::Real(f) => Value::Real(f),
+            sql::Value::Text(t) => Value::Text(t.to_owned()),
+            sql::Value::Blob(b) => Value::Blob(b.to_vec()),
         })
     }
 }
@@ -289,7 +284,7 @@ fn table(name: &str) -> Result<&'static CopyTable> {
 
 /// Inserts rows into one table of the target (see [`Db::copy_inserter`]).
 pub struct Inserter<'a> {
-    statement: rusqlite::CachedStatement<'a>,
+    statement: Stmt<'a>,
     width: usize,
 }
 
@@ -303,10 +298,8 @@ impl Inserter<'_> {
                 self.width
             );
         }
-        for (i, v) in row.iter().enumerate() {
-            self.statement.raw_bind_parameter(i + 1, v)?;
-        }
-        self.statement.raw_execute()?;
+        let params: Vec<&dyn Param> = row.iter().map(|v| v as &dyn Param).collect();
+        self.statement.execute(params.as_slice())?;
         Ok(())
     }
 }
@@ -315,7 +308,9 @@ impl<'a> Db<'a> {
     /// The number of rows of a table of [`TABLES`].
     pub fn table_rows(&self, name: &str) -> Result<u64> {
         let t = table(name)?;
-        let n: i64 = self.conn().query_row(t.count, [], |r| r.get(0))?;
+        let n: i64 = self
+            .conn()
+            .query_row(t.count, sql::params![], |r| r.get(0))?;
         Ok(n as u64)
     }
 
@@ -328,7 +323,7 @@ impl<'a> Db<'a> {
     ) -> Result<u64> {
         let t = table(name)?;
         let mut st = self.conn().prepare(t.select)?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query(sql::params![])?;
         let mut batch = Vec::with_capacity(COPY_BATCH);
         let mut n = 0;
         while let Some(r) = rows.next()? {
@@ -363,6 +358,21 @@ impl<'a> Db<'a> {
     /// fresh ids (SQLite: nothing, ids follow the largest; a backend with sequences sets
     /// them past the copied ids here).
     pub fn copy_finish(&self) -> Result<()> {
+        if !self.conn().is_pg() {
+            return Ok(());
+        }
+        for t in TABLES.iter().filter(|t| t.columns.first() == Some(&"id")) {
+            // The table name is one of TABLES' constants, never a value.
+            self.conn().query_row(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{0}', 'id'), \
+                     COALESCE((SELECT max(id) FROM {0}), 0) + 1, false)",
+                    t.name
+                ),
+                sql::params![],
+                |_| Ok(()),
+            )?;
+        }
         Ok(())
     }
 }
@@ -385,15 +395,15 @@ mod tests {
                      AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
                 )?;
                 let names: Vec<String> = names
-                    .query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .query_map(sql::params![], |r| r.get(0))?
+                    .collect::<sql::Result<_>>()?;
                 let mut out = Vec::new();
                 for t in names {
                     let mut cols =
                         c.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?;
                     let cols: Vec<String> = cols
                         .query_map([&t], |r| r.get(0))?
-                        .collect::<rusqlite::Result<_>>()?;
+                        .collect::<sql::Result<_>>()?;
                     out.push((t, cols));
                 }
                 Ok(out)

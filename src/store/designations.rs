@@ -1,9 +1,9 @@
 //! Designation enrolments (one row per enrolment or renewal, with its term) and the renewal
 //! alerts of enrolled designations (at most one open per designation, by a unique index).
 
+use super::sql::{Row, params};
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Row, params};
 
 use super::Db;
 use crate::support::clock::from_unix;
@@ -77,13 +77,12 @@ pub struct DesignationAlertRow {
     pub close_reason: Option<String>,
 }
 
-fn date(s: String) -> rusqlite::Result<NaiveDate> {
-    s.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+fn date(s: String) -> super::sql::Result<NaiveDate> {
+    s.parse()
+        .map_err(|e| super::sql::Error::Type(format!("date {s:?}: {e}")))
 }
 
-fn enrolment(r: &Row<'_>) -> rusqlite::Result<EnrolmentRow> {
+fn enrolment(r: &Row<'_>) -> super::sql::Result<EnrolmentRow> {
     Ok(EnrolmentRow {
         id: r.get(0)?,
         designation: r.get(1)?,
@@ -98,7 +97,7 @@ fn enrolment(r: &Row<'_>) -> rusqlite::Result<EnrolmentRow> {
     })
 }
 
-fn alert(r: &Row<'_>) -> rusqlite::Result<DesignationAlertRow> {
+fn alert(r: &Row<'_>) -> super::sql::Result<DesignationAlertRow> {
     Ok(DesignationAlertRow {
         id: r.get(0)?,
         designation: r.get(1)?,
@@ -138,7 +137,7 @@ impl Db<'_> {
                 e.fee_usd,
                 e.score
             ])?;
-        Ok(self.conn().last_insert_rowid())
+        Ok(self.conn().last_insert_rowid()?)
     }
 
     /// Every enrolment of the organization, oldest first.
@@ -149,7 +148,7 @@ impl Db<'_> {
              FROM designation_enrolments WHERE org_id = ?1 ORDER BY id",
         )?;
         let rows = st.query_map([org_id], enrolment)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// Records an open alert.
@@ -180,7 +179,7 @@ impl Db<'_> {
              ORDER BY raised_at, id",
         )?;
         let rows = st.query_map(params![org_id, all], alert)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// Closes an alert.

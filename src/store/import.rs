@@ -4,11 +4,11 @@
 //! The import module decides what each row means; this module only runs the SQL. Every
 //! statement here is used inside the single transaction of one import.
 
+use super::sql::{OptionalExtension, Stmt, params};
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{CachedStatement, OptionalExtension, params};
 
-use super::{Db, is_unique_violation};
+use super::Db;
 
 /// The covering index evaluations read achievements through, exactly as migration 3
 /// creates it (a test compares the two).
@@ -60,11 +60,11 @@ pub struct OpenLink {
 
 /// The statements of a users import.
 pub struct UserStatements<'a> {
-    find_email: CachedStatement<'a>,
-    find_link: CachedStatement<'a>,
-    insert_user: CachedStatement<'a>,
-    insert_link: CachedStatement<'a>,
-    end_link: CachedStatement<'a>,
+    find_email: Stmt<'a>,
+    find_link: Stmt<'a>,
+    insert_user: Stmt<'a>,
+    insert_link: Stmt<'a>,
+    end_link: Stmt<'a>,
     db: &'a Db<'a>,
 }
 
@@ -130,7 +130,7 @@ impl<'a> UserStatements<'a> {
 
     /// Inserts an account; `Ok(None)` when the user name is taken.
     pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
-        match self.insert_user.execute(params![
+        let n = self.insert_user.execute(params![
             u.org_id,
             u.username,
             u.name,
@@ -139,13 +139,11 @@ impl<'a> UserStatements<'a> {
             at.timestamp(),
             super::users::hash_bytes(u.password_hash),
             u.expires_at.timestamp()
-        ]) {
-            Ok(_) => Ok(Some(self.db.conn().last_insert_rowid())),
-            Err(e) if is_unique_violation(&e) && e.to_string().contains("users.username") => {
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
+        ])?;
+        if n == 0 {
+            return Ok(None);
         }
+        Ok(Some(self.db.conn().last_insert_rowid()?))
     }
 
     /// Starts an association.
@@ -173,11 +171,20 @@ impl<'a> UserStatements<'a> {
     pub fn max_username_suffix(&self, local: &str, domain: &str) -> Result<u64> {
         // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local),
         // none of them special to GLOB, so the prefix can use the username index.
-        let mut st = self
-            .db
-            .conn()
-            .prepare_cached("SELECT username FROM users WHERE username GLOB ?1")?;
-        let pattern = format!("{local}[0-9]*@{domain}");
+        // PostgreSQL has no GLOB: LIKE finds a superset (`_` matches any character), which
+        // the loop below narrows exactly.
+        let pg = self.db.conn().is_pg();
+        let sql = if pg {
+            "SELECT username FROM users WHERE username LIKE ?1"
+        } else {
+            "SELECT username FROM users WHERE username GLOB ?1"
+        };
+        let pattern = if pg {
+            format!("{local}%@{domain}")
+        } else {
+            format!("{local}[0-9]*@{domain}")
+        };
+        let mut st = self.db.conn().prepare_cached(sql)?;
         let mut rows = st.query([pattern])?;
         let mut max = 0;
         while let Some(r) = rows.next()? {
@@ -206,15 +213,15 @@ impl<'a> UserStatements<'a> {
 /// and user-name indexes, and their MSA links into `msa_links` in MSA order: every B-tree
 /// then fills page by page instead of at random.
 pub struct UserStage<'a> {
-    add: CachedStatement<'a>,
-    reject: CachedStatement<'a>,
-    cand_email: CachedStatement<'a>,
-    cand_msa: CachedStatement<'a>,
-    seen_email: CachedStatement<'a>,
-    seen_msa: CachedStatement<'a>,
-    take_email: CachedStatement<'a>,
-    take_msa: CachedStatement<'a>,
-    link: CachedStatement<'a>,
+    add: Stmt<'a>,
+    reject: Stmt<'a>,
+    cand_email: Stmt<'a>,
+    cand_msa: Stmt<'a>,
+    seen_email: Stmt<'a>,
+    seen_msa: Stmt<'a>,
+    take_email: Stmt<'a>,
+    take_msa: Stmt<'a>,
+    link: Stmt<'a>,
     db: &'a Db<'a>,
 }
 
@@ -309,7 +316,7 @@ impl<'a> UserStage<'a> {
                 OR msa IN (SELECT msa FROM temp.import_cand_msa)
              ORDER BY line",
         )?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query(params![])?;
         while let Some(r) = rows.next()? {
             f(
                 self,
@@ -353,7 +360,7 @@ impl<'a> UserStage<'a> {
     pub fn drop_rejected(&self) -> Result<()> {
         self.db.conn().execute(
             "DELETE FROM temp.import_users WHERE line IN (SELECT line FROM temp.import_rejects)",
-            [],
+            params![],
         )?;
         Ok(())
     }
@@ -368,7 +375,7 @@ impl<'a> UserStage<'a> {
             "SELECT line, span_start, span_end, email, name, msa, roles FROM temp.import_users
              ORDER BY email, line",
         )?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query(params![])?;
         while let Some(r) = rows.next()? {
             f(
                 self,
@@ -407,7 +414,7 @@ impl<'a> UserStage<'a> {
         let mut st = self.db.conn().prepare(
             "SELECT line, span_start, span_end, message FROM temp.import_rejects ORDER BY line",
         )?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query(params![])?;
         while let Some(r) = rows.next()? {
             f(StagedReject {
                 line: r.get::<_, i64>(0)? as u64,
@@ -432,9 +439,9 @@ impl<'a> UserStage<'a> {
 
 /// The statements of an achievements import.
 pub struct AchievementStatements<'a> {
-    insert: CachedStatement<'a>,
-    find: CachedStatement<'a>,
-    update: CachedStatement<'a>,
+    insert: Stmt<'a>,
+    find: Stmt<'a>,
+    update: Stmt<'a>,
     db: &'a Db<'a>,
 }
 
@@ -464,7 +471,7 @@ impl AchievementStatements<'_> {
             .insert
             .execute(params![msa, code, earned, expires, at.timestamp()])?;
         if n == 1 {
-            return Ok(Insert::Added(self.db.conn().last_insert_rowid()));
+            return Ok(Insert::Added(self.db.conn().last_insert_rowid()?));
         }
         let (id, exp, removed) = self.find.query_row(params![msa, code, earned], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -482,9 +489,9 @@ impl AchievementStatements<'_> {
 
 /// The statements of a performance import.
 pub struct PerformanceStatements<'a> {
-    insert: CachedStatement<'a>,
-    find: CachedStatement<'a>,
-    update: CachedStatement<'a>,
+    insert: Stmt<'a>,
+    find: Stmt<'a>,
+    update: Stmt<'a>,
     db: &'a Db<'a>,
 }
 
@@ -505,7 +512,7 @@ impl PerformanceStatements<'_> {
             .insert
             .execute(params![org_id, metric, scope, value, date, at.timestamp()])?;
         if n == 1 {
-            return Ok(Insert::Added(self.db.conn().last_insert_rowid()));
+            return Ok(Insert::Added(self.db.conn().last_insert_rowid()?));
         }
         let (id, v) = self
             .find
@@ -526,10 +533,12 @@ impl<'a> Db<'a> {
     /// Sets the page cache size (KiB) for this connection; returns the previous setting
     /// (SQLite's own encoding: negative = KiB, positive = pages).
     pub fn set_cache_kib(&self, kib: i64) -> Result<i64> {
-        let prev: i64 = self
-            .conn()
-            .pragma_query_value(None, "cache_size", |r| r.get(0))?;
-        self.conn().pragma_update(None, "cache_size", -kib)?;
+        // SQLite's page cache; PostgreSQL's memory is the server's to manage.
+        let Some(c) = self.conn().lite() else {
+            return Ok(0);
+        };
+        let prev: i64 = c.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        c.pragma_update(None, "cache_size", -kib)?;
         Ok(prev)
     }
 
@@ -541,7 +550,7 @@ impl<'a> Db<'a> {
     pub fn suspend_achievements_index(&self, expected_rows: u64) -> Result<bool> {
         let existing: i64 =
             self.conn()
-                .query_row("SELECT count(*) FROM achievements", [], |r| r.get(0))?;
+                .query_row("SELECT count(*) FROM achievements", params![], |r| r.get(0))?;
         if expected_rows.saturating_mul(4) < existing as u64 {
             return Ok(false);
         }
@@ -565,10 +574,11 @@ impl<'a> Db<'a> {
     /// a bulk import touches count in its resident memory, so imports read through the
     /// bounded page cache instead.
     pub fn set_mmap_size(&self, bytes: i64) -> Result<i64> {
-        let prev: i64 = self
-            .conn()
-            .pragma_query_value(None, "mmap_size", |r| r.get(0))?;
-        self.conn().pragma_update(None, "mmap_size", bytes)?;
+        let Some(c) = self.conn().lite() else {
+            return Ok(0);
+        };
+        let prev: i64 = c.pragma_query_value(None, "mmap_size", |r| r.get(0))?;
+        c.pragma_update(None, "mmap_size", bytes)?;
         Ok(prev)
     }
 
@@ -585,7 +595,7 @@ impl<'a> Db<'a> {
     pub fn has_open_links(&self) -> Result<bool> {
         Ok(self.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM msa_links WHERE ended_at IS NULL)",
-            [],
+            params![],
             |r| r.get(0),
         )?)
     }
@@ -601,7 +611,9 @@ impl<'a> Db<'a> {
 
     /// Restores a cache size returned by [`Db::set_cache_kib`].
     pub fn restore_cache(&self, setting: i64) -> Result<()> {
-        self.conn().pragma_update(None, "cache_size", setting)?;
+        if let Some(c) = self.conn().lite() {
+            c.pragma_update(None, "cache_size", setting)?;
+        }
         Ok(())
     }
 
@@ -613,7 +625,7 @@ impl<'a> Db<'a> {
             BulkTable::Achievements => "SELECT coalesce(max(id), 0) + 1 FROM achievements",
             BulkTable::Performance => "SELECT coalesce(max(id), 0) + 1 FROM performance",
         };
-        Ok(self.conn().query_row(sql, [], |r| r.get(0))?)
+        Ok(self.conn().query_row(sql, params![], |r| r.get(0))?)
     }
 
     /// Prepares the statements of a users import.
@@ -630,10 +642,13 @@ impl<'a> Db<'a> {
                  JOIN users u ON u.id = l.user_id JOIN orgs o ON o.id = l.org_id
                  WHERE l.msa = ?1 AND l.ended_at IS NULL",
             )?,
+            // A taken user name inserts nothing (and, on PostgreSQL, does not abort the
+            // transaction as a failed statement would).
             insert_user: c.prepare_cached(
                 "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
                     password_hash, password_temporary, password_expires_at, self_service_reset)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, 1, ?8, 0)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, 1, ?8, 0)
+                 ON CONFLICT (username) DO NOTHING",
             )?,
             insert_link: c.prepare_cached(
                 "INSERT INTO msa_links (msa, user_id, org_id, started_at) VALUES (?1, ?2, ?3, ?4)",
@@ -650,7 +665,9 @@ impl<'a> Db<'a> {
         let c = self.conn();
         // The TEMP schema has its own page cache: enough to append to the staged rows and
         // probe the small candidate tables; the sorts use their own bounded memory.
-        c.pragma_update(Some("temp"), "cache_size", -STAGE_CACHE_KIB)?;
+        if let Some(l) = c.lite() {
+            l.pragma_update(Some("temp"), "cache_size", -STAGE_CACHE_KIB)?;
+        }
         for t in STAGE_TABLES {
             c.execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
         }

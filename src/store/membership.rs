@@ -1,8 +1,8 @@
 //! Membership purchases, the competencies attained during each term, and renewal alerts.
 
+use super::sql::{OptionalExtension, Row, params};
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
 use super::Db;
 use super::orgs::Org;
@@ -108,28 +108,23 @@ pub struct AlertRow {
     pub close_reason: Option<String>,
 }
 
-fn level_of(s: &str) -> rusqlite::Result<Level> {
+fn level_of(s: &str) -> super::sql::Result<Level> {
     match s {
         "silver" => Ok(Level::Silver),
         "gold" => Ok(Level::Gold),
-        other => Err(rusqlite::Error::InvalidColumnType(
-            0,
-            format!("level {other:?}"),
-            rusqlite::types::Type::Text,
-        )),
+        other => Err(super::sql::Error::Type(format!("level {other:?}"))),
     }
 }
 
-fn date_of(s: &str) -> rusqlite::Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-        rusqlite::Error::InvalidColumnType(0, format!("date {s:?}"), rusqlite::types::Type::Text)
-    })
+fn date_of(s: &str) -> super::sql::Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| super::sql::Error::Type(format!("date {s:?}")))
 }
 
 const PURCHASE_COLUMNS: &str = "id, kind, level, purchased_at, term_start, anniversary, anchor_day,
     list_fee_usd, fee_usd, discount";
 
-fn purchase_from_row(r: &Row) -> rusqlite::Result<PurchaseRow> {
+fn purchase_from_row(r: &Row) -> super::sql::Result<PurchaseRow> {
     Ok(PurchaseRow {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -147,7 +142,7 @@ fn purchase_from_row(r: &Row) -> rusqlite::Result<PurchaseRow> {
 const ALERT_COLUMNS: &str = "id, term_id, competency, name, level, message, requirement, cause,
     raised_at, closed_at, close_reason";
 
-fn alert_from_row(r: &Row) -> rusqlite::Result<AlertRow> {
+fn alert_from_row(r: &Row) -> super::sql::Result<AlertRow> {
     Ok(AlertRow {
         id: r.get(0)?,
         term_id: r.get(1)?,
@@ -204,7 +199,7 @@ impl Db<'_> {
             p.fee_usd,
             p.discount
         ])?;
-        Ok(self.conn().last_insert_rowid())
+        Ok(self.conn().last_insert_rowid()?)
     }
 
     /// The organization's two most recent purchases, newest first.
@@ -214,7 +209,7 @@ impl Db<'_> {
              ORDER BY id DESC LIMIT 2"
         ))?;
         let rows = st.query_map([org_id], purchase_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// Every purchase of the organization, oldest first.
@@ -223,7 +218,7 @@ impl Db<'_> {
             "SELECT {PURCHASE_COLUMNS} FROM membership_purchases WHERE org_id = ?1 ORDER BY id"
         ))?;
         let rows = st.query_map([org_id], purchase_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// Records that a competency is met at a level during a term at `at`: the first time
@@ -241,7 +236,9 @@ impl Db<'_> {
                 (term_id, competency, name, level, attained_at, last_met_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)
              ON CONFLICT (term_id, competency, level)
-             DO UPDATE SET last_met_at = max(last_met_at, excluded.last_met_at)",
+             DO UPDATE SET last_met_at = CASE
+                 WHEN excluded.last_met_at > membership_attainments.last_met_at
+                 THEN excluded.last_met_at ELSE membership_attainments.last_met_at END",
         )?;
         st.execute(params![
             term_id,
@@ -308,7 +305,7 @@ impl Db<'_> {
             cause,
             at.timestamp()
         ])?;
-        Ok(self.conn().last_insert_rowid())
+        Ok(self.conn().last_insert_rowid()?)
     }
 
     /// Closes an alert.
@@ -328,6 +325,6 @@ impl Db<'_> {
              WHERE org_id = ?1 AND (?2 OR closed_at IS NULL) ORDER BY raised_at, id"
         ))?;
         let rows = st.query_map(params![org_id, all], alert_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 }

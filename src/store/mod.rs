@@ -23,8 +23,10 @@ pub mod import;
 mod membership;
 mod orgs;
 mod performance;
+pub mod pg;
 pub mod schema;
 mod snapshot;
+pub mod sql;
 mod users;
 
 pub use achievements::{AchievementRow, NewAchievement, Recorded};
@@ -43,19 +45,23 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
+use sql::Conn;
+
 /// How long a statement waits for another process's lock before SQLite answers BUSY.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An open database.
 pub struct Store {
-    conn: Connection,
+    conn: Conn,
     path: Option<PathBuf>,
+    /// The PostgreSQL URL, without password.
+    url: Option<String>,
 }
 
 /// A view of the database inside a transaction: every query lives on this type, in the
 /// submodules by area.
 pub struct Db<'a> {
-    conn: &'a Connection,
+    conn: &'a Conn,
 }
 
 impl Store {
@@ -73,6 +79,13 @@ impl Store {
     }
 
     fn open_with(path: &Path, create: bool) -> Result<Store> {
+        if let Some(url) = path.to_str().filter(|p| pg::is_url(p)) {
+            return Ok(Store {
+                conn: pg::open(url, create)?,
+                path: None,
+                url: Some(pg::shown(url)),
+            });
+        }
         Self::open_inner(path, create).map_err(|e| explain(e, path))
     }
 
@@ -140,8 +153,9 @@ impl Store {
         )
         .with_context(|| format!("cannot open the database {}", path.display()))?;
         let mut store = Store {
-            conn,
+            conn: Conn::Lite(conn),
             path: Some(path.to_path_buf()),
+            url: None,
         };
         store
             .configure()
@@ -152,8 +166,9 @@ impl Store {
     /// An in-memory database (unit tests).
     pub fn open_in_memory() -> Result<Store> {
         let mut store = Store {
-            conn: Connection::open_in_memory()?,
+            conn: Conn::Lite(Connection::open_in_memory()?),
             path: None,
+            url: None,
         };
         store.configure()?;
         Ok(store)
@@ -164,50 +179,56 @@ impl Store {
         self.path.as_deref()
     }
 
+    /// The PostgreSQL URL (without password), if this is PostgreSQL.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.conn.is_pg()
+    }
+
     fn configure(&mut self) -> Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        schema::refuse_newer(&self.conn)?;
-        if self.path.is_some() {
+        let on_disk = self.path.is_some();
+        let Conn::Lite(conn) = &mut self.conn else {
+            return Ok(());
+        };
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::refuse_newer(conn)?;
+        if on_disk {
             // Switching a new file to WAL needs it to itself for a moment, and SQLite answers
             // BUSY at once (without the busy handler) when another process is opening the
             // same new file: wait and retry, as the busy handler would.
             let mode: String = retry_busy(|| {
-                self.conn
-                    .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
             })
             .context("cannot switch the database to WAL journaling")?;
             if !mode.eq_ignore_ascii_case("wal") {
                 bail!("cannot switch to WAL journaling (got {mode})");
             }
         }
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        self.conn.set_prepared_statement_cache_capacity(64);
-        schema::migrate(&mut self.conn)
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        schema::migrate(conn)
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        match &self.conn {
+            Conn::Lite(c) => Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?),
+            Conn::Pg(_) => pg::schema_version(&self.conn),
+        }
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits if it returns `Ok`; any
     /// error rolls everything back. Taking the write lock up front means a writer never
     /// fails half-way with "database is locked": it waits (busy timeout) at the start, and
-    /// the start is retried while SQLite answers BUSY.
+    /// the start is retried while SQLite answers BUSY. On PostgreSQL the same: one write lock
+    /// taken first (see [`pg`]).
     pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
-        let r = (|| {
-            let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
-            let out = f(&Db { conn: &tx })?;
-            // A Ctrl-C during a long job (`progress::arm`): the transaction rolls back as
-            // `tx` drops.
-            crate::domain::progress::check()?;
-            tx.commit().context("cannot commit the transaction")?;
-            Ok(out)
-        })();
-        r.map_err(|e| self.explained(e))
+        self.write_or_rollback(|db| f(db).map(|t| (t, true)))
     }
 
     /// A read-only folder or a full disk named as such (see [`explain`]).
@@ -222,31 +243,130 @@ impl Store {
     /// run, or an all-or-nothing import that found bad rows) everything it did is rolled
     /// back and its value is still returned.
     pub fn write_or_rollback<T>(&mut self, f: impl FnOnce(&Db) -> Result<(T, bool)>) -> Result<T> {
-        let r = (|| {
-            let tx = begin_retrying(&self.conn, TransactionBehavior::Immediate)?;
-            let (out, commit) = f(&Db { conn: &tx })?;
-            if commit {
-                crate::domain::progress::check()?;
-                tx.commit().context("cannot commit the transaction")?;
-            } else {
-                tx.rollback().context("cannot roll back the transaction")?;
-            }
-            Ok(out)
-        })();
+        let db = Db { conn: &self.conn };
+        let r = match &self.conn {
+            Conn::Lite(c) => (|| {
+                let tx = begin_retrying(c, TransactionBehavior::Immediate)?;
+                let (out, commit) = f(&db)?;
+                if commit {
+                    // A Ctrl-C during a long job (`progress::arm`): the transaction rolls
+                    // back as `tx` drops.
+                    crate::domain::progress::check()?;
+                    tx.commit().context("cannot commit the transaction")?;
+                } else {
+                    tx.rollback().context("cannot roll back the transaction")?;
+                }
+                Ok(out)
+            })(),
+            Conn::Pg(p) => (|| {
+                pg::begin(p, true)?;
+                let r = f(&db).and_then(|(out, commit)| {
+                    if commit {
+                        crate::domain::progress::check()?;
+                        pg::commit(p)?;
+                    } else {
+                        pg::rollback(p)?;
+                    }
+                    Ok(out)
+                });
+                if r.is_err() {
+                    let _ = pg::rollback(p);
+                }
+                r.map_err(pg::busy)
+            })(),
+        };
         r.map_err(|e| self.explained(e))
     }
 
     /// Runs `f` in a read transaction: one consistent view of the database.
     pub fn read<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
-        let tx = begin_retrying(&self.conn, TransactionBehavior::Deferred)?;
-        let out = f(&Db { conn: &tx })?;
-        tx.commit()?;
-        Ok(out)
+        let db = Db { conn: &self.conn };
+        match &self.conn {
+            Conn::Lite(c) => {
+                let tx = begin_retrying(c, TransactionBehavior::Deferred)?;
+                let out = f(&db)?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Conn::Pg(p) => {
+                pg::begin(p, false)?;
+                let r = f(&db);
+                let end = pg::rollback(p);
+                let out = r?;
+                end?;
+                Ok(out)
+            }
+        }
     }
 
-    /// The raw connection, for the few whole-database operations (backup, integrity check).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// The database's own consistency check: `["ok"]` when sound, else what is wrong.
+    /// (SQLite's `integrity_check`; PostgreSQL checks its pages itself, and here every
+    /// constraint must be validated.)
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        match &self.conn {
+            Conn::Lite(c) => Ok(c
+                .prepare("PRAGMA integrity_check")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?),
+            Conn::Pg(_) => {
+                let n: i64 = self.conn.query_row(
+                    "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                     WHERE n.nspname = current_schema() AND NOT c.convalidated",
+                    sql::params![],
+                    |r| r.get(0),
+                )?;
+                Ok(if n == 0 {
+                    vec!["ok".to_owned()]
+                } else {
+                    vec![format!("{n} constraints are not validated")]
+                })
+            }
+        }
+    }
+
+    /// How many rows point at rows that do not exist (SQLite's `foreign_key_check`;
+    /// PostgreSQL enforces its foreign keys on every write: 0 unless one is disabled).
+    pub fn foreign_key_violations(&self) -> Result<i64> {
+        match &self.conn {
+            Conn::Lite(c) => Ok(c.query_row(
+                "SELECT count(*) FROM pragma_foreign_key_check",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?),
+            Conn::Pg(_) => Ok(self.conn.query_row(
+                "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                 WHERE n.nspname = current_schema() AND c.contype = 'f' AND NOT c.convalidated",
+                sql::params![],
+                |r| r.get(0),
+            )?),
+        }
+    }
+
+    /// Whether the connection to the server is encrypted (PostgreSQL; `None` for SQLite).
+    pub fn tls_in_use(&self) -> Result<Option<bool>> {
+        match &self.conn {
+            Conn::Lite(_) => Ok(None),
+            Conn::Pg(_) => pg::tls_in_use(&self.conn).map(Some),
+        }
+    }
+
+    /// Copies the whole database into a new SQLite file at `dest` (SQLite's online backup,
+    /// in small steps so other processes keep writing), and checks the copy.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let Conn::Lite(src) = &self.conn else {
+            bail!("backup of a PostgreSQL database is not available yet: use pg_dump");
+        };
+        let mut dst = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
+        backup
+            .run_to_completion(256, Duration::from_millis(5), None)
+            .context("the backup did not complete")?;
+        drop(backup);
+        let ok: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            bail!("the copy failed its integrity check: {ok}");
+        }
+        Ok(())
     }
 }
 
@@ -296,10 +416,45 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 
 /// `no database at PATH` (SPEC §2).
 pub fn no_database(path: &Path) -> anyhow::Error {
+    match path.to_str().filter(|p| pg::is_url(p)) {
+        Some(url) => no_database_named(&pg::shown(url)),
+        None => no_database_named(&path.display().to_string()),
+    }
+}
+
+/// `no database at WHERE` (SPEC §2).
+pub fn no_database_named(place: &str) -> anyhow::Error {
     crate::error::not_found(format!(
-        "no database at {}: create one with `competency init`",
-        path.display()
+        "no database at {place}: create one with `competency init`"
     ))
+}
+
+/// SQLite's error code in an error's chain, if any.
+fn sqlite_code(e: &anyhow::Error) -> Option<ErrorCode> {
+    e.chain().find_map(|c| {
+        c.downcast_ref::<rusqlite::Error>()
+            .and_then(rusqlite::Error::sqlite_error_code)
+            .or_else(|| {
+                c.downcast_ref::<sql::Error>()
+                    .and_then(sql::Error::sqlite_code)
+            })
+    })
+}
+
+/// True when SQLite says the file is damaged or not a database at all.
+pub fn is_damage(e: &anyhow::Error) -> bool {
+    matches!(
+        sqlite_code(e),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+    ) || e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::InvalidColumnType(..))
+        ) || matches!(
+            c.downcast_ref::<sql::Error>(),
+            Some(sql::Error::Lite(rusqlite::Error::InvalidColumnType(..)) | sql::Error::Type(_))
+        )
+    })
 }
 
 /// Checks, without changing anything, that a non-empty file is a competency database (or
@@ -393,10 +548,7 @@ pub fn explain(e: anyhow::Error, path: &Path) -> anyhow::Error {
 
 /// [`explain`] with the question "can this process write there?" answered by `writable`.
 fn explain_with(e: anyhow::Error, path: &Path, writable: impl Fn(&Path) -> bool) -> anyhow::Error {
-    let code = e.chain().find_map(|c| {
-        c.downcast_ref::<rusqlite::Error>()
-            .and_then(rusqlite::Error::sqlite_error_code)
-    });
+    let code = sqlite_code(&e);
     let dir = crate::support::files::folder_of(path);
     match code {
         Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) if !writable(&dir) => anyhow::anyhow!(
@@ -437,15 +589,19 @@ fn create_private(path: &Path) -> Result<()> {
 
 impl<'a> Db<'a> {
     /// The connection (for submodules).
-    fn conn(&self) -> &'a Connection {
+    fn conn(&self) -> &'a Conn {
         self.conn
     }
 }
 
 /// True when the error is a UNIQUE constraint violation.
-pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+pub fn is_unique_violation(e: &sql::Error) -> bool {
+    match e {
+        sql::Error::Lite(rusqlite::Error::SqliteFailure(f, _)) => {
+            f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        }
+        e => e.pg_code() == Some("23505"),
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Organizations and the rulebook each one uses.
 
+use super::sql::{OptionalExtension, Row, params};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
 use super::Db;
 use crate::rules::Market;
@@ -46,7 +46,7 @@ pub struct NewOrg<'a> {
 
 const ORG_COLUMNS: &str = "id, partner_id, name, slug, domain, market, created_at";
 
-fn org_from_row(r: &Row) -> rusqlite::Result<Org> {
+fn org_from_row(r: &Row) -> super::sql::Result<Org> {
     let market: String = r.get(5)?;
     Ok(Org {
         id: r.get(0)?,
@@ -77,7 +77,7 @@ impl Db<'_> {
                 crate::rules::validate::validated_digest(org.rulebook)
             ],
         )?;
-        Ok(self.conn().last_insert_rowid())
+        Ok(self.conn().last_insert_rowid()?)
     }
 
     /// Every organization, by name.
@@ -85,15 +85,15 @@ impl Db<'_> {
         let mut st = self
             .conn()
             .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY name, id"))?;
-        let rows = st.query_map([], org_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = st.query_map(params![], org_from_row)?;
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// The organization with this partner ID or slug (case-insensitive).
     pub fn org_by_key(&self, key: &str) -> Result<Option<Org>> {
         let mut st = self.conn().prepare_cached(&format!(
             "SELECT {ORG_COLUMNS} FROM orgs
-             WHERE partner_id = ?1 COLLATE NOCASE OR slug = ?1 COLLATE NOCASE"
+             WHERE lower(partner_id) = lower(?1) OR lower(slug) = lower(?1)"
         ))?;
         Ok(st.query_row([key], org_from_row).optional()?)
     }

@@ -1,8 +1,8 @@
 //! Performance records: they belong to the organization.
 
+use super::sql::params;
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::params;
 
 use super::Db;
 use super::achievements::Recorded;

@@ -7,10 +7,35 @@
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, TransactionBehavior};
 
+/// One step of the schema's history.
+pub enum Migration {
+    /// SQL in SQLite's dialect; PostgreSQL runs its translation (`pg::pg_ddl`: identity
+    /// keys, BIGINT, DOUBLE PRECISION, byte-ordered text).
+    Sql(&'static str),
+    /// A step the translation cannot express (SQLite rebuilds what PostgreSQL alters in
+    /// place): each backend's own text.
+    PerBackend {
+        /// For SQLite.
+        sqlite: &'static str,
+        /// For PostgreSQL, run as written.
+        postgres: &'static str,
+    },
+}
+
+impl Migration {
+    /// The SQLite text.
+    pub fn sqlite(&self) -> &'static str {
+        match self {
+            Migration::Sql(s) | Migration::PerBackend { sqlite: s, .. } => s,
+        }
+    }
+}
+
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[Migration] = &[
     // 1
-    r#"
+    Migration::Sql(
+        r#"
 -- The first schema: organizations with their rulebook, user accounts, MSA associations
 -- (with history, so evaluation can be "as of" any instant), achievements (which belong to
 -- the MSA, not the organization), performance records and the audit trail.
@@ -93,8 +118,10 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_org_at ON audit(org_id, at);
 "#,
+    ),
     // 2
-    r#"
+    Migration::Sql(
+        r#"
 -- Membership (SPEC §7): every purchase (an upgrade starting a term, or a renewal extending
 -- it) with the fee charged; the competencies attained during each term, which the business
 -- profile displays until the term ends; and renewal alerts, open until the competency is
@@ -143,15 +170,19 @@ CREATE UNIQUE INDEX membership_alerts_open ON membership_alerts(org_id, competen
     WHERE closed_at IS NULL;
 CREATE INDEX membership_alerts_org ON membership_alerts(org_id, raised_at);
 "#,
+    ),
     // 3
-    r#"
+    Migration::Sql(
+        r#"
 -- Every evaluation reads all of an organization's achievements. In MSA order, with every
 -- column the engine needs in the index itself, they meet their people (also read in MSA
 -- order) in one merge pass: no table lookup per row, no hash lookup per row.
 CREATE INDEX achievements_by_msa ON achievements(msa, code, earned, expires, removed_at);
 "#,
+    ),
     // 4
-    r#"
+    Migration::Sql(
+        r#"
 -- Accounts (issues 9 and 10). Failed sign-ins of employee commands, kept per account so
 -- that every process sees the same count: after 5 within 15 minutes, sign-in is refused
 -- until the window passes. And an index on every account's e-mail, whatever its status:
@@ -165,15 +196,19 @@ CREATE TABLE sign_in_failures (
 CREATE INDEX sign_in_failures_user_at ON sign_in_failures(user_id, at);
 CREATE INDEX users_email ON users(email);
 "#,
+    ),
     // 5
-    r#"
+    Migration::Sql(
+        r#"
 -- Commands read the stored rulebook on every run; validating it each time cost seconds on a
 -- large one. The digest of the text as validated (and of the validator's version) lets a
 -- command trust a rulebook that already passed; NULL (older rows) means "validate again".
 ALTER TABLE orgs ADD COLUMN rulebook_digest TEXT;
 "#,
+    ),
     // 6
-    r#"
+    Migration::Sql(
+        r#"
 -- Solutions Partner designations (SPEC §9) score three more monthly metrics, which compare a
 -- month with the same month a year earlier and so may be negative. SQLite cannot change a
 -- CHECK constraint in place: the table is rebuilt with the same rows and ids.
@@ -195,8 +230,10 @@ DROP TABLE performance;
 ALTER TABLE performance_v4 RENAME TO performance;
 CREATE UNIQUE INDEX performance_key ON performance(org_id, metric, scope, date);
 "#,
+    ),
     // 7
-    r#"
+    Migration::Sql(
+        r#"
 -- Solutions Partner designations (SPEC §9): each enrolment or renewal of a designation, with
 -- the term it pays for (designations enrolled later in a term share its anniversary at no
 -- fee), and the renewal alerts of enrolled designations, open until one qualifies again.
@@ -231,8 +268,10 @@ CREATE TABLE designation_alerts (
 CREATE UNIQUE INDEX designation_alerts_open ON designation_alerts(org_id, designation)
     WHERE closed_at IS NULL;
 "#,
+    ),
     // 8
-    r#"
+    Migration::PerBackend {
+        sqlite: r#"
 -- Storage footprint (issue 14): a million imported accounts took three times the space of
 -- the same rows loaded raw. Hashes become bytes: the `sha256$<hex>` hash of a generated
 -- secret is stored as its 32-byte digest, an argon2id PHC string (a password an employee
@@ -284,6 +323,22 @@ CREATE UNIQUE INDEX users_email
 -- designation_enrolments_org enrolments of an organization by designation
 -- designation_alerts_open    one open alert per designation; the open alerts
 "#,
+        // PostgreSQL changes the hash columns' type in place (no foreign key is touched).
+        postgres: r#"
+ALTER TABLE users ALTER COLUMN password_hash TYPE BYTEA USING (CASE
+    WHEN password_hash LIKE 'sha256$%' AND length(password_hash) = 71
+    THEN decode(substr(password_hash, 8), 'hex')
+    ELSE convert_to(password_hash, 'UTF8') END);
+ALTER TABLE users ALTER COLUMN recovery_hash TYPE BYTEA USING (CASE
+    WHEN recovery_hash LIKE 'sha256$%' AND length(recovery_hash) = 71
+    THEN decode(substr(recovery_hash, 8), 'hex')
+    ELSE convert_to(recovery_hash, 'UTF8') END);
+DROP INDEX users_active_email;
+DROP INDEX users_email;
+CREATE UNIQUE INDEX users_email
+    ON users(email, org_id, (CASE WHEN status = 'active' THEN 0 ELSE id END));
+"#,
+    },
 ];
 
 /// The schema version this binary writes.
@@ -327,7 +382,7 @@ pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
         .take(target)
         .skip(version as usize)
     {
-        tx.execute_batch(sql)
+        tx.execute_batch(sql.sqlite())
             .with_context(|| format!("schema migration {} failed", i + 1))?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }

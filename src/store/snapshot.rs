@@ -6,6 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::Db;
+use super::sql::params;
 use crate::rules::Market;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 use crate::support::clock::from_unix;
@@ -74,7 +75,7 @@ impl Db<'_> {
             let mut rows = if sql.contains("?1") {
                 st.query([org_id])?
             } else {
-                st.query([])?
+                st.query(params![])?
             };
             let mut codes: Vec<Arc<str>> = Vec::new();
             // `at`: the first person whose MSA is not below the current row's MSA. Both
@@ -141,7 +142,7 @@ impl Db<'_> {
              FROM msa_links l INDEXED BY msa_links_org JOIN users u ON u.id = l.user_id
              WHERE l.org_id = ?1 AND (?2 IS NULL OR l.msa = ?2) ORDER BY l.msa",
         )?;
-        let rows = st.query_map(rusqlite::params![org_id, msa], |r| {
+        let rows = st.query_map(params![org_id, msa], |r| {
             Ok(Person {
                 user_id: r.get(0)?,
                 username: r.get(1)?,
@@ -151,7 +152,7 @@ impl Db<'_> {
                 achievements: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 }
 

@@ -48,7 +48,10 @@ fn user(db: &Db, org_id: i64, name: &str) -> i64 {
 fn migrations_set_the_version_and_are_idempotent() {
     let mut store = Store::open_in_memory().unwrap();
     assert_eq!(store.schema_version().unwrap(), schema::current_version());
-    schema::migrate(&mut store.conn).unwrap();
+    let Conn::Lite(c) = &mut store.conn else {
+        unreachable!()
+    };
+    schema::migrate(c).unwrap();
     assert_eq!(store.schema_version().unwrap(), schema::current_version());
 }
 
@@ -87,7 +90,7 @@ fn an_msa_has_one_open_association_and_history_is_kept() {
                 .insert_link("m@x.com", b, org_id, t("2026-01-04"))
                 .unwrap_err();
             assert!(
-                e.downcast_ref::<rusqlite::Error>()
+                e.downcast_ref::<sql::Error>()
                     .is_some_and(is_unique_violation)
             );
             let link = db.open_link_for_msa("m@x.com")?.unwrap();
@@ -193,7 +196,7 @@ fn dates_are_checked_by_the_schema() {
     let r = store.write(|db| {
         db.conn().execute(
             "INSERT INTO achievements (msa, code, earned, added_at) VALUES ('a', 'b', '2026-02-30', 0)",
-            [],
+            sql::params![],
         )?;
         Ok(())
     });
@@ -244,11 +247,15 @@ fn files_are_created_private() {
     }
     let mode: String = store
         .conn
+        .lite()
+        .unwrap()
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
     let fk: i64 = store
         .conn
+        .lite()
+        .unwrap()
         .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
         .unwrap();
     assert_eq!(fk, 1);
@@ -324,7 +331,9 @@ fn the_import_rebuilds_the_evaluation_index_exactly_as_the_migration_made_it() {
     let mut store = Store::open_in_memory().unwrap();
     fn store_sql(store: &Store) -> String {
         store
-            .connection()
+            .conn
+            .lite()
+            .unwrap()
             .query_row(
                 "SELECT sql FROM sqlite_master WHERE name = 'achievements_by_msa'",
                 [],
@@ -499,5 +508,72 @@ fn failed_sign_ins_are_counted_in_a_window() {
             assert_eq!(fifth("2026-01-02T10:05:00Z"), None);
             Ok(())
         })
+        .unwrap();
+}
+
+/// A fresh PostgreSQL database on the server of `COMPETENCY_TEST_PG`, if the run is for it.
+fn pg_store() -> Option<(Store, String)> {
+    let server = std::env::var("COMPETENCY_TEST_PG").ok()?;
+    let name = "competency_unit_store";
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    admin
+        .batch_execute("DROP DATABASE IF EXISTS competency_unit_store")
+        .unwrap();
+    admin
+        .batch_execute("CREATE DATABASE competency_unit_store")
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    assert!(
+        Store::open(Path::new(&url)).is_err(),
+        "an empty database is no database"
+    );
+    Some((Store::create(Path::new(&url)).unwrap(), server))
+}
+
+#[test]
+fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
+    let Some((mut store, server)) = pg_store() else {
+        return;
+    };
+    assert!(store.is_postgres());
+    assert_eq!(store.schema_version().unwrap(), schema::current_version());
+    let org_id = org(&mut store);
+    let r: Result<()> = store.write(|db| {
+        user(db, org_id, "ann");
+        anyhow::bail!("boom")
+    });
+    assert!(r.is_err());
+    assert!(store.read(|db| db.users(org_id, true)).unwrap().is_empty());
+    let e = store
+        .write(|db| {
+            let a = user(db, org_id, "ann");
+            let b = user(db, org_id, "bob");
+            db.insert_link("m@x.com", a, org_id, t("2026-01-03"))?;
+            db.insert_link("m@x.com", b, org_id, t("2026-01-04"))
+        })
+        .unwrap_err();
+    assert!(
+        e.downcast_ref::<sql::Error>()
+            .is_some_and(is_unique_violation),
+        "{e:#}"
+    );
+    assert!(store.read(|db| db.users(org_id, true)).unwrap().is_empty());
+    store
+        .write(|db| {
+            let a = user(db, org_id, "ann");
+            db.insert_link("m@x.com", a, org_id, t("2026-01-03"))
+        })
+        .unwrap();
+    let snap = store
+        .read(|db| db.snapshot(org_id, Market::Developed))
+        .unwrap();
+    assert_eq!(snap.people.len(), 1);
+    assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_owned()]);
+    assert_eq!(store.foreign_key_violations().unwrap(), 0);
+    drop(store);
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    admin
+        .batch_execute("DROP DATABASE IF EXISTS competency_unit_store WITH (FORCE)")
         .unwrap();
 }

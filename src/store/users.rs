@@ -1,8 +1,8 @@
 //! User accounts and MSA associations.
 
+use super::sql::{OptionalExtension, Row, params};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
 use super::Db;
 use crate::support::clock::from_unix;
@@ -137,7 +137,7 @@ pub fn hash_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn user_from_row(r: &Row) -> rusqlite::Result<UserRow> {
+fn user_from_row(r: &Row) -> super::sql::Result<UserRow> {
     let roles: String = r.get(5)?;
     Ok(UserRow {
         id: r.get(0)?,
@@ -156,15 +156,15 @@ fn user_from_row(r: &Row) -> rusqlite::Result<UserRow> {
         removal_reason: r.get(9)?,
         msa: r.get(10)?,
         msa_since: r.get::<_, Option<i64>>(11)?.map(from_unix),
-        password_hash: hash_text(r.get_ref(12)?.as_blob()?),
+        password_hash: hash_text(r.get_ref(12)?.as_bytes()?),
         password_temporary: r.get(13)?,
         password_expires_at: r.get::<_, Option<i64>>(14)?.map(from_unix),
         self_service_reset: r.get(15)?,
-        recovery_hash: r.get_ref(16)?.as_blob_or_null()?.map(hash_text),
+        recovery_hash: r.get_ref(16)?.as_bytes_or_null()?.map(hash_text),
     })
 }
 
-fn link_from_row(r: &Row) -> rusqlite::Result<MsaLink> {
+fn link_from_row(r: &Row) -> super::sql::Result<MsaLink> {
     Ok(MsaLink {
         id: r.get(0)?,
         msa: r.get(1)?,
@@ -201,7 +201,7 @@ impl Db<'_> {
             u.recovery_hash.is_some(),
             u.recovery_hash.map(hash_bytes)
         ])?;
-        Ok(self.conn().last_insert_rowid())
+        Ok(self.conn().last_insert_rowid()?)
     }
 
     /// Whether a user name exists (in any organization, active or removed).
@@ -219,7 +219,7 @@ impl Db<'_> {
             .conn()
             .prepare_cached("SELECT password_hash FROM users WHERE username = ?1")?;
         Ok(st
-            .query_row([username], |r| Ok(hash_text(r.get_ref(0)?.as_blob()?)))
+            .query_row([username], |r| Ok(hash_text(r.get_ref(0)?.as_bytes()?)))
             .optional()?)
     }
 
@@ -243,7 +243,7 @@ impl Db<'_> {
              ORDER BY u.id DESC"
         ))?;
         let rows = st.query_map(params![org_id, key], user_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// An account by id.
@@ -337,7 +337,7 @@ impl Db<'_> {
             "{USER_SELECT} WHERE u.org_id = ?1 AND (?2 OR u.status = 'active') ORDER BY u.username"
         ))?;
         let rows = st.query_map(params![org_id, all], user_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// How many active accounts of the organization hold a role.

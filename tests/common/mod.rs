@@ -17,24 +17,84 @@ pub use story::*;
 /// real time on a loaded machine, so it only ever catches a hang.
 pub const COMMAND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// A sandbox: its own folder, database and (empty) config.
+/// A sandbox: its own folder, database and (empty) config. With `COMPETENCY_TEST_PG` set (a
+/// PostgreSQL URL of a server where the tests may CREATE DATABASE), the database is a fresh
+/// PostgreSQL database of its own, dropped at the end; else a SQLite file in the folder.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database: (URL of the server's maintenance database, our URL, name).
+    pg: Option<(String, String, String)>,
+}
+
+/// The PostgreSQL server the tests run against, if any.
+pub fn test_pg() -> Option<String> {
+    std::env::var("COMPETENCY_TEST_PG")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A URL of the same server with another database.
+pub fn pg_url_with_db(server: &str, db: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    format!("{}/{db}{query}", &base[..host_end])
+}
+
+fn pg_admin(server: &str) -> postgres::Client {
+    postgres::Client::connect(server, postgres::NoTls).expect("connect to COMPETENCY_TEST_PG")
 }
 
 impl Env {
+    /// A sandbox on the backend the run is for (`COMPETENCY_TEST_PG`).
     pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pg = test_pg().map(|server| {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = format!("competency_test_{}_{n}", std::process::id());
+            let mut admin = pg_admin(&server);
+            // A database left by an earlier run killed with the same process id.
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .expect("DROP DATABASE");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("CREATE DATABASE");
+            let url = pg_url_with_db(&server, &name);
+            (server, url, name)
+        });
+        Env { dir, pg }
+    }
+
+    /// A sandbox on SQLite whatever the run is for: for tests about the SQLite file itself.
+    pub fn sqlite() -> Self {
         Env {
             dir: tempfile::tempdir().expect("tempdir"),
+            pg: None,
         }
+    }
+
+    /// Whether this sandbox's database is on PostgreSQL.
+    pub fn is_pg(&self) -> bool {
+        self.pg.is_some()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
+    /// The database: the SQLite file's path, or the PostgreSQL URL.
     pub fn db(&self) -> PathBuf {
-        self.path("competency.db")
+        match &self.pg {
+            Some((_, url, _)) => PathBuf::from(url),
+            None => self.path("competency.db"),
+        }
     }
 
     /// The binary, run in the sandbox folder with its database and a fixed actor.
@@ -123,8 +183,33 @@ impl Env {
         (username, password)
     }
 
-    /// The raw bytes of the database and its WAL.
+    /// The raw bytes of the database and its WAL (PostgreSQL: every row of every table,
+    /// as text).
     pub fn db_bytes(&self) -> Vec<u8> {
+        if let Some((_, url, _)) = &self.pg {
+            let mut c = pg_admin(url);
+            let tables: Vec<String> = c
+                .query(
+                    "SELECT table_name::text FROM information_schema.tables \
+                     WHERE table_schema = current_schema() ORDER BY 1",
+                    &[],
+                )
+                .expect("tables")
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut b = Vec::new();
+            for t in tables {
+                for r in c
+                    .query(&format!("SELECT t::text FROM {t} t ORDER BY 1"), &[])
+                    .expect("rows")
+                {
+                    b.extend(r.get::<_, String>(0).into_bytes());
+                    b.push(b'\n');
+                }
+            }
+            return b;
+        }
         let mut b = std::fs::read(self.db()).unwrap_or_default();
         let wal = PathBuf::from(format!("{}-wal", self.db().display()));
         b.extend(std::fs::read(wal).unwrap_or_default());
@@ -148,6 +233,15 @@ fn outcome(args: &[String], out: std::process::Output) -> (i32, String, String) 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some((server, _, name)) = &self.pg {
+            let _ = pg_admin(server)
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
 }
 
 /// Reads a credentials CSV as rows (header excluded).

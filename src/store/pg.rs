@@ -1,0 +1,423 @@
+//! The PostgreSQL side of the store: the URL (never with a password in it), the connection
+//! (TLS through rustls), recognizing an empty or foreign database, the schema (the same
+//! migrations as SQLite's, translated) under a `schema_version` table, and the command
+//! transactions.
+//!
+//! Writers are serialized as SQLite serializes them: every write transaction first takes one
+//! transaction-scoped advisory lock (per database), waiting at most [`super::BUSY_TIMEOUT`]
+//! (`lock_timeout`), then runs at READ COMMITTED, so that it sees every command committed
+//! before it and no two commands can lose an update or create the same account; unique
+//! constraints back that up. Readers take a REPEATABLE READ READ ONLY snapshot and never wait.
+//! A lock wait that times out, a serialization failure or a deadlock is reported as a clear
+//! retryable error ("busy: try again"), after which nothing has changed.
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::schema::{MIGRATIONS, Migration, current_version};
+use super::sql::{Conn, Pg, params};
+
+/// Begins a write transaction: the advisory lock every writer takes (one per database; the
+/// key spells "competen"), waited for at most [`super::BUSY_TIMEOUT`].
+const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '30s'; \
+                           SELECT pg_advisory_xact_lock(7165065861675640174)";
+
+static PASSWORD: OnceLock<String> = OnceLock::new();
+
+/// Sets the password from the 0600 configuration file (used when `PGPASSWORD` is unset).
+pub fn set_config_password(password: String) {
+    let _ = PASSWORD.set(password);
+}
+
+/// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// The URL without its password, for every message.
+pub fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (auth, host) = match rest.rfind('@') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => return url.to_owned(),
+    };
+    let user = auth.split(':').next().unwrap_or("");
+    format!("{scheme}://{user}@{host}")
+}
+
+/// What the URL's `sslmode` asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tls {
+    Disable,
+    Prefer,
+    Require,
+    VerifyFull,
+}
+
+/// Parses the URL: the connection settings and the TLS mode. A password in the URL is
+/// refused (it would show in process lists, shell history and our own messages).
+fn parse(url: &str) -> Result<(postgres::Config, Tls)> {
+    let bad = |why: String| crate::error::bad_input(format!("--db {}: {why}", shown(url)));
+    let Some((_, rest)) = url.split_once("://") else {
+        return Err(bad("not a postgres:// URL".into()));
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    if authority
+        .rfind('@')
+        .is_some_and(|i| authority[..i].contains(':'))
+    {
+        return Err(bad(
+            "the URL carries a password: remove it from the URL and put it in PGPASSWORD or \
+             in the config file's `password` (a file of mode 0600)"
+                .into(),
+        ));
+    }
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url, ""),
+    };
+    let mut tls = Tls::Prefer;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("sslmode", v)) => {
+                tls = match v {
+                    "disable" => Tls::Disable,
+                    "prefer" => Tls::Prefer,
+                    "require" => Tls::Require,
+                    "verify-full" => Tls::VerifyFull,
+                    other => {
+                        return Err(bad(format!(
+                            "sslmode={} is not supported: use disable, require or verify-full",
+                            crate::support::fields::shown(other)
+                        )));
+                    }
+                }
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let rebuilt = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    let mut config: postgres::Config = rebuilt
+        .parse()
+        .map_err(|e| bad(format!("not a valid PostgreSQL URL ({e})")))?;
+    config.ssl_mode(match tls {
+        Tls::Disable => postgres::config::SslMode::Disable,
+        Tls::Prefer => postgres::config::SslMode::Prefer,
+        Tls::Require | Tls::VerifyFull => postgres::config::SslMode::Require,
+    });
+    if config.get_user().is_none() {
+        config.user(&std::env::var("USER").unwrap_or_else(|_| "postgres".into()));
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(super::BUSY_TIMEOUT);
+    }
+    if let Ok(p) = std::env::var("PGPASSWORD") {
+        config.password(p);
+    } else if let Some(p) = PASSWORD.get() {
+        config.password(p.as_str());
+    }
+    config.application_name("competency");
+    Ok((config, tls))
+}
+
+/// `sslmode=require`, as libpq: encrypted, the server's certificate not checked against a
+/// root (the signatures of the handshake still are).
+#[derive(Debug)]
+struct EncryptOnly(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn connector(tls: Tls) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .context("cannot set up TLS")?;
+    let config = if tls == Tls::VerifyFull {
+        builder
+            .with_root_certificates(rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            })
+            .with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
+            .with_no_client_auth()
+    };
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// Connects to the database at `url`.
+pub fn connect(url: &str) -> Result<Pg> {
+    let (config, tls) = parse(url)?;
+    let client = config.connect(connector(tls)?).map_err(|e| {
+        let why = match e.as_db_error() {
+            Some(db) if db.code().code() == "3D000" => format!(
+                "{}: create the database first (createdb), then run `competency init`",
+                db.message()
+            ),
+            Some(db) => db.message().to_owned(),
+            None => format!("{e}"),
+        };
+        anyhow!("cannot connect to {}: {why}", shown(url))
+    })?;
+    Ok(Pg::new(client))
+}
+
+/// Opens (or, with `create`, fills an empty) database at `url` and brings its schema up to
+/// date. An empty database without `create` is `no database at URL`; a database with other
+/// tables is refused unchanged.
+pub fn open(url: &str, create: bool) -> Result<Conn> {
+    let conn = Conn::Pg(Box::new(connect(url)?));
+    let pg = conn.pg().expect("PostgreSQL");
+    let run = || -> Result<()> {
+        pg.batch_raw("SET TIME ZONE 'UTC'")?;
+        // Recognize and migrate under the write lock: two `init`s at once create one schema.
+        begin(pg, true)?;
+        match recognize_and_migrate(&conn, url, create) {
+            Ok(()) => commit(pg),
+            Err(e) => {
+                let _ = pg.batch_raw("ROLLBACK");
+                Err(e)
+            }
+        }
+    };
+    run()?;
+    Ok(conn)
+}
+
+fn recognize_and_migrate(conn: &Conn, url: &str, create: bool) -> Result<()> {
+    let (tables, ours): (i64, i64) = conn.query_row(
+        "SELECT count(*), count(*) FILTER (WHERE table_name IN
+                ('orgs', 'users', 'audit', 'schema_version'))
+         FROM information_schema.tables WHERE table_schema = current_schema()",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if tables == 0 {
+        if !create {
+            return Err(super::no_database_named(&shown(url)));
+        }
+        conn.execute_batch("CREATE TABLE schema_version (version BIGINT NOT NULL)")?;
+        conn.execute("INSERT INTO schema_version VALUES (0)", params![])?;
+    } else if ours < 4 {
+        return Err(crate::error::refused(format!(
+            "{} is a PostgreSQL database of another application (it has tables, not ours): it \
+             was left unchanged; give another --db",
+            shown(url)
+        )));
+    }
+    let version: i64 = conn.query_row("SELECT version FROM schema_version", params![], |r| {
+        r.get(0)
+    })?;
+    if version > current_version() {
+        bail!(
+            "the database has schema version {version}, newer than this competency binary \
+             understands ({}): upgrade competency to open it",
+            current_version()
+        );
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let sql = match step {
+            Migration::Sql(sql) => pg_ddl(sql),
+            Migration::PerBackend { postgres, .. } => postgres.to_string(),
+        };
+        conn.pg()
+            .expect("PostgreSQL")
+            .batch_raw(&sql)
+            .with_context(|| format!("schema migration {} failed", i + 1))?;
+        conn.execute(
+            "UPDATE schema_version SET version = ?1",
+            params![(i + 1) as i64],
+        )?;
+    }
+    Ok(())
+}
+
+/// The schema version of an open database.
+pub fn schema_version(conn: &Conn) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT version FROM schema_version", params![], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// A migration of the SQLite list, for PostgreSQL: identity keys, BIGINT integers, DOUBLE
+/// PRECISION reals, byte-ordered text (`COLLATE "C"`, the order SQLite sorts in and the
+/// evaluations merge in), SQLite's `date(x) IS x` check written with PostgreSQL's dates, no
+/// `STRICT`.
+pub fn pg_ddl(sql: &str) -> String {
+    let mut s = sql
+        .replace(
+            "INTEGER PRIMARY KEY",
+            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+        )
+        .replace(") STRICT;", ");")
+        .replace(" TEXT", " TEXT COLLATE \"C\"");
+    // `date(x) IS x` → a date that reads back as itself.
+    while let Some(start) = s.find("date(") {
+        let prefix_ok = start == 0 || !s.as_bytes()[start - 1].is_ascii_alphanumeric();
+        let rest = &s[start + 5..];
+        let Some(close) = rest.find(')') else { break };
+        let col = rest[..close].to_owned();
+        let tail = format!(") IS {col}");
+        if !prefix_ok || !rest[close..].starts_with(&tail) {
+            break;
+        }
+        // From the constant migration text, never from a value.
+        let replaced = [
+            "to_char(CAST(",
+            &col,
+            " AS date), 'YYYY-MM-DD') IS NOT DISTINCT FROM ",
+            &col,
+        ]
+        .concat();
+        s.replace_range(start..start + 5 + close + tail.len(), &replaced);
+    }
+    super::sql::pg_sql(&s)
+}
+
+/// Begins a command's transaction: a write takes the write lock first (waiting at most
+/// the busy timeout), a read takes a consistent snapshot.
+pub fn begin(pg: &Pg, write: bool) -> Result<()> {
+    let sql = if write {
+        BEGIN_WRITE
+    } else {
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    };
+    match pg.batch_raw(sql) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = pg.batch_raw("ROLLBACK");
+            Err(busy(e.into()))
+        }
+    }
+}
+
+/// Commits; a transaction that an error aborted on the server is reported, not committed.
+pub fn commit(pg: &Pg) -> Result<()> {
+    match pg.batch_raw("SELECT 1; COMMIT") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = pg.batch_raw("ROLLBACK");
+            Err(busy(
+                anyhow::Error::from(e).context("cannot commit the transaction"),
+            ))
+        }
+    }
+}
+
+/// Rolls back.
+pub fn rollback(pg: &Pg) -> Result<()> {
+    pg.batch_raw("ROLLBACK")?;
+    Ok(())
+}
+
+/// A lock wait that timed out, a serialization failure or a deadlock, said as what it is:
+/// nothing changed and the command may simply be run again.
+pub fn busy(e: anyhow::Error) -> anyhow::Error {
+    let code = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<super::sql::Error>())
+        .and_then(|e| e.pg_code().map(str::to_owned))
+        .or_else(|| {
+            e.chain()
+                .find_map(|c| c.downcast_ref::<postgres::Error>())
+                .and_then(|e| e.code().map(|c| c.code().to_owned()))
+        });
+    match code.as_deref() {
+        Some("55P03" | "40001" | "40P01") => e.context(
+            "the database is busy: another competency command holds it; nothing was changed, \
+             run the command again",
+        ),
+        _ => e,
+    }
+}
+
+/// Whether the session's connection is encrypted.
+pub fn tls_in_use(conn: &Conn) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+        params![],
+        |r| r.get(0),
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_password() {
+        assert_eq!(
+            shown("postgres://ann:secret@h:5432/db"),
+            "postgres://ann@h:5432/db"
+        );
+        assert_eq!(shown("postgres://ann@h/db"), "postgres://ann@h/db");
+        let e = parse("postgres://ann:secret@h/db").unwrap_err().to_string();
+        assert!(e.contains("PGPASSWORD") && !e.contains("secret"), "{e}");
+        assert!(parse("postgresql://ann@h:5/db?sslmode=verify-full").is_ok());
+        assert!(parse("postgres://ann@h/db?sslmode=allow").is_err());
+    }
+
+    #[test]
+    fn migrations_translate() {
+        let ddl = pg_ddl(MIGRATIONS[0].sqlite());
+        assert!(
+            ddl.contains("to_char(CAST(earned AS date), 'YYYY-MM-DD') IS NOT DISTINCT FROM earned")
+        );
+        assert!(!ddl.contains("STRICT") && !ddl.contains("INTEGER"));
+    }
+}
