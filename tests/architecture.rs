@@ -404,3 +404,38 @@ fn the_domain_imports_nothing_of_the_cli() {
         imports_from("src/domain/", |m| m == "cli"),
     );
 }
+
+#[test]
+fn the_thinned_commands_build_no_json_by_hand_and_reach_no_store() {
+    const THIN: [&str; 3] = [
+        "src/cli/membership.rs",
+        "src/cli/designations.rs",
+        "src/cli/competencies.rs",
+    ];
+    let mut offences = Vec::new();
+    for s in sources().iter().filter(|s| THIN.contains(&s.path.as_str())) {
+        for (n, line) in s.lines.iter().enumerate() {
+            if line.contains("json!") {
+                offences.push(format!(
+                    "{}:{}: json! (a typed view instead)",
+                    s.path,
+                    n + 1
+                ));
+            }
+        }
+        for (n, name) in crate_refs(s) {
+            if name == "store" {
+                offences.push(format!("{}:{n}: uses crate::store", s.path));
+            }
+        }
+    }
+    assert_eq!(
+        sources()
+            .iter()
+            .filter(|s| THIN.contains(&s.path.as_str()))
+            .count(),
+        THIN.len(),
+        "a thinned command file moved: update THIN"
+    );
+    assert_none("json! or the store in a thinned command file", offences);
+}

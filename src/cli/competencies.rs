@@ -2,15 +2,15 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::domain::judge::{self, Judged};
-use crate::error::not_found;
 use crate::output::{Report, Table, bar, csv_bool, number};
-use crate::rules::engine::{RequirementDetail, RequirementEval};
+use crate::rules::Level;
+use crate::rules::engine::{CompetencyEval, RequirementDetail, RequirementEval};
 use crate::rules::explain;
-use crate::rules::{Level, Metric, gaps, risk};
+use crate::rules::rulebook::Competency;
 
 /// Competency commands.
 #[derive(Debug, Subcommand)]
@@ -58,32 +58,6 @@ fn level_name(l: Option<Level>) -> &'static str {
     l.map_or("none", Level::as_str)
 }
 
-fn unknown_competency(id: &str, judged: &Judged) -> anyhow::Error {
-    let ids: Vec<&str> = judged
-        .rulebook
-        .competencies
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let near: Vec<&str> = ids
-        .iter()
-        .copied()
-        .filter(|c| {
-            c.contains(id) || id.contains(*c) || c.split('-').any(|w| id.contains(w) && w.len() > 3)
-        })
-        .take(3)
-        .collect();
-    not_found(format!(
-        "no competency {} in the rulebook{}",
-        crate::support::fields::shown(id),
-        if near.is_empty() {
-            format!(" (competencies: {})", ids.join(", "))
-        } else {
-            format!(" (did you mean {}?)", near.join(", "))
-        }
-    ))
-}
-
 fn fmt_value(r: &RequirementEval) -> (String, String) {
     match &r.detail {
         RequirementDetail::Metric { metric, .. } => (
@@ -114,11 +88,7 @@ fn who(r: &RequirementEval, limit: usize) -> String {
             metric,
             ..
         } => {
-            let how = if *metric == Metric::Revenue || *metric == Metric::NewCustomers {
-                "sum"
-            } else {
-                "latest"
-            };
+            let how = if metric.is_summed() { "sum" } else { "latest" };
             format!("{how} since {window_start}")
         }
     }
@@ -144,7 +114,6 @@ fn report(
     match cmd {
         CompetenciesCmd::List => {
             let mut t = Table::new(&["Id", "Name", "Area", "Level"]);
-            let mut j = Vec::new();
             for c in &judged.eval.competencies {
                 t.row([
                     c.id.clone(),
@@ -152,16 +121,17 @@ fn report(
                     c.area.clone(),
                     level_name(c.achieved).to_owned(),
                 ]);
-                j.push(json!({"id": c.id, "name": c.name, "area": c.area, "level": level_name(c.achieved)}));
             }
+            let j: Vec<_> = judged
+                .eval
+                .competencies
+                .iter()
+                .map(ListedView::new)
+                .collect();
             Ok(Report::new(j).table(t))
         }
         CompetenciesCmd::Show { id } => {
-            let comp = judged
-                .rulebook
-                .competencies
-                .get(&id)
-                .ok_or_else(|| unknown_competency(&id, judged))?;
+            let comp = judged.competency(&id)?;
             let window = judged.rulebook.program.metric_window_days;
             let mut t = Table::new(&["Level", "Option", "Requirement"]);
             for level in Level::ALL {
@@ -189,18 +159,19 @@ fn report(
                     }
                 }
             }
-            Ok(Report::new(json!({"id": id, "competency": comp}))
-                .fields(vec![
-                    ("Competency", format!("{} ({id})", comp.name)),
-                    ("Area", comp.area.clone()),
-                ])
-                .table(t))
+            Ok(Report::new(ShowView {
+                id: &id,
+                competency: comp,
+            })
+            .fields(vec![
+                ("Competency", format!("{} ({id})", comp.name)),
+                ("Area", comp.area.clone()),
+            ])
+            .table(t))
         }
         CompetenciesCmd::Progress { id, level } => {
-            if let Some(id) = &id
-                && judged.eval.competency(id).is_none()
-            {
-                return Err(unknown_competency(id, judged));
+            if let Some(id) = &id {
+                judged.require_evaluated(id)?;
             }
             let mut t = Table::new(&[
                 "Competency",
@@ -290,18 +261,29 @@ fn report(
                             csv_bool(r.met),
                             counted.join(" "),
                         ]);
-                        reqs.push(json!({"description": r.description, "have": r.have, "need": r.need, "met": r.met, "counted": counted}));
+                        reqs.push(RequirementView {
+                            description: &r.description,
+                            have: r.have,
+                            need: r.need,
+                            met: r.met,
+                            counted,
+                        });
                     }
-                    j.push(json!({
-                        "competency": c.id, "name": c.name, "level": l.level.as_str(), "met": l.met,
-                        "via_gold": l.via_gold, "option": opt.name, "requirements": reqs,
-                    }));
+                    j.push(ProgressView {
+                        competency: &c.id,
+                        name: &c.name,
+                        level: l.level.as_str(),
+                        met: l.met,
+                        via_gold: l.via_gold,
+                        option: &opt.name,
+                        requirements: reqs,
+                    });
                 }
             }
             Ok(Report::new(j).table(t).csv(csv))
         }
         CompetenciesCmd::Gaps => {
-            let gaps = gaps(&judged.rulebook, &judged.snapshot, &judged.eval);
+            let gaps = judged.gaps();
             let mut t = Table::new(&["Competency", "Level", "Closest option", "Missing"]);
             for g in &gaps {
                 t.row([
@@ -327,7 +309,7 @@ fn report(
             Ok(Report::new(&gaps).table(t).csv(csv))
         }
         CompetenciesCmd::Risk => {
-            let risks = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
+            let risks = judged.risk(at);
             let mut t = Table::new(&["Competency", "Level", "Would break if one of these left"]);
             let mut csv = Table::new(&["competency", "name", "level", "critical"]);
             let mut j = Vec::new();
@@ -348,9 +330,76 @@ fn report(
                         names.join(", ")
                     },
                 ]);
-                j.push(json!({"competency": r.competency, "name": r.name, "level": r.level.as_str(), "critical": names}));
+                j.push(RiskView {
+                    competency: &r.competency,
+                    name: &r.name,
+                    level: r.level.as_str(),
+                    critical: names,
+                });
             }
             Ok(Report::new(j).table(t).csv(csv))
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON views (SPEC §8)
+// ---------------------------------------------------------------------------------------
+
+/// A competency in `competencies list`: the level met now.
+#[derive(Serialize)]
+struct ListedView<'a> {
+    id: &'a str,
+    name: &'a str,
+    area: &'a str,
+    level: &'static str,
+}
+
+impl<'a> ListedView<'a> {
+    fn new(c: &'a CompetencyEval) -> Self {
+        ListedView {
+            id: &c.id,
+            name: &c.name,
+            area: &c.area,
+            level: level_name(c.achieved),
+        }
+    }
+}
+
+/// `competencies show`: the rulebook's own terms.
+#[derive(Serialize)]
+struct ShowView<'a> {
+    id: &'a str,
+    competency: &'a Competency,
+}
+
+/// A competency and level in `competencies progress`, with its closest option.
+#[derive(Serialize)]
+struct ProgressView<'a> {
+    competency: &'a str,
+    name: &'a str,
+    level: &'static str,
+    met: bool,
+    via_gold: bool,
+    option: &'a str,
+    requirements: Vec<RequirementView<'a>>,
+}
+
+/// One requirement of the closest option: have / need and who counts.
+#[derive(Serialize)]
+struct RequirementView<'a> {
+    description: &'a str,
+    have: f64,
+    need: f64,
+    met: bool,
+    counted: Vec<&'a str>,
+}
+
+/// A met level in `competencies risk`: the people whose departure alone would break it.
+#[derive(Serialize)]
+struct RiskView<'a> {
+    competency: &'a str,
+    name: &'a str,
+    level: &'static str,
+    critical: Vec<&'a str>,
 }

@@ -3,12 +3,14 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::Ctx;
-use crate::domain::designations::{self as svc, Alert, Check, Enrolled, alert_line, fell};
+use crate::domain::designations::{
+    self as svc, Alert, Check, Checked, Enrolled, Listed, WhatIf, alert_line,
+};
 use crate::output::{Report, Table, number};
-use crate::rules::designations::{DesignationScore, ItemKind, ItemScore};
+use crate::rules::designations::{DesignationScore, ItemKind, ItemScore, TrackScore};
 use crate::support::clock::rfc3339;
 
 /// Designation commands.
@@ -53,40 +55,6 @@ pub enum DesignationsCmd {
         #[arg(long)]
         all: bool,
     },
-}
-
-/// A skilling item's `people`: always the user names (SPEC §9 gives the key one type for
-/// scripts); only the table of `designations score` without an ID shortens them to a count.
-fn people_json(it: &ItemScore) -> Value {
-    json!(it.people)
-}
-
-fn score_json(s: &DesignationScore) -> Vec<Value> {
-    s.tracks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            json!({
-                "id": s.id,
-                "name": s.name,
-                "track": t.track,
-                "total": t.total,
-                "threshold": s.threshold,
-                "qualified": t.qualified,
-                "counts": i == s.best,
-                "items": t.items.iter().map(|it| json!({
-                    "name": it.name,
-                    "kind": it.kind.as_str(),
-                    "value": it.value,
-                    "points": it.points,
-                    "max_points": it.max_points,
-                    "required": it.required,
-                    "people": people_json(it),
-                    "unmet_prerequisites": it.unmet_prerequisites,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect()
 }
 
 fn score_table(s: &DesignationScore, names: bool) -> Table {
@@ -151,20 +119,6 @@ fn score_table(s: &DesignationScore, names: bool) -> Table {
     t
 }
 
-fn alert_json(a: &Alert) -> Value {
-    json!({
-        "raised": rfc3339(a.raised_at),
-        "designation": a.designation,
-        "name": a.name,
-        "message": a.message,
-        "items": a.items,
-        "cause": a.cause,
-        "open": a.closed_at.is_none(),
-        "closed": a.closed_at.map(rfc3339),
-        "close_reason": a.close_reason,
-    })
-}
-
 fn alerts_table(alerts: &[Alert], title: &str) -> Table {
     let mut t = Table::new(&["Raised", "Designation", "Items", "Cause", "Open"]).titled(title);
     for a in alerts {
@@ -194,17 +148,6 @@ pub(super) fn print_alerts(alerts: &[Alert]) {
 }
 
 fn enrolled_report(e: &Enrolled, what: &str) -> Report {
-    let rows: Vec<Value> = e
-        .rows
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.designation, "name": r.name, "kind": r.kind,
-                "term_start": r.term_start.to_string(), "anniversary": r.anniversary.to_string(),
-                "fee_usd": r.fee_usd, "score": r.score,
-            })
-        })
-        .collect();
     let mut t = Table::new(&["Designation", "Term", "Fee", "Score"]).titled(what);
     for r in &e.rows {
         t.row([
@@ -214,27 +157,16 @@ fn enrolled_report(e: &Enrolled, what: &str) -> Report {
             number(r.score),
         ]);
     }
-    let mut report = Report::new(json!({"enrolled": rows, "not_renewed": e.not_renewed})).table(t);
+    let mut report = Report::new(EnrolledView::new(e)).table(t);
     for n in &e.not_renewed {
         report = report.text(format!("not renewed: {n}"));
     }
     report
 }
 
-/// The designations' part of `membership check`, as JSON.
-pub(super) fn check_json(c: &Check) -> Value {
-    json!(
-        c.held
-            .iter()
-            .map(|h| json!({
-                "id": h.id, "name": h.name, "score": h.score, "qualified": h.qualified,
-                "state": h.state.as_str(), "anniversary": h.anniversary.to_string(),
-                "window_start": h.window_start.to_string(),
-                "qualified_in_window": h.qualified_in_window.map(rfc3339),
-                "status": h.severity.as_str(), "reason": h.reason,
-            }))
-            .collect::<Vec<_>>()
-    )
+/// The designations' part of `membership check --format json`.
+pub(super) fn check_views(c: &Check) -> Vec<CheckedView<'_>> {
+    c.held.iter().map(CheckedView::new).collect()
 }
 
 /// The designations' part of `membership check`, as a table.
@@ -264,7 +196,6 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                 ctx.read_org(|db, org| svc::list_reported(db, org, at, false, &*progress))?;
             progress.finish();
             let mut t = Table::new(&["Designation", "Score", "Needed", "Qualifies now", "State"]);
-            let mut j = Vec::new();
             for l in &list {
                 let s = &l.score;
                 t.row([
@@ -277,16 +208,8 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                         _ => l.state.as_str().to_owned(),
                     },
                 ]);
-                j.push(json!({
-                    "id": s.id, "name": s.name, "score": s.score(), "threshold": s.threshold,
-                    "qualified": s.qualified(), "state": l.state.as_str(),
-                    "track": s.best_track().map(|t| t.track.clone()),
-                    "qualified_since": l.qualified_since.map(rfc3339),
-                    "anniversary": l.enrolment.as_ref().filter(|_| l.state.is_held())
-                        .map(|e| e.anniversary.to_string()),
-                }));
             }
-            Ok(Report::new(j).table(t))
+            Ok(Report::new(list.iter().map(ListedView::new).collect::<Vec<_>>()).table(t))
         }
         DesignationsCmd::Score { id } => {
             let names = id.is_some();
@@ -295,8 +218,7 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
             let scores =
                 ctx.read_org(|db, org| svc::scores(db, org, at, id.as_deref(), &*progress))?;
             progress.finish();
-            let j: Vec<Value> = scores.iter().flat_map(score_json).collect();
-            let mut r = Report::new(j);
+            let mut r = Report::new(scores.iter().flat_map(tracks).collect::<Vec<_>>());
             for s in &scores {
                 r = r.table(score_table(s, names));
             }
@@ -336,9 +258,7 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                 "Score after",
                 "Items that change",
             ]);
-            let mut j = Vec::new();
             for x in &w {
-                let changed = fell(&x.before, &x.after);
                 t.row([
                     x.before.name.clone(),
                     format!(
@@ -359,17 +279,10 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                             ""
                         }
                     ),
-                    changed.join("\n"),
+                    x.changes.join("\n"),
                 ]);
-                j.push(json!({
-                    "id": x.before.id, "name": x.before.name,
-                    "score_now": x.before.score(), "score_after": x.after.score(),
-                    "qualified_now": x.before.qualified(), "qualified_after": x.after.qualified(),
-                    "changes": changed,
-                    "after": score_json(&x.after),
-                }));
             }
-            Ok(Report::new(j).table(t))
+            Ok(Report::new(w.iter().map(WhatIfView::new).collect::<Vec<_>>()).table(t))
         }
         DesignationsCmd::Enrol { ids } => {
             let actor = ctx.actor();
@@ -383,11 +296,241 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
         }
         DesignationsCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
-            let j: Vec<Value> = alerts.iter().map(alert_json).collect();
+            let j: Vec<_> = alerts.iter().map(AlertView::new).collect();
             Ok(Report::new(j).table(alerts_table(
                 &alerts,
                 if all { "Alerts" } else { "Open alerts" },
             )))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON views (SPEC §9)
+// ---------------------------------------------------------------------------------------
+
+/// A designation in `designations list`.
+#[derive(Serialize)]
+struct ListedView<'a> {
+    id: &'a str,
+    name: &'a str,
+    score: f64,
+    threshold: f64,
+    qualified: bool,
+    state: &'static str,
+    track: Option<&'a str>,
+    qualified_since: Option<String>,
+    anniversary: Option<String>,
+}
+
+impl<'a> ListedView<'a> {
+    fn new(l: &'a Listed) -> Self {
+        let s = &l.score;
+        ListedView {
+            id: &s.id,
+            name: &s.name,
+            score: s.score(),
+            threshold: s.threshold,
+            qualified: s.qualified(),
+            state: l.state.as_str(),
+            track: s.best_track().map(|t| t.track.as_str()),
+            qualified_since: l.qualified_since.map(rfc3339),
+            anniversary: l
+                .enrolment
+                .as_ref()
+                .filter(|_| l.state.is_held())
+                .map(|e| e.anniversary.to_string()),
+        }
+    }
+}
+
+/// One track of a designation's score (`designations score`, what-if's `after`).
+#[derive(Serialize)]
+struct TrackView<'a> {
+    id: &'a str,
+    name: &'a str,
+    track: &'a str,
+    total: f64,
+    threshold: f64,
+    qualified: bool,
+    counts: bool,
+    items: Vec<ItemView<'a>>,
+}
+
+/// One item of a track.
+#[derive(Serialize)]
+struct ItemView<'a> {
+    name: &'a str,
+    kind: &'static str,
+    value: f64,
+    points: f64,
+    max_points: f64,
+    required: bool,
+    /// Always the user names (SPEC §9 gives the key one type for scripts); only the table of
+    /// `designations score` without an ID shortens them to a count.
+    people: &'a [String],
+    unmet_prerequisites: &'a [String],
+}
+
+impl<'a> ItemView<'a> {
+    fn new(it: &'a ItemScore) -> Self {
+        ItemView {
+            name: &it.name,
+            kind: it.kind.as_str(),
+            value: it.value,
+            points: it.points,
+            max_points: it.max_points,
+            required: it.required,
+            people: &it.people,
+            unmet_prerequisites: &it.unmet_prerequisites,
+        }
+    }
+}
+
+/// Every track of `s`, the counting one marked.
+fn tracks(s: &DesignationScore) -> Vec<TrackView<'_>> {
+    s.tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t): (usize, &TrackScore)| TrackView {
+            id: &s.id,
+            name: &s.name,
+            track: &t.track,
+            total: t.total,
+            threshold: s.threshold,
+            qualified: t.qualified,
+            counts: i == s.best,
+            items: t.items.iter().map(ItemView::new).collect(),
+        })
+        .collect()
+}
+
+/// A designation in `designations what-if`.
+#[derive(Serialize)]
+struct WhatIfView<'a> {
+    id: &'a str,
+    name: &'a str,
+    score_now: f64,
+    score_after: f64,
+    qualified_now: bool,
+    qualified_after: bool,
+    changes: &'a [String],
+    after: Vec<TrackView<'a>>,
+}
+
+impl<'a> WhatIfView<'a> {
+    fn new(x: &'a WhatIf) -> Self {
+        WhatIfView {
+            id: &x.before.id,
+            name: &x.before.name,
+            score_now: x.before.score(),
+            score_after: x.after.score(),
+            qualified_now: x.before.qualified(),
+            qualified_after: x.after.qualified(),
+            changes: &x.changes,
+            after: tracks(&x.after),
+        }
+    }
+}
+
+/// A designation alert (`designations alerts`).
+#[derive(Serialize)]
+struct AlertView<'a> {
+    raised: String,
+    designation: &'a str,
+    name: &'a str,
+    message: &'a str,
+    items: &'a str,
+    cause: Option<&'a str>,
+    open: bool,
+    closed: Option<String>,
+    close_reason: Option<&'a str>,
+}
+
+impl<'a> AlertView<'a> {
+    fn new(a: &'a Alert) -> Self {
+        AlertView {
+            raised: rfc3339(a.raised_at),
+            designation: &a.designation,
+            name: &a.name,
+            message: &a.message,
+            items: &a.items,
+            cause: a.cause.as_deref(),
+            open: a.closed_at.is_none(),
+            closed: a.closed_at.map(rfc3339),
+            close_reason: a.close_reason.as_deref(),
+        }
+    }
+}
+
+/// `designations enrol` / `designations renew`.
+#[derive(Serialize)]
+struct EnrolledView<'a> {
+    enrolled: Vec<EnrolmentView<'a>>,
+    not_renewed: &'a [String],
+}
+
+/// One enrolment written.
+#[derive(Serialize)]
+struct EnrolmentView<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    term_start: String,
+    anniversary: String,
+    fee_usd: f64,
+    score: f64,
+}
+
+impl<'a> EnrolledView<'a> {
+    fn new(e: &'a Enrolled) -> Self {
+        EnrolledView {
+            enrolled: e
+                .rows
+                .iter()
+                .map(|r| EnrolmentView {
+                    id: &r.designation,
+                    name: &r.name,
+                    kind: &r.kind,
+                    term_start: r.term_start.to_string(),
+                    anniversary: r.anniversary.to_string(),
+                    fee_usd: r.fee_usd,
+                    score: r.score,
+                })
+                .collect(),
+            not_renewed: &e.not_renewed,
+        }
+    }
+}
+
+/// A held designation in `membership check --format json`.
+#[derive(Serialize)]
+pub(super) struct CheckedView<'a> {
+    id: &'a str,
+    name: &'a str,
+    score: f64,
+    qualified: bool,
+    state: &'static str,
+    anniversary: String,
+    window_start: String,
+    qualified_in_window: Option<String>,
+    status: &'static str,
+    reason: &'a str,
+}
+
+impl<'a> CheckedView<'a> {
+    fn new(h: &'a Checked) -> Self {
+        CheckedView {
+            id: &h.id,
+            name: &h.name,
+            score: h.score,
+            qualified: h.qualified,
+            state: h.state.as_str(),
+            anniversary: h.anniversary.to_string(),
+            window_start: h.window_start.to_string(),
+            qualified_in_window: h.qualified_in_window.map(rfc3339),
+            status: h.severity.as_str(),
+            reason: &h.reason,
         }
     }
 }

@@ -3,12 +3,13 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Ctx;
 use super::competencies::LevelArg;
 use crate::domain::membership::{
-    self as svc, Alert, Check, CheckStatus, Displayed, Membership, State,
+    self as svc, Alert, Check, CheckStatus, Displayed, Expiring, Membership, Profile, State, WhatIf,
 };
 use crate::error::bad_input;
 use crate::output::{Report, Table, csv_bool, number};
@@ -105,20 +106,9 @@ pub(super) fn print_org_alerts(raised: &[crate::domain::membership::OrgAlerts]) 
     }
 }
 
-/// The JSON of an alert.
+/// The JSON of an alert (for the demo's summary).
 pub(super) fn alert_json(a: &Alert) -> Value {
-    json!({
-        "raised": rfc3339(a.raised),
-        "competency": a.competency,
-        "name": a.name,
-        "level": a.level.as_str(),
-        "message": a.message,
-        "requirement": a.requirement,
-        "cause": a.cause,
-        "open": a.open,
-        "closed": a.closed.map(rfc3339),
-        "close_reason": a.close_reason,
-    })
+    serde_json::to_value(AlertView::new(a)).unwrap_or(Value::Null)
 }
 
 fn alerts_table(alerts: &[Alert], title: &str) -> Table {
@@ -231,16 +221,15 @@ fn status_csv(m: Option<&Membership>) -> Table {
     t
 }
 
-fn competencies_json(list: &[Displayed]) -> Vec<Value> {
-    list.iter()
-        .map(|d| json!({"id": d.id, "name": d.name, "level": d.level.as_str()}))
-        .collect()
-}
-
-fn status_fields(m: Option<&Membership>) -> (Value, Vec<(String, String)>) {
+fn status_fields(m: Option<&Membership>) -> (StatusView<'_>, Vec<(String, String)>) {
     let Some(m) = m else {
         return (
-            json!({"level": "none", "state": "none", "purchased": null, "anniversary": null}),
+            StatusView::None(NoStatusView {
+                level: "none",
+                state: "none",
+                purchased: None,
+                anniversary: None,
+            }),
             vec![
                 ("Level".into(), "none".into()),
                 ("State".into(), "none".into()),
@@ -249,20 +238,24 @@ fn status_fields(m: Option<&Membership>) -> (Value, Vec<(String, String)>) {
     };
     let p = &m.current;
     let d = &m.dates;
-    let j = json!({
-        "level": if m.state == State::Lapsed { "none" } else { p.level.as_str() },
-        "last_level": p.level.as_str(),
-        "state": m.state.as_str(),
-        "purchased": rfc3339(p.purchased_at),
-        "kind": p.kind,
-        "term_start": p.term_start.to_string(),
-        "anniversary": d.anniversary.to_string(),
-        "renewal_opens": d.renewal_opens.to_string(),
-        "renewal_closes": d.window_closes().to_string(),
-        "lapses": d.lapses.to_string(),
-        "fee_usd": p.fee_usd,
-        "list_fee_usd": p.list_fee_usd,
-        "discount": p.discount,
+    let j = StatusView::Held(HeldStatusView {
+        level: if m.state == State::Lapsed {
+            "none"
+        } else {
+            p.level.as_str()
+        },
+        last_level: p.level.as_str(),
+        state: m.state.as_str(),
+        purchased: rfc3339(p.purchased_at),
+        kind: &p.kind,
+        term_start: p.term_start.to_string(),
+        anniversary: d.anniversary.to_string(),
+        renewal_opens: d.renewal_opens.to_string(),
+        renewal_closes: d.window_closes().to_string(),
+        lapses: d.lapses.to_string(),
+        fee_usd: p.fee_usd,
+        list_fee_usd: p.list_fee_usd,
+        discount: p.discount.as_deref(),
     });
     let mut f: Vec<(String, String)> = vec![
         ("Level".into(), p.level.as_str().to_owned()),
@@ -346,20 +339,14 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                     rfc3339(d.attained),
                 ]);
             }
-            let mut r = Report::new(json!({
-                "organization": p.organization,
-                "level": level_str(p.level),
-                "state": p.state.as_str(),
-                "anniversary": p.anniversary.map(|d| d.to_string()),
-                "competencies": competencies_json(&p.competencies),
-            }))
-            .fields(vec![
-                ("Organization", p.organization.clone()),
-                ("Level", level_str(p.level).to_owned()),
-                ("State", p.state.as_str().to_owned()),
-            ])
-            .table(t.titled("Competencies displayed"))
-            .csv(csv);
+            let mut r = Report::new(ProfileView::new(&p))
+                .fields(vec![
+                    ("Organization", p.organization.clone()),
+                    ("Level", level_str(p.level).to_owned()),
+                    ("State", p.state.as_str().to_owned()),
+                ])
+                .table(t.titled("Competencies displayed"))
+                .csv(csv);
             if p.level.is_none() {
                 r = r.text(
                     "No membership is held, so the profile displays no competency: \
@@ -372,27 +359,24 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
             let actor = ctx.actor();
             let _armed = crate::domain::progress::arm();
             let progress = super::progress::reporter(ctx.quiet, ctx.style.format);
-            let (mut c, d) = ctx.write_org(|db, org| {
-                Ok((
-                    svc::check_reported(db, org, &actor, &*progress)?,
-                    crate::domain::designations::check_reported(db, org, &actor, &*progress)?,
-                ))
-            })?;
+            let (c, d) =
+                ctx.write_org(|db, org| svc::check_all_reported(db, org, &actor, &*progress))?;
             progress.finish();
             print_alerts(&c.raised);
-            c.status = combined_status(c.status, &d);
             let mut r = check_report(&c);
             if !d.held.is_empty() {
-                r.json["designations"] = super::designations::check_json(&d);
+                let designations = super::designations::check_views(&d);
+                r.json = serde_json::to_value(CheckAllView {
+                    membership: CheckView::new(&c),
+                    designations,
+                })?;
                 r = r.table(super::designations::check_table(&d));
             }
-            r.exit = c.status.exit_code();
             Ok(r)
         }
         MembershipCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
-            let j: Vec<Value> = alerts.iter().map(alert_json).collect();
-            let mut r = Report::new(j);
+            let mut r = Report::new(alerts.iter().map(AlertView::new).collect::<Vec<_>>());
             if alerts.iter().any(|a| a.open) {
                 r = r.text(alert_sentence(&alerts));
             }
@@ -418,15 +402,7 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                     csv.row([level_str(b.level), &d.id, d.level.as_str(), x.as_str()]);
                 }
             }
-            let j = json!({
-                "level": level_str(b.level),
-                "state": b.state.as_str(),
-                "membership": b.membership,
-                "competencies": b.competencies.iter().map(|(d, list)| json!({
-                    "id": d.id, "name": d.name, "level": d.level.as_str(), "benefits": list,
-                })).collect::<Vec<_>>(),
-            });
-            let mut r = Report::new(j).csv(csv);
+            let mut r = Report::new(BenefitsView::new(&b)).csv(csv);
             if b.level.is_none() {
                 r = r.text(format!(
                     "No membership is held ({}): no benefits.",
@@ -485,21 +461,7 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
                     m.level()
                 ),
             };
-            let j = json!({
-                "removed_users": w.removed,
-                "expire_before": w.expire_before.map(|d| d.to_string()),
-                "level": level_str(held.map(Membership::level)),
-                "lost": w.changes.iter().map(|c| json!({
-                    "competency": c.id, "name": c.name,
-                    "now": level_str(c.now), "after": level_str(c.after),
-                })).collect::<Vec<_>>(),
-                "alerts": w.broken.iter().map(|(d, why)| json!({
-                    "competency": d.id, "name": d.name, "level": d.level.as_str(),
-                    "requirement": why,
-                })).collect::<Vec<_>>(),
-                "renewal_possible": held.is_some() && w.renewal_possible_after,
-                "renewal_possible_now": w.renewal_possible_now,
-            });
+            let j = WhatIfView::new(&w, held);
             let mut supposed = Vec::new();
             if !w.removed.is_empty() {
                 supposed.push(format!("{} left", w.removed.join(", ")));
@@ -533,19 +495,19 @@ fn purchased_report(ctx: &Ctx, p: &svc::Purchased, what: &str) -> Result<Report>
     for d in &p.competencies {
         t.row([d.name.clone(), d.id.clone(), d.level.as_str().to_owned()]);
     }
-    Ok(Report::new(json!({
-        "kind": x.kind,
-        "level": x.level.as_str(),
-        "previous_level": level_str(p.previous),
-        "purchased": rfc3339(x.purchased_at),
-        "term_start": x.term_start.to_string(),
-        "anniversary": x.anniversary.to_string(),
-        "renewal_opens": p.dates.renewal_opens.to_string(),
-        "fee_usd": x.fee_usd,
-        "list_fee_usd": x.list_fee_usd,
-        "discount": x.discount,
-        "competencies": competencies_json(&p.competencies),
-    }))
+    Ok(Report::new(PurchasedView {
+        kind: &x.kind,
+        level: x.level.as_str(),
+        previous_level: level_str(p.previous),
+        purchased: rfc3339(x.purchased_at),
+        term_start: x.term_start.to_string(),
+        anniversary: x.anniversary.to_string(),
+        renewal_opens: p.dates.renewal_opens.to_string(),
+        fee_usd: x.fee_usd,
+        list_fee_usd: x.list_fee_usd,
+        discount: x.discount.as_deref(),
+        competencies: levels(&p.competencies),
+    })
     .fields(vec![
         ("Level", x.level.as_str().to_owned()),
         ("Purchase", x.kind.clone()),
@@ -570,48 +532,10 @@ fn purchased_report(ctx: &Ctx, p: &svc::Purchased, what: &str) -> Result<Report>
 }
 
 /// The report of `membership check`, exit code included.
-/// SPEC §9: `none` only when neither a membership nor a designation is held; otherwise the
-/// most severe of at-risk > warning > ok over everything held.
-fn combined_status(membership: CheckStatus, d: &crate::domain::designations::Check) -> CheckStatus {
-    use crate::domain::designations::Severity;
-    let rank = |s: CheckStatus| match s {
-        CheckStatus::None => 0,
-        CheckStatus::Ok => 1,
-        CheckStatus::Warning => 2,
-        CheckStatus::AtRisk => 3,
-    };
-    let designations = match d.severity() {
-        None => CheckStatus::None,
-        Some(Severity::Ok) => CheckStatus::Ok,
-        Some(Severity::Warning) => CheckStatus::Warning,
-        Some(Severity::AtRisk) => CheckStatus::AtRisk,
-    };
-    if rank(designations) > rank(membership) {
-        designations
-    } else {
-        membership
-    }
-}
-
 pub(super) fn check_report(c: &Check) -> Report {
     let m = c.membership.as_ref();
     let held = m.filter(|m| m.state.is_held());
-    let j = json!({
-        "status": c.status.as_str(),
-        "level": level_str(held.map(Membership::level)),
-        "state": m.map_or("none", |m| m.state.as_str()),
-        "anniversary": m.map(|m| m.dates.anniversary.to_string()),
-        "renewal_opens": m.map(|m| m.dates.renewal_opens.to_string()),
-        "renewal_window_open": c.window_open,
-        "renewal_eligible": c.renewal_eligible,
-        "alerts": c.alerts.iter().map(alert_json).collect::<Vec<_>>(),
-        "expiring": c.expiring.iter().map(|e| json!({
-            "competency": e.competency, "name": e.name, "level": e.level.as_str(),
-            "username": e.username, "msa": e.msa, "code": e.code,
-            "expires": e.expires.to_string(),
-        })).collect::<Vec<_>>(),
-        "competencies": competencies_json(&c.displayed),
-    });
+    let j = CheckView::new(c);
     let mut f = vec![
         ("Status", c.status.as_str().to_owned()),
         ("Level", level_str(held.map(Membership::level)).to_owned()),
@@ -708,4 +632,298 @@ pub(super) fn check_report(c: &Check) -> Report {
         },
     };
     r.text(advice).exit(c.status.exit_code())
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON views (SPEC §7, §8, §9)
+// ---------------------------------------------------------------------------------------
+
+/// A competency and level: the profile's, a purchase's and the check's `competencies`.
+#[derive(Serialize)]
+struct LevelView<'a> {
+    id: &'a str,
+    name: &'a str,
+    level: &'static str,
+}
+
+fn levels(list: &[Displayed]) -> Vec<LevelView<'_>> {
+    list.iter()
+        .map(|d| LevelView {
+            id: &d.id,
+            name: &d.name,
+            level: d.level.as_str(),
+        })
+        .collect()
+}
+
+/// A renewal alert (`membership alerts`, `membership check`).
+#[derive(Serialize)]
+pub(super) struct AlertView<'a> {
+    raised: String,
+    competency: &'a str,
+    name: &'a str,
+    level: &'static str,
+    message: &'a str,
+    requirement: &'a str,
+    cause: Option<&'a str>,
+    open: bool,
+    closed: Option<String>,
+    close_reason: Option<&'a str>,
+}
+
+impl<'a> AlertView<'a> {
+    fn new(a: &'a Alert) -> Self {
+        AlertView {
+            raised: rfc3339(a.raised),
+            competency: &a.competency,
+            name: &a.name,
+            level: a.level.as_str(),
+            message: &a.message,
+            requirement: &a.requirement,
+            cause: a.cause.as_deref(),
+            open: a.open,
+            closed: a.closed.map(rfc3339),
+            close_reason: a.close_reason.as_deref(),
+        }
+    }
+}
+
+/// `membership status`: without a purchase, or with one.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StatusView<'a> {
+    None(NoStatusView),
+    Held(HeldStatusView<'a>),
+}
+
+/// `membership status` without any purchase.
+#[derive(Serialize)]
+struct NoStatusView {
+    level: &'static str,
+    state: &'static str,
+    purchased: Option<String>,
+    anniversary: Option<String>,
+}
+
+/// `membership status` with a purchase (the latest decides).
+#[derive(Serialize)]
+struct HeldStatusView<'a> {
+    level: &'static str,
+    last_level: &'static str,
+    state: &'static str,
+    purchased: String,
+    kind: &'a str,
+    term_start: String,
+    anniversary: String,
+    renewal_opens: String,
+    renewal_closes: String,
+    lapses: String,
+    fee_usd: f64,
+    list_fee_usd: f64,
+    discount: Option<&'a str>,
+}
+
+/// `membership upgrade` / `membership renew`.
+#[derive(Serialize)]
+struct PurchasedView<'a> {
+    kind: &'a str,
+    level: &'static str,
+    previous_level: &'static str,
+    purchased: String,
+    term_start: String,
+    anniversary: String,
+    renewal_opens: String,
+    fee_usd: f64,
+    list_fee_usd: f64,
+    discount: Option<&'a str>,
+    competencies: Vec<LevelView<'a>>,
+}
+
+/// `membership profile`.
+#[derive(Serialize)]
+struct ProfileView<'a> {
+    organization: &'a str,
+    level: &'static str,
+    state: &'static str,
+    anniversary: Option<String>,
+    competencies: Vec<LevelView<'a>>,
+}
+
+impl<'a> ProfileView<'a> {
+    fn new(p: &'a Profile) -> Self {
+        ProfileView {
+            organization: &p.organization,
+            level: level_str(p.level),
+            state: p.state.as_str(),
+            anniversary: p.anniversary.map(|d| d.to_string()),
+            competencies: levels(&p.competencies),
+        }
+    }
+}
+
+/// `membership benefits`.
+#[derive(Serialize)]
+struct BenefitsView<'a> {
+    level: &'static str,
+    state: &'static str,
+    membership: &'a [String],
+    competencies: Vec<CompetencyBenefitsView<'a>>,
+}
+
+/// The benefits one displayed competency gives.
+#[derive(Serialize)]
+struct CompetencyBenefitsView<'a> {
+    id: &'a str,
+    name: &'a str,
+    level: &'static str,
+    benefits: &'a [String],
+}
+
+impl<'a> BenefitsView<'a> {
+    fn new(b: &'a svc::BenefitsView) -> Self {
+        BenefitsView {
+            level: level_str(b.level),
+            state: b.state.as_str(),
+            membership: &b.membership,
+            competencies: b
+                .competencies
+                .iter()
+                .map(|(d, list)| CompetencyBenefitsView {
+                    id: &d.id,
+                    name: &d.name,
+                    level: d.level.as_str(),
+                    benefits: list,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `membership what-if`.
+#[derive(Serialize)]
+struct WhatIfView<'a> {
+    removed_users: &'a [String],
+    expire_before: Option<String>,
+    level: &'static str,
+    lost: Vec<LostView<'a>>,
+    alerts: Vec<BrokenView<'a>>,
+    renewal_possible: bool,
+    renewal_possible_now: bool,
+}
+
+/// A competency whose level would change.
+#[derive(Serialize)]
+struct LostView<'a> {
+    competency: &'a str,
+    name: &'a str,
+    now: &'static str,
+    after: &'static str,
+}
+
+/// A displayed competency that would raise an alert.
+#[derive(Serialize)]
+struct BrokenView<'a> {
+    competency: &'a str,
+    name: &'a str,
+    level: &'static str,
+    requirement: &'a str,
+}
+
+impl<'a> WhatIfView<'a> {
+    fn new(w: &'a WhatIf, held: Option<&Membership>) -> Self {
+        WhatIfView {
+            removed_users: &w.removed,
+            expire_before: w.expire_before.map(|d| d.to_string()),
+            level: level_str(held.map(Membership::level)),
+            lost: w
+                .changes
+                .iter()
+                .map(|c| LostView {
+                    competency: &c.id,
+                    name: &c.name,
+                    now: level_str(c.now),
+                    after: level_str(c.after),
+                })
+                .collect(),
+            alerts: w
+                .broken
+                .iter()
+                .map(|(d, why)| BrokenView {
+                    competency: &d.id,
+                    name: &d.name,
+                    level: d.level.as_str(),
+                    requirement: why,
+                })
+                .collect(),
+            renewal_possible: held.is_some() && w.renewal_possible_after,
+            renewal_possible_now: w.renewal_possible_now,
+        }
+    }
+}
+
+/// `membership check` (SPEC §7).
+#[derive(Serialize)]
+struct CheckView<'a> {
+    status: &'static str,
+    level: &'static str,
+    state: &'static str,
+    anniversary: Option<String>,
+    renewal_opens: Option<String>,
+    renewal_window_open: bool,
+    renewal_eligible: bool,
+    alerts: Vec<AlertView<'a>>,
+    expiring: Vec<ExpiringView<'a>>,
+    competencies: Vec<LevelView<'a>>,
+}
+
+impl<'a> CheckView<'a> {
+    fn new(c: &'a Check) -> Self {
+        let m = c.membership.as_ref();
+        CheckView {
+            status: c.status.as_str(),
+            level: level_str(m.filter(|m| m.state.is_held()).map(Membership::level)),
+            state: m.map_or("none", |m| m.state.as_str()),
+            anniversary: m.map(|m| m.dates.anniversary.to_string()),
+            renewal_opens: m.map(|m| m.dates.renewal_opens.to_string()),
+            renewal_window_open: c.window_open,
+            renewal_eligible: c.renewal_eligible,
+            alerts: c.alerts.iter().map(AlertView::new).collect(),
+            expiring: c.expiring.iter().map(ExpiringView::new).collect(),
+            competencies: levels(&c.displayed),
+        }
+    }
+}
+
+/// `membership check` with designations held (SPEC §9): their part under `designations`.
+#[derive(Serialize)]
+struct CheckAllView<'a> {
+    #[serde(flatten)]
+    membership: CheckView<'a>,
+    designations: Vec<super::designations::CheckedView<'a>>,
+}
+
+/// An achievement a displayed competency relies on that stops counting by the anniversary.
+#[derive(Serialize)]
+struct ExpiringView<'a> {
+    competency: &'a str,
+    name: &'a str,
+    level: &'static str,
+    username: &'a str,
+    msa: &'a str,
+    code: &'a str,
+    expires: String,
+}
+
+impl<'a> ExpiringView<'a> {
+    fn new(e: &'a Expiring) -> Self {
+        ExpiringView {
+            competency: &e.competency,
+            name: &e.name,
+            level: e.level.as_str(),
+            username: &e.username,
+            msa: &e.msa,
+            code: &e.code,
+            expires: e.expires.to_string(),
+        }
+    }
 }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::progress::{self, Progress, Silent};
 use crate::domain::records;
-use crate::rules::{Evaluation, Rulebook, Snapshot, evaluate};
+use crate::error::not_found;
+use crate::rules::rulebook::Competency;
+use crate::rules::{Evaluation, Gap, Risk, Rulebook, Snapshot, evaluate};
 use crate::store::{Db, Org};
 
 /// An organization judged at one instant.
@@ -28,6 +30,63 @@ pub fn discard(judged: Judged) {
         .spawn(move || drop(judged));
     // Without a thread (resource limits), the value was dropped right here instead.
     drop(spawned);
+}
+
+impl Judged {
+    /// The rulebook's competency `id`; not found (naming the near ones, or every one) when
+    /// the rulebook has none by that id.
+    pub fn competency(&self, id: &str) -> Result<&Competency> {
+        self.rulebook
+            .competencies
+            .get(id)
+            .ok_or_else(|| self.unknown_competency(id))
+    }
+
+    /// Refuses an `id` the evaluation has no competency for (as [`Judged::competency`]).
+    pub fn require_evaluated(&self, id: &str) -> Result<()> {
+        match self.eval.competency(id) {
+            Some(_) => Ok(()),
+            None => Err(self.unknown_competency(id)),
+        }
+    }
+
+    /// For each level not met, the smallest additions that would meet it.
+    pub fn gaps(&self) -> Vec<Gap> {
+        crate::rules::gaps(&self.rulebook, &self.snapshot, &self.eval)
+    }
+
+    /// For each level met at `at`, the people whose departure alone would break it.
+    pub fn risk(&self, at: DateTime<Utc>) -> Vec<Risk> {
+        crate::rules::risk(&self.rulebook, &self.snapshot, at, &self.eval)
+    }
+
+    fn unknown_competency(&self, id: &str) -> anyhow::Error {
+        let ids: Vec<&str> = self
+            .rulebook
+            .competencies
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let near: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|c| {
+                c.contains(id)
+                    || id.contains(*c)
+                    || c.split('-').any(|w| id.contains(w) && w.len() > 3)
+            })
+            .take(3)
+            .collect();
+        not_found(format!(
+            "no competency {} in the rulebook{}",
+            crate::support::fields::shown(id),
+            if near.is_empty() {
+                format!(" (competencies: {})", ids.join(", "))
+            } else {
+                format!(" (did you mean {}?)", near.join(", "))
+            }
+        ))
+    }
 }
 
 /// Loads everything the engine needs for `org` in a few queries.

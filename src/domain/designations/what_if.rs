@@ -9,6 +9,8 @@ pub struct WhatIf {
     pub before: DesignationScore,
     /// The score with the changes.
     pub after: DesignationScore,
+    /// The counting track's items that changed ([`fell`]).
+    pub changes: Vec<String>,
 }
 
 /// Scores every designation as if these users had left now, these achievements (MSA:CODE)
@@ -99,7 +101,11 @@ pub fn what_if(
     Ok(score(&l.rb, &l.snap, at)
         .into_iter()
         .zip(after)
-        .map(|(before, after)| WhatIf { before, after })
+        .map(|(before, after)| WhatIf {
+            changes: fell(&before, &after),
+            before,
+            after,
+        })
         .collect())
 }
 

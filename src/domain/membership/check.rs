@@ -124,6 +124,44 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
     Ok(check)
 }
 
+/// `membership check` in full: the membership's check and the designations' (each
+/// recording its alerts), with the status combined as SPEC §9 says: `none` only when neither
+/// a membership nor a designation is held; otherwise the most severe of at-risk > warning >
+/// ok over everything held.
+pub fn check_all_reported(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    p: &dyn Progress,
+) -> Result<(Check, crate::domain::designations::Check)> {
+    let mut c = check_reported(db, org, actor, p)?;
+    let d = crate::domain::designations::check_reported(db, org, actor, p)?;
+    c.status = combined_status(c.status, &d);
+    Ok((c, d))
+}
+
+/// The membership's status combined with the designations' (SPEC §9).
+fn combined_status(membership: CheckStatus, d: &crate::domain::designations::Check) -> CheckStatus {
+    use crate::domain::designations::Severity;
+    let rank = |s: CheckStatus| match s {
+        CheckStatus::None => 0,
+        CheckStatus::Ok => 1,
+        CheckStatus::Warning => 2,
+        CheckStatus::AtRisk => 3,
+    };
+    let designations = match d.severity() {
+        None => CheckStatus::None,
+        Some(Severity::Ok) => CheckStatus::Ok,
+        Some(Severity::Warning) => CheckStatus::Warning,
+        Some(Severity::AtRisk) => CheckStatus::AtRisk,
+    };
+    if rank(designations) > rank(membership) {
+        designations
+    } else {
+        membership
+    }
+}
+
 /// For each displayed competency met now, the achievements its met option relies on
 /// (`Counted::uses`) that stop counting on or before the anniversary. A competency with
 /// another met option free of such expiries is safe and not listed.
