@@ -251,7 +251,7 @@ impl Store {
                 if commit {
                     // A Ctrl-C during a long job (`progress::arm`): the transaction rolls
                     // back as `tx` drops.
-                    crate::domain::progress::check()?;
+                    crate::support::interrupt::check()?;
                     tx.commit().context("cannot commit the transaction")?;
                 } else {
                     tx.rollback().context("cannot roll back the transaction")?;
@@ -262,7 +262,7 @@ impl Store {
                 pg::begin(p, true)?;
                 let r = f(&db).and_then(|(out, commit)| {
                     if commit {
-                        crate::domain::progress::check()?;
+                        crate::support::interrupt::check()?;
                         pg::commit(p)?;
                     } else {
                         pg::rollback(p)?;

@@ -101,38 +101,20 @@ const USER_SELECT: &str = "SELECT u.id, u.org_id, u.username, u.name, u.email, u
 /// How a hash is stored (migration 8): a `sha256$<hex>` hash of a generated secret as its
 /// 32-byte digest, anything else (an argon2id PHC string, always longer) as its UTF-8 bytes.
 pub fn hash_bytes(hash: &str) -> Vec<u8> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    }
-    if let Some(hex) = hash.strip_prefix("sha256$").map(str::as_bytes)
+    if let Some(hex) = hash.strip_prefix("sha256$")
         && hex.len() == 64
+        && hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+        && let Ok(digest) = hex::decode(hex)
     {
-        let digest: Option<Vec<u8>> = hex
-            .chunks(2)
-            .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
-            .collect();
-        if let Some(d) = digest {
-            return d;
-        }
+        return digest;
     }
     hash.as_bytes().to_vec()
 }
 
 /// The text form of a stored hash (see [`hash_bytes`]).
 pub fn hash_text(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     if bytes.len() == 32 {
-        let mut out = String::with_capacity(7 + 64);
-        out.push_str("sha256$");
-        for &b in bytes {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        return out;
+        return format!("sha256${}", hex::encode(bytes));
     }
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -436,7 +418,7 @@ mod hash_tests {
 
     #[test]
     fn hashes_are_stored_as_bytes_and_read_back_as_the_same_text() {
-        let generated = crate::domain::credentials::hash_generated("ABCDE-FGHJK");
+        let generated = crate::support::secrets::hash_generated("ABCDE-FGHJK");
         let stored = hash_bytes(&generated);
         assert_eq!(stored.len(), 32);
         assert_eq!(hash_text(&stored), generated);

@@ -114,6 +114,13 @@ pub fn from_unix(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// The real time, to compare with file times (a leftover file's age): not the command's
+/// instant, which `--now` may set anywhere. The one other read of the system clock.
+#[allow(clippy::disallowed_methods)]
+pub fn file_time_now() -> std::time::SystemTime {
+    std::time::SystemTime::now()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,4 +4,5 @@
 pub mod clock;
 pub mod fields;
 pub mod files;
+pub mod interrupt;
 pub mod secrets;

@@ -90,16 +90,7 @@ pub fn temporary_password_bits() -> f64 {
 
 /// Hashes a generated (high-entropy) secret: `sha256$<hex>`.
 pub fn hash_generated(secret: &str) -> String {
-    // Recovery codes are compared without their dashes or case.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(secret.as_bytes());
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256$");
-    for &b in digest.iter() {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    out
+    format!("sha256${}", hex::encode(Sha256::digest(secret.as_bytes())))
 }
 
 /// Normalizes a recovery code as typed (dashes, spaces and case do not matter).

@@ -93,9 +93,9 @@ pub(super) fn sync_with(
                 let text = format!(
                     "{}; total {} {} {}",
                     items.join("; "),
-                    crate::output::number(total),
+                    crate::rules::explain::thousands(total),
                     if total < s.threshold { "<" } else { "≥" },
-                    crate::output::number(s.threshold)
+                    crate::rules::explain::thousands(s.threshold)
                 );
                 let why = cause
                     .map(str::to_owned)
@@ -173,8 +173,8 @@ pub(super) fn infer_cause(was: &DesignationScore, now: &DesignationScore) -> Opt
             return Some(format!(
                 "{} went from {} to {}",
                 x.name,
-                crate::output::number(x.value),
-                crate::output::number(y.value)
+                crate::rules::explain::thousands(x.value),
+                crate::rules::explain::thousands(y.value)
             ));
         }
     }

@@ -137,7 +137,7 @@ pub(super) fn track_gap(
                 "{n} more {} with {}: +{} points ({})",
                 plural(n),
                 codes_text(&p.all_of, &p.any_of),
-                crate::output::number(gain),
+                crate::rules::explain::thousands(gain),
                 item.name
             ));
         }
@@ -184,9 +184,9 @@ pub(super) fn track_gap(
             missing.push(format!(
                 "{}{scope} from {} to {}: +{} points",
                 m.metric.as_str(),
-                crate::output::number(ts.items[j].value),
-                crate::output::number(*v),
-                crate::output::number(round2(points[j] - ts.items[j].points))
+                crate::rules::explain::thousands(ts.items[j].value),
+                crate::rules::explain::thousands(*v),
+                crate::rules::explain::thousands(round2(points[j] - ts.items[j].points))
             ));
         }
     }

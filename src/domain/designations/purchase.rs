@@ -50,8 +50,8 @@ pub fn enrol(db: &Db, org: &Org, actor: &Actor, ids: &[String]) -> Result<Enroll
                  designations gaps` shows what is missing",
                 s.name,
                 from.date_naive(),
-                crate::output::number(s.score()),
-                crate::output::number(s.threshold),
+                crate::rules::explain::thousands(s.score()),
+                crate::rules::explain::thousands(s.threshold),
                 zero_items(s)
             )));
         }
@@ -97,8 +97,8 @@ pub fn enrol(db: &Db, org: &Org, actor: &Actor, ids: &[String]) -> Result<Enroll
             id,
             &format!(
                 "score={} fee={} USD term={today}..{anniversary}{}",
-                crate::output::number(s.score()),
-                crate::output::number(fee),
+                crate::rules::explain::thousands(s.score()),
+                crate::rules::explain::thousands(fee),
                 if term.is_some() {
                     " (shares the anniversary)"
                 } else {
@@ -218,7 +218,7 @@ pub fn renew(db: &Db, org: &Org, actor: &Actor) -> Result<Enrolled> {
             &e.designation,
             &format!(
                 "fee={} USD term={}..{anniversary}",
-                crate::output::number(fee),
+                crate::rules::explain::thousands(fee),
                 e.anniversary
             ),
         )?;

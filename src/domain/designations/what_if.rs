@@ -119,7 +119,13 @@ pub fn fell(before: &DesignationScore, after: &DesignationScore) -> Vec<String> 
         .iter()
         .zip(&a.items)
         .filter(|(x, y)| x.points != y.points)
-        .map(|(x, y)| format!("{}, was {}", item_text(y), crate::output::number(x.points)))
+        .map(|(x, y)| {
+            format!(
+                "{}, was {}",
+                item_text(y),
+                crate::rules::explain::thousands(x.points)
+            )
+        })
         .collect()
 }
 
@@ -130,12 +136,12 @@ pub fn item_text(i: &ItemScore) -> String {
             let n = i.value as usize;
             format!("{n} {}", plural(n))
         }
-        ItemKind::Metric => crate::output::number(i.value),
+        ItemKind::Metric => crate::rules::explain::thousands(i.value),
     };
     format!(
         "{}: {value}, {} of {} points",
         i.name,
-        crate::output::number(i.points),
-        crate::output::number(i.max_points)
+        crate::rules::explain::thousands(i.points),
+        crate::rules::explain::thousands(i.max_points)
     )
 }

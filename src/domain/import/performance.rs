@@ -15,7 +15,7 @@ use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Seen, Summary, drive};
 use crate::domain::accounts::Actor;
 use crate::domain::records;
-use crate::output::number;
+use crate::rules::explain::thousands as number;
 use crate::store::import::{BulkTable, Insert};
 use crate::store::{Db, Org};
 

@@ -50,11 +50,11 @@ use crate::domain::judge::{self, Judged};
 use crate::domain::progress::{self, Progress, Silent};
 use crate::domain::records;
 use crate::error::{bad_input, refused};
-use crate::output::number;
 use crate::rules::engine::{
     CompetencyEval, OptionEval, RequirementDetail, association_active, counts_until,
     option_missing, start_of,
 };
+use crate::rules::explain::thousands as number;
 use crate::rules::rulebook::Program;
 use crate::rules::snapshot::Person;
 use crate::rules::window::{Attained, attained, change_points};

@@ -4,12 +4,6 @@
 
 use super::*;
 
-/// The real time, to compare with file times: not the command's instant (`--now`).
-#[allow(clippy::disallowed_methods)]
-fn fs_now() -> SystemTime {
-    SystemTime::now()
-}
-
 fn try_lock(file: &File) -> bool {
     // SAFETY: flock on a descriptor we own; no memory is involved.
     unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
@@ -115,7 +109,11 @@ pub fn leftovers(dir: &Path) -> Vec<Leftover> {
         let old = meta
             .modified()
             .ok()
-            .and_then(|m| fs_now().duration_since(m).ok())
+            .and_then(|m| {
+                crate::support::clock::file_time_now()
+                    .duration_since(m)
+                    .ok()
+            })
             .is_some_and(|age| age >= STALE_AFTER);
         // A writer locks its file before writing a byte: unlocked with content, it is dead.
         // An empty unlocked file may be a brand-new one not locked yet.
@@ -326,7 +324,7 @@ mod tests {
     #[test]
     fn stale_temporary_files_are_offered_locked_unless_locked_or_new() {
         let dir = tempfile::tempdir().unwrap();
-        let old = fs_now() - Duration::from_secs(3600);
+        let old = crate::support::clock::file_time_now() - Duration::from_secs(3600);
         let stale = dir.path().join(format!(".a.csv{TEMP_SUFFIX}"));
         fs::File::create(&stale).unwrap().set_modified(old).unwrap();
         let busy = dir.path().join(format!(".b.csv{TEMP_SUFFIX}"));
