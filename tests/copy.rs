@@ -2,10 +2,9 @@
 //! history, audit included, ids preserved, into an empty database; counts verified; a
 //! refused or failed copy changes nothing.
 //!
-//! PostgreSQL hook: when `COMPETENCY_TEST_PG` names a server (the pg branch's test
-//! parameter), [`middle`] returns a fresh, empty PostgreSQL database for the middle hop,
-//! so the round trip runs SQLite → PostgreSQL → SQLite; without it, SQLite → SQLite →
-//! SQLite. Nothing else in this file depends on the backend.
+//! When `COMPETENCY_TEST_PG` names a server, [`middle`] is a fresh, empty PostgreSQL
+//! database, so the round trip runs SQLite → PostgreSQL → SQLite; without it, SQLite →
+//! SQLite → SQLite.
 
 mod common;
 
@@ -19,13 +18,14 @@ use serde_json::Value;
 const NOW: &str = "2026-03-01";
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// The middle database of the round trip: an empty PostgreSQL database when
-/// `COMPETENCY_TEST_PG` is set (HOOK: the pg branch's tests/common provides one per test;
-/// wire it here), else a new SQLite file in the sandbox.
-fn middle(env: &Env) -> String {
-    match std::env::var("COMPETENCY_TEST_PG") {
-        Ok(url) if !url.is_empty() => url,
-        _ => env.path("middle.db").display().to_string(),
+/// The middle database of the round trip: on a PostgreSQL run (`COMPETENCY_TEST_PG`), the
+/// fresh database of a second sandbox (kept alive by the caller, dropped with it); else a
+/// new SQLite file in the sandbox.
+fn middle(env: &Env, second: &Env) -> String {
+    if second.is_pg() {
+        second.db().display().to_string()
+    } else {
+        env.path("middle.db").display().to_string()
     }
 }
 
@@ -121,7 +121,8 @@ fn counts(path: &str) -> Vec<(String, i64)> {
 fn a_round_trip_gives_identical_listings_of_every_command() {
     let env = Env::new();
     let a = rich_source(&env);
-    let b = middle(&env);
+    let second = Env::new();
+    let b = middle(&env, &second);
     let c = env.path("back.db").display().to_string();
     let before = listings(&env, &a);
     let source_bytes = std::fs::read(&a).unwrap();

@@ -52,32 +52,16 @@ pub fn shown(location: &Path) -> String {
     }
 }
 
-/// Opens an existing database to read from.
-fn open_source(location: &Path) -> Result<Store> {
-    if is_url(location) {
-        // The PostgreSQL backend (branch `pg`) opens URLs here.
-        return Err(unsupported(location));
-    }
-    Store::open(location)
-}
-
-fn unsupported(location: &Path) -> anyhow::Error {
-    crate::error::bad_input(format!(
-        "{}: PostgreSQL databases are not supported by this build",
-        shown(location)
-    ))
-}
-
 /// Runs `copy`.
 pub fn run(a: CopyArgs, ctx: &mut Ctx) -> Result<Report> {
     // The source first: a missing one is `no database at PATH`, and nothing is created.
-    let mut source = open_source(&a.from)?;
-    if is_url(&a.to) {
-        // The PostgreSQL backend (branch `pg`) opens an empty database here.
-        return Err(unsupported(&a.to));
-    }
+    let mut source = Store::open(&a.from)?;
     let mut created = false;
-    let mut target = {
+    let mut target = if is_url(&a.to) {
+        // An empty PostgreSQL database gets the schema; one with data is refused by the
+        // copy's own check, inside its transaction.
+        Store::create(&a.to)?
+    } else {
         crate::support::files::refuse_database_path(&a.to, &a.from)?;
         crate::support::files::create_private_dirs(&crate::support::files::folder_of(&a.to))?;
         // Created new and private (never through a link); an existing file must be an empty

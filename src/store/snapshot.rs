@@ -140,7 +140,7 @@ impl Db<'_> {
         let mut st = self.conn().prepare_cached(
             "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
              FROM msa_links l INDEXED BY msa_links_org JOIN users u ON u.id = l.user_id
-             WHERE l.org_id = ?1 AND (?2 IS NULL OR l.msa = ?2) ORDER BY l.msa",
+             WHERE l.org_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.msa = ?2) ORDER BY l.msa",
         )?;
         let rows = st.query_map(params![org_id, msa], |r| {
             Ok(Person {
