@@ -220,6 +220,19 @@ pub const TABLES: &[CopyTable] = &[
     },
 ];
 
+/// PostgreSQL: every identity sequence set past the largest id its table now holds, so
+/// new rows after a copy (which keeps ids) get fresh ones. Table names come from the
+/// catalogue and are quoted by `format(%I)`, inside the server.
+const RESET_SEQUENCES: &str = "DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT table_name FROM information_schema.columns
+           WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'
+  LOOP
+    EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, ''id''), \
+                    COALESCE((SELECT max(id) FROM %I), 0) + 1, false)',
+                   r.table_name, r.table_name);
+  END LOOP;
+END $$";
+
 /// One column's value, as it travels between backends.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -299,7 +312,7 @@ impl Inserter<'_> {
             );
         }
         let params: Vec<&dyn Param> = row.iter().map(|v| v as &dyn Param).collect();
-        self.statement.execute(params.as_slice())?;
+        self.statement.execute_all(&params)?;
         Ok(())
     }
 }
@@ -358,20 +371,8 @@ impl<'a> Db<'a> {
     /// fresh ids (SQLite: nothing, ids follow the largest; a backend with sequences sets
     /// them past the copied ids here).
     pub fn copy_finish(&self) -> Result<()> {
-        if !self.conn().is_pg() {
-            return Ok(());
-        }
-        for t in TABLES.iter().filter(|t| t.columns.first() == Some(&"id")) {
-            // The table name is one of TABLES' constants, never a value.
-            self.conn().query_row(
-                &format!(
-                    "SELECT setval(pg_get_serial_sequence('{0}', 'id'), \
-                     COALESCE((SELECT max(id) FROM {0}), 0) + 1, false)",
-                    t.name
-                ),
-                sql::params![],
-                |_| Ok(()),
-            )?;
+        if let Some(pg) = self.conn().pg() {
+            pg.batch_raw(RESET_SEQUENCES)?;
         }
         Ok(())
     }

@@ -376,13 +376,14 @@ pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
         .context("cannot lock the database to update its schema")?;
     // Another process may have migrated while we waited for the lock.
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS
+    for (i, step) in MIGRATIONS
         .iter()
         .enumerate()
         .take(target)
         .skip(version as usize)
     {
-        tx.execute_batch(sql.sqlite())
+        let sql = step.sqlite();
+        tx.execute_batch(sql)
             .with_context(|| format!("schema migration {} failed", i + 1))?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }

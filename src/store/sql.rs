@@ -572,6 +572,11 @@ impl<'c> Stmt<'c> {
         }
     }
 
+    /// Runs a statement with parameters gathered at run time (a copied row's values).
+    pub fn execute_all(&mut self, params: &[&dyn Param]) -> Result<usize> {
+        self.execute(params)
+    }
+
     /// The rows of a query.
     pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
         let values = params.values();
