@@ -9,7 +9,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Env;
 use rusqlite::Connection;
@@ -240,7 +240,7 @@ fn an_interrupted_copy_leaves_no_target() {
     let a = rich_source(&env);
     let target = env.path("partial.db");
     let marker = env.path("held");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
+    let child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
         .current_dir(env.dir.path())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -258,31 +258,7 @@ fn an_interrupted_copy_leaves_no_target() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + DEADLINE;
-    while !marker.exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("finished ({status}) before copying the audit");
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("never reached the audit");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = common::interrupt_when_held(child, &marker, "the audit", DEADLINE, || {});
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("nothing was changed"), "{err}");

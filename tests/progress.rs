@@ -120,40 +120,20 @@ fn interrupt_users_import(env: &Env, phase: &str, extra: &[&str]) -> (i32, Strin
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn");
-    let deadline = Instant::now() + DEADLINE;
-    while !marker.exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("finished ({status}) before reaching the phase {phase:?}");
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("never reached the phase {phase:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // The credentials are staged in their temporary file by now.
-    assert!(
-        env.path(".creds.csv.competency-tmp").exists(),
-        "{phase}: no temporary credentials file while held"
+    let child = cmd.spawn().expect("spawn");
+    let out = common::interrupt_when_held(
+        child,
+        &marker,
+        &format!("the phase {phase:?}"),
+        DEADLINE,
+        || {
+            // The credentials are staged in their temporary file by now.
+            assert!(
+                env.path(".creds.csv.competency-tmp").exists(),
+                "{phase}: no temporary credentials file while held"
+            );
+        },
     );
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{phase}: still running after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -348,7 +328,7 @@ fn sigint_during_the_index_rebuild_of_an_achievements_import_changes_nothing() {
     csv.push_str("bad,70-533,2025-01-01\n");
     std::fs::write(env.path("exams.csv"), csv).unwrap();
     let marker = env.path("held");
-    let mut child = env
+    let child = env
         .std_cmd()
         .env(
             "COMPETENCY_TEST_HOLD_PHASE",
@@ -360,33 +340,9 @@ fn sigint_during_the_index_rebuild_of_an_achievements_import_changes_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let deadline = Instant::now() + DEADLINE;
-    while !marker.exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "finished before the rebuild"
-        );
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("never reached the rebuild");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(env.path("exams.csv.rejects.csv").exists());
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = common::interrupt_when_held(child, &marker, "the rebuild", DEADLINE, || {
+        assert!(env.path("exams.csv.rejects.csv").exists());
+    });
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert_eq!(err.trim_end(), "interrupted: nothing was changed");
@@ -407,7 +363,7 @@ fn sigint_while_the_report_evaluates_writes_no_file() {
     let env = Env::new();
     env.init();
     let marker = env.path("held");
-    let mut child = env
+    let child = env
         .std_cmd()
         .env(
             "COMPETENCY_TEST_HOLD_PHASE",
@@ -419,32 +375,7 @@ fn sigint_while_the_report_evaluates_writes_no_file() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let deadline = Instant::now() + DEADLINE;
-    while !marker.exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "finished before evaluating"
-        );
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("never reached the evaluation");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = common::interrupt_when_held(child, &marker, "the evaluation", DEADLINE, || {});
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert_eq!(err.trim_end(), "interrupted: nothing was changed");

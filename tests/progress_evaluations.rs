@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Env;
 use competency::domain::accounts::Actor;
@@ -136,7 +136,7 @@ fn state(db: &Path) -> String {
 fn interrupt(env: &Env, phase: &str, args: &[&str]) -> (i32, String) {
     let marker = env.path("held");
     let _ = std::fs::remove_file(&marker);
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
+    let child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
         .current_dir(env.dir.path())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -154,31 +154,13 @@ fn interrupt(env: &Env, phase: &str, args: &[&str]) -> (i32, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let deadline = Instant::now() + DEADLINE;
-    while !marker.exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("finished ({status}) before reaching the phase {phase:?}");
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("never reached the phase {phase:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{phase}: still running after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = common::interrupt_when_held(
+        child,
+        &marker,
+        &format!("the phase {phase:?}"),
+        DEADLINE,
+        || {},
+    );
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),

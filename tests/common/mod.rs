@@ -244,6 +244,48 @@ impl Drop for Env {
     }
 }
 
+/// Waits until `marker` exists (the command, started with the hold hook, is held at a
+/// progress point), runs `while_held`, sends SIGINT and returns the command's output once
+/// it ends. Fails the test, killing the child, when it finishes before the point, never
+/// reaches it, or still runs at `deadline` after the signal: a Ctrl-C test never hangs and
+/// never depends on the clock.
+pub fn interrupt_when_held(
+    mut child: std::process::Child,
+    marker: &Path,
+    what: &str,
+    deadline: std::time::Duration,
+    while_held: impl FnOnce(),
+) -> std::process::Output {
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + deadline;
+    let fail = |child: &mut std::process::Child, why: String| -> ! {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{why}");
+    };
+    while !marker.exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("finished ({status}) before reaching {what}");
+        }
+        if Instant::now() >= deadline {
+            fail(&mut child, format!("never reached {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    while_held();
+    // SAFETY: kill(2) on our own child's pid, not yet reaped.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() >= deadline {
+            fail(&mut child, format!("{what}: still running after SIGINT"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// Reads a credentials CSV as rows (header excluded).
 pub fn read_credentials(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).expect("credentials file");
