@@ -281,7 +281,8 @@ fn migration_8_stores_hashes_as_bytes_and_keeps_one_email_index() {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    assert_eq!(indexes, ["users_email", "users_org"]);
+    // (`users_org`, kept by migration 8, went in migration 9.)
+    assert_eq!(indexes, ["users_email"]);
     let add = |username: &str, status: &str| {
         conn.execute(
             "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
@@ -306,4 +307,62 @@ fn migration_8_stores_hashes_as_bytes_and_keeps_one_email_index() {
             .unwrap();
         assert!(plan.contains("users_email"), "{sql}: {plan}");
     }
+}
+
+/// Migration 9 (issue 14, storage footprint): the MSA links keep one index on the MSA
+/// instead of two — it still allows one open link per MSA only, and evaluations and MSA
+/// lookups read through it — and `users_org`, which no query needed, goes.
+#[test]
+fn migration_9_keeps_one_msa_index_that_allows_one_open_link_per_msa() {
+    let env = Env::new();
+    old_database(&env, 8);
+    env.ok(&["users", "list", "--all"]);
+    assert_eq!(version(&env), current_version());
+    let conn = Connection::open(env.db()).unwrap();
+    let indexes: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index'
+             AND tbl_name IN ('users', 'msa_links') AND sql IS NOT NULL ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        indexes,
+        ["msa_links_msa", "msa_links_open_user", "users_email"]
+    );
+    let link = |msa: &str, user: i64, ended: Option<i64>| {
+        conn.execute(
+            "INSERT INTO msa_links (msa, user_id, org_id, started_at, ended_at)
+             VALUES (?1, ?2, 1, 1767225600, ?3)",
+            params![msa, user, ended],
+        )
+    };
+    // ann@outlook.com is open (ann's): a second open link of it is refused by the index;
+    // ended ones, any number, are not (cy's MSA already has one).
+    let err = link("ann@outlook.com", 3, None).unwrap_err();
+    assert!(err.to_string().contains("UNIQUE"), "{err}");
+    link("cy@outlook.com", 3, Some(1767312001)).unwrap();
+    link("ann@outlook.com", 3, Some(1767312002)).unwrap();
+    for sql in [
+        "SELECT id FROM msa_links WHERE msa = 'x' AND ended_at IS NULL",
+        "SELECT l.user_id, l.msa FROM msa_links l INDEXED BY msa_links_msa
+         WHERE l.org_id = 1 ORDER BY l.msa",
+    ] {
+        let plan: String = conn
+            .query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [], |r| r.get(3))
+            .unwrap();
+        assert!(plan.contains("msa_links_msa"), "{sql}: {plan}");
+    }
+    // The evaluation reads the migrated links: ann and bob still count for Cloud Silver.
+    let levels = env.json(&["competencies", "list", "--now", "2026-02-01"]);
+    let cloud = levels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "cloud")
+        .unwrap();
+    assert_eq!(cloud["level"], "silver", "{levels}");
 }

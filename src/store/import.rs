@@ -10,11 +10,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Db;
 
-/// The covering index evaluations read achievements through, exactly as migration 3
-/// creates it (a test compares the two).
-pub const ACHIEVEMENTS_BY_MSA: &str =
-    "CREATE INDEX achievements_by_msa ON achievements(msa, code, earned, expires, removed_at)";
-
 /// The page cache an import runs with, in KiB: large enough that the indexes being filled
 /// stay in memory for a few hundred thousand rows, small enough to keep the process well
 /// under 100 MiB (with a chunk of rows being sorted beside it).
@@ -540,34 +535,6 @@ impl<'a> Db<'a> {
         let prev: i64 = c.pragma_query_value(None, "cache_size", |r| r.get(0))?;
         c.pragma_update(None, "cache_size", -kib)?;
         Ok(prev)
-    }
-
-    /// Drops the evaluations' covering index of achievements (migration 3) before a load
-    /// that is large against the table: building it once, sorted, at the end is far cheaper
-    /// than keeping it up to date row by row in random MSA order. Returns whether
-    /// [`Db::restore_achievements_index`] must rebuild it (in the same transaction, so the
-    /// index is never missing for anyone else).
-    pub fn suspend_achievements_index(&self, expected_rows: u64) -> Result<bool> {
-        let existing: i64 =
-            self.conn()
-                .query_row("SELECT count(*) FROM achievements", params![], |r| r.get(0))?;
-        if expected_rows.saturating_mul(4) < existing as u64 {
-            return Ok(false);
-        }
-        self.conn()
-            .execute_batch("DROP INDEX IF EXISTS achievements_by_msa")?;
-        Ok(true)
-    }
-
-    /// Rebuilds the index [`Db::suspend_achievements_index`] dropped.
-    pub fn restore_achievements_index(&self) -> Result<()> {
-        // SQLite's sorter takes as much memory as the page cache allows: a smaller cache
-        // for the build keeps a multi-million-row import well inside its memory budget
-        // (the sort spills to temporary files instead).
-        let cache = self.set_cache_kib(16 * 1024)?;
-        self.conn().execute_batch(ACHIEVEMENTS_BY_MSA)?;
-        self.restore_cache(cache)?;
-        Ok(())
     }
 
     /// Sets the memory-mapped I/O limit (bytes); returns the previous one. Mapped pages that

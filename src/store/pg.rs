@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::schema::{MIGRATIONS, Migration, current_version};
+use super::schema::{MIGRATIONS, current_version};
 use super::sql::{Conn, Pg, params};
 
 /// Begins a write transaction: the advisory lock every writer takes (one per database; the
@@ -269,13 +269,7 @@ fn recognize_and_migrate(conn: &Conn, url: &str, create: bool) -> Result<()> {
         );
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let sql = match step {
-            Migration::Sql(sql) => pg_ddl(sql),
-            Migration::PerBackend { postgres, .. } => postgres.to_string(),
-        };
-        conn.pg()
-            .expect("PostgreSQL")
-            .batch_raw(&sql)
+        step.run(conn)
             .with_context(|| format!("schema migration {} failed", i + 1))?;
         conn.execute(
             "UPDATE schema_version SET version = ?1",

@@ -1,11 +1,19 @@
-//! The schema, as an append-only list of migrations applied under `PRAGMA user_version`.
+//! The schema, as an append-only list of migrations applied under `PRAGMA user_version`
+//! (PostgreSQL: the `schema_version` table), in cargo's `basic_migration` style: a step is
+//! SQL, or code run inside the migration's transaction.
 //!
 //! Never edit a migration that has shipped: add a new one. Each starts with a comment
 //! saying why it exists. Instants are stored as INTEGER unix seconds (UTC); calendar dates
 //! as TEXT `YYYY-MM-DD` (checked), which sorts and compares correctly.
+//!
+//! The only DDL run outside a migration lives here too: an import's suspension and rebuild
+//! of the achievements evaluation index, from the one statement that creates it.
 
 use anyhow::{Context, Result, bail};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
+
+use super::Db;
+use super::sql::{Conn, params};
 
 /// One step of the schema's history.
 pub enum Migration {
@@ -20,16 +28,45 @@ pub enum Migration {
         /// For PostgreSQL, run as written.
         postgres: &'static str,
     },
+    /// A step that runs code, inside the migration's transaction, on either backend (a
+    /// conversion that SQL alone says badly). Its SQL stays constant text, as everywhere.
+    Code(fn(&Conn) -> Result<()>),
 }
 
 impl Migration {
-    /// The SQLite text.
+    /// The SQLite text (empty for a [`Migration::Code`] step).
     pub fn sqlite(&self) -> &'static str {
         match self {
             Migration::Sql(s) | Migration::PerBackend { sqlite: s, .. } => s,
+            Migration::Code(_) => "",
+        }
+    }
+
+    /// Runs the step on `conn`, inside the caller's transaction.
+    pub fn run(&self, conn: &Conn) -> Result<()> {
+        match (self, conn) {
+            (Migration::Code(f), _) => f(conn),
+            (_, Conn::Lite(c)) => {
+                let sql = self.sqlite();
+                Ok(c.execute_batch(sql)?)
+            }
+            (Migration::Sql(sql), Conn::Pg(p)) => Ok(p.batch_raw(&super::pg::pg_ddl(sql))?),
+            (Migration::PerBackend { postgres, .. }, Conn::Pg(p)) => Ok(p.batch_raw(postgres)?),
         }
     }
 }
+
+/// The statement of the achievements evaluation index: one text for migration 3, which
+/// creates it, and for the imports that rebuild it ([`ACHIEVEMENTS_BY_MSA`]).
+macro_rules! achievements_by_msa {
+    () => {
+        "CREATE INDEX achievements_by_msa ON achievements(msa, code, earned, expires, removed_at)"
+    };
+}
+
+/// The covering index evaluations read achievements through, exactly as migration 3
+/// creates it.
+pub const ACHIEVEMENTS_BY_MSA: &str = achievements_by_msa!();
 
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[Migration] = &[
@@ -172,14 +209,15 @@ CREATE INDEX membership_alerts_org ON membership_alerts(org_id, raised_at);
 "#,
     ),
     // 3
-    Migration::Sql(
+    Migration::Sql(concat!(
         r#"
 -- Every evaluation reads all of an organization's achievements. In MSA order, with every
 -- column the engine needs in the index itself, they meet their people (also read in MSA
 -- order) in one merge pass: no table lookup per row, no hash lookup per row.
-CREATE INDEX achievements_by_msa ON achievements(msa, code, earned, expires, removed_at);
 "#,
-    ),
+        achievements_by_msa!(),
+        ";\n"
+    )),
     // 4
     Migration::Sql(
         r#"
@@ -339,6 +377,46 @@ CREATE UNIQUE INDEX users_email
     ON users(email, org_id, (CASE WHEN status = 'active' THEN 0 ELSE id END));
 "#,
     },
+    // 9
+    Migration::Sql(
+        r#"
+-- Storage footprint (issue 14), continued: a million imported accounts still took 2.44
+-- times the space of the same rows loaded raw. The MSA links kept two indexes on the MSA:
+-- one open link per MSA (`msa_links_open_msa`) and an organization's links in MSA order for
+-- evaluations (`msa_links_org`). One index serves both, as `users_email` does for e-mails:
+-- every link by MSA, unique among open links (they share the key's last part, 0; an ended
+-- link has its own id there). Evaluations walk it in MSA order and take each link's
+-- organization from the row they read anyway. And `users_org` goes: the queries it served
+-- (users list, org show's counts, the last-admin check) read the organization's rows
+-- anyway, and in a database of one organization that is every row.
+DROP INDEX msa_links_open_msa;
+DROP INDEX msa_links_org;
+DROP INDEX users_org;
+CREATE UNIQUE INDEX msa_links_msa
+    ON msa_links(msa, (CASE WHEN ended_at IS NULL THEN 0 ELSE id END));
+
+-- The indexes after this migration, each with the queries that use it:
+-- users(username) UNIQUE     sign-in, `users show`, users list (its order), user-name
+--                            generation (GLOB prefix); uniqueness
+-- users_email                e-mail lookups: email_in_use, active_user_by_email,
+--                            users_by_key, the users import's find by e-mail; uniqueness
+-- msa_links_msa              open_link_for_msa, the import's find_link, achievements list's
+--                            user names; snapshot and associations: links in MSA order
+--                            (INDEXED BY); one open link per MSA
+-- msa_links_open_user        the open link of an account (users list/show joins), org show's
+--                            linked count; one open link per account
+-- achievements_key           the achievements import's upsert and find; uniqueness
+-- achievements_by_msa        snapshot: achievements in MSA order (covering, INDEXED BY)
+-- performance_key            the performance import's upsert and find; uniqueness
+-- audit_org_at               `audit` listings of an organization by time
+-- membership_purchases_org   membership status/history of an organization
+-- membership_alerts_open     one open alert per competency; the open alerts
+-- membership_alerts_org      alert listings of an organization
+-- sign_in_failures_user_at   the failed sign-ins of an account in the last 15 minutes
+-- designation_enrolments_org enrolments of an organization by designation
+-- designation_alerts_open    one open alert per designation; the open alerts
+"#,
+    ),
 ];
 
 /// The schema version this binary writes.
@@ -365,28 +443,82 @@ pub fn refuse_newer(conn: &Connection) -> Result<i64> {
     Ok(version)
 }
 
-/// Applies the first `target` migrations (tests build old databases with it).
+/// Applies the first `target` migrations (tests build old databases with it), in one
+/// exclusive transaction.
 pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
+    migrate_steps(conn, MIGRATIONS, target)
+}
+
+/// Applies the first `target` of `steps` (the unit tests run lists of their own).
+pub(crate) fn migrate_steps(
+    conn: &mut Connection,
+    steps: &[Migration],
+    target: usize,
+) -> Result<()> {
     let version = refuse_newer(conn)?;
     if version as usize >= target {
         return Ok(());
     }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Exclusive)
+    // A code step takes the store's connection type: the connection is lent to one for the
+    // migration and taken back whatever happens.
+    let lent = Conn::Lite(std::mem::replace(conn, Connection::open_in_memory()?));
+    let result = migrate_lent(&lent, steps, target);
+    let Conn::Lite(back) = lent else {
+        unreachable!("lent as SQLite")
+    };
+    *conn = back;
+    result
+}
+
+fn migrate_lent(conn: &Conn, steps: &[Migration], target: usize) -> Result<()> {
+    let lite = conn.lite().expect("SQLite");
+    lite.execute_batch("BEGIN EXCLUSIVE")
         .context("cannot lock the database to update its schema")?;
-    // Another process may have migrated while we waited for the lock.
-    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, step) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .take(target)
-        .skip(version as usize)
-    {
-        let sql = step.sqlite();
-        tx.execute_batch(sql)
-            .with_context(|| format!("schema migration {} failed", i + 1))?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    let run = || -> Result<()> {
+        // Another process may have migrated while we waited for the lock.
+        let version: i64 = lite.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, step) in steps.iter().enumerate().take(target).skip(version as usize) {
+            step.run(conn)
+                .with_context(|| format!("schema migration {} failed", i + 1))?;
+            lite.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => Ok(lite.execute_batch("COMMIT")?),
+        Err(e) => {
+            let _ = lite.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
-    tx.commit()?;
-    Ok(())
+}
+
+impl Db<'_> {
+    /// Drops the evaluations' covering index of achievements ([`ACHIEVEMENTS_BY_MSA`])
+    /// before a load that is large against the table: building it once, sorted, at the end
+    /// is far cheaper than keeping it up to date row by row in random MSA order. Returns
+    /// whether [`Db::restore_achievements_index`] must rebuild it (in the same transaction,
+    /// so the index is never missing for anyone else).
+    pub fn suspend_achievements_index(&self, expected_rows: u64) -> Result<bool> {
+        let existing: i64 =
+            self.conn()
+                .query_row("SELECT count(*) FROM achievements", params![], |r| r.get(0))?;
+        if expected_rows.saturating_mul(4) < existing as u64 {
+            return Ok(false);
+        }
+        self.conn()
+            .execute_batch("DROP INDEX IF EXISTS achievements_by_msa")?;
+        Ok(true)
+    }
+
+    /// Rebuilds the index [`Db::suspend_achievements_index`] dropped.
+    pub fn restore_achievements_index(&self) -> Result<()> {
+        // SQLite's sorter takes as much memory as the page cache allows: a smaller cache
+        // for the build keeps a multi-million-row import well inside its memory budget
+        // (the sort spills to temporary files instead).
+        let cache = self.set_cache_kib(16 * 1024)?;
+        self.conn().execute_batch(ACHIEVEMENTS_BY_MSA)?;
+        self.restore_cache(cache)?;
+        Ok(())
+    }
 }

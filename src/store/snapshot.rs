@@ -31,9 +31,10 @@ impl Db<'_> {
     ///
     /// This is the hot path of every evaluation (100,000 people and 300,000 achievements
     /// must load in a few hundred milliseconds). People and achievements are both read in
-    /// MSA order straight from covering indexes (`msa_links_org`, `achievements_by_msa`),
-    /// so each achievement meets its people in one merge pass: no sorting, no table lookup
-    /// and no hashing per row, and codes are shared between records.
+    /// MSA order straight from indexes (`msa_links_msa`, and `achievements_by_msa`, which
+    /// covers its rows), so each achievement meets its people in one merge pass: no
+    /// sorting (beyond one MSA's few links, oldest first), no hashing per row, and codes are
+    /// shared between records.
     pub fn snapshot(&self, org_id: i64, market: Market) -> Result<Snapshot> {
         let (ours, all): (i64, i64) = self.conn().query_row(
             "SELECT (SELECT count(*) FROM msa_links WHERE org_id = ?1),
@@ -45,8 +46,8 @@ impl Db<'_> {
         {
             let mut st = self.conn().prepare_cached(
                 "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
-                 FROM msa_links l INDEXED BY msa_links_org JOIN users u ON u.id = l.user_id
-                 WHERE l.org_id = ?1 ORDER BY l.msa",
+                 FROM msa_links l INDEXED BY msa_links_msa JOIN users u ON u.id = l.user_id
+                 WHERE l.org_id = ?1 ORDER BY l.msa, l.id",
             )?;
             let mut rows = st.query([org_id])?;
             while let Some(r) = rows.next()? {
@@ -139,8 +140,9 @@ impl Db<'_> {
     pub fn associations(&self, org_id: i64, msa: Option<&str>) -> Result<Vec<Person>> {
         let mut st = self.conn().prepare_cached(
             "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
-             FROM msa_links l INDEXED BY msa_links_org JOIN users u ON u.id = l.user_id
-             WHERE l.org_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.msa = ?2) ORDER BY l.msa",
+             FROM msa_links l INDEXED BY msa_links_msa JOIN users u ON u.id = l.user_id
+             WHERE l.org_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.msa = ?2)
+             ORDER BY l.msa, l.id",
         )?;
         let rows = st.query_map(params![org_id, msa], |r| {
             Ok(Person {

@@ -63,6 +63,48 @@ fn a_newer_schema_is_refused() {
     assert!(err.contains("newer"), "{err}");
 }
 
+/// A migration can be code (issue 11): it runs on the store's connection inside the same
+/// exclusive transaction as the SQL steps, and a failing step rolls every step of the run
+/// back, the version included.
+#[test]
+fn code_migrations_run_in_the_migration_transaction() {
+    use schema::Migration;
+    fn fill(conn: &Conn) -> Result<()> {
+        let n: i64 = conn.query_row("SELECT count(*) FROM m", sql::params![], |r| r.get(0))?;
+        for i in 0..3 {
+            conn.execute("INSERT INTO m (x) VALUES (?1)", sql::params![n + i])?;
+        }
+        Ok(())
+    }
+    fn fail(_: &Conn) -> Result<()> {
+        anyhow::bail!("refused by the step")
+    }
+    let steps = [
+        Migration::Sql("CREATE TABLE m (x INTEGER NOT NULL) STRICT;"),
+        Migration::Code(fill),
+        Migration::Code(fail),
+    ];
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    let count = |c: &rusqlite::Connection| -> rusqlite::Result<i64> {
+        c.query_row("SELECT count(*) FROM m", [], |r| r.get(0))
+    };
+    let version = |c: &rusqlite::Connection| -> i64 {
+        c.pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    };
+    let err = schema::migrate_steps(&mut conn, &steps, 3).unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        "schema migration 3 failed: refused by the step"
+    );
+    assert_eq!(version(&conn), 0);
+    assert!(count(&conn).is_err(), "the table of step 1 was rolled back");
+    schema::migrate_steps(&mut conn, &steps, 2).unwrap();
+    assert_eq!((version(&conn), count(&conn).unwrap()), (2, 3));
+    // The connection is the caller's again, usable as before.
+    conn.execute("INSERT INTO m VALUES (9)", []).unwrap();
+}
+
 #[test]
 fn a_failing_write_changes_nothing() {
     let mut store = Store::open_in_memory().unwrap();
@@ -341,14 +383,14 @@ fn the_import_rebuilds_the_evaluation_index_exactly_as_the_migration_made_it() {
             )
             .unwrap()
     }
-    assert_eq!(store_sql(&store), super::import::ACHIEVEMENTS_BY_MSA);
+    assert_eq!(store_sql(&store), super::schema::ACHIEVEMENTS_BY_MSA);
     store
         .write(|db| {
             assert!(db.suspend_achievements_index(10)?);
             db.restore_achievements_index()
         })
         .unwrap();
-    assert_eq!(store_sql(&store), super::import::ACHIEVEMENTS_BY_MSA);
+    assert_eq!(store_sql(&store), super::schema::ACHIEVEMENTS_BY_MSA);
     // A small load into a large table keeps the index.
     store
         .write(|db| {
@@ -367,7 +409,7 @@ fn the_import_rebuilds_the_evaluation_index_exactly_as_the_migration_made_it() {
             Ok(())
         })
         .unwrap();
-    assert_eq!(store_sql(&store), super::import::ACHIEVEMENTS_BY_MSA);
+    assert_eq!(store_sql(&store), super::schema::ACHIEVEMENTS_BY_MSA);
 }
 
 #[test]
