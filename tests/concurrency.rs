@@ -308,3 +308,77 @@ fn racing_adds_of_one_e_mail_make_one_account_and_clear_refusals() {
         .count();
     assert_eq!(files, 1);
 }
+
+/// Several `users import`s of overlapping files at once (bulk writes: a staging table and
+/// set-based inserts on PostgreSQL): every one succeeds, every account exists exactly once,
+/// and each account's temporary password is in exactly one credentials file — the one of
+/// the import that created it, which holds only accounts that exist.
+#[test]
+fn racing_imports_of_overlapping_files_create_each_account_once() {
+    const IMPORTS: usize = 4;
+    const SHARED: usize = 200;
+    const OWN: usize = 50;
+    let env = Arc::new(Env::new());
+    env.init();
+    for i in 0..IMPORTS {
+        let mut csv = String::from("email,name\n");
+        for s in 0..SHARED {
+            csv.push_str(&format!("shared{s}@contoso.com,Shared {s}\n"));
+        }
+        for o in 0..OWN {
+            csv.push_str(&format!("own{i}-{o}@contoso.com,Own {i} {o}\n"));
+        }
+        std::fs::write(env.path(&format!("people-{i}.csv")), csv).unwrap();
+    }
+    let failures: Failures = Arc::default();
+    let start = Arc::new(Barrier::new(IMPORTS));
+    let handles: Vec<_> = (0..IMPORTS)
+        .map(|i| {
+            let (env, start, failures) = (env.clone(), start.clone(), failures.clone());
+            thread::spawn(move || {
+                let file = format!("people-{i}.csv");
+                let creds = format!("creds-{i}.csv");
+                let args = ["-q", "users", "import", &file, "--credentials-file", &creds];
+                start.wait();
+                check(&failures, &args, &[0], env.run(&args));
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("an import thread panicked");
+    }
+    let failures = failures.lock().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    let users = env.json(&["users", "list"]);
+    let users = users.as_array().unwrap();
+    let mut emails: Vec<&str> = users.iter().map(|u| u["email"].as_str().unwrap()).collect();
+    emails.sort_unstable();
+    let total = emails.len();
+    emails.dedup();
+    assert_eq!(emails.len(), total, "an e-mail has two accounts");
+    assert_eq!(total, SHARED + IMPORTS * OWN);
+    let mut issued: Vec<String> = Vec::new();
+    for i in 0..IMPORTS {
+        let path = env.path(&format!("creds-{i}.csv"));
+        if path.exists() {
+            issued.extend(
+                common::read_credentials(&path)
+                    .into_iter()
+                    .map(|r| r[0].clone()),
+            );
+        }
+    }
+    issued.sort_unstable();
+    let mut usernames: Vec<String> = users
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .collect();
+    usernames.sort_unstable();
+    assert_eq!(
+        issued, usernames,
+        "each account's password is in exactly one credentials file"
+    );
+    let doctor = env.json(&["doctor"]);
+    assert_eq!(doctor["ok"], true, "{doctor}");
+}

@@ -7,9 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Env, small_rules};
-use rusqlite::Connection;
-use rusqlite::types::ValueRef;
+use common::{Db, Env, small_rules};
 
 fn corpus(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,43 +23,19 @@ fn corpus(dir: &str) -> Vec<PathBuf> {
 }
 
 /// Every row of every table, and the schema version: what "unchanged" means.
-fn dump(db: &Path) -> String {
-    let conn = Connection::open(db).unwrap();
+fn dump(env: &Env) -> String {
+    let mut db = env.open_db();
     let mut out = String::new();
-    let v: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    out.push_str(&format!("user_version {v}\n"));
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(tables.len() >= 6, "{tables:?}");
-    for t in tables {
-        // Table names come from sqlite_schema, not from input.
-        let mut st = conn
-            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid"))
+    if let Db::Sqlite(conn) = &db {
+        // PostgreSQL keeps it in a table, dumped with the others.
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        let n = st.column_count();
-        let mut rows = st.query([]).unwrap();
-        out.push_str(&format!("table {t}\n"));
-        while let Some(row) = rows.next().unwrap() {
-            for i in 0..n {
-                match row.get_ref(i).unwrap() {
-                    ValueRef::Null => out.push_str("NULL"),
-                    ValueRef::Integer(x) => out.push_str(&x.to_string()),
-                    ValueRef::Real(x) => out.push_str(&x.to_string()),
-                    ValueRef::Text(x) => out.push_str(&format!("{:?}", String::from_utf8_lossy(x))),
-                    ValueRef::Blob(x) => out.push_str(&format!("{x:?}")),
-                }
-                out.push('|');
-            }
-            out.push('\n');
-        }
+        out.push_str(&format!("user_version {v}\n"));
     }
+    let tables = db.tables();
+    assert!(tables.len() >= 6, "{tables:?}");
+    out.push_str(&db.dump());
     out
 }
 
@@ -81,7 +55,7 @@ fn populated() -> Env {
 /// Runs a command that must be refused: exit 1, an `error:` line naming `mention`, no
 /// panic, and the database exactly as before.
 fn refused(env: &Env, args: &[&str], mention: &str) -> String {
-    let before = dump(&env.db());
+    let before = dump(env);
     let (code, out, err) = env.run(args);
     assert!(
         !err.contains("panicked") && code != 101,
@@ -101,7 +75,7 @@ fn refused(env: &Env, args: &[&str], mention: &str) -> String {
         "{args:?}: the error is not a clear message but {} bytes",
         err.len()
     );
-    assert_eq!(dump(&env.db()), before, "{args:?} changed the database");
+    assert_eq!(dump(env), before, "{args:?} changed the database");
     err
 }
 
@@ -211,19 +185,13 @@ fn sql_looking_text_is_data_stored_literally() {
     let (user, _) = env.add_user(evil, "bobby@contoso.com", &[]);
     let shown = env.json(&["users", "show", &user]);
     assert_eq!(shown["name"], evil);
-    let conn = Connection::open(env.db()).unwrap();
-    let stored: String = conn
-        .query_row(
-            "SELECT name FROM users WHERE email = 'bobby@contoso.com'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(stored, evil);
-    let users: i64 = conn
-        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(users, 2, "the users table is intact");
+    let mut db = env.open_db();
+    let stored = db.scalar(
+        "SELECT name FROM users WHERE email = 'bobby@contoso.com'",
+        &[],
+    );
+    assert_eq!(stored.text(), evil);
+    assert_eq!(env.count("users"), 2, "the users table is intact");
     // In a rulebook too: a quoted program name is just text.
     let rb = include_str!("data/small-rules.toml").replace(
         "name = \"Test program\"",
@@ -379,7 +347,7 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
         "100012 characters",
     ));
     // An invalid --metric is a usage error (exit 2, like --level), also not echoed whole.
-    let before = dump(&env.db());
+    let before = dump(&env);
     let (code, _, err) = env.run(&[
         "performance",
         "record",
@@ -396,7 +364,7 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
         "{}",
         &err[..err.len().min(500)]
     );
-    assert_eq!(dump(&env.db()), before);
+    assert_eq!(dump(&env), before);
     for (args, mention) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         refused(&env, &args, mention);

@@ -1,5 +1,7 @@
 //! `doctor` and `backup`: a healthy database passes; each kind of damage is reported with
-//! what to do; a backup taken while another process writes is consistent and private.
+//! what to do; a backup taken while another process writes is consistent and private. The
+//! tests run on the backend of the run, but those about the SQLite file itself (its mode,
+//! owner, folder, damaged pages), which use `populated_sqlite`.
 
 mod common;
 
@@ -9,19 +11,31 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Env, mode, small_rules};
+use common::{DAY_ONE, Db, Env, mode, small_rules};
 use rusqlite::Connection;
 
 /// A database with an organization on the small rulebook, a few users and achievements.
 fn populated() -> Env {
     let env = Env::with_rulebook(&small_rules());
+    fill(&env);
+    env
+}
+
+/// The same on SQLite whatever the run is for: for tests about the SQLite file itself.
+fn populated_sqlite() -> Env {
+    let env = Env::sqlite();
+    env.add_org("Contoso Ltd", "1234567", &small_rules(), DAY_ONE);
+    fill(&env);
+    env
+}
+
+fn fill(env: &Env) {
     for i in 0..5 {
         let email = format!("person{i}@contoso.com");
         let msa = format!("person{i}@outlook.com");
         env.add_user(&format!("Person {i}"), &email, &["--msa", &msa]);
         env.achievement(&msa, "EX-A", "2025-12-01", "2026-01-01");
     }
-    env
 }
 
 fn doctor_fails(env: &Env) -> String {
@@ -38,13 +52,16 @@ fn doctor_passes_a_healthy_database() {
     let out = env.json(&["doctor"]);
     assert_eq!(out["ok"], true, "{out}");
     let checks = out["checks"].as_array().unwrap();
-    for name in [
-        "integrity",
-        "foreign keys",
-        "schema version",
-        "permissions",
-        "rulebook",
-    ] {
+    // The file's permissions on SQLite; the connection and its encryption on PostgreSQL.
+    let backend: &[&str] = if env.is_pg() {
+        &["connection", "tls"]
+    } else {
+        &["permissions"]
+    };
+    for &name in ["integrity", "foreign keys", "schema version", "rulebook"]
+        .iter()
+        .chain(backend)
+    {
         assert!(
             checks.iter().any(|c| c["check"] == name && c["ok"] == true),
             "missing passing check {name}: {out}"
@@ -54,7 +71,7 @@ fn doctor_passes_a_healthy_database() {
 
 #[test]
 fn doctor_reports_a_database_others_can_read() {
-    let env = populated();
+    let env = populated_sqlite(); // the SQLite file's mode
     std::fs::set_permissions(env.db(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let err = doctor_fails(&env);
     assert!(
@@ -65,7 +82,7 @@ fn doctor_reports_a_database_others_can_read() {
 
 #[test]
 fn doctor_reports_a_database_folder_others_can_write() {
-    let env = populated();
+    let env = populated_sqlite(); // the SQLite file's folder
     // The sandbox folder holds the database; group-writable, anyone in the group can
     // replace the database or plant links beside it.
     std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o775)).unwrap();
@@ -86,7 +103,7 @@ fn doctor_reports_a_database_folder_others_can_write() {
 
 #[test]
 fn doctor_reports_a_database_file_owned_by_another_user() {
-    let env = populated();
+    let env = populated_sqlite(); // the SQLite file's owner
     // SAFETY: geteuid cannot fail.
     let me = unsafe { libc::geteuid() };
     let other = if me == 0 { 65534 } else { me };
@@ -102,14 +119,10 @@ fn doctor_reports_a_database_file_owned_by_another_user() {
 #[test]
 fn doctor_reports_a_rulebook_made_invalid_in_the_database() {
     let env = populated();
-    {
-        let conn = Connection::open(env.db()).unwrap();
-        conn.execute(
-            "UPDATE orgs SET rulebook = ?1",
-            ["[program]\nname = 3\n\u{1}garbage = [[[ \n"],
-        )
-        .unwrap();
-    }
+    env.open_db().execute(
+        "UPDATE orgs SET rulebook = $1",
+        &[&"[program]\nname = 3\n\u{1}garbage = [[[ \n"],
+    );
     let err = doctor_fails(&env);
     assert!(err.contains("rulebook"), "{err}");
     assert!(err.contains("rules import"), "should say how to fix: {err}");
@@ -118,9 +131,11 @@ fn doctor_reports_a_rulebook_made_invalid_in_the_database() {
 #[test]
 fn doctor_refuses_a_database_from_a_newer_schema() {
     let env = populated();
-    {
-        let conn = Connection::open(env.db()).unwrap();
-        conn.pragma_update(None, "user_version", 999).unwrap();
+    match env.open_db() {
+        Db::Sqlite(conn) => conn.pragma_update(None, "user_version", 999).unwrap(),
+        mut db => {
+            db.execute("UPDATE schema_version SET version = 999", &[]);
+        }
     }
     let err = doctor_fails(&env);
     assert!(
@@ -159,7 +174,7 @@ fn table_root_page(db: &Path, table: &str) -> u64 {
 #[test]
 fn doctor_reports_a_corrupted_page_and_says_to_restore() {
     for table in ["orgs", "users", "achievements", "audit"] {
-        let env = populated();
+        let env = populated_sqlite(); // pages of the SQLite file
         let page = table_root_page(&env.db(), table);
         corrupt_page(&env.db(), page);
         let err = doctor_fails(&env);
@@ -172,7 +187,7 @@ fn doctor_reports_a_corrupted_page_and_says_to_restore() {
 
 #[test]
 fn doctor_reports_a_file_that_is_not_a_database_and_says_to_restore() {
-    let env = populated();
+    let env = populated_sqlite(); // the SQLite file's header
     table_root_page(&env.db(), "orgs");
     corrupt_page(&env.db(), 1);
     let err = doctor_fails(&env);
@@ -185,14 +200,12 @@ fn doctor_reports_a_file_that_is_not_a_database_and_says_to_restore() {
 #[test]
 fn backup_while_another_process_writes_is_consistent_private_and_complete() {
     let env = Arc::new(populated());
-    let before: Vec<String> = {
-        let conn = Connection::open(env.db()).unwrap();
-        let mut s = conn.prepare("SELECT username FROM users").unwrap();
-        s.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let before: Vec<String> = env
+        .open_db()
+        .query("SELECT username FROM users", &[])
+        .into_iter()
+        .map(|r| r[0].text().to_owned())
+        .collect();
     assert_eq!(before.len(), 5);
 
     let stop = Arc::new(AtomicBool::new(false));

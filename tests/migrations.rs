@@ -4,12 +4,15 @@
 //!
 //! Written for any number of migrations ≥ 1: every old version from 1 up to the current
 //! one is tried, so each migration added later is covered without changing this file.
+//!
+//! Old databases are SQLite files written by old binaries: those tests run on SQLite
+//! whatever the run is for. Refusing a newer schema runs on the backend of the run.
 
 mod common;
 
 use std::os::unix::fs::OpenOptionsExt;
 
-use common::Env;
+use common::{Db, Env};
 use competency::domain::credentials::hash_generated;
 use competency::store::hash_text;
 use competency::store::schema::{MIGRATIONS, current_version, migrate_to};
@@ -108,7 +111,7 @@ fn every_older_schema_migrates_to_the_current_one_with_its_data() {
     // With one migration this checks that version 1 opens as is (nothing to migrate);
     // with more, that every chain of migrations from each old version keeps the data.
     for from in 1..=MIGRATIONS.len() {
-        let env = Env::new();
+        let env = Env::sqlite(); // an old SQLite file
         old_database(&env, from);
         let users = env.json(&["users", "list", "--all", "--now", "2026-02-01"]);
         assert_eq!(version(&env), current_version(), "from version {from}");
@@ -173,13 +176,24 @@ fn every_older_schema_migrates_to_the_current_one_with_its_data() {
 #[test]
 fn a_database_from_a_newer_binary_is_refused_and_left_untouched() {
     let env = Env::new();
-    old_database(&env, MIGRATIONS.len());
     let newer = current_version() + 1;
-    Connection::open(env.db())
-        .unwrap()
-        .pragma_update(None, "user_version", newer)
-        .unwrap();
-    let before = std::fs::read(env.db()).unwrap();
+    // Every byte of the SQLite file; every row of PostgreSQL's tables.
+    let contents = |env: &Env| match env.open_db() {
+        Db::Sqlite(_) => std::fs::read(env.db()).unwrap(),
+        mut db => db.dump().into_bytes(),
+    };
+    if env.is_pg() {
+        env.init();
+        env.open_db()
+            .execute("UPDATE schema_version SET version = $1", &[&newer]);
+    } else {
+        old_database(&env, MIGRATIONS.len());
+        Connection::open(env.db())
+            .unwrap()
+            .pragma_update(None, "user_version", newer)
+            .unwrap();
+    }
+    let before = contents(&env);
     for args in [
         &["users", "list"][..],
         &["users", "add", "--name", "X", "--email", "x@contoso.com"][..],
@@ -192,11 +206,10 @@ fn a_database_from_a_newer_binary_is_refused_and_left_untouched() {
         );
         assert!(!err.contains("panicked"));
     }
-    assert_eq!(version(&env), newer);
-    assert!(
-        std::fs::read(env.db()).unwrap() == before,
-        "a refused database was modified"
-    );
+    if !env.is_pg() {
+        assert_eq!(version(&env), newer);
+    }
+    assert!(contents(&env) == before, "a refused database was modified");
     assert!(
         std::fs::read_dir(env.dir.path()).unwrap().all(|e| !e
             .unwrap()
@@ -236,7 +249,7 @@ fn migrating_is_idempotent_and_stops_at_the_target() {
 /// active accounts only.
 #[test]
 fn migration_8_stores_hashes_as_bytes_and_keeps_one_email_index() {
-    let env = Env::new();
+    let env = Env::sqlite(); // an old SQLite file
     old_database(&env, 7);
     let argon = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo";
     {

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +14,6 @@ use competency::domain::accounts::Actor;
 use competency::domain::import::{self, Options};
 use competency::domain::progress::Recording;
 use competency::store::Store;
-use rusqlite::Connection;
 
 /// How long any wait here may take: past it the test fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -31,9 +29,8 @@ fn users_csv(rows: usize, bad: bool) -> String {
     csv
 }
 
-fn count(db: &Path, sql: &str) -> i64 {
-    let conn = Connection::open(db).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+fn count(env: &Env, sql: &str) -> i64 {
+    env.open_db().scalar(sql, &[]).int()
 }
 
 #[test]
@@ -146,8 +143,8 @@ fn sigint_during_users_import_changes_nothing_and_leaves_no_file() {
     env.init();
     env.add_user("Existing One", "existing@contoso.com", &[]);
     std::fs::write(env.path("users.csv"), users_csv(20_000, true)).unwrap();
-    let users = count(&env.db(), "SELECT count(*) FROM users");
-    let audit = count(&env.db(), "SELECT count(*) FROM audit");
+    let users = count(&env, "SELECT count(*) FROM users");
+    let audit = count(&env, "SELECT count(*) FROM audit");
     for phase in [
         "checking duplicates",
         "writing",
@@ -160,16 +157,8 @@ fn sigint_during_users_import_changes_nothing_and_leaves_no_file() {
             "interrupted: nothing was changed",
             "{phase}: one line on stderr"
         );
-        assert_eq!(
-            count(&env.db(), "SELECT count(*) FROM users"),
-            users,
-            "{phase}"
-        );
-        assert_eq!(
-            count(&env.db(), "SELECT count(*) FROM audit"),
-            audit,
-            "{phase}"
-        );
+        assert_eq!(count(&env, "SELECT count(*) FROM users"), users, "{phase}");
+        assert_eq!(count(&env, "SELECT count(*) FROM audit"), audit, "{phase}");
         for f in [
             "creds.csv",
             ".creds.csv.competency-tmp",
@@ -189,10 +178,7 @@ fn sigint_during_users_import_changes_nothing_and_leaves_no_file() {
         "creds.csv",
     ]);
     assert!(out.contains("20000") || out.contains("20,000"), "{out}");
-    assert_eq!(
-        count(&env.db(), "SELECT count(*) FROM users"),
-        users + 20_000
-    );
+    assert_eq!(count(&env, "SELECT count(*) FROM users"), users + 20_000);
 }
 
 #[test]
@@ -346,13 +332,18 @@ fn sigint_during_the_index_rebuild_of_an_achievements_import_changes_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert_eq!(err.trim_end(), "interrupted: nothing was changed");
-    assert_eq!(count(&env.db(), "SELECT count(*) FROM achievements"), 0);
+    assert_eq!(count(&env, "SELECT count(*) FROM achievements"), 0);
     assert!(!env.path("exams.csv.rejects.csv").exists(), "rejects left");
     // The index the import dropped is there again (the rollback restored it).
     assert_eq!(
         count(
-            &env.db(),
-            "SELECT count(*) FROM sqlite_master WHERE name = 'achievements_by_msa'"
+            &env,
+            if env.is_pg() {
+                "SELECT count(*) FROM pg_indexes WHERE indexname = 'achievements_by_msa' \
+                 AND schemaname = current_schema()"
+            } else {
+                "SELECT count(*) FROM sqlite_master WHERE name = 'achievements_by_msa'"
+            }
         ),
         1
     );

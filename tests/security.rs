@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, mode, read_credentials};
+use common::{Db, Env, mode, read_credentials};
 use competency::store::hash_text;
 use rusqlite::Connection;
 
@@ -50,7 +50,7 @@ fn side(db: &Path, suffix: &str) -> PathBuf {
 
 #[test]
 fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
-    let env = Env::new();
+    let env = Env::sqlite(); // the SQLite file, its WAL and SHM
     // The check itself must be able to fail: the shell really does apply umask 000.
     let probe = permissive(&env, &[]).arg("--version").output().unwrap();
     assert!(probe.status.success());
@@ -113,7 +113,7 @@ fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
 
 #[test]
 fn a_stale_world_readable_wal_is_tightened_on_open() {
-    let env = Env::new();
+    let env = Env::sqlite(); // the SQLite WAL's mode
     env.init();
     // A reader holding the database keeps the WAL from being removed when the binary exits.
     let holder = Connection::open(env.db()).unwrap();
@@ -130,9 +130,7 @@ fn a_stale_world_readable_wal_is_tightened_on_open() {
 }
 
 fn user_count(env: &Env) -> i64 {
-    let conn = Connection::open(env.db()).unwrap();
-    conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
-        .unwrap()
+    env.count("users")
 }
 
 #[test]
@@ -196,11 +194,8 @@ fn contains(hay: &str, needle: &str) -> bool {
 fn no_secret_in_the_database_wal_audit_or_output() {
     let env = Env::new();
     env.init();
-    // Keep the WAL alive (and unmerged) so its bytes can be searched too.
-    let holder = Connection::open(env.db()).unwrap();
-    let _: i64 = holder
-        .query_row("SELECT count(*) FROM orgs", [], |r| r.get(0))
-        .unwrap();
+    // SQLite: keep the WAL alive (and unmerged) so its bytes can be searched too.
+    let holder = wal_holder(&env);
     let mut secrets = Vec::new();
     let outputs = String::new();
     let outputs = std::cell::RefCell::new(outputs);
@@ -300,8 +295,11 @@ fn no_secret_in_the_database_wal_audit_or_output() {
     }
 
     let outputs = outputs.into_inner();
-    let wal = std::fs::read(side(&env.db(), "-wal")).unwrap();
-    assert!(wal.len() > 4096, "the WAL should hold the changes");
+    if holder.is_some() {
+        let wal = std::fs::read(side(&env.db(), "-wal")).unwrap();
+        assert!(wal.len() > 4096, "the WAL should hold the changes");
+    }
+    // SQLite: the file and its WAL byte for byte; PostgreSQL: every row of every table.
     let bytes = String::from_utf8_lossy(&env.db_bytes()).into_owned();
     for s in &secrets {
         for f in forms(s) {
@@ -313,16 +311,38 @@ fn no_secret_in_the_database_wal_audit_or_output() {
         }
     }
     // The audit trail has the failed sign-in, without the guess.
-    let audit: String = holder
-        .query_row(
-            "SELECT group_concat(action || ' ' || subject || ' ' || detail, char(10)) FROM audit",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let audit: String = env
+        .open_db()
+        .query("SELECT action, subject, detail FROM audit", &[])
+        .iter()
+        .map(|r| r.iter().map(|v| v.shown()).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(audit.contains("employee.sign-in-failed"), "{audit}");
     assert!(!audit.contains(wrong));
     drop(holder);
+}
+
+/// The stored password hash of the account `username`, as text.
+fn password_hash(db: &mut Db, username: &str) -> String {
+    let v = db.scalar(
+        "SELECT password_hash FROM users WHERE username = $1",
+        &[&username],
+    );
+    hash_text(v.bytes())
+}
+
+/// SQLite: a reader holding the database, which keeps the WAL from being merged and removed
+/// when the binary exits, so its bytes can be searched too. None on PostgreSQL.
+fn wal_holder(env: &Env) -> Option<Connection> {
+    if env.is_pg() {
+        return None;
+    }
+    let holder = Connection::open(env.db()).unwrap();
+    let _: i64 = holder
+        .query_row("SELECT count(*) FROM orgs", [], |r| r.get(0))
+        .unwrap();
+    Some(holder)
 }
 
 #[test]
@@ -330,17 +350,17 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     let env = Env::new();
     env.init();
     let (user, temp) = env.add_user("Ann", "ann@contoso.com", &["--self-service-reset"]);
-    let conn = Connection::open(env.db()).unwrap();
+    let mut conn = env.open_db();
     // Stored as bytes (migration 8): a generated secret's hash is its 32-byte SHA-256 digest.
-    let (stored, recovery): (Vec<u8>, Vec<u8>) = conn
-        .query_row(
-            "SELECT password_hash, recovery_hash FROM users WHERE username = ?1",
-            [&user],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+    let row = conn
+        .row(
+            "SELECT password_hash, recovery_hash FROM users WHERE username = $1",
+            &[&user],
         )
         .unwrap();
+    let (stored, recovery) = (row[0].bytes(), row[1].bytes());
     assert_eq!((stored.len(), recovery.len()), (32, 32));
-    let (hash, recovery) = (hash_text(&stored), hash_text(&recovery));
+    let (hash, recovery) = (hash_text(stored), hash_text(recovery));
     assert!(
         hash.starts_with("sha256$") && hash.len() == 7 + 64,
         "{hash}"
@@ -349,13 +369,7 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     assert!(!hash.contains(&temp));
 
     env.set_password(&user, &temp, "correct horse battery staple");
-    let hash: String = conn
-        .query_row(
-            "SELECT password_hash FROM users WHERE username = ?1",
-            [&user],
-            |r| Ok(hash_text(&r.get::<_, Vec<u8>>(0)?)),
-        )
-        .unwrap();
+    let hash = password_hash(&mut conn, &user);
     // $argon2id$v=19$m=...,t=...,p=...$salt$hash
     let parts: Vec<&str> = hash.split('$').collect();
     assert_eq!(parts.len(), 6, "{hash}");
@@ -367,13 +381,7 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     // Two accounts with the same password get different hashes (salted).
     let (user2, temp2) = env.add_user("Bob", "bob@contoso.com", &[]);
     env.set_password(&user2, &temp2, "correct horse battery staple");
-    let hash2: String = conn
-        .query_row(
-            "SELECT password_hash FROM users WHERE username = ?1",
-            [&user2],
-            |r| Ok(hash_text(&r.get::<_, Vec<u8>>(0)?)),
-        )
-        .unwrap();
+    let hash2 = password_hash(&mut conn, &user2);
     assert_ne!(hash, hash2);
 }
 
@@ -649,10 +657,7 @@ fn sql_in_src_is_only_literals_constants_and_bound_parameters() {
 fn no_secret_in_the_database_after_a_bulk_import() {
     let env = Env::new();
     env.init();
-    let holder = Connection::open(env.db()).unwrap();
-    let _: i64 = holder
-        .query_row("SELECT count(*) FROM orgs", [], |r| r.get(0))
-        .unwrap();
+    let holder = wal_holder(&env);
     let mut csv = String::from("email,name\n");
     for i in 0..300 {
         csv.push_str(&format!("bulk{i}@contoso.com,Bulk {i}\n"));
@@ -776,7 +781,7 @@ fn another_applications_sqlite_file_is_refused_byte_for_byte_unchanged() {
 
 #[test]
 fn missing_database_folders_are_created_0700_even_under_umask_000() {
-    let env = Env::new();
+    let env = Env::sqlite(); // the SQLite file's folders
     let out = permissive(
         &env,
         &[
@@ -804,7 +809,7 @@ fn missing_database_folders_are_created_0700_even_under_umask_000() {
 #[test]
 fn opening_never_changes_a_file_through_a_wal_or_shm_link() {
     use std::os::unix::fs::PermissionsExt;
-    let env = Env::new();
+    let env = Env::sqlite(); // the SQLite file's side files
     env.init();
     let elsewhere = tempfile::tempdir().unwrap();
     for suffix in ["-shm", "-wal"] {
@@ -845,7 +850,7 @@ fn import_file(env: &Env) {
 
 #[test]
 fn no_output_path_is_ever_the_database_or_its_side_files() {
-    let env = Env::new();
+    let env = Env::sqlite(); // the SQLite file and its side files
     env.init();
     let (user, _) = env.add_user("Ann", "ann@contoso.com", &[]);
     import_file(&env);
@@ -978,7 +983,7 @@ fn demo_writes_only_into_a_new_private_folder_never_over_or_through_files_beside
 #[test]
 fn a_read_only_database_folder_is_named_not_reported_as_a_readonly_database() {
     use std::os::unix::fs::PermissionsExt;
-    let env = Env::new();
+    let env = Env::sqlite(); // the SQLite file's folder
     std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let dir = env.path("d");
     std::fs::create_dir(&dir).unwrap();

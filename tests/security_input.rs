@@ -12,7 +12,6 @@ mod common;
 
 use common::{Env, small_rules};
 use proptest::prelude::*;
-use rusqlite::Connection;
 
 const SMALL_RULES: &str = include_str!("data/small-rules.toml");
 
@@ -335,17 +334,15 @@ fn a_stored_rulebook_that_passed_is_not_validated_again() {
     // passed: commands trust the digest (they do not validate again) …
     let bad = SMALL_RULES.replace("count = 4", "count = 0");
     assert!(competency::rules::Rulebook::parse(&bad, "x").is_err());
-    let conn = Connection::open(env.db()).unwrap();
+    let mut conn = env.open_db();
     conn.execute(
-        "UPDATE orgs SET rulebook = ?1, rulebook_digest = ?2",
-        rusqlite::params![bad, competency::rules::validate::validated_digest(&bad)],
-    )
-    .unwrap();
+        "UPDATE orgs SET rulebook = $1, rulebook_digest = $2",
+        &[&bad, &competency::rules::validate::validated_digest(&bad)],
+    );
     env.ok(&["competencies", "list", "--now", "2026-01-02"]);
     // … while a digest that does not match the text (an older database, an edit) means
     // validating again, and `doctor` always validates.
-    conn.execute("UPDATE orgs SET rulebook_digest = 'stale'", [])
-        .unwrap();
+    conn.execute("UPDATE orgs SET rulebook_digest = 'stale'", &[]);
     let err = env.fails(&["competencies", "list", "--now", "2026-01-02"]);
     assert!(err.contains("count"), "{err}");
     drop(conn);

@@ -96,12 +96,17 @@ fn folder(path: &Path) -> Option<Check> {
 }
 
 /// Temporary credentials files left by killed commands, in the database's folder and the
-/// current one (where credentials files go by default), settled by the database: completed
-/// when their accounts were committed, removed when not; each said on stderr and in a check.
-fn stale_files(path: &Path, store: &mut crate::store::Store) -> Option<Check> {
-    let mut dirs = vec![crate::support::files::folder_of(path)];
+/// current one (where credentials files go by default; on a PostgreSQL server only the
+/// current one), settled by the database: completed when their accounts were committed,
+/// removed when not; each said on stderr and in a check.
+fn stale_files(path: &Path, server: bool, store: &mut crate::store::Store) -> Option<Check> {
+    let mut dirs = Vec::new();
+    if !server {
+        dirs.push(crate::support::files::folder_of(path));
+    }
     if let Ok(cwd) = std::env::current_dir()
-        && std::fs::canonicalize(&dirs[0]).ok() != std::fs::canonicalize(&cwd).ok()
+        && dirs.first().and_then(|d| std::fs::canonicalize(d).ok())
+            != std::fs::canonicalize(&cwd).ok()
     {
         dirs.push(cwd);
     }
@@ -223,10 +228,9 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
                 Err(e) => format!("{e:#}"),
             },
         });
-    } else {
-        // Only the database can tell a leftover whose accounts exist from one whose do not.
-        checks.extend(stale_files(&path, store));
     }
+    // Only the database can tell a leftover whose accounts exist from one whose do not.
+    checks.extend(stale_files(&path, server, store));
     let failed_to_run = |e: anyhow::Error| {
         if is_damage(&e) {
             format!("{e:#} ({RESTORE})")

@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 mod args;
+mod db;
 mod story;
 
 pub use args::Args;
+#[allow(unused_imports)]
+pub use db::{Db, Val};
 #[allow(unused_imports)]
 pub use story::*;
 
