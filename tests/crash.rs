@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Env, read_credentials, small_rules};
-use competency::store::hash_text;
+use competency::api::store::hash_text;
 use rusqlite::Connection;
 
 /// How long any wait here may take: past it the test fails instead of hanging.
@@ -207,7 +207,7 @@ fn users_add_killed_at_any_moment_is_all_or_nothing_and_can_be_rerun() {
                     .find(|r| r[0] == username)
                     .unwrap_or_else(|| panic!("{email} committed but not in {file}"));
                 assert!(
-                    competency::domain::credentials::verify(&row[2], &hash),
+                    competency::api::domain::credentials::verify(&row[2], &hash),
                     "{email}: the password in the file does not match the account"
                 );
                 assert_eq!(
@@ -403,7 +403,7 @@ fn users_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
             )
             .unwrap();
         assert!(
-            competency::domain::credentials::verify(&row[2], &hash),
+            competency::api::domain::credentials::verify(&row[2], &hash),
             "{}",
             row[0]
         );
@@ -569,7 +569,7 @@ fn a_run_killed_after_its_commit_loses_no_password_and_only_uncommitted_leftover
             |r| Ok(hash_text(&r.get::<_, Vec<u8>>(0)?)),
         )
         .unwrap();
-    assert!(competency::domain::credentials::verify(&row[2], &hash));
+    assert!(competency::api::domain::credentials::verify(&row[2], &hash));
 
     // The same leftover against the database as it was before that commit: the accounts
     // do not exist, so it is removed, never named.
@@ -651,7 +651,7 @@ fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it
     assert!(out.contains("recovered credentials file"), "{out}");
     let row = &read_credentials(&env.path("r1.csv"))[0];
     let hash = committed(&env.db(), "ada@contoso.com").unwrap().1;
-    assert!(competency::domain::credentials::verify(&row[2], &hash));
+    assert!(competency::api::domain::credentials::verify(&row[2], &hash));
     // Its leftover set against the account as it was before (the password in the file is
     // not the account's): removed.
     let before = hash.clone();
@@ -662,7 +662,7 @@ fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it
         .unwrap()
         .execute(
             "UPDATE users SET password_hash = ?1 WHERE username = ?2",
-            rusqlite::params![competency::store::hash_bytes(&before), &username],
+            rusqlite::params![competency::api::store::hash_bytes(&before), &username],
         )
         .unwrap();
     let out = env.ok(&["doctor"]);

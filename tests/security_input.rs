@@ -334,11 +334,14 @@ fn a_stored_rulebook_that_passed_is_not_validated_again() {
     // Swap in a text that parses but fails a semantic check, with a digest claiming it
     // passed: commands trust the digest (they do not validate again) …
     let bad = SMALL_RULES.replace("count = 4", "count = 0");
-    assert!(competency::rules::Rulebook::parse(&bad, "x").is_err());
+    assert!(competency::api::rules::Rulebook::parse(&bad, "x").is_err());
     let conn = Connection::open(env.db()).unwrap();
     conn.execute(
         "UPDATE orgs SET rulebook = ?1, rulebook_digest = ?2",
-        rusqlite::params![bad, competency::rules::validate::validated_digest(&bad)],
+        rusqlite::params![
+            bad,
+            competency::api::rules::validate::validated_digest(&bad)
+        ],
     )
     .unwrap();
     env.ok(&["competencies", "list", "--now", "2026-01-02"]);

@@ -29,7 +29,7 @@ mod snapshot;
 pub mod sql;
 mod users;
 
-pub use achievements::{AchievementRow, NewAchievement, Recorded};
+pub use achievements::{NewAchievement, Recorded};
 pub use audit::AuditRow;
 pub use designations::{DesignationAlertRow, EnrolmentRow, NewEnrolment};
 pub use membership::{AlertRow, AttainmentRow, NewPurchase, PurchaseRow};
@@ -595,6 +595,7 @@ impl<'a> Db<'a> {
 }
 
 /// True when the error is a UNIQUE constraint violation.
+#[cfg(test)]
 pub fn is_unique_violation(e: &sql::Error) -> bool {
     match e {
         sql::Error::Lite(rusqlite::Error::SqliteFailure(f, _)) => {

@@ -74,11 +74,6 @@ impl Pg {
             .collect();
         Ok(self.client.borrow_mut().execute(st, &refs)? as usize)
     }
-
-    /// Whether the server's connection is closed (broken).
-    pub fn is_closed(&self) -> bool {
-        self.client.borrow().is_closed()
-    }
 }
 
 /// A failure of either backend, or a value that did not convert.

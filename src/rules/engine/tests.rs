@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::evaluate::closer;
+use super::results::Counted;
 use super::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 use super::whatif::expire_before;
 use super::*;
