@@ -14,6 +14,9 @@
 //! - every write happens inside [`Store::write`], one `BEGIN IMMEDIATE` transaction per
 //!   command: either all of a command's changes land, or none;
 //! - every statement binds its parameters; no value is ever spliced into SQL text.
+//!
+//! Longer than ~400 lines on purpose: the one `Store` type's opening, creation, transactions
+//! and maintenance, whose invariants (listed above) are read together.
 
 mod achievements;
 mod audit;

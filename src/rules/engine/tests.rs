@@ -1,5 +1,8 @@
 //! Engine tests: every counting rule at its boundaries, metrics, levels, matching through
 //! the engine, gaps, risk and the what-if edits.
+//!
+//! Long on purpose: table-driven tests of one engine sharing one fixture rulebook; a split
+//! would only copy the fixtures.
 
 use std::cmp::Ordering;
 
