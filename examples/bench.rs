@@ -433,7 +433,7 @@ fn main() {
 /// The TOML of the default rulebook with the `solutions-partner` designations, designation
 /// fee and the catalogue entries it lacks added (the rulebook `designations` below loads).
 fn merged_rulebook() -> String {
-    use competency::rules::rulebook::{DEFAULT_RULEBOOK, SOLUTIONS_PARTNER_RULEBOOK};
+    use competency::api::rules::rulebook::{DEFAULT_RULEBOOK, SOLUTIONS_PARTNER_RULEBOOK};
     let mut rb: toml::Table = DEFAULT_RULEBOOK.parse().unwrap();
     let sp: toml::Table = SOLUTIONS_PARTNER_RULEBOOK.parse().unwrap();
     let code = |e: &toml::Value| e.get("code").and_then(|c| c.as_str()).map(str::to_owned);
@@ -631,8 +631,8 @@ fn pg_membership_check(bin: &Path, url: &str, db: &Path, people: u64, table: &mu
 /// `designations list` (which adds the exact six-month window) against `competencies
 /// progress` on the same data.
 fn designations(bin: &Path, d: &Path, db: &Path, people: u64) {
-    use competency::rules::Rulebook;
-    use competency::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK;
+    use competency::api::rules::Rulebook;
+    use competency::api::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK;
     if !has_command(bin, &["designations", "score"]) {
         return;
     }
@@ -943,7 +943,7 @@ fn median(mut run: impl FnMut() -> f64) -> f64 {
 /// Three achievements per person, spread over the default rulebook's whole catalogue, earned
 /// in the two years before the bench's instant.
 fn write_default_achievements(path: &Path, people: u64) {
-    let rb = competency::rules::Rulebook::default_rulebook();
+    let rb = competency::api::rules::Rulebook::default_rulebook();
     let codes: Vec<&str> = rb.catalog.iter().map(|c| c.code.as_str()).collect();
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
     writeln!(w, "msa,code,earned,expires").unwrap();

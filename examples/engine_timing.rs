@@ -7,8 +7,8 @@ use std::fmt::Write;
 use std::time::Instant;
 
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
-use competency::rules::snapshot::{Achievement, PerformanceRecord, Person};
-use competency::rules::{Metric, Rulebook, Snapshot, evaluate, gaps, risk};
+use competency::api::rules::snapshot::{Achievement, PerformanceRecord, Person};
+use competency::api::rules::{Metric, Rulebook, Snapshot, evaluate, gaps, risk};
 
 fn main() {
     let rb = rulebook();

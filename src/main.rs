@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue};
-use competency::cli::{self, Cli};
-use competency::output;
+use competency::api::cli::{self, Cli};
+use competency::api::output;
 
 fn main() -> ExitCode {
     // Ctrl-C during a long job rolls it back and exits 130 (see `progress`).
-    competency::domain::progress::install_handler();
+    competency::api::domain::progress::install_handler();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Usage errors exit 2 (help and version 0), with every echoed value escaped and cut.
@@ -35,9 +35,9 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             if e.chain()
-                .any(|c| c.is::<competency::domain::progress::Interrupted>())
+                .any(|c| c.is::<competency::api::domain::progress::Interrupted>())
             {
-                eprintln!("{}", competency::domain::progress::Interrupted);
+                eprintln!("{}", competency::api::domain::progress::Interrupted);
                 return ExitCode::from(130);
             }
             eprintln!("error: {}", one_line(&format!("{e:#}")));
@@ -63,7 +63,7 @@ fn usage_error(e: clap::Error) -> ! {
         ContextKind::InvalidSubcommand,
     ] {
         if let Some(ContextValue::String(v)) = e.get(kind) {
-            let shown = competency::support::fields::shown_plain(v);
+            let shown = competency::api::support::fields::shown_plain(v);
             if shown == *v {
                 continue;
             }

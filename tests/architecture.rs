@@ -323,7 +323,11 @@ fn only_the_cli_and_output_touch_the_terminal_and_the_formatter() {
     let offences = sources()
         .iter()
         .filter(|s| {
-            !in_dir(s, "src/cli/") && !in_dir(s, "src/output/") && s.path != "src/output.rs"
+            // lib.rs only re-exports `output::render` for the binary (its `api`).
+            !in_dir(s, "src/cli/")
+                && !in_dir(s, "src/output/")
+                && s.path != "src/output.rs"
+                && s.path != "src/lib.rs"
         })
         .flat_map(|s| {
             let crates = crate_uses(s, &["indicatif", "comfy_table"])
@@ -404,9 +408,12 @@ fn the_domain_imports_nothing_of_the_cli() {
 
 #[test]
 fn the_thinned_commands_build_no_json_by_hand_and_reach_no_store() {
-    const THIN: [&str; 3] = [
-        "src/cli/membership.rs",
-        "src/cli/designations.rs",
+    const THIN: [&str; 6] = [
+        "src/cli/membership/mod.rs",
+        "src/cli/membership/tables.rs",
+        "src/cli/membership/views.rs",
+        "src/cli/designations/mod.rs",
+        "src/cli/designations/views.rs",
         "src/cli/competencies.rs",
     ];
     let mut offences = Vec::new();

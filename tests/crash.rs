@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Db, Env, read_credentials, small_rules};
-use competency::store::hash_text;
+use competency::api::store::hash_text;
 
 /// How long any wait here may take: past it the test fails instead of hanging (a 15,000-row
 /// import on a loaded machine reaches its late phases after minutes).
@@ -235,7 +235,7 @@ fn users_add_killed_at_any_moment_is_all_or_nothing_and_can_be_rerun() {
                     .find(|r| r[0] == username)
                     .unwrap_or_else(|| panic!("{email} committed but not in {file}"));
                 assert!(
-                    competency::domain::credentials::verify(&row[2], &hash),
+                    competency::api::domain::credentials::verify(&row[2], &hash),
                     "{email}: the password in the file does not match the account"
                 );
                 assert_eq!(
@@ -449,7 +449,7 @@ fn users_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
     for row in creds.iter().step_by(rows / 50) {
         let hash = password_hash(&mut db, &row[0]);
         assert!(
-            competency::domain::credentials::verify(&row[2], &hash),
+            competency::api::domain::credentials::verify(&row[2], &hash),
             "{}",
             row[0]
         );
@@ -617,7 +617,7 @@ fn a_run_killed_after_its_commit_loses_no_password_and_only_uncommitted_leftover
     assert_eq!(row[0], user["username"].as_str().unwrap());
     assert_eq!(common::mode(&env.path("a-2.csv")), 0o600);
     let hash = password_hash(&mut env.open_db(), &row[0]);
-    assert!(competency::domain::credentials::verify(&row[2], &hash));
+    assert!(competency::api::domain::credentials::verify(&row[2], &hash));
 
     // The same leftover against the database as it was before that commit: the accounts
     // do not exist, so it is removed, never named. (Restoring the SQLite file from its
@@ -703,7 +703,7 @@ fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it
     assert!(out.contains("recovered credentials file"), "{out}");
     let row = &read_credentials(&env.path("r1.csv"))[0];
     let hash = committed(&env, "ada@contoso.com").unwrap().1;
-    assert!(competency::domain::credentials::verify(&row[2], &hash));
+    assert!(competency::api::domain::credentials::verify(&row[2], &hash));
     // Its leftover set against the account as it was before (the password in the file is
     // not the account's): removed.
     let before = hash.clone();
@@ -712,7 +712,7 @@ fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it
     assert!(kill_when(cmd, || marker.exists()));
     env.open_db().execute(
         "UPDATE users SET password_hash = $1 WHERE username = $2",
-        &[&competency::store::hash_bytes(&before), &username],
+        &[&competency::api::store::hash_bytes(&before), &username],
     );
     let out = env.ok(&["doctor"]);
     assert!(

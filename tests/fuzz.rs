@@ -4,9 +4,9 @@
 //! so CI runs them in seconds; `PROPTEST_CASES=100000 cargo test --test fuzz` digs deeper.
 
 use chrono::NaiveDate;
-use competency::domain::{accounts as users, records};
-use competency::rules::{Level, Rulebook};
-use competency::support::{clock, fields as validate};
+use competency::api::domain::{accounts as users, records};
+use competency::api::rules::{Level, Rulebook};
+use competency::api::support::{clock, fields as validate};
 use proptest::prelude::*;
 
 const DEFAULT: &str = include_str!("../data/rulebook.toml");
@@ -229,10 +229,10 @@ proptest! {
 
 mod imports {
     use super::*;
-    use competency::domain::accounts::Actor;
-    use competency::domain::import::{self, Options};
-    use competency::rules::Market;
-    use competency::store::{NewOrg, Store};
+    use competency::api::domain::accounts::Actor;
+    use competency::api::domain::import::{self, Options};
+    use competency::api::rules::Market;
+    use competency::api::store::{NewOrg, Store};
 
     fn imports_config() -> ProptestConfig {
         ProptestConfig {
@@ -295,7 +295,7 @@ mod imports {
             file,
             skip_invalid: false,
             dry_run: true,
-            progress: competency::domain::progress::none(),
+            progress: competency::api::domain::progress::none(),
         };
         let opened = match kind {
             "users" => import::users::open(&opts),
@@ -319,7 +319,7 @@ mod imports {
                 _ => import::performance::import(
                     db,
                     &org,
-                    &competency::domain::records::ScopeRules::new(&rb),
+                    &competency::api::domain::records::ScopeRules::new(&rb),
                     &actor,
                     today(),
                     &opts,

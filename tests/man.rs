@@ -9,7 +9,7 @@ use std::process::Command as Process;
 
 use clap::CommandFactory;
 use common::Env;
-use competency::cli::Cli;
+use competency::api::cli::Cli;
 
 /// Every command of the clap tree: its page name (`competency-membership-check`) and how
 /// it is typed (`competency membership check`).

@@ -13,9 +13,9 @@ mod common;
 use std::os::unix::fs::OpenOptionsExt;
 
 use common::{Db, Env};
-use competency::domain::credentials::hash_generated;
-use competency::store::hash_text;
-use competency::store::schema::{MIGRATIONS, current_version, migrate_to};
+use competency::api::domain::credentials::hash_generated;
+use competency::api::store::hash_text;
+use competency::api::store::schema::{MIGRATIONS, current_version, migrate_to};
 use rusqlite::{Connection, params};
 
 const RULES: &str = include_str!("data/small-rules.toml");
@@ -230,8 +230,8 @@ fn migrating_is_idempotent_and_stops_at_the_target() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(v, 1);
-    competency::store::schema::migrate(&mut conn).unwrap();
-    competency::store::schema::migrate(&mut conn).unwrap();
+    competency::api::store::schema::migrate(&mut conn).unwrap();
+    competency::api::store::schema::migrate(&mut conn).unwrap();
     let v: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();

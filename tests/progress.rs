@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::Env;
-use competency::domain::accounts::Actor;
-use competency::domain::import::{self, Options};
-use competency::domain::progress::Recording;
-use competency::store::Store;
+use competency::api::domain::accounts::Actor;
+use competency::api::domain::import::{self, Options};
+use competency::api::domain::progress::Recording;
+use competency::api::store::Store;
 
 /// How long any wait here may take: past it the test fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -40,8 +40,9 @@ fn users_import_reports_its_phases_in_order() {
     let file = env.path("users.csv");
     std::fs::write(&file, users_csv(3000, false)).unwrap();
     let mut store = Store::open(&env.db()).unwrap();
-    let at =
-        competency::support::clock::midnight(chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+    let at = competency::api::support::clock::midnight(
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+    );
     let actor = Actor {
         name: "t".into(),
         at,
@@ -76,7 +77,7 @@ fn users_import_reports_its_phases_in_order() {
     let events = rec.events();
     assert_eq!(
         events[0],
-        competency::domain::progress::Event::Phase(
+        competency::api::domain::progress::Event::Phase(
             format!("reading {}", file.display()),
             Some(len)
         )
@@ -86,9 +87,9 @@ fn users_import_reports_its_phases_in_order() {
     let mut phase = 0;
     for e in &events {
         match e {
-            competency::domain::progress::Event::Phase(..) => phase += 1,
-            competency::domain::progress::Event::Advance(n) if phase == 1 => read += n,
-            competency::domain::progress::Event::Advance(n) if phase == 3 => written += n,
+            competency::api::domain::progress::Event::Phase(..) => phase += 1,
+            competency::api::domain::progress::Event::Advance(n) if phase == 1 => read += n,
+            competency::api::domain::progress::Event::Advance(n) if phase == 3 => written += n,
             _ => {}
         }
     }
@@ -262,8 +263,9 @@ fn achievements_import_reports_reading_then_the_index_rebuild() {
     }
     std::fs::write(&file, csv).unwrap();
     let mut store = Store::open(&env.db()).unwrap();
-    let at =
-        competency::support::clock::midnight(chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+    let at = competency::api::support::clock::midnight(
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+    );
     let actor = Actor {
         name: "t".into(),
         at,
@@ -279,7 +281,7 @@ fn achievements_import_reports_reading_then_the_index_rebuild() {
     let s = store
         .write_or_rollback(|db| {
             let org = db.orgs()?.remove(0);
-            let rb = competency::domain::records::rulebook(db, &org)?;
+            let rb = competency::api::domain::records::rulebook(db, &org)?;
             let s = import::achievements::import(
                 db,
                 &org,

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::Env;
-use competency::domain::accounts::Actor;
-use competency::domain::progress::Recording;
-use competency::domain::{designations, membership};
-use competency::store::Store;
+use competency::api::domain::accounts::Actor;
+use competency::api::domain::progress::Recording;
+use competency::api::domain::{designations, membership};
+use competency::api::store::Store;
 
 /// How long any wait here may take: past it the test fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -103,7 +103,7 @@ fn designations_org() -> Env {
 fn actor(day: &str) -> Actor {
     Actor {
         name: "t".into(),
-        at: competency::support::clock::midnight(
+        at: competency::api::support::clock::midnight(
             chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
         ),
     }

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Db, Env, mode, read_credentials};
-use competency::store::hash_text;
+use competency::api::store::hash_text;
 use rusqlite::Connection;
 
 /// Runs the binary through `sh` with `umask 000`, so any file it creates without an explicit

@@ -333,11 +333,11 @@ fn a_stored_rulebook_that_passed_is_not_validated_again() {
     // Swap in a text that parses but fails a semantic check, with a digest claiming it
     // passed: commands trust the digest (they do not validate again) …
     let bad = SMALL_RULES.replace("count = 4", "count = 0");
-    assert!(competency::rules::Rulebook::parse(&bad, "x").is_err());
+    assert!(competency::api::rules::Rulebook::parse(&bad, "x").is_err());
     let mut conn = env.open_db();
     conn.execute(
         "UPDATE orgs SET rulebook = $1, rulebook_digest = $2",
-        &[&bad, &competency::rules::validate::validated_digest(&bad)],
+        &[&bad, &competency::api::rules::validate::validated_digest(&bad)],
     );
     env.ok(&["competencies", "list", "--now", "2026-01-02"]);
     // … while a digest that does not match the text (an older database, an edit) means

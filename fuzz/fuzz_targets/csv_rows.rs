@@ -1,8 +1,9 @@
 //! Arbitrary bytes read as CSV, every record through the row validation an import applies.
 #![no_main]
 
-use competency::rules::Rulebook;
-use competency::{records, validate};
+use competency::api::rules::Rulebook;
+use competency::api::domain::records;
+use competency::api::support::fields as validate;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! The rulebook loader on arbitrary bytes: never a panic; errors are one line at a real line.
 #![no_main]
 
-use competency::rules::Rulebook;
+use competency::api::rules::Rulebook;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -404,9 +404,3 @@ pub fn remove_and_reevaluate(
     let alerts = crate::domain::membership::reevaluate(db, org, actor, Some(&cause))?;
     Ok((removed, alerts))
 }
-
-/// Signing in and the employee's own password changes, formerly here.
-pub use crate::domain::auth::{
-    Secret, THROTTLE_FAILURES, THROTTLE_WINDOW_MINUTES, require_chosen_password, reset_with_code,
-    set_chosen_password, sign_in, sign_in_failed,
-};

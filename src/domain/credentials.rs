@@ -20,12 +20,9 @@ use crate::support::clock::rfc3339;
 pub const TEMPORARY_VALIDITY_DAYS: i64 = 90;
 
 /// The policy for passwords employees choose, formerly here.
-pub use crate::domain::auth::{MIN_PASSWORD_LENGTH, check_chosen, is_common_password};
+pub use crate::domain::auth::check_chosen;
 /// Generating and hashing secrets, formerly here.
-pub use crate::support::secrets::{
-    OsRandom, TEMPORARY_LENGTH, hash_chosen, hash_generated, normalize_code,
-    temporary_password_bits, verify,
-};
+pub use crate::support::secrets::{OsRandom, hash_chosen, hash_generated, normalize_code, verify};
 
 /// When a temporary password issued at `at` expires.
 pub fn temporary_expiry(at: DateTime<Utc>) -> DateTime<Utc> {

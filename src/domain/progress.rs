@@ -94,7 +94,7 @@ impl Progress for Recording {
     }
 }
 
-pub use crate::support::interrupt::{Armed, Interrupted, arm, check, install_handler, interrupted};
+pub use crate::support::interrupt::{Interrupted, arm, check, install_handler, interrupted};
 
 /// Begins a phase: reports it, then checks for an interruption. The hidden test hook
 /// `COMPETENCY_TEST_HOLD_PHASE=PREFIX:FILE` makes a phase whose name starts with PREFIX

@@ -1,4 +1,6 @@
 //! Store unit tests against `:memory:`.
+//!
+//! Long on purpose: one module's tests sharing one fixture; a split would only copy it.
 
 use chrono::{DateTime, NaiveDate, Utc};
 

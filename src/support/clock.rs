@@ -7,7 +7,7 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, SecondsFormat, Utc};
 
 /// Defined with the rules, which may import nothing of ours; one definition for all.
-pub use crate::rules::limits::{MAX_DAYS, MAX_YEAR, MIN_YEAR, in_range};
+pub use crate::rules::limits::{MAX_DAYS, in_range};
 
 /// Parses a count of days for a command-line option: 0 to [`MAX_DAYS`].
 pub fn parse_days(s: &str) -> Result<u32, String> {

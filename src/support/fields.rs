@@ -4,9 +4,7 @@
 //! is wrong with it; callers add the file, line or flag.
 
 /// Defined with the rules, which may import nothing of ours; one definition for all.
-pub use crate::rules::limits::{
-    SHOWN_CHARS, is_bidi_control, shown, unsafe_char, unsafe_char_reason,
-};
+pub use crate::rules::limits::{SHOWN_CHARS, shown, unsafe_char, unsafe_char_reason};
 
 /// Like [`shown`], but a short value without control characters or bidirectional overrides
 /// is left as it is (unquoted): for messages that name a value in running text.

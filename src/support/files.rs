@@ -183,24 +183,6 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         })
 }
 
-/// Creates an output file at `dest` (the first free name for [`Dest::Free`]), after
-/// [`refuse_database_path`]. `what` names the file in errors ("the rejects file").
-pub fn create_output(dest: &Dest, db: &Path, what: &str) -> Result<(File, PathBuf)> {
-    refuse_database_path(dest.path(), db)?;
-    let mut n = 1;
-    while let Some(path) = dest.candidate(n) {
-        match create_private(&path) {
-            Ok(f) => return Ok((f, path)),
-            Err(e) if exists_error(&e) && matches!(dest, Dest::Free(_)) => n += 1,
-            Err(e) => return Err(create_error(&e, &path, what)),
-        }
-    }
-    Err(anyhow!(
-        "no free name for {what} beside {}",
-        dest.path().display()
-    ))
-}
-
 /// True for the errors of `O_CREAT|O_EXCL|O_NOFOLLOW` on an existing file or link.
 fn exists_error(e: &std::io::Error) -> bool {
     e.kind() == ErrorKind::AlreadyExists || e.raw_os_error() == Some(libc::ELOOP)

@@ -84,6 +84,7 @@ impl OsRandom {
 }
 
 /// The bits of entropy of a generated temporary password.
+#[cfg(test)]
 pub fn temporary_password_bits() -> f64 {
     TEMPORARY_LENGTH as f64 * (PASSWORD_ALPHABET.len() as f64).log2()
 }

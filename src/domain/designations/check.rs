@@ -53,16 +53,12 @@ pub struct Checked {
     pub reason: String,
 }
 
-/// What the designations' check found: every held designation, the open alerts, the
-/// alerts raised now.
+/// What the designations' check found: every held designation (the alerts it raised are
+/// recorded; commands show them through [`raised_since`]).
 #[derive(Debug, Clone, Default)]
 pub struct Check {
     /// Each enrolled (or renewal-due) designation.
     pub held: Vec<Checked>,
-    /// Open designation alerts.
-    pub alerts: Vec<Alert>,
-    /// Raised by this check.
-    pub raised: Vec<Alert>,
 }
 
 impl Check {
@@ -76,12 +72,8 @@ impl Check {
 /// when its anniversary's window has begun and it has not qualified in it (nor does now);
 /// warning when it does not qualify now but that window has not begun, or when the renewal
 /// window is open; ok otherwise. Without designations in the rulebook: nothing held.
-pub fn check(db: &Db, org: &Org, actor: &Actor) -> Result<Check> {
-    check_reported(db, org, actor, &Silent)
-}
-
-/// [`check`], reporting its phases: loading, scoring, each held designation's window (each
-/// a point where a Ctrl-C stops it).
+/// Reports its phases: loading, scoring, each held designation's window (each a point where
+/// a Ctrl-C stops it).
 pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Result<Check> {
     let at = actor.at;
     // Nothing ever enrolled and no alert open: nothing held, no snapshot to load.
@@ -90,7 +82,7 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
     }
     let l = load_reported(db, org, p)?;
     progress::phase(p, &scoring(&l.snap), None)?;
-    let raised = sync_with(db, org, actor, None, &l)?;
+    sync_with(db, org, actor, None, &l)?;
     let mut held = Vec::new();
     let latest = latest(db, org)?;
     let scores: BTreeMap<String, DesignationScore> = if latest.is_empty() {
@@ -160,11 +152,7 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
         });
     }
     progress::check()?;
-    Ok(Check {
-        held,
-        alerts: db.designation_alerts(org.id, false)?,
-        raised,
-    })
+    Ok(Check { held })
 }
 
 /// The open alerts raised at or after `since` (the ones a command has just raised).

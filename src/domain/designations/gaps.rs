@@ -332,7 +332,8 @@ pub(super) fn value_for(m: &crate::rules::designations::MetricItem, points: f64)
 #[cfg(test)]
 mod gap_tests {
     use super::*;
-    use crate::rules::designations::{SkillPeople, SkillingItem};
+    use crate::rules::designations::SkillingItem;
+    use crate::rules::parse::designations::SkillPeople;
     use proptest::prelude::*;
 
     fn item(per: f64, max: f64, required: bool) -> SkillingItem {

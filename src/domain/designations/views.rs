@@ -5,12 +5,8 @@
 
 use super::*;
 
-/// Every designation with its score and state at `at` (who counts is only counted).
-pub fn list(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Listed>> {
-    list_with(db, org, at, false)
-}
-
-/// [`list`], naming who counts when `names` (the report needs them for its bus factor).
+/// Every designation with its score and state at `at`, naming who counts when `names` (the
+/// report needs them for its bus factor).
 pub fn list_with(db: &Db, org: &Org, at: DateTime<Utc>, names: bool) -> Result<Vec<Listed>> {
     list_reported(db, org, at, names, &Silent)
 }

@@ -21,9 +21,7 @@ use serde::Serialize;
 
 use super::snapshot::Snapshot;
 use super::{Holdings, start_of};
-pub use crate::rules::parse::designations::{
-    Designation, MetricItem, SkillPeople, SkillingItem, Track, TrackRef,
-};
+pub use crate::rules::parse::designations::{Designation, MetricItem, SkillingItem, TrackRef};
 use crate::rules::parse::{Metric, Rulebook};
 
 impl MetricItem {

@@ -1,5 +1,8 @@
 //! Scorer tests: every scoring rule of SPEC §9, table-driven, and the window against brute
 //! force.
+//!
+//! Long on purpose: table-driven tests of one scorer sharing one fixture; a split would
+//! only copy it.
 
 use super::*;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person};

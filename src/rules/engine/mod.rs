@@ -43,12 +43,11 @@ pub use counting::{
     achievement_counts, achievement_counts_in, association_active, counts_until, counts_until_in,
     retired_before_earned, start_of,
 };
-pub use evaluate::{closeness, evaluate};
+pub use evaluate::evaluate;
 pub use gaps::{gaps, option_missing, risk};
 pub use prepared::Holdings;
 pub use results::{
-    CompetencyEval, Counted, Evaluation, Gap, LevelEval, OptionEval, RequirementDetail,
-    RequirementEval, Risk, UsedAchievement,
+    CompetencyEval, Evaluation, Gap, OptionEval, RequirementDetail, RequirementEval, Risk,
 };
 
 #[cfg(test)]

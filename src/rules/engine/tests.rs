@@ -1,11 +1,15 @@
 //! Engine tests: every counting rule at its boundaries, metrics, levels, matching through
 //! the engine, gaps, risk and the what-if edits.
+//!
+//! Long on purpose: table-driven tests of one engine sharing one fixture rulebook; a split
+//! would only copy the fixtures.
 
 use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::evaluate::closer;
+use super::results::Counted;
 use super::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 use super::whatif::expire_before;
 use super::*;

@@ -38,10 +38,10 @@ pub use check_designations::warnings;
 pub use competency::{
     Competency, Level, LevelOption, Market, Metric, MetricRequirement, PeopleRequirement,
 };
-pub use designations::{Designation, MetricItem, SkillPeople, SkillingItem, Track, TrackRef};
+pub use designations::{Designation, MetricItem, SkillingItem};
 pub use error::RulebookError;
 pub use rulebook::{
-    Benefits, CatalogEntry, DEFAULT_RULEBOOK, EMBEDDED_RULEBOOKS, Fees, Kind, Program, Rulebook,
+    Benefits, CatalogEntry, DEFAULT_RULEBOOK, EMBEDDED_RULEBOOKS, Program, Rulebook,
     SOLUTIONS_PARTNER_RULEBOOK, normalize_title,
 };
 pub use suggest::nearest_codes;

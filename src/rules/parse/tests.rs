@@ -1,5 +1,8 @@
 //! Validation tests: every check with its line and key, the suggestions, linear work on
 //! huge rulebooks, and no panic on arbitrary text.
+//!
+//! Long on purpose: one test per check, sharing the fixture rulebook; a split would only
+//! copy it.
 
 use super::check::may_have_empty_array;
 use super::*;
