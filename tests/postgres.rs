@@ -146,3 +146,110 @@ fn doctor_reports_the_connection_the_schema_and_tls() {
     }
     assert_eq!(out["ok"], true, "{out}");
 }
+
+/// A users file of `rows` accounts spread over several COPY batches and read-back chunks
+/// (4,096 rows each): pairs of e-mails share a local part (the second account gets a
+/// numbered user name), every third row has an MSA, and row `dup` repeats an earlier
+/// e-mail (rejected at its second occurrence). `bad`: a row with an invalid e-mail there.
+fn big_users_file(rows: usize, dup: usize, bad: Option<usize>) -> String {
+    let mut csv = String::from("email,name,msa\n");
+    for i in 0..rows {
+        if Some(i) == bad {
+            csv.push_str("not-an-email,Broken Row,\n");
+            continue;
+        }
+        if i == dup {
+            csv.push_str("p3@a1.example,Again,\n");
+            continue;
+        }
+        let msa = if i % 3 == 0 {
+            format!("m{i}@outlook.com")
+        } else {
+            String::new()
+        };
+        csv.push_str(&format!("p{}@a{}.example,Person {i},{msa}\n", i / 2, i % 2));
+    }
+    csv
+}
+
+/// `--format json` output of a command run at a fixed time.
+fn json_at(env: &Env, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut a = vec!["--now", "2026-03-01", "--format", "json"];
+    a.extend_from_slice(args);
+    let (code, out, err) = env.run(&a);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or(serde_json::Value::Null),
+        err,
+    )
+}
+
+fn init_at(env: &Env) {
+    env.create(&[
+        "--name",
+        "Contoso Ltd",
+        "--partner-id",
+        "1234567",
+        "--now",
+        "2026-01-01",
+    ]);
+}
+
+#[test]
+fn a_large_users_import_on_postgresql_matches_sqlite_and_a_bad_row_writes_nothing() {
+    if common::test_pg().is_none() {
+        return;
+    }
+    let csv = big_users_file(10_000, 7_000, None);
+    let mut listings = Vec::new();
+    for env in [Env::sqlite(), Env::new()] {
+        init_at(&env);
+        std::fs::write(env.path("u.csv"), &csv).unwrap();
+        let (code, s, err) = json_at(&env, &["users", "import", "u.csv", "--skip-invalid"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            (s["added"].as_u64(), s["rejected"].as_u64()),
+            (Some(9_999), Some(1))
+        );
+        let users = json_at(&env, &["users", "list", "--all"]).1;
+        let audit = json_at(&env, &["audit"]).1;
+        // A second import of the same file changes nothing and audits nothing.
+        let (code, s, err) = json_at(&env, &["users", "import", "u.csv", "--skip-invalid"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            (s["unchanged"].as_u64(), s["added"].as_u64()),
+            (Some(9_999), Some(0))
+        );
+        assert_eq!(json_at(&env, &["users", "list", "--all"]).1, users);
+        assert_eq!(json_at(&env, &["audit"]).1, audit);
+        listings.push((env.is_pg(), users, s));
+    }
+    let (pg, lite) = (&listings[1], &listings[0]);
+    assert!(pg.0 && !lite.0);
+    assert_eq!(pg.1, lite.1, "the same accounts on both backends");
+    assert_eq!(pg.2, lite.2, "the same summary of the re-import");
+
+    // All or nothing: a bad row after two COPY batches leaves nothing written.
+    let env = Env::new();
+    init_at(&env);
+    let before = (
+        json_at(&env, &["users", "list", "--all"]).1,
+        json_at(&env, &["audit"]).1,
+    );
+    std::fs::write(
+        env.path("u.csv"),
+        big_users_file(10_000, 7_000, Some(9_000)),
+    )
+    .unwrap();
+    let (code, s, err) = json_at(
+        &env,
+        &["users", "import", "u.csv", "--credentials-file", "c.csv"],
+    );
+    assert_eq!(code, 1, "{s} {err}");
+    let after = (
+        json_at(&env, &["users", "list", "--all"]).1,
+        json_at(&env, &["audit"]).1,
+    );
+    assert_eq!(after, before);
+    assert!(!env.path("c.csv").exists());
+}

@@ -9,6 +9,9 @@ use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Db;
+use super::pgbulk::{self, NEW_USERS_TABLE, PgStage, PgUsers};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The page cache an import runs with, in KiB: large enough that the indexes being filled
 /// stay in memory for a few hundred thousand rows, small enough to keep the process well
@@ -61,6 +64,8 @@ pub struct UserStatements<'a> {
     insert_link: Stmt<'a>,
     end_link: Stmt<'a>,
     db: &'a Db<'a>,
+    /// PostgreSQL: what the current chunk of staged rows asked about, fetched set-based.
+    pg: Option<Rc<RefCell<PgUsers>>>,
 }
 
 /// A user row to insert.
@@ -84,6 +89,13 @@ pub struct BulkUser<'a> {
 impl<'a> UserStatements<'a> {
     /// The active account of the organization with this e-mail.
     pub fn active_by_email(&mut self, org_id: i64, email: &str) -> Result<Option<ExistingUser>> {
+        if let Some(found) = self
+            .pg
+            .as_ref()
+            .and_then(|c| c.borrow().active_by_email(email))
+        {
+            return Ok(found);
+        }
         Ok(self
             .find_email
             .query_row(params![org_id, email], |r| {
@@ -104,6 +116,9 @@ impl<'a> UserStatements<'a> {
 
     /// The open association of an MSA, in any organization.
     pub fn open_link(&mut self, msa: &str) -> Result<Option<OpenLink>> {
+        if let Some(found) = self.pg.as_ref().and_then(|c| c.borrow().open_link(msa)) {
+            return Ok(found);
+        }
         Ok(self
             .find_link
             .query_row([msa], |r| {
@@ -120,11 +135,21 @@ impl<'a> UserStatements<'a> {
 
     /// Whether some account (any organization, any status) has this e-mail.
     pub fn email_in_use(&self, email: &str) -> Result<bool> {
+        if let Some(known) = self
+            .pg
+            .as_ref()
+            .and_then(|c| c.borrow().email_in_use(email))
+        {
+            return Ok(known);
+        }
         self.db.email_in_use(email)
     }
 
     /// Inserts an account; `Ok(None)` when the user name is taken.
     pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
+        if let Some(cache) = &self.pg {
+            return self.insert_user_pg(cache, u);
+        }
         let n = self.insert_user.execute(params![
             u.org_id,
             u.username,
@@ -154,8 +179,39 @@ impl<'a> UserStatements<'a> {
         Ok(())
     }
 
+    /// PostgreSQL: the account is buffered (written with its chunk, by COPY), its id drawn
+    /// from the sequence; a user name taken in the database or by a buffered account
+    /// inserts nothing, as `ON CONFLICT DO NOTHING` does on SQLite.
+    fn insert_user_pg(&self, cache: &RefCell<PgUsers>, u: &BulkUser) -> Result<Option<i64>> {
+        let known = cache.borrow().username_taken(u.username);
+        let taken = match known {
+            Some(t) => t,
+            None => self.db.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)",
+                [u.username],
+                |r| r.get(0),
+            )?,
+        };
+        if taken {
+            return Ok(None);
+        }
+        let pg = self.db.conn().pg().expect("PostgreSQL");
+        Ok(Some(cache.borrow_mut().add(
+            pg,
+            u.username,
+            u.name,
+            u.email,
+            u.roles,
+            super::users::hash_bytes(u.password_hash),
+            u.expires_at.timestamp(),
+        )?))
+    }
+
     /// Ends an association.
     pub fn end_link(&mut self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
+        if let Some(cache) = &self.pg {
+            cache.borrow_mut().link_ended(link_id);
+        }
         self.end_link
             .execute(params![link_id, at.timestamp(), reason])?;
         Ok(())
@@ -169,6 +225,10 @@ impl<'a> UserStatements<'a> {
         // PostgreSQL has no GLOB: LIKE finds a superset (`_` matches any character), which
         // the loop below narrows exactly.
         let pg = self.db.conn().is_pg();
+        if let (Some(cache), Some(p)) = (&self.pg, self.db.conn().pg()) {
+            // The LIKE below must see the accounts buffered so far.
+            cache.borrow_mut().write_new(p, false)?;
+        }
         let sql = if pg {
             "SELECT username FROM users WHERE username LIKE ?1"
         } else {
@@ -218,6 +278,8 @@ pub struct UserStage<'a> {
     take_msa: Stmt<'a>,
     link: Stmt<'a>,
     db: &'a Db<'a>,
+    /// PostgreSQL: rows buffered for COPY (see `pgbulk`).
+    pg: Option<PgStage>,
 }
 
 /// A staged row, read back in e-mail order.
@@ -267,6 +329,10 @@ impl<'a> UserStage<'a> {
         msa: Option<&str>,
         roles: &str,
     ) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            let (l, s, e) = (line as i64, span.0 as i64, span.1 as i64);
+            return Ok(st.add(p, (l, s, e, email, name, msa, roles))?);
+        }
         self.add.execute(params![
             line as i64,
             span.0 as i64,
@@ -281,6 +347,10 @@ impl<'a> UserStage<'a> {
 
     /// Records a rejected row.
     pub fn reject(&mut self, line: u64, span: (u64, u64), message: &str) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            let (l, s, e) = (line as i64, span.0 as i64, span.1 as i64);
+            return Ok(st.reject(p, l, s, e, message)?);
+        }
         self.reject
             .execute(params![line as i64, span.0 as i64, span.1 as i64, message])?;
         Ok(())
@@ -288,12 +358,18 @@ impl<'a> UserStage<'a> {
 
     /// Notes an e-mail that may occur more than once in the file.
     pub fn candidate_email(&mut self, email: &str) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            return Ok(st.candidate_email(p, email)?);
+        }
         self.cand_email.execute([email])?;
         Ok(())
     }
 
     /// Notes an MSA that may occur more than once in the file.
     pub fn candidate_msa(&mut self, msa: &str) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            return Ok(st.candidate_msa(p, msa)?);
+        }
         self.cand_msa.execute([msa])?;
         Ok(())
     }
@@ -304,6 +380,7 @@ impl<'a> UserStage<'a> {
         &mut self,
         mut f: impl FnMut(&mut Self, u64, (u64, u64), &str, Option<&str>) -> Result<()>,
     ) -> Result<()> {
+        self.flush_pg()?;
         let db = self.db;
         let mut st = db.conn().prepare(
             "SELECT line, span_start, span_end, email, msa FROM temp.import_users
@@ -352,7 +429,8 @@ impl<'a> UserStage<'a> {
     }
 
     /// Removes the rows rejected so far from the staged rows.
-    pub fn drop_rejected(&self) -> Result<()> {
+    pub fn drop_rejected(&mut self) -> Result<()> {
+        self.flush_pg()?;
         self.db.conn().execute(
             "DELETE FROM temp.import_users WHERE line IN (SELECT line FROM temp.import_rejects)",
             params![],
@@ -365,6 +443,9 @@ impl<'a> UserStage<'a> {
         &mut self,
         mut f: impl FnMut(&mut Self, StagedUser) -> Result<()>,
     ) -> Result<()> {
+        if self.pg.is_some() {
+            return self.for_each_by_email_pg(f);
+        }
         let db = self.db;
         let mut st = db.conn().prepare(
             "SELECT line, span_start, span_end, email, name, msa, roles FROM temp.import_users
@@ -389,13 +470,17 @@ impl<'a> UserStage<'a> {
 
     /// Queues an MSA link to insert with [`UserStage::insert_links`].
     pub fn queue_link(&mut self, msa: &str, user_id: i64) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            return Ok(st.queue_link(p, msa, user_id)?);
+        }
         self.link.execute(params![msa, user_id])?;
         Ok(())
     }
 
     /// Inserts the queued links in MSA order (the order of two of the three indexes of
     /// `msa_links`; the third, by user, is small).
-    pub fn insert_links(&self, org_id: i64, at: DateTime<Utc>) -> Result<()> {
+    pub fn insert_links(&mut self, org_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.flush_pg()?;
         self.db.conn().execute(
             "INSERT INTO msa_links (msa, user_id, org_id, started_at)
              SELECT msa, user_id, ?1, ?2 FROM temp.import_links ORDER BY msa",
@@ -405,7 +490,8 @@ impl<'a> UserStage<'a> {
     }
 
     /// Calls `f` for each rejected row, in file order.
-    pub fn for_each_reject(&self, mut f: impl FnMut(StagedReject) -> Result<()>) -> Result<()> {
+    pub fn for_each_reject(&mut self, mut f: impl FnMut(StagedReject) -> Result<()>) -> Result<()> {
+        self.flush_pg()?;
         let mut st = self.db.conn().prepare(
             "SELECT line, span_start, span_end, message FROM temp.import_rejects ORDER BY line",
         )?;
@@ -420,10 +506,68 @@ impl<'a> UserStage<'a> {
         Ok(())
     }
 
+    /// PostgreSQL: sends the rows buffered for COPY (before any read of the TEMP tables).
+    fn flush_pg(&mut self) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            st.flush(p)?;
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: [`UserStage::for_each_by_email`] through a cursor, a chunk at a time;
+    /// before each chunk, what its rows will ask about is fetched set-based; after it, the
+    /// accounts it added are written.
+    fn for_each_by_email_pg(
+        &mut self,
+        mut f: impl FnMut(&mut Self, StagedUser) -> Result<()>,
+    ) -> Result<()> {
+        self.flush_pg()?;
+        let p = self.db.conn().pg().expect("PostgreSQL");
+        let cache = Rc::clone(&self.pg.as_ref().expect("PostgreSQL").cache);
+        pgbulk::open_cursor(p)?;
+        loop {
+            let chunk = pgbulk::next_chunk(p, &cache)?;
+            if chunk.is_empty() {
+                break;
+            }
+            for row in chunk {
+                f(self, row)?;
+            }
+            cache.borrow_mut().write_new(p, true)?;
+        }
+        pgbulk::close_cursor(p)?;
+        Ok(())
+    }
+
+    /// The statements of the users import that writes these staged rows into `org_id`
+    /// (of `domain`) at `at`: on PostgreSQL they share what each chunk prefetched.
+    pub fn statements(
+        &self,
+        org_id: i64,
+        domain: &str,
+        at: DateTime<Utc>,
+    ) -> Result<UserStatements<'a>> {
+        let mut st = self.db.user_statements()?;
+        if let Some(pg) = &self.pg {
+            {
+                let mut c = pg.cache.borrow_mut();
+                c.org_id = org_id;
+                c.domain = domain.to_owned();
+                c.at = at.timestamp();
+            }
+            st.pg = Some(Rc::clone(&pg.cache));
+        }
+        Ok(st)
+    }
+
     /// Drops the temporary tables.
     pub fn drop_tables(self) -> Result<()> {
         let db = self.db;
+        let pg = self.pg.is_some();
         drop(self);
+        if pg {
+            db.conn().execute_batch(NEW_USERS_TABLE)?;
+        }
         for t in STAGE_TABLES {
             db.conn()
                 .execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
@@ -624,6 +768,7 @@ impl<'a> Db<'a> {
                 "UPDATE msa_links SET ended_at = ?2, end_reason = ?3 WHERE id = ?1",
             )?,
             db: self,
+            pg: None,
         })
     }
 
@@ -638,8 +783,16 @@ impl<'a> Db<'a> {
         for t in STAGE_TABLES {
             c.execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
         }
-        c.execute_batch(
-            "CREATE TEMP TABLE import_users (line INTEGER PRIMARY KEY, span_start INTEGER,
+        let pg = if let Some(p) = c.pg() {
+            p.batch_raw(pgbulk::NEW_USERS_TABLE)?;
+            p.batch_raw(pgbulk::STAGE_DDL)?;
+            Some(PgStage::default())
+        } else {
+            None
+        };
+        if pg.is_none() {
+            c.execute_batch(
+                "CREATE TEMP TABLE import_users (line INTEGER PRIMARY KEY, span_start INTEGER,
                 span_end INTEGER, email TEXT, name TEXT, msa TEXT, roles TEXT);
              CREATE TEMP TABLE import_rejects (line INTEGER PRIMARY KEY, span_start INTEGER,
                 span_end INTEGER, message TEXT);
@@ -650,7 +803,8 @@ impl<'a> Db<'a> {
              CREATE TEMP TABLE import_seen_msa (msa TEXT PRIMARY KEY, line INTEGER)
                 WITHOUT ROWID;
              CREATE TEMP TABLE import_links (msa TEXT, user_id INTEGER);",
-        )?;
+            )?;
+        }
         Ok(UserStage {
             add: c.prepare_cached(
                 "INSERT INTO temp.import_users VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -666,6 +820,7 @@ impl<'a> Db<'a> {
             take_msa: c.prepare_cached("INSERT INTO temp.import_seen_msa VALUES (?1, ?2)")?,
             link: c.prepare_cached("INSERT INTO temp.import_links VALUES (?1, ?2)")?,
             db: self,
+            pg,
         })
     }
 

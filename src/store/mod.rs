@@ -27,6 +27,7 @@ mod membership;
 mod orgs;
 mod performance;
 pub mod pg;
+mod pgbulk;
 pub mod schema;
 mod snapshot;
 pub mod sql;

@@ -6,7 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::Db;
-use super::sql::params;
+use super::sql::{Row, params};
 use crate::rules::Market;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
 use crate::support::clock::from_unix;
@@ -49,8 +49,8 @@ impl Db<'_> {
                  FROM msa_links l INDEXED BY msa_links_msa JOIN users u ON u.id = l.user_id
                  WHERE l.org_id = ?1 ORDER BY l.msa, l.id",
             )?;
-            let mut rows = st.query([org_id])?;
-            while let Some(r) = rows.next()? {
+            // Streamed: PostgreSQL's rows are read as they arrive, not fetched whole first.
+            st.for_each([org_id], |r| {
                 people.push(Person {
                     user_id: r.get(0)?,
                     username: r.get(1)?,
@@ -59,7 +59,8 @@ impl Db<'_> {
                     ended: r.get::<_, Option<i64>>(4)?.map(from_unix),
                     achievements: Vec::new(),
                 });
-            }
+                Ok(true)
+            })?;
         }
         if !people.is_empty() {
             // When the organization holds most of the database's MSAs (the usual case), walk
@@ -73,28 +74,24 @@ impl Db<'_> {
                  WHERE a.msa IN (SELECT msa FROM msa_links WHERE org_id = ?1) ORDER BY a.msa"
             };
             let mut st = self.conn().prepare_cached(sql)?;
-            let mut rows = if sql.contains("?1") {
-                st.query([org_id])?
-            } else {
-                st.query(params![])?
-            };
             let mut codes: Vec<Arc<str>> = Vec::new();
             // `at`: the first person whose MSA is not below the current row's MSA. Both
             // sides are in the same (binary) order, so it only moves forward.
             let mut at = 0;
-            while let Some(r) = rows.next()? {
+            // Streamed, as the people were: one pass, never the whole result in memory.
+            let mut merge = |r: &Row<'_>| -> super::sql::Result<bool> {
                 let msa = r.get_ref(0)?.as_bytes()?;
                 while at < people.len() && people[at].msa.as_bytes() < msa {
                     at += 1;
                 }
                 if at == people.len() {
-                    break;
+                    return Ok(false);
                 }
                 if people[at].msa.as_bytes() != msa {
-                    continue;
+                    return Ok(true);
                 }
                 let Some(earned) = fast_date(r.get_ref(2)?.as_bytes()?) else {
-                    continue;
+                    return Ok(true);
                 };
                 let expires = match r.get_ref(3)?.as_bytes_or_null()? {
                     Some(s) => fast_date(s),
@@ -113,6 +110,12 @@ impl Db<'_> {
                     i += 1;
                 }
                 people[at].achievements.push(a);
+                Ok(true)
+            };
+            if sql.contains("?1") {
+                st.for_each([org_id], &mut merge)?;
+            } else {
+                st.for_each(params![], &mut merge)?;
             }
         }
         let performance = self

@@ -77,6 +77,44 @@ impl Pg {
             .collect();
         Ok(self.client.borrow_mut().execute(st, &refs)? as usize)
     }
+
+    /// Prepares (once per connection) a statement written in PostgreSQL's own dialect
+    /// (`$N` placeholders, arrays), not translated.
+    fn prepare_raw(&self, sql: &str) -> Result<postgres::Statement> {
+        let key = ["\u{0}raw:", sql].concat();
+        if let Some(st) = self.cache.borrow().get(&key) {
+            return Ok(st.clone());
+        }
+        let st = self.client.borrow_mut().prepare(sql)?;
+        self.cache.borrow_mut().insert(key, st.clone());
+        Ok(st)
+    }
+
+    /// Runs a query written in PostgreSQL's own dialect with typed parameters (arrays
+    /// among them): the set-based statements of the bulk imports.
+    pub fn query_typed(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>> {
+        let st = self.prepare_raw(sql)?;
+        Ok(self.client.borrow_mut().query(&st, params)?)
+    }
+
+    /// Runs `COPY … FROM STDIN (FORMAT binary)` (`sql`, a constant) with columns of
+    /// `types`, `write` sending the rows: values travel as typed binary fields, never as
+    /// SQL text. Returns the number of rows copied.
+    pub fn copy_in(
+        &self,
+        sql: &str,
+        types: &[Type],
+        write: impl FnOnce(&mut postgres::binary_copy::BinaryCopyInWriter<'_>) -> Result<()>,
+    ) -> Result<u64> {
+        let mut client = self.client.borrow_mut();
+        let mut w = postgres::binary_copy::BinaryCopyInWriter::new(client.copy_in(sql)?, types);
+        write(&mut w)?;
+        Ok(w.finish()?)
+    }
 }
 
 /// A failure of either backend, or a value that did not convert.
@@ -596,6 +634,40 @@ impl<'c> Stmt<'c> {
             rows: self.query(params)?,
             f,
         })
+    }
+
+    /// Calls `f` for each row of a query as the rows arrive, until `f` returns `false`:
+    /// SQLite steps the statement, PostgreSQL streams the result (`query_raw`) instead of
+    /// fetching it whole. `f` must not use the connection (PostgreSQL's client is busy
+    /// reading the rows meanwhile).
+    pub fn for_each<P: Params>(
+        &mut self,
+        params: P,
+        mut f: impl FnMut(&Row<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        let values = params.values();
+        match self {
+            Stmt::Lite(st) => {
+                let mut rows = st.query(rusqlite::params_from_iter(values.iter()))?;
+                while let Some(r) = rows.next()? {
+                    if !f(&Row::Lite(r))? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Stmt::Pg(pg, st) => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let mut client = pg.client.borrow_mut();
+                let mut rows = client.query_raw(st, values.iter())?;
+                while let Some(r) = rows.next()? {
+                    if !f(&Row::Pg(&r))? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The first row, converted by `f`; [`Error::NoRows`] when there is none.

@@ -187,7 +187,7 @@ pub fn import(
     // 3. Write, in e-mail order.
     let mut state = State {
         dry_run: opts.dry_run,
-        st: db.user_statements()?,
+        st: stage.statements(org.id, &org.domain, actor.at)?,
         org,
         at: actor.at,
         expires: credentials::temporary_expiry(actor.at),
