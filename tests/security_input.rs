@@ -337,7 +337,10 @@ fn a_stored_rulebook_that_passed_is_not_validated_again() {
     let mut conn = env.open_db();
     conn.execute(
         "UPDATE orgs SET rulebook = $1, rulebook_digest = $2",
-        &[&bad, &competency::api::rules::validate::validated_digest(&bad)],
+        &[
+            &bad,
+            &competency::api::rules::validate::validated_digest(&bad),
+        ],
     );
     env.ok(&["competencies", "list", "--now", "2026-01-02"]);
     // … while a digest that does not match the text (an older database, an edit) means

@@ -58,18 +58,7 @@ impl Role {
 
     /// Parses a role name (case and `_`/space for `-` do not matter).
     pub fn parse(s: &str) -> Result<Role, String> {
-        let norm: String = s
-            .trim()
-            .chars()
-            .map(|c| {
-                if c == '_' || c == ' ' {
-                    '-'
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
-        norm.parse().map_err(|_| {
+        crate::rules::kebab(s).parse().map_err(|_| {
             format!(
                 "{} is not a role (roles: {})",
                 crate::support::fields::shown(s.trim()),

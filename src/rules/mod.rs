@@ -23,6 +23,6 @@ pub use parse as validate;
 pub use parse::limits;
 
 pub use engine::{Evaluation, Gap, Risk, evaluate, gaps, risk};
-pub use parse::{Level, Market, Metric, Rulebook, nearest_codes};
+pub use parse::{Level, Market, Metric, Rulebook, kebab, nearest_codes};
 pub use snapshot::Snapshot;
 pub use whatif::expire_before;

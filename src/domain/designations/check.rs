@@ -6,8 +6,9 @@
 use super::*;
 
 /// The designations' part of `membership check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Severity {
     /// Nothing to do.
     Ok,
@@ -20,11 +21,7 @@ pub enum Severity {
 impl Severity {
     /// The name as printed.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Ok => "ok",
-            Severity::Warning => "warning",
-            Severity::AtRisk => "at-risk",
-        }
+        self.into()
     }
 }
 

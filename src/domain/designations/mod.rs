@@ -62,8 +62,9 @@ pub const ALERT_TEXT: &str =
     "A recent change has put your Solutions Partner designation renewal at risk";
 
 /// A designation's state at an instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum DState {
     /// 0 points.
     NotStarted,
@@ -82,14 +83,7 @@ pub enum DState {
 impl DState {
     /// The name as printed.
     pub fn as_str(self) -> &'static str {
-        match self {
-            DState::NotStarted => "not-started",
-            DState::InProgress => "in-progress",
-            DState::Qualified => "qualified",
-            DState::Enrolled => "enrolled",
-            DState::RenewalDue => "renewal-due",
-            DState::Lapsed => "lapsed",
-        }
+        self.into()
     }
 
     /// Enrolled or renewal-due.

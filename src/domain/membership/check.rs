@@ -7,8 +7,9 @@
 use super::*;
 
 /// The outcome of `membership check`, with its exit code (SPEC §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum CheckStatus {
     /// Nothing to do.
     Ok,
@@ -24,12 +25,7 @@ pub enum CheckStatus {
 impl CheckStatus {
     /// The name as printed.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckStatus::Ok => "ok",
-            CheckStatus::Warning => "warning",
-            CheckStatus::AtRisk => "at-risk",
-            CheckStatus::None => "none",
-        }
+        self.into()
     }
 
     /// The process exit code.

@@ -7,8 +7,9 @@
 use super::*;
 
 /// A membership's state at an instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum State {
     /// Never bought.
     None,
@@ -23,12 +24,7 @@ pub enum State {
 impl State {
     /// The name as printed (`none`, `active`, `renewal-due`, `lapsed`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            State::None => "none",
-            State::Active => "active",
-            State::RenewalDue => "renewal-due",
-            State::Lapsed => "lapsed",
-        }
+        self.into()
     }
 
     /// Whether the membership is held (active or renewal-due).

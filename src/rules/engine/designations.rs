@@ -118,8 +118,9 @@ pub struct TrackScore {
 }
 
 /// The kind of an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ItemKind {
     /// A metric item.
     Metric,
@@ -130,10 +131,7 @@ pub enum ItemKind {
 impl ItemKind {
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Metric => "metric",
-            ItemKind::Skilling => "skilling",
-        }
+        self.into()
     }
 }
 

@@ -84,8 +84,22 @@ pub struct MetricRequirement {
 }
 
 /// A performance metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Metric {
     /// Revenue in USD; summed over the window.
     Revenue,
@@ -117,31 +131,12 @@ impl Metric {
 
     /// The name used on the command line, in files and output.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Revenue => "revenue",
-            Metric::ActiveUsage => "active-usage",
-            Metric::DeployedSeats => "deployed-seats",
-            Metric::NewCustomers => "new-customers",
-            Metric::NetCustomerAdds => "net-customer-adds",
-            Metric::UsageGrowth => "usage-growth",
-            Metric::Deployments => "deployments",
-        }
+        self.into()
     }
 
     /// Parses a metric name, accepting `_` or spaces for `-` and any case.
     pub fn parse(s: &str) -> Option<Metric> {
-        let norm: String = s
-            .trim()
-            .chars()
-            .map(|c| {
-                if c == '_' || c == ' ' {
-                    '-'
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
-        Metric::ALL.into_iter().find(|m| m.as_str() == norm)
+        kebab(s).parse().ok()
     }
 
     /// Whether a value may be negative: the designations' metrics compare a month with the
@@ -160,8 +155,22 @@ impl Metric {
 }
 
 /// A membership or competency level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Level {
     /// Silver.
     Silver,
@@ -175,22 +184,26 @@ impl Level {
 
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Silver => "silver",
-            Level::Gold => "gold",
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// An organization's market.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Market {
     /// Developed market: `at_least` thresholds.
     #[default]
@@ -202,19 +215,12 @@ pub enum Market {
 impl Market {
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Market::Developed => "developed",
-            Market::Developing => "developing",
-        }
+        self.into()
     }
 
     /// Parses `developed` or `developing`.
     pub fn parse(s: &str) -> Option<Market> {
-        match s {
-            "developed" => Some(Market::Developed),
-            "developing" => Some(Market::Developing),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 
@@ -253,4 +259,19 @@ impl Competency {
     pub fn has_level(&self, level: Level) -> bool {
         !self.options(level).is_empty()
     }
+}
+
+/// A name as typed, made kebab-case: trimmed, lower-case, `_` and spaces read as `-` (metric
+/// and role names accept any of these).
+pub fn kebab(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| {
+            if c == '_' || c == ' ' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
 }

@@ -36,7 +36,7 @@ mod suggest;
 
 pub use check_designations::warnings;
 pub use competency::{
-    Competency, Level, LevelOption, Market, Metric, MetricRequirement, PeopleRequirement,
+    Competency, Level, LevelOption, Market, Metric, MetricRequirement, PeopleRequirement, kebab,
 };
 pub use designations::{Designation, MetricItem, SkillingItem};
 pub use error::RulebookError;

@@ -135,8 +135,9 @@ pub struct Benefits {
 }
 
 /// The kind of a catalogue entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Kind {
     /// A proctored exam (e.g. `70-533`).
     Exam,
@@ -149,11 +150,7 @@ pub enum Kind {
 impl Kind {
     /// The lower-case name used in files and output.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Exam => "exam",
-            Kind::Certification => "certification",
-            Kind::Assessment => "assessment",
-        }
+        self.into()
     }
 }
 
