@@ -10,13 +10,16 @@ use clap::Args;
 use super::Ctx;
 
 mod trainings;
+use crate::domain::accounts::Actor;
 use crate::domain::credentials::{self, CredentialsFile};
 use crate::domain::import::trainings::DateOrder;
 use crate::domain::import::{self, Input, Options, Rejects, Summary};
 use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::Report;
+use crate::store::{Db, Org};
 use crate::support::files::{self, Dest};
+use chrono::NaiveDate;
 
 /// The flags of every import.
 #[derive(Debug, Args)]
@@ -175,28 +178,17 @@ pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> 
             opts.file.display()
         )));
     }
-    let a = a.common;
-    let mut input = import::achievements::open(&opts)?;
-    let actor = ctx.actor();
-    let today = ctx.clock.today();
-    warn_ignored(ctx, &input);
-    let mut rejects = rejects_file(&a, ctx.db_path())?;
-    let summary = ctx.write_org_or_rollback(|db, org| {
-        let rb = records::rulebook(db, org)?;
-        let s = import::achievements::import(
-            db,
-            org,
-            &rb,
-            &actor,
-            today,
-            &opts,
-            &mut input,
-            rejects.as_mut(),
-        )?;
-        import::settle(db, org, &actor, &opts, s, None, rejects.as_mut())
-    })?;
-    opts.progress.finish();
-    finish(ctx, summary, rejects)
+    let input = import::achievements::open(&opts)?;
+    records_import(
+        &a.common,
+        ctx,
+        opts,
+        input,
+        |db, org, actor, today, opts, input, rejects| {
+            let rb = records::rulebook(db, org)?;
+            import::achievements::import(db, org, &rb, actor, today, opts, input, rejects)
+        },
+    )
 }
 
 /// Runs `performance import`.
@@ -205,23 +197,43 @@ pub fn performance(a: ImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let _armed = crate::domain::progress::arm();
     let opts = options(&a, ctx);
     ctx.open_database()?;
-    let mut input = import::performance::open(&opts)?;
+    let input = import::performance::open(&opts)?;
+    records_import(
+        &a,
+        ctx,
+        opts,
+        input,
+        |db, org, actor, today, opts, input, rejects| {
+            let scopes = records::ScopeRules::new(&records::rulebook(db, org)?);
+            import::performance::import(db, org, &scopes, actor, today, opts, input, rejects)
+        },
+    )
+}
+
+/// The import of one opened records file (achievements as our CSV, performance) in one
+/// transaction: `import` reads the rows, then the import settles (commit or not, the audit,
+/// the re-evaluation) and the report is made.
+fn records_import(
+    a: &ImportArgs,
+    ctx: &mut Ctx,
+    opts: Options,
+    mut input: Input,
+    import: impl FnOnce(
+        &Db,
+        &Org,
+        &Actor,
+        NaiveDate,
+        &Options,
+        &mut Input,
+        Option<&mut Rejects>,
+    ) -> Result<Summary>,
+) -> Result<Report> {
     let actor = ctx.actor();
     let today = ctx.clock.today();
     warn_ignored(ctx, &input);
-    let mut rejects = rejects_file(&a, ctx.db_path())?;
+    let mut rejects = rejects_file(a, ctx.db_path())?;
     let summary = ctx.write_org_or_rollback(|db, org| {
-        let scopes = records::ScopeRules::new(&records::rulebook(db, org)?);
-        let s = import::performance::import(
-            db,
-            org,
-            &scopes,
-            &actor,
-            today,
-            &opts,
-            &mut input,
-            rejects.as_mut(),
-        )?;
+        let s = import(db, org, &actor, today, &opts, &mut input, rejects.as_mut())?;
         import::settle(db, org, &actor, &opts, s, None, rejects.as_mut())
     })?;
     opts.progress.finish();

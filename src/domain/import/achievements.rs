@@ -57,10 +57,8 @@ pub fn import(
     rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("achievements", input, opts);
-    let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
-    // About 40 bytes a row: a large file rebuilds the evaluation index once at the end.
-    let expected_rows = input.len() / 40;
-    let rebuild = db.suspend_achievements_index(expected_rows)?;
+    // About 40 bytes a row.
+    let bulk = BulkWrite::begin(db, input.len() / 40)?;
     let first_id = db.next_id(BulkTable::Achievements)?;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
     let mut st = db.achievement_statements()?;
@@ -95,12 +93,40 @@ pub fn import(
     })?;
     drop(st);
     summary.retired_passes = retired_passes;
-    if rebuild {
-        crate::domain::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
-        db.restore_achievements_index()?;
-    }
-    db.restore_cache(cache)?;
+    bulk.finish(db, input)?;
     Ok(summary)
+}
+
+/// The settings a bulk write of achievements runs with, shared by the CSV and the Trainings
+/// report imports: the import's page cache, and the evaluation index suspended when the file
+/// is large enough that one rebuild at the end beats updating it row by row. Undone by
+/// [`BulkWrite::finish`]; on an error the transaction's rollback restores the index.
+pub(super) struct BulkWrite {
+    cache: i64,
+    rebuild: bool,
+}
+
+impl BulkWrite {
+    /// Starts a bulk write of about `expected_rows` rows.
+    pub(super) fn begin(db: &Db, expected_rows: u64) -> Result<Self> {
+        let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
+        let rebuild = db.suspend_achievements_index(expected_rows)?;
+        Ok(BulkWrite { cache, rebuild })
+    }
+
+    /// Rebuilds the index if it was suspended (a phase of its own: it is the long part of a
+    /// large import) and restores the page cache.
+    pub(super) fn finish(self, db: &Db, input: &Input) -> Result<()> {
+        if self.rebuild {
+            crate::domain::progress::phase(
+                input.progress(),
+                "rebuilding the evaluation index",
+                None,
+            )?;
+            db.restore_achievements_index()?;
+        }
+        db.restore_cache(self.cache)
+    }
 }
 
 /// Writes one validated achievement: `Added`, `Unchanged` (the same record already there),

@@ -34,6 +34,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::achievements::BulkWrite;
 use super::input::{Column, Input, normalize_header};
 use super::{Options, Outcome, Rejects, Seen, Summary, drive};
 use crate::domain::accounts::Actor;
@@ -41,7 +42,7 @@ use crate::domain::credentials::CredentialsFile;
 use crate::domain::records::{self, ValidAchievement};
 use crate::rules::Rulebook;
 use crate::rules::rulebook::normalize_title;
-use crate::store::import::{BulkTable, IMPORT_CACHE_KIB};
+use crate::store::import::BulkTable;
 use crate::store::{Db, Org};
 use crate::support::fields;
 use dates::{date, decide_order};
@@ -251,10 +252,11 @@ pub fn import(
     let titles = rb.title_index();
     let cols =
         [TITLE, COMPLETED, EMAIL, CORP, FIRST, LAST, EXPIRES, MPNID].map(|c| input.column(c));
-    let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
-    // About 200 bytes a row: a large file rebuilds the evaluation index once at the end.
-    let expected_rows = std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 200);
-    let rebuild = db.suspend_achievements_index(expected_rows)?;
+    // About 200 bytes a row.
+    let bulk = BulkWrite::begin(
+        db,
+        std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 200),
+    )?;
     let first_id = db.next_id(BulkTable::Achievements)?;
     let mut st = db.achievement_statements()?;
     // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
@@ -379,11 +381,7 @@ pub fn import(
     })?;
     drop(st);
     summary.retired_passes = retired_passes;
-    if rebuild {
-        crate::domain::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
-        db.restore_achievements_index()?;
-    }
-    db.restore_cache(cache)?;
+    bulk.finish(db, &input)?;
 
     let mut titles: Vec<SkippedTitle> = skipped
         .into_iter()
