@@ -161,32 +161,16 @@ impl PgStage {
                 },
             )?;
         }
-        if !self.cand_email.is_empty() {
-            let rows = std::mem::take(&mut self.cand_email);
-            pg.copy_in(
-                "COPY import_cand_email (email) FROM STDIN (FORMAT binary)",
-                &[Type::TEXT],
-                |w| {
-                    for v in &rows {
-                        w.write(&[v])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
-        if !self.cand_msa.is_empty() {
-            let rows = std::mem::take(&mut self.cand_msa);
-            pg.copy_in(
-                "COPY import_cand_msa (msa) FROM STDIN (FORMAT binary)",
-                &[Type::TEXT],
-                |w| {
-                    for v in &rows {
-                        w.write(&[v])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
+        copy_texts(
+            pg,
+            "COPY import_cand_email (email) FROM STDIN (FORMAT binary)",
+            &mut self.cand_email,
+        )?;
+        copy_texts(
+            pg,
+            "COPY import_cand_msa (msa) FROM STDIN (FORMAT binary)",
+            &mut self.cand_msa,
+        )?;
         if !self.links.is_empty() {
             let rows = std::mem::take(&mut self.links);
             pg.copy_in(
@@ -486,4 +470,19 @@ impl PgUsers {
         }
         Ok(())
     }
+}
+
+/// Sends the queued values of a one-text-column staging table through `sql` (a constant
+/// `COPY … FROM STDIN (FORMAT binary)`) and empties the queue.
+fn copy_texts(pg: &Pg, sql: &str, queue: &mut Vec<String>) -> Result<()> {
+    if !queue.is_empty() {
+        let rows = std::mem::take(queue);
+        pg.copy_in(sql, &[Type::TEXT], |w| {
+            for v in &rows {
+                w.write(&[v])?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
