@@ -24,14 +24,7 @@ fn sorted(k: &[&str]) -> Vec<String> {
 }
 
 fn setup() -> Env {
-    let e = Env::new();
-    e.init();
-    e.add_user(
-        "Ann",
-        "ann@contoso.com",
-        &["--msa", "ann@outlook.com", "--now", "2026-01-01"],
-    );
-    e
+    Env::with_ann()
 }
 
 #[test]

@@ -7,14 +7,7 @@ mod common;
 use common::Env;
 
 fn setup() -> Env {
-    let e = Env::new();
-    e.init();
-    e.add_user(
-        "Ann",
-        "ann@contoso.com",
-        &["--msa", "ann@outlook.com", "--now", "2026-01-01"],
-    );
-    e
+    Env::with_ann()
 }
 
 #[test]

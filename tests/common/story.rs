@@ -52,6 +52,19 @@ impl Env {
         env
     }
 
+    /// A new sandbox with Contoso Ltd (the default rulebook) and one employee, Ann
+    /// (ann@contoso.com), her MSA ann@outlook.com linked, all on [`DAY_ONE`].
+    pub fn with_ann() -> Env {
+        let env = Env::new();
+        env.init();
+        env.add_user(
+            "Ann",
+            "ann@contoso.com",
+            &["--msa", "ann@outlook.com", "--now", DAY_ONE],
+        );
+        env
+    }
+
     /// Creates organization `name` with `partner_id` on `rulebook` (a file, or the name of
     /// an embedded rulebook) at `now`.
     pub fn add_org(&self, name: &str, partner_id: &str, rulebook: &str, now: &str) {
