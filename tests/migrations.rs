@@ -327,7 +327,7 @@ fn migration_8_stores_hashes_as_bytes_and_keeps_one_email_index() {
 /// lookups read through it — and `users_org`, which no query needed, goes.
 #[test]
 fn migration_9_keeps_one_msa_index_that_allows_one_open_link_per_msa() {
-    let env = Env::new();
+    let env = Env::sqlite(); // an old SQLite file, moved up by the migration
     old_database(&env, 8);
     env.ok(&["users", "list", "--all"]);
     assert_eq!(version(&env), current_version());
