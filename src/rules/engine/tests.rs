@@ -704,30 +704,52 @@ fn feasible(quals: &[u64], left: &mut [u64]) -> bool {
     false
 }
 
+/// The codes among A, B and C whose bits are set in `bits`.
+fn pick(bits: u8) -> impl Iterator<Item = &'static str> {
+    const CODES: [&str; 3] = ["A", "B", "C"];
+    CODES
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| bits >> i & 1 == 1)
+        .map(|(_, c)| *c)
+}
+
+/// A random case of the brute-force properties: one Silver option whose people slots are
+/// `reqs` (count, any-of codes as bits over A, B, C), and one person per `holdings` entry
+/// holding the codes of its bits.
+fn people_case(holdings: &[u8], reqs: &[(u32, u8)]) -> (Rulebook, Vec<Person>) {
+    let people_toml: Vec<String> = reqs
+        .iter()
+        .map(|(count, any)| {
+            let lists: Vec<String> = pick(*any).map(|c| format!("[\"{c}\"]")).collect();
+            format!("{{ count = {count}, any_of = [{}] }}", lists.join(", "))
+        })
+        .collect();
+    let rb = book(&format!(
+        "[competencies.p]\nname = \"P\"\n[[competencies.p.silver]]\noption = \"o\"\npeople = [{}]\n",
+        people_toml.join(", ")
+    ));
+    let ps = holdings
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| {
+            person(
+                i as i64,
+                &format!("u{i}"),
+                pick(h).map(|c| ach(c, "2023-06-01")).collect(),
+            )
+        })
+        .collect();
+    (rb, ps)
+}
+
 proptest! {
     #[test]
     fn engine_option_met_matches_brute_force(
         holdings in prop::collection::vec(0u8..8, 0..7),
         reqs in prop::collection::vec((1u32..3, 1u8..8), 1..4),
     ) {
-        const CODES: [&str; 3] = ["A", "B", "C"];
-        let pick = |bits: u8| CODES.iter().enumerate().filter(move |(i, _)| bits >> i & 1 == 1).map(|(_, c)| *c);
-        let people_toml: Vec<String> = reqs
-            .iter()
-            .map(|(count, any)| {
-                let lists: Vec<String> = pick(*any).map(|c| format!("[\"{c}\"]")).collect();
-                format!("{{ count = {count}, any_of = [{}] }}", lists.join(", "))
-            })
-            .collect();
-        let rb = book(&format!(
-            "[competencies.p]\nname = \"P\"\n[[competencies.p.silver]]\noption = \"o\"\npeople = [{}]\n",
-            people_toml.join(", ")
-        ));
-        let ps: Vec<Person> = holdings
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| person(i as i64, &format!("u{i}"), pick(h).map(|c| ach(c, "2023-06-01")).collect()))
-            .collect();
+        let (rb, ps) = people_case(&holdings, &reqs);
         let eval = evaluate(&rb, &snap(ps), t(NOW));
         let option = &eval.competencies[0].levels[0].options[0];
 
@@ -828,24 +850,7 @@ proptest! {
         holdings in prop::collection::vec(0u8..8, 0..6),
         reqs in prop::collection::vec((1u32..3, 1u8..8), 1..4),
     ) {
-        const CODES: [&str; 3] = ["A", "B", "C"];
-        let pick = |bits: u8| CODES.iter().enumerate().filter(move |(i, _)| bits >> i & 1 == 1).map(|(_, c)| *c);
-        let people_toml: Vec<String> = reqs
-            .iter()
-            .map(|(count, any)| {
-                let lists: Vec<String> = pick(*any).map(|c| format!("[\"{c}\"]")).collect();
-                format!("{{ count = {count}, any_of = [{}] }}", lists.join(", "))
-            })
-            .collect();
-        let rb = book(&format!(
-            "[competencies.p]\nname = \"P\"\n[[competencies.p.silver]]\noption = \"o\"\npeople = [{}]\n",
-            people_toml.join(", ")
-        ));
-        let ps: Vec<Person> = holdings
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| person(i as i64, &format!("u{i}"), pick(h).map(|c| ach(c, "2023-06-01")).collect()))
-            .collect();
+        let (rb, ps) = people_case(&holdings, &reqs);
         let s = snap(ps);
         let eval = evaluate(&rb, &s, t(NOW));
         let option = &eval.competencies[0].levels[0].options[0];
