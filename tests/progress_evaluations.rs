@@ -218,17 +218,9 @@ fn a_designations_window_reports_loading_scoring_and_the_window_in_order() {
 #[test]
 fn sigint_while_membership_check_judges_expiries_changes_nothing() {
     let e = member_org();
-    let before = state(&e);
     // Held after the attainments were written in the check's transaction: the rollback
     // must take them back.
-    let (code, err) = interrupt(
-        &e,
-        "judging expiries",
-        &["membership", "check", "--now", "2026-02-01"],
-    );
-    assert_eq!(code, 130, "{err}");
-    assert_eq!(err.trim_end(), "interrupted: nothing was changed");
-    assert_eq!(state(&e), before);
+    let before = check_interrupted_at(&e, "judging expiries");
     // Without the interruption the same check does write (so the comparison above can fail).
     e.run(&["membership", "check", "--now", "2026-02-01"]);
     assert_ne!(state(&e), before);
@@ -237,15 +229,18 @@ fn sigint_while_membership_check_judges_expiries_changes_nothing() {
 #[test]
 fn sigint_while_membership_check_evaluates_changes_nothing() {
     let e = member_org();
-    let before = state(&e);
-    let (code, err) = interrupt(
-        &e,
-        "evaluating",
-        &["membership", "check", "--now", "2026-02-01"],
-    );
+    check_interrupted_at(&e, "evaluating");
+}
+
+/// Interrupts `membership check` at `phase` and asserts it exits 130 having changed
+/// nothing; returns the state it left (the state before).
+fn check_interrupted_at(e: &Env, phase: &str) -> String {
+    let before = state(e);
+    let (code, err) = interrupt(e, phase, &["membership", "check", "--now", "2026-02-01"]);
     assert_eq!(code, 130, "{err}");
     assert_eq!(err.trim_end(), "interrupted: nothing was changed");
-    assert_eq!(state(&e), before);
+    assert_eq!(state(e), before);
+    before
 }
 
 #[test]
