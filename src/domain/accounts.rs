@@ -163,9 +163,9 @@ pub fn add(
             email: &email,
             roles: &roles,
             password_hash: &credentials::hash_generated(&password),
-            password_expires_at: expires,
-            recovery_hash: recovery_hash.as_deref(),
+            expires_at: expires,
         },
+        recovery_hash.as_deref(),
         actor.at,
     )?;
     creds.write(&Issued {

@@ -68,23 +68,8 @@ pub struct UserStatements<'a> {
     pg: Option<Rc<RefCell<PgUsers>>>,
 }
 
-/// A user row to insert.
-pub struct BulkUser<'a> {
-    /// Organization id.
-    pub org_id: i64,
-    /// Candidate user name.
-    pub username: &'a str,
-    /// Display name.
-    pub name: &'a str,
-    /// E-mail, lower case.
-    pub email: &'a str,
-    /// Roles, `;`-joined.
-    pub roles: &'a str,
-    /// Temporary password hash.
-    pub password_hash: &'a str,
-    /// Temporary password expiry.
-    pub expires_at: DateTime<Utc>,
-}
+/// A user row an import inserts: the same row as `users add` inserts.
+pub use super::users::NewUser as BulkUser;
 
 impl<'a> UserStatements<'a> {
     /// The active account of the organization with this e-mail.

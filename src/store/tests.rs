@@ -38,9 +38,9 @@ fn user(db: &Db, org_id: i64, name: &str) -> i64 {
             email: &format!("{name}@x.com"),
             roles: "user",
             password_hash: "sha256$00",
-            password_expires_at: t("2026-04-01"),
-            recovery_hash: None,
+            expires_at: t("2026-04-01"),
         },
+        None,
         t("2026-01-02"),
     )
     .unwrap()

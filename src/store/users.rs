@@ -53,7 +53,7 @@ impl UserRow {
     }
 }
 
-/// A new account to insert.
+/// A new account to insert (`users add`, and each row of `users import`).
 pub struct NewUser<'a> {
     /// Organization id.
     pub org_id: i64,
@@ -68,9 +68,7 @@ pub struct NewUser<'a> {
     /// Temporary password hash.
     pub password_hash: &'a str,
     /// Temporary password expiry.
-    pub password_expires_at: DateTime<Utc>,
-    /// Recovery code hash when self-service reset is on.
-    pub recovery_hash: Option<&'a str>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// One MSA association.
@@ -163,8 +161,14 @@ const LINK_SELECT: &str =
     FROM msa_links l JOIN users u ON u.id = l.user_id JOIN orgs o ON o.id = l.org_id";
 
 impl Db<'_> {
-    /// Inserts an account; returns its id.
-    pub fn insert_user(&self, u: &NewUser, at: DateTime<Utc>) -> Result<i64> {
+    /// Inserts an account, with the hash of its recovery code when self-service reset is
+    /// on; returns its id.
+    pub fn insert_user(
+        &self,
+        u: &NewUser,
+        recovery_hash: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
         let mut st = self.conn().prepare_cached(
             "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
                 password_hash, password_temporary, password_expires_at, self_service_reset,
@@ -179,9 +183,9 @@ impl Db<'_> {
             u.roles,
             at.timestamp(),
             hash_bytes(u.password_hash),
-            u.password_expires_at.timestamp(),
-            u.recovery_hash.is_some(),
-            u.recovery_hash.map(hash_bytes)
+            u.expires_at.timestamp(),
+            recovery_hash.is_some(),
+            recovery_hash.map(hash_bytes)
         ])?;
         Ok(self.conn().last_insert_rowid()?)
     }
