@@ -175,10 +175,9 @@ pub fn add(
         expires,
         recovery_code: recovery.as_deref(),
     })?;
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "users.add",
         &username,
         &format!(
@@ -293,10 +292,9 @@ pub fn remove(db: &Db, org: &Org, actor: &Actor, key: &str, reason: &str) -> Res
         db.end_link(link.id, actor.at, "user removed")?;
         msa = Some(link.msa);
     }
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "users.remove",
         &user.username,
         &format!(
@@ -346,10 +344,9 @@ pub fn reset_password(
         expires,
         recovery_code: recovery.as_deref(),
     })?;
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "users.reset-password",
         &user.username,
         "new temporary password issued by an administrator",

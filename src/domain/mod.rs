@@ -18,7 +18,10 @@ pub mod records;
 pub mod report;
 pub mod rulebooks;
 
+use anyhow::Result;
 use chrono::{DateTime, Utc};
+
+use crate::store::Db;
 
 /// Who acts and when: passed to every service.
 #[derive(Debug, Clone)]
@@ -27,4 +30,19 @@ pub struct Actor {
     pub name: String,
     /// The instant of the command.
     pub at: DateTime<Utc>,
+}
+
+impl Actor {
+    /// Writes one entry of organization `org_id`'s audit trail: this actor, now, did
+    /// `action` to `subject` (`detail` says what).
+    pub fn audit(
+        &self,
+        db: &Db,
+        org_id: i64,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<()> {
+        db.audit(Some(org_id), self.at, &self.name, action, subject, detail)
+    }
 }

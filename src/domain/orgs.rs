@@ -90,7 +90,7 @@ pub fn create(db: &Db, actor: &Actor, new: &NewOrganization, db_path: &Path) -> 
         ),
         Origin::Demo => "demo organization (competency demo)".to_owned(),
     };
-    db.audit(Some(id), actor.at, &actor.name, "org.init", &slug, &detail)?;
+    actor.audit(db, id, "org.init", &slug, &detail)?;
     db.org_by_key(&slug)?
         .context("the new organization vanished")
 }

@@ -124,10 +124,9 @@ pub fn add_achievement(
         actor.at,
     )?;
     if r != Recorded::Unchanged {
-        db.audit(
-            Some(org.id),
-            actor.at,
-            &actor.name,
+        actor.audit(
+            db,
+            org.id,
             if r == Recorded::Added {
                 "achievements.add"
             } else {
@@ -170,10 +169,9 @@ pub fn remove_achievement(
             fields::shown_plain(&code)
         )));
     }
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "achievements.remove",
         &msa,
         &format!("code={code} records={n}"),
@@ -351,10 +349,9 @@ pub fn record_performance(
 ) -> Result<Recorded> {
     let r = db.upsert_performance(org.id, row, actor.at)?;
     if r != Recorded::Unchanged {
-        db.audit(
-            Some(org.id),
-            actor.at,
-            &actor.name,
+        actor.audit(
+            db,
+            org.id,
             "performance.record",
             row.metric.as_str(),
             &format!(

@@ -38,10 +38,9 @@ pub fn replace(
     origin: &str,
 ) -> Result<Vec<Alert>> {
     db.set_rulebook(org.id, text, actor.at)?;
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "rules.import",
         &org.slug,
         &format!("file={origin} ({})", describe(rb)),

@@ -86,10 +86,9 @@ pub fn link_msa(
             format!("linked to {username} ({})", org.name)
         };
         db.end_link(current.id, actor.at, &reason)?;
-        db.audit(
-            Some(current.org_id),
-            actor.at,
-            &actor.name,
+        actor.audit(
+            db,
+            current.org_id,
             "msa.sever",
             &current.username,
             &format!("msa={msa} severed: {reason}"),
@@ -98,10 +97,9 @@ pub fn link_msa(
     }
     if let Some(old) = db.open_link_for_user(user_id)? {
         db.end_link(old.id, actor.at, &format!("replaced by {msa}"))?;
-        db.audit(
-            Some(org.id),
-            actor.at,
-            &actor.name,
+        actor.audit(
+            db,
+            org.id,
             "msa.unlink",
             username,
             &format!("msa={} replaced by {msa}", old.msa),
@@ -109,10 +107,9 @@ pub fn link_msa(
         out.replaced = Some(old.msa);
     }
     db.insert_link(&msa, user_id, org.id, actor.at)?;
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "msa.link",
         username,
         &format!("msa={msa} linked {how}"),

@@ -61,10 +61,9 @@ pub(super) fn sync_with(
         match (s.qualified(), open.remove(&s.id)) {
             (true, Some(a)) => {
                 db.close_designation_alert(a.id, at, "qualifies again")?;
-                db.audit(
-                    Some(org.id),
-                    at,
-                    &actor.name,
+                actor.audit(
+                    db,
+                    org.id,
                     "designations.alert",
                     &s.id,
                     "closed: qualifies again",
@@ -112,10 +111,9 @@ pub(super) fn sync_with(
                     close_reason: None,
                 };
                 db.insert_designation_alert(org.id, &a)?;
-                db.audit(
-                    Some(org.id),
-                    at,
-                    &actor.name,
+                actor.audit(
+                    db,
+                    org.id,
                     "designations.alert",
                     &s.id,
                     &format!("raised: {}", alert_line(&a)),

@@ -89,10 +89,9 @@ pub fn enrol(db: &Db, org: &Org, actor: &Actor, ids: &[String]) -> Result<Enroll
             score: s.score(),
         };
         let rid = db.insert_enrolment(org.id, &new, at)?;
-        db.audit(
-            Some(org.id),
-            at,
-            &actor.name,
+        actor.audit(
+            db,
+            org.id,
             "designations.enrol",
             id,
             &format!(
@@ -210,10 +209,9 @@ pub fn renew(db: &Db, org: &Org, actor: &Actor) -> Result<Enrolled> {
             score: s,
         };
         let rid = db.insert_enrolment(org.id, &new, at)?;
-        db.audit(
-            Some(org.id),
-            at,
-            &actor.name,
+        actor.audit(
+            db,
+            org.id,
             "designations.renew",
             &e.designation,
             &format!(

@@ -9,10 +9,9 @@ use super::*;
 
 pub(super) fn close(db: &Db, org: &Org, actor: &Actor, a: &AlertRow, reason: &str) -> Result<()> {
     db.close_alert(a.id, actor.at, reason)?;
-    db.audit(
-        Some(org.id),
-        actor.at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "membership.alert",
         &a.competency,
         &format!("closed: {reason}"),

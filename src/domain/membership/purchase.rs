@@ -248,10 +248,9 @@ pub fn upgrade(db: &Db, org: &Org, actor: &Actor, level: Level) -> Result<Purcha
         },
         at,
     )?;
-    db.audit(
-        Some(org.id),
-        at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "membership.upgrade",
         &org.slug,
         &format!(
@@ -378,10 +377,9 @@ pub fn renew(db: &Db, org: &Org, actor: &Actor) -> Result<Purchased> {
         },
         at,
     )?;
-    db.audit(
-        Some(org.id),
-        at,
-        &actor.name,
+    actor.audit(
+        db,
+        org.id,
         "membership.renew",
         &org.slug,
         &format!(

@@ -242,10 +242,9 @@ pub(super) fn sync_with(
                     why.as_deref(),
                     at,
                 )?;
-                db.audit(
-                    Some(org.id),
-                    at,
-                    &actor.name,
+                actor.audit(
+                    db,
+                    org.id,
                     "membership.alert",
                     &d.id,
                     &format!(

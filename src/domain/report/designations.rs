@@ -83,13 +83,17 @@ pub fn section(o: &mut String, list: &[DesignationView], preview: bool) {
     o.push_str("</section>\n");
 }
 
-fn designation(o: &mut String, d: &DesignationView) {
-    let zero: Vec<&str> = d
-        .items
+/// The names of the designation's items that score nothing.
+fn zero_items(d: &DesignationView) -> Vec<&str> {
+    d.items
         .iter()
         .filter(|i| i.points <= 0.0)
         .map(|i| i.name.as_str())
-        .collect();
+        .collect()
+}
+
+fn designation(o: &mut String, d: &DesignationView) {
+    let zero = zero_items(d);
     let _ = write!(
         o,
         "<article class=\"designation\" id=\"designation-{}\" data-designation=\"{}\" data-score=\"{}\" \
@@ -152,12 +156,7 @@ fn preview_table(o: &mut String, list: &[DesignationView]) {
          <th scope=\"col\">Qualifies</th><th scope=\"col\">Items at 0</th></tr></thead><tbody>",
     );
     for d in list {
-        let zero: Vec<&str> = d
-            .items
-            .iter()
-            .filter(|i| i.points <= 0.0)
-            .map(|i| i.name.as_str())
-            .collect();
+        let zero = zero_items(d);
         let _ = write!(
             o,
             "<tr class=\"designation\" data-designation=\"{}\" data-score=\"{}\" data-threshold=\"{}\" \
