@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
 
-use crate::rules::engine::snapshot::{Achievement, Person, Snapshot};
-use crate::rules::parse::{CatalogEntry, Market, MetricRequirement, Program, Rulebook};
+use crate::rules::engine::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
+use crate::rules::parse::{CatalogEntry, Market, Metric, MetricRequirement, Program, Rulebook};
 
 /// Midnight UTC at the start of `day`: every date in the rulebook and the snapshot takes
 /// effect at that instant.
@@ -201,25 +201,44 @@ pub(super) fn metric_value(
     at: DateTime<Utc>,
 ) -> (f64, NaiveDate) {
     let today = at.date_naive();
-    let before = today
-        .checked_sub_days(Days::new(u64::from(window_days)))
-        .unwrap_or(NaiveDate::MIN);
+    let before = day_before_window(today, window_days);
     let window_start = before.succ_opt().unwrap_or(NaiveDate::MAX);
-    let records = snap.performance.iter().filter(|r| {
-        r.metric == req.metric
-            && r.date > before
-            && r.date <= today
-            && req
-                .scope
-                .as_deref()
-                .is_none_or(|scope| r.scope.eq_ignore_ascii_case(scope))
-    });
+    let records = records_in_window(snap, req.metric, req.scope.as_deref(), before, today);
     let value = if req.metric.is_summed() {
         records.map(|r| r.value).sum()
     } else {
-        records
-            .max_by(|a, b| a.date.cmp(&b.date).then(a.value.total_cmp(&b.value)))
-            .map_or(0.0, |r| r.value)
+        latest_value(records)
     };
     (value, window_start)
+}
+
+/// The day before the trailing window of `window_days` days that ends on `today`.
+pub(super) fn day_before_window(today: NaiveDate, window_days: u32) -> NaiveDate {
+    today
+        .checked_sub_days(Days::new(u64::from(window_days)))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// The records of `metric` dated after `before` and on or before `today` and, when there is
+/// a `scope`, with that scope (ignoring ASCII case).
+pub(super) fn records_in_window<'a>(
+    snap: &'a Snapshot,
+    metric: Metric,
+    scope: Option<&'a str>,
+    before: NaiveDate,
+    today: NaiveDate,
+) -> impl Iterator<Item = &'a PerformanceRecord> {
+    snap.performance.iter().filter(move |r| {
+        r.metric == metric
+            && r.date > before
+            && r.date <= today
+            && scope.is_none_or(|scope| r.scope.eq_ignore_ascii_case(scope))
+    })
+}
+
+/// The value of the latest of `records` (of two on one day, the larger); 0 with none.
+pub(super) fn latest_value<'a>(records: impl Iterator<Item = &'a PerformanceRecord>) -> f64 {
+    records
+        .max_by(|a, b| a.date.cmp(&b.date).then(a.value.total_cmp(&b.value)))
+        .map_or(0.0, |r| r.value)
 }

@@ -16,9 +16,10 @@
 //! lets [`qualified_in_window`] look only at the instants where something starts counting
 //! (see [`super::window`]).
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::counting::{day_before_window, latest_value, records_in_window};
 use super::snapshot::Snapshot;
 use super::{Holdings, start_of};
 pub use crate::rules::parse::designations::{Designation, MetricItem, SkillingItem, TrackRef};
@@ -326,22 +327,14 @@ pub fn codes_text(all_of: &[String], any_of: &[Vec<String>]) -> String {
 /// records of one day: the larger.
 pub fn metric_value(rb: &Rulebook, snap: &Snapshot, item: &MetricItem, at: DateTime<Utc>) -> f64 {
     let today = at.date_naive();
-    let before = today
-        .checked_sub_days(Days::new(u64::from(rb.program.metric_window_days)))
-        .unwrap_or(NaiveDate::MIN);
-    snap.performance
-        .iter()
-        .filter(|r| {
-            r.metric == item.metric
-                && r.date > before
-                && r.date <= today
-                && item
-                    .scope
-                    .as_deref()
-                    .is_none_or(|s| r.scope.eq_ignore_ascii_case(s))
-        })
-        .max_by(|a, b| a.date.cmp(&b.date).then(a.value.total_cmp(&b.value)))
-        .map_or(0.0, |r| r.value)
+    let before = day_before_window(today, rb.program.metric_window_days);
+    latest_value(records_in_window(
+        snap,
+        item.metric,
+        item.scope.as_deref(),
+        before,
+        today,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
