@@ -88,14 +88,7 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
         market: org.market.as_str(),
         db: &db,
     })
-    .fields(vec![
-        ("Organization", org.name.clone()),
-        ("Slug", org.slug.clone()),
-        ("Partner ID", org.partner_id.clone()),
-        ("Domain", org.domain.clone()),
-        ("Market", org.market.as_str().to_owned()),
-        ("Database", db.clone()),
-    ]))
+    .fields([super::org::identity(&org), vec![("Database", db.clone())]].concat()))
 }
 
 /// `init --format json` (SPEC §8).

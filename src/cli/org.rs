@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::domain::orgs;
 use crate::output::{Report, Table};
+use crate::store::Org;
 use crate::support::clock::rfc3339;
 
 /// Organization commands.
@@ -83,17 +84,29 @@ pub fn run(cmd: OrgCmd, ctx: &mut Ctx) -> Result<Report> {
                 removed_users: c.removed,
                 linked_msas: c.linked_msas,
             })
-            .fields(vec![
-                ("Organization", org.name.clone()),
-                ("Slug", org.slug.clone()),
-                ("Partner ID", org.partner_id.clone()),
-                ("Domain", org.domain.clone()),
-                ("Market", org.market.as_str().to_owned()),
-                ("Created", rfc3339(org.created_at)),
-                ("Active users", c.active.to_string()),
-                ("Removed users", c.removed.to_string()),
-                ("Linked MSAs", c.linked_msas.to_string()),
-            ]))
+            .fields(
+                [
+                    identity(&org),
+                    vec![
+                        ("Created", rfc3339(org.created_at)),
+                        ("Active users", c.active.to_string()),
+                        ("Removed users", c.removed.to_string()),
+                        ("Linked MSAs", c.linked_msas.to_string()),
+                    ],
+                ]
+                .concat(),
+            ))
         }
     }
+}
+
+/// The fields that say which organization this is (`org show`, `init`).
+pub(super) fn identity(org: &Org) -> Vec<(&'static str, String)> {
+    vec![
+        ("Organization", org.name.clone()),
+        ("Slug", org.slug.clone()),
+        ("Partner ID", org.partner_id.clone()),
+        ("Domain", org.domain.clone()),
+        ("Market", org.market.as_str().to_owned()),
+    ]
 }

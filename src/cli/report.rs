@@ -6,9 +6,7 @@
 //! renames it over the old file, so a reader never sees half a page and a link is never
 //! followed.
 
-use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
@@ -79,22 +77,17 @@ struct WrittenView<'a> {
 /// Creates `path` (never over a file or a link), mode 0600, and writes `bytes` to it; on a
 /// failed write the partial file is removed.
 fn create(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                refused(format!(
-                    "{} already exists (or is a link): choose another --out, or --force to \
-                     replace a file; nothing was written",
-                    path.display()
-                ))
-            } else {
-                anyhow!("cannot create {}: {e}", path.display())
-            }
-        })?;
+    let mut f = crate::support::files::create_private(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            refused(format!(
+                "{} already exists (or is a link): choose another --out, or --force to \
+                 replace a file; nothing was written",
+                path.display()
+            ))
+        } else {
+            anyhow!("cannot create {}: {e}", path.display())
+        }
+    })?;
     let written = f.write_all(bytes).and_then(|()| f.sync_all());
     if let Err(e) = written {
         drop(f);
