@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Env, small_rules};
+use common::{Env, small_rules, users_add};
 
 const WRITERS: usize = 4;
 const PER_WRITER: usize = 12;
@@ -41,16 +41,7 @@ fn check(
 fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
     let env = Arc::new(Env::new());
     let rules = small_rules();
-    env.create(&[
-        "--name",
-        "Contoso",
-        "--partner-id",
-        "1",
-        "--rulebook",
-        &rules,
-        "--now",
-        "2026-01-01",
-    ]);
+    env.add_org("Contoso", "1", &rules, "2026-01-01");
     // A Silver membership, so `membership check` evaluates (and records) for real.
     for who in ["base1", "base2"] {
         let msa = format!("{who}@outlook.com");
@@ -76,20 +67,12 @@ fn writers_and_readers_at_once_lose_nothing_and_never_see_locked() {
                 let email = format!("w{w}-{i}@contoso.com");
                 let msa = format!("w{w}-{i}@outlook.com");
                 let file = format!("cred-{w}-{i}.csv");
-                let args = [
-                    "users",
-                    "add",
-                    "--name",
+                let args = users_add(
                     "Writer",
-                    "--email",
                     &email,
-                    "--msa",
-                    &msa,
-                    "--credentials-file",
                     &file,
-                    "--now",
-                    "2026-01-01",
-                ];
+                    &["--msa", &msa, "--now", "2026-01-01"],
+                );
                 check(&failures, &args, &[0], env.run(&args));
                 let code = if i % 2 == 0 { "EX-A" } else { "EX-B" };
                 let args = [
@@ -278,16 +261,7 @@ fn racing_adds_of_one_e_mail_make_one_account_and_clear_refusals() {
             thread::spawn(move || {
                 let file = format!("same-{i}.csv");
                 start.wait();
-                env.run(&[
-                    "users",
-                    "add",
-                    "--name",
-                    "Same",
-                    "--email",
-                    "same@contoso.com",
-                    "--credentials-file",
-                    &file,
-                ])
+                env.run(&users_add("Same", "same@contoso.com", &file, &[]))
             })
         })
         .collect();

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Db, Env, read_credentials, small_rules};
+use common::{DAY_ONE, Db, Env, read_credentials, small_rules, users_add};
 use competency::api::store::hash_text;
 
 /// How long any wait here may take: past it the test fails instead of hanging (a 15,000-row
@@ -75,16 +75,12 @@ fn recover(env: &Env, name: &str, by_doctor: bool, next_email: &str) {
     let (code, out, err) = if by_doctor {
         env.run(&["doctor"])
     } else {
-        env.run(&[
-            "users",
-            "add",
-            "--name",
+        env.run(&users_add(
             "Next",
-            "--email",
             next_email,
-            "--credentials-file",
             &format!("{next_email}.csv"),
-        ])
+            &[],
+        ))
     };
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -183,18 +179,12 @@ fn users_add_killed_at_any_moment_is_all_or_nothing_and_can_be_rerun() {
         let email = format!("k{i}@contoso.com");
         let file = format!("k{i}.csv");
         let mut cmd = env.std_cmd();
-        cmd.args([
-            "users",
-            "add",
-            "--name",
+        cmd.args(users_add(
             "Killed",
-            "--email",
             &email,
-            "--msa",
-            &format!("k{i}@outlook.com"),
-            "--credentials-file",
             &file,
-        ]);
+            &["--msa", &format!("k{i}@outlook.com")],
+        ));
         let temp = staged(&env, &file);
         let was_killed = match point {
             BeforeTransaction => {
@@ -468,14 +458,7 @@ fn users_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
 fn achievements_import_killed_part_way_leaves_all_or_nothing_and_reruns() {
     let env = Env::new();
     let rules = small_rules();
-    env.create(&[
-        "--name",
-        "Contoso",
-        "--partner-id",
-        "1",
-        "--rulebook",
-        &rules,
-    ]);
+    env.add_org("Contoso", "1", &rules, DAY_ONE);
     let mut csv = String::from("msa,code,earned\n");
     for i in 0..ACHIEVEMENT_ROWS {
         let code = ["EX-A", "EX-B", "CERT-C"][i % 3];
@@ -579,16 +562,7 @@ fn a_killed_users_import_leaves_no_credentials_file_and_its_temporary_file_is_se
 /// credentials file holds the account's committed password.
 fn add_killed_after_commit(env: &Env, email: &str, file: &str) {
     let mut cmd = env.std_cmd();
-    cmd.args([
-        "users",
-        "add",
-        "--name",
-        "Paused",
-        "--email",
-        email,
-        "--credentials-file",
-        file,
-    ]);
+    cmd.args(users_add("Paused", email, file, &[]));
     let marker = pause_after_commit(env, &mut cmd);
     assert!(kill_when(cmd, || marker.exists()), "not paused");
     assert!(staged(env, file).exists() && !env.path(file).exists());

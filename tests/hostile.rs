@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Db, Env, small_rules};
+use common::{Db, Env, small_rules, users_add};
 
 fn corpus(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -79,6 +79,26 @@ fn refused(env: &Env, args: &[&str], mention: &str) -> String {
     err
 }
 
+/// `rulebook` is [`refused`] by `rules import` and by `init` of another organization on it;
+/// returns the import's error.
+fn refused_by_import_and_init(env: &Env, rulebook: &str, mention: &str) -> String {
+    let err = refused(env, &["rules", "import", rulebook], mention);
+    refused(
+        env,
+        &[
+            "init",
+            "--name",
+            "Other",
+            "--partner-id",
+            "999",
+            "--rulebook",
+            rulebook,
+        ],
+        mention,
+    );
+    err
+}
+
 #[test]
 fn the_corpus_is_large_enough() {
     assert!(corpus("rules").len() >= 30);
@@ -92,20 +112,7 @@ fn every_malformed_rulebook_is_refused_by_validate_import_and_init() {
         let path = f.to_str().unwrap();
         let name = f.file_name().unwrap().to_str().unwrap();
         refused(&env, &["rules", "validate", path], name);
-        refused(&env, &["rules", "import", path], name);
-        refused(
-            &env,
-            &[
-                "init",
-                "--name",
-                "Other",
-                "--partner-id",
-                "999",
-                "--rulebook",
-                path,
-            ],
-            name,
-        );
+        refused_by_import_and_init(&env, path, name);
     }
     // The organization still runs on its own rulebook.
     let shown = env.json(&["rules", "show"]);
@@ -142,21 +149,8 @@ fn a_10_mb_rulebook_is_refused_quickly_and_changes_nothing() {
     std::fs::write(env.path("title.toml"), huge_title).unwrap();
     for f in ["big.toml", "title.toml"] {
         let started = std::time::Instant::now();
-        let err = refused(&env, &["rules", "import", f], f);
+        let err = refused_by_import_and_init(&env, f, f);
         assert!(err.contains("MB"), "{err}");
-        refused(
-            &env,
-            &[
-                "init",
-                "--name",
-                "Other",
-                "--partner-id",
-                "999",
-                "--rulebook",
-                f,
-            ],
-            f,
-        );
         assert!(
             started.elapsed().as_secs() < 20,
             "{f} took {:?}",
@@ -210,19 +204,19 @@ fn sql_looking_text_is_data_stored_literally() {
 fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
     let env = populated();
     let long = "N".repeat(10_000);
-    let add = |name: &str, email: &str| -> Vec<String> {
-        [
-            "users",
-            "add",
-            "--name",
-            name,
-            "--email",
-            email,
-            "--credentials-file",
-            "c.csv",
-        ]
-        .map(str::to_owned)
-        .to_vec()
+    let add =
+        |name: &str, email: &str| -> Vec<String> { owned(&users_add(name, email, "c.csv", &[])) };
+    let record = |value: &str, date: &str| -> Vec<String> {
+        owned(&[
+            "performance",
+            "record",
+            "--metric",
+            "revenue",
+            "--value",
+            value,
+            "--date",
+            date,
+        ])
     };
     let cases: Vec<(Vec<String>, &str)> = vec![
         (add(&long, "long@contoso.com"), "10000 characters"),
@@ -286,21 +280,7 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
         "12abc",
         "",
     ] {
-        cases.push((
-            [
-                "performance",
-                "record",
-                "--metric",
-                "revenue",
-                "--value",
-                v,
-                "--date",
-                "2025-12-02",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-            "value",
-        ));
+        cases.push((record(v, "2025-12-02"), "value"));
     }
     for d in [
         "2026-02-30",
@@ -309,21 +289,7 @@ fn hostile_values_on_the_command_line_are_refused_and_change_nothing() {
         "yesterday",
         "2025-12-01T25:00:00Z",
     ] {
-        cases.push((
-            [
-                "performance",
-                "record",
-                "--metric",
-                "revenue",
-                "--value",
-                "5",
-                "--date",
-                d,
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-            "date",
-        ));
+        cases.push((record("5", d), "date"));
     }
     // A huge value (as big as one argument may be) is refused without being echoed whole.
     let huge = "x".repeat(100_000);
@@ -466,4 +432,9 @@ fn nasty_but_valid_csv_is_imported_literally_behind_a_bom_with_crlf() {
     assert!(names.contains(&evil), "{names:?}");
     assert!(names.contains(&"Say \"hi\", then go"), "{names:?}");
     assert_eq!(names.len(), 3);
+}
+
+/// A command line as owned strings.
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| (*a).to_owned()).collect()
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{DAY_ONE, Db, Env, mode, small_rules};
+use common::{DAY_ONE, Db, Env, mode, small_rules, users_add};
 use rusqlite::Connection;
 
 /// A database with an organization on the small rulebook, a few users and achievements.
@@ -225,16 +225,7 @@ fn backup_while_another_process_writes_is_consistent_private_and_complete() {
             while !stop.load(Ordering::Relaxed) {
                 let email = format!("w{i}@contoso.com");
                 let file = format!("w{i}.csv");
-                let (code, _, err) = env.run(&[
-                    "users",
-                    "add",
-                    "--name",
-                    "Writer",
-                    "--email",
-                    &email,
-                    "--credentials-file",
-                    &file,
-                ]);
+                let (code, _, err) = env.run(&users_add("Writer", &email, &file, &[]));
                 assert_eq!(code, 0, "writer failed during the backup: {err}");
                 written.fetch_add(1, Ordering::Relaxed);
                 i += 1;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Db, Env, mode, read_credentials};
+use common::{Db, Env, as_employee, mode, read_credentials, users_add};
 use competency::api::store::hash_text;
 use rusqlite::Connection;
 
@@ -75,15 +75,7 @@ fn database_wal_shm_and_credentials_are_0600_even_under_umask_000() {
     // WAL and shared-memory files it created exist; they must be private too.
     let mut child = permissive(
         &env,
-        &[
-            "employee",
-            "set-password",
-            "--user",
-            "ann@contoso.com",
-            "--password-stdin",
-            "--now",
-            "2026-01-02",
-        ],
+        &as_employee("set-password", "ann@contoso.com", &["--now", "2026-01-02"]),
     )
     .stdin(Stdio::piped())
     .stdout(Stdio::null())
@@ -208,18 +200,7 @@ fn no_secret_in_the_database_wal_audit_or_output() {
     for i in 0..6 {
         let email = format!("user{i}@contoso.com");
         let file = format!("c{i}.csv");
-        let mut args = vec![
-            "users",
-            "add",
-            "--name",
-            "Someone",
-            "--email",
-            &email,
-            "--credentials-file",
-            &file,
-            "--now",
-            "2026-01-01",
-        ];
+        let mut args = users_add("Someone", &email, &file, &["--now", "2026-01-01"]);
         if i % 2 == 0 {
             args.push("--self-service-reset");
         }
@@ -253,32 +234,21 @@ fn no_secret_in_the_database_wal_audit_or_output() {
     let chosen = "my chosen passphrase 42";
     let wrong = "WrongGuess-Attempt-999";
     let set = |input: &str| {
-        let mut c = env.cmd();
-        c.args([
-            "employee",
-            "set-password",
-            "--user",
-            "user3@contoso.com",
-            "--password-stdin",
-            "--now",
-            "2026-01-02",
-        ])
-        .write_stdin(input.to_owned());
-        c.output().unwrap()
+        let (code, out, err) = env.run_stdin(
+            &as_employee(
+                "set-password",
+                "user3@contoso.com",
+                &["--now", "2026-01-02"],
+            ),
+            input,
+        );
+        outputs.borrow_mut().push_str(&out);
+        outputs.borrow_mut().push_str(&err);
+        code
     };
-    let bad = set(&format!("{wrong}\n{chosen}\n"));
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(set(&format!("{wrong}\n{chosen}\n")), 1);
     let temp3 = read_credentials(&files[3])[0][2].clone();
-    let good = set(&format!("{temp3}\n{chosen}\n"));
-    assert!(good.status.success());
-    for o in [&bad, &good] {
-        outputs
-            .borrow_mut()
-            .push_str(&String::from_utf8_lossy(&o.stdout));
-        outputs
-            .borrow_mut()
-            .push_str(&String::from_utf8_lossy(&o.stderr));
-    }
+    assert_eq!(set(&format!("{temp3}\n{chosen}\n")), 0);
     secrets.push(chosen.to_owned());
     secrets.push(wrong.to_owned());
     run(&["audit", "--format", "json"]);
@@ -390,39 +360,18 @@ fn failed_sign_ins_and_resets_are_audited() {
     let env = Env::new();
     env.init();
     let (user, _) = env.add_user("Ann", "ann@contoso.com", &["--self-service-reset"]);
-    let stdin = |args: &[&str], input: &str| {
-        let mut c = env.cmd();
-        c.args(args).write_stdin(input.to_owned());
-        let o = c.output().unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
-    let (code, err) = stdin(
-        &[
-            "employee",
-            "link-msa",
-            "--user",
-            &user,
-            "--msa",
-            "ann@outlook.com",
-            "--password-stdin",
-        ],
+    let (code, err) = run_stdin(
+        &env,
+        &as_employee("link-msa", &user, &["--msa", "ann@outlook.com"]),
         "not-the-password\n",
     );
-    assert_eq!(code, Some(1), "{err}");
-    let (code, err) = stdin(
-        &[
-            "employee",
-            "reset-password",
-            "--user",
-            &user,
-            "--password-stdin",
-        ],
+    assert_eq!(code, 1, "{err}");
+    let (code, err) = run_stdin(
+        &env,
+        &as_employee("reset-password", &user, &[]),
         "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE\na brand new password\n",
     );
-    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(code, 1, "{err}");
     let audit = env.json(&["audit"]);
     let actions: Vec<&str> = audit
         .as_array()
@@ -1181,13 +1130,7 @@ fn a_recovery_code_raced_by_two_processes_resets_the_password_once() {
             --self-service-reset --credentials-file c.csv");
     let row = &read_credentials(&env.path("c.csv"))[0];
     let (user, code) = (row[0].clone(), row[4].clone());
-    let args = [
-        "employee",
-        "reset-password",
-        "--user",
-        &user,
-        "--password-stdin",
-    ];
+    let args = as_employee("reset-password", &user, &[]);
     // Both processes have started and wait for the code before either gets it.
     let mut a = spawn_with_stdin(&env, &args);
     let mut b = spawn_with_stdin(&env, &args);
@@ -1212,16 +1155,7 @@ fn a_password_revoked_by_an_administrator_while_typing_changes_nothing() {
     let env = Env::new();
     env.init();
     let (user, temp) = env.add_user("Ann", "ann@contoso.com", &[]);
-    let mut a = spawn_with_stdin(
-        &env,
-        &[
-            "employee",
-            "set-password",
-            "--user",
-            &user,
-            "--password-stdin",
-        ],
-    );
+    let mut a = spawn_with_stdin(&env, &as_employee("set-password", &user, &[]));
     // The employee has typed the current password and is typing the new one...
     wait_reading_stdin(&mut a);
     writeln!(a.stdin.as_mut().unwrap(), "{temp}").unwrap();
@@ -1242,13 +1176,7 @@ fn a_password_revoked_by_an_administrator_while_typing_changes_nothing() {
     let issued = read_credentials(&env.path("new.csv"))[0][2].clone();
     let (code, err) = run_stdin(
         &env,
-        &[
-            "employee",
-            "set-password",
-            "--user",
-            &user,
-            "--password-stdin",
-        ],
+        &as_employee("set-password", &user, &[]),
         &format!("{issued}\nthe employee's new password\n"),
     );
     assert_eq!(code, 0, "{err}");
@@ -1262,27 +1190,13 @@ fn an_account_removed_while_its_employee_signs_in_links_nothing() {
     env.add_user("Root", "root@contoso.com", &["--role", "global-admin"]);
     let (code, err) = run_stdin(
         &env,
-        &[
-            "employee",
-            "set-password",
-            "--user",
-            &user,
-            "--password-stdin",
-        ],
+        &as_employee("set-password", &user, &[]),
         &format!("{temp}\nann's chosen password\n"),
     );
     assert_eq!(code, 0, "{err}");
     let mut a = spawn_with_stdin(
         &env,
-        &[
-            "employee",
-            "link-msa",
-            "--user",
-            &user,
-            "--msa",
-            "ann@outlook.com",
-            "--password-stdin",
-        ],
+        &as_employee("link-msa", &user, &["--msa", "ann@outlook.com"]),
     );
     wait_reading_stdin(&mut a);
     env.ok(&["users", "remove", &user, "--reason", "left"]);
@@ -1303,15 +1217,7 @@ fn five_failed_sign_ins_within_15_minutes_lock_the_account_until_the_window_pass
     let set = |now: &str, current: &str| {
         run_stdin(
             &env,
-            &[
-                "employee",
-                "set-password",
-                "--user",
-                &user,
-                "--password-stdin",
-                "--now",
-                now,
-            ],
+            &as_employee("set-password", &user, &["--now", now]),
             &format!("{current}\nann's chosen password\n"),
         )
     };
@@ -1346,15 +1252,7 @@ fn an_unknown_user_and_a_wrong_password_get_the_same_message() {
     let fail = |who: &str, password: &str| {
         let (code, err) = run_stdin(
             &env,
-            &[
-                "employee",
-                "link-msa",
-                "--user",
-                who,
-                "--msa",
-                "x@outlook.com",
-                "--password-stdin",
-            ],
+            &as_employee("link-msa", who, &["--msa", "x@outlook.com"]),
             &format!("{password}\n"),
         );
         assert_eq!(code, 1, "{err}");
@@ -1387,13 +1285,7 @@ fn weak_chosen_passwords_are_refused_after_nist_800_63b() {
     ] {
         let (code, err) = run_stdin(
             &env,
-            &[
-                "employee",
-                "set-password",
-                "--user",
-                &user,
-                "--password-stdin",
-            ],
+            &as_employee("set-password", &user, &[]),
             &format!("{temp}\n{weak}\n"),
         );
         assert_eq!(code, 1, "{weak} was accepted");
@@ -1410,16 +1302,7 @@ fn the_audit_actor_is_the_os_user_not_the_user_variable() {
         .cmd()
         .env("USER", "mallory\u{1b}[2J")
         .env("LOGNAME", "mallory")
-        .args([
-            "users",
-            "add",
-            "--name",
-            "Ann",
-            "--email",
-            "ann@x.com",
-            "--credentials-file",
-            "a.csv",
-        ])
+        .args(users_add("Ann", "ann@x.com", "a.csv", &[]))
         .output()
         .unwrap();
     assert!(out.status.success());

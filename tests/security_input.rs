@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Env, small_rules};
+use common::{Env, small_rules, users_add};
 use proptest::prelude::*;
 
 const SMALL_RULES: &str = include_str!("data/small-rules.toml");
@@ -18,20 +18,12 @@ const SMALL_RULES: &str = include_str!("data/small-rules.toml");
 /// An organization on the small rulebook with one user (MSA ann@outlook.com).
 fn org() -> Env {
     let env = Env::with_rulebook(&small_rules());
-    env.ok(&[
-        "users",
-        "add",
-        "--name",
+    env.ok(&users_add(
         "Ann Example",
-        "--email",
         "ann@contoso.com",
-        "--msa",
-        "ann@outlook.com",
-        "--credentials-file",
         "ann.csv",
-        "--now",
-        "2026-01-01",
-    ]);
+        &["--msa", "ann@outlook.com", "--now", "2026-01-01"],
+    ));
     env
 }
 
@@ -52,20 +44,12 @@ fn no_panic(args: &[&str], code: i32, err: &str) {
 #[test]
 fn membership_upgrade_at_the_last_representable_day_is_a_clean_error() {
     let env = org();
-    env.ok(&[
-        "users",
-        "add",
-        "--name",
+    env.ok(&users_add(
         "Bob Example",
-        "--email",
         "bob@contoso.com",
-        "--msa",
-        "bob@outlook.com",
-        "--credentials-file",
         "bob.csv",
-        "--now",
-        "2026-01-01",
-    ]);
+        &["--msa", "bob@outlook.com", "--now", "2026-01-01"],
+    ));
     for msa in ["ann@outlook.com", "bob@outlook.com"] {
         env.achievement(msa, "EX-A", "2025-12-01", "2026-01-01");
     }
@@ -239,16 +223,7 @@ fn display_names_refuse_bidi_overrides_like_control_characters() {
     let env = org();
     for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
         let name = format!("Mallory{c}gpj.exe");
-        let err = env.fails(&[
-            "users",
-            "add",
-            "--name",
-            &name,
-            "--email",
-            "mallory@contoso.com",
-            "--credentials-file",
-            "m.csv",
-        ]);
+        let err = env.fails(&users_add(&name, "mallory@contoso.com", "m.csv", &[]));
         assert!(err.contains("bidirectional"), "{err}");
         assert!(!err.contains(c), "the override was echoed: {err:?}");
     }
@@ -312,16 +287,12 @@ fn values_a_spreadsheet_would_run_are_refused_at_input() {
     );
     assert!(!env.path("f.csv").exists());
     // Hyphens and plus signs inside values are fine.
-    env.ok(&[
-        "users",
-        "add",
-        "--name",
+    env.ok(&users_add(
         "Ann-Marie O'Neil",
-        "--email",
         "ann-marie+work@contoso.com",
-        "--credentials-file",
         "ok.csv",
-    ]);
+        &[],
+    ));
 }
 
 // ---------------------------------------------------------------------------------------

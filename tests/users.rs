@@ -532,39 +532,12 @@ fn a_generated_user_name_is_never_another_accounts_email() {
         "fabrikam.com",
     ]);
     // A Fabrikam account whose e-mail is ann2@acme.com (its user name is at fabrikam.com).
-    let out = env.json(&[
-        "--org",
-        "fabrikam",
-        "users",
-        "add",
-        "--name",
-        "Ann Fab",
-        "--email",
-        "ann2@acme.com",
-        "--credentials-file",
-        "f.csv",
-    ]);
-    assert_eq!(out["username"], "ann2@fabrikam.com");
-    let add = |name: &str, email: &str, file: &str| {
-        env.json(&[
-            "--org",
-            "contoso-ltd",
-            "users",
-            "add",
-            "--name",
-            name,
-            "--email",
-            email,
-            "--credentials-file",
-            file,
-        ])["username"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    assert_eq!(add("Ann", "ann@acme.com", "a.csv"), "ann@acme.com");
+    let (username, _) = env.add_user("Ann Fab", "ann2@acme.com", &["--org", "fabrikam"]);
+    assert_eq!(username, "ann2@fabrikam.com");
+    let add = |name: &str, email: &str| env.add_user(name, email, &["--org", "contoso-ltd"]).0;
+    assert_eq!(add("Ann", "ann@acme.com"), "ann@acme.com");
     // ann2@acme.com is no account's user name, but it is an account's e-mail: skipped.
-    assert_eq!(add("Ann C", "ann@partner.org", "b.csv"), "ann3@acme.com");
+    assert_eq!(add("Ann C", "ann@partner.org"), "ann3@acme.com");
     // The bulk import follows the same rule.
     std::fs::write(env.path("u.csv"), "email,name\nann@other.org,Ann O\n").unwrap();
     env.ok("--org contoso-ltd users import u.csv --credentials-file c.csv");

@@ -121,6 +121,23 @@ impl Env {
         c
     }
 
+    /// Starts the binary with `args`, to be held by the hidden test hook at the start of the
+    /// first phase whose name starts with `phase` (it creates `marker` there): no input, its
+    /// stderr piped, for [`interrupt_when_held`].
+    pub fn spawn_held(&self, phase: &str, marker: &Path, args: impl Args) -> std::process::Child {
+        self.std_cmd()
+            .env(
+                "COMPETENCY_TEST_HOLD_PHASE",
+                format!("{phase}:{}", marker.display()),
+            )
+            .args(args.into_args())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    }
+
     /// Runs the binary with args; returns (exit code, stdout, stderr). Fails the test when
     /// the command is still running after [`COMMAND_DEADLINE`].
     pub fn run(&self, args: impl Args) -> (i32, String, String) {
@@ -164,18 +181,7 @@ impl Env {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let file = format!("cred-{n}-{}.csv", email.replace(['@', '.'], "_"));
-        let mut args = vec![
-            "users",
-            "add",
-            "--name",
-            name,
-            "--email",
-            email,
-            "--credentials-file",
-            &file,
-        ];
-        args.extend_from_slice(extra);
-        let out = self.json(&args);
+        let out = self.json(&users_add(name, email, &file, extra));
         let username = out["username"].as_str().expect("username").to_owned();
         let creds = read_credentials(&self.path(&file));
         let password = creds
@@ -218,6 +224,28 @@ impl Env {
         b.extend(std::fs::read(wal).unwrap_or_default());
         b
     }
+}
+
+/// The command line of `users add` of `name` <`email`>, its credentials written to `file`,
+/// then `extra` (`--msa …`, `--now …`).
+pub fn users_add<'a>(
+    name: &'a str,
+    email: &'a str,
+    file: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "users",
+        "add",
+        "--name",
+        name,
+        "--email",
+        email,
+        "--credentials-file",
+        file,
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 /// (exit code, stdout, stderr) of a finished run; a run ended by a signal fails the test

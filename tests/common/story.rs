@@ -16,8 +16,25 @@ pub fn small_rules() -> String {
     data("small-rules.toml")
 }
 
+/// The element of the JSON array `list` (a listing) whose `id` is `id`.
+pub fn listed<'a>(list: &'a Value, id: &str) -> &'a Value {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .find(|d| d["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {list}"))
+}
+
 /// The day most stories begin: the organization is created then.
 pub const DAY_ONE: &str = "2026-01-01";
+
+/// The command line of employee `user` signing in to run `employee <command>` with the
+/// secrets typed on standard input (`--password-stdin`), then `extra` (`--msa …`, `--now …`).
+pub fn as_employee<'a>(command: &'a str, user: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["employee", command, "--user", user, "--password-stdin"];
+    args.extend_from_slice(extra);
+    args
+}
 
 impl Env {
     /// The one place a test creates a database: `competency init` with `args`; returns
@@ -96,13 +113,7 @@ impl Env {
     /// `--password-stdin`); asserts success.
     pub fn set_password(&self, user: &str, current: &str, new: &str) {
         let (code, out, err) = self.run_stdin(
-            &[
-                "employee",
-                "set-password",
-                "--user",
-                user,
-                "--password-stdin",
-            ],
+            &as_employee("set-password", user, &[]),
             &format!("{current}\n{new}\n"),
         );
         assert_eq!(code, 0, "set-password of {user} failed: {err}{out}");
@@ -136,6 +147,15 @@ impl Env {
         let value =
             serde_json::from_str(&out).unwrap_or_else(|x| panic!("bad JSON ({x}): {out}{err}"));
         (code, value)
+    }
+
+    /// The level competency `id` is met at on `now`, as `competencies list` shows it.
+    pub fn competency_level(&self, id: &str, now: &str) -> String {
+        let list = self.json(format!("competencies list --now {now}"));
+        listed(&list, id)["level"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no level for {id} in {list}"))
+            .to_owned()
     }
 
     /// `membership check` at `now`: (exit code, JSON).
