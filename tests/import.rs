@@ -66,6 +66,18 @@ impl Env {
         )
     }
 
+    /// `users import u.csv --skip-invalid`, the credentials into c.csv; asserts it succeeds
+    /// and returns the summary.
+    fn import_users_skipping_invalid(&self) -> Value {
+        let (code, summary, err) = self.import(
+            "users",
+            "u.csv",
+            &["--skip-invalid", "--credentials-file", "c.csv"],
+        );
+        assert_eq!(code, 0, "{err}");
+        summary
+    }
+
     fn json(&self, args: &[&str]) -> Value {
         let out = self
             .cmd()
@@ -101,6 +113,15 @@ impl Env {
 
 fn n(v: &Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+/// An import summary's (rows, added, rejected).
+fn rows_added_rejected(summary: &Value) -> (u64, u64, u64) {
+    (
+        n(summary, "rows"),
+        n(summary, "added"),
+        n(summary, "rejected"),
+    )
 }
 
 #[test]
@@ -299,12 +320,7 @@ fn invalid_utf8_is_a_rejected_row_not_a_crash() {
     let (code, _, err) = env.import("users", "u.csv", &[]);
     assert_eq!(code, 1);
     assert!(err.contains("u.csv:3: column 2: not valid UTF-8"), "{err}");
-    let (code, s, err) = env.import(
-        "users",
-        "u.csv",
-        &["--skip-invalid", "--credentials-file", "c.csv"],
-    );
-    assert_eq!(code, 0, "{err}");
+    let s = env.import_users_skipping_invalid();
     assert_eq!((n(&s, "added"), n(&s, "rejected")), (1, 1));
     let rejects = fs::read(env.path("u.csv.rejects.csv")).unwrap();
     assert!(
@@ -373,16 +389,8 @@ fn skip_invalid_copies_rejected_rows_unchanged() {
         "u.csv",
         "email,name,role\r\nada@contoso.com,Ada,\r\n\"bob@\", \"Bob\" ,user\r\nada@contoso.com,Ada again,\r\ncy@contoso.com,Cy,\r\n",
     );
-    let (code, s, err) = env.import(
-        "users",
-        "u.csv",
-        &["--skip-invalid", "--credentials-file", "c.csv"],
-    );
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        (n(&s, "rows"), n(&s, "added"), n(&s, "rejected")),
-        (4, 2, 2)
-    );
+    let s = env.import_users_skipping_invalid();
+    assert_eq!(rows_added_rejected(&s), (4, 2, 2));
     assert_eq!(s["rejects_file"], "u.csv.rejects.csv");
     assert_eq!(
         fs::read_to_string(env.path("u.csv.rejects.csv")).unwrap(),
@@ -623,16 +631,8 @@ fn in_file_duplicates_first_occurrence_wins_and_rejected_rows_take_nothing() {
          cy@contoso.com,Cy,m3@outlook.com\n\
          bad@,Bad,\n",
     );
-    let (code, s, err) = env.import(
-        "users",
-        "u.csv",
-        &["--skip-invalid", "--credentials-file", "c.csv"],
-    );
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        (n(&s, "rows"), n(&s, "added"), n(&s, "rejected")),
-        (6, 3, 3)
-    );
+    let s = env.import_users_skipping_invalid();
+    assert_eq!(rows_added_rejected(&s), (6, 3, 3));
     let rejects = fs::read_to_string(env.path("u.csv.rejects.csv")).unwrap();
     let lines: Vec<&str> = rejects.lines().collect();
     assert_eq!(lines.len(), 4, "{rejects}");
