@@ -33,15 +33,7 @@ fn exam(env: &Env, now: &str, msa: &str, code: &str, earned: &str) {
 }
 
 fn level(env: &Env, now: &str, id: &str) -> String {
-    let list = env.json(format!("competencies list --now {now}"));
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()["level"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    env.competency_level(id, now)
 }
 
 fn progress(env: &Env, now: &str, id: &str, level: &str) -> Value {
@@ -104,42 +96,27 @@ fn the_default_rulebook_has_18_competencies() {
 fn achievements_are_validated_against_the_catalogue() {
     let env = setup();
     let msa = person(&env, "2026-01-02", "ann");
-    let err = env.fails(format!(
-        "achievements add --msa {msa} --code EX-Z --earned 2026-01-10 \
-         --now 2026-02-01"
-    ));
+    let add = |msa: &str, code: &str, earned: &str| {
+        format!("achievements add --msa {msa} --code {code} --earned {earned} --now 2026-02-01")
+    };
+    let err = env.fails(add(&msa, "EX-Z", "2026-01-10"));
     assert!(
         err.contains("not in the rulebook's catalog") && err.contains("EX-A"),
         "{err}"
     );
-    let err = env.fails(format!(
-        "achievements add --msa {msa} --code EX-A --earned 2026-02-30 \
-         --now 2026-02-01"
-    ));
+    let err = env.fails(add(&msa, "EX-A", "2026-02-30"));
     assert!(
         err.contains("earned") && err.contains("2026-02-30"),
         "{err}"
     );
-    let err = env.fails(format!(
-        "achievements add --msa {msa} --code EX-A --earned 2026-03-01 \
-         --now 2026-02-01"
-    ));
+    let err = env.fails(add(&msa, "EX-A", "2026-03-01"));
     assert!(err.contains("future"), "{err}");
-    let err = env.fails(
-        "achievements add --msa not-an-msa --code EX-A --earned 2026-01-01 \
-         --now 2026-02-01",
-    );
+    let err = env.fails(add("not-an-msa", "EX-A", "2026-01-01"));
     assert!(err.contains("msa"), "{err}");
-    let first = env.json(format!(
-        "achievements add --msa {msa} --code ex-a --earned 2026-01-10 \
-         --now 2026-02-01"
-    ));
+    let first = env.json(add(&msa, "ex-a", "2026-01-10"));
     assert_eq!(first["result"], "added");
     assert_eq!(first["code"], "EX-A");
-    let again = env.json(format!(
-        "achievements add --msa {msa} --code EX-A --earned 2026-01-10 \
-         --now 2026-02-01"
-    ));
+    let again = env.json(add(&msa, "EX-A", "2026-01-10"));
     assert_eq!(again["result"], "unchanged");
     let list = env.json("achievements list --now 2026-02-01");
     assert_eq!(list.as_array().unwrap().len(), 1);

@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::Env;
-use serde_json::Value;
+use common::{Env, listed};
 
 fn setup() -> Env {
     Env::with_rulebook("solutions-partner")
@@ -14,14 +13,6 @@ fn setup() -> Env {
 /// An employee with an MSA holding these certifications (earned 2026-01-01), added at `now`.
 fn person(e: &Env, local: &str, codes: &[&str], now: &str) -> String {
     e.person(local, codes, "2026-01-01", now)
-}
-
-fn listed<'a>(list: &'a Value, id: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {list}"))
 }
 
 #[test]
@@ -55,12 +46,7 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     // Without an ID every designation is scored; `people` keeps its type (the names) so a
     // script reads one shape, and the numbers are the same.
     let all = e.json(&["designations", "score", "--now", "2026-01-05"]);
-    let infra_all = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "infrastructure")
-        .unwrap();
+    let infra_all = listed(&all, "infrastructure");
     let inter_all = infra_all["items"]
         .as_array()
         .unwrap()

@@ -27,6 +27,14 @@ fn two_people(e: &Env) -> (String, String) {
     e.cloud_pair()
 }
 
+/// [`setup`] with [`two_people`], Silver bought on 2026-01-02: (sandbox, Ann, Bob).
+fn silver_since_day_two() -> (Env, String, String) {
+    let e = setup();
+    let (ann, bob) = two_people(&e);
+    e.ok("membership upgrade --level silver --now 2026-01-02");
+    (e, ann, bob)
+}
+
 #[test]
 fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
     let e = setup();
@@ -252,9 +260,7 @@ fn gold_holders_cannot_buy_silver_and_holders_renew_instead_of_rebuying() {
 
 #[test]
 fn silver_to_gold_starts_a_new_term_with_the_discount_marked() {
-    let e = setup();
-    two_people(&e);
-    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (e, _, _) = silver_since_day_two();
     let err = e.fails("membership upgrade --level gold --now 2026-02-01");
     assert!(err.contains("no competency is met at gold now"), "{err}");
     person(&e, "carol", "AZ-1", "2026-02-01", "2026-02-01");
@@ -314,9 +320,7 @@ fn renew_refusals_say_what_is_missing_or_when_the_window_opens() {
 
 #[test]
 fn upgrading_after_a_lapse_starts_afresh() {
-    let e = setup();
-    two_people(&e);
-    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (e, _, _) = silver_since_day_two();
     let again = e.json("membership upgrade --level silver --now 2027-03-15");
     assert_eq!(again["previous_level"], "none");
     assert_eq!(again["term_start"], "2027-03-15");
@@ -380,9 +384,7 @@ fn status_before_the_first_purchase_is_none() {
 
 #[test]
 fn check_and_alerts_tables_print_the_alert_sentence_above_the_open_alerts() {
-    let e = setup();
-    let (_, bob) = two_people(&e);
-    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (e, _, bob) = silver_since_day_two();
     e.ok(format!("users remove {bob} --reason left --now 2026-02-01"));
     let (code, out, _) = e.run(&["membership", "check", "--now", "2026-02-02"]);
     assert_eq!(code, 4, "{out}");
@@ -395,9 +397,7 @@ fn check_and_alerts_tables_print_the_alert_sentence_above_the_open_alerts() {
 
 #[test]
 fn achievements_remove_raises_an_alert_with_its_cause() {
-    let e = setup();
-    two_people(&e);
-    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (e, _, _) = silver_since_day_two();
     let (code, _, err) =
         e.run("achievements remove --msa bob@outlook.com --code AZ-2 --now 2026-01-05");
     assert_eq!(code, 0, "{err}");
@@ -406,16 +406,8 @@ fn achievements_remove_raises_an_alert_with_its_cause() {
     assert_eq!(a[0]["cause"], "achievement AZ-2 of bob@outlook.com removed");
 }
 
-#[test]
-fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
-    let e = setup();
-    two_people(&e);
-    e.ok("membership upgrade --level silver --now 2026-01-02");
-    e.add_org("Fabrikam", "7654321", RULEBOOK, "2026-01-03");
-    let (code, _, err) = e.run(
-        "--org 7654321 users add --name Bob --email bob@fabrikam.com \
-         --msa bob@outlook.com --credentials-file fab.csv --now 2026-01-04",
-    );
+/// A Fabrikam command succeeded and printed the alert it raised for Contoso, saying whose.
+fn fabrikam_command_alerted_contoso(code: i32, err: &str) {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(ALERT_TEXT), "{err}");
     // Printed during Fabrikam's command, the alert is Contoso's: it says so.
@@ -423,6 +415,17 @@ fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
         err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
         "{err}"
     );
+}
+
+#[test]
+fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
+    let (e, _, _) = silver_since_day_two();
+    e.add_org("Fabrikam", "7654321", RULEBOOK, "2026-01-03");
+    let (code, _, err) = e.run(
+        "--org 7654321 users add --name Bob --email bob@fabrikam.com \
+         --msa bob@outlook.com --credentials-file fab.csv --now 2026-01-04",
+    );
+    fabrikam_command_alerted_contoso(code, &err);
     let a = e.json("--org 1234567 membership alerts --now 2026-01-04");
     let cause = a[0]["cause"].as_str().unwrap();
     assert!(cause.contains("MSA bob@outlook.com"), "{cause}");
@@ -434,9 +437,7 @@ fn severing_an_msa_from_another_organization_alerts_the_one_that_lost_it() {
 
 #[test]
 fn what_if_reports_losses_and_changes_nothing() {
-    let e = setup();
-    let (ann, bob) = two_people(&e);
-    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (e, ann, bob) = silver_since_day_two();
     let before = e.db_bytes();
     let w = e.json(format!(
         "membership what-if --remove-user {bob} --now 2026-01-10"
@@ -529,9 +530,7 @@ fn demo_without_arguments_uses_a_new_temporary_folder() {
 
 #[test]
 fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
-    let e = setup();
-    two_people(&e);
-    e.ok("membership upgrade --level silver --now 2026-01-02");
+    let (e, _, _) = silver_since_day_two();
     e.add_org("Fabrikam", "7654321", RULEBOOK, "2026-01-03");
     std::fs::write(
         e.path("staff.csv"),
@@ -542,13 +541,7 @@ fn a_users_import_that_severs_an_msa_alerts_the_organization_that_lost_it() {
         "--org 7654321 users import staff.csv --credentials-file fab.csv \
          --now 2026-01-04",
     );
-    assert_eq!(code, 0, "{err}");
-    assert!(err.contains(ALERT_TEXT), "{err}");
-    // Printed during Fabrikam's command, the alert is Contoso's: it says so.
-    assert!(
-        err.contains(&format!("alert: Contoso Ltd: {ALERT_TEXT}")),
-        "{err}"
-    );
+    fabrikam_command_alerted_contoso(code, &err);
     let a = e.json("--org 1234567 membership alerts --now 2026-01-04");
     assert_eq!(a.as_array().unwrap().len(), 1);
     let cause = a[0]["cause"].as_str().unwrap();
@@ -574,15 +567,7 @@ fn profile_and_gold_discount_do_not_depend_on_a_prior_check() {
         if with_check {
             e.check("2026-02-15");
         }
-        let list = e.json(&["competencies", "list", "--now", "2026-02-16"]);
-        let cloud = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "cloud")
-            .unwrap()
-            .clone();
-        assert_eq!(cloud["level"], "silver");
+        assert_eq!(e.competency_level("cloud", "2026-02-16"), "silver");
         let profile = e.json(&["membership", "profile", "--now", "2026-02-16"]);
         let shown: Vec<&str> = profile["competencies"]
             .as_array()

@@ -146,14 +146,11 @@ fn every_older_schema_migrates_to_the_current_one_with_its_data() {
         );
         // Evaluation over migrated data: two active people with EX-A and $12,000 azure
         // revenue meet Cloud Silver in the small rulebook.
-        let levels = env.json(&["competencies", "list", "--now", "2026-02-01"]);
-        let cloud = levels
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "cloud")
-            .unwrap();
-        assert_eq!(cloud["level"], "silver", "from {from}: {levels}");
+        assert_eq!(
+            env.competency_level("cloud", "2026-02-01"),
+            "silver",
+            "from {from}"
+        );
         // Tables added by later migrations are there and usable (migration 2: membership).
         let status = env.json(&["membership", "status", "--now", "2026-02-01"]);
         assert_eq!(status["state"], "none", "from {from}: {status}");
@@ -370,12 +367,5 @@ fn migration_9_keeps_one_msa_index_that_allows_one_open_link_per_msa() {
         assert!(plan.contains("msa_links_msa"), "{sql}: {plan}");
     }
     // The evaluation reads the migrated links: ann and bob still count for Cloud Silver.
-    let levels = env.json(&["competencies", "list", "--now", "2026-02-01"]);
-    let cloud = levels
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "cloud")
-        .unwrap();
-    assert_eq!(cloud["level"], "silver", "{levels}");
+    assert_eq!(env.competency_level("cloud", "2026-02-01"), "silver");
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Env, mode};
+use common::{Env, listed, mode};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
@@ -824,12 +824,7 @@ fn the_designations_bus_factor_is_the_what_if_of_each_departure() {
         let w = env.json(format!(
             "designations what-if --remove-user {user} --now {now}"
         ));
-        let infra = w
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["id"] == "infrastructure")
-            .unwrap();
+        let infra = listed(&w, "infrastructure");
         let breaks = infra["qualified_after"] == false;
         breaking += usize::from(breaks);
         assert_eq!(
