@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::Env;
@@ -59,6 +58,13 @@ fn listings(env: &Env, db: &str) -> Vec<(String, Value)> {
     out
 }
 
+/// Adds an account `name` <`email`> to Fabrikam (partner 7654321) in the database at `db`.
+fn add_fabrikam_account(env: &Env, db: &str, name: &str, email: &str) {
+    env.ok(&[
+        "--db", db, "--now", NOW, "--org", "7654321", "add-user", "--name", name, "--email", email,
+    ]);
+}
+
 /// A source with a whole history: the demo (import, progress, upgrade, an employee
 /// leaving, the alert, the check), then a second organization with an account of its own.
 fn rich_source(env: &Env) -> String {
@@ -75,19 +81,7 @@ fn rich_source(env: &Env) -> String {
         "--partner-id",
         "7654321",
     ]);
-    env.ok(&[
-        "--db",
-        &src,
-        "--now",
-        NOW,
-        "--org",
-        "7654321",
-        "add-user",
-        "--name",
-        "Fay",
-        "--email",
-        "fay@fabrikam.com",
-    ]);
+    add_fabrikam_account(env, &src, "Fay", "fay@fabrikam.com");
     let orgs = env.json(&["--db", &src, "org", "list"]);
     assert_eq!(orgs.as_array().unwrap().len(), 2, "{orgs}");
     src
@@ -174,19 +168,7 @@ fn a_round_trip_gives_identical_listings_of_every_command() {
     // The copy is a working database: doctor passes and it takes new writes with new ids.
     let doctor = env.json(&["--db", &c, "doctor"]);
     assert_eq!(doctor["ok"], true, "{doctor}");
-    env.ok(&[
-        "--db",
-        &c,
-        "--now",
-        NOW,
-        "--org",
-        "7654321",
-        "add-user",
-        "--name",
-        "Newcomer",
-        "--email",
-        "newcomer@contoso.com",
-    ]);
+    add_fabrikam_account(&env, &c, "Newcomer", "newcomer@contoso.com");
 }
 
 #[test]
@@ -240,24 +222,11 @@ fn an_interrupted_copy_leaves_no_target() {
     let a = rich_source(&env);
     let target = env.path("partial.db");
     let marker = env.path("held");
-    let child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_CONFIG", env.path("config.toml"))
-        .env(
-            "COMPETENCY_TEST_HOLD_PHASE",
-            format!("copying audit:{}", marker.display()),
-        )
-        .args(["copy", "--from", &a, "--to"])
-        .arg(&target)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_held(
+        "copying audit",
+        &marker,
+        &["copy", "--from", &a, "--to", target.to_str().unwrap()],
+    );
     let out = common::interrupt_when_held(child, &marker, "the audit", DEADLINE, || {});
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,6 +30,28 @@ fn users_csv(rows: usize, bad: bool) -> String {
     csv
 }
 
+/// Who runs the library-level imports here: "t", at midnight of 2026-03-01.
+fn actor() -> Actor {
+    Actor {
+        name: "t".into(),
+        at: competency::api::support::clock::midnight(
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        ),
+    }
+}
+
+/// A dry run of importing `file`, its progress recorded: (options, the recording).
+fn recorded_dry_run(file: &Path) -> (Options, Arc<Recording>) {
+    let rec = Arc::new(Recording::default());
+    let opts = Options {
+        file: file.to_owned(),
+        skip_invalid: false,
+        dry_run: true,
+        progress: rec.clone(),
+    };
+    (opts, rec)
+}
+
 fn count(env: &Env, sql: &str) -> i64 {
     env.open_db().scalar(sql, &[]).int()
 }
@@ -40,21 +63,9 @@ fn users_import_reports_its_phases_in_order() {
     let file = env.path("users.csv");
     std::fs::write(&file, users_csv(3000, false)).unwrap();
     let mut store = Store::open(&env.db()).unwrap();
-    let at = competency::api::support::clock::midnight(
-        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-    );
-    let actor = Actor {
-        name: "t".into(),
-        at,
-    };
+    let actor = actor();
     let org = store.read(|db| Ok(db.orgs()?.remove(0))).unwrap();
-    let rec = Arc::new(Recording::default());
-    let opts = Options {
-        file: file.clone(),
-        skip_invalid: false,
-        dry_run: true,
-        progress: rec.clone(),
-    };
+    let (opts, rec) = recorded_dry_run(&file);
     let mut input = import::users::open(&opts).unwrap();
     let s = store
         .write_or_rollback(|db| {
@@ -102,23 +113,15 @@ fn users_import_reports_its_phases_in_order() {
 fn interrupt_users_import(env: &Env, phase: &str, extra: &[&str]) -> (i32, String) {
     let marker = env.path("held");
     let _ = std::fs::remove_file(&marker);
-    let mut cmd = env.std_cmd();
-    cmd.env(
-        "COMPETENCY_TEST_HOLD_PHASE",
-        format!("{phase}:{}", marker.display()),
-    )
-    .args([
+    let mut args = vec![
         "users",
         "import",
         "users.csv",
         "--credentials-file",
         "creds.csv",
-    ])
-    .args(extra)
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
-    let child = cmd.spawn().expect("spawn");
+    ];
+    args.extend_from_slice(extra);
+    let child = env.spawn_held(phase, &marker, &args);
     let out = common::interrupt_when_held(
         child,
         &marker,
@@ -263,20 +266,8 @@ fn achievements_import_reports_reading_then_the_index_rebuild() {
     }
     std::fs::write(&file, csv).unwrap();
     let mut store = Store::open(&env.db()).unwrap();
-    let at = competency::api::support::clock::midnight(
-        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-    );
-    let actor = Actor {
-        name: "t".into(),
-        at,
-    };
-    let rec = Arc::new(Recording::default());
-    let opts = Options {
-        file: file.clone(),
-        skip_invalid: false,
-        dry_run: true,
-        progress: rec.clone(),
-    };
+    let actor = actor();
+    let (opts, rec) = recorded_dry_run(&file);
     let mut input = import::achievements::open(&opts).unwrap();
     let s = store
         .write_or_rollback(|db| {
@@ -287,7 +278,7 @@ fn achievements_import_reports_reading_then_the_index_rebuild() {
                 &org,
                 &rb,
                 &actor,
-                at.date_naive(),
+                actor.at.date_naive(),
                 &opts,
                 &mut input,
                 None,
@@ -316,18 +307,11 @@ fn sigint_during_the_index_rebuild_of_an_achievements_import_changes_nothing() {
     csv.push_str("bad,70-533,2025-01-01\n");
     std::fs::write(env.path("exams.csv"), csv).unwrap();
     let marker = env.path("held");
-    let child = env
-        .std_cmd()
-        .env(
-            "COMPETENCY_TEST_HOLD_PHASE",
-            format!("rebuilding:{}", marker.display()),
-        )
-        .args(["achievements", "import", "exams.csv", "--skip-invalid"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = env.spawn_held(
+        "rebuilding",
+        &marker,
+        "achievements import exams.csv --skip-invalid",
+    );
     let out = common::interrupt_when_held(child, &marker, "the rebuild", DEADLINE, || {
         assert!(env.path("exams.csv.rejects.csv").exists());
     });
@@ -356,18 +340,7 @@ fn sigint_while_the_report_evaluates_writes_no_file() {
     let env = Env::new();
     env.init();
     let marker = env.path("held");
-    let child = env
-        .std_cmd()
-        .env(
-            "COMPETENCY_TEST_HOLD_PHASE",
-            format!("evaluating:{}", marker.display()),
-        )
-        .args(["report", "--out", "r.html"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = env.spawn_held("evaluating", &marker, "report --out r.html");
     let out = common::interrupt_when_held(child, &marker, "the evaluation", DEADLINE, || {});
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,18 +57,7 @@ fn populate(e: &Env, code: &str, extra: Option<&str>, now: &str) {
 /// bought on 2026-01-02 (Cloud met by everyone; Data by every tenth, whose CERT-X expires
 /// before the anniversary).
 fn member_org() -> Env {
-    let e = Env::new();
-    e.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        RULEBOOK,
-        "--now",
-        "2026-01-01",
-    ]);
+    let e = Env::with_rulebook(RULEBOOK);
     populate(&e, "AZ-1", Some("CERT-X"), "2026-01-01");
     e.ok(&[
         "membership",
@@ -84,18 +72,7 @@ fn member_org() -> Env {
 
 /// An organization of `PEOPLE` on the `solutions-partner` rulebook, each with AZ-104.
 fn designations_org() -> Env {
-    let e = Env::new();
-    e.ok(&[
-        "init",
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--rulebook",
-        "solutions-partner",
-        "--now",
-        "2026-01-01",
-    ]);
+    let e = Env::with_rulebook("solutions-partner");
     populate(&e, "AZ-104", None, "2026-01-01");
     e
 }
@@ -136,24 +113,7 @@ fn state(env: &Env) -> String {
 fn interrupt(env: &Env, phase: &str, args: &[&str]) -> (i32, String) {
     let marker = env.path("held");
     let _ = std::fs::remove_file(&marker);
-    let child = Command::new(assert_cmd::cargo::cargo_bin("competency"))
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("USER", "tester")
-        .env("COMPETENCY_DB", env.db())
-        .env("COMPETENCY_CONFIG", env.path("config.toml"))
-        .env(
-            "COMPETENCY_TEST_HOLD_PHASE",
-            format!("{phase}:{}", marker.display()),
-        )
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = env.spawn_held(phase, &marker, args);
     let out = common::interrupt_when_held(
         child,
         &marker,
