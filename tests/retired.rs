@@ -135,18 +135,7 @@ fn listing_one_msa_answers_for_that_msa_only_and_as_the_engine_does() {
         &["--msa", "bob@outlook.com", "--now", "2026-01-01"],
     );
     for msa in ["ann@outlook.com", "bob@outlook.com"] {
-        e.ok(&[
-            "achievements",
-            "add",
-            "--msa",
-            msa,
-            "--code",
-            "70-535",
-            "--earned",
-            "2025-06-01",
-            "--now",
-            "2026-01-02",
-        ]);
+        e.achievement(msa, "70-535", "2025-06-01", "2026-01-02");
     }
     let ann = e.json(&[
         "achievements",
