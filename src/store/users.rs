@@ -274,8 +274,12 @@ impl Db<'_> {
         let key = key.trim().to_lowercase();
         let domain = self.org_domain(org_id)?;
         let stem = username_stem(&key, &domain);
+        // One index probe each (`users_name`, `users_email`): with `org_id = ?1` outside
+        // the OR, SQLite would walk every account of the organization instead.
         let mut st = self.conn().prepare_cached(&format!(
-            "{USER_SELECT} WHERE u.org_id = ?1 AND (u.username = ?3 OR u.email = ?2)
+            "{USER_SELECT} WHERE u.id IN (
+                SELECT id FROM users WHERE org_id = ?1 AND username = ?3
+                UNION ALL SELECT id FROM users WHERE email = ?2 AND org_id = ?1)
              ORDER BY u.id DESC"
         ))?;
         let rows = st.query_map(params![org_id, key, stem], user_from_row)?;
