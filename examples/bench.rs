@@ -318,8 +318,17 @@ fn has_command(bin: &Path, words: &[&str]) -> bool {
 fn main() {
     let a = args();
     let bin = binary();
+    // COMPETENCY_BENCH_KEEP=DIR works in DIR and leaves every file there (the databases,
+    // the shell's included, for `dbstat`); the caller deletes it.
+    let keep = std::env::var_os("COMPETENCY_BENCH_KEEP").map(PathBuf::from);
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    let d = match &keep {
+        Some(k) => {
+            std::fs::create_dir_all(k).unwrap();
+            k.as_path()
+        }
+        None => dir.path(),
+    };
     let have_sqlite = Command::new("sqlite3")
         .arg("--version")
         .stdout(Stdio::null())
@@ -501,7 +510,9 @@ fn users_import(
         row.size = peer_size.map(|p| (p, None));
         table.push(row);
     }
-    std::fs::remove_file(&peer_db).ok();
+    if std::env::var_os("COMPETENCY_BENCH_KEEP").is_none() {
+        std::fs::remove_file(&peer_db).ok();
+    }
     let db = d.join(format!("competency-{stem}.db"));
     init(bin, &db);
     eprintln!("importing users ({order}) …");

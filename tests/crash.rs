@@ -95,10 +95,11 @@ fn integrity_ok(env: &Env) {
     env.open_db().assert_sound();
 }
 
-/// The stored password hash of the account `username`, as text.
+/// The stored password hash of the account `username`, as text (a user name is stored
+/// without its organization's domain since migration 10).
 fn password_hash(db: &mut Db, username: &str) -> String {
     let v = db.scalar(
-        "SELECT password_hash FROM users WHERE username = $1",
+        "SELECT u.password_hash FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.username || o.domain = $1",
         &[&username],
     );
     hash_text(v.bytes())
@@ -108,7 +109,7 @@ fn password_hash(db: &mut Db, username: &str) -> String {
 fn committed(env: &Env, email: &str) -> Option<(String, String, i64)> {
     let mut db = env.open_db();
     let row = db.row(
-        "SELECT username, password_hash FROM users WHERE email = $1",
+        "SELECT u.username || o.domain, u.password_hash FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email = $1",
         &[&email],
     )?;
     let (u, h) = (row[0].text().to_owned(), hash_text(row[1].bytes()));
@@ -685,7 +686,8 @@ fn a_reset_password_killed_after_its_commit_keeps_the_new_password_and_before_it
     let marker = pause_after_commit(&env, &mut cmd);
     assert!(kill_when(cmd, || marker.exists()));
     env.open_db().execute(
-        "UPDATE users SET password_hash = $1 WHERE username = $2",
+        "UPDATE users SET password_hash = $1
+         WHERE username || (SELECT domain FROM orgs WHERE orgs.id = users.org_id) = $2",
         &[&competency::api::store::hash_bytes(&before), &username],
     );
     let out = env.ok(&["doctor"]);

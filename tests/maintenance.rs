@@ -202,7 +202,10 @@ fn backup_while_another_process_writes_is_consistent_private_and_complete() {
     let env = Arc::new(populated());
     let before: Vec<String> = env
         .open_db()
-        .query("SELECT username FROM users", &[])
+        .query(
+            "SELECT u.username || o.domain FROM users u JOIN orgs o ON o.id = u.org_id",
+            &[],
+        )
         .into_iter()
         .map(|r| r[0].text().to_owned())
         .collect();
@@ -271,7 +274,7 @@ fn backup_while_another_process_writes_is_consistent_private_and_complete() {
     assert_eq!(fk, 0);
     for u in &before {
         let n: i64 = copy
-            .query_row("SELECT count(*) FROM users WHERE username = ?1", [u], |r| {
+            .query_row("SELECT count(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.username || o.domain = ?1", [u], |r| {
                 r.get(0)
             })
             .unwrap();

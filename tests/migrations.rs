@@ -14,8 +14,8 @@ use std::os::unix::fs::OpenOptionsExt;
 
 use common::{Db, Env};
 use competency::api::domain::credentials::hash_generated;
-use competency::api::store::hash_text;
 use competency::api::store::schema::{MIGRATIONS, current_version, migrate_to};
+use competency::api::store::{hash_bytes, hash_text};
 use rusqlite::{Connection, params};
 
 const RULES: &str = include_str!("data/small-rules.toml");
@@ -291,8 +291,10 @@ fn migration_8_stores_hashes_as_bytes_and_keeps_one_email_index() {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    // (`users_org`, kept by migration 8, went in migration 9.)
-    assert_eq!(indexes, ["users_email"]);
+    // (`users_org`, kept by migration 8, went in migration 9; `users_name` came with
+    // migration 10.)
+    assert_eq!(indexes, ["users_email", "users_name"]);
+    // (User names are stored without their domain since migration 10.)
     let add = |username: &str, status: &str| {
         conn.execute(
             "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
@@ -303,10 +305,10 @@ fn migration_8_stores_hashes_as_bytes_and_keeps_one_email_index() {
     };
     // ann@contoso.com is active in organization 1: a second active account is refused by
     // the index, removed ones (any number) are not.
-    let err = add("ann2@contoso-ltd.onmicrosoft.com", "active").unwrap_err();
+    let err = add("ann2@", "active").unwrap_err();
     assert!(err.to_string().contains("UNIQUE"), "{err}");
-    add("ann3@contoso-ltd.onmicrosoft.com", "removed").unwrap();
-    add("ann4@contoso-ltd.onmicrosoft.com", "removed").unwrap();
+    add("ann3@", "removed").unwrap();
+    add("ann4@", "removed").unwrap();
     // Both e-mail lookups go through the one index.
     for sql in [
         "SELECT 1 FROM users WHERE email = 'x'",
@@ -341,7 +343,12 @@ fn migration_9_keeps_one_msa_index_that_allows_one_open_link_per_msa() {
         .unwrap();
     assert_eq!(
         indexes,
-        ["msa_links_msa", "msa_links_open_user", "users_email"]
+        [
+            "msa_links_msa",
+            "msa_links_open_user",
+            "users_email",
+            "users_name"
+        ]
     );
     let link = |msa: &str, user: i64, ended: Option<i64>| {
         conn.execute(
@@ -368,4 +375,254 @@ fn migration_9_keeps_one_msa_index_that_allows_one_open_link_per_msa() {
     }
     // The evaluation reads the migrated links: ann and bob still count for Cloud Silver.
     assert_eq!(env.competency_level("cloud", "2026-02-01"), "silver");
+}
+
+/// The user names of `SELECT … FROM users ORDER BY id`, as stored.
+fn stored_usernames(conn: &Connection) -> Vec<String> {
+    conn.prepare("SELECT username FROM users ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// Migration 10 (issue 14, storage footprint): a user name is stored without its
+/// organization's domain (`ann2@`), and every command finds accounts by user name and by
+/// e-mail exactly as before — suffixed names, case-insensitively, in a second organization
+/// that shares the domain (which `init --domain` allows) — and keeps generating free names
+/// across the organizations of a domain.
+#[test]
+fn migration_10_stores_user_names_without_the_domain_and_finds_them_as_before() {
+    let env = Env::sqlite(); // an old SQLite file
+    old_database(&env, 9);
+    let domain = "contoso-ltd.onmicrosoft.com";
+    {
+        let conn = Connection::open(env.db()).unwrap();
+        conn.execute(
+            "INSERT INTO orgs (id, partner_id, name, slug, domain, market, created_at, rulebook,
+                rulebook_at)
+             SELECT 2, '7654321', 'Fabrikam', 'fabrikam', domain, market, created_at, rulebook,
+                rulebook_at FROM orgs WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        // ann2 in organization 1 (ann@ was taken), ann3 in organization 2 (same domain).
+        for (id, org, username, email) in [
+            (4, 1, "ann2", "ann@fabrikam.com"),
+            (5, 2, "ann3", "ann@example.org"),
+            (6, 2, "eve", "eve@example.org"),
+        ] {
+            conn.execute(
+                "INSERT INTO users (id, org_id, username, name, email, roles, status,
+                    created_at, password_hash, password_temporary, password_expires_at)
+                 VALUES (?1, ?2, ?3, 'Another Ann', ?4, 'user', 'active', 1767225600, ?5, 1,
+                    1775001600)",
+                params![
+                    id,
+                    org,
+                    format!("{username}@{domain}"),
+                    email,
+                    hash_bytes(&hash_generated("irrelevant")),
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let list = env.json(&[
+        "--org",
+        "1234567",
+        "users",
+        "list",
+        "--all",
+        "--now",
+        "2026-02-01",
+    ]);
+    assert_eq!(version(&env), current_version());
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    // In user-name order, whole names, as before.
+    assert_eq!(
+        names,
+        [
+            format!("ann2@{domain}"),
+            format!("ann@{domain}"),
+            format!("bob@{domain}"),
+            format!("cy@{domain}")
+        ]
+    );
+    let conn = Connection::open(env.db()).unwrap();
+    assert_eq!(
+        stored_usernames(&conn),
+        ["ann@", "bob@", "cy@", "ann2@", "ann3@", "eve@"]
+    );
+    let indexes: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'
+             ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(indexes, ["users_email", "users_name"]);
+
+    // By user name (any case, spaces around) and by e-mail, in either organization.
+    for (org, key, email) in [
+        ("1234567", format!("ann2@{domain}"), "ann@fabrikam.com"),
+        (
+            "1234567",
+            format!(" ANN2@{} ", domain.to_uppercase()),
+            "ann@fabrikam.com",
+        ),
+        ("1234567", "ann@fabrikam.com".into(), "ann@fabrikam.com"),
+        ("1234567", format!("cy@{domain}"), "cy@contoso.com"),
+        ("7654321", format!("ann3@{domain}"), "ann@example.org"),
+        ("7654321", "eve@example.org".into(), "eve@example.org"),
+    ] {
+        let shown = env.json(&["--org", org, "users", "show", &key, "--now", "2026-02-01"]);
+        assert_eq!(shown["email"], email, "{org} {key}: {shown}");
+    }
+    // Another organization's user name is not found (the same text as before).
+    let (code, _, err) = env.run(&[
+        "--org",
+        "1234567",
+        "users",
+        "show",
+        &format!("ann3@{domain}"),
+    ]);
+    assert!(code != 0 && err.contains("no user \"ann3@"), "{code} {err}");
+    // Sign-in by user name: the temporary password, then a chosen one.
+    let (code, _, err) = env.run_stdin(
+        format!(
+            "--org 7654321 --now 2026-02-01 employee set-password --user ann3@{domain} \
+             --password-stdin"
+        ),
+        "irrelevant\ncorrect horse battery\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.run_stdin(
+        format!(
+            "--org 7654321 --now 2026-02-01 employee link-msa --user ann3@{domain} \
+             --msa ann3@outlook.com --password-stdin"
+        ),
+        "correct horse battery\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let shown = env.json(&[
+        "--org",
+        "7654321",
+        "users",
+        "show",
+        &format!("ann3@{domain}"),
+    ]);
+    assert_eq!(shown["msa"], "ann3@outlook.com", "{shown}");
+    // Administrators' commands by user name.
+    env.ok(&[
+        "--org",
+        "1234567",
+        "--now",
+        "2026-02-01",
+        "users",
+        "reset-password",
+        &format!("ann2@{domain}"),
+        "--credentials-file",
+        "reset.csv",
+    ]);
+    env.ok(&[
+        "--org",
+        "1234567",
+        "--now",
+        "2026-02-01",
+        "users",
+        "link-msa",
+        &format!("bob@{domain}"),
+        "--msa",
+        "bob2@outlook.com",
+    ]);
+    env.ok(&[
+        "--org",
+        "1234567",
+        "--now",
+        "2026-02-01",
+        "users",
+        "remove",
+        &format!("ann2@{domain}"),
+    ]);
+    // New names are free across the organizations of the domain: ann, ann2 (organization 1)
+    // and ann3 (organization 2) are taken, by `users add` and by `users import` alike.
+    let added = env.json(&[
+        "--org",
+        "1234567",
+        "--now",
+        "2026-02-01",
+        "users",
+        "add",
+        "--name",
+        "Ann Four",
+        "--email",
+        "ann@four.example",
+        "--credentials-file",
+        "add.csv",
+    ]);
+    assert_eq!(added["username"], format!("ann4@{domain}"), "{added}");
+    std::fs::write(
+        env.path("people.csv"),
+        "email,name\nann@five.example,Ann Five\neve@five.example,Eve Five\n",
+    )
+    .unwrap();
+    env.ok(&[
+        "--org",
+        "1234567",
+        "--now",
+        "2026-02-01",
+        "users",
+        "import",
+        "people.csv",
+        "--credentials-file",
+        "import.csv",
+    ]);
+    let creds = common::read_credentials(&env.path("import.csv"));
+    let made: Vec<&str> = creds.iter().map(|r| r[0].as_str()).collect();
+    // eve@ is organization 2's: organization 1 gets eve2@.
+    assert_eq!(
+        made,
+        [format!("ann5@{domain}"), format!("eve2@{domain}")],
+        "{creds:?}"
+    );
+    let doctor = env.json(&["doctor"]);
+    assert_eq!(doctor["ok"], true, "{doctor}");
+}
+
+/// A user name that is not in its organization's domain (only a hand-edited database has
+/// one) cannot be stored without the domain: migration 10 stops with a clear error and the
+/// database stays as it was, at version 9.
+#[test]
+fn migration_10_refuses_a_user_name_outside_its_organizations_domain_and_changes_nothing() {
+    let env = Env::sqlite(); // an old SQLite file
+    old_database(&env, 9);
+    Connection::open(env.db())
+        .unwrap()
+        .execute(
+            "UPDATE users SET username = 'bob@elsewhere.example' WHERE id = 2",
+            [],
+        )
+        .unwrap();
+    let before = stored_usernames(&Connection::open(env.db()).unwrap());
+    let err = env.fails(&["users", "list"]);
+    assert!(
+        err.contains("migration 10")
+            && err.contains("bob@elsewhere.example")
+            && err.contains("not in its organization's domain"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(version(&env), 9);
+    let conn = Connection::open(env.db()).unwrap();
+    assert_eq!(stored_usernames(&conn), before);
 }

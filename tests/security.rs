@@ -293,10 +293,11 @@ fn no_secret_in_the_database_wal_audit_or_output() {
     drop(holder);
 }
 
-/// The stored password hash of the account `username`, as text.
+/// The stored password hash of the account `username`, as text (a user name is stored
+/// without its organization's domain since migration 10).
 fn password_hash(db: &mut Db, username: &str) -> String {
     let v = db.scalar(
-        "SELECT password_hash FROM users WHERE username = $1",
+        "SELECT u.password_hash FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.username || o.domain = $1",
         &[&username],
     );
     hash_text(v.bytes())
@@ -324,7 +325,8 @@ fn chosen_passwords_are_argon2id_phc_strings_and_generated_ones_are_hashed() {
     // Stored as bytes (migration 8): a generated secret's hash is its 32-byte SHA-256 digest.
     let row = conn
         .row(
-            "SELECT password_hash, recovery_hash FROM users WHERE username = $1",
+            "SELECT u.password_hash, u.recovery_hash FROM users u JOIN orgs o ON o.id = u.org_id
+             WHERE u.username || o.domain = $1",
             &[&user],
         )
         .unwrap();

@@ -98,10 +98,10 @@ impl Db<'_> {
     /// organization's accounts, or of one MSA, ordered by MSA, code and date.
     pub fn achievements(&self, org_id: i64, msa: Option<&str>) -> Result<Vec<AchievementRow>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT a.msa, u.username, a.code, a.earned, a.expires
+            "SELECT a.msa, u.username || uo.domain, a.code, a.earned, a.expires
              FROM achievements a
              LEFT JOIN msa_links l ON l.msa = a.msa AND l.ended_at IS NULL AND l.org_id = ?1
-             LEFT JOIN users u ON u.id = l.user_id
+             LEFT JOIN users u ON u.id = l.user_id LEFT JOIN orgs uo ON uo.id = u.org_id
              WHERE a.removed_at IS NULL
                AND (CAST(?2 AS TEXT) IS NULL AND l.id IS NOT NULL OR a.msa = ?2)
              ORDER BY a.msa, a.code, a.earned",

@@ -66,6 +66,9 @@ pub struct UserStatements<'a> {
     db: &'a Db<'a>,
     /// PostgreSQL: what the current chunk of staged rows asked about, fetched set-based.
     pg: Option<Rc<RefCell<PgUsers>>>,
+    /// The user-name domain of the organization imported into (its id, the domain, and
+    /// whether another organization shares the domain), asked once.
+    space: Option<(i64, String, bool)>,
 }
 
 /// A user row an import inserts: the same row as `users add` inserts.
@@ -130,14 +133,41 @@ impl<'a> UserStatements<'a> {
         self.db.email_in_use(email)
     }
 
+    /// The stored form of a user name of the organization (migration 10: without the
+    /// domain), and whether another organization shares that domain.
+    fn stored_username<'u>(&mut self, org_id: i64, username: &'u str) -> Result<(&'u str, bool)> {
+        if self.space.as_ref().is_none_or(|s| s.0 != org_id) {
+            let domain = self.db.org_domain(org_id)?;
+            let shared = self.db.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM orgs WHERE domain = ?1 AND id != ?2)",
+                params![domain, org_id],
+                |r| r.get(0),
+            )?;
+            self.space = Some((org_id, domain, shared));
+        }
+        let (_, domain, shared) = self.space.as_ref().expect("set above");
+        match super::users::username_stem(username, domain) {
+            Some(stem) => Ok((stem, *shared)),
+            None => anyhow::bail!(
+                "internal error: user name {username:?} is not in its organization's domain {domain:?}"
+            ),
+        }
+    }
+
     /// Inserts an account; `Ok(None)` when the user name is taken.
     pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
-        if let Some(cache) = &self.pg {
-            return self.insert_user_pg(cache, u);
+        if let Some(cache) = self.pg.clone() {
+            return self.insert_user_pg(&cache, u);
+        }
+        let (stem, shared) = self.stored_username(u.org_id, u.username)?;
+        // The unique index keeps a user name once per organization; another organization
+        // of the same domain is asked first.
+        if shared && self.db.username_taken(u.username)? {
+            return Ok(None);
         }
         let n = self.insert_user.execute(params![
             u.org_id,
-            u.username,
+            stem,
             u.name,
             u.email,
             u.roles,
@@ -167,15 +197,13 @@ impl<'a> UserStatements<'a> {
     /// PostgreSQL: the account is buffered (written with its chunk, by COPY), its id drawn
     /// from the sequence; a user name taken in the database or by a buffered account
     /// inserts nothing, as `ON CONFLICT DO NOTHING` does on SQLite.
-    fn insert_user_pg(&self, cache: &RefCell<PgUsers>, u: &BulkUser) -> Result<Option<i64>> {
+    fn insert_user_pg(&mut self, cache: &RefCell<PgUsers>, u: &BulkUser) -> Result<Option<i64>> {
+        // Checked here, so that a name outside the organization's domain fails as on SQLite.
+        self.stored_username(u.org_id, u.username)?;
         let known = cache.borrow().username_taken(u.username);
         let taken = match known {
             Some(t) => t,
-            None => self.db.conn().query_row(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)",
-                [u.username],
-                |r| r.get(0),
-            )?,
+            None => self.db.username_taken(u.username)?,
         };
         if taken {
             return Ok(None);
@@ -214,24 +242,27 @@ impl<'a> UserStatements<'a> {
             // The LIKE below must see the accounts buffered so far.
             cache.borrow_mut().write_new(p, false)?;
         }
+        // Names are stored without their domain (`<local><n>@`), in the organizations of
+        // the domain.
         let sql = if pg {
-            "SELECT username FROM users WHERE username LIKE ?1"
+            "SELECT username FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username LIKE ?1"
         } else {
-            "SELECT username FROM users WHERE username GLOB ?1"
+            "SELECT username FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username GLOB ?1"
         };
         let pattern = if pg {
-            format!("{local}%@{domain}")
+            format!("{local}%@")
         } else {
-            format!("{local}[0-9]*@{domain}")
+            format!("{local}[0-9]*@")
         };
         let mut st = self.db.conn().prepare_cached(sql)?;
-        let mut rows = st.query([pattern])?;
+        let mut rows = st.query(params![pattern, domain])?;
         let mut max = 0;
         while let Some(r) = rows.next()? {
             let name: String = r.get(0)?;
             if let Some(n) = name
                 .strip_prefix(local)
-                .and_then(|s| s.strip_suffix(domain))
                 .and_then(|s| s.strip_suffix('@'))
                 .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|s| s.parse::<u64>().ok())
@@ -729,13 +760,15 @@ impl<'a> Db<'a> {
         let c = self.conn();
         Ok(UserStatements {
             find_email: c.prepare_cached(
-                "SELECT u.id, u.username, u.name, u.roles, l.id, l.msa FROM users u
+                "SELECT u.id, u.username || uo.domain, u.name, u.roles, l.id, l.msa FROM users u
+                 JOIN orgs uo ON uo.id = u.org_id
                  LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
                  WHERE u.org_id = ?1 AND u.email = ?2 AND u.status = 'active'",
             )?,
             find_link: c.prepare_cached(
-                "SELECT l.id, l.user_id, u.username, l.org_id, o.name FROM msa_links l
-                 JOIN users u ON u.id = l.user_id JOIN orgs o ON o.id = l.org_id
+                "SELECT l.id, l.user_id, u.username || uo.domain, l.org_id, o.name FROM msa_links l
+                 JOIN users u ON u.id = l.user_id JOIN orgs uo ON uo.id = u.org_id
+                 JOIN orgs o ON o.id = l.org_id
                  WHERE l.msa = ?1 AND l.ended_at IS NULL",
             )?,
             // A taken user name inserts nothing (and, on PostgreSQL, does not abort the
@@ -744,7 +777,7 @@ impl<'a> Db<'a> {
                 "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
                     password_hash, password_temporary, password_expires_at, self_service_reset)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, 1, ?8, 0)
-                 ON CONFLICT (username) DO NOTHING",
+                 ON CONFLICT (org_id, username) DO NOTHING",
             )?,
             insert_link: c.prepare_cached(
                 "INSERT INTO msa_links (msa, user_id, org_id, started_at) VALUES (?1, ?2, ?3, ?4)",
@@ -754,6 +787,7 @@ impl<'a> Db<'a> {
             )?,
             db: self,
             pg: None,
+            space: None,
         })
     }
 

@@ -266,7 +266,8 @@ impl PgUsers {
         }
         let emails: Vec<&str> = chunk.iter().map(|r| r.email.as_str()).collect();
         for r in pg.query_typed(
-            "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa FROM users u
+            "SELECT u.email, u.id, u.username || uo.domain, u.name, u.roles, l.id, l.msa
+             FROM users u JOIN orgs uo ON uo.id = u.org_id
              LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
              WHERE u.org_id = $1 AND u.email = ANY($2) AND u.status = 'active'
              ORDER BY u.email, u.id, l.id",
@@ -285,8 +286,9 @@ impl PgUsers {
         let msas: Vec<&str> = chunk.iter().filter_map(|r| r.msa.as_deref()).collect();
         if !msas.is_empty() {
             for r in pg.query_typed(
-                "SELECT l.msa, l.id, l.user_id, u.username, l.org_id, o.name FROM msa_links l
-                 JOIN users u ON u.id = l.user_id JOIN orgs o ON o.id = l.org_id
+                "SELECT l.msa, l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
+                 FROM msa_links l JOIN users u ON u.id = l.user_id
+                 JOIN orgs uo ON uo.id = u.org_id JOIN orgs o ON o.id = l.org_id
                  WHERE l.msa = ANY($1) AND l.ended_at IS NULL ORDER BY l.msa, l.id",
                 &[&msas],
             )? {
@@ -311,9 +313,15 @@ impl PgUsers {
                 .concat()
             })
             .collect();
+        // Stored without the domain (migration 10), in the organizations of the domain.
+        let stems: Vec<&str> = names
+            .iter()
+            .map(|n| &n[..n.len() - self.domain.len()])
+            .collect();
         for r in pg.query_typed(
-            "SELECT username FROM users WHERE username = ANY($1)",
-            &[&names],
+            "SELECT u.username || o.domain FROM orgs o
+             JOIN users u ON u.org_id = o.id AND u.username = ANY($1) WHERE o.domain = $2",
+            &[&stems, &self.domain],
         )? {
             self.taken_names.insert(r.get(0));
         }
@@ -459,7 +467,8 @@ impl PgUsers {
                 "INSERT INTO users (id, org_id, username, name, email, roles, status,
                     created_at, password_hash, password_temporary, password_expires_at,
                     self_service_reset)
-                 SELECT id, org_id, username, name, email, roles, 'active', created_at,
+                 SELECT id, org_id, substr(username, 1, strpos(username, '@')), name, email,
+                    roles, 'active', created_at,
                     password_hash, 1, expires_at, 0 FROM import_new_users ORDER BY id;
                  TRUNCATE import_new_users",
             )?;

@@ -45,8 +45,9 @@ impl Db<'_> {
         let mut people: Vec<Person> = Vec::with_capacity(ours as usize);
         {
             let mut st = self.conn().prepare_cached(
-                "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
+                "SELECT l.user_id, u.username || uo.domain, l.msa, l.started_at, l.ended_at
                  FROM msa_links l INDEXED BY msa_links_msa JOIN users u ON u.id = l.user_id
+                 JOIN orgs uo ON uo.id = u.org_id
                  WHERE l.org_id = ?1 ORDER BY l.msa, l.id",
             )?;
             // Streamed: PostgreSQL's rows are read as they arrive, not fetched whole first.
@@ -142,8 +143,9 @@ impl Db<'_> {
     /// a record counts, without loading the whole organization's records.
     pub fn associations(&self, org_id: i64, msa: Option<&str>) -> Result<Vec<Person>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT l.user_id, u.username, l.msa, l.started_at, l.ended_at
+            "SELECT l.user_id, u.username || uo.domain, l.msa, l.started_at, l.ended_at
              FROM msa_links l INDEXED BY msa_links_msa JOIN users u ON u.id = l.user_id
+             JOIN orgs uo ON uo.id = u.org_id
              WHERE l.org_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.msa = ?2)
              ORDER BY l.msa, l.id",
         )?;

@@ -30,10 +30,12 @@ fn org(store: &mut Store) -> i64 {
 }
 
 fn user(db: &Db, org_id: i64, name: &str) -> i64 {
+    // A user name is always in its organization's domain.
+    let domain = db.org_domain(org_id).unwrap();
     db.insert_user(
         &NewUser {
             org_id,
-            username: &format!("{name}@contoso.com"),
+            username: &format!("{name}@{domain}"),
             name,
             email: &format!("{name}@x.com"),
             roles: "user",
@@ -619,5 +621,71 @@ fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
     let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
     admin
         .batch_execute("DROP DATABASE IF EXISTS competency_unit_store WITH (FORCE)")
+        .unwrap();
+}
+
+/// Migration 10: a user name is stored without its organization's domain and read back
+/// whole; organizations that share a domain share its names; a name outside the
+/// organization's domain is refused rather than stored wrong.
+#[test]
+fn user_names_are_stored_without_the_domain_and_read_back_whole() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = org(&mut store);
+    let b = store
+        .write(|db| {
+            db.insert_org(
+                &NewOrg {
+                    partner_id: "2",
+                    name: "Contoso Two",
+                    slug: "contoso-two",
+                    domain: "contoso.com",
+                    market: Market::Developed,
+                    rulebook: "",
+                },
+                t("2026-01-01"),
+            )
+        })
+        .unwrap();
+    store
+        .write(|db| {
+            user(db, a, "ann");
+            user(db, b, "bob");
+            let raw: String =
+                db.conn()
+                    .query_row("SELECT username FROM users WHERE org_id = ?1", [a], |r| {
+                        r.get(0)
+                    })?;
+            assert_eq!(raw, "ann@");
+            assert!(db.username_taken("ann@contoso.com")?);
+            assert!(db.username_taken("bob@contoso.com")?);
+            assert!(!db.username_taken("ann@other.com")?);
+            assert!(!db.username_taken("ann")?);
+            assert!(db.password_hash_of("bob@contoso.com")?.is_some());
+            let found = db.users_by_key(a, " ANN@Contoso.com ")?;
+            assert_eq!(found.len(), 1);
+            assert_eq!(found[0].username, "ann@contoso.com");
+            assert!(db.users_by_key(a, "bob@contoso.com")?.is_empty());
+            assert_eq!(db.users(b, true)?[0].username, "bob@contoso.com");
+            let err = db
+                .insert_user(
+                    &NewUser {
+                        org_id: a,
+                        username: "cy@elsewhere.com",
+                        name: "Cy",
+                        email: "cy@x.com",
+                        roles: "user",
+                        password_hash: "sha256$00",
+                        password_expires_at: t("2026-04-01"),
+                        recovery_hash: None,
+                    },
+                    t("2026-01-02"),
+                )
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("not in its organization's domain"),
+                "{err}"
+            );
+            Ok(())
+        })
         .unwrap();
 }

@@ -90,11 +90,29 @@ pub struct MsaLink {
     pub started_at: DateTime<Utc>,
 }
 
-const USER_SELECT: &str = "SELECT u.id, u.org_id, u.username, u.name, u.email, u.roles, u.status,
-        u.created_at, u.removed_at, u.removal_reason, l.msa, l.started_at,
+// A user name is stored without its organization's domain (migration 10): every query that
+// reads one appends the domain of the account's organization (`u.username || uo.domain`).
+const USER_SELECT: &str = "SELECT u.id, u.org_id, u.username || uo.domain, u.name, u.email,
+        u.roles, u.status, u.created_at, u.removed_at, u.removal_reason, l.msa, l.started_at,
         u.password_hash, u.password_temporary, u.password_expires_at,
         u.self_service_reset, u.recovery_hash
-    FROM users u LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL";
+    FROM users u JOIN orgs uo ON uo.id = u.org_id
+    LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL";
+
+/// How a user name is stored (migration 10): without its organization's domain, as
+/// `<local>@`; `None` when `username` is not `<local>@<domain>` with one `@`.
+pub fn username_stem<'a>(username: &'a str, domain: &str) -> Option<&'a str> {
+    username
+        .strip_suffix(domain)
+        .filter(|stem| stem.len() > 1 && stem.find('@') == Some(stem.len() - 1))
+}
+
+/// A user name split at its `@`: the stored part, `<local>@`, and the domain (`None` when
+/// the text has no `@`, which no user name lacks).
+pub fn username_parts(username: &str) -> Option<(&str, &str)> {
+    let at = username.find('@')?;
+    Some((&username[..=at], &username[at + 1..]))
+}
 
 /// How a hash is stored (migration 8): a `sha256$<hex>` hash of a generated secret as its
 /// 32-byte digest, anything else (an argon2id PHC string, always longer) as its UTF-8 bytes.
@@ -157,10 +175,32 @@ fn link_from_row(r: &Row) -> super::sql::Result<MsaLink> {
 }
 
 const LINK_SELECT: &str =
-    "SELECT l.id, l.msa, l.user_id, u.username, l.org_id, o.name, l.started_at
-    FROM msa_links l JOIN users u ON u.id = l.user_id JOIN orgs o ON o.id = l.org_id";
+    "SELECT l.id, l.msa, l.user_id, u.username || uo.domain, l.org_id, o.name, l.started_at
+    FROM msa_links l JOIN users u ON u.id = l.user_id JOIN orgs uo ON uo.id = u.org_id
+    JOIN orgs o ON o.id = l.org_id";
 
 impl Db<'_> {
+    /// The domain of an organization's user names.
+    pub fn org_domain(&self, org_id: i64) -> Result<String> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT domain FROM orgs WHERE id = ?1")?;
+        Ok(st.query_row([org_id], |r| r.get(0))?)
+    }
+
+    /// The stored form of `username` for an account of the organization (see
+    /// [`username_stem`]); an error when it is not in the organization's domain, which the
+    /// callers' user-name generation never makes.
+    pub fn stored_username(&self, org_id: i64, username: &str) -> Result<String> {
+        let domain = self.org_domain(org_id)?;
+        match username_stem(username, &domain) {
+            Some(stem) => Ok(stem.to_owned()),
+            None => anyhow::bail!(
+                "internal error: user name {username:?} is not in its organization's domain {domain:?}"
+            ),
+        }
+    }
+
     /// Inserts an account, with the hash of its recovery code when self-service reset is
     /// on; returns its id.
     pub fn insert_user(
@@ -169,6 +209,7 @@ impl Db<'_> {
         recovery_hash: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<i64> {
+        let stem = self.stored_username(u.org_id, u.username)?;
         let mut st = self.conn().prepare_cached(
             "INSERT INTO users (org_id, username, name, email, roles, status, created_at,
                 password_hash, password_temporary, password_expires_at, self_service_reset,
@@ -177,7 +218,7 @@ impl Db<'_> {
         )?;
         st.execute(params![
             u.org_id,
-            u.username,
+            stem,
             u.name,
             u.email,
             u.roles,
@@ -190,22 +231,33 @@ impl Db<'_> {
         Ok(self.conn().last_insert_rowid()?)
     }
 
-    /// Whether a user name exists (in any organization, active or removed).
+    /// Whether a user name exists (in any organization, active or removed): looked up in
+    /// the organizations of its domain (several may share one).
     pub fn username_taken(&self, username: &str) -> Result<bool> {
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT 1 FROM users WHERE username = ?1")?;
-        Ok(st.exists([username])?)
+        let Some((stem, domain)) = username_parts(username) else {
+            return Ok(false);
+        };
+        let mut st = self.conn().prepare_cached(
+            "SELECT 1 FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username = ?1",
+        )?;
+        Ok(st.exists(params![stem, domain])?)
     }
 
     /// The stored password hash of the account with this user name (any organization,
     /// active or removed): to tell whether a credentials file's passwords were committed.
     pub fn password_hash_of(&self, username: &str) -> Result<Option<String>> {
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT password_hash FROM users WHERE username = ?1")?;
+        let Some((stem, domain)) = username_parts(username) else {
+            return Ok(None);
+        };
+        let mut st = self.conn().prepare_cached(
+            "SELECT password_hash FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username = ?1",
+        )?;
         Ok(st
-            .query_row([username], |r| Ok(hash_text(r.get_ref(0)?.as_bytes()?)))
+            .query_row(params![stem, domain], |r| {
+                Ok(hash_text(r.get_ref(0)?.as_bytes()?))
+            })
             .optional()?)
     }
 
@@ -224,11 +276,17 @@ impl Db<'_> {
     /// rule ([`crate::domain::accounts::find`]).
     pub fn users_by_key(&self, org_id: i64, key: &str) -> Result<Vec<UserRow>> {
         let key = key.trim().to_lowercase();
+        let domain = self.org_domain(org_id)?;
+        let stem = username_stem(&key, &domain);
+        // One index probe each (`users_name`, `users_email`): with `org_id = ?1` outside
+        // the OR, SQLite would walk every account of the organization instead.
         let mut st = self.conn().prepare_cached(&format!(
-            "{USER_SELECT} WHERE u.org_id = ?1 AND (u.username = ?2 OR u.email = ?2)
+            "{USER_SELECT} WHERE u.id IN (
+                SELECT id FROM users WHERE org_id = ?1 AND username = ?3
+                UNION ALL SELECT id FROM users WHERE email = ?2 AND org_id = ?1)
              ORDER BY u.id DESC"
         ))?;
-        let rows = st.query_map(params![org_id, key], user_from_row)?;
+        let rows = st.query_map(params![org_id, key, stem], user_from_row)?;
         Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
@@ -317,7 +375,8 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// The organization's accounts by user name; active only unless `all`.
+    /// The organization's accounts by user name; active only unless `all`. (Their stored
+    /// names, `<local>@`, sort as the whole names do: the `@` ends every one.)
     pub fn users(&self, org_id: i64, all: bool) -> Result<Vec<UserRow>> {
         let mut st = self.conn().prepare_cached(&format!(
             "{USER_SELECT} WHERE u.org_id = ?1 AND (?2 OR u.status = 'active') ORDER BY u.username"
