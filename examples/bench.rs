@@ -24,8 +24,9 @@
 //! With `COMPETENCY_BENCH_PG=postgres://USER@HOST/DB` (a throwaway database: its `public`
 //! schema is dropped and re-created between runs; the password from `PGPASSWORD`), a
 //! PostgreSQL column is added: the users import against `psql \copy` of the same file
-//! into a table with the same unique indexes, and `membership check` at the evaluation's
-//! people against the SQLite figure.
+//! into a table with the same unique indexes, the achievements import against `psql \copy`
+//! and against the SQLite figure, the Trainings report import against the SQLite figure, and
+//! `membership check` at the evaluation's people against the SQLite figure.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -404,6 +405,9 @@ fn main() {
             peer.map(|p| p.0),
             rss,
         ));
+        if let Some(url) = &pg {
+            pg_achievements_import(&bin, url, &achievements, n_achievements, s, &mut table);
+        }
     }
 
     eprintln!("re-importing users (all unchanged) …");
@@ -431,7 +435,7 @@ fn main() {
         pg_membership_check(&bin, url, db, a.eval_users, &mut table);
     }
     if a.trainings > 0 {
-        trainings(&bin, d, a.trainings, &mut table);
+        trainings(&bin, d, a.trainings, pg.as_deref(), &mut table);
     }
     print(&table);
     if let Some(db) = db {
@@ -604,6 +608,60 @@ fn pg_users_import(bin: &Path, url: &str, file: &Path, table: &mut Vec<Row>) {
     ));
 }
 
+/// The achievements import on PostgreSQL against `psql \copy` of the same file into a table
+/// with the same unique key, and against the SQLite figure (`sqlite_secs`), each into an
+/// emptied database.
+fn pg_achievements_import(
+    bin: &Path,
+    url: &str,
+    file: &Path,
+    rows: u64,
+    sqlite_secs: f64,
+    table: &mut Vec<Row>,
+) {
+    pg_reset(url);
+    eprintln!("psql \\copy achievements …");
+    let (peer, rss) = timed(psql(url).args([
+        "-c",
+        "CREATE TABLE achievements (msa TEXT, code TEXT, earned TEXT, expires TEXT); \
+         CREATE UNIQUE INDEX achievements_key ON achievements(msa, code, earned);",
+        "-c",
+        &format!(
+            "\\copy achievements FROM '{}' WITH (FORMAT csv, HEADER true)",
+            file.display()
+        ),
+    ]));
+    table.push(Row::new(
+        "psql \\copy achievements (PostgreSQL)",
+        rows,
+        peer,
+        None,
+        rss,
+    ));
+    pg_reset(url);
+    init(bin, Path::new(url));
+    eprintln!("importing achievements into PostgreSQL …");
+    let (s, rss) = timed(
+        competency(bin, Path::new(url))
+            .args(["achievements", "import"])
+            .arg(file),
+    );
+    table.push(Row::new(
+        "competency achievements import (PostgreSQL, vs psql)",
+        rows,
+        s,
+        Some(peer),
+        rss,
+    ));
+    table.push(Row::new(
+        "… the same import on PostgreSQL (vs SQLite)",
+        rows,
+        s,
+        Some(sqlite_secs),
+        rss,
+    ));
+}
+
 /// `membership check` on PostgreSQL against the SQLite figure, on the evaluation's data
 /// copied up with `competency copy`.
 fn pg_membership_check(bin: &Path, url: &str, db: &Path, people: u64, table: &mut Vec<Row>) {
@@ -767,7 +825,7 @@ fn designations(bin: &Path, d: &Path, db: &Path, people: u64) {
 /// The same `n` achievements as our CSV and as a Partner Center Trainings report (2021
 /// layout, day-first dates with a time, every column the report has), each imported into a
 /// fresh database; the report's row compares it with the CSV.
-fn trainings(bin: &Path, d: &Path, n: u64, table: &mut Vec<Row>) {
+fn trainings(bin: &Path, d: &Path, n: u64, pg: Option<&str>, table: &mut Vec<Row>) {
     let csv = d.join("same-rows.csv");
     let report = d.join("Export_trainings_Lifetime_1_Bench.csv");
     eprintln!("generating a {n}-row Trainings report and the same rows as our CSV …");
@@ -833,6 +891,24 @@ fn trainings(bin: &Path, d: &Path, n: u64, table: &mut Vec<Row>) {
         rss_kib: rss[1],
         size: None,
     });
+    if let Some(url) = pg {
+        pg_reset(url);
+        init(bin, Path::new(url));
+        eprintln!("importing the Trainings report into PostgreSQL …");
+        let (s, rss) = timed(
+            competency(bin, Path::new(url))
+                .current_dir(d)
+                .args(["achievements", "import"])
+                .arg(&report),
+        );
+        table.push(Row::new(
+            "… the Trainings report on PostgreSQL (vs SQLite)",
+            n,
+            s,
+            Some(secs[1]),
+            rss,
+        ));
+    }
 }
 
 /// The evaluation hook: timings of the commands that read the whole organization, once

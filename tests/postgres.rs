@@ -253,3 +253,174 @@ fn a_large_users_import_on_postgresql_matches_sqlite_and_a_bad_row_writes_nothin
     assert_eq!(after, before);
     assert!(!env.path("c.csv").exists());
 }
+
+/// An achievements file of `rows` rows spread over several COPY batches (4,096 rows each):
+/// unique keys, but row 7,000 repeats row 10's key with another expiry and row 5,000 has an
+/// unknown code (both rejected, in file order); row 3 and row 4 meet the records of
+/// [`PRIOR_ACHIEVEMENTS`] (one updated, one unchanged). `bad`: an invalid date there.
+fn big_achievements_file(rows: usize, bad: Option<usize>) -> String {
+    const CODES: [&str; 3] = ["70-346", "70-347", "70-761"];
+    let mut csv = String::from("msa,code,earned,expires\n");
+    for i in 0..rows {
+        let line = match i {
+            _ if Some(i) == bad => "m1@outlook.com,70-346,2025-02-30,".to_owned(),
+            5_000 => "m1@outlook.com,NO-SUCH-CODE,2025-01-01,".to_owned(),
+            7_000 => "m3@outlook.com,70-347,2025-02-11,2027-01-01".to_owned(),
+            _ => format!(
+                "m{}@outlook.com,{},2025-{:02}-{:02},{}",
+                i / 3,
+                CODES[i % 3],
+                1 + i % 9,
+                1 + i % 28,
+                if i % 2 == 0 { "2028-06-30" } else { "" }
+            ),
+        };
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    csv
+}
+
+/// Records there before the big file: row 3's key with another expiry, row 4's as it is.
+const PRIOR_ACHIEVEMENTS: &str = "msa,code,earned,expires\n\
+    m1@outlook.com,70-346,2025-04-04,2029-01-01\n\
+    m1@outlook.com,70-347,2025-05-05,2028-06-30\n";
+
+/// A Trainings report (2021 layout, day-first dates) of `rows` rows: three catalogue titles
+/// and one outside it (skipped), row 6,000 repeating row 9's record and row 7,000 with an
+/// invalid Email (both rejected). `bad`: a completion date in the future there.
+fn big_trainings_report(rows: usize, bad: Option<usize>) -> String {
+    const TITLES: [&str; 4] = [
+        "Managing Office 365 Identities and Requirements",
+        "Enabling Office 365 Services",
+        "Querying Data with Transact-SQL",
+        "Some Course Outside The Catalogue",
+    ];
+    let mut csv = String::from(
+        "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,IndividualLastName,\
+         Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,MPNId,PartnerName,\
+         PartnerCityLocation,PartnerCountryLocation,ExpirationDate,ActivationStatus\n",
+    );
+    for i in 0..rows {
+        let j = if i == 6_000 { 9 } else { i };
+        let date = if Some(i) == bad {
+            "15/06/2031 10:00".to_owned()
+        } else {
+            format!("{:02}/{:02}/2024 10:00", 13 + j % 15, 1 + j % 12)
+        };
+        let msa = if i == 7_000 {
+            "not-an-email".to_owned()
+        } else {
+            format!("p{}@outlook.com", j / 4)
+        };
+        csv.push_str(&format!(
+            "{i},{},Exam,Person,No {},{msa},p{}@contoso.com,{date},2024-01,Yes,1,\
+             1234567,Contoso Ltd,\"Redmond, WA\",United States,,Active\n",
+            TITLES[j % 4],
+            j / 4,
+            j / 4
+        ));
+    }
+    csv
+}
+
+/// Every achievement record, in id order (the order they were added in), as text.
+fn records(env: &Env) -> Vec<String> {
+    env.open_db()
+        .query(
+            "SELECT msa, code, earned, expires, added_at,
+                    CASE WHEN removed_at IS NULL THEN 0 ELSE 1 END
+             FROM achievements ORDER BY id",
+            &[],
+        )
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect()
+}
+
+/// Imports `file` (all or nothing unless `skip`) and returns (exit code, summary).
+fn import_at(env: &Env, file: &str, skip: bool) -> (i32, serde_json::Value) {
+    let mut args = vec!["achievements", "import", file];
+    if skip {
+        args.extend(["--skip-invalid", "--rejects", "rejects.csv"]);
+    }
+    let (code, s, err) = json_at(env, &args);
+    assert!(code == 0 || code == 1, "{s} {err}");
+    (code, s)
+}
+
+#[test]
+fn large_achievements_and_trainings_imports_on_postgresql_match_sqlite() {
+    if common::test_pg().is_none() {
+        return;
+    }
+    let files = [
+        ("a.csv", big_achievements_file(10_000, None)),
+        ("t.csv", big_trainings_report(9_000, None)),
+    ];
+    let mut seen = Vec::new();
+    for env in [Env::sqlite(), Env::new()] {
+        init_at(&env);
+        std::fs::write(env.path("prior.csv"), PRIOR_ACHIEVEMENTS).unwrap();
+        assert_eq!(import_at(&env, "prior.csv", false).0, 0);
+        let mut out = Vec::new();
+        for (name, csv) in &files {
+            std::fs::write(env.path(name), csv).unwrap();
+            let (code, s) = import_at(&env, name, true);
+            assert_eq!(code, 0, "{s}");
+            assert_eq!(s["rejected"].as_u64(), Some(2), "{name}: {s}");
+            let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
+            std::fs::remove_file(env.path("rejects.csv")).unwrap();
+            let listing = records(&env);
+            assert!(listing.len() > 6_000, "{name}");
+            let audit = json_at(&env, &["audit"]).1;
+            // A second import of the same file: all unchanged, no audit, nothing changed.
+            let (code, again) = import_at(&env, name, true);
+            assert_eq!(code, 0, "{again}");
+            std::fs::remove_file(env.path("rejects.csv")).unwrap();
+            let taken = s["added"].as_u64().unwrap()
+                + s["updated"].as_u64().unwrap()
+                + s["unchanged"].as_u64().unwrap();
+            assert_eq!(
+                (
+                    again["added"].as_u64(),
+                    again["updated"].as_u64(),
+                    again["unchanged"].as_u64()
+                ),
+                (Some(0), Some(0), Some(taken)),
+                "{name}: {again}"
+            );
+            assert_eq!(records(&env), listing);
+            assert_eq!(json_at(&env, &["audit"]).1, audit);
+            out.push((s, rejects, listing, again));
+        }
+        seen.push(out);
+    }
+    for (lite, pg) in seen[0].iter().zip(&seen[1]) {
+        assert_eq!(pg.0, lite.0, "the same summary on both backends");
+        assert_eq!(pg.1, lite.1, "the same rejects file, in file order");
+        assert_eq!(pg.2, lite.2, "the same achievements");
+        assert_eq!(pg.3, lite.3, "the same summary of the re-import");
+    }
+    let first = &seen[1][0].0;
+    assert_eq!(
+        (first["added"].as_u64(), first["updated"].as_u64()),
+        (Some(9_996), Some(1)),
+        "{first}"
+    );
+
+    // All or nothing: a bad row after two COPY batches leaves nothing written.
+    let env = Env::new();
+    init_at(&env);
+    let before = (records(&env), json_at(&env, &["audit"]).1);
+    for (name, csv) in [
+        ("a.csv", big_achievements_file(10_000, Some(9_000))),
+        ("t.csv", big_trainings_report(9_000, Some(8_500))),
+    ] {
+        std::fs::write(env.path(name), csv).unwrap();
+        let (code, s) = import_at(&env, name, false);
+        assert_eq!(code, 1, "{name}: {s}");
+        let after = (records(&env), json_at(&env, &["audit"]).1);
+        assert_eq!(after, before, "{name}");
+    }
+}

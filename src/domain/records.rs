@@ -95,13 +95,17 @@ pub fn foreign_msa(db: &Db, org: &Org, msa: &str) -> Result<Option<String>> {
     Ok(db
         .open_link_for_msa(msa)?
         .filter(|l| l.org_id != org.id)
-        .map(|l| {
-            format!(
-                "{msa} is associated with an account of {}: {} can change only the \
-                 achievements of its own people's MSAs (or of MSAs associated with no account)",
-                l.org_name, org.name
-            )
-        }))
+        .map(|l| foreign_msa_message(org, msa, &l.org_name)))
+}
+
+/// Why `org` may not change the achievements of `msa`, associated with an account of
+/// `owner` (another organization).
+pub fn foreign_msa_message(org: &Org, msa: &str, owner: &str) -> String {
+    format!(
+        "{msa} is associated with an account of {owner}: {} can change only the \
+         achievements of its own people's MSAs (or of MSAs associated with no account)",
+        org.name
+    )
 }
 
 /// Records one achievement and audits it.

@@ -28,9 +28,11 @@ mod orgs;
 mod performance;
 pub mod pg;
 mod pgbulk;
+mod pgrecords;
 pub mod schema;
 mod snapshot;
 pub mod sql;
+pub mod stage;
 mod users;
 
 pub use achievements::{NewAchievement, Recorded};

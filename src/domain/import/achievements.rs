@@ -10,11 +10,12 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Rejects, Seen, Summary, drive};
+use super::{Options, Outcome, Rejects, Summary, drive_with};
 use crate::domain::accounts::Actor;
 use crate::domain::records::{self, ValidAchievement};
 use crate::rules::Rulebook;
-use crate::store::import::{AchievementStatements, BulkTable, IMPORT_CACHE_KIB, Insert};
+use crate::store::import::IMPORT_CACHE_KIB;
+use crate::store::stage::{AchievementStage, Decision, HeldWhy, Verdict};
 use crate::store::{Db, Org};
 
 /// The columns of an achievements file.
@@ -57,41 +58,54 @@ pub fn import(
     rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("achievements", input, opts);
+    let mut rejects = rejects;
     // About 40 bytes a row.
     let bulk = BulkWrite::begin(db, input.len() / 40)?;
-    let first_id = db.next_id(BulkTable::Achievements)?;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
-    let mut st = db.achievement_statements()?;
-    let mut retired_passes = 0;
     // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
     // when another organization has an associated MSA at all.
     let check_owner = db.has_open_links_elsewhere(org.id)?;
-    let mut seen = Seen::default();
-    drive(input, &mut summary, rejects, |row, _line, _failed| {
-        let a = match records::validate_achievement(
-            rb,
-            today,
-            row.get(cols[0]),
-            row.get(cols[1]),
-            row.get(cols[2]),
-            row.opt(cols[3]),
-        ) {
-            Ok(a) => a,
-            Err(e) => return Ok(Err(e)),
-        };
-        if check_owner && let Some(why) = records::foreign_msa(db, org, &a.msa)? {
-            return Ok(Err(format!("msa: {why}")));
-        }
-        let outcome = record(&mut st, first_id, &mut seen, actor, &a)?;
-        // Counted only for rows the import takes: a rejected duplicate is not a pass.
-        if outcome.is_ok()
-            && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
-        {
-            retired_passes += 1;
-        }
-        Ok(outcome)
-    })?;
-    drop(st);
+    let mut stage = db.achievement_stage(org.id, check_owner, actor.at)?;
+    let mut retired_passes = 0;
+    drive_with(
+        input,
+        &mut summary,
+        rejects.as_deref_mut(),
+        &mut stage,
+        |stage, row, line, _failed| {
+            let a = match records::validate_achievement(
+                rb,
+                today,
+                row.get(cols[0]),
+                row.get(cols[1]),
+                row.get(cols[2]),
+                row.opt(cols[3]),
+            ) {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(e)),
+            };
+            let outcome = record(stage, org, "msa", line, row.span(), &a)?;
+            // Counted only for rows the import takes: a rejected duplicate is not a pass
+            // (a row decided later and refused is taken off again by `finish`).
+            if outcome.is_ok()
+                && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
+            {
+                retired_passes += 1;
+            }
+            Ok(outcome)
+        },
+    )?;
+    finish(
+        stage,
+        org,
+        rb,
+        "msa",
+        input,
+        &mut summary,
+        rejects,
+        &mut retired_passes,
+        |_, _| {},
+    )?;
     summary.retired_passes = retired_passes;
     bulk.finish(db, input)?;
     Ok(summary)
@@ -130,35 +144,95 @@ impl BulkWrite {
 }
 
 /// Writes one validated achievement: `Added`, `Unchanged` (the same record already there),
-/// `Updated` (there with another expiry, or removed), or a bad row when this file already
-/// gave the same key (ids from `first_id` on were added by this import; `seen` marks the
-/// existing records met so far).
+/// `Updated` (there with another expiry, or removed), a bad row when this file already gave
+/// the same key or the MSA is another organization's (`owner_field` names the column), or
+/// `Later` when the store decides it at the end ([`finish`]).
 /// The Trainings report import writes through it too.
 pub(super) fn record(
-    st: &mut AchievementStatements<'_>,
-    first_id: i64,
-    seen: &mut Seen,
-    actor: &Actor,
+    stage: &mut AchievementStage<'_>,
+    org: &Org,
+    owner_field: &str,
+    line: u64,
+    span: (u64, u64),
     a: &ValidAchievement,
 ) -> Result<Result<Outcome, String>> {
-    let new_expires = a.expires.map(|d| d.to_string());
     Ok(
-        match st.insert(&a.msa, &a.code, a.earned, a.expires, actor.at)? {
-            Insert::Added(_) => Ok(Outcome::Added),
-            // A key this file already gave (added by this import, or an existing record
-            // met earlier in the file) is invalid whatever the database holds (SPEC §6), so
-            // a second import of an accepted file always settles.
-            Insert::Exists(id, (expires, _)) if id >= first_id || !seen.insert(id) => Err(format!(
-                "expires: {} earned {} is already in this file with {}",
-                a.code,
-                a.earned,
-                expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
-            )),
-            Insert::Exists(_, (expires, false)) if expires == new_expires => Ok(Outcome::Unchanged),
-            Insert::Exists(id, _) => {
-                st.update(id, a.expires)?;
-                Ok(Outcome::Updated)
-            }
+        match stage.add(line, span, &a.msa, &a.code, a.earned, a.expires)? {
+            Verdict::Later => Ok(Outcome::Later),
+            Verdict::Now(d) => decided(org, owner_field, &a.msa, &a.code, a.earned, d),
         },
     )
+}
+
+/// What a decision means for the row.
+fn decided(
+    org: &Org,
+    owner_field: &str,
+    msa: &str,
+    code: &str,
+    earned: NaiveDate,
+    d: Decision,
+) -> Result<Outcome, String> {
+    match d {
+        Decision::Added => Ok(Outcome::Added),
+        Decision::Unchanged => Ok(Outcome::Unchanged),
+        Decision::Updated => Ok(Outcome::Updated),
+        // A key this file already gave (added by this import, or an existing record met
+        // earlier in the file) is invalid whatever the database holds (SPEC §6), so a
+        // second import of an accepted file always settles.
+        Decision::Repeated(expires) => Err(format!(
+            "expires: {code} earned {earned} is already in this file with {}",
+            expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
+        )),
+        Decision::Foreign(owner) => Err(format!(
+            "{owner_field}: {}",
+            records::foreign_msa_message(org, msa, &owner)
+        )),
+    }
+}
+
+/// Ends the write side: the rows the store decided at the end are counted, and the rows it
+/// held or refused are reported in file order (summary and rejects file), a refused one
+/// given to `refused` (MSA, decision) and no longer counted as a retired pass.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn finish(
+    stage: AchievementStage<'_>,
+    org: &Org,
+    rb: &Rulebook,
+    owner_field: &str,
+    input: &Input,
+    summary: &mut Summary,
+    mut rejects: Option<&mut Rejects>,
+    retired_passes: &mut u64,
+    mut refused: impl FnMut(&str, &Decision),
+) -> Result<()> {
+    let d = stage.finish(|h| {
+        let message = match h.why {
+            HeldWhy::Invalid(m) => m,
+            HeldWhy::Refused {
+                msa,
+                code,
+                earned,
+                decision,
+            } => {
+                if crate::rules::engine::retired_before_earned(rb, &code, earned).is_some() {
+                    *retired_passes -= 1;
+                }
+                refused(&msa, &decision);
+                match decided(org, owner_field, &msa, &code, earned, decision) {
+                    Err(m) => m,
+                    Ok(_) => anyhow::bail!("line {}: a refused row was taken", h.line),
+                }
+            }
+        };
+        summary.reject(h.line, &message);
+        if let Some(rej) = rejects.as_deref_mut() {
+            rej.write(input, h.span.0, h.span.1, &message)?;
+        }
+        Ok(())
+    })?;
+    summary.added += d.added;
+    summary.updated += d.updated;
+    summary.unchanged += d.unchanged;
+    Ok(())
 }

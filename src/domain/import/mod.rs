@@ -51,6 +51,9 @@ pub enum Outcome {
     Unchanged,
     /// Not for us: a Trainings report row whose title is in no catalogue entry.
     Skipped,
+    /// Staged: the store decides it with the others at the end of the file and counts it
+    /// then (see `store::stage`).
+    Later,
 }
 
 /// The options every import takes.
@@ -145,6 +148,7 @@ impl Summary {
             Outcome::Updated => self.updated += 1,
             Outcome::Unchanged => self.unchanged += 1,
             Outcome::Skipped => self.skipped += 1,
+            Outcome::Later => {}
         }
     }
 
@@ -194,26 +198,8 @@ impl Summary {
     }
 }
 
-/// Records that existed before an import and that a row of it already matched: a bit per
-/// id below the import's first new id. A second row for one of them is a duplicate key in
-/// the file, exactly as it is when the first row added the record (SPEC §6). Memory is an
-/// eighth of a byte per existing record, not proportional to the file.
-#[derive(Debug, Default)]
-struct Seen(Vec<u64>);
-
-impl Seen {
-    /// Marks `id`; false when it was already marked.
-    fn insert(&mut self, id: i64) -> bool {
-        let id = usize::try_from(id).unwrap_or(0);
-        let (word, bit) = (id / 64, 1u64 << (id % 64));
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
-        }
-        let fresh = self.0[word] & bit == 0;
-        self.0[word] |= bit;
-        fresh
-    }
-}
+// The bitmap of existing records a file already matched (see `store::stage`).
+use crate::store::stage::Seen;
 
 /// Drives the rows of `input` through `row`, counting outcomes and copying rejected rows to
 /// `rejects`. `row` returns `Ok(Err(message))` for a bad row and `Err` only for a failure
@@ -221,8 +207,47 @@ impl Seen {
 fn drive(
     input: &mut Input,
     summary: &mut Summary,
-    mut rejects: Option<&mut Rejects>,
+    rejects: Option<&mut Rejects>,
     mut row: impl FnMut(&input::Row, u64, bool) -> anyhow::Result<Result<Outcome, String>>,
+) -> anyhow::Result<()> {
+    drive_with(
+        input,
+        summary,
+        rejects,
+        &mut NoHold,
+        |_, r, line, failed| row(r, line, failed),
+    )
+}
+
+/// Where [`drive_with`] offers a bad row before reporting it.
+trait Hold {
+    /// True when the row is kept, to be reported later in file order with the rows the
+    /// store refuses at the end; false when the caller reports it now.
+    fn hold(&mut self, line: u64, span: (u64, u64), message: &str) -> anyhow::Result<bool>;
+}
+
+/// Reports every bad row at once.
+struct NoHold;
+
+impl Hold for NoHold {
+    fn hold(&mut self, _: u64, _: (u64, u64), _: &str) -> anyhow::Result<bool> {
+        Ok(false)
+    }
+}
+
+impl Hold for crate::store::stage::AchievementStage<'_> {
+    fn hold(&mut self, line: u64, span: (u64, u64), message: &str) -> anyhow::Result<bool> {
+        crate::store::stage::AchievementStage::hold(self, line, span, message)
+    }
+}
+
+/// [`drive`] with `state` handed to `row` and offered each bad row first (see [`Hold`]).
+fn drive_with<S: Hold>(
+    input: &mut Input,
+    summary: &mut Summary,
+    mut rejects: Option<&mut Rejects>,
+    state: &mut S,
+    mut row: impl FnMut(&mut S, &input::Row, u64, bool) -> anyhow::Result<Result<Outcome, String>>,
 ) -> anyhow::Result<()> {
     loop {
         let failed = summary.rejected > 0;
@@ -231,13 +256,14 @@ fn drive(
             let verdict = match r.check() {
                 Err(e) => Err(e),
                 // `failed`: an all-or-nothing import already doomed, so no secret need be made.
-                Ok(()) => row(&r, r.line(), failed)?,
+                Ok(()) => row(state, &r, r.line(), failed)?,
             };
             (r.line(), r.span(), verdict)
         };
         summary.rows += 1;
         match verdict {
             Ok(o) => summary.count(o),
+            Err(message) if state.hold(line, span, &message)? => {}
             Err(message) => {
                 summary.reject(line, &message);
                 if let Some(rej) = rejects.as_deref_mut() {

@@ -36,13 +36,13 @@ use serde::Serialize;
 
 use super::achievements::BulkWrite;
 use super::input::{Column, Input, normalize_header};
-use super::{Options, Outcome, Rejects, Seen, Summary, drive};
+use super::{Options, Outcome, Rejects, Summary, drive_with};
 use crate::domain::accounts::Actor;
 use crate::domain::credentials::CredentialsFile;
-use crate::domain::records::{self, ValidAchievement};
+use crate::domain::records::ValidAchievement;
 use crate::rules::Rulebook;
 use crate::rules::rulebook::normalize_title;
-use crate::store::import::BulkTable;
+use crate::store::stage::{AchievementStage, Decision};
 use crate::store::{Db, Org};
 use crate::support::fields;
 use dates::{date, decide_order};
@@ -257,12 +257,11 @@ pub fn import(
         db,
         std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 200),
     )?;
-    let first_id = db.next_id(BulkTable::Achievements)?;
-    let mut st = db.achievement_statements()?;
     // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
     // when another organization has an associated MSA at all.
     let check_owner = db.has_open_links_elsewhere(org.id)?;
-    let mut seen = Seen::default();
+    let mut stage = db.achievement_stage(org.id, check_owner, actor.at)?;
+    let mut rejects = rejects;
     let mut retired_passes = 0;
     let mut skipped: HashMap<String, u64> = HashMap::new();
     let mut people: HashMap<String, Person> = HashMap::new();
@@ -270,7 +269,7 @@ pub fn import(
     let mut norm = String::new();
     let linking_on = linking.link || linking.create;
     let file = opts.file.clone();
-    drive(&mut input, &mut summary, rejects, |row, line, _failed| {
+    let each = |stage: &mut AchievementStage<'_>, row: &super::input::Row, line: u64, _: bool| {
         let title = row.get(cols[TITLE]);
         normalize_into(title, &mut norm);
         let Some(code) = titles.get(norm.as_str()) else {
@@ -352,16 +351,14 @@ pub fn import(
             earned,
             expires,
         };
-        if check_owner && let Some(why) = records::foreign_msa(db, org, &a.msa)? {
-            return Ok(Err(format!("Email: {why}")));
-        }
-        let outcome = super::achievements::record(&mut st, first_id, &mut seen, actor, &a)?;
+        let outcome = super::achievements::record(stage, org, "Email", line, row.span(), &a)?;
         if outcome.is_ok()
             && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
         {
             retired_passes += 1;
         }
         if outcome.is_ok() {
+            // A row decided later counts as taken until the store refuses it (see below).
             // Without linking, only whether a person has a CorpEmail is counted.
             let corp = if linking_on {
                 corp
@@ -378,8 +375,27 @@ pub fn import(
             );
         }
         Ok(outcome)
-    })?;
-    drop(st);
+    };
+    let rej = rejects.as_deref_mut();
+    drive_with(&mut input, &mut summary, rej, &mut stage, each)?;
+    // A row the store refused at the end (PostgreSQL) is not one of the people's: an MSA of
+    // another organization's account is refused on every row, so the person goes. (A key
+    // repeated in the file keeps its person: the first occurrence was taken.)
+    super::achievements::finish(
+        stage,
+        org,
+        rb,
+        "Email",
+        &input,
+        &mut summary,
+        rejects,
+        &mut retired_passes,
+        |msa, d| {
+            if matches!(d, Decision::Foreign(_)) && people.remove(msa).is_some() {
+                corp_owner.retain(|_, m| m != msa);
+            }
+        },
+    )?;
     summary.retired_passes = retired_passes;
     bulk.finish(db, &input)?;
 

@@ -1,0 +1,255 @@
+//! The achievements imports on PostgreSQL (issue 14): the validated rows are streamed by
+//! binary COPY, a batch at a time (memory stays flat), into an unindexed TEMP table, with
+//! the rows held as invalid into another; then a few set-based statements decide them all,
+//! inside the command's one transaction:
+//! 1. rows whose MSA is associated with another organization's account are moved to the
+//!    held rows (only when such associations exist at all, as on SQLite);
+//! 2. every occurrence of a key after its first in the file is moved to the held rows, with
+//!    the expiry its first occurrence records (a window over the staged rows);
+//! 3. `UPDATE … FROM` the records whose expiry differs or that were removed (`updated`);
+//! 4. `INSERT … SELECT … ON CONFLICT DO NOTHING` in file order (`added`, ids in file order
+//!    as on SQLite); the rest is `unchanged`.
+//!
+//! The counts are the statements' own (`RETURNING`), and the held rows are read back in
+//! file order through a cursor, so the summary, rejects file and audit are SQLite's. Every
+//! statement is a constant string; values travel as typed parameters or binary fields.
+
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use postgres::types::Type;
+
+use super::sql::Pg;
+use super::stage::{Decided, Decision, Held, HeldWhy};
+
+const DDL: &str = "DROP TABLE IF EXISTS import_records, import_records_held;
+     CREATE TEMP TABLE import_records (line BIGINT, span_start BIGINT, span_end BIGINT,
+        msa TEXT COLLATE \"C\", code TEXT COLLATE \"C\", earned TEXT COLLATE \"C\",
+        expires TEXT COLLATE \"C\");
+     CREATE TEMP TABLE import_records_held (line BIGINT, span_start BIGINT, span_end BIGINT,
+        kind SMALLINT, message TEXT, msa TEXT, code TEXT, earned TEXT, value TEXT);";
+
+const DROP: &str = "DROP TABLE IF EXISTS import_records, import_records_held";
+
+const COPY_ROWS: &str = "COPY import_records
+     (line, span_start, span_end, msa, code, earned, expires) FROM STDIN (FORMAT binary)";
+
+const COPY_HELD: &str = "COPY import_records_held (line, span_start, span_end, kind, message)
+     FROM STDIN (FORMAT binary)";
+
+/// Rows buffered before a COPY.
+const COPY_BATCH: usize = 4096;
+
+/// Held kinds.
+const INVALID: i16 = 0;
+const REPEATED: i16 = 1;
+const FOREIGN: i16 = 2;
+
+/// 1. Rows of MSAs associated with another organization's account ($1: this one).
+const FOREIGN_ROWS: &str = "WITH f AS (
+       DELETE FROM import_records s USING msa_links l, orgs o
+       WHERE l.msa = s.msa AND l.ended_at IS NULL AND l.org_id <> $1 AND o.id = l.org_id
+       RETURNING s.line, s.span_start, s.span_end, s.msa, s.code, s.earned, o.name)
+     INSERT INTO import_records_held (line, span_start, span_end, kind, msa, code, earned, value)
+     SELECT line, span_start, span_end, 2, msa, code, earned, name FROM f";
+
+/// 2. Every occurrence of a key after its first, with the first one's expiry.
+const REPEATED_ROWS: &str = "INSERT INTO import_records_held
+        (line, span_start, span_end, kind, msa, code, earned, value)
+     SELECT line, span_start, span_end, 1, msa, code, earned, first_expires FROM (
+       SELECT line, span_start, span_end, msa, code, earned,
+              row_number() OVER w AS n, first_value(expires) OVER w AS first_expires
+       FROM import_records WINDOW w AS (PARTITION BY msa, code, earned ORDER BY line)) r
+     WHERE n > 1";
+
+const DROP_REPEATED: &str = "DELETE FROM import_records WHERE line IN
+     (SELECT line FROM import_records_held WHERE kind = 1)";
+
+/// 3. Records whose expiry changes, or that come back.
+const UPDATE_ROWS: &str = "WITH u AS (
+       UPDATE achievements a SET expires = s.expires, removed_at = NULL FROM import_records s
+       WHERE a.msa = s.msa AND a.code = s.code AND a.earned = s.earned
+         AND (a.expires IS DISTINCT FROM s.expires OR a.removed_at IS NOT NULL)
+       RETURNING 1)
+     SELECT count(*) FROM u";
+
+/// 4. New records, in file order ($1: when).
+const INSERT_ROWS: &str = "WITH i AS (
+       INSERT INTO achievements (msa, code, earned, expires, added_at)
+       SELECT msa, code, earned, expires, $1::BIGINT FROM import_records ORDER BY line
+       ON CONFLICT (msa, code, earned) DO NOTHING
+       RETURNING 1)
+     SELECT count(*) FROM i";
+
+const COUNT_STAGED: &str = "SELECT count(*) FROM import_records";
+
+const OPEN_HELD: &str = "DECLARE import_records_held_by_line NO SCROLL CURSOR FOR
+     SELECT line, span_start, span_end, kind, message, msa, code, earned, value
+     FROM import_records_held ORDER BY line";
+const FETCH_HELD: &str = "FETCH FORWARD 4096 FROM import_records_held_by_line";
+const CLOSE_HELD: &str = "CLOSE import_records_held_by_line";
+
+/// A staged row: line, span, MSA, code, earned, expires.
+type Row = (i64, i64, i64, String, String, String, Option<String>);
+
+/// What an achievements import buffers on PostgreSQL before sending it with COPY.
+pub struct PgAchievements {
+    rows: Vec<Row>,
+    held: Vec<(i64, i64, i64, i16, String)>,
+}
+
+impl PgAchievements {
+    /// Creates the TEMP tables (inside the transaction: a rollback removes them too).
+    pub fn begin(pg: &Pg) -> Result<Self> {
+        pg.batch_raw(DDL)?;
+        Ok(PgAchievements {
+            rows: Vec::with_capacity(COPY_BATCH),
+            held: Vec::new(),
+        })
+    }
+
+    /// Buffers a validated row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        pg: &Pg,
+        line: u64,
+        span: (u64, u64),
+        msa: &str,
+        code: &str,
+        earned: NaiveDate,
+        expires: Option<NaiveDate>,
+    ) -> Result<()> {
+        self.rows.push((
+            line as i64,
+            span.0 as i64,
+            span.1 as i64,
+            msa.to_owned(),
+            code.to_owned(),
+            earned.to_string(),
+            expires.map(|d| d.to_string()),
+        ));
+        self.maybe_flush(pg)
+    }
+
+    /// Buffers an invalid row.
+    pub fn hold(&mut self, pg: &Pg, line: u64, span: (u64, u64), message: &str) -> Result<()> {
+        self.held.push((
+            line as i64,
+            span.0 as i64,
+            span.1 as i64,
+            INVALID,
+            message.to_owned(),
+        ));
+        self.maybe_flush(pg)
+    }
+
+    fn maybe_flush(&mut self, pg: &Pg) -> Result<()> {
+        if self.rows.len() + self.held.len() >= COPY_BATCH {
+            self.flush(pg)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, pg: &Pg) -> Result<()> {
+        if !self.rows.is_empty() {
+            let rows = &self.rows;
+            pg.copy_in(
+                COPY_ROWS,
+                &[
+                    Type::INT8,
+                    Type::INT8,
+                    Type::INT8,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                ],
+                |w| {
+                    for (line, s, e, msa, code, earned, expires) in rows {
+                        w.write(&[line, s, e, msa, code, earned, expires])?;
+                    }
+                    Ok(())
+                },
+            )?;
+            self.rows.clear();
+        }
+        if !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            pg.copy_in(
+                COPY_HELD,
+                &[Type::INT8, Type::INT8, Type::INT8, Type::INT2, Type::TEXT],
+                |w| {
+                    for (line, s, e, kind, message) in &held {
+                        w.write(&[line, s, e, kind, message])?;
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Decides the staged rows (see the module); `held` then gets the held and refused
+    /// rows in file order; the TEMP tables are dropped.
+    pub fn finish(
+        mut self,
+        pg: &Pg,
+        org_id: i64,
+        check_owner: bool,
+        at: DateTime<Utc>,
+        mut held: impl FnMut(Held) -> Result<()>,
+    ) -> Result<Decided> {
+        self.flush(pg)?;
+        if check_owner {
+            pg.query_typed(FOREIGN_ROWS, &[&org_id])?;
+        }
+        let repeated = pg.query_typed(REPEATED_ROWS, &[])?;
+        drop(repeated);
+        pg.query_typed(DROP_REPEATED, &[])?;
+        let count = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| -> Result<u64> {
+            let rows = pg.query_typed(sql, params)?;
+            Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0)) as u64)
+        };
+        let staged = count(COUNT_STAGED, &[])?;
+        let updated = count(UPDATE_ROWS, &[])?;
+        let added = count(INSERT_ROWS, &[&at.timestamp()])?;
+        let decided = Decided {
+            added,
+            updated,
+            unchanged: staged - added - updated,
+        };
+        pg.batch_raw(OPEN_HELD)?;
+        loop {
+            let chunk = pg.query_typed(FETCH_HELD, &[])?;
+            if chunk.is_empty() {
+                break;
+            }
+            for r in &chunk {
+                let kind: i16 = r.get(3);
+                let why = if kind == INVALID {
+                    HeldWhy::Invalid(r.get(4))
+                } else {
+                    let earned: String = r.get(7);
+                    HeldWhy::Refused {
+                        msa: r.get(5),
+                        code: r.get(6),
+                        earned: NaiveDate::parse_from_str(&earned, "%Y-%m-%d")?,
+                        decision: match kind {
+                            REPEATED => Decision::Repeated(r.get(8)),
+                            FOREIGN => Decision::Foreign(r.get(8)),
+                            other => anyhow::bail!("unknown held kind {other}"),
+                        },
+                    }
+                };
+                held(Held {
+                    line: r.get::<_, i64>(0) as u64,
+                    span: (r.get::<_, i64>(1) as u64, r.get::<_, i64>(2) as u64),
+                    why,
+                })?;
+            }
+        }
+        pg.batch_raw(CLOSE_HELD)?;
+        pg.batch_raw(DROP)?;
+        Ok(decided)
+    }
+}
