@@ -20,6 +20,8 @@
 //! the import, "vs raw" against the shell's database of the same rows (issue 14: ≤ 2×).
 //! `--achievements 0`, `--eval-users 0` and `--trainings 0` skip those parts, so
 //! `--users 1000000 --achievements 0 --eval-users 0 --trainings 0` times the users only.
+//! `COMPETENCY_BENCH_KEEP=DIR` works in DIR and leaves its files there, the shell's
+//! databases included (for `dbstat`: where the bytes go); the caller deletes it.
 //!
 //! With `COMPETENCY_BENCH_PG=postgres://USER@HOST/DB` (a throwaway database: its `public`
 //! schema is dropped and re-created between runs; the password from `PGPASSWORD`), a
