@@ -675,9 +675,9 @@ fn user_names_are_stored_without_the_domain_and_read_back_whole() {
                         email: "cy@x.com",
                         roles: "user",
                         password_hash: "sha256$00",
-                        password_expires_at: t("2026-04-01"),
-                        recovery_hash: None,
+                        expires_at: t("2026-04-01"),
                     },
+                    None,
                     t("2026-01-02"),
                 )
                 .unwrap_err();
