@@ -203,8 +203,7 @@ impl PgAchievements {
         if check_owner {
             pg.query_typed(FOREIGN_ROWS, &[&org_id])?;
         }
-        let repeated = pg.query_typed(REPEATED_ROWS, &[])?;
-        drop(repeated);
+        pg.query_typed(REPEATED_ROWS, &[])?;
         pg.query_typed(DROP_REPEATED, &[])?;
         let count = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| -> Result<u64> {
             let rows = pg.query_typed(sql, params)?;

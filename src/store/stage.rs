@@ -97,7 +97,7 @@ pub struct AchievementStage<'a> {
 
 enum Backend<'a> {
     Lite {
-        st: AchievementStatements<'a>,
+        st: Box<AchievementStatements<'a>>,
         first_id: i64,
         seen: Seen,
     },
@@ -117,7 +117,7 @@ impl<'a> Db<'a> {
             Some(p) => Backend::Pg(PgAchievements::begin(p)?),
             None => Backend::Lite {
                 first_id: self.next_id(BulkTable::Achievements)?,
-                st: self.achievement_statements()?,
+                st: Box::new(self.achievement_statements()?),
                 seen: Seen::default(),
             },
         };
