@@ -424,3 +424,78 @@ fn large_achievements_and_trainings_imports_on_postgresql_match_sqlite() {
         assert_eq!(after, before, "{name}");
     }
 }
+
+/// Bug (PostgreSQL, Trainings import with --link-users): rows were decided only at the end,
+/// so a row repeating an earlier row's record still gave its person a CorpEmail, and a
+/// later row of another person with that CorpEmail was refused as "the CorpEmail of …
+/// earlier in the file", which SQLite accepts. Linking now decides each row at once there.
+#[test]
+fn a_linking_trainings_import_refuses_a_repeated_row_before_it_names_a_corp_email() {
+    if common::test_pg().is_none() {
+        return;
+    }
+    let head = "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,\
+                IndividualLastName,Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,\
+                MPNId,PartnerName,PartnerCityLocation,PartnerCountryLocation,ExpirationDate,\
+                ActivationStatus\n";
+    let row = |id: u32, title: &str, msa: &str, corp: &str, date: &str| {
+        format!(
+            "{id},{title},Exam,Ann,One,{msa},{corp},{date} 10:00,2024-01,Yes,1,1234567,\
+             Contoso Ltd,\"Redmond, WA\",United States,,Active\n"
+        )
+    };
+    let report = [
+        head.to_owned(),
+        row(
+            1,
+            "Enabling Office 365 Services",
+            "p1@outlook.com",
+            "",
+            "13/01/2024",
+        ),
+        // The same record again, now with a CorpEmail: refused as a repeated key.
+        row(
+            2,
+            "Enabling Office 365 Services",
+            "p1@outlook.com",
+            "c1@contoso.com",
+            "13/01/2024",
+        ),
+        // Another person with that CorpEmail: accepted, since the row above was refused.
+        row(
+            3,
+            "Querying Data with Transact-SQL",
+            "p2@outlook.com",
+            "c1@contoso.com",
+            "14/02/2024",
+        ),
+    ]
+    .concat();
+    let mut seen = Vec::new();
+    for env in [Env::sqlite(), Env::new()] {
+        init_at(&env);
+        std::fs::write(env.path("t.csv"), &report).unwrap();
+        let (code, s, err) = json_at(
+            &env,
+            &[
+                "achievements",
+                "import",
+                "t.csv",
+                "--link-users",
+                "--skip-invalid",
+                "--rejects",
+                "rejects.csv",
+            ],
+        );
+        assert_eq!(code, 0, "{s} {err}");
+        let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
+        seen.push((s, rejects, records(&env)));
+    }
+    let lite = &seen[0];
+    assert_eq!(lite.0["rejected"].as_u64(), Some(1), "{}", lite.0);
+    assert!(lite.1.contains("p1@outlook.com"), "{}", lite.1);
+    assert_eq!(lite.2.len(), 2, "{:?}", lite.2);
+    assert_eq!(seen[1].0, lite.0, "the same summary on both backends");
+    assert_eq!(seen[1].1, lite.1, "the same rejects file");
+    assert_eq!(seen[1].2, lite.2, "the same achievements");
+}

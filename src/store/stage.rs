@@ -96,6 +96,7 @@ pub struct AchievementStage<'a> {
 }
 
 enum Backend<'a> {
+    /// Each row decided as it comes: SQLite, or PostgreSQL when asked `at_once`.
     Lite {
         st: Box<AchievementStatements<'a>>,
         first_id: i64,
@@ -106,16 +107,21 @@ enum Backend<'a> {
 
 impl<'a> Db<'a> {
     /// Starts the write side of an achievements import by `org_id` at `at`. `check_owner`:
-    /// another organization has associated MSAs, so each row's MSA is checked.
+    /// another organization has associated MSAs, so each row's MSA is checked. `at_once`:
+    /// the caller must know each row's decision before the next row (the Trainings import
+    /// when it links people: a refused row must not name a person or claim a CorpEmail), so
+    /// rows are decided one by one on PostgreSQL too, as on SQLite, at the cost of a round
+    /// trip per row.
     pub fn achievement_stage(
         &'a self,
         org_id: i64,
         check_owner: bool,
+        at_once: bool,
         at: DateTime<Utc>,
     ) -> Result<AchievementStage<'a>> {
         let backend = match self.conn().pg() {
-            Some(p) => Backend::Pg(PgAchievements::begin(p)?),
-            None => Backend::Lite {
+            Some(p) if !at_once => Backend::Pg(PgAchievements::begin(p)?),
+            _ => Backend::Lite {
                 first_id: self.next_id(BulkTable::Achievements)?,
                 st: Box::new(self.achievement_statements()?),
                 seen: Seen::default(),

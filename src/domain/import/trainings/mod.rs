@@ -260,7 +260,9 @@ pub fn import(
     // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
     // when another organization has an associated MSA at all.
     let check_owner = db.has_open_links_elsewhere(org.id)?;
-    let mut stage = db.achievement_stage(org.id, check_owner, actor.at)?;
+    // Linking decides each row before the next (see `achievement_stage`'s `at_once`).
+    let at_once = linking.link || linking.create;
+    let mut stage = db.achievement_stage(org.id, check_owner, at_once, actor.at)?;
     let mut rejects = rejects;
     let mut retired_passes = 0;
     let mut skipped: HashMap<String, u64> = HashMap::new();
@@ -378,7 +380,7 @@ pub fn import(
     };
     let rej = rejects.as_deref_mut();
     drive_with(&mut input, &mut summary, rej, &mut stage, each)?;
-    // A row the store refused at the end (PostgreSQL) is not one of the people's: an MSA of
+    // A row the store refused at the end (PostgreSQL, not linking) is not one of the people's: an MSA of
     // another organization's account is refused on every row, so the person goes. (A key
     // repeated in the file keeps its person: the first occurrence was taken.)
     super::achievements::finish(
