@@ -184,17 +184,6 @@ fn json_at(env: &Env, args: &[&str]) -> (i32, serde_json::Value, String) {
     )
 }
 
-fn init_at(env: &Env) {
-    env.create(&[
-        "--name",
-        "Contoso Ltd",
-        "--partner-id",
-        "1234567",
-        "--now",
-        "2026-01-01",
-    ]);
-}
-
 #[test]
 fn a_large_users_import_on_postgresql_matches_sqlite_and_a_bad_row_writes_nothing() {
     if common::test_pg().is_none() {
@@ -203,7 +192,7 @@ fn a_large_users_import_on_postgresql_matches_sqlite_and_a_bad_row_writes_nothin
     let csv = big_users_file(10_000, 7_000, None);
     let mut listings = Vec::new();
     for env in [Env::sqlite(), Env::new()] {
-        init_at(&env);
+        env.init();
         std::fs::write(env.path("u.csv"), &csv).unwrap();
         let (code, s, err) = json_at(&env, &["users", "import", "u.csv", "--skip-invalid"]);
         assert_eq!(code, 0, "{err}");
@@ -231,7 +220,7 @@ fn a_large_users_import_on_postgresql_matches_sqlite_and_a_bad_row_writes_nothin
 
     // All or nothing: a bad row after two COPY batches leaves nothing written.
     let env = Env::new();
-    init_at(&env);
+    env.init();
     let before = (
         json_at(&env, &["users", "list", "--all"]).1,
         json_at(&env, &["audit"]).1,
@@ -360,7 +349,7 @@ fn large_achievements_and_trainings_imports_on_postgresql_match_sqlite() {
     ];
     let mut seen = Vec::new();
     for env in [Env::sqlite(), Env::new()] {
-        init_at(&env);
+        env.init();
         std::fs::write(env.path("prior.csv"), PRIOR_ACHIEVEMENTS).unwrap();
         assert_eq!(import_at(&env, "prior.csv", false).0, 0);
         let mut out = Vec::new();
@@ -411,7 +400,7 @@ fn large_achievements_and_trainings_imports_on_postgresql_match_sqlite() {
 
     // All or nothing: a bad row after two COPY batches leaves nothing written.
     let env = Env::new();
-    init_at(&env);
+    env.init();
     let before = (records(&env), json_at(&env, &["audit"]).1);
     for (name, csv) in [
         ("a.csv", big_achievements_file(10_000, Some(9_000))),
@@ -473,7 +462,7 @@ fn a_linking_trainings_import_refuses_a_repeated_row_before_it_names_a_corp_emai
     .concat();
     let mut seen = Vec::new();
     for env in [Env::sqlite(), Env::new()] {
-        init_at(&env);
+        env.init();
         std::fs::write(env.path("t.csv"), &report).unwrap();
         let (code, s, err) = json_at(
             &env,

@@ -156,14 +156,7 @@ impl Db<'_> {
              WHERE l.org_id = ?1 ORDER BY l.msa, l.id",
         )?;
         st.for_each([org_id], |r| {
-            people.push(Person {
-                user_id: r.get(0)?,
-                username: r.get(1)?,
-                msa: r.get(2)?,
-                associated: from_unix(r.get(3)?),
-                ended: r.get::<_, Option<i64>>(4)?.map(from_unix),
-                achievements: Vec::new(),
-            });
+            people.push(person_from_row(r)?);
             Ok(true)
         })?;
         Ok(people)
@@ -361,18 +354,22 @@ impl Db<'_> {
              WHERE l.org_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.msa = ?2)
              ORDER BY l.msa, l.id",
         )?;
-        let rows = st.query_map(params![org_id, msa], |r| {
-            Ok(Person {
-                user_id: r.get(0)?,
-                username: r.get(1)?,
-                msa: r.get(2)?,
-                associated: from_unix(r.get(3)?),
-                ended: r.get::<_, Option<i64>>(4)?.map(from_unix),
-                achievements: Vec::new(),
-            })
-        })?;
+        let rows = st.query_map(params![org_id, msa], person_from_row)?;
         Ok(rows.collect::<super::sql::Result<_>>()?)
     }
+}
+
+/// A person from a row of `user_id, user name, msa, started_at, ended_at` (the links
+/// queries' columns), without achievements yet.
+fn person_from_row(r: &Row<'_>) -> super::sql::Result<Person> {
+    Ok(Person {
+        user_id: r.get(0)?,
+        username: r.get(1)?,
+        msa: r.get(2)?,
+        associated: from_unix(r.get(3)?),
+        ended: r.get::<_, Option<i64>>(4)?.map(from_unix),
+        achievements: Vec::new(),
+    })
 }
 
 /// The shared strings of the codes met so far: a catalogue has a few dozen to a few hundred
