@@ -366,22 +366,21 @@ impl PgUsers {
 
     /// Whether an e-mail is in use, if known without asking the server.
     pub fn email_in_use(&self, email: &str) -> Option<bool> {
-        if self.new_emails.contains(email) {
-            return Some(true);
-        }
-        self.names
-            .contains(email)
-            .then(|| self.used_emails.contains(email))
+        self.known(&self.new_emails, &self.used_emails, email)
     }
 
     /// Whether a user name is taken, if known without asking the server.
     pub fn username_taken(&self, username: &str) -> Option<bool> {
-        if self.new_names.contains(username) {
+        self.known(&self.new_names, &self.taken_names, username)
+    }
+
+    /// Whether `text` is in use: yes when this import made it (`made`); else what the
+    /// chunk's lookup found (`found`) if the chunk asked about it; else unknown.
+    fn known(&self, made: &HashSet<String>, found: &HashSet<String>, text: &str) -> Option<bool> {
+        if made.contains(text) {
             return Some(true);
         }
-        self.names
-            .contains(username)
-            .then(|| self.taken_names.contains(username))
+        self.names.contains(text).then(|| found.contains(text))
     }
 
     /// An association ended: forget it.
