@@ -520,44 +520,6 @@ impl<'a> Row<'a> {
     }
 }
 
-impl<'a> Row<'a> {
-    /// The bytes of a TEXT or BLOB column as stored, without checking that text is UTF-8
-    /// nor converting through [`Value`]; `None` for NULL. For the hot loops that only compare
-    /// or parse a column's bytes (the evaluations' MSAs, codes and dates).
-    pub fn get_bytes<I: RowIndex>(&self, idx: I) -> Result<Option<&'a [u8]>> {
-        let i = idx.index();
-        match *self {
-            Row::Lite(r) => {
-                use rusqlite::types::ValueRef;
-                match r.get_ref(i)? {
-                    ValueRef::Null => Ok(None),
-                    ValueRef::Text(b) | ValueRef::Blob(b) => Ok(Some(b)),
-                    ValueRef::Integer(n) => mismatch("text", Value::Int(n)),
-                    ValueRef::Real(f) => mismatch("text", Value::Real(f)),
-                }
-            }
-            Row::Pg(r) => Ok(r.try_get::<_, Option<RawBytes<'a>>>(i)?.map(|b| b.0)),
-        }
-    }
-}
-
-/// A TEXT, VARCHAR or BYTEA column's bytes as received (PostgreSQL sends text in the
-/// database's encoding, UTF-8, and `str` would check it again byte by byte).
-struct RawBytes<'a>(&'a [u8]);
-
-impl<'a> postgres::types::FromSql<'a> for RawBytes<'a> {
-    fn from_sql(_: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
-        Ok(RawBytes(raw))
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        matches!(
-            *ty,
-            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::BYTEA
-        )
-    }
-}
-
 fn pg_value(r: &postgres::Row, i: usize) -> Result<Value<'_>> {
     let Some(col) = r.columns().get(i) else {
         return Err(Error::Type(format!("no column {i}")));
