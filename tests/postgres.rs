@@ -488,3 +488,120 @@ fn a_linking_trainings_import_refuses_a_repeated_row_before_it_names_a_corp_emai
     assert_eq!(seen[1].1, lite.1, "the same rejects file");
     assert_eq!(seen[1].2, lite.2, "the same achievements");
 }
+
+/// The indexes and constraints of `users` and `msa_links` as the server describes them.
+fn user_tables_schema(url: &str) -> Vec<String> {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.query(
+        "SELECT indexrelid::regclass::text || ' ' || pg_get_indexdef(indexrelid)
+         FROM pg_index WHERE indrelid IN ('users'::regclass, 'msa_links'::regclass)
+         UNION ALL
+         SELECT conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated::text
+         FROM pg_constraint WHERE conrelid IN ('users'::regclass, 'msa_links'::regclass)
+         ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// `n` accounts `p<k>@<domain>` (k from 0), every other one with an MSA `m<k>.<tag>`.
+fn accounts_file(n: usize, domain: &str, tag: &str) -> String {
+    let mut csv = String::from("email,name,msa\n");
+    for k in 0..n {
+        let msa = if k % 2 == 0 {
+            format!("m{k}.{tag}@outlook.com")
+        } else {
+            String::new()
+        };
+        csv.push_str(&format!("p{k}@{domain},Person {k},{msa}\n"));
+    }
+    csv
+}
+
+/// A users import on PostgreSQL writes a file that is large against the table by COPY
+/// straight into `users` and `msa_links`, with their unique indexes and foreign keys
+/// dropped and rebuilt in the same transaction, deciding every row from what it loaded
+/// once; a smaller one asks the server chunk by chunk. Both must decide exactly as SQLite
+/// does (numbered user names after the names of earlier imports, e-mails already active,
+/// MSAs of colleagues), and leave the schema as `init` made it — after a failed import too.
+#[test]
+fn users_imports_large_and_small_against_the_table_match_sqlite_and_keep_the_schema() {
+    let Some(_server) = common::test_pg() else {
+        return;
+    };
+    // 1: 10,000 rows into an empty table (bulk); 2: 5,000 rows whose local parts are the
+    // first import's (bulk: numbered names from what it loaded); 3: 1,000 more (not bulk:
+    // the server is asked), plus rows meeting the accounts already there.
+    let first = big_users_file(10_000, 7_000, None);
+    let second = accounts_file(5_000, "a2.example", "two");
+    let mut third = accounts_file(1_000, "a3.example", "three");
+    third.push_str("p10@a2.example,Person 10,\n"); // unchanged
+    third.push_str("p11@a2.example,Someone Else,\n"); // another name: rejected
+    third.push_str("p12@a2.example,Person 12,m14.two@outlook.com\n"); // a colleague's MSA
+    third.push_str("p13@a2.example,Person 13,m9999.new@outlook.com\n"); // a new MSA: updated
+    let mut results = Vec::new();
+    for env in [Env::sqlite(), Env::new()] {
+        env.init();
+        let schema = env
+            .is_pg()
+            .then(|| user_tables_schema(&env.db().display().to_string()));
+        let mut summaries = Vec::new();
+        for (i, csv) in [&first, &second, &third].into_iter().enumerate() {
+            let file = format!("u{i}.csv");
+            std::fs::write(env.path(&file), csv).unwrap();
+            let (code, s, err) = json_at(&env, &["users", "import", &file, "--skip-invalid"]);
+            assert_eq!(code, 0, "{err}");
+            summaries.push(s);
+        }
+        // A failed import (a bad row late in a large file) changes nothing, schema included.
+        std::fs::write(
+            env.path("bad.csv"),
+            big_users_file(10_000, 7_000, Some(9_000)).replace("a1.example", "a9.example"),
+        )
+        .unwrap();
+        let (code, _, _) = json_at(&env, &["users", "import", "bad.csv"]);
+        assert_eq!(code, 1);
+        if let Some(schema) = schema {
+            assert_eq!(
+                user_tables_schema(&env.db().display().to_string()),
+                schema,
+                "the indexes and constraints after the imports are init's"
+            );
+        }
+        let users = json_at(&env, &["users", "list", "--all"]).1;
+        results.push((summaries, users));
+    }
+    let (lite, pg) = (&results[0], &results[1]);
+    assert_eq!(lite.0[1]["added"].as_u64(), Some(5_000), "{}", lite.0[1]);
+    assert_eq!(lite.0[2]["added"].as_u64(), Some(1_000), "{}", lite.0[2]);
+    assert_eq!(
+        (
+            lite.0[2]["unchanged"].as_u64(),
+            lite.0[2]["updated"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{}",
+        lite.0[2]
+    );
+    assert_eq!(lite.0[2]["rejected"].as_u64(), Some(2), "{}", lite.0[2]);
+    for i in 0..3 {
+        assert_eq!(pg.0[i], lite.0[i], "summary of import {}", i + 1);
+    }
+    assert_eq!(pg.1, lite.1, "the same accounts on both backends");
+    let names: Vec<&str> = lite
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("p3") && n.contains("3@")),
+        "{names:?}"
+    );
+}

@@ -237,6 +237,13 @@ impl<'a> UserStatements<'a> {
         // none of them special to GLOB, so the prefix can use the username index.
         // PostgreSQL has no GLOB: LIKE finds a superset (`_` matches any character), which
         // the loop below narrows exactly.
+        if let Some(n) = self
+            .pg
+            .as_ref()
+            .and_then(|c| c.borrow().max_username_suffix(local))
+        {
+            return Ok(n);
+        }
         let pg = self.db.conn().is_pg();
         if let (Some(cache), Some(p)) = (&self.pg, self.db.conn().pg()) {
             // The LIKE below must see the accounts buffered so far.
@@ -497,11 +504,21 @@ impl<'a> UserStage<'a> {
     /// `msa_links`; the third, by user, is small).
     pub fn insert_links(&mut self, org_id: i64, at: DateTime<Utc>) -> Result<()> {
         self.flush_pg()?;
+        if let (Some(st), Some(p)) = (&self.pg, self.db.conn().pg())
+            && st.queued_links > 0
+        {
+            st.cache.borrow_mut().before_links(p)?;
+        }
         self.db.conn().execute(
             "INSERT INTO msa_links (msa, user_id, org_id, started_at)
              SELECT msa, user_id, ?1, ?2 FROM temp.import_links ORDER BY msa",
             params![org_id, at.timestamp()],
         )?;
+        // PostgreSQL in bulk mode: every row is written; the indexes and foreign keys are
+        // rebuilt before anything reads through them.
+        if let (Some(st), Some(p)) = (&self.pg, self.db.conn().pg()) {
+            st.cache.borrow_mut().restore(p)?;
+        }
         Ok(())
     }
 
@@ -540,6 +557,7 @@ impl<'a> UserStage<'a> {
         self.flush_pg()?;
         let p = self.db.conn().pg().expect("PostgreSQL");
         let cache = Rc::clone(&self.pg.as_ref().expect("PostgreSQL").cache);
+        cache.borrow_mut().plan(p)?;
         pgbulk::open_cursor(p)?;
         loop {
             let chunk = pgbulk::next_chunk(p, &cache)?;
