@@ -10,6 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Db;
 use super::pgbulk::{self, NEW_USERS_TABLE, PgStage, PgUsers};
+use super::pgmem::MemStage;
+use postgres::types::Type;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -198,8 +200,17 @@ impl<'a> UserStatements<'a> {
     /// from the sequence; a user name taken in the database or by a buffered account
     /// inserts nothing, as `ON CONFLICT DO NOTHING` does on SQLite.
     fn insert_user_pg(&mut self, cache: &RefCell<PgUsers>, u: &BulkUser) -> Result<Option<i64>> {
-        // Checked here, so that a name outside the organization's domain fails as on SQLite.
-        self.stored_username(u.org_id, u.username)?;
+        // Checked here, so that a name outside the organization's domain fails as on SQLite
+        // (in bulk mode from memory: nothing may be sent while the accounts stream).
+        let bulk = cache.borrow().is_bulk();
+        if !bulk {
+            self.stored_username(u.org_id, u.username)?;
+        } else if u.org_id != cache.borrow().org_id || cache.borrow().stem(u.username).is_none() {
+            anyhow::bail!(
+                "internal error: user name {:?} is not in its organization's domain",
+                u.username
+            );
+        }
         let known = cache.borrow().username_taken(u.username);
         let taken = match known {
             Some(t) => t,
@@ -223,7 +234,12 @@ impl<'a> UserStatements<'a> {
     /// Ends an association.
     pub fn end_link(&mut self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
         if let Some(cache) = &self.pg {
-            cache.borrow_mut().link_ended(link_id);
+            let mut c = cache.borrow_mut();
+            if c.defers() {
+                c.defer_end(link_id, reason);
+                return Ok(());
+            }
+            c.link_ended(link_id);
         }
         self.end_link
             .execute(params![link_id, at.timestamp(), reason])?;
@@ -403,6 +419,15 @@ impl<'a> UserStage<'a> {
         &mut self,
         mut f: impl FnMut(&mut Self, u64, (u64, u64), &str, Option<&str>) -> Result<()>,
     ) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            st.settle(p)?;
+            if let Some(m) = &st.mem {
+                for (line, span, email, msa) in m.candidates() {
+                    f(self, line, span, &email, msa.as_deref())?;
+                }
+                return Ok(());
+            }
+        }
         self.flush_pg()?;
         let db = self.db;
         let mut st = db.conn().prepare(
@@ -426,6 +451,9 @@ impl<'a> UserStage<'a> {
 
     /// The line that already took an e-mail (see [`UserStage::take`]).
     pub fn email_taken(&mut self, email: &str) -> Result<Option<u64>> {
+        if let Some(m) = self.mem() {
+            return Ok(m.seen_email.get(email).copied());
+        }
         Ok(self
             .seen_email
             .query_row([email], |r| r.get::<_, i64>(0))
@@ -435,6 +463,9 @@ impl<'a> UserStage<'a> {
 
     /// The line that already took an MSA (see [`UserStage::take`]).
     pub fn msa_taken(&mut self, msa: &str) -> Result<Option<u64>> {
+        if let Some(m) = self.mem() {
+            return Ok(m.seen_msa.get(msa).copied());
+        }
         Ok(self
             .seen_msa
             .query_row([msa], |r| r.get::<_, i64>(0))
@@ -444,6 +475,10 @@ impl<'a> UserStage<'a> {
 
     /// Records that `line`, accepted, takes its e-mail and MSA.
     pub fn take(&mut self, email: &str, msa: Option<&str>, line: u64) -> Result<()> {
+        if let Some(m) = self.mem() {
+            m.take(email, msa, line);
+            return Ok(());
+        }
         self.take_email.execute(params![email, line as i64])?;
         if let Some(m) = msa {
             self.take_msa.execute(params![m, line as i64])?;
@@ -453,6 +488,10 @@ impl<'a> UserStage<'a> {
 
     /// Removes the rows rejected so far from the staged rows.
     pub fn drop_rejected(&mut self) -> Result<()> {
+        if let Some(m) = self.mem() {
+            m.drop_rejected();
+            return Ok(());
+        }
         self.flush_pg()?;
         self.db.conn().execute(
             "DELETE FROM temp.import_users WHERE line IN (SELECT line FROM temp.import_rejects)",
@@ -466,6 +505,9 @@ impl<'a> UserStage<'a> {
         &mut self,
         mut f: impl FnMut(&mut Self, StagedUser) -> Result<()>,
     ) -> Result<()> {
+        if self.mem().is_some() {
+            return self.for_each_by_email_mem(f);
+        }
         if self.pg.is_some() {
             return self.for_each_by_email_pg(f);
         }
@@ -503,6 +545,28 @@ impl<'a> UserStage<'a> {
     /// Inserts the queued links in MSA order (the order of two of the three indexes of
     /// `msa_links`; the third, by user, is small).
     pub fn insert_links(&mut self, org_id: i64, at: DateTime<Utc>) -> Result<()> {
+        if let (Some(st), Some(p)) = (&mut self.pg, self.db.conn().pg())
+            && let Some(m) = &mut st.mem
+        {
+            // Memory mode: straight into the table (the accounts are written; if the indexes
+            // are dropped, the rebuild checks every link), then the rebuild.
+            let links = std::mem::take(&mut m.links);
+            let at = at.timestamp();
+            if !links.is_empty() {
+                p.copy_in(
+                    "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)",
+                    &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
+                    |w| {
+                        for (msa, id) in &links {
+                            w.write(&[msa, id, &org_id, &at])?;
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
+            st.cache.borrow_mut().restore(p)?;
+            return Ok(());
+        }
         self.flush_pg()?;
         if let (Some(st), Some(p)) = (&self.pg, self.db.conn().pg())
             && st.queued_links > 0
@@ -524,6 +588,16 @@ impl<'a> UserStage<'a> {
 
     /// Calls `f` for each rejected row, in file order.
     pub fn for_each_reject(&mut self, mut f: impl FnMut(StagedReject) -> Result<()>) -> Result<()> {
+        if let Some(m) = self.mem() {
+            for (line, s, e, message) in m.take_rejects() {
+                f(StagedReject {
+                    line: line as u64,
+                    span: (s as u64, e as u64),
+                    message,
+                })?;
+            }
+            return Ok(());
+        }
         self.flush_pg()?;
         let mut st = self.db.conn().prepare(
             "SELECT line, span_start, span_end, message FROM temp.import_rejects ORDER BY line",
@@ -536,6 +610,40 @@ impl<'a> UserStage<'a> {
                 message: r.get(3)?,
             })?;
         }
+        Ok(())
+    }
+
+    /// PostgreSQL in memory mode (`pgmem`): the stage's rows.
+    fn mem(&mut self) -> Option<&mut MemStage> {
+        self.pg.as_mut().and_then(|st| st.mem.as_mut())
+    }
+
+    /// Memory mode: the rows sorted by e-mail, decided inside one COPY into `users` that
+    /// takes each new account as soon as it is made (see `pgmem`).
+    fn for_each_by_email_mem(
+        &mut self,
+        mut f: impl FnMut(&mut Self, StagedUser) -> Result<()>,
+    ) -> Result<()> {
+        let p = self.db.conn().pg().expect("PostgreSQL");
+        let st = self.pg.as_mut().expect("PostgreSQL");
+        let (rows, existing) = (
+            st.mem.as_mut().expect("memory mode").take_sorted(),
+            st.existing(),
+        );
+        let cache = Rc::clone(&st.cache);
+        cache.borrow_mut().plan_in_memory(p, &rows, existing)?;
+        cache.borrow_mut().set_deferring(true);
+        let written = p.copy_in_with(pgbulk::COPY_USERS, pgbulk::USER_TYPES, |w| {
+            for row in rows {
+                f(self, row)?;
+                cache.borrow_mut().drain_into(w)?;
+            }
+            anyhow::Ok(())
+        });
+        cache.borrow_mut().set_deferring(false);
+        written?;
+        let at = cache.borrow().at;
+        cache.borrow_mut().end_deferred(p, at)?;
         Ok(())
     }
 
@@ -823,7 +931,9 @@ impl<'a> Db<'a> {
         let pg = if let Some(p) = c.pg() {
             p.batch_raw(pgbulk::NEW_USERS_TABLE)?;
             p.batch_raw(pgbulk::STAGE_DDL)?;
-            Some(PgStage::default())
+            let existing: i64 =
+                c.query_row("SELECT count(*) FROM users", params![], |r| r.get(0))?;
+            Some(PgStage::new(existing))
         } else {
             None
         };

@@ -28,6 +28,7 @@ mod orgs;
 mod performance;
 pub mod pg;
 mod pgbulk;
+mod pgmem;
 mod pgrecords;
 pub mod schema;
 mod snapshot;

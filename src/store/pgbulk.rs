@@ -18,6 +18,7 @@ use std::rc::Rc;
 use postgres::types::Type;
 
 use super::import::{ExistingUser, OpenLink, StagedUser};
+use super::pgmem::MemStage;
 use super::sql::{Pg, Result};
 
 /// Rows buffered before a COPY.
@@ -65,9 +66,74 @@ pub struct PgStage {
     pub queued_links: u64,
     /// Shared with the import's [`super::import::UserStatements`].
     pub cache: Rc<RefCell<PgUsers>>,
+    /// Memory mode (see `pgmem`): the rows stay in the client; `None` once they went to
+    /// the TEMP tables.
+    pub mem: Option<MemStage>,
+    /// The accounts in the database when the import began.
+    existing: i64,
+    /// Whether phase 1 is over ([`PgStage::settle`]).
+    settled: bool,
 }
 
 impl PgStage {
+    /// A stage in memory mode; `existing`: the accounts in the database.
+    pub fn new(existing: i64) -> PgStage {
+        PgStage {
+            mem: Some(MemStage::default()),
+            existing,
+            ..PgStage::default()
+        }
+    }
+
+    /// The accounts in the database when the import began.
+    pub fn existing(&self) -> i64 {
+        self.existing
+    }
+
+    /// Leaves memory mode: every row kept so far goes to the TEMP tables.
+    fn spill(&mut self, pg: &Pg) -> Result<()> {
+        let Some(m) = self.mem.take() else {
+            return Ok(());
+        };
+        // Only phase 1 fills a stage in memory mode, so there is nothing else to move.
+        debug_assert!(m.seen_email.is_empty() && m.links.is_empty());
+        for r in m.rows {
+            self.users.push((
+                r.line as i64,
+                r.span.0 as i64,
+                r.span.1 as i64,
+                r.email,
+                r.name,
+                r.msa,
+                r.roles,
+            ));
+            if self.users.len() >= COPY_BATCH * 16 {
+                self.flush(pg)?;
+            }
+        }
+        self.rejects = m.rejects;
+        self.cand_email = m.cand_email.into_iter().collect();
+        self.cand_msa = m.cand_msa.into_iter().collect();
+        self.flush(pg)
+    }
+
+    /// At the end of phase 1: memory mode is kept only for a file large against the table
+    /// (bulk mode, [`BULK_RATIO`]); a smaller one goes to the TEMP tables, to be decided
+    /// chunk by chunk with what the server says.
+    pub fn settle(&mut self, pg: &Pg) -> Result<()> {
+        if self.settled {
+            return Ok(());
+        }
+        self.settled = true;
+        if let Some(m) = &self.mem
+            && ((m.rows.len() as i64).saturating_mul(BULK_RATIO) < self.existing
+                || m.rows.is_empty())
+        {
+            self.spill(pg)?;
+        }
+        Ok(())
+    }
+
     fn pending(&self) -> usize {
         self.users.len()
             + self.rejects.len()
@@ -90,6 +156,17 @@ impl PgStage {
         row: (i64, i64, i64, &str, &str, Option<&str>, &str),
     ) -> Result<()> {
         let (line, s, e, email, name, msa, roles) = row;
+        if let Some(m) = &mut self.mem {
+            let full = m.add(StagedUser {
+                line: line as u64,
+                span: (s as u64, e as u64),
+                email: email.to_owned(),
+                name: name.to_owned(),
+                msa: msa.map(str::to_owned),
+                roles: roles.to_owned(),
+            });
+            return if full { self.spill(pg) } else { Ok(()) };
+        }
         self.users.push((
             line,
             s,
@@ -104,24 +181,47 @@ impl PgStage {
 
     /// Buffers a rejected row.
     pub fn reject(&mut self, pg: &Pg, line: i64, s: i64, e: i64, message: &str) -> Result<()> {
+        if let Some(m) = &mut self.mem {
+            let full = m.reject(line as u64, (s as u64, e as u64), message);
+            // Once settled, a stage in memory mode stays there (its rows are being written).
+            return if full && !self.settled {
+                self.spill(pg)
+            } else {
+                Ok(())
+            };
+        }
         self.rejects.push((line, s, e, message.to_owned()));
         self.maybe_flush(pg)
     }
 
     /// Buffers a candidate duplicate e-mail.
     pub fn candidate_email(&mut self, pg: &Pg, email: &str) -> Result<()> {
+        if let Some(m) = &mut self.mem {
+            m.cand_email.insert(email.to_owned());
+            return Ok(());
+        }
         self.cand_email.push(email.to_owned());
         self.maybe_flush(pg)
     }
 
     /// Buffers a candidate duplicate MSA.
     pub fn candidate_msa(&mut self, pg: &Pg, msa: &str) -> Result<()> {
+        if let Some(m) = &mut self.mem {
+            m.cand_msa.insert(msa.to_owned());
+            return Ok(());
+        }
         self.cand_msa.push(msa.to_owned());
         self.maybe_flush(pg)
     }
 
     /// Buffers a link to insert at the end.
     pub fn queue_link(&mut self, pg: &Pg, msa: &str, user_id: i64) -> Result<()> {
+        if let Some(m) = &mut self.mem {
+            // Inside the COPY of the accounts: nothing may be sent now.
+            m.links.push((msa.to_owned(), user_id));
+            self.queued_links += 1;
+            return Ok(());
+        }
         self.links.push((msa.to_owned(), user_id));
         self.queued_links += 1;
         self.maybe_flush(pg)
@@ -274,6 +374,16 @@ pub struct PgUsers {
     ids: Vec<i64>,
     /// Bulk mode (see [`PgUsers::plan`]): everything the rows ask is in memory.
     bulk: Option<Bulk>,
+    /// See [`PgUsers::defers`].
+    deferring: bool,
+    /// Associations to end after the COPY: (link id, reason).
+    ended: Vec<(i64, String)>,
+}
+
+/// What bulk mode loads: what the staged rows (in the TEMP table) name, or everything.
+enum Load {
+    Staged,
+    Everything,
 }
 
 /// What a users import in bulk mode knows without asking the server: loaded once before
@@ -380,17 +490,60 @@ impl PgUsers {
         if staged == 0 || staged.saturating_mul(BULK_RATIO) < existing {
             return Ok(());
         }
+        self.load(pg, Load::Staged)?;
+        self.reserve_ids(pg, staged as usize)
+    }
+
+    /// Memory mode (`pgmem`), before its `rows` (sorted by e-mail) are written: bulk mode,
+    /// with everything the rows may ask about loaded (no staged rows to join: every active
+    /// account of the organization and every open link, at most four times the rows).
+    /// Drops the indexes and foreign keys when the new accounts are many against the table.
+    pub fn plan_in_memory(&mut self, pg: &Pg, rows: &[StagedUser], existing: i64) -> Result<()> {
+        self.load(pg, Load::Everything)?;
+        let new = rows
+            .iter()
+            .filter(|r| !self.active.contains_key(&r.email))
+            .count();
+        self.reserve_ids(pg, new)?;
+        if new > 0 && (new as i64).saturating_mul(BULK_RATIO) >= existing {
+            self.suspend(pg)?;
+        }
+        Ok(())
+    }
+
+    /// Bulk mode: loads the accounts and open links the rows may meet, the user names of
+    /// the domain and the e-mails shaped like them.
+    fn load(&mut self, pg: &Pg, what: Load) -> Result<()> {
         let mut b = Bulk::default();
         let domain = self.domain.clone();
-        // The accounts of the organization (so of its domain) that the staged e-mails name.
-        for r in pg.query_typed(
-            "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa
-             FROM users u JOIN import_users s ON s.email = u.email
-             LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
-             WHERE u.org_id = $1 AND u.status = 'active'
-             ORDER BY u.email, u.id, l.id",
-            &[&self.org_id],
-        )? {
+        let (accounts, links) = match what {
+            // The accounts of the organization (so of its domain) that staged e-mails name.
+            Load::Staged => (
+                "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa
+                 FROM users u JOIN import_users s ON s.email = u.email
+                 LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
+                 WHERE u.org_id = $1 AND u.status = 'active'
+                 ORDER BY u.email, u.id, l.id",
+                "SELECT l.msa, l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
+                 FROM msa_links l JOIN import_users s ON s.msa = l.msa
+                 JOIN users u ON u.id = l.user_id JOIN orgs uo ON uo.id = u.org_id
+                 JOIN orgs o ON o.id = l.org_id
+                 WHERE l.ended_at IS NULL ORDER BY l.msa, l.id",
+            ),
+            Load::Everything => (
+                "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa
+                 FROM users u
+                 LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
+                 WHERE u.org_id = $1 AND u.status = 'active'
+                 ORDER BY u.email, u.id, l.id",
+                "SELECT l.msa, l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
+                 FROM msa_links l
+                 JOIN users u ON u.id = l.user_id JOIN orgs uo ON uo.id = u.org_id
+                 JOIN orgs o ON o.id = l.org_id
+                 WHERE l.ended_at IS NULL ORDER BY l.msa, l.id",
+            ),
+        };
+        for r in pg.query_typed(accounts, &[&self.org_id])? {
             let link_id: Option<i64> = r.get(5);
             let stem: &str = r.get(2);
             self.active.entry(r.get(0)).or_insert_with(|| ExistingUser {
@@ -401,14 +554,7 @@ impl PgUsers {
                 link: link_id.map(|id| (id, r.get(6))),
             });
         }
-        for r in pg.query_typed(
-            "SELECT l.msa, l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
-             FROM msa_links l JOIN import_users s ON s.msa = l.msa
-             JOIN users u ON u.id = l.user_id JOIN orgs uo ON uo.id = u.org_id
-             JOIN orgs o ON o.id = l.org_id
-             WHERE l.ended_at IS NULL ORDER BY l.msa, l.id",
-            &[],
-        )? {
+        for r in pg.query_typed(links, &[])? {
             self.links.entry(r.get(0)).or_insert_with(|| OpenLink {
                 id: r.get(1),
                 user_id: r.get(2),
@@ -432,7 +578,76 @@ impl PgUsers {
             b.emails.insert(r.get(0));
         }
         self.bulk = Some(b);
-        self.reserve_ids(pg, staged as usize)
+        Ok(())
+    }
+
+    /// Whether bulk mode is on (every lookup answered from memory).
+    pub fn is_bulk(&self) -> bool {
+        self.bulk.is_some()
+    }
+
+    /// The stored form of a user name of the organization's domain, if it is one.
+    pub fn stem<'n>(&self, username: &'n str) -> Option<&'n str> {
+        stem_of(username, &self.domain)
+    }
+
+    /// While the accounts stream by COPY nothing else may be sent: ended links wait here
+    /// until [`PgUsers::end_deferred`].
+    pub fn defers(&self) -> bool {
+        self.deferring
+    }
+
+    /// Starts or stops deferring (see [`PgUsers::defers`]).
+    pub fn set_deferring(&mut self, on: bool) {
+        self.deferring = on;
+    }
+
+    /// Notes an association to end once the COPY is over.
+    pub fn defer_end(&mut self, link_id: i64, reason: &str) {
+        self.link_ended(link_id);
+        self.ended.push((link_id, reason.to_owned()));
+    }
+
+    /// Ends the associations noted while the accounts streamed, in one statement.
+    pub fn end_deferred(&mut self, pg: &Pg, at: i64) -> Result<()> {
+        if self.ended.is_empty() {
+            return Ok(());
+        }
+        let (ids, reasons): (Vec<i64>, Vec<String>) =
+            std::mem::take(&mut self.ended).into_iter().unzip();
+        pg.query_typed(
+            "UPDATE msa_links l SET ended_at = $2, end_reason = d.reason
+             FROM unnest($1::bigint[], $3::text[]) AS d(id, reason) WHERE l.id = d.id",
+            &[&ids, &at, &reasons],
+        )?;
+        Ok(())
+    }
+
+    /// Memory mode: writes the accounts `add` buffered into the open COPY of `users`.
+    pub fn drain_into(
+        &mut self,
+        w: &mut postgres::binary_copy::BinaryCopyInWriter<'_>,
+    ) -> std::result::Result<(), postgres::Error> {
+        let (org_id, at) = (self.org_id, self.at);
+        for u in self.new.drain(..) {
+            // `insert_user_pg` let through only names of the domain.
+            let stem = stem_of(&u.username, &self.domain).unwrap_or(&u.username);
+            w.write(&[
+                &u.id,
+                &org_id,
+                &stem,
+                &u.name,
+                &u.email,
+                &u.roles,
+                &"active",
+                &at,
+                &u.hash,
+                &1i64,
+                &u.expires_at,
+                &0i64,
+            ])?;
+        }
+        Ok(())
     }
 
     /// Bulk mode: drops the indexes and foreign keys (once, before the first write).
@@ -754,51 +969,32 @@ impl PgUsers {
             return Ok(());
         }
         self.suspend(pg)?;
-        let rows = std::mem::take(&mut self.new);
-        let (org_id, at, domain) = (self.org_id, self.at, &self.domain);
-        pg.copy_in(
-            "COPY users (id, org_id, username, name, email, roles, status, created_at,
-                password_hash, password_temporary, password_expires_at, self_service_reset)
-             FROM STDIN (FORMAT binary)",
-            &[
-                Type::INT8,
-                Type::INT8,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::INT8,
-                Type::BYTEA,
-                Type::INT8,
-                Type::INT8,
-                Type::INT8,
-            ],
-            |w| {
-                for u in &rows {
-                    // `add` kept only names of the domain (`stored_username` checked them).
-                    let stem = stem_of(&u.username, domain).unwrap_or(&u.username);
-                    w.write(&[
-                        &u.id,
-                        &org_id,
-                        &stem,
-                        &u.name,
-                        &u.email,
-                        &u.roles,
-                        &"active",
-                        &at,
-                        &u.hash,
-                        &1i64,
-                        &u.expires_at,
-                        &0i64,
-                    ])?;
-                }
-                Ok(())
-            },
-        )?;
+        pg.copy_in(COPY_USERS, USER_TYPES, |w| Ok(self.drain_into(w)?))?;
         Ok(())
     }
 }
+
+/// The COPY that writes new accounts straight into `users` (bulk and memory modes), and
+/// its column types.
+pub const COPY_USERS: &str = "COPY users (id, org_id, username, name, email, roles, status,
+    created_at, password_hash, password_temporary, password_expires_at, self_service_reset)
+    FROM STDIN (FORMAT binary)";
+
+/// See [`COPY_USERS`].
+pub const USER_TYPES: &[Type] = &[
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::BYTEA,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+];
 
 /// Sends the queued values of a one-text-column staging table through `sql` (a constant
 /// `COPY … FROM STDIN (FORMAT binary)`) and empties the queue.

@@ -43,21 +43,29 @@ impl Pg {
         }
     }
 
+    /// The client, or an error (never a panic) when it is taken: a statement sent while a
+    /// COPY streams (the users import writes accounts while it decides them) is a bug.
+    fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
+        self.client.try_borrow_mut().map_err(|_| {
+            Error::Type("internal error: a statement was sent in the middle of a COPY".into())
+        })
+    }
+
     /// Runs statements without parameters (translated).
     pub fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.client.borrow_mut().batch_execute(&pg_sql(sql))?)
+        Ok(self.client()?.batch_execute(&pg_sql(sql))?)
     }
 
     /// Runs SQL exactly as given (PostgreSQL's own dialect).
     pub fn batch_raw(&self, sql: &str) -> Result<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        Ok(self.client()?.batch_execute(sql)?)
     }
 
     fn prepare(&self, sql: &str) -> Result<postgres::Statement> {
         if let Some(st) = self.cache.borrow().get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.borrow_mut().prepare(&pg_sql(sql))?;
+        let st = self.client()?.prepare(&pg_sql(sql))?;
         self.cache.borrow_mut().insert(sql.to_owned(), st.clone());
         Ok(st)
     }
@@ -67,7 +75,7 @@ impl Pg {
             .iter()
             .map(|v| v as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client.borrow_mut().query(st, &refs)?)
+        Ok(self.client()?.query(st, &refs)?)
     }
 
     fn exec(&self, st: &postgres::Statement, params: &[Value<'_>]) -> Result<usize> {
@@ -75,7 +83,7 @@ impl Pg {
             .iter()
             .map(|v| v as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client.borrow_mut().execute(st, &refs)? as usize)
+        Ok(self.client()?.execute(st, &refs)? as usize)
     }
 
     /// Prepares (once per connection) a statement written in PostgreSQL's own dialect
@@ -85,7 +93,7 @@ impl Pg {
         if let Some(st) = self.cache.borrow().get(&key) {
             return Ok(st.clone());
         }
-        let st = self.client.borrow_mut().prepare(sql)?;
+        let st = self.client()?.prepare(sql)?;
         self.cache.borrow_mut().insert(key, st.clone());
         Ok(st)
     }
@@ -98,7 +106,7 @@ impl Pg {
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>> {
         let st = self.prepare_raw(sql)?;
-        Ok(self.client.borrow_mut().query(&st, params)?)
+        Ok(self.client()?.query(&st, params)?)
     }
 
     /// Runs `COPY … FROM STDIN (FORMAT binary)` (`sql`, a constant) with columns of
@@ -110,7 +118,26 @@ impl Pg {
         types: &[Type],
         write: impl FnOnce(&mut postgres::binary_copy::BinaryCopyInWriter<'_>) -> Result<()>,
     ) -> Result<u64> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.client()?;
+        let mut w = postgres::binary_copy::BinaryCopyInWriter::new(client.copy_in(sql)?, types);
+        write(&mut w)?;
+        Ok(w.finish()?)
+    }
+}
+
+impl Pg {
+    /// [`Pg::copy_in`] for a writer that does more than send rows (its errors are the
+    /// caller's own type): the COPY stays open while `write` runs, so the server inserts what
+    /// was sent while the client works out the next rows. `write` must send no statement.
+    pub fn copy_in_with<E: From<Error> + From<postgres::Error>>(
+        &self,
+        sql: &str,
+        types: &[Type],
+        write: impl FnOnce(
+            &mut postgres::binary_copy::BinaryCopyInWriter<'_>,
+        ) -> std::result::Result<(), E>,
+    ) -> std::result::Result<u64, E> {
+        let mut client = self.client()?;
         let mut w = postgres::binary_copy::BinaryCopyInWriter::new(client.copy_in(sql)?, types);
         write(&mut w)?;
         Ok(w.finish()?)
@@ -658,7 +685,7 @@ impl<'c> Stmt<'c> {
             }
             Stmt::Pg(pg, st) => {
                 use postgres::fallible_iterator::FallibleIterator;
-                let mut client = pg.client.borrow_mut();
+                let mut client = pg.client()?;
                 let mut rows = client.query_raw(st, values.iter())?;
                 while let Some(r) = rows.next()? {
                     if !f(&Row::Pg(&r))? {
