@@ -30,6 +30,7 @@ pub mod pg;
 mod pgbulk;
 mod pgmem;
 mod pgrecords;
+mod pgusers;
 pub mod schema;
 mod snapshot;
 pub mod sql;
