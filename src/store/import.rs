@@ -9,9 +9,8 @@ use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Db;
-use super::pgbulk::{self, NEW_USERS_TABLE, PgStage, PgUsers};
+use super::pgbulk::{self, PgStage, PgUsers};
 use super::pgmem::MemStage;
-use postgres::types::Type;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -550,20 +549,7 @@ impl<'a> UserStage<'a> {
         {
             // Memory mode: straight into the table (the accounts are written; if the indexes
             // are dropped, the rebuild checks every link), then the rebuild.
-            let links = std::mem::take(&mut m.links);
-            let at = at.timestamp();
-            if !links.is_empty() {
-                p.copy_in(
-                    "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)",
-                    &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
-                    |w| {
-                        for (msa, id) in &links {
-                            w.write(&[msa, id, &org_id, &at])?;
-                        }
-                        Ok(())
-                    },
-                )?;
-            }
+            pgbulk::copy_links(p, &std::mem::take(&mut m.links), org_id, at.timestamp())?;
             st.cache.borrow_mut().restore(p)?;
             return Ok(());
         }
@@ -705,11 +691,7 @@ impl<'a> UserStage<'a> {
     /// Drops the temporary tables.
     pub fn drop_tables(self) -> Result<()> {
         let db = self.db;
-        let pg = self.pg.is_some();
         drop(self);
-        if pg {
-            db.conn().execute_batch(NEW_USERS_TABLE)?;
-        }
         for t in STAGE_TABLES {
             db.conn()
                 .execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
@@ -929,7 +911,6 @@ impl<'a> Db<'a> {
             c.execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
         }
         let pg = if let Some(p) = c.pg() {
-            p.batch_raw(pgbulk::NEW_USERS_TABLE)?;
             p.batch_raw(pgbulk::STAGE_DDL)?;
             let existing: i64 =
                 c.query_row("SELECT count(*) FROM users", params![], |r| r.get(0))?;

@@ -4,8 +4,8 @@
 //! into the import's TEMP tables; the staged rows are read back through a cursor a chunk at
 //! a time; for each chunk the facts its rows will ask about (active accounts by e-mail, open
 //! MSA associations, user names and e-mails in use) are fetched with one set-based query
-//! each; new accounts are buffered with ids drawn from the table's sequence and written by
-//! one COPY plus one `INSERT … SELECT` per chunk.
+//! each (`pgusers`); new accounts are buffered with ids reserved from the table's sequence
+//! and written by one COPY per chunk.
 //!
 //! That is the path of a file small against the table. A file large against it (a quarter
 //! of the accounts or more, [`BULK_RATIO`]) goes in bulk mode: what its rows may ask about
@@ -42,13 +42,7 @@ pub const STAGE_DDL: &str = "CREATE TEMP TABLE import_users (line BIGINT PRIMARY
      CREATE TEMP TABLE import_cand_msa (msa TEXT COLLATE \"C\");
      CREATE TEMP TABLE import_seen_email (email TEXT COLLATE \"C\" PRIMARY KEY, line BIGINT);
      CREATE TEMP TABLE import_seen_msa (msa TEXT COLLATE \"C\" PRIMARY KEY, line BIGINT);
-     CREATE TEMP TABLE import_links (msa TEXT COLLATE \"C\", user_id BIGINT);
-     CREATE TEMP TABLE import_new_users (id BIGINT, org_id BIGINT, username TEXT,
-        name TEXT, email TEXT, roles TEXT, created_at BIGINT, password_hash BYTEA,
-        expires_at BIGINT);";
-
-/// Also dropped at the end of a users import on PostgreSQL.
-pub const NEW_USERS_TABLE: &str = "DROP TABLE IF EXISTS import_new_users";
+     CREATE TEMP TABLE import_links (msa TEXT COLLATE \"C\", user_id BIGINT);";
 
 /// The staged rows in e-mail order (then file order), read a chunk at a time.
 const OPEN_CURSOR: &str = "DECLARE import_by_email NO SCROLL CURSOR FOR
@@ -288,16 +282,7 @@ impl PgStage {
                 let c = self.cache.borrow();
                 (c.org_id, c.at)
             };
-            pg.copy_in(
-                "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)",
-                &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
-                |w| {
-                    for (m, id) in &rows {
-                        w.write(&[m, id, &org_id, &at])?;
-                    }
-                    Ok(())
-                },
-            )?;
+            copy_links(pg, &rows, org_id, at)?;
         }
         if !self.links.is_empty() {
             let rows = std::mem::take(&mut self.links);
@@ -343,6 +328,25 @@ pub fn next_chunk(pg: &Pg, cache: &RefCell<PgUsers>) -> Result<Vec<StagedUser>> 
         .collect();
     cache.borrow_mut().prefetch(pg, &chunk)?;
     Ok(chunk)
+}
+
+/// Writes new MSA links (MSA, account) of `org_id`, started `at`, by COPY straight into
+/// `msa_links`: in bulk mode, with its indexes dropped, or after the accounts they point at.
+pub fn copy_links(pg: &Pg, links: &[(String, i64)], org_id: i64, at: i64) -> Result<()> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    pg.copy_in(
+        "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)",
+        &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
+        |w| {
+            for (m, id) in links {
+                w.write(&[m, id, &org_id, &at])?;
+            }
+            Ok(())
+        },
+    )?;
+    Ok(())
 }
 
 /// Sends the queued values of a one-text-column staging table through `sql` (a constant

@@ -221,24 +221,10 @@ impl PgUsers {
             ),
         };
         for r in pg.query_typed(accounts, &[&self.org_id])? {
-            let link_id: Option<i64> = r.get(5);
-            let stem: &str = r.get(2);
-            self.active.entry(r.get(0)).or_insert_with(|| ExistingUser {
-                id: r.get(1),
-                username: [stem, &domain].concat(),
-                name: r.get(3),
-                roles: r.get(4),
-                link: link_id.map(|id| (id, r.get(6))),
-            });
+            self.found_account(&r);
         }
         for r in pg.query_typed(links, &[])? {
-            self.links.entry(r.get(0)).or_insert_with(|| OpenLink {
-                id: r.get(1),
-                user_id: r.get(2),
-                username: r.get(3),
-                org_id: r.get(4),
-                org_name: r.get(5),
-            });
+            self.found_link(&r);
         }
         for r in pg.query_typed(
             "SELECT u.username FROM users u JOIN orgs o ON o.id = u.org_id
@@ -256,6 +242,34 @@ impl PgUsers {
         }
         self.bulk = Some(b);
         Ok(())
+    }
+
+    /// Notes an active account of the organization: a row of (e-mail, id, stored user
+    /// name, name, roles, open link id, its MSA); the first row of an e-mail wins.
+    fn found_account(&mut self, r: &postgres::Row) {
+        let link_id: Option<i64> = r.get(5);
+        let stem: &str = r.get(2);
+        let domain = &self.domain;
+        self.active.entry(r.get(0)).or_insert_with(|| ExistingUser {
+            id: r.get(1),
+            // An account of the organization: its name takes the organization's domain.
+            username: [stem, domain].concat(),
+            name: r.get(3),
+            roles: r.get(4),
+            link: link_id.map(|id| (id, r.get(6))),
+        });
+    }
+
+    /// Notes an open association: a row of (MSA, link id, account, its user name, the
+    /// link's organization id and name); the first row of an MSA wins.
+    fn found_link(&mut self, r: &postgres::Row) {
+        self.links.entry(r.get(0)).or_insert_with(|| OpenLink {
+            id: r.get(1),
+            user_id: r.get(2),
+            username: r.get(3),
+            org_id: r.get(4),
+            org_name: r.get(5),
+        });
     }
 
     /// Whether bulk mode is on (every lookup answered from memory).
@@ -376,21 +390,14 @@ impl PgUsers {
         }
         let emails: Vec<&str> = chunk.iter().map(|r| r.email.as_str()).collect();
         for r in pg.query_typed(
-            "SELECT u.email, u.id, u.username || uo.domain, u.name, u.roles, l.id, l.msa
-             FROM users u JOIN orgs uo ON uo.id = u.org_id
+            "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa
+             FROM users u
              LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
              WHERE u.org_id = $1 AND u.email = ANY($2) AND u.status = 'active'
              ORDER BY u.email, u.id, l.id",
             &[&self.org_id, &emails],
         )? {
-            let link_id: Option<i64> = r.get(5);
-            self.active.entry(r.get(0)).or_insert_with(|| ExistingUser {
-                id: r.get(1),
-                username: r.get(2),
-                name: r.get(3),
-                roles: r.get(4),
-                link: link_id.map(|id| (id, r.get(6))),
-            });
+            self.found_account(&r);
         }
         self.emails.extend(chunk.iter().map(|r| r.email.clone()));
         let msas: Vec<&str> = chunk.iter().filter_map(|r| r.msa.as_deref()).collect();
@@ -402,13 +409,7 @@ impl PgUsers {
                  WHERE l.msa = ANY($1) AND l.ended_at IS NULL ORDER BY l.msa, l.id",
                 &[&msas],
             )? {
-                self.links.entry(r.get(0)).or_insert_with(|| OpenLink {
-                    id: r.get(1),
-                    user_id: r.get(2),
-                    username: r.get(3),
-                    org_id: r.get(4),
-                    org_name: r.get(5),
-                });
+                self.found_link(&r);
             }
             self.msas.extend(msas.iter().map(|m| (*m).to_owned()));
         }
@@ -458,22 +459,23 @@ impl PgUsers {
     /// The active account of the organization with this e-mail, if the chunk asked (in
     /// bulk mode every staged e-mail was asked).
     pub fn active_by_email(&self, email: &str) -> Option<Option<ExistingUser>> {
-        if self.bulk.is_some() {
-            return Some(self.active.get(email).cloned());
-        }
-        self.emails
-            .contains(email)
-            .then(|| self.active.get(email).cloned())
+        self.answer(&self.emails, &self.active, email)
     }
 
     /// The open association of an MSA, if the chunk asked (in bulk mode, always).
     pub fn open_link(&self, msa: &str) -> Option<Option<OpenLink>> {
-        if self.bulk.is_some() {
-            return Some(self.links.get(msa).cloned());
-        }
-        self.msas
-            .contains(msa)
-            .then(|| self.links.get(msa).cloned())
+        self.answer(&self.msas, &self.links, msa)
+    }
+
+    /// What was found for `key` (`None` inside: nothing), if it was asked: in bulk mode
+    /// everything was; else if the chunk's lookup (`asked`) included it.
+    fn answer<T: Clone>(
+        &self,
+        asked: &HashSet<String>,
+        found: &HashMap<String, T>,
+        key: &str,
+    ) -> Option<Option<T>> {
+        (self.bulk.is_some() || asked.contains(key)).then(|| found.get(key).cloned())
     }
 
     /// Whether an e-mail is in use, if known without asking the server.
@@ -580,57 +582,15 @@ impl PgUsers {
         Ok(id)
     }
 
-    /// Writes the buffered accounts: one COPY into the TEMP table, one `INSERT … SELECT`.
-    /// `end_of_chunk`: the chunk's own memory of what it added is dropped too.
+    /// Writes the buffered accounts by one COPY into `users` (in id order, which is e-mail
+    /// order); in bulk mode the indexes are dropped first. `end_of_chunk`: the chunk's own
+    /// memory of what it added is dropped too (the server knows it now).
     pub fn write_new(&mut self, pg: &Pg, end_of_chunk: bool) -> Result<()> {
-        if self.bulk.is_some() {
-            return self.write_new_bulk(pg);
-        }
         if !self.new.is_empty() {
-            let rows = std::mem::take(&mut self.new);
-            let (org_id, at) = (self.org_id, self.at);
-            pg.copy_in(
-                "COPY import_new_users (id, org_id, username, name, email, roles, created_at,
-                    password_hash, expires_at) FROM STDIN (FORMAT binary)",
-                &[
-                    Type::INT8,
-                    Type::INT8,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::INT8,
-                    Type::BYTEA,
-                    Type::INT8,
-                ],
-                |w| {
-                    for u in &rows {
-                        w.write(&[
-                            &u.id,
-                            &org_id,
-                            &u.username,
-                            &u.name,
-                            &u.email,
-                            &u.roles,
-                            &at,
-                            &u.hash,
-                            &u.expires_at,
-                        ])?;
-                    }
-                    Ok(())
-                },
-            )?;
-            pg.batch_raw(
-                "INSERT INTO users (id, org_id, username, name, email, roles, status,
-                    created_at, password_hash, password_temporary, password_expires_at,
-                    self_service_reset)
-                 SELECT id, org_id, substr(username, 1, strpos(username, '@')), name, email,
-                    roles, 'active', created_at,
-                    password_hash, 1, expires_at, 0 FROM import_new_users ORDER BY id;
-                 TRUNCATE import_new_users",
-            )?;
+            self.suspend(pg)?;
+            pg.copy_in(COPY_USERS, USER_TYPES, |w| Ok(self.drain_into(w)?))?;
         }
-        if end_of_chunk {
+        if end_of_chunk && self.bulk.is_none() {
             self.new_names.clear();
             self.new_emails.clear();
         }
@@ -638,21 +598,7 @@ impl PgUsers {
     }
 }
 
-impl PgUsers {
-    /// Bulk mode: the buffered accounts go by one COPY straight into `users` (its unique
-    /// indexes are dropped; the rebuild checks them).
-    fn write_new_bulk(&mut self, pg: &Pg) -> Result<()> {
-        if self.new.is_empty() {
-            return Ok(());
-        }
-        self.suspend(pg)?;
-        pg.copy_in(COPY_USERS, USER_TYPES, |w| Ok(self.drain_into(w)?))?;
-        Ok(())
-    }
-}
-
-/// The COPY that writes new accounts straight into `users` (bulk and memory modes), and
-/// its column types.
+/// The COPY that writes new accounts straight into `users`, and its column types.
 pub const COPY_USERS: &str = "COPY users (id, org_id, username, name, email, roles, status,
     created_at, password_hash, password_temporary, password_expires_at, self_service_reset)
     FROM STDIN (FORMAT binary)";
