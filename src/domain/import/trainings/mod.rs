@@ -403,7 +403,7 @@ pub fn import(
             }
             Decision::Repeated(_) if gave_corp => {
                 if let Some(p) = people.get_mut(msa) {
-                    p.corp_rows -= 1;
+                    p.corp_rows = p.corp_rows.saturating_sub(1);
                     if p.corp_rows == 0 {
                         p.corp = None;
                         corp_owner.retain(|_, m| m != msa);
