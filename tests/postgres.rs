@@ -662,8 +662,25 @@ fn a_large_performance_import_on_postgresql_matches_sqlite() {
         std::fs::write(env.path("prior.csv"), PRIOR_PERFORMANCE).unwrap();
         assert_eq!(import_performance(&env, "prior.csv", false).0, 0);
         std::fs::write(env.path("p.csv"), &csv).unwrap();
+        // A dry run reports what the import does and writes nothing.
+        let prior = (performance(&env), json_at(&env, &["audit"]).1);
+        let (code, dry, err) = json_at(
+            &env,
+            &[
+                "performance",
+                "import",
+                "p.csv",
+                "--skip-invalid",
+                "--dry-run",
+            ],
+        );
+        assert_eq!(code, 0, "{dry} {err}");
+        assert_eq!((performance(&env), json_at(&env, &["audit"]).1), prior);
         let (code, s) = import_performance(&env, "p.csv", true);
         assert_eq!(code, 0, "{s}");
+        for key in ["rows", "added", "updated", "unchanged", "rejected"] {
+            assert_eq!(dry[key], s[key], "{key}: {dry}");
+        }
         let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
         std::fs::remove_file(env.path("rejects.csv")).unwrap();
         let listing = performance(&env);
@@ -685,7 +702,7 @@ fn a_large_performance_import_on_postgresql_matches_sqlite() {
         );
         assert_eq!(performance(&env), listing);
         assert_eq!(json_at(&env, &["audit"]).1, audit);
-        seen.push((s, rejects, listing, shown, again, audit));
+        seen.push((s, rejects, listing, shown, again, audit, dry));
     }
     let (lite, pg) = (&seen[0], &seen[1]);
     assert_eq!(
@@ -714,6 +731,7 @@ fn a_large_performance_import_on_postgresql_matches_sqlite() {
     assert_eq!(pg.2, lite.2, "the same records, in the same order");
     assert_eq!(pg.3, lite.3, "the same listing");
     assert_eq!(pg.4, lite.4, "the same summary of the re-import");
+    assert_eq!(pg.6, lite.6, "the same summary of the dry run");
     let actions = |a: &serde_json::Value| -> Vec<String> {
         a.as_array()
             .unwrap()

@@ -11,7 +11,9 @@
 //!    as on SQLite); the rest is `unchanged`.
 //!
 //! The counts are the statements' own (`RETURNING`), and the held rows are read back in
-//! file order through a cursor, so the summary, rejects file and audit are SQLite's. Every
+//! file order through a cursor, with the caller's mark of each refused row (the Trainings
+//! import takes back the CorpEmail a refused row gave), so the summary, rejects file and
+//! audit are SQLite's. Every
 //! statement is a constant string; values travel as typed parameters or binary fields.
 
 use anyhow::Result;
