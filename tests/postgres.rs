@@ -640,3 +640,267 @@ fn users_imports_large_and_small_against_the_table_match_sqlite_and_keep_the_sch
         );
     }
 }
+
+/// Bug (PostgreSQL, Trainings import without --link-users/--create-users): rows were
+/// decided at the end, and a row repeating an earlier record still gave its person a
+/// CorpEmail, so `without_corp_email` counted one person fewer than on SQLite, which
+/// refuses the row before it notes anything. The refused row's CorpEmail is now taken back.
+#[test]
+fn a_refused_repeated_trainings_row_gives_no_corp_email_on_postgresql_either() {
+    if common::test_pg().is_none() {
+        return;
+    }
+    let head = "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,\
+                IndividualLastName,Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,\
+                MPNId,PartnerName,PartnerCityLocation,PartnerCountryLocation,ExpirationDate,\
+                ActivationStatus\n";
+    let row = |id: u32, title: &str, msa: &str, corp: &str, date: &str| {
+        format!(
+            "{id},{title},Exam,Ann,One,{msa},{corp},{date} 10:00,2024-01,Yes,1,1234567,\
+             Contoso Ltd,\"Redmond, WA\",United States,,Active\n"
+        )
+    };
+    let report = [
+        head.to_owned(),
+        row(
+            1,
+            "Enabling Office 365 Services",
+            "p1@outlook.com",
+            "",
+            "13/01/2024",
+        ),
+        // The same record again, now with a CorpEmail: refused, so p1 still has none.
+        row(
+            2,
+            "Enabling Office 365 Services",
+            "p1@outlook.com",
+            "c1@contoso.com",
+            "13/01/2024",
+        ),
+        // Another record of p2 with a CorpEmail, then a repeat of it: p2 keeps its CorpEmail.
+        row(
+            3,
+            "Querying Data with Transact-SQL",
+            "p2@outlook.com",
+            "c2@contoso.com",
+            "14/02/2024",
+        ),
+        row(
+            4,
+            "Querying Data with Transact-SQL",
+            "p2@outlook.com",
+            "c2@contoso.com",
+            "14/02/2024",
+        ),
+    ]
+    .concat();
+    let mut seen = Vec::new();
+    for env in [Env::sqlite(), Env::new()] {
+        env.init();
+        std::fs::write(env.path("t.csv"), &report).unwrap();
+        let (code, s, err) = json_at(
+            &env,
+            &[
+                "achievements",
+                "import",
+                "t.csv",
+                "--skip-invalid",
+                "--rejects",
+                "rejects.csv",
+            ],
+        );
+        assert_eq!(code, 0, "{s} {err}");
+        let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
+        seen.push((s, rejects, records(&env)));
+    }
+    let lite = &seen[0];
+    assert_eq!(lite.0["rejected"].as_u64(), Some(2), "{}", lite.0);
+    let t = &lite.0["trainings"];
+    let t = if t.is_null() { &lite.0 } else { t };
+    assert_eq!(
+        (t["people"].as_u64(), t["without_corp_email"].as_u64()),
+        (Some(2), Some(1)),
+        "{}",
+        lite.0
+    );
+    assert_eq!(seen[1].0, lite.0, "the same summary on both backends");
+    assert_eq!(seen[1].1, lite.1, "the same rejects file");
+    assert_eq!(seen[1].2, lite.2, "the same achievements");
+}
+
+/// A performance file of `rows` rows spread over several COPY batches (4,096 rows each):
+/// unique keys (seven metric and scope pairs, a day for each seven rows), but row 5,000 has
+/// an unknown metric, row 6,000 repeats row 10's key with another value, row 7,000 repeats
+/// row 3's and row 8,000 row 4's (all four rejected, in file order, the repeats with the
+/// value stored for the key); rows 3 and 4 meet the records of [`PRIOR_PERFORMANCE`] (one
+/// updated, one unchanged). `bad`: a date in the future there.
+fn big_performance_file(rows: usize, bad: Option<usize>) -> String {
+    const PAIRS: [(&str, &str); 7] = [
+        ("revenue", "azure"),
+        ("revenue", "dynamics-365"),
+        ("revenue", "dynamics-erp"),
+        ("active-usage", "ems"),
+        ("active-usage", "office-365"),
+        ("new-customers", "ems"),
+        ("new-customers", "office-365"),
+    ];
+    let start = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap();
+    let key = |i: usize| {
+        let (metric, scope) = PAIRS[i % 7];
+        let date = start + chrono::Days::new((i / 7) as u64);
+        (metric, scope, date)
+    };
+    let mut csv = String::from("metric,value,date,scope\n");
+    for i in 0..rows {
+        let (metric, scope, date) = key(match i {
+            6_000 => 10,
+            7_000 => 3,
+            8_000 => 4,
+            _ => i,
+        });
+        let value = match i {
+            6_000 => "12.5".to_owned(),
+            8_000 => "4000.25".to_owned(),
+            _ => format!("{}.25", i * 1000),
+        };
+        let line = match i {
+            _ if Some(i) == bad => format!("{metric},1,2031-01-01,{scope}"),
+            5_000 => format!("profit,1,{date},{scope}"),
+            _ => format!("{metric},{value},{date},{scope}"),
+        };
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    csv
+}
+
+/// Records there before the big file: row 3's key with another value, row 4's as it is.
+const PRIOR_PERFORMANCE: &str = "metric,value,date,scope\n\
+    active-usage,1,2019-01-01,ems\n\
+    active-usage,4000.25,2019-01-01,office-365\n";
+
+/// Every performance record, in id order (the order they were added in), as text.
+fn performance(env: &Env) -> Vec<String> {
+    env.open_db()
+        .query(
+            "SELECT org_id, metric, scope, value, date, recorded_at FROM performance ORDER BY id",
+            &[],
+        )
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect()
+}
+
+/// Imports the performance `file` (all or nothing unless `skip`): (exit code, summary).
+fn import_performance(env: &Env, file: &str, skip: bool) -> (i32, serde_json::Value) {
+    let mut args = vec!["performance", "import", file];
+    if skip {
+        args.extend(["--skip-invalid", "--rejects", "rejects.csv"]);
+    }
+    let (code, s, err) = json_at(env, &args);
+    assert!(code == 0 || code == 1, "{s} {err}");
+    (code, s)
+}
+
+#[test]
+fn a_large_performance_import_on_postgresql_matches_sqlite() {
+    if common::test_pg().is_none() {
+        return;
+    }
+    let csv = big_performance_file(9_000, None);
+    let mut seen = Vec::new();
+    for env in [Env::sqlite(), Env::new()] {
+        env.init();
+        std::fs::write(env.path("prior.csv"), PRIOR_PERFORMANCE).unwrap();
+        assert_eq!(import_performance(&env, "prior.csv", false).0, 0);
+        std::fs::write(env.path("p.csv"), &csv).unwrap();
+        // A dry run reports what the import does and writes nothing.
+        let prior = (performance(&env), json_at(&env, &["audit"]).1);
+        let (code, dry, err) = json_at(
+            &env,
+            &[
+                "performance",
+                "import",
+                "p.csv",
+                "--skip-invalid",
+                "--dry-run",
+            ],
+        );
+        assert_eq!(code, 0, "{dry} {err}");
+        assert_eq!((performance(&env), json_at(&env, &["audit"]).1), prior);
+        let (code, s) = import_performance(&env, "p.csv", true);
+        assert_eq!(code, 0, "{s}");
+        for key in ["rows", "added", "updated", "unchanged", "rejected"] {
+            assert_eq!(dry[key], s[key], "{key}: {dry}");
+        }
+        let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
+        std::fs::remove_file(env.path("rejects.csv")).unwrap();
+        let listing = performance(&env);
+        let shown = json_at(&env, &["performance", "list"]).1;
+        let audit = json_at(&env, &["audit"]).1;
+        // A second import of the same file: all unchanged, no audit, nothing changed.
+        let (code, again) = import_performance(&env, "p.csv", true);
+        assert_eq!(code, 0, "{again}");
+        std::fs::remove_file(env.path("rejects.csv")).unwrap();
+        assert_eq!(
+            (
+                again["added"].as_u64(),
+                again["updated"].as_u64(),
+                again["unchanged"].as_u64(),
+                again["rejected"].as_u64()
+            ),
+            (Some(0), Some(0), Some(8_996), Some(4)),
+            "{again}"
+        );
+        assert_eq!(performance(&env), listing);
+        assert_eq!(json_at(&env, &["audit"]).1, audit);
+        seen.push((s, rejects, listing, shown, again, audit, dry));
+    }
+    let (lite, pg) = (&seen[0], &seen[1]);
+    assert_eq!(
+        (
+            lite.0["added"].as_u64(),
+            lite.0["updated"].as_u64(),
+            lite.0["unchanged"].as_u64(),
+            lite.0["rejected"].as_u64()
+        ),
+        (Some(8_994), Some(1), Some(1), Some(4)),
+        "{}",
+        lite.0
+    );
+    // A repeat names the value stored for its key: the first occurrence's (added or
+    // updated) or the database's (unchanged).
+    for value in ["10,000.25", "3,000.25", "4,000.25"] {
+        assert!(
+            lite.1
+                .contains(&format!("is already in this file with value {value}")),
+            "{}",
+            lite.1
+        );
+    }
+    assert_eq!(pg.0, lite.0, "the same summary on both backends");
+    assert_eq!(pg.1, lite.1, "the same rejects file, byte for byte");
+    assert_eq!(pg.2, lite.2, "the same records, in the same order");
+    assert_eq!(pg.3, lite.3, "the same listing");
+    assert_eq!(pg.4, lite.4, "the same summary of the re-import");
+    assert_eq!(pg.6, lite.6, "the same summary of the dry run");
+    let actions = |a: &serde_json::Value| -> Vec<String> {
+        a.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {} {}", e["action"], e["subject"], e["detail"]))
+            .collect()
+    };
+    assert_eq!(actions(&pg.5), actions(&lite.5), "the same audit");
+
+    // All or nothing: a bad row after two COPY batches leaves nothing written.
+    let env = Env::new();
+    env.init();
+    std::fs::write(env.path("prior.csv"), PRIOR_PERFORMANCE).unwrap();
+    assert_eq!(import_performance(&env, "prior.csv", false).0, 0);
+    let before = (performance(&env), json_at(&env, &["audit"]).1);
+    std::fs::write(env.path("p.csv"), big_performance_file(9_000, Some(8_500))).unwrap();
+    let (code, s) = import_performance(&env, "p.csv", false);
+    assert_eq!(code, 1, "{s}");
+    assert_eq!((performance(&env), json_at(&env, &["audit"]).1), before);
+}

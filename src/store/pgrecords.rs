@@ -11,7 +11,9 @@
 //!    as on SQLite); the rest is `unchanged`.
 //!
 //! The counts are the statements' own (`RETURNING`), and the held rows are read back in
-//! file order through a cursor, so the summary, rejects file and audit are SQLite's. Every
+//! file order through a cursor, with the caller's mark of each refused row (the Trainings
+//! import takes back the CorpEmail a refused row gave), so the summary, rejects file and
+//! audit are SQLite's. Every
 //! statement is a constant string; values travel as typed parameters or binary fields.
 
 use anyhow::Result;
@@ -24,14 +26,15 @@ use super::stage::{Decided, Decision, Held, HeldWhy};
 const DDL: &str = "DROP TABLE IF EXISTS import_records, import_records_held;
      CREATE TEMP TABLE import_records (line BIGINT, span_start BIGINT, span_end BIGINT,
         msa TEXT COLLATE \"C\", code TEXT COLLATE \"C\", earned TEXT COLLATE \"C\",
-        expires TEXT COLLATE \"C\");
+        expires TEXT COLLATE \"C\", mark BOOLEAN);
      CREATE TEMP TABLE import_records_held (line BIGINT, span_start BIGINT, span_end BIGINT,
-        kind SMALLINT, message TEXT, msa TEXT, code TEXT, earned TEXT, value TEXT);";
+        kind SMALLINT, message TEXT, msa TEXT, code TEXT, earned TEXT, value TEXT,
+        mark BOOLEAN);";
 
 const DROP: &str = "DROP TABLE IF EXISTS import_records, import_records_held";
 
 const COPY_ROWS: &str = "COPY import_records
-     (line, span_start, span_end, msa, code, earned, expires) FROM STDIN (FORMAT binary)";
+     (line, span_start, span_end, msa, code, earned, expires, mark) FROM STDIN (FORMAT binary)";
 
 const COPY_HELD: &str = "COPY import_records_held (line, span_start, span_end, kind, message)
      FROM STDIN (FORMAT binary)";
@@ -48,15 +51,16 @@ const FOREIGN: i16 = 2;
 const FOREIGN_ROWS: &str = "WITH f AS (
        DELETE FROM import_records s USING msa_links l, orgs o
        WHERE l.msa = s.msa AND l.ended_at IS NULL AND l.org_id <> $1 AND o.id = l.org_id
-       RETURNING s.line, s.span_start, s.span_end, s.msa, s.code, s.earned, o.name)
-     INSERT INTO import_records_held (line, span_start, span_end, kind, msa, code, earned, value)
-     SELECT line, span_start, span_end, 2, msa, code, earned, name FROM f";
+       RETURNING s.line, s.span_start, s.span_end, s.msa, s.code, s.earned, o.name, s.mark)
+     INSERT INTO import_records_held
+        (line, span_start, span_end, kind, msa, code, earned, value, mark)
+     SELECT line, span_start, span_end, 2, msa, code, earned, name, mark FROM f";
 
 /// 2. Every occurrence of a key after its first, with the first one's expiry.
 const REPEATED_ROWS: &str = "INSERT INTO import_records_held
-        (line, span_start, span_end, kind, msa, code, earned, value)
-     SELECT line, span_start, span_end, 1, msa, code, earned, first_expires FROM (
-       SELECT line, span_start, span_end, msa, code, earned,
+        (line, span_start, span_end, kind, msa, code, earned, value, mark)
+     SELECT line, span_start, span_end, 1, msa, code, earned, first_expires, mark FROM (
+       SELECT line, span_start, span_end, msa, code, earned, mark,
               row_number() OVER w AS n, first_value(expires) OVER w AS first_expires
        FROM import_records WINDOW w AS (PARTITION BY msa, code, earned ORDER BY line)) r
      WHERE n > 1";
@@ -83,13 +87,13 @@ const INSERT_ROWS: &str = "WITH i AS (
 const COUNT_STAGED: &str = "SELECT count(*) FROM import_records";
 
 const OPEN_HELD: &str = "DECLARE import_records_held_by_line NO SCROLL CURSOR FOR
-     SELECT line, span_start, span_end, kind, message, msa, code, earned, value
+     SELECT line, span_start, span_end, kind, message, msa, code, earned, value, mark
      FROM import_records_held ORDER BY line";
 const FETCH_HELD: &str = "FETCH FORWARD 4096 FROM import_records_held_by_line";
 const CLOSE_HELD: &str = "CLOSE import_records_held_by_line";
 
-/// A staged row: line, span, MSA, code, earned, expires.
-type Row = (i64, i64, i64, String, String, String, Option<String>);
+/// A staged row: line, span, MSA, code, earned, expires, mark.
+type Row = (i64, i64, i64, String, String, String, Option<String>, bool);
 
 /// What an achievements import buffers on PostgreSQL before sending it with COPY.
 pub struct PgAchievements {
@@ -118,6 +122,7 @@ impl PgAchievements {
         code: &str,
         earned: NaiveDate,
         expires: Option<NaiveDate>,
+        mark: bool,
     ) -> Result<()> {
         self.rows.push((
             line as i64,
@@ -127,6 +132,7 @@ impl PgAchievements {
             code.to_owned(),
             earned.to_string(),
             expires.map(|d| d.to_string()),
+            mark,
         ));
         self.maybe_flush(pg)
     }
@@ -163,10 +169,11 @@ impl PgAchievements {
                     Type::TEXT,
                     Type::TEXT,
                     Type::TEXT,
+                    Type::BOOL,
                 ],
                 |w| {
-                    for (line, s, e, msa, code, earned, expires) in rows {
-                        w.write(&[line, s, e, msa, code, earned, expires])?;
+                    for (line, s, e, msa, code, earned, expires, mark) in rows {
+                        w.write(&[line, s, e, msa, code, earned, expires, mark])?;
                     }
                     Ok(())
                 },
@@ -238,6 +245,7 @@ impl PgAchievements {
                             FOREIGN => Decision::Foreign(r.get(8)),
                             other => anyhow::bail!("unknown held kind {other}"),
                         },
+                        mark: r.get::<_, Option<bool>>(9).unwrap_or(false),
                     }
                 };
                 held(Held {

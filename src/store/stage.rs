@@ -72,6 +72,8 @@ pub enum HeldWhy {
         earned: NaiveDate,
         /// The decision.
         decision: Decision,
+        /// The mark the row was staged with ([`AchievementStage::add`]).
+        mark: bool,
     },
 }
 
@@ -138,7 +140,10 @@ impl<'a> Db<'a> {
 }
 
 impl AchievementStage<'_> {
-    /// Stages a validated row (in file order).
+    /// Stages a validated row (in file order). `mark`: a bit of the caller's, given back
+    /// with the row if it is refused at the end (the Trainings import marks the rows that
+    /// gave a CorpEmail, to take it back from a refused one).
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         line: u64,
@@ -147,11 +152,12 @@ impl AchievementStage<'_> {
         code: &str,
         earned: NaiveDate,
         expires: Option<NaiveDate>,
+        mark: bool,
     ) -> Result<Verdict> {
         let (st, first_id, seen) = match &mut self.backend {
             Backend::Pg(p) => {
                 let pg = self.db.conn().pg().expect("PostgreSQL");
-                p.add(pg, line, span, msa, code, earned, expires)?;
+                p.add(pg, line, span, msa, code, earned, expires, mark)?;
                 return Ok(Verdict::Later);
             }
             Backend::Lite { st, first_id, seen } => (st, *first_id, seen),

@@ -84,7 +84,7 @@ pub fn import(
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
-            let outcome = record(stage, org, "msa", line, row.span(), &a)?;
+            let outcome = record(stage, org, "msa", line, row.span(), &a, false)?;
             // Counted only for rows the import takes: a rejected duplicate is not a pass
             // (a row decided later and refused is taken off again by `finish`).
             if outcome.is_ok()
@@ -104,7 +104,7 @@ pub fn import(
         &mut summary,
         rejects,
         &mut retired_passes,
-        |_, _| {},
+        |_, _, _| {},
     )?;
     summary.retired_passes = retired_passes;
     bulk.finish(db, input)?;
@@ -146,8 +146,8 @@ impl BulkWrite {
 /// Writes one validated achievement: `Added`, `Unchanged` (the same record already there),
 /// `Updated` (there with another expiry, or removed), a bad row when this file already gave
 /// the same key or the MSA is another organization's (`owner_field` names the column), or
-/// `Later` when the store decides it at the end ([`finish`]).
-/// The Trainings report import writes through it too.
+/// `Later` when the store decides it at the end ([`finish`]); `mark` comes back with it if
+/// it is refused then. The Trainings report import writes through it too.
 pub(super) fn record(
     stage: &mut AchievementStage<'_>,
     org: &Org,
@@ -155,9 +155,10 @@ pub(super) fn record(
     line: u64,
     span: (u64, u64),
     a: &ValidAchievement,
+    mark: bool,
 ) -> Result<Result<Outcome, String>> {
     Ok(
-        match stage.add(line, span, &a.msa, &a.code, a.earned, a.expires)? {
+        match stage.add(line, span, &a.msa, &a.code, a.earned, a.expires, mark)? {
             Verdict::Later => Ok(Outcome::Later),
             Verdict::Now(d) => decided(org, owner_field, &a.msa, &a.code, a.earned, d),
         },
@@ -193,7 +194,8 @@ fn decided(
 
 /// Ends the write side: the rows the store decided at the end are counted, and the rows it
 /// held or refused are reported in file order (summary and rejects file), a refused one
-/// given to `refused` (MSA, decision) and no longer counted as a retired pass.
+/// given to `refused` (MSA, decision, the row's mark) and no longer counted as a retired
+/// pass.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn finish(
     stage: AchievementStage<'_>,
@@ -204,7 +206,7 @@ pub(super) fn finish(
     summary: &mut Summary,
     mut rejects: Option<&mut Rejects>,
     retired_passes: &mut u64,
-    mut refused: impl FnMut(&str, &Decision),
+    mut refused: impl FnMut(&str, &Decision, bool),
 ) -> Result<()> {
     let d = stage.finish(|h| {
         let message = match h.why {
@@ -214,11 +216,12 @@ pub(super) fn finish(
                 code,
                 earned,
                 decision,
+                mark,
             } => {
                 if crate::rules::engine::retired_before_earned(rb, &code, earned).is_some() {
                     *retired_passes -= 1;
                 }
-                refused(&msa, &decision);
+                refused(&msa, &decision, mark);
                 match decided(org, owner_field, &msa, &code, earned, decision) {
                     Err(m) => m,
                     Ok(_) => anyhow::bail!("line {}: a refused row was taken", h.line),

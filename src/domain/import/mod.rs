@@ -198,41 +198,11 @@ impl Summary {
     }
 }
 
-// The bitmap of existing records a file already matched (see `store::stage`).
-use crate::store::stage::Seen;
-
-/// Drives the rows of `input` through `row`, counting outcomes and copying rejected rows to
-/// `rejects`. `row` returns `Ok(Err(message))` for a bad row and `Err` only for a failure
-/// that must abort the whole import (the database, the disk).
-fn drive(
-    input: &mut Input,
-    summary: &mut Summary,
-    rejects: Option<&mut Rejects>,
-    mut row: impl FnMut(&input::Row, u64, bool) -> anyhow::Result<Result<Outcome, String>>,
-) -> anyhow::Result<()> {
-    drive_with(
-        input,
-        summary,
-        rejects,
-        &mut NoHold,
-        |_, r, line, failed| row(r, line, failed),
-    )
-}
-
 /// Where [`drive_with`] offers a bad row before reporting it.
 trait Hold {
     /// True when the row is kept, to be reported later in file order with the rows the
     /// store refuses at the end; false when the caller reports it now.
     fn hold(&mut self, line: u64, span: (u64, u64), message: &str) -> anyhow::Result<bool>;
-}
-
-/// Reports every bad row at once.
-struct NoHold;
-
-impl Hold for NoHold {
-    fn hold(&mut self, _: u64, _: (u64, u64), _: &str) -> anyhow::Result<bool> {
-        Ok(false)
-    }
 }
 
 impl Hold for crate::store::stage::AchievementStage<'_> {
@@ -241,7 +211,16 @@ impl Hold for crate::store::stage::AchievementStage<'_> {
     }
 }
 
-/// [`drive`] with `state` handed to `row` and offered each bad row first (see [`Hold`]).
+impl Hold for crate::store::perfstage::PerformanceStage<'_> {
+    fn hold(&mut self, line: u64, span: (u64, u64), message: &str) -> anyhow::Result<bool> {
+        crate::store::perfstage::PerformanceStage::hold(self, line, span, message)
+    }
+}
+
+/// Drives the rows of `input` through `row`, counting outcomes and copying rejected rows to
+/// `rejects`. `row` gets `state` and returns `Ok(Err(message))` for a bad row and `Err`
+/// only for a failure that must abort the whole import (the database, the disk); each bad
+/// row is offered to `state` first (see [`Hold`]).
 fn drive_with<S: Hold>(
     input: &mut Input,
     summary: &mut Summary,

@@ -12,11 +12,12 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Rejects, Seen, Summary, drive};
+use super::{Options, Outcome, Rejects, Summary, drive_with};
 use crate::domain::accounts::Actor;
 use crate::domain::records;
+use crate::rules::Metric;
 use crate::rules::explain::thousands as number;
-use crate::store::import::{BulkTable, Insert};
+use crate::store::perfstage::{PerformanceDecision, PerformanceHeldWhy, PerformanceVerdict};
 use crate::store::{Db, Org};
 
 /// The columns of a performance file.
@@ -58,45 +59,78 @@ pub fn import(
     rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("performance", input, opts);
-    let first_id = db.next_id(BulkTable::Performance)?;
+    let mut rejects = rejects;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
-    let mut st = db.performance_statements()?;
-    let mut seen = Seen::default();
-    drive(input, &mut summary, rejects, |row, _line, _failed| {
-        let p = match records::validate_performance(
-            today,
-            row.get(cols[0]),
-            row.get(cols[1]),
-            row.get(cols[2]),
-            row.opt(cols[3]),
-        ) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        if let Err(e) = scopes.check(p.metric, &p.scope) {
-            return Ok(Err(e));
-        }
-        let metric = p.metric.as_str();
-        Ok(
-            match st.insert(org.id, metric, &p.scope, p.value, p.date, actor.at)? {
-                Insert::Added(_) => Ok(Outcome::Added),
-                Insert::Exists(id, v) if id >= first_id || !seen.insert(id) => Err(format!(
-                    "value: {metric}{} on {} is already in this file with value {}",
-                    if p.scope.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", p.scope)
+    let mut stage = db.performance_stage(org.id, actor.at)?;
+    drive_with(
+        input,
+        &mut summary,
+        rejects.as_deref_mut(),
+        &mut stage,
+        |stage, row, line, _failed| {
+            let p = match records::validate_performance(
+                today,
+                row.get(cols[0]),
+                row.get(cols[1]),
+                row.get(cols[2]),
+                row.opt(cols[3]),
+            ) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            if let Err(e) = scopes.check(p.metric, &p.scope) {
+                return Ok(Err(e));
+            }
+            Ok(
+                match stage.add(line, row.span(), p.metric, &p.scope, p.value, p.date)? {
+                    PerformanceVerdict::Later => Ok(Outcome::Later),
+                    PerformanceVerdict::Now(d) => match d {
+                        PerformanceDecision::Added => Ok(Outcome::Added),
+                        PerformanceDecision::Unchanged => Ok(Outcome::Unchanged),
+                        PerformanceDecision::Updated => Ok(Outcome::Updated),
+                        PerformanceDecision::Repeated(v) => {
+                            Err(repeated(p.metric, &p.scope, p.date, v))
+                        }
                     },
-                    p.date,
-                    number(v)
-                )),
-                Insert::Exists(_, v) if v == p.value => Ok(Outcome::Unchanged),
-                Insert::Exists(id, _) => {
-                    st.update(id, p.value, actor.at)?;
-                    Ok(Outcome::Updated)
-                }
-            },
-        )
+                },
+            )
+        },
+    )?;
+    // The rows the store decided at the end are counted, and those it held or refused are
+    // reported in file order (summary and rejects file).
+    let d = stage.finish(|h| {
+        let message = match h.why {
+            PerformanceHeldWhy::Invalid(m) => m,
+            PerformanceHeldWhy::Repeated {
+                metric,
+                scope,
+                date,
+                value,
+            } => repeated(metric, &scope, date, value),
+        };
+        summary.reject(h.line, &message);
+        if let Some(rej) = rejects.as_deref_mut() {
+            rej.write(input, h.span.0, h.span.1, &message)?;
+        }
+        Ok(())
     })?;
+    summary.added += d.added;
+    summary.updated += d.updated;
+    summary.unchanged += d.unchanged;
     Ok(summary)
+}
+
+/// The error of a row whose key (metric, scope, date) this file already gave, naming the
+/// value recorded for it now.
+fn repeated(metric: Metric, scope: &str, date: NaiveDate, value: f64) -> String {
+    format!(
+        "value: {}{} on {date} is already in this file with value {}",
+        metric.as_str(),
+        if scope.is_empty() {
+            String::new()
+        } else {
+            format!(" ({scope})")
+        },
+        number(value)
+    )
 }

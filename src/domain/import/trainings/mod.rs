@@ -353,7 +353,10 @@ pub fn import(
             earned,
             expires,
         };
-        let outcome = super::achievements::record(stage, org, "Email", line, row.span(), &a)?;
+        // Marked when the row gives a CorpEmail, so that one refused at the end takes it back.
+        let gives_corp = corp.is_some();
+        let outcome =
+            super::achievements::record(stage, org, "Email", line, row.span(), &a, gives_corp)?;
         if outcome.is_ok()
             && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
         {
@@ -381,8 +384,10 @@ pub fn import(
     let rej = rejects.as_deref_mut();
     drive_with(&mut input, &mut summary, rej, &mut stage, each)?;
     // A row the store refused at the end (PostgreSQL, not linking) is not one of the people's: an MSA of
-    // another organization's account is refused on every row, so the person goes. (A key
-    // repeated in the file keeps its person: the first occurrence was taken.)
+    // another organization's account is refused on every row, so the person goes. A key
+    // repeated in the file keeps its person (the first occurrence was taken) but not the
+    // CorpEmail that row gave: the person has one only if a taken row gave it, as on
+    // SQLite, which refuses the row before noting anything.
     super::achievements::finish(
         stage,
         org,
@@ -392,10 +397,20 @@ pub fn import(
         &mut summary,
         rejects,
         &mut retired_passes,
-        |msa, d| {
-            if matches!(d, Decision::Foreign(_)) && people.remove(msa).is_some() {
+        |msa, d, gave_corp| match d {
+            Decision::Foreign(_) if people.remove(msa).is_some() => {
                 corp_owner.retain(|_, m| m != msa);
             }
+            Decision::Repeated(_) if gave_corp => {
+                if let Some(p) = people.get_mut(msa) {
+                    p.corp_rows = p.corp_rows.saturating_sub(1);
+                    if p.corp_rows == 0 {
+                        p.corp = None;
+                        corp_owner.retain(|_, m| m != msa);
+                    }
+                }
+            }
+            _ => {}
         },
     )?;
     summary.retired_passes = retired_passes;

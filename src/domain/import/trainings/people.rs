@@ -18,6 +18,8 @@ use crate::support::fields;
 /// have a CorpEmail matters: it is then kept as an empty string, and the name not at all.
 pub(super) struct Person {
     pub(super) corp: Option<String>,
+    /// Rows taken so far that gave a CorpEmail (one refused at the end takes its back).
+    pub(super) corp_rows: u64,
     pub(super) first: String,
     pub(super) last: String,
 }
@@ -37,9 +39,13 @@ pub(super) fn note_person(
     }
     let p = people.entry(msa).or_insert_with(|| Person {
         corp: None,
+        corp_rows: 0,
         first: first.trim().to_owned(),
         last: last.trim().to_owned(),
     });
+    if corp.is_some() {
+        p.corp_rows += 1;
+    }
     if p.corp.is_none() {
         p.corp = corp;
     }
