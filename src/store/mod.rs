@@ -32,6 +32,7 @@ mod pgbulk;
 mod pgmem;
 mod pgperformance;
 mod pgrecords;
+mod pgstaging;
 mod pgusers;
 pub mod schema;
 mod snapshot;

@@ -18,9 +18,11 @@
 
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 
 use super::perfstage::{PerformanceHeld, PerformanceHeldWhy};
+use super::pgstaging::{INVALID, Staging, StagingSql, count};
 use super::sql::Pg;
 use super::stage::Decided;
 use crate::rules::Metric;
@@ -33,19 +35,31 @@ const DDL: &str = "DROP TABLE IF EXISTS import_performance, import_performance_h
         span_end BIGINT, kind SMALLINT, message TEXT, metric TEXT COLLATE \"C\",
         scope TEXT COLLATE \"C\", date TEXT COLLATE \"C\", value DOUBLE PRECISION);";
 
-const DROP: &str = "DROP TABLE IF EXISTS import_performance, import_performance_held";
+/// The TEMP tables, their COPYs and the cursor over the held rows (see `pgstaging`).
+const STAGING: StagingSql = StagingSql {
+    ddl: DDL,
+    drop: "DROP TABLE IF EXISTS import_performance, import_performance_held",
+    copy_rows: "COPY import_performance
+     (line, span_start, span_end, metric, scope, date, value) FROM STDIN (FORMAT binary)",
+    row_types: &[
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::FLOAT8,
+    ],
+    copy_held: "COPY import_performance_held
+     (line, span_start, span_end, kind, message) FROM STDIN (FORMAT binary)",
+    open_held: "DECLARE import_performance_held_by_line NO SCROLL CURSOR FOR
+     SELECT line, span_start, span_end, kind, message, metric, scope, date, value
+     FROM import_performance_held ORDER BY line",
+    fetch_held: "FETCH FORWARD 4096 FROM import_performance_held_by_line",
+    close_held: "CLOSE import_performance_held_by_line",
+};
 
-const COPY_ROWS: &str = "COPY import_performance
-     (line, span_start, span_end, metric, scope, date, value) FROM STDIN (FORMAT binary)";
-
-const COPY_HELD: &str = "COPY import_performance_held
-     (line, span_start, span_end, kind, message) FROM STDIN (FORMAT binary)";
-
-/// Rows buffered before a COPY.
-const COPY_BATCH: usize = 4096;
-
-/// Held kinds.
-const INVALID: i16 = 0;
+/// The held kind of a refused repeat (invalid rows are `pgstaging::INVALID`).
 const REPEATED: i16 = 1;
 
 /// 1. Every occurrence of a key after its first.
@@ -86,29 +100,22 @@ const REPEATED_VALUES: &str = "UPDATE import_performance_held h SET value = p.va
 
 const COUNT_STAGED: &str = "SELECT count(*) FROM import_performance";
 
-const OPEN_HELD: &str = "DECLARE import_performance_held_by_line NO SCROLL CURSOR FOR
-     SELECT line, span_start, span_end, kind, message, metric, scope, date, value
-     FROM import_performance_held ORDER BY line";
-const FETCH_HELD: &str = "FETCH FORWARD 4096 FROM import_performance_held_by_line";
-const CLOSE_HELD: &str = "CLOSE import_performance_held_by_line";
-
 /// A staged row: line, span, metric, scope, date, value.
 type Row = (i64, i64, i64, &'static str, String, String, f64);
 
-/// What a performance import buffers on PostgreSQL before sending it with COPY.
-pub struct PgPerformance {
-    rows: Vec<Row>,
-    held: Vec<(i64, i64, i64, i16, String)>,
+/// One row into the COPY of [`STAGING`].
+fn write_row(r: &Row, w: &mut BinaryCopyInWriter<'_>) -> Result<(), postgres::Error> {
+    let (line, s, e, metric, scope, date, value) = r;
+    w.write(&[line, s, e, metric, scope, date, value])
 }
+
+/// What a performance import buffers on PostgreSQL before sending it with COPY.
+pub struct PgPerformance(Staging<Row>);
 
 impl PgPerformance {
     /// Creates the TEMP tables (inside the transaction: a rollback removes them too).
     pub fn begin(pg: &Pg) -> Result<Self> {
-        pg.batch_raw(DDL)?;
-        Ok(PgPerformance {
-            rows: Vec::with_capacity(COPY_BATCH),
-            held: Vec::new(),
-        })
+        Ok(PgPerformance(Staging::begin(pg, &STAGING, write_row)?))
     }
 
     /// Buffers a validated row.
@@ -123,74 +130,23 @@ impl PgPerformance {
         value: f64,
         date: NaiveDate,
     ) -> Result<()> {
-        self.rows.push((
-            line as i64,
-            span.0 as i64,
-            span.1 as i64,
-            metric.as_str(),
-            scope.to_owned(),
-            date.to_string(),
-            value,
-        ));
-        self.maybe_flush(pg)
+        self.0.add(
+            pg,
+            (
+                line as i64,
+                span.0 as i64,
+                span.1 as i64,
+                metric.as_str(),
+                scope.to_owned(),
+                date.to_string(),
+                value,
+            ),
+        )
     }
 
     /// Buffers an invalid row.
     pub fn hold(&mut self, pg: &Pg, line: u64, span: (u64, u64), message: &str) -> Result<()> {
-        self.held.push((
-            line as i64,
-            span.0 as i64,
-            span.1 as i64,
-            INVALID,
-            message.to_owned(),
-        ));
-        self.maybe_flush(pg)
-    }
-
-    fn maybe_flush(&mut self, pg: &Pg) -> Result<()> {
-        if self.rows.len() + self.held.len() >= COPY_BATCH {
-            self.flush(pg)?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self, pg: &Pg) -> Result<()> {
-        if !self.rows.is_empty() {
-            let rows = &self.rows;
-            pg.copy_in(
-                COPY_ROWS,
-                &[
-                    Type::INT8,
-                    Type::INT8,
-                    Type::INT8,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::FLOAT8,
-                ],
-                |w| {
-                    for (line, s, e, metric, scope, date, value) in rows {
-                        w.write(&[line, s, e, metric, scope, date, value])?;
-                    }
-                    Ok(())
-                },
-            )?;
-            self.rows.clear();
-        }
-        if !self.held.is_empty() {
-            let held = std::mem::take(&mut self.held);
-            pg.copy_in(
-                COPY_HELD,
-                &[Type::INT8, Type::INT8, Type::INT8, Type::INT2, Type::TEXT],
-                |w| {
-                    for (line, s, e, kind, message) in &held {
-                        w.write(&[line, s, e, kind, message])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
-        Ok(())
+        self.0.hold(pg, line, span, message)
     }
 
     /// Decides the staged rows (see the module); `held` then gets the held and refused
@@ -202,59 +158,40 @@ impl PgPerformance {
         at: DateTime<Utc>,
         mut held: impl FnMut(PerformanceHeld) -> Result<()>,
     ) -> Result<Decided> {
-        self.flush(pg)?;
+        self.0.flush(pg)?;
         pg.query_typed(REPEATED_ROWS, &[])?;
         pg.query_typed(DROP_REPEATED, &[])?;
-        let count = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| -> Result<u64> {
-            let rows = pg.query_typed(sql, params)?;
-            Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0)) as u64)
-        };
         let at = at.timestamp();
-        let staged = count(COUNT_STAGED, &[])?;
-        let updated = count(UPDATE_ROWS, &[&org_id, &at])?;
-        let added = count(INSERT_ROWS, &[&org_id, &at])?;
+        let staged = count(pg, COUNT_STAGED, &[])?;
+        let updated = count(pg, UPDATE_ROWS, &[&org_id, &at])?;
+        let added = count(pg, INSERT_ROWS, &[&org_id, &at])?;
         pg.query_typed(REPEATED_VALUES, &[&org_id])?;
         let decided = Decided {
             added,
             updated,
             unchanged: staged - added - updated,
         };
-        pg.batch_raw(OPEN_HELD)?;
-        loop {
-            let chunk = pg.query_typed(FETCH_HELD, &[])?;
-            if chunk.is_empty() {
-                break;
-            }
-            for r in &chunk {
-                let line = r.get::<_, i64>(0) as u64;
-                let kind: i16 = r.get(3);
-                let why = match kind {
-                    INVALID => PerformanceHeldWhy::Invalid(r.get(4)),
-                    REPEATED => {
-                        let metric: String = r.get(5);
-                        let date: String = r.get(7);
-                        PerformanceHeldWhy::Repeated {
-                            metric: Metric::parse(&metric).ok_or_else(|| {
-                                anyhow::anyhow!("unknown metric {metric:?} in the staged rows")
-                            })?,
-                            scope: r.get(6),
-                            date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")?,
-                            value: r.get::<_, Option<f64>>(8).ok_or_else(|| {
-                                anyhow::anyhow!("line {}: a repeated key with no record", line)
-                            })?,
-                        }
+        self.0.read_held(pg, |line, span, kind, r| {
+            let why = match kind {
+                INVALID => PerformanceHeldWhy::Invalid(r.get(4)),
+                REPEATED => {
+                    let metric: String = r.get(5);
+                    let date: String = r.get(7);
+                    PerformanceHeldWhy::Repeated {
+                        metric: Metric::parse(&metric).ok_or_else(|| {
+                            anyhow::anyhow!("unknown metric {metric:?} in the staged rows")
+                        })?,
+                        scope: r.get(6),
+                        date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")?,
+                        value: r.get::<_, Option<f64>>(8).ok_or_else(|| {
+                            anyhow::anyhow!("line {line}: a repeated key with no record")
+                        })?,
                     }
-                    other => anyhow::bail!("unknown held kind {other}"),
-                };
-                held(PerformanceHeld {
-                    line,
-                    span: (r.get::<_, i64>(1) as u64, r.get::<_, i64>(2) as u64),
-                    why,
-                })?;
-            }
-        }
-        pg.batch_raw(CLOSE_HELD)?;
-        pg.batch_raw(DROP)?;
+                }
+                other => anyhow::bail!("unknown held kind {other}"),
+            };
+            held(PerformanceHeld { line, span, why })
+        })?;
         Ok(decided)
     }
 }

@@ -18,8 +18,10 @@
 
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 
+use super::pgstaging::{INVALID, Staging, StagingSql, count};
 use super::sql::Pg;
 use super::stage::{Decided, Decision, Held, HeldWhy};
 
@@ -31,19 +33,32 @@ const DDL: &str = "DROP TABLE IF EXISTS import_records, import_records_held;
         kind SMALLINT, message TEXT, msa TEXT, code TEXT, earned TEXT, value TEXT,
         mark BOOLEAN);";
 
-const DROP: &str = "DROP TABLE IF EXISTS import_records, import_records_held";
+/// The TEMP tables, their COPYs and the cursor over the held rows (see `pgstaging`).
+const STAGING: StagingSql = StagingSql {
+    ddl: DDL,
+    drop: "DROP TABLE IF EXISTS import_records, import_records_held",
+    copy_rows: "COPY import_records
+     (line, span_start, span_end, msa, code, earned, expires, mark) FROM STDIN (FORMAT binary)",
+    row_types: &[
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::BOOL,
+    ],
+    copy_held: "COPY import_records_held (line, span_start, span_end, kind, message)
+     FROM STDIN (FORMAT binary)",
+    open_held: "DECLARE import_records_held_by_line NO SCROLL CURSOR FOR
+     SELECT line, span_start, span_end, kind, message, msa, code, earned, value, mark
+     FROM import_records_held ORDER BY line",
+    fetch_held: "FETCH FORWARD 4096 FROM import_records_held_by_line",
+    close_held: "CLOSE import_records_held_by_line",
+};
 
-const COPY_ROWS: &str = "COPY import_records
-     (line, span_start, span_end, msa, code, earned, expires, mark) FROM STDIN (FORMAT binary)";
-
-const COPY_HELD: &str = "COPY import_records_held (line, span_start, span_end, kind, message)
-     FROM STDIN (FORMAT binary)";
-
-/// Rows buffered before a COPY.
-const COPY_BATCH: usize = 4096;
-
-/// Held kinds.
-const INVALID: i16 = 0;
+/// Held kinds of refused rows (invalid ones are `pgstaging::INVALID`).
 const REPEATED: i16 = 1;
 const FOREIGN: i16 = 2;
 
@@ -86,29 +101,22 @@ const INSERT_ROWS: &str = "WITH i AS (
 
 const COUNT_STAGED: &str = "SELECT count(*) FROM import_records";
 
-const OPEN_HELD: &str = "DECLARE import_records_held_by_line NO SCROLL CURSOR FOR
-     SELECT line, span_start, span_end, kind, message, msa, code, earned, value, mark
-     FROM import_records_held ORDER BY line";
-const FETCH_HELD: &str = "FETCH FORWARD 4096 FROM import_records_held_by_line";
-const CLOSE_HELD: &str = "CLOSE import_records_held_by_line";
-
 /// A staged row: line, span, MSA, code, earned, expires, mark.
 type Row = (i64, i64, i64, String, String, String, Option<String>, bool);
 
-/// What an achievements import buffers on PostgreSQL before sending it with COPY.
-pub struct PgAchievements {
-    rows: Vec<Row>,
-    held: Vec<(i64, i64, i64, i16, String)>,
+/// One row into the COPY of [`STAGING`].
+fn write_row(r: &Row, w: &mut BinaryCopyInWriter<'_>) -> Result<(), postgres::Error> {
+    let (line, s, e, msa, code, earned, expires, mark) = r;
+    w.write(&[line, s, e, msa, code, earned, expires, mark])
 }
+
+/// What an achievements import buffers on PostgreSQL before sending it with COPY.
+pub struct PgAchievements(Staging<Row>);
 
 impl PgAchievements {
     /// Creates the TEMP tables (inside the transaction: a rollback removes them too).
     pub fn begin(pg: &Pg) -> Result<Self> {
-        pg.batch_raw(DDL)?;
-        Ok(PgAchievements {
-            rows: Vec::with_capacity(COPY_BATCH),
-            held: Vec::new(),
-        })
+        Ok(PgAchievements(Staging::begin(pg, &STAGING, write_row)?))
     }
 
     /// Buffers a validated row.
@@ -124,76 +132,24 @@ impl PgAchievements {
         expires: Option<NaiveDate>,
         mark: bool,
     ) -> Result<()> {
-        self.rows.push((
-            line as i64,
-            span.0 as i64,
-            span.1 as i64,
-            msa.to_owned(),
-            code.to_owned(),
-            earned.to_string(),
-            expires.map(|d| d.to_string()),
-            mark,
-        ));
-        self.maybe_flush(pg)
+        self.0.add(
+            pg,
+            (
+                line as i64,
+                span.0 as i64,
+                span.1 as i64,
+                msa.to_owned(),
+                code.to_owned(),
+                earned.to_string(),
+                expires.map(|d| d.to_string()),
+                mark,
+            ),
+        )
     }
 
     /// Buffers an invalid row.
     pub fn hold(&mut self, pg: &Pg, line: u64, span: (u64, u64), message: &str) -> Result<()> {
-        self.held.push((
-            line as i64,
-            span.0 as i64,
-            span.1 as i64,
-            INVALID,
-            message.to_owned(),
-        ));
-        self.maybe_flush(pg)
-    }
-
-    fn maybe_flush(&mut self, pg: &Pg) -> Result<()> {
-        if self.rows.len() + self.held.len() >= COPY_BATCH {
-            self.flush(pg)?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self, pg: &Pg) -> Result<()> {
-        if !self.rows.is_empty() {
-            let rows = &self.rows;
-            pg.copy_in(
-                COPY_ROWS,
-                &[
-                    Type::INT8,
-                    Type::INT8,
-                    Type::INT8,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::BOOL,
-                ],
-                |w| {
-                    for (line, s, e, msa, code, earned, expires, mark) in rows {
-                        w.write(&[line, s, e, msa, code, earned, expires, mark])?;
-                    }
-                    Ok(())
-                },
-            )?;
-            self.rows.clear();
-        }
-        if !self.held.is_empty() {
-            let held = std::mem::take(&mut self.held);
-            pg.copy_in(
-                COPY_HELD,
-                &[Type::INT8, Type::INT8, Type::INT8, Type::INT2, Type::TEXT],
-                |w| {
-                    for (line, s, e, kind, message) in &held {
-                        w.write(&[line, s, e, kind, message])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
-        Ok(())
+        self.0.hold(pg, line, span, message)
     }
 
     /// Decides the staged rows (see the module); `held` then gets the held and refused
@@ -206,57 +162,39 @@ impl PgAchievements {
         at: DateTime<Utc>,
         mut held: impl FnMut(Held) -> Result<()>,
     ) -> Result<Decided> {
-        self.flush(pg)?;
+        self.0.flush(pg)?;
         if check_owner {
             pg.query_typed(FOREIGN_ROWS, &[&org_id])?;
         }
         pg.query_typed(REPEATED_ROWS, &[])?;
         pg.query_typed(DROP_REPEATED, &[])?;
-        let count = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| -> Result<u64> {
-            let rows = pg.query_typed(sql, params)?;
-            Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0)) as u64)
-        };
-        let staged = count(COUNT_STAGED, &[])?;
-        let updated = count(UPDATE_ROWS, &[])?;
-        let added = count(INSERT_ROWS, &[&at.timestamp()])?;
+        let staged = count(pg, COUNT_STAGED, &[])?;
+        let updated = count(pg, UPDATE_ROWS, &[])?;
+        let added = count(pg, INSERT_ROWS, &[&at.timestamp()])?;
         let decided = Decided {
             added,
             updated,
             unchanged: staged - added - updated,
         };
-        pg.batch_raw(OPEN_HELD)?;
-        loop {
-            let chunk = pg.query_typed(FETCH_HELD, &[])?;
-            if chunk.is_empty() {
-                break;
-            }
-            for r in &chunk {
-                let kind: i16 = r.get(3);
-                let why = if kind == INVALID {
-                    HeldWhy::Invalid(r.get(4))
-                } else {
-                    let earned: String = r.get(7);
-                    HeldWhy::Refused {
-                        msa: r.get(5),
-                        code: r.get(6),
-                        earned: NaiveDate::parse_from_str(&earned, "%Y-%m-%d")?,
-                        decision: match kind {
-                            REPEATED => Decision::Repeated(r.get(8)),
-                            FOREIGN => Decision::Foreign(r.get(8)),
-                            other => anyhow::bail!("unknown held kind {other}"),
-                        },
-                        mark: r.get::<_, Option<bool>>(9).unwrap_or(false),
-                    }
-                };
-                held(Held {
-                    line: r.get::<_, i64>(0) as u64,
-                    span: (r.get::<_, i64>(1) as u64, r.get::<_, i64>(2) as u64),
-                    why,
-                })?;
-            }
-        }
-        pg.batch_raw(CLOSE_HELD)?;
-        pg.batch_raw(DROP)?;
+        self.0.read_held(pg, |line, span, kind, r| {
+            let why = if kind == INVALID {
+                HeldWhy::Invalid(r.get(4))
+            } else {
+                let earned: String = r.get(7);
+                HeldWhy::Refused {
+                    msa: r.get(5),
+                    code: r.get(6),
+                    earned: NaiveDate::parse_from_str(&earned, "%Y-%m-%d")?,
+                    decision: match kind {
+                        REPEATED => Decision::Repeated(r.get(8)),
+                        FOREIGN => Decision::Foreign(r.get(8)),
+                        other => anyhow::bail!("unknown held kind {other}"),
+                    },
+                    mark: r.get::<_, Option<bool>>(9).unwrap_or(false),
+                }
+            };
+            held(Held { line, span, why })
+        })?;
         Ok(decided)
     }
 }
