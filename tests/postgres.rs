@@ -414,6 +414,44 @@ fn large_achievements_and_trainings_imports_on_postgresql_match_sqlite() {
     }
 }
 
+/// A Trainings report (2021 layout) of rows (id, title, MSA, CorpEmail, day-first date).
+fn trainings_report(rows: &[(u32, &str, &str, &str, &str)]) -> String {
+    let mut report = String::from(
+        "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,\
+         IndividualLastName,Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,\
+         MPNId,PartnerName,PartnerCityLocation,PartnerCountryLocation,ExpirationDate,\
+         ActivationStatus\n",
+    );
+    for (id, title, msa, corp, date) in rows {
+        report.push_str(&format!(
+            "{id},{title},Exam,Ann,One,{msa},{corp},{date} 10:00,2024-01,Yes,1,1234567,\
+             Contoso Ltd,\"Redmond, WA\",United States,,Active\n"
+        ));
+    }
+    report
+}
+
+/// `achievements import` of a Trainings `report` (with `flags`, skipping invalid rows) on
+/// SQLite, then on PostgreSQL: each one's summary, rejects file and records.
+fn trainings_on_both(
+    report: &str,
+    flags: &[&str],
+) -> Vec<(serde_json::Value, String, Vec<String>)> {
+    let mut seen = Vec::new();
+    for env in [Env::sqlite(), Env::new()] {
+        env.init();
+        std::fs::write(env.path("t.csv"), report).unwrap();
+        let mut args = vec!["achievements", "import", "t.csv"];
+        args.extend_from_slice(flags);
+        args.extend(["--skip-invalid", "--rejects", "rejects.csv"]);
+        let (code, s, err) = json_at(&env, &args);
+        assert_eq!(code, 0, "{s} {err}");
+        let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
+        seen.push((s, rejects, records(&env)));
+    }
+    seen
+}
+
 /// Bug (PostgreSQL, Trainings import with --link-users): rows were decided only at the end,
 /// so a row repeating an earlier row's record still gave its person a CorpEmail, and a
 /// later row of another person with that CorpEmail was refused as "the CorpEmail of …
@@ -423,19 +461,8 @@ fn a_linking_trainings_import_refuses_a_repeated_row_before_it_names_a_corp_emai
     if common::test_pg().is_none() {
         return;
     }
-    let head = "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,\
-                IndividualLastName,Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,\
-                MPNId,PartnerName,PartnerCityLocation,PartnerCountryLocation,ExpirationDate,\
-                ActivationStatus\n";
-    let row = |id: u32, title: &str, msa: &str, corp: &str, date: &str| {
-        format!(
-            "{id},{title},Exam,Ann,One,{msa},{corp},{date} 10:00,2024-01,Yes,1,1234567,\
-             Contoso Ltd,\"Redmond, WA\",United States,,Active\n"
-        )
-    };
-    let report = [
-        head.to_owned(),
-        row(
+    let report = trainings_report(&[
+        (
             1,
             "Enabling Office 365 Services",
             "p1@outlook.com",
@@ -443,7 +470,7 @@ fn a_linking_trainings_import_refuses_a_repeated_row_before_it_names_a_corp_emai
             "13/01/2024",
         ),
         // The same record again, now with a CorpEmail: refused as a repeated key.
-        row(
+        (
             2,
             "Enabling Office 365 Services",
             "p1@outlook.com",
@@ -451,35 +478,15 @@ fn a_linking_trainings_import_refuses_a_repeated_row_before_it_names_a_corp_emai
             "13/01/2024",
         ),
         // Another person with that CorpEmail: accepted, since the row above was refused.
-        row(
+        (
             3,
             "Querying Data with Transact-SQL",
             "p2@outlook.com",
             "c1@contoso.com",
             "14/02/2024",
         ),
-    ]
-    .concat();
-    let mut seen = Vec::new();
-    for env in [Env::sqlite(), Env::new()] {
-        env.init();
-        std::fs::write(env.path("t.csv"), &report).unwrap();
-        let (code, s, err) = json_at(
-            &env,
-            &[
-                "achievements",
-                "import",
-                "t.csv",
-                "--link-users",
-                "--skip-invalid",
-                "--rejects",
-                "rejects.csv",
-            ],
-        );
-        assert_eq!(code, 0, "{s} {err}");
-        let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
-        seen.push((s, rejects, records(&env)));
-    }
+    ]);
+    let seen = trainings_on_both(&report, &["--link-users"]);
     let lite = &seen[0];
     assert_eq!(lite.0["rejected"].as_u64(), Some(1), "{}", lite.0);
     assert!(lite.1.contains("p1@outlook.com"), "{}", lite.1);
@@ -650,19 +657,8 @@ fn a_refused_repeated_trainings_row_gives_no_corp_email_on_postgresql_either() {
     if common::test_pg().is_none() {
         return;
     }
-    let head = "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,\
-                IndividualLastName,Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,\
-                MPNId,PartnerName,PartnerCityLocation,PartnerCountryLocation,ExpirationDate,\
-                ActivationStatus\n";
-    let row = |id: u32, title: &str, msa: &str, corp: &str, date: &str| {
-        format!(
-            "{id},{title},Exam,Ann,One,{msa},{corp},{date} 10:00,2024-01,Yes,1,1234567,\
-             Contoso Ltd,\"Redmond, WA\",United States,,Active\n"
-        )
-    };
-    let report = [
-        head.to_owned(),
-        row(
+    let report = trainings_report(&[
+        (
             1,
             "Enabling Office 365 Services",
             "p1@outlook.com",
@@ -670,7 +666,7 @@ fn a_refused_repeated_trainings_row_gives_no_corp_email_on_postgresql_either() {
             "13/01/2024",
         ),
         // The same record again, now with a CorpEmail: refused, so p1 still has none.
-        row(
+        (
             2,
             "Enabling Office 365 Services",
             "p1@outlook.com",
@@ -678,41 +674,22 @@ fn a_refused_repeated_trainings_row_gives_no_corp_email_on_postgresql_either() {
             "13/01/2024",
         ),
         // Another record of p2 with a CorpEmail, then a repeat of it: p2 keeps its CorpEmail.
-        row(
+        (
             3,
             "Querying Data with Transact-SQL",
             "p2@outlook.com",
             "c2@contoso.com",
             "14/02/2024",
         ),
-        row(
+        (
             4,
             "Querying Data with Transact-SQL",
             "p2@outlook.com",
             "c2@contoso.com",
             "14/02/2024",
         ),
-    ]
-    .concat();
-    let mut seen = Vec::new();
-    for env in [Env::sqlite(), Env::new()] {
-        env.init();
-        std::fs::write(env.path("t.csv"), &report).unwrap();
-        let (code, s, err) = json_at(
-            &env,
-            &[
-                "achievements",
-                "import",
-                "t.csv",
-                "--skip-invalid",
-                "--rejects",
-                "rejects.csv",
-            ],
-        );
-        assert_eq!(code, 0, "{s} {err}");
-        let rejects = std::fs::read_to_string(env.path("rejects.csv")).unwrap();
-        seen.push((s, rejects, records(&env)));
-    }
+    ]);
+    let seen = trainings_on_both(&report, &[]);
     let lite = &seen[0];
     assert_eq!(lite.0["rejected"].as_u64(), Some(2), "{}", lite.0);
     let t = &lite.0["trainings"];
