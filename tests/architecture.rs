@@ -443,3 +443,26 @@ fn the_thinned_commands_build_no_json_by_hand_and_reach_no_store() {
     );
     assert_none("json! or the store in a thinned command file", offences);
 }
+
+#[test]
+fn only_the_effects_module_re_evaluates_after_a_change() {
+    // DESIGN "Effects": every writer asks `domain::effects` what its change touched; no
+    // subject re-evaluates another (or itself) on its own.
+    let mut offences = Vec::new();
+    for s in sources()
+        .iter()
+        .filter(|s| s.path != "src/domain/effects.rs")
+    {
+        for (n, line) in s.lines.iter().enumerate() {
+            for call in ["membership::reevaluate", "designations::reevaluate"] {
+                if line.contains(call) {
+                    offences.push(format!("{}:{}: calls {call}", s.path, n + 1));
+                }
+            }
+        }
+    }
+    assert_none(
+        "re-evaluation after a change outside src/domain/effects.rs",
+        offences,
+    );
+}

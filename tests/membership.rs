@@ -589,3 +589,106 @@ fn two_people_at(e: &Env, now: &str) {
     person(e, "ann", "AZ-1", "2025-12-01", now);
     person(e, "bob", "AZ-2", "2025-12-01", now);
 }
+
+/// A rulebook whose only competency needs one AZ-1 holder and an active-usage level (the
+/// latest figure counts, so a lower figure on a new date lowers it).
+const USAGE_RULEBOOK: &str = r#"
+[program]
+name = "Test program"
+progress_delay_hours = 24
+term_months = 12
+renewal_opens_days = 30
+grace_days = 30
+metric_window_days = 365
+retired_grace_months = 12
+
+[fees]
+silver = 1000
+gold = 4000
+
+[[catalog]]
+code = "AZ-1"
+title = "Azure one"
+kind = "exam"
+
+[competencies.modern]
+name = "Modern Work"
+area = "Test"
+
+[[competencies.modern.silver]]
+option = "Usage"
+people = [ { count = 1, any_of = [["AZ-1"]] } ]
+metrics = [ { metric = "active-usage", at_least = 1000 } ]
+"#;
+
+/// Modern Work met at Silver and bought on 2026-01-03 (1,500 active users on 2026-01-01).
+fn usage_silver() -> Env {
+    let e = Env::new();
+    std::fs::write(e.path("usage.toml"), USAGE_RULEBOOK).unwrap();
+    e.add_org("Contoso Ltd", "1234567", "usage.toml", "2026-01-01");
+    person(&e, "ann", "AZ-1", "2025-12-01", "2026-01-01");
+    e.record("active-usage", "", "1500", "2026-01-01", "2026-01-02");
+    e.ok("membership upgrade --level silver --now 2026-01-03");
+    e
+}
+
+#[test]
+fn a_lower_figure_recorded_on_a_new_date_alerts_at_once_with_the_record_as_cause() {
+    let e = usage_silver();
+    let (code, _, err) = e.run(
+        "performance record --metric active-usage --value 800 --date 2026-02-01 \
+         --now 2026-02-02T09:00:00Z",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(ALERT_TEXT), "the record alerts at once: {err}");
+    let cause = "active-usage of 2026-02-01 recorded: 800";
+    assert!(err.contains(cause), "{err}");
+    // Recorded with its cause and its instant, before any cron check.
+    let a = e.json("membership alerts --now 2026-02-02T09:00:00Z");
+    assert_eq!(a.as_array().unwrap().len(), 1, "{a}");
+    assert_eq!(a[0]["cause"], cause, "{a}");
+    assert_eq!(a[0]["raised"], "2026-02-02T09:00:00Z");
+    assert!(
+        a[0]["requirement"]
+            .as_str()
+            .unwrap()
+            .contains("have 800, need 1,000"),
+        "{a}"
+    );
+    // The check finds it open and does not raise it again.
+    let (code, j) = e.check("2026-02-02T10:00:00Z");
+    assert_eq!(code, 4, "{j}");
+    assert_eq!(j["alerts"].as_array().unwrap().len(), 1, "{j}");
+    // A figure back above the threshold closes it at once too.
+    e.record("active-usage", "", "1200", "2026-02-03", "2026-02-03");
+    assert_eq!(
+        e.json("membership alerts --now 2026-02-03"),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn a_performance_import_of_a_lower_figure_alerts_at_once_naming_the_file() {
+    let e = usage_silver();
+    std::fs::write(
+        e.path("march.csv"),
+        "metric,value,date\nactive-usage,700,2026-03-01\n",
+    )
+    .unwrap();
+    let (code, _, err) = e.run("performance import march.csv --now 2026-03-02");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(ALERT_TEXT), "the import alerts at once: {err}");
+    let cause = "1 performance record(s) added by an import of march.csv";
+    assert!(err.contains(cause), "{err}");
+    let a = e.json("membership alerts --now 2026-03-02");
+    assert_eq!(a[0]["cause"], cause, "{a}");
+    // A dry run of another lower figure writes and raises nothing.
+    std::fs::write(
+        e.path("april.csv"),
+        "metric,value,date\nactive-usage,600,2026-04-01\n",
+    )
+    .unwrap();
+    let (code, _, err) = e.run("performance import april.csv --dry-run --now 2026-04-02");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains(ALERT_TEXT), "{err}");
+}

@@ -206,10 +206,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     // 4. An employee leaves.
     let leave = at(t_leave);
     let (removed, alerts) = ctx.write(|db| {
-        let removed = accounts::remove(db, &org, &leave, LEAVER, "left the company")?;
-        let cause = format!("user {} removed", removed.user.username);
-        let alerts = membership::reevaluate(db, &org, &leave, Some(&cause))?;
-        Ok((removed, alerts))
+        accounts::remove_and_reevaluate(db, &org, &leave, LEAVER, "left the company")
     })?;
     r = heading(
         r,

@@ -189,13 +189,11 @@ pub fn run(cmd: EmployeeCmd, ctx: &mut Ctx) -> Result<Report> {
                         &msa,
                         LinkedBy::Employee,
                     )?;
-                    let alerts = crate::domain::membership::after_link(
-                        db,
-                        org,
-                        actor,
-                        &user.username,
-                        &linked,
-                    )?;
+                    let change = crate::domain::effects::Change::Linked {
+                        username: &user.username,
+                        linked: &linked,
+                    };
+                    let alerts = crate::domain::effects::after(db, org, actor, &change)?;
                     Ok((user.username.clone(), linked, alerts))
                 },
             )?;

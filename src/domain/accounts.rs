@@ -368,10 +368,16 @@ pub fn add_and_link(
     rng: &mut OsRandom,
     creds: &mut CredentialsFile,
     req: &AddUser,
-) -> Result<(Added, Vec<crate::domain::membership::OrgAlerts>)> {
+) -> Result<(Added, Vec<crate::domain::effects::OrgAlerts>)> {
     let added = add(db, org, actor, rng, creds, req)?;
     let alerts = match &added.link {
-        Some(l) => crate::domain::membership::after_link(db, org, actor, &added.username, l)?,
+        Some(linked) => {
+            let change = crate::domain::effects::Change::Linked {
+                username: &added.username,
+                linked,
+            };
+            crate::domain::effects::after(db, org, actor, &change)?
+        }
         None => Vec::new(),
     };
     Ok((added, alerts))
@@ -386,7 +392,10 @@ pub fn remove_and_reevaluate(
     reason: &str,
 ) -> Result<(Removed, Vec<crate::domain::membership::Alert>)> {
     let removed = remove(db, org, actor, key, reason)?;
-    let cause = format!("user {} removed", removed.user.username);
-    let alerts = crate::domain::membership::reevaluate(db, org, actor, Some(&cause))?;
+    let change = crate::domain::effects::Change::UserRemoved {
+        username: &removed.user.username,
+    };
+    let alerts = crate::domain::effects::after(db, org, actor, &change)?;
+    let alerts = crate::domain::effects::alerts(alerts);
     Ok((removed, alerts))
 }

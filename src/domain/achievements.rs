@@ -8,10 +8,10 @@
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::Actor;
 use crate::domain::accounts;
 use crate::domain::membership::Alert;
 use crate::domain::records::{self, ValidAchievement};
+use crate::domain::{Actor, effects};
 use crate::error::bad_input;
 use crate::rules::engine::{
     achievement_counts, association_active, counts_until, retired_before_earned,
@@ -45,8 +45,8 @@ pub struct Added {
     pub retired_before: Option<NaiveDate>,
 }
 
-/// Records one achievement in `org`; a changed expiry re-evaluates the organization the
-/// MSA counts for now.
+/// Records one achievement in `org`; a change evaluates, at once, the organization the MSA
+/// counts for now.
 pub fn add(db: &Db, org: &Org, actor: &Actor, new: &NewRecord) -> Result<Added> {
     let rb = records::rulebook(db, org)?;
     let a = records::validate_achievement(
@@ -59,20 +59,15 @@ pub fn add(db: &Db, org: &Org, actor: &Actor, new: &NewRecord) -> Result<Added> 
     )
     .map_err(|e| bad_input(format!("--{e}")))?;
     let recorded = records::add_achievement(db, org, actor, &a)?;
+    // A changed expiry can break a competency wherever the MSA now counts; a new record can
+    // meet one again.
+    let change = effects::Change::Achievement {
+        msa: &a.msa,
+        code: &a.code,
+        recorded,
+    };
+    let alerts = effects::alerts(effects::after(db, org, actor, &change)?);
     let link = db.open_link_for_msa(&a.msa)?;
-    // A changed expiry can break a competency wherever the MSA now counts.
-    let mut alerts = Vec::new();
-    if recorded == Recorded::Updated
-        && let Some(l) = &link
-    {
-        let owner = if l.org_id == org.id {
-            org.clone()
-        } else {
-            db.org_by_id(l.org_id)?
-        };
-        let cause = format!("achievement {} of {} changed", a.code, a.msa);
-        alerts = crate::domain::membership::reevaluate(db, &owner, actor, Some(&cause))?;
-    }
     Ok(Added {
         retired_before: retired_before_earned(&rb, &a.code, a.earned),
         linked: link.filter(|l| l.org_id == org.id),
@@ -93,12 +88,12 @@ pub fn remove(
 ) -> Result<(usize, Vec<Alert>)> {
     let rb = records::rulebook(db, org)?;
     let n = records::remove_achievement(db, org, actor, &rb, msa, code)?;
-    let cause = format!(
-        "achievement {} of {} removed",
-        code.trim(),
-        msa.trim().to_lowercase()
-    );
-    let alerts = crate::domain::membership::reevaluate(db, org, actor, Some(&cause))?;
+    let msa = msa.trim().to_lowercase();
+    let change = effects::Change::AchievementRemoved {
+        msa: &msa,
+        code: code.trim(),
+    };
+    let alerts = effects::alerts(effects::after(db, org, actor, &change)?);
     Ok((n, alerts))
 }
 

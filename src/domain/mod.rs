@@ -8,6 +8,7 @@ pub mod auth;
 pub mod copy;
 pub mod credentials;
 pub mod designations;
+pub mod effects;
 pub mod import;
 pub mod judge;
 pub mod membership;

@@ -1,13 +1,13 @@
 //! Performance records as the commands see them: recording one value (its scope checked
-//! against the rulebook, audited, and the membership re-evaluated when a figure changed)
+//! against the rulebook, audited, and its effects evaluated at once when it wrote anything)
 //! and listing the organization's records. Field validation and the bulk import live in
 //! `records` and `import::performance`.
 
 use anyhow::Result;
 
-use crate::domain::Actor;
 use crate::domain::membership::Alert;
 use crate::domain::records;
+use crate::domain::{Actor, effects};
 use crate::error::bad_input;
 use crate::store::{Db, Org, PerformanceRow, Recorded};
 
@@ -23,15 +23,12 @@ pub fn record(
     records::ScopeRules::new(&rb)
         .check(row.metric, &row.scope)
         .map_err(|e| bad_input(format!("--{e}")))?;
-    let r = records::record_performance(db, org, actor, row)?;
-    // A lower figure can break a competency the membership displays.
-    let alerts = if r == Recorded::Updated {
-        let cause = format!("{} of {} changed", row.metric.as_str(), row.date);
-        crate::domain::membership::reevaluate(db, org, actor, Some(&cause))?
-    } else {
-        Vec::new()
-    };
-    Ok((r, alerts))
+    let recorded = records::record_performance(db, org, actor, row)?;
+    // A lower figure — a new value for a date, or a lower latest one on a new date — can
+    // break a competency the membership displays, or a designation's points.
+    let change = effects::Change::Performance { row, recorded };
+    let alerts = effects::alerts(effects::after(db, org, actor, &change)?);
+    Ok((recorded, alerts))
 }
 
 /// The organization's performance records.

@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 
-use crate::domain::Actor;
 use crate::domain::membership::Alert;
+use crate::domain::{Actor, effects};
 use crate::rules::Rulebook;
 use crate::store::{Db, Org};
 
@@ -45,8 +45,8 @@ pub fn replace(
         &org.slug,
         &format!("file={origin} ({})", describe(rb)),
     )?;
-    let cause = format!("rulebook replaced by {origin}");
-    crate::domain::membership::reevaluate(db, org, actor, Some(&cause))
+    let raised = effects::after(db, org, actor, &effects::Change::Rulebook { origin })?;
+    Ok(effects::alerts(raised))
 }
 
 /// The stored TOML text of `org`'s rulebook, comments and layout as imported.

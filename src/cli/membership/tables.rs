@@ -31,7 +31,7 @@ pub(super) fn alert_sentence(alerts: &[Alert]) -> String {
 
 /// Prints alerts just raised, by organization: another organization's (one the command
 /// was not run for, changed by a severed link) under its name.
-pub(in crate::cli) fn print_org_alerts(raised: &[crate::domain::membership::OrgAlerts]) {
+pub(in crate::cli) fn print_org_alerts(raised: &[crate::domain::effects::OrgAlerts]) {
     for r in raised {
         for a in &r.alerts {
             let org = if a.org.is_empty() {

@@ -126,9 +126,13 @@ pub fn link(
     key: &str,
     msa: &str,
     by: LinkedBy,
-) -> Result<(String, Linked, Vec<crate::domain::membership::OrgAlerts>)> {
+) -> Result<(String, Linked, Vec<crate::domain::effects::OrgAlerts>)> {
     let u = find_active(db, org, key)?;
     let l = link_msa(db, org, actor, u.id, &u.username, msa, by)?;
-    let alerts = crate::domain::membership::after_link(db, org, actor, &u.username, &l)?;
+    let change = crate::domain::effects::Change::Linked {
+        username: &u.username,
+        linked: &l,
+    };
+    let alerts = crate::domain::effects::after(db, org, actor, &change)?;
     Ok((u.username, l, alerts))
 }

@@ -14,7 +14,7 @@
 //!   open alert (a unique index keeps it to one) naming the items that fell against the
 //!   last instant it qualified, and the cause when known; it closes when the designation
 //!   qualifies again or is no longer enrolled. Every change that can lose points evaluates
-//!   (through [`crate::domain::membership::reevaluate`]), and so does `membership check`.
+//!   (through [`crate::domain::effects`]), and so does `membership check`.
 //!
 //! Domain code only: plain data in, plain data out, no printing; time from the [`Actor`].
 //!

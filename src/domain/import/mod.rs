@@ -126,7 +126,7 @@ pub struct Summary {
     pub alerts: Vec<crate::domain::membership::Alert>,
     /// Alerts raised in other organizations (an MSA severed there), shown under their names.
     #[serde(skip)]
-    pub elsewhere: Vec<crate::domain::membership::OrgAlerts>,
+    pub elsewhere: Vec<crate::domain::effects::OrgAlerts>,
 }
 
 impl Summary {

@@ -5,8 +5,8 @@
 use anyhow::Result;
 
 use super::{Options, Rejects, Summary};
-use crate::domain::Actor;
 use crate::domain::credentials::CredentialsFile;
+use crate::domain::{Actor, effects};
 use crate::store::{Db, Org};
 
 /// Decides whether the import commits, syncs the files that must survive it, audits it and
@@ -35,19 +35,18 @@ pub fn settle(
             audit(db, org, actor, &s)?;
         }
     }
-    // Changed records can lose a competency the membership displays (an earlier expiry, a
-    // lower revenue figure): evaluate as every such change does (SPEC §7).
-    if commit && s.updated > 0 && s.kind != "users" {
-        let cause = format!(
-            "{} {} record(s) changed by an import of {}",
-            s.updated, s.kind, s.file
-        );
-        s.alerts.extend(crate::domain::membership::reevaluate(
-            db,
-            org,
-            actor,
-            Some(&cause),
-        )?);
+    // Changed or new records can lose a competency the membership displays (an earlier
+    // expiry, a lower latest figure on a new date) or meet one again: evaluate at once, as
+    // every change does (SPEC §7). A users import evaluates what its links severed itself.
+    if commit && s.kind != "users" {
+        let change = effects::Change::Imported {
+            kind: s.kind,
+            file: &s.file,
+            added: s.added,
+            updated: s.updated,
+        };
+        let raised = effects::after(db, org, actor, &change)?;
+        s.alerts.extend(effects::alerts(raised));
     }
     s.committed = commit;
     Ok((s, commit))

@@ -279,12 +279,8 @@ pub fn import(
             None => severed_in.push((*org_id, vec![username])),
         }
     }
+    let mut touched = Vec::new();
     for (org_id, users) in severed_in {
-        let other = if org_id == org.id {
-            org.clone()
-        } else {
-            db.org_by_id(org_id)?
-        };
         let cause = match users.as_slice() {
             [one] => format!(
                 "MSA of {one} severed (linked to {} by a users import)",
@@ -296,19 +292,14 @@ pub fn import(
                 org.name
             ),
         };
-        let (raised, designations) =
-            crate::domain::membership::reevaluate_all(db, &other, actor, Some(&cause))?;
-        if other.id == org.id {
-            summary.alerts.extend(raised);
+        touched.push((org_id, cause));
+    }
+    let change = crate::domain::effects::Change::Severed(touched);
+    for raised in crate::domain::effects::after(db, org, actor, &change)? {
+        if raised.elsewhere {
+            summary.elsewhere.push(raised);
         } else {
-            summary
-                .elsewhere
-                .push(crate::domain::membership::OrgAlerts {
-                    org_name: other.name,
-                    elsewhere: true,
-                    alerts: raised,
-                    designations,
-                });
+            summary.alerts.extend(raised.alerts);
         }
     }
     drop(state);

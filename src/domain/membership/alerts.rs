@@ -1,9 +1,9 @@
 //! Alerts: closing them, what fell short and why (the cause found in the history), and the
-//! re-evaluations after a change that can lose a competency — in this organization and in
-//! another one a severed link touched.
+//! membership's re-evaluation after a change (which organizations a change touched is
+//! [`crate::domain::effects`]'s to decide).
 //!
-//! Invariants: every alert raised or closed is audited; a change made from one organization
-//! that affects another evaluates that one too and returns its alerts under its name.
+//! Invariants: every alert raised or closed is audited; a cause given by the change wins
+//! over one inferred from the history.
 
 use super::*;
 
@@ -148,97 +148,12 @@ pub(super) fn find_cause(
     })
 }
 
-/// Re-evaluates the organization after a change that can lose a competency (a user
-/// removed, an MSA severed or replaced, an achievement removed, a new rulebook): records
-/// attainments, closes alerts whose competency is met again and raises one for each
-/// displayed competency no longer met. Call it inside the write transaction of the change;
-/// `cause` describes the change ("user bob@contoso.com removed"). Returns the alerts newly
-/// raised. Without a held membership it evaluates nothing (and closes alerts left open by a
-/// lapse).
+/// Re-evaluates the membership after a change that can lose (or regain) a competency:
+/// records attainments, closes alerts whose competency is met again and raises one for
+/// each displayed competency no longer met, with `cause` (the change, e.g. "user
+/// bob@contoso.com removed"). Called by [`crate::domain::effects`] only, inside the write
+/// transaction of the change. Returns the alerts newly raised. Without a held membership it
+/// evaluates nothing (and closes alerts left open by a lapse).
 pub fn reevaluate(db: &Db, org: &Org, actor: &Actor, cause: Option<&str>) -> Result<Vec<Alert>> {
-    Ok(reevaluate_all(db, org, actor, cause)?.0)
-}
-
-/// [`reevaluate`], returning the designation alerts raised too: a command prints its own
-/// organization's (see `cli::Ctx::write_org`), not another's its change severed.
-pub fn reevaluate_all(
-    db: &Db,
-    org: &Org,
-    actor: &Actor,
-    cause: Option<&str>,
-) -> Result<(Vec<Alert>, Vec<crate::domain::designations::Alert>)> {
-    let raised = sync(db, org, actor, cause)?.raised;
-    // The same changes can cost an enrolled designation its points (SPEC §9): its alerts are
-    // recorded here and shown by `membership check` and `designations alerts`.
-    let designations = crate::domain::designations::reevaluate(db, org, actor, cause)?;
-    Ok((raised, designations))
-}
-
-/// Alerts raised in one organization by a change made from another (or from itself).
-#[derive(Debug, Clone)]
-pub struct OrgAlerts {
-    /// The organization's name.
-    pub org_name: String,
-    /// Not the organization the command was run for: its alerts are shown under its name.
-    pub elsewhere: bool,
-    /// The alerts raised.
-    pub alerts: Vec<Alert>,
-    /// The designation alerts raised, for another organization only (the command prints its
-    /// own organization's).
-    pub designations: Vec<crate::domain::designations::Alert>,
-}
-
-/// Re-evaluates after an MSA link ([`accounts::link_msa`]): the organization whose association
-/// was severed (another one, or this one when the MSA moved between two of its accounts),
-/// and this organization when the account's previous MSA was replaced. Returns the alerts
-/// raised, by organization.
-pub fn after_link(
-    db: &Db,
-    org: &Org,
-    actor: &Actor,
-    username: &str,
-    linked: &accounts::Linked,
-) -> Result<Vec<OrgAlerts>> {
-    let mut raised = Vec::new();
-    if linked.unchanged {
-        return Ok(raised);
-    }
-    if let Some(s) = &linked.severed {
-        let cause = if s.org_id == org.id {
-            format!("MSA {} moved from {} to {username}", linked.msa, s.username)
-        } else {
-            format!(
-                "MSA {} of {} severed (linked to another organization)",
-                linked.msa, s.username
-            )
-        };
-        let other = if s.org_id == org.id {
-            org.clone()
-        } else {
-            db.org_by_id(s.org_id)?
-        };
-        let (alerts, designations) = reevaluate_all(db, &other, actor, Some(&cause))?;
-        raised.push(OrgAlerts {
-            elsewhere: other.id != org.id,
-            alerts,
-            designations: if other.id != org.id {
-                designations
-            } else {
-                Vec::new()
-            },
-            org_name: other.name,
-        });
-    }
-    if let Some(old) = &linked.replaced
-        && linked.severed.as_ref().is_none_or(|s| s.org_id != org.id)
-    {
-        let cause = format!("MSA {old} of {username} replaced by {}", linked.msa);
-        raised.push(OrgAlerts {
-            org_name: org.name.clone(),
-            elsewhere: false,
-            alerts: reevaluate(db, org, actor, Some(&cause))?,
-            designations: Vec::new(),
-        });
-    }
-    Ok(raised)
+    Ok(sync(db, org, actor, cause)?.raised)
 }

@@ -10,6 +10,7 @@ use anyhow::Result;
 use super::{Linking, Trainings};
 use crate::domain::accounts::{self, Actor, AddUser, LinkedBy, Role};
 use crate::domain::credentials::{CredentialsFile, OsRandom};
+use crate::domain::effects::{self, Change};
 use crate::domain::import::{Options, Summary};
 use crate::store::{Db, Org};
 use crate::support::fields;
@@ -152,18 +153,17 @@ pub(super) fn link_people(
         return Ok(());
     }
     // Another organization lost an MSA: that can break a competency its membership shows.
-    for org_id in severed_in {
-        let other = db.org_by_id(org_id)?;
-        let cause = format!(
-            "MSA severed (linked to {} by a Trainings report import)",
-            org.name
-        );
-        summary.alerts.extend(crate::domain::membership::reevaluate(
-            db,
-            &other,
-            actor,
-            Some(&cause),
-        )?);
+    let cause = format!(
+        "MSA severed (linked to {} by a Trainings report import)",
+        org.name
+    );
+    let change = Change::Severed(severed_in.into_iter().map(|o| (o, cause.clone())).collect());
+    for raised in effects::after(db, org, actor, &change)? {
+        if raised.elsewhere {
+            summary.elsewhere.push(raised);
+        } else {
+            summary.alerts.extend(raised.alerts);
+        }
     }
     Ok(())
 }
