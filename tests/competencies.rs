@@ -330,3 +330,109 @@ fn lowering_a_performance_figure_or_an_expiry_raises_an_alert() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("changed by an import"), "{err}");
 }
+
+/// Ann (AZ-1) counts since 2026-01-02; Bob (AZ-2, passed long ago) was added on
+/// 2026-03-01 at 09:00, so he counts from 2026-03-02T09:00:00Z. Cloud needs 2 such people
+/// at Silver and 3 at Gold (tests/data/membership-rulebook.toml).
+fn bob_waiting() -> Env {
+    let e = Env::with_rulebook(&common::data("membership-rulebook.toml"));
+    e.person("ann", &["AZ-1"], "2025-12-01", common::DAY_ONE);
+    e.person("bob", &["AZ-2"], "2025-12-01", "2026-03-01T09:00:00Z");
+    e
+}
+
+const WAITING: &str = "2026-03-01T12:00:00Z";
+const BOB_COUNTS: &str = "2026-03-02T09:00:00Z";
+
+#[test]
+fn gaps_do_not_ask_for_people_whose_achievements_count_within_the_delay() {
+    let e = bob_waiting();
+    let gaps = e.json(format!("competencies gaps --now {WAITING}"));
+    let level = |l: &str| {
+        gaps.as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["competency"] == "cloud" && g["level"] == l)
+            .unwrap_or_else(|| panic!("no cloud {l} in {gaps}"))
+            .clone()
+    };
+    // Silver: Bob is all it lacks, and he counts tomorrow: nobody more to certify.
+    let silver = level("silver");
+    assert_eq!(
+        silver["missing"],
+        serde_json::json!([format!(
+            "1 person with AZ-1 or AZ-2 pending: counts from {BOB_COUNTS}"
+        )]),
+        "{gaps}"
+    );
+    assert_eq!(silver["met_from"], BOB_COUNTS, "{gaps}");
+    // Gold: one more person beyond Bob.
+    let gold = level("gold");
+    assert_eq!(
+        gold["missing"],
+        serde_json::json!([
+            "1 more person with AZ-1 or AZ-2",
+            format!("1 person with AZ-1 or AZ-2 pending: counts from {BOB_COUNTS}")
+        ]),
+        "{gaps}"
+    );
+    assert_eq!(gold["met_from"], Value::Null);
+    let table = e.ok(format!("competencies gaps --now {WAITING}"));
+    assert!(table.contains(&format!("met from {BOB_COUNTS}")), "{table}");
+    assert!(!table.contains("2 more people"), "{table}");
+    // Once Bob counts, Silver has no gap left.
+    let later = e.json(format!("competencies gaps --now {BOB_COUNTS}"));
+    assert!(
+        !later
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["competency"] == "cloud" && g["level"] == "silver"),
+        "{later}"
+    );
+}
+
+#[test]
+fn progress_achievements_list_and_the_report_show_pending_achievements_with_their_instant() {
+    let e = bob_waiting();
+    let p = progress(&e, WAITING, "cloud", "silver");
+    let r = &p["requirements"][0];
+    assert_eq!(r["have"], 1.0, "{p}");
+    assert_eq!(r["pending"], 1, "{p}");
+    assert_eq!(r["pending_until"], BOB_COUNTS, "{p}");
+    assert_eq!(p["met_from"], BOB_COUNTS, "{p}");
+    let table = e.ok(format!("competencies progress cloud --now {WAITING}"));
+    assert!(
+        table.contains(&format!("+1 pending until {BOB_COUNTS}")),
+        "{table}"
+    );
+
+    let list = e.json(format!(
+        "achievements list --msa bob@outlook.com --now {WAITING}"
+    ));
+    assert_eq!(list[0]["counts"], false, "{list}");
+    assert_eq!(
+        list[0]["reason"],
+        format!("pending until {BOB_COUNTS}"),
+        "{list}"
+    );
+    assert_eq!(list[0]["pending_until"], BOB_COUNTS, "{list}");
+    let table = e.ok(format!("achievements list --now {WAITING}"));
+    assert!(
+        table.contains(&format!("no: pending until {BOB_COUNTS}")),
+        "{table}"
+    );
+    let list = e.json(format!(
+        "achievements list --msa bob@outlook.com --now {BOB_COUNTS}"
+    ));
+    assert_eq!(list[0]["counts"], true, "{list}");
+    assert_eq!(list[0]["pending_until"], Value::Null, "{list}");
+
+    e.ok(format!("report --now {WAITING} --out r.html"));
+    let html = std::fs::read_to_string(e.path("r.html")).unwrap();
+    assert!(
+        html.contains(&format!("1 (+1 pending until {BOB_COUNTS})")),
+        "the report's Have cell names the pending person"
+    );
+    assert!(html.contains(&format!("data-pending-until=\"{BOB_COUNTS}\"")));
+}

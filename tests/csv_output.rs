@@ -127,7 +127,9 @@ fn competencies_progress_csv_is_one_row_per_requirement_without_bars() {
             "have",
             "need",
             "requirement_met",
-            "counted"
+            "counted",
+            "pending",
+            "pending_until"
         ]
     );
     // Cloud Silver and Gold, Data Silver and Gold (Data has no Gold option: no row).

@@ -227,3 +227,21 @@ fn severing_a_link_prints_the_other_organizations_designation_alert() {
         "{line}"
     );
 }
+
+#[test]
+fn gaps_ask_for_nobody_when_pending_certifications_make_a_designation_qualify() {
+    // The team was added on 2026-01-02: its certifications count from 2026-01-03T00:00:00Z.
+    let e = setup();
+    e.azure_team();
+    let gaps = e.json("designations gaps --now 2026-01-02T12:00:00Z");
+    let infra = listed(&gaps, "infrastructure");
+    assert_eq!(infra["qualifies_from"], "2026-01-03T00:00:00Z", "{gaps}");
+    assert_eq!(
+        infra["missing"],
+        serde_json::json!([
+            "nothing: qualifies from 2026-01-03T00:00:00Z once pending achievements count"
+        ]),
+        "{gaps}"
+    );
+    assert_eq!(infra["after"], 70.0, "{gaps}");
+}

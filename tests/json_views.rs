@@ -129,7 +129,15 @@ fn record_shapes() {
     assert_eq!(
         keys(&list[0]),
         sorted(&[
-            "msa", "username", "code", "kind", "earned", "expires", "counts", "reason",
+            "msa",
+            "username",
+            "code",
+            "kind",
+            "earned",
+            "expires",
+            "counts",
+            "reason",
+            "pending_until",
         ])
     );
     let rec = e.json(&[

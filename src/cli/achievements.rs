@@ -162,6 +162,7 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                     expires,
                     counts: r.counts,
                     reason: r.reason.as_deref(),
+                    pending_until: r.pending_until,
                 });
             }
             Ok(Report::new(j).table(t).csv(csv))
@@ -206,6 +207,8 @@ struct ListedView<'a> {
     expires: Option<String>,
     counts: bool,
     reason: Option<&'a str>,
+    /// Not counting yet only because of the progress delay: the instant it starts counting.
+    pending_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `achievements remove --format json` (SPEC §8).

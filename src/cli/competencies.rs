@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::domain::judge::{self, Judged};
 use crate::output::{Report, Table, bar, csv_bool, number};
 use crate::rules::Level;
-use crate::rules::engine::{CompetencyEval, RequirementDetail, RequirementEval};
+use crate::rules::engine::{CompetencyEval, RequirementDetail, RequirementEval, pending};
 use crate::rules::explain;
 use crate::rules::rulebook::Competency;
 
@@ -173,6 +173,7 @@ fn report(
             if let Some(id) = &id {
                 judged.require_evaluated(id)?;
             }
+            let pending = judged.pending();
             let mut t = Table::new(&[
                 "Competency",
                 "Level",
@@ -195,6 +196,8 @@ fn report(
                 "need",
                 "requirement_met",
                 "counted",
+                "pending",
+                "pending_until",
             ]);
             let mut j = Vec::new();
             for c in judged
@@ -212,8 +215,18 @@ fn report(
                         continue;
                     };
                     let mut reqs = Vec::new();
+                    let met_from = pending.met_from(&c.id, l.level);
                     for (i, r) in opt.requirements.iter().enumerate() {
-                        let (have, need) = fmt_value(r);
+                        let (mut have, need) = fmt_value(r);
+                        // People who count once their progress delay is over (SPEC §5).
+                        let waiting = pending.requirement(&c.id, l.level, i);
+                        if let Some(p) = waiting {
+                            have.push_str(&format!(
+                                " (+{} pending until {})",
+                                p.people,
+                                pending::instant(p.from)
+                            ));
+                        }
                         t.row([
                             if i == 0 {
                                 c.name.clone()
@@ -226,7 +239,13 @@ fn report(
                                 String::new()
                             },
                             if i == 0 {
-                                if l.met { "yes" } else { "no" }.to_owned()
+                                match (l.met, met_from) {
+                                    (true, _) => "yes".to_owned(),
+                                    (false, Some(t)) => {
+                                        format!("from {}", pending::instant(t))
+                                    }
+                                    (false, None) => "no".to_owned(),
+                                }
                             } else {
                                 String::new()
                             },
@@ -260,6 +279,10 @@ fn report(
                             r.need.to_string(),
                             csv_bool(r.met),
                             counted.join(" "),
+                            waiting.map_or(0, |p| p.people).to_string(),
+                            waiting
+                                .map(|p| pending::instant(p.from))
+                                .unwrap_or_default(),
                         ]);
                         reqs.push(RequirementView {
                             description: &r.description,
@@ -267,6 +290,8 @@ fn report(
                             need: r.need,
                             met: r.met,
                             counted,
+                            pending: waiting.map_or(0, |p| p.people),
+                            pending_until: waiting.map(|p| p.from),
                         });
                     }
                     j.push(ProgressView {
@@ -275,6 +300,7 @@ fn report(
                         level: l.level.as_str(),
                         met: l.met,
                         via_gold: l.via_gold,
+                        met_from,
                         option: &opt.name,
                         requirements: reqs,
                     });
@@ -286,11 +312,18 @@ fn report(
             let gaps = judged.gaps();
             let mut t = Table::new(&["Competency", "Level", "Closest option", "Missing"]);
             for g in &gaps {
+                let mut missing = g.missing.join("; ");
+                if let Some(from) = g.met_from {
+                    missing = format!(
+                        "nothing: met from {} once pending achievements count ({missing})",
+                        pending::instant(from)
+                    );
+                }
                 t.row([
                     g.name.clone(),
                     g.level.as_str().to_owned(),
                     g.option.clone(),
-                    g.missing.join("; "),
+                    missing,
                 ]);
             }
             // One row per missing item.
@@ -381,6 +414,8 @@ struct ProgressView<'a> {
     level: &'static str,
     met: bool,
     via_gold: bool,
+    /// Not met now, but met from this instant once pending achievements count.
+    met_from: Option<chrono::DateTime<chrono::Utc>>,
     option: &'a str,
     requirements: Vec<RequirementView<'a>>,
 }
@@ -393,6 +428,10 @@ struct RequirementView<'a> {
     need: f64,
     met: bool,
     counted: Vec<&'a str>,
+    /// People who count once their achievements' progress delay is over.
+    pending: u64,
+    /// The instant they all count.
+    pending_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A met level in `competencies risk`: the people whose departure alone would break it.

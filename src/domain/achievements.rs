@@ -14,7 +14,7 @@ use crate::domain::records::{self, ValidAchievement};
 use crate::domain::{Actor, effects};
 use crate::error::bad_input;
 use crate::rules::engine::{
-    achievement_counts, association_active, counts_until, retired_before_earned,
+    achievement_counts, association_active, counts_until, pending, retired_before_earned,
 };
 use crate::rules::snapshot::{Achievement, Person};
 use crate::store::{Db, MsaLink, Org, Recorded};
@@ -125,8 +125,12 @@ pub struct Listed {
     pub expires: Option<NaiveDate>,
     /// Whether it counts at the instant asked.
     pub counts: bool,
-    /// Why it never counts, when that is known (`retired … before it was earned`).
+    /// Why it does not count, when that is known (`retired … before it was earned`, or
+    /// `pending until …` while its progress delay runs).
     pub reason: Option<String>,
+    /// Not counting yet only because of the progress delay (SPEC §5): the instant it starts
+    /// counting.
+    pub pending_until: Option<DateTime<Utc>>,
 }
 
 /// Lists records at `now`; with `expiring_within`, only those whose engine expiry falls
@@ -177,15 +181,20 @@ pub fn list(
                 _ => continue,
             }
         }
-        let counts = active
-            .get(r.msa.as_str())
-            .is_some_and(|p| achievement_counts(&rb, p, &record, now));
+        let person = active.get(r.msa.as_str());
+        let counts = person.is_some_and(|p| achievement_counts(&rb, p, &record, now));
+        let pending_until = person
+            .filter(|_| !counts)
+            .and_then(|p| pending::pending_until(&rb, p, &record, now));
+        let reason = retired_before_earned(&rb, &r.code, r.earned)
+            .map(|d| format!("retired {d} before it was earned"))
+            .or_else(|| pending_until.map(|t| format!("pending until {}", pending::instant(t))));
         out.push(Listed {
             kind: rb
                 .catalog_entry(&r.code)
                 .map_or("unknown", |e| e.kind.as_str()),
-            reason: retired_before_earned(&rb, &r.code, r.earned)
-                .map(|d| format!("retired {d} before it was earned")),
+            reason,
+            pending_until,
             msa: r.msa,
             username: r.username,
             code: r.code,

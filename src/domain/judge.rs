@@ -55,6 +55,12 @@ impl Judged {
         crate::rules::gaps(&self.rulebook, &self.snapshot, &self.eval)
     }
 
+    /// What achievements waiting out the progress delay will change for the levels not met
+    /// (who counts from when, and when a level is met through them alone).
+    pub fn pending(&self) -> crate::rules::engine::pending::Pending {
+        crate::rules::engine::pending::pending(&self.rulebook, &self.snapshot, &self.eval)
+    }
+
     /// For each level met at `at`, the people whose departure alone would break it.
     pub fn risk(&self, at: DateTime<Utc>) -> Vec<Risk> {
         crate::rules::risk(&self.rulebook, &self.snapshot, at, &self.eval)

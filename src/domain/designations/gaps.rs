@@ -20,6 +20,9 @@ pub struct Gap {
     pub after: f64,
     /// The additions, people first, each with its point gain.
     pub missing: Vec<String>,
+    /// When achievements waiting out the progress delay alone make it qualify: the first
+    /// instant it does (nothing is missing then).
+    pub qualifies_from: Option<DateTime<Utc>>,
 }
 
 /// For each designation not qualifying at `at`, the cheapest additions that reach the
@@ -31,9 +34,28 @@ pub fn gaps(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Gap>> {
         return Err(no_designations(org));
     }
     let threshold = l.rb.program.designation_threshold;
+    let pending = crate::rules::engine::pending::instants(&l.rb, &l.snap, at);
     let mut out = Vec::new();
     for s in score_with(&l.rb, &l.snap, at, false) {
         if s.qualified() {
+            continue;
+        }
+        // People whose achievements count within the progress delay are not asked for.
+        if let Some((from, then)) = qualifies_from(&l, &s.id, &pending) {
+            out.push(Gap {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                track: then
+                    .best_track()
+                    .map_or_else(String::new, |t| t.track.clone()),
+                score: s.score(),
+                after: then.score(),
+                missing: vec![format!(
+                    "nothing: qualifies from {} once pending achievements count",
+                    crate::rules::engine::pending::instant(from)
+                )],
+                qualifies_from: Some(from),
+            });
             continue;
         }
         let d = &l.rb.designations[&s.id];
@@ -51,10 +73,25 @@ pub fn gaps(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Gap>> {
                 score: g.score,
                 after: g.after,
                 missing: g.missing,
+                qualifies_from: None,
             });
         }
     }
     Ok(out)
+}
+
+/// The first pending instant at which designation `id` qualifies, when the achievements
+/// pending now make it qualify.
+fn qualifies_from(
+    l: &Loaded,
+    id: &str,
+    pending: &[DateTime<Utc>],
+) -> Option<(DateTime<Utc>, DesignationScore)> {
+    let score = |t| crate::rules::designations::score_designation(&l.rb, &l.snap, id, t);
+    let from = crate::rules::engine::pending::first_instant(pending, |t| {
+        score(t).is_some_and(|s| s.qualified())
+    })?;
+    Some((from, score(from)?))
 }
 
 pub(super) struct TrackGap {

@@ -113,6 +113,9 @@ pub struct RequirementView {
     pub met: bool,
     /// The user names counted.
     pub counted: Vec<String>,
+    /// People waiting out the progress delay count from this instant (`have_text` says how
+    /// many).
+    pub pending_until: Option<DateTime<Utc>>,
 }
 
 /// One level met now and its critical people.
@@ -364,6 +367,7 @@ fn designation_view(
 }
 
 fn competencies(judged: &Judged) -> Vec<CompetencyView> {
+    let pending = judged.pending();
     judged
         .eval
         .competencies
@@ -378,11 +382,24 @@ fn competencies(judged: &Judged) -> Vec<CompetencyView> {
                 .iter()
                 .filter_map(|l| {
                     let opt = l.options.get(l.best)?;
+                    let requirements = opt
+                        .requirements
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            requirement(
+                                r,
+                                pending
+                                    .requirement(&c.id, l.level, i)
+                                    .map(|p| (p.people, p.from)),
+                            )
+                        })
+                        .collect();
                     Some(LevelView {
                         level: l.level,
                         met: l.met,
                         option: opt.name.clone(),
-                        requirements: opt.requirements.iter().map(requirement).collect(),
+                        requirements,
                     })
                 })
                 .collect(),
@@ -390,8 +407,10 @@ fn competencies(judged: &Judged) -> Vec<CompetencyView> {
         .collect()
 }
 
-fn requirement(r: &RequirementEval) -> RequirementView {
-    let (have_text, need_text, counted) = match &r.detail {
+/// One requirement's view; `pending` (people, from when) those who count once their
+/// progress delay is over, shown beside `have` as `competencies progress` shows them.
+fn requirement(r: &RequirementEval, pending: Option<(u64, DateTime<Utc>)>) -> RequirementView {
+    let (mut have_text, need_text, counted) = match &r.detail {
         RequirementDetail::Metric { metric, .. } => {
             (amount(*metric, r.have), amount(*metric, r.need), Vec::new())
         }
@@ -401,6 +420,12 @@ fn requirement(r: &RequirementEval) -> RequirementView {
             counted.iter().map(|c| c.username.clone()).collect(),
         ),
     };
+    if let Some((n, from)) = pending {
+        have_text.push_str(&format!(
+            " (+{n} pending until {})",
+            crate::rules::engine::pending::instant(from)
+        ));
+    }
     RequirementView {
         description: r.description.clone(),
         have: r.have,
@@ -409,6 +434,7 @@ fn requirement(r: &RequirementEval) -> RequirementView {
         need_text,
         met: r.met,
         counted,
+        pending_until: pending.map(|p| p.1),
     }
 }
 

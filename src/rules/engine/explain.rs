@@ -53,6 +53,16 @@ pub fn people_gap(req: &PeopleRequirement, short: u64) -> String {
     people_with(short, req, true)
 }
 
+/// E.g. "1 person with AZ-104 pending: counts from 2026-03-02T09:00:00Z" — people whose
+/// achievements count once their progress delay is over (`from`, RFC 3339 UTC).
+pub fn people_pending(req: &PeopleRequirement, n: u64, from: &str) -> String {
+    let counts = if n == 1 { "counts" } else { "count" };
+    format!(
+        "{} pending: {counts} from {from}",
+        people_with(n, req, false)
+    )
+}
+
 /// The metric and its scope, e.g. "revenue (azure)".
 fn metric_name(req: &MetricRequirement) -> String {
     match &req.scope {

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::classify::Scratch;
 use super::explain;
 use super::matching::{self, Class};
+use super::pending::PendingPeople;
 use super::prepared::{CompiledReq, Prepared};
 use super::results::{Evaluation, Gap, OptionEval, RequirementDetail, Risk};
 use crate::rules::engine::snapshot::Snapshot;
@@ -19,9 +20,11 @@ use crate::rules::parse::{Level, LevelOption, PeopleRequirement, Rulebook};
 /// the amount short. Silver is skipped when met through Gold; a level without options of
 /// its own has no gap of its own (it can only be met through Gold, whose gap is listed).
 ///
-/// The snapshot is not needed today (the evaluation carries every figure); it is taken so
-/// gaps can later name near-qualifying people without an API change.
-pub fn gaps(rb: &Rulebook, _snap: &Snapshot, eval: &Evaluation) -> Vec<Gap> {
+/// People whose achievements are waiting out the progress delay (see [`super::pending`]) are
+/// not asked for: the gap names them as pending with the instant they count from, and
+/// `met_from` says when the level is met if they are all it lacks.
+pub fn gaps(rb: &Rulebook, snap: &Snapshot, eval: &Evaluation) -> Vec<Gap> {
+    let pending = super::pending::pending(rb, snap, eval);
     let mut out = Vec::new();
     for ce in &eval.competencies {
         let Some(comp) = rb.competencies.get(&ce.id) else {
@@ -33,13 +36,16 @@ pub fn gaps(rb: &Rulebook, _snap: &Snapshot, eval: &Evaluation) -> Vec<Gap> {
             else {
                 continue;
             };
-            let missing = option_missing(rb, opt, oe, eval.at.date_naive());
+            let missing = missing_with(rb, opt, oe, eval.at.date_naive(), |j| {
+                pending.requirement(&ce.id, le.level, j)
+            });
             out.push(Gap {
                 competency: ce.id.clone(),
                 name: ce.name.clone(),
                 level: le.level,
                 option: oe.name.clone(),
                 missing,
+                met_from: pending.met_from(&ce.id, le.level),
             });
         }
     }
@@ -55,23 +61,45 @@ pub fn option_missing(
     oe: &OptionEval,
     today: NaiveDate,
 ) -> Vec<String> {
-    oe.requirements
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.met)
-        .filter_map(|(j, r)| match j.checked_sub(opt.people.len()) {
-            None => Some(people_gap(
-                rb,
-                &opt.people[j],
-                (r.need - r.have).max(0.0) as u64,
-                today,
-            )),
-            Some(m) => opt
-                .metrics
-                .get(m)
-                .map(|req| explain::metric_gap(req, r.need - r.have)),
-        })
-        .collect()
+    missing_with(rb, opt, oe, today, |_| None)
+}
+
+/// [`option_missing`], with the people requirement `j`'s pending people (if any) named as
+/// pending rather than asked for.
+fn missing_with<'p>(
+    rb: &Rulebook,
+    opt: &LevelOption,
+    oe: &OptionEval,
+    today: NaiveDate,
+    pending: impl Fn(usize) -> Option<&'p PendingPeople>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (j, r) in oe.requirements.iter().enumerate().filter(|(_, r)| !r.met) {
+        match j.checked_sub(opt.people.len()) {
+            None => {
+                let req = &opt.people[j];
+                let short = (r.need - r.have).max(0.0) as u64;
+                let waiting = pending(j);
+                let coming = waiting.map_or(0, |p| p.people.min(short));
+                if short > coming {
+                    out.push(people_gap(rb, req, short - coming, today));
+                }
+                if let Some(p) = waiting.filter(|_| coming > 0) {
+                    out.push(explain::people_pending(
+                        req,
+                        coming,
+                        &super::pending::instant(p.from),
+                    ));
+                }
+            }
+            Some(m) => out.extend(
+                opt.metrics
+                    .get(m)
+                    .map(|req| explain::metric_gap(req, r.need - r.have)),
+            ),
+        }
+    }
+    out
 }
 
 /// Whether a pass of `code` taken `today` could count: the code is in the catalogue and its

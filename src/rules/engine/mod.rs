@@ -22,7 +22,8 @@
 //! (qualifiers grouped by requirement set), [`matching`] (the maximum flow), `evaluate`
 //! (options, levels, competencies), `gaps` (gaps and risk), [`window`] and
 //! `designations_window` (exact answers over windows of time), [`designations`] (the
-//! designations' scorer), [`explain`] (the wording and the one number formatter),
+//! designations' scorer), [`pending`] (achievements waiting out the progress delay),
+//! [`explain`] (the wording and the one number formatter),
 //! [`whatif`] (pure edits of a snapshot) and [`snapshot`] (the plain data evaluated).
 
 mod classify;
@@ -33,6 +34,7 @@ mod evaluate;
 pub mod explain;
 mod gaps;
 pub mod matching;
+pub mod pending;
 mod prepared;
 pub mod results;
 pub mod snapshot;

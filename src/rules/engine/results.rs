@@ -153,8 +153,13 @@ pub struct Gap {
     /// The option the gap is measured against: the closest one.
     pub option: String,
     /// The smallest additions that would meet that option, e.g.
-    /// "1 more person with AZ-104 or AZ-303", "revenue (azure) short by 1,200 USD".
+    /// "1 more person with AZ-104 or AZ-303", "revenue (azure) short by 1,200 USD"; people
+    /// whose achievements are waiting out the progress delay are not asked for again but
+    /// listed as "1 person with AZ-104 pending: counts from 2026-03-02T09:00:00Z".
     pub missing: Vec<String>,
+    /// When the pending achievements alone meet the level: the first instant they do (within
+    /// the progress delay). `None` when something must still be added.
+    pub met_from: Option<DateTime<Utc>>,
 }
 
 /// The people one met level depends on.

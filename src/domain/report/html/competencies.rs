@@ -79,7 +79,7 @@ pub(super) fn requirement_row(o: &mut String, r: &RequirementView) {
     };
     let _ = write!(
         o,
-        "<tr data-have=\"{}\" data-need=\"{}\" data-met=\"{}\"><td data-label=\"Requirement\">{}</td>\
+        "<tr data-have=\"{}\" data-need=\"{}\" data-met=\"{}\"{}><td data-label=\"Requirement\">{}</td>\
          <td class=\"num have\" data-label=\"Have\">{}</td><td class=\"num need\" data-label=\"Need\">{}</td>\
          <td data-label=\"Progress\"><svg class=\"bar\" viewBox=\"0 0 160 14\" role=\"img\" aria-label=\"{}\">\
          <title>{}</title><rect width=\"160\" height=\"14\" rx=\"3\" fill=\"#e3e5e8\"/>\
@@ -88,6 +88,11 @@ pub(super) fn requirement_row(o: &mut String, r: &RequirementView) {
         r.have,
         r.need,
         r.met,
+        // People waiting out the progress delay: when they count (the Have cell says how many).
+        r.pending_until.map_or(String::new(), |t| format!(
+            " data-pending-until=\"{}\"",
+            crate::rules::engine::pending::instant(t)
+        )),
         esc(&r.description),
         esc(&r.have_text),
         esc(&r.need_text),
