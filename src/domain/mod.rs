@@ -16,6 +16,7 @@ pub mod performance;
 pub mod progress;
 pub mod records;
 pub mod report;
+pub mod renewals;
 pub mod rulebooks;
 
 use anyhow::Result;

@@ -51,4 +51,6 @@ pub use results::{
 };
 
 #[cfg(test)]
+mod reliance_tests;
+#[cfg(test)]
 mod tests;
