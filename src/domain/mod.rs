@@ -15,8 +15,8 @@ pub mod orgs;
 pub mod performance;
 pub mod progress;
 pub mod records;
-pub mod report;
 pub mod renewals;
+pub mod report;
 pub mod rulebooks;
 
 use anyhow::Result;

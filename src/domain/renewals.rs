@@ -117,9 +117,11 @@ pub fn from_judged(
             if ends.is_some_and(|e| e <= today) {
                 continue;
             }
-            let e = held
-                .entry((p.user_id, entry.code.as_str()))
-                .or_insert((p.username.as_str(), p.msa.as_str(), ends));
+            let e = held.entry((p.user_id, entry.code.as_str())).or_insert((
+                p.username.as_str(),
+                p.msa.as_str(),
+                ends,
+            ));
             e.2 = match (e.2, ends) {
                 (Some(x), Some(y)) => Some(x.max(y)),
                 _ => None,
@@ -157,8 +159,6 @@ pub fn from_judged(
             })
         })
         .collect();
-    out.sort_by(|a, b| {
-        (a.expires, &a.username, &a.code).cmp(&(b.expires, &b.username, &b.code))
-    });
+    out.sort_by(|a, b| (a.expires, &a.username, &a.code).cmp(&(b.expires, &b.username, &b.code)));
     out
 }

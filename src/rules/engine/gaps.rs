@@ -192,7 +192,11 @@ fn relied_on(
         .collect();
     let mut named: Vec<u32> = checks
         .iter()
-        .flat_map(|c| c.reqs.iter().flat_map(|r| r.lists.iter().flatten().copied()))
+        .flat_map(|c| {
+            c.reqs
+                .iter()
+                .flat_map(|r| r.lists.iter().flatten().copied())
+        })
         .collect();
     named.sort_unstable();
     named.dedup();

@@ -37,7 +37,10 @@ fn rulebook(silver: &[(u32, u8)], gold: u32) -> Rulebook {
             .filter(|(c, _)| mask >> c & 1 == 1)
             .map(|(_, code)| format!("[\"{code}\"]"))
             .collect();
-        s.push_str(&format!("{{ count = {count}, any_of = [{}] }}", any.join(", ")));
+        s.push_str(&format!(
+            "{{ count = {count}, any_of = [{}] }}",
+            any.join(", ")
+        ));
     }
     s.push_str(&format!(
         "]\n[[competencies.x.gold]]\noption = \"g\"\npeople = [{{ count = {gold}, any_of = [[\"C\"]] }}]\n"
@@ -78,7 +81,12 @@ fn snapshot(holdings: &[u8]) -> Snapshot {
 fn met(eval: &Evaluation) -> BTreeSet<String> {
     eval.competencies
         .iter()
-        .flat_map(|c| c.levels.iter().filter(|l| l.met).map(|l| l.level.as_str().to_owned()))
+        .flat_map(|c| {
+            c.levels
+                .iter()
+                .filter(|l| l.met)
+                .map(|l| l.level.as_str().to_owned())
+        })
         .collect()
 }
 

@@ -287,7 +287,10 @@ impl<'d> Checker<'_, 'd> {
             if let Some(days) = entry.renewal_opens_days.filter(|&d| d > limits::MAX_DAYS) {
                 self.report(
                     &path.index(i).key("renewal_opens_days"),
-                    format!("renewal_opens_days {days} makes no sense: at most {} (100 years)", limits::MAX_DAYS),
+                    format!(
+                        "renewal_opens_days {days} makes no sense: at most {} (100 years)",
+                        limits::MAX_DAYS
+                    ),
                 );
             }
             if let Some(next) = &entry.replaced_by

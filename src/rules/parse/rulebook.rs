@@ -190,7 +190,8 @@ pub const DEFAULT_RENEWAL_OPENS_DAYS: u32 = 180;
 impl CatalogEntry {
     /// The days before expiry the renewal opens (SPEC §9b).
     pub fn renewal_opens_days(&self) -> u32 {
-        self.renewal_opens_days.unwrap_or(DEFAULT_RENEWAL_OPENS_DAYS)
+        self.renewal_opens_days
+            .unwrap_or(DEFAULT_RENEWAL_OPENS_DAYS)
     }
 }
 
