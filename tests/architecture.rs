@@ -466,3 +466,34 @@ fn only_the_effects_module_re_evaluates_after_a_change() {
         offences,
     );
 }
+
+#[test]
+fn only_the_hooks_module_reads_the_test_hooks() {
+    // Strings are blanked in `sources()`, and a hook's name is a string: read the raw text.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    let mut offences = Vec::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(root)
+            .expect("under the crate")
+            .display()
+            .to_string();
+        if rel == "src/support/hooks.rs" || rel.ends_with("/tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).expect("source file");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("\"COMPETENCY_TEST_") {
+                offences.push(format!("{rel}:{}: reads a test hook", n + 1));
+            }
+        }
+    }
+    assert_none(
+        "a COMPETENCY_TEST_ hook read outside src/support/hooks.rs (a release binary must \
+         not honour it)",
+        offences,
+    );
+}

@@ -132,7 +132,7 @@ fn rulebook_errors_name_the_line_also_with_crlf_line_endings() {
 }
 
 #[test]
-fn a_10_mb_rulebook_is_refused_quickly_and_changes_nothing() {
+fn a_10_mb_rulebook_is_refused_by_its_size_before_parsing_and_changes_nothing() {
     let env = populated();
     let base = include_str!("data/small-rules.toml");
     // A plausible-looking rulebook padded with a huge catalogue, and one with a 10 MB title.
@@ -147,15 +147,12 @@ fn a_10_mb_rulebook_is_refused_quickly_and_changes_nothing() {
     std::fs::write(env.path("big.toml"), &big).unwrap();
     let huge_title = base.replacen("Exam A", &"A".repeat(10 << 20), 1);
     std::fs::write(env.path("title.toml"), huge_title).unwrap();
+    // The refusal names the size limit: the file is refused by its size, before any
+    // parsing, which is what keeps it quick (asserted without a clock: no test may depend
+    // on the machine's speed).
     for f in ["big.toml", "title.toml"] {
-        let started = std::time::Instant::now();
         let err = refused_by_import_and_init(&env, f, f);
         assert!(err.contains("MB"), "{err}");
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "{f} took {:?}",
-            started.elapsed()
-        );
     }
 }
 

@@ -5,6 +5,9 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::Ctx;
+
+mod reconcile;
+mod renewals;
 use crate::domain::achievements::{self, NewRecord, Whose};
 use crate::output::{Report, Table, csv_bool};
 use crate::store::Recorded;
@@ -50,6 +53,42 @@ pub enum AchievementsCmd {
         /// Only those expiring within this many days from now.
         #[arg(long, value_name = "DAYS", value_parser = crate::support::clock::parse_days)]
         expiring_within: Option<u32>,
+    },
+    /// The certifications that expire soon, when their free renewal opens, and what each
+    /// carries: every competency level (and designation) whose standing changes if it
+    /// lapses. By default only those something relies on; --all lists the rest too.
+    #[command(
+        after_help = "Examples:\n  competency achievements renewals\n  competency achievements renewals --within 365 --all --format csv > renewals.csv\n  competency achievements renewals --user ann@contoso.com"
+    )]
+    Renewals {
+        /// Certifications expiring within this many days from now.
+        #[arg(long, value_name = "DAYS", value_parser = crate::support::clock::parse_days,
+              default_value_t = crate::domain::renewals::DEFAULT_WITHIN_DAYS)]
+        within: u32,
+        /// Only this user's (user name or e-mail).
+        #[arg(long)]
+        user: Option<String>,
+        /// Also the certifications nothing relies on.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Compare a full-history ("Lifetime") Partner Center Trainings report with the
+    /// organization, changing nothing: achievements that count here and are absent from the
+    /// report (the person left or unlinked in Partner Center), people of the report with no
+    /// account, expiries that differ, titles in no catalogue entry. Exit 0 when nothing
+    /// differs, 3 otherwise.
+    #[command(
+        after_help = "Examples:\n  competency achievements reconcile Export_trainings_Lifetime_1234567_Contoso_Ltd.csv\n  competency achievements reconcile trainings.tsv --format csv > differences.csv"
+    )]
+    Reconcile {
+        /// The Trainings report exactly as downloaded (Insights → Downloads → Trainings,
+        /// Lifetime).
+        #[arg(value_name = "REPORT")]
+        report: std::path::PathBuf,
+        /// The day/month order of its DD/MM/YYYY dates, needed only when no date in the
+        /// file has a day above 12 [default: taken from the file].
+        #[arg(long, value_enum, value_name = "ORDER")]
+        date_order: Option<crate::domain::import::trainings::DateOrder>,
     },
     /// Remove an MSA's records of a code (only for MSAs associated with this organization's
     /// accounts or with none).
@@ -166,6 +205,12 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
                 });
             }
             Ok(Report::new(j).table(t).csv(csv))
+        }
+        AchievementsCmd::Renewals { within, user, all } => {
+            renewals::run(ctx, within, user.as_deref(), all)
+        }
+        AchievementsCmd::Reconcile { report, date_order } => {
+            reconcile::run(ctx, report, date_order)
         }
         AchievementsCmd::Remove { msa, code } => {
             let actor = ctx.actor();

@@ -209,7 +209,7 @@ fn settle_before_writing(dir: &Path, db: &Path) {
 /// committed and before the credentials file is named, create FILE and wait (at most a
 /// minute), so a test can kill the command at exactly that point.
 fn test_pause_after_commit() {
-    if let Some(marker) = std::env::var_os("COMPETENCY_TEST_PAUSE_AFTER_COMMIT") {
+    if let Some(marker) = crate::support::hooks::var("PAUSE_AFTER_COMMIT") {
         let _ = File::create(marker);
         std::thread::sleep(std::time::Duration::from_secs(60));
     }

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod performance;
 pub mod progress;
 pub mod records;
+pub mod renewals;
 pub mod report;
 pub mod rulebooks;
 

@@ -113,7 +113,7 @@ pub fn advance(p: &dyn Progress, n: u64) -> Result<(), Interrupted> {
 }
 
 fn test_hold(name: &str) {
-    let Some(hook) = std::env::var_os("COMPETENCY_TEST_HOLD_PHASE") else {
+    let Some(hook) = crate::support::hooks::var("HOLD_PHASE") else {
         return;
     };
     let hook = hook.to_string_lossy();

@@ -52,9 +52,8 @@ pub struct MemStage {
 fn cap() -> usize {
     static CAP: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CAP.get_or_init(|| {
-        std::env::var("COMPETENCY_TEST_STAGE_MEMORY")
-            .ok()
-            .and_then(|v| v.parse().ok())
+        crate::support::hooks::var("STAGE_MEMORY")
+            .and_then(|v| v.to_str()?.parse().ok())
             .unwrap_or(MEM_CAP)
     })
 }

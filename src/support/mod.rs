@@ -4,5 +4,6 @@
 pub mod clock;
 pub mod fields;
 pub mod files;
+pub mod hooks;
 pub mod interrupt;
 pub mod secrets;

@@ -339,6 +339,7 @@ pub(super) fn check_report(c: &Check) -> Report {
         "renewal_eligible",
         "open_alerts",
         "expiring",
+        "renewals_open",
     ]);
     csv.row([
         c.status.as_str().to_owned(),
@@ -352,6 +353,7 @@ pub(super) fn check_report(c: &Check) -> Report {
         csv_bool(c.renewal_eligible),
         c.alerts.len().to_string(),
         c.expiring.len().to_string(),
+        c.renewals.len().to_string(),
     ]);
     let mut r = Report::new(j).fields(f).csv(csv);
     if !c.alerts.is_empty() {
@@ -374,6 +376,19 @@ pub(super) fn check_report(c: &Check) -> Report {
         }
         r = r.table(t);
     }
+    if !c.renewals.is_empty() {
+        let mut t = Table::new(&["Person", "Certification", "Expires", "Carries"])
+            .titled("Certifications to renew now (the free renewal is open)");
+        for x in &c.renewals {
+            t.row([
+                x.username.clone(),
+                format!("{} {}", x.code, x.title),
+                x.expires.to_string(),
+                x.carries.join("; "),
+            ]);
+        }
+        r = r.table(t);
+    }
     let advice = match c.status {
         CheckStatus::Ok => "Nothing to do.".to_owned(),
         CheckStatus::Warning if c.window_open => format!(
@@ -384,6 +399,11 @@ pub(super) fn check_report(c: &Check) -> Report {
                 " once a competency is met again"
             }
         ),
+        CheckStatus::Warning if c.expiring.is_empty() && !c.renewals.is_empty() => {
+            "Renew the certifications listed before they expire: `competency achievements \
+             renewals` shows them all."
+                .to_owned()
+        }
         CheckStatus::Warning => {
             "Renew or replace the expiring achievements before the anniversary.".to_owned()
         }

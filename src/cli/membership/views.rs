@@ -238,6 +238,8 @@ pub(super) struct CheckView<'a> {
     pub(super) alerts: Vec<AlertView<'a>>,
     pub(super) expiring: Vec<ExpiringView<'a>>,
     pub(super) competencies: Vec<LevelView<'a>>,
+    /// Relied-on certifications whose renewal is open now (SPEC §9b).
+    pub(super) renewals: &'a [crate::domain::renewals::Renewal],
 }
 
 impl<'a> CheckView<'a> {
@@ -254,6 +256,7 @@ impl<'a> CheckView<'a> {
             alerts: c.alerts.iter().map(AlertView::new).collect(),
             expiring: c.expiring.iter().map(ExpiringView::new).collect(),
             competencies: levels(&c.displayed),
+            renewals: &c.renewals,
         }
     }
 }

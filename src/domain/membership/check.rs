@@ -58,6 +58,8 @@ pub struct Check {
     pub expiring: Vec<Expiring>,
     /// The competencies displayed.
     pub displayed: Vec<Displayed>,
+    /// Relied-on certifications whose free renewal is open now (SPEC §9b), by expiry.
+    pub renewals: Vec<crate::domain::renewals::Renewal>,
 }
 
 /// Evaluates now (one snapshot, one evaluation), records attainments and alerts, and
@@ -82,6 +84,7 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
             raised: synced.raised,
             expiring: Vec::new(),
             displayed: Vec::new(),
+            renewals: Vec::new(),
         });
     };
     let renewal_eligible = judged
@@ -97,9 +100,16 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
     )?;
     let expiring = expiring(judged, &synced.displayed, m.dates.anniversary);
     progress::check()?;
+    // Every relied-on certification however far its expiry, kept when its renewal is open.
+    let today = actor.at.date_naive();
+    let renewals: Vec<_> =
+        crate::domain::renewals::from_judged(judged, actor.at, u32::MAX, None, false)
+            .into_iter()
+            .filter(|r| crate::domain::renewals::window_open(r, today))
+            .collect();
     let status = if !alerts.is_empty() {
         CheckStatus::AtRisk
-    } else if window_open || !expiring.is_empty() {
+    } else if window_open || !expiring.is_empty() || !renewals.is_empty() {
         CheckStatus::Warning
     } else {
         CheckStatus::Ok
@@ -113,6 +123,7 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
         expiring,
         displayed: synced.displayed,
         membership: synced.membership,
+        renewals,
     };
     if let Some(j) = judged_owned {
         crate::domain::judge::discard(j);

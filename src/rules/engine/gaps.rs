@@ -185,6 +185,7 @@ pub fn risk(rb: &Rulebook, snap: &Snapshot, at: DateTime<Utc>, eval: &Evaluation
                 None => Vec::new(),
             };
             critical.sort_unstable_by(|&a, &b| prep.by_username(a, b));
+            let relied_on = relied_on(&prep, &met, &critical, &mut scratch);
             out.push(Risk {
                 competency: ce.id.clone(),
                 name: ce.name.clone(),
@@ -193,8 +194,52 @@ pub fn risk(rb: &Rulebook, snap: &Snapshot, at: DateTime<Utc>, eval: &Evaluation
                     .into_iter()
                     .map(|i| (prep.indiv[i as usize].user_id, prep.username(i).to_string()))
                     .collect(),
+                relied_on,
             });
         }
+    }
+    out
+}
+
+/// The certifications of `critical` people (sorted by user name) whose lapse alone breaks
+/// every met option of a level: the person's mask of requirements without that code is
+/// one class lower in the small class flow of each option. Only codes some requirement of
+/// a met option names are tried, so the cost is the critical people × those codes.
+fn relied_on(
+    prep: &Prepared,
+    met: &[(&LevelOption, &OptionEval)],
+    critical: &[u32],
+    scratch: &mut Scratch,
+) -> Vec<(i64, String)> {
+    if critical.is_empty() {
+        return Vec::new();
+    }
+    let mut checks: Vec<Criticality> = met
+        .iter()
+        .map(|(opt, _)| Criticality::new(prep, opt, scratch))
+        .collect();
+    let mut named: Vec<u32> = checks
+        .iter()
+        .flat_map(|c| {
+            c.reqs
+                .iter()
+                .flat_map(|r| r.lists.iter().flatten().copied())
+        })
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let mut out = Vec::new();
+    for &i in critical {
+        let mut codes: Vec<&str> = named
+            .iter()
+            .filter(|&&c| prep.holds(i, c))
+            .filter(|&&c| checks.iter_mut().all(|k| k.breaks_losing(prep, i, c)))
+            .map(|&c| prep.rb.catalog[c as usize].code.as_str())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let user = prep.indiv[i as usize].user_id;
+        out.extend(codes.into_iter().map(|c| (user, c.to_owned())));
     }
     out
 }
@@ -246,5 +291,30 @@ impl Criticality {
         let breaks = !matching::max_assignment(&classes, &self.counts).meets(&self.counts);
         self.known.push((mask, breaks));
         breaks
+    }
+
+    /// Whether individual `i` losing catalogue code `code` (their other codes kept) breaks
+    /// the option: their class one smaller, the class of what they still qualify for one
+    /// larger.
+    fn breaks_losing(&mut self, prep: &Prepared, i: u32, code: u32) -> bool {
+        let mask = prep.mask_of(i, &self.reqs);
+        let after = prep.mask_without(i, &self.reqs, code);
+        if mask == after {
+            return false;
+        }
+        let mut classes = self.classes.clone();
+        if let Some(c) = classes.iter_mut().find(|c| c.reqs == mask) {
+            c.size = c.size.saturating_sub(1);
+        }
+        if after != 0 {
+            match classes.iter_mut().find(|c| c.reqs == after) {
+                Some(c) => c.size += 1,
+                None => classes.push(Class {
+                    reqs: after,
+                    size: 1,
+                }),
+            }
+        }
+        !matching::max_assignment(&classes, &self.counts).meets(&self.counts)
     }
 }

@@ -53,4 +53,6 @@ pub use results::{
 };
 
 #[cfg(test)]
+mod reliance_tests;
+#[cfg(test)]
 mod tests;

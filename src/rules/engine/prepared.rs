@@ -247,6 +247,22 @@ impl<'a> Prepared<'a> {
             .any(|list| list.iter().all(|&c| self.holds(i, c)))
     }
 
+    /// [`Prepared::qualifies`] with catalogue code `without` taken away from `i`.
+    pub(super) fn qualifies_without(&self, i: u32, req: &CompiledReq, without: u32) -> bool {
+        req.lists
+            .iter()
+            .any(|list| list.iter().all(|&c| c != without && self.holds(i, c)))
+    }
+
+    /// [`Prepared::mask_of`] with catalogue code `without` taken away from `i`.
+    pub(super) fn mask_without(&self, i: u32, reqs: &[CompiledReq], without: u32) -> u64 {
+        reqs.iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, req)| self.qualifies_without(i, req, without))
+            .fold(0, |m, (r, _)| m | 1 << r)
+    }
+
     /// The set of requirements (bit `r`) individual `i` qualifies for.
     pub(super) fn mask_of(&self, i: u32, reqs: &[CompiledReq]) -> u64 {
         reqs.iter()

@@ -174,4 +174,9 @@ pub struct Risk {
     /// `(user_id, username)` of everyone whose departure alone would break the level, by
     /// user name. Empty when no single departure would.
     pub critical: Vec<(i64, String)>,
+    /// `(user_id, code)` of every certification whose lapse alone (that person's records of
+    /// that code no longer counting) would break the level: the certifications the level
+    /// relies on (SPEC §9b), by user name then code. Only critical people's can be here:
+    /// losing one certification takes away less than leaving.
+    pub relied_on: Vec<(i64, String)>,
 }

@@ -283,6 +283,25 @@ impl<'d> Checker<'_, 'd> {
             }
         }
         self.aliases(catalog, path);
+        for (i, entry) in catalog.iter().enumerate() {
+            if let Some(days) = entry.renewal_opens_days.filter(|&d| d > limits::MAX_DAYS) {
+                self.report(
+                    &path.index(i).key("renewal_opens_days"),
+                    format!(
+                        "renewal_opens_days {days} makes no sense: at most {} (100 years)",
+                        limits::MAX_DAYS
+                    ),
+                );
+            }
+            if let Some(next) = &entry.replaced_by
+                && !first_at.contains_key(next.as_str())
+            {
+                self.report(
+                    &path.index(i).key("replaced_by"),
+                    format!("replaced_by {next:?} is not a catalog code"),
+                );
+            }
+        }
         catalog.iter().map(|e| e.code.clone()).collect()
     }
 

@@ -174,6 +174,25 @@ pub struct CatalogEntry {
     /// title" forms); matched like the title, ignoring case and runs of spaces.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// How many days before its expiry Microsoft opens the free online renewal of a held
+    /// certification (SPEC §9b) [default: [`DEFAULT_RENEWAL_OPENS_DAYS`]].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_opens_days: Option<u32>,
+    /// The catalogue code of the certification that replaces this one once it is retired:
+    /// what `achievements renewals` proposes instead of a renewal that is no longer possible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+}
+
+/// Microsoft opens the renewal of a role-based certification six months before it expires.
+pub const DEFAULT_RENEWAL_OPENS_DAYS: u32 = 180;
+
+impl CatalogEntry {
+    /// The days before expiry the renewal opens (SPEC §9b).
+    pub fn renewal_opens_days(&self) -> u32 {
+        self.renewal_opens_days
+            .unwrap_or(DEFAULT_RENEWAL_OPENS_DAYS)
+    }
 }
 
 /// A training title as compared with the catalogue: lower case, every run of white space

@@ -23,9 +23,11 @@
 
 mod dates;
 mod people;
+mod reconcile;
 mod sniff;
 
 pub use dates::DateOrder;
+pub use reconcile::{Kind as DifferenceKind, reconcile};
 pub use sniff::{Sniffed, sniff};
 
 use std::collections::HashMap;
