@@ -188,10 +188,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             };
             let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record(table.headers.iter().map(|h| csv_key(h)))
-                .map_err(io::Error::other)?;
+                .map_err(csv_io)?;
             for row in &table.rows {
                 w.write_record(row.iter().map(|c| csv_cell(c).into_owned()))
-                    .map_err(io::Error::other)?;
+                    .map_err(csv_io)?;
             }
             w.flush()
         }
@@ -224,6 +224,18 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             }
             Ok(())
         }
+    }
+}
+
+/// A CSV writer's error as the I/O error it wraps, so that a closed pipe stays a closed pipe
+/// (which `main` ends quietly, SPEC §2) instead of becoming "cannot write the output".
+fn csv_io(e: csv::Error) -> io::Error {
+    if !e.is_io_error() {
+        return io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        kind => io::Error::other(format!("{kind:?}")),
     }
 }
 

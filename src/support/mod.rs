@@ -1,8 +1,10 @@
 //! The small shared pieces every layer may use: the clock, field validation, secrets (OS
-//! randomness and hashing), and the private files the tool writes besides the database.
+//! randomness and hashing), the private files the tool writes besides the database, and
+//! what may reach a terminal (escaping, the one writer of messages on stderr).
 
 pub mod clock;
 pub mod fields;
 pub mod files;
 pub mod interrupt;
 pub mod secrets;
+pub mod terminal;
