@@ -4,6 +4,7 @@
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table as Comfy, presets};
 
 use super::{Style, Table};
+use crate::support::terminal::printable_lines;
 
 /// The width tables wrap to when stdout is a terminal: `COLUMNS` when set to a number, else
 /// the terminal's own width; `None` when neither is known (then tables are not wrapped).
@@ -106,13 +107,28 @@ pub(super) fn comfy(t: &Table, style: Style) -> Comfy {
     // Wrapped to the terminal when stdout is one, colour or not, between words (see
     // [`fit`]); piped: never wrapped. comfy-table's own arrangement would split words.
     c.set_content_arrangement(ContentArrangement::Disabled);
+    // Every cell printable: no control character or bidirectional override reaches the
+    // terminal raw.
+    let shown = Table {
+        title: None,
+        headers: t
+            .headers
+            .iter()
+            .map(|h| printable_lines(h).into_owned())
+            .collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| printable_lines(c).into_owned()).collect())
+            .collect(),
+    };
     let fitted;
     let t = match style.tty.then(terminal_width).flatten() {
         Some(w) => {
-            fitted = fit(t, w);
+            fitted = fit(&shown, w);
             &fitted
         }
-        None => t,
+        None => &shown,
     };
     if !style.color {
         c.force_no_tty();
