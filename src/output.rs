@@ -219,18 +219,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
                 first = false;
                 match s {
                     Section::Text(t) => writeln!(out, "{}", printable_lines(t))?,
-                    Section::Fields(f) => {
-                        let width = f.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
-                        for (k, v) in f {
-                            writeln!(
-                                out,
-                                "{:<width$}  {}",
-                                format!("{}:", printable_lines(k)),
-                                printable_lines(v),
-                                width = width + 1
-                            )?;
-                        }
-                    }
+                    Section::Fields(f) => write!(out, "{}", terminal::fields(f, style))?,
                     Section::Table(t) => {
                         if let Some(title) = &t.title {
                             writeln!(out, "{}", printable_lines(title))?;
