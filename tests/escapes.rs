@@ -119,3 +119,29 @@ fn on_a_terminal_nothing_raw_reaches_it_in_any_format() {
     let out = terminal::on_a_terminal(&e, "audit -q", "200", false);
     assert!(out.raw.contains(RED_SHOWN), "{}", out.raw);
 }
+
+#[test]
+fn the_progress_line_escapes_the_file_it_reads() {
+    let e = Env::new();
+    e.init();
+    let mut staff = String::from("name,email\n");
+    for n in 0..50 {
+        staff.push_str(&format!("Person {n},person.{n}@contoso.com\n"));
+    }
+    std::fs::write(e.path(RED_FILE), staff).unwrap();
+    // The progress line is drawn on a terminal's stderr; the shell spells the file name.
+    let out = terminal::on_a_terminal(
+        &e,
+        "users import \"$(printf '\\033[31mstaff\\007.csv')\" --dry-run",
+        "200",
+        false,
+    );
+    assert_eq!(out.code, 0, "{}", out.raw);
+    assert!(
+        out.raw.contains("reading"),
+        "no progress line: {:?}",
+        out.raw
+    );
+    assert!(!out.raw.contains("\u{1b}[31mstaff"), "{:?}", out.raw);
+    assert!(!out.raw.contains('\u{7}'), "{:?}", out.raw);
+}
