@@ -40,9 +40,17 @@ fn words(cell: &str) -> impl Iterator<Item = &str> {
     cell.lines().flat_map(|l| l.split(' '))
 }
 
+/// Columns whose longest word is at most this wide (instants, dates, codes, states) keep it
+/// while wider ones (e-mail addresses, file names) give way, down to [`GIVE_WAY_TO`]: on 80
+/// columns, `audit` keeps the whole instant of each change and shortens the subject instead.
+const KEPT: usize = 20;
+/// How far the columns wider than [`KEPT`] give way before every column shares the cut.
+const GIVE_WAY_TO: usize = 12;
+
 /// For each column, the width its cells may not be wrapped below: its longest word (header
-/// included), lowered — the widest first — until the columns fit `available` characters
-/// (the width without borders and padding). A column never gets less than 1.
+/// included), lowered — the widest first, and the columns wider than [`KEPT`] before the
+/// others — until the columns fit `available` characters (the width without borders and
+/// padding). A column never gets less than 1.
 fn word_floors(rows: &[Vec<String>], n: usize, available: usize) -> Vec<usize> {
     let mut floors = vec![1usize; n];
     for row in rows {
@@ -51,14 +59,17 @@ fn word_floors(rows: &[Vec<String>], n: usize, available: usize) -> Vec<usize> {
             floors[i] = floors[i].max(longest);
         }
     }
-    while floors.iter().sum::<usize>() > available {
-        let Some(i) = (0..n)
-            .filter(|&i| floors[i] > 1)
-            .max_by_key(|&i| (floors[i], std::cmp::Reverse(i)))
-        else {
-            break;
-        };
-        floors[i] -= 1;
+    let wide: Vec<bool> = floors.iter().map(|&f| f > KEPT).collect();
+    for (may_give, least) in [(&wide, GIVE_WAY_TO), (&vec![true; n], 1)] {
+        while floors.iter().sum::<usize>() > available {
+            let Some(i) = (0..n)
+                .filter(|&i| may_give[i] && floors[i] > least)
+                .max_by_key(|&i| (floors[i], std::cmp::Reverse(i)))
+            else {
+                break;
+            };
+            floors[i] -= 1;
+        }
     }
     floors
 }
@@ -256,6 +267,16 @@ mod tests {
         assert_eq!(word_floors(&rows, 2, 100), vec![8, 35]);
         assert_eq!(word_floors(&rows, 2, 30), vec![8, 22]);
         assert_eq!(word_floors(&rows, 2, 1), vec![1, 1]);
+        // An instant (20) keeps its width while an e-mail address gives way to 12.
+        let audit = vec![
+            vec!["At".into(), "Subject".into()],
+            vec![
+                "2026-01-01T00:00:00Z".into(),
+                "maria.fernanda.delacruz@contoso.com".into(),
+            ],
+        ];
+        assert_eq!(word_floors(&audit, 2, 34), vec![20, 14]);
+        assert_eq!(word_floors(&audit, 2, 30), vec![18, 12]);
     }
 
     #[test]
