@@ -91,5 +91,8 @@ pub mod api {
                 MAX_NAME, email, name, partner_id, shown_plain, slug, username_local,
             };
         }
+        pub mod terminal {
+            pub use crate::support::terminal::message;
+        }
     }
 }

@@ -7,6 +7,7 @@ use clap::Parser;
 use clap::error::{ContextKind, ContextValue};
 use competency::api::cli::{self, Cli};
 use competency::api::output;
+use competency::api::support::terminal::message;
 
 fn main() -> ExitCode {
     // Ctrl-C during a long job rolls it back and exits 130 (see `progress`).
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
                 // A closed pipe (`competency users list | head`) is not an error.
                 Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::from(report.exit),
                 Err(e) => {
-                    eprintln!("error: cannot write the output: {e}");
+                    message(&format!("error: cannot write the output: {e}"));
                     ExitCode::from(1)
                 }
             }
@@ -37,10 +38,10 @@ fn main() -> ExitCode {
             if e.chain()
                 .any(|c| c.is::<competency::api::domain::progress::Interrupted>())
             {
-                eprintln!("{}", competency::api::domain::progress::Interrupted);
+                message(&competency::api::domain::progress::Interrupted.to_string());
                 return ExitCode::from(130);
             }
-            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            message(&format!("error: {}", one_line(&format!("{e:#}"))));
             ExitCode::from(1)
         }
     }
@@ -77,7 +78,7 @@ fn usage_error(e: clap::Error) -> ! {
             };
         }
     }
-    eprint!("{text}");
+    message(text.trim_end_matches('\n'));
     std::process::exit(e.exit_code())
 }
 

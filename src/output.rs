@@ -3,13 +3,20 @@
 //! A command returns a [`Report`]: the JSON value scripts get with `--format json`, the
 //! sections (tables, key/value blocks, text) people get by default, and the flat table
 //! `--format csv` gives. Tables use comfy-table, fitted to the terminal width when stdout
-//! is a terminal and never wrapped when piped.
+//! is a terminal and never wrapped when piped (see `output/terminal.rs`).
+//!
+//! Invariant: nothing a command hands over reaches a terminal raw — table cells, labels,
+//! values, titles and text are made printable (`support::terminal`), JSON escapes control
+//! characters and bidirectional overrides as `\uXXXX`, and CSV does as tables on a
+//! terminal (into a file or a pipe it is data, unchanged). Write errors keep their I/O kind,
+//! so that `main` ends quietly on a closed pipe.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 mod terminal;
+use crate::support::terminal::{printable, printable_lines};
 use terminal::comfy;
 
 /// Output format (`--format`).
@@ -157,8 +164,8 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             if report.json.is_null() {
                 return Ok(());
             }
-            serde_json::to_writer_pretty(&mut *out, &report.json)?;
-            writeln!(out)
+            let text = serde_json::to_string_pretty(&report.json)?;
+            writeln!(out, "{}", json_printable(&text))
         }
         Format::Csv => {
             let table = report.csv.as_ref().or_else(|| {
@@ -186,12 +193,20 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
                     &fields_table
                 }
             };
+            // On a terminal, cells are made printable; into a file or a pipe they are data.
+            let shown = |c: String| {
+                if style.tty {
+                    printable(&c).into_owned()
+                } else {
+                    c
+                }
+            };
             let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record(table.headers.iter().map(|h| csv_key(h)))
-                .map_err(io::Error::other)?;
+                .map_err(csv_io)?;
             for row in &table.rows {
-                w.write_record(row.iter().map(|c| csv_cell(c).into_owned()))
-                    .map_err(io::Error::other)?;
+                w.write_record(row.iter().map(|c| shown(csv_cell(c).into_owned())))
+                    .map_err(csv_io)?;
             }
             w.flush()
         }
@@ -203,16 +218,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
                 }
                 first = false;
                 match s {
-                    Section::Text(t) => writeln!(out, "{t}")?,
-                    Section::Fields(f) => {
-                        let width = f.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
-                        for (k, v) in f {
-                            writeln!(out, "{:<width$}  {v}", format!("{k}:"), width = width + 1)?;
-                        }
-                    }
+                    Section::Text(t) => writeln!(out, "{}", printable_lines(t))?,
+                    Section::Fields(f) => write!(out, "{}", terminal::fields(f, style))?,
                     Section::Table(t) => {
                         if let Some(title) = &t.title {
-                            writeln!(out, "{title}")?;
+                            writeln!(out, "{}", printable_lines(title))?;
                         }
                         if t.rows.is_empty() {
                             writeln!(out, "(none)")?;
@@ -225,6 +235,40 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             Ok(())
         }
     }
+}
+
+/// A CSV writer's error as the I/O error it wraps, so that a closed pipe stays a closed pipe
+/// (which `main` ends quietly, SPEC §2) instead of becoming "cannot write the output".
+fn csv_io(e: csv::Error) -> io::Error {
+    if !e.is_io_error() {
+        return io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        kind => io::Error::other(format!("{kind:?}")),
+    }
+}
+
+/// JSON text with the characters a terminal would act on written as `\uXXXX` escapes: the
+/// same JSON value, but no DEL, C1 control (U+0080–U+009F, CSI among them) or bidirectional
+/// override reaches a terminal raw (serde_json escapes only U+0000–U+001F). Outside strings
+/// serde_json writes only ASCII, so escaping the whole text escapes inside strings only.
+fn json_printable(text: &str) -> std::borrow::Cow<'_, str> {
+    use crate::rules::limits::is_bidi_control;
+    // Raw line breaks are pretty-printing: serde_json writes one inside a string as `\n`.
+    let acts = |c: char| c != '\n' && (c.is_control() || is_bidi_control(c));
+    if !text.chars().any(acts) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if acts(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A CSV cell made safe for spreadsheets (defence in depth: input refuses such values
@@ -331,6 +375,28 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "name,value\n'=1+2,-62400\n"
         );
+    }
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_act_on_and_stays_the_same_value() {
+        let v = serde_json::json!({"subject": "a\u{1b}[31m\u{9b}b\u{202e}c\u{7f}", "n": [1, 2]});
+        let mut out = Vec::new();
+        let style = Style {
+            format: Format::Json,
+            color: false,
+            tty: false,
+        };
+        render(&Report::new(&v), style, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.contains(['\u{1b}', '\u{9b}', '\u{202e}', '\u{7f}']),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
     }
 
     #[test]

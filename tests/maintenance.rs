@@ -2,6 +2,8 @@
 //! what to do; a backup taken while another process writes is consistent and private. The
 //! tests run on the backend of the run, but those about the SQLite file itself (its mode,
 //! owner, folder, damaged pages), which use `populated_sqlite`.
+// Notes for the person running the tests (clippy.toml keeps `print!` out of src/).
+#![allow(clippy::disallowed_macros)]
 
 mod common;
 

@@ -5,6 +5,8 @@
 //! Without a Chromium binary the test says "skipped: no Chromium (apt-get install
 //! chromium)" on stderr and returns — unless `CI` is set, where a missing browser fails.
 //! Every Chromium run has a private profile folder and is killed after 60 seconds.
+// Notes for the person running the tests (clippy.toml keeps `print!` out of src/).
+#![allow(clippy::disallowed_macros)]
 
 mod common;
 

@@ -11,6 +11,7 @@ use crate::domain::credentials::Settled;
 use crate::output::{Report, Table};
 use crate::rules::Rulebook;
 use crate::store::schema;
+use crate::support::terminal::message;
 
 struct Check {
     name: &'static str,
@@ -144,7 +145,7 @@ fn stale_files(path: &Path, server: bool, store: &mut crate::store::Store) -> Op
     });
     for s in &settled {
         if matches!(s, Settled::Recovered(_)) {
-            eprintln!("{}", s.message());
+            message(&s.message());
         }
     }
     let mut detail = Vec::new();

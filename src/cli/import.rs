@@ -19,6 +19,7 @@ use crate::error::bad_input;
 use crate::output::Report;
 use crate::store::{Db, Org};
 use crate::support::files::{self, Dest};
+use crate::support::terminal::message;
 use chrono::NaiveDate;
 
 /// The flags of every import.
@@ -271,7 +272,7 @@ fn finish_with(
         r.keep();
     }
     for n in &s.notes {
-        eprintln!("note: {n}");
+        message(&format!("note: {n}"));
     }
     if !s.dry_run {
         super::membership::print_alerts(&s.alerts);
@@ -282,10 +283,10 @@ fn finish_with(
     if fatal || !ctx.quiet {
         let prefix = if fatal { "error" } else { "warning" };
         for e in &s.errors {
-            eprintln!("{prefix}: {e}");
+            message(&format!("{prefix}: {e}"));
         }
         if s.unlisted_errors() > 0 {
-            eprintln!("{prefix}: … and {} more", s.unlisted_errors());
+            message(&format!("{prefix}: … and {} more", s.unlisted_errors()));
         }
     }
     if fatal {

@@ -34,6 +34,7 @@ use crate::domain::Actor;
 use crate::output::{Format, Report, Style};
 use crate::store::{Db, Org, Store};
 use crate::support::clock::{Clock, parse_instant};
+use crate::support::terminal::message;
 use config::{default_db, load_config};
 
 /// Administer partner-program competencies: users, Microsoft accounts, achievements,
@@ -236,13 +237,13 @@ impl Ctx {
     /// Prints an informational line on stderr unless `--quiet`.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            message(msg.as_ref());
         }
     }
 
     /// Prints a warning on stderr (even with `--quiet`).
     pub fn warn(&self, msg: impl AsRef<str>) {
-        eprintln!("warning: {}", msg.as_ref());
+        message(&format!("warning: {}", msg.as_ref()));
     }
 
     /// Runs `f` in a read transaction with the selected organization.

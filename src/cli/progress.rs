@@ -65,7 +65,8 @@ impl Progress for Bar {
         // Hidden until it has its style: no frame of the default bar.
         let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
         bar.set_style(s);
-        bar.set_message(name.to_owned());
+        // A phase can name the file being read: escaped like every message on stderr.
+        bar.set_message(crate::support::terminal::printable(name).into_owned());
         if len.is_none() {
             bar.enable_steady_tick(Duration::from_millis(120));
         }

@@ -10,6 +10,7 @@ use super::Ctx;
 use crate::domain::{records, rulebooks};
 use crate::output::{Report, Table, number};
 use crate::rules::{Level, Rulebook};
+use crate::support::terminal::message;
 
 /// Rulebook commands.
 #[derive(Debug, Subcommand)]
@@ -47,7 +48,7 @@ pub fn source(file: &std::path::Path) -> Result<Vec<u8>> {
 /// Prints the rulebook's warnings (problems that do not make it invalid) on stderr.
 pub fn warn(rb: &Rulebook) {
     for w in crate::rules::validate::warnings(rb) {
-        eprintln!("warning: {w}");
+        message(&format!("warning: {w}"));
     }
 }
 
@@ -71,7 +72,7 @@ fn read(file: &std::path::Path) -> Result<(String, Rulebook)> {
             let n = errors.len();
             let mut errors = errors.into_iter();
             for e in errors.by_ref().take(n - 1) {
-                eprintln!("error: {e}");
+                message(&format!("error: {e}"));
             }
             let last = errors.next().expect("parse_all never returns no error");
             if n > 1 {

@@ -12,6 +12,7 @@ use crate::domain::credentials::{self, CredentialsFile, OsRandom};
 use crate::output::{Report, Table};
 use crate::store::UserRow;
 use crate::support::clock::rfc3339;
+use crate::support::terminal::message;
 
 /// User commands.
 #[derive(Debug, Subcommand)]
@@ -238,16 +239,16 @@ pub(super) fn report_link(ctx: &Ctx, username: &str, l: &Linked) {
         ));
     }
     if let Some(s) = &l.severed {
-        eprintln!(
+        message(&format!(
             "note: {} was associated with {} in {}; that association is now severed",
             l.msa, s.username, s.org_name
-        );
+        ));
     }
     if let Some(old) = &l.replaced {
-        eprintln!(
+        message(&format!(
             "note: {username} was linked to {old}; {} replaces it",
             l.msa
-        );
+        ));
     }
 }
 

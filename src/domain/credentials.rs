@@ -15,6 +15,7 @@ use crate::support::files::{Dest, Leftover, Staged, folder_of, leftovers};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::support::clock::rfc3339;
+use crate::support::terminal::message;
 
 /// How long a temporary password is valid.
 pub const TEMPORARY_VALIDITY_DAYS: i64 = 90;
@@ -192,16 +193,16 @@ fn settle_before_writing(dir: &Path, db: &Path) {
         Ok(settled) => {
             for s in settled.iter().filter(|s| !matches!(s, Settled::Removed(_))) {
                 match s {
-                    Settled::Recovered(_) => eprintln!("{}", s.message()),
-                    _ => eprintln!("warning: {}", s.message()),
+                    Settled::Recovered(_) => message(&s.message()),
+                    _ => message(&format!("warning: {}", s.message())),
                 }
             }
         }
-        Err(e) => eprintln!(
+        Err(e) => message(&format!(
             "warning: temporary credentials files in {} left as they are: cannot read the \
              database to settle them: {e:#}",
             dir.display()
-        ),
+        )),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::domain::designations::{
 use crate::output::{Report, Table, number};
 use crate::rules::designations::{DesignationScore, ItemKind, ItemScore, TrackScore};
 use crate::support::clock::rfc3339;
+use crate::support::terminal::message;
 
 mod views;
 
@@ -148,7 +149,7 @@ fn alerts_table(alerts: &[Alert], title: &str) -> Table {
 /// Prints designation alerts just raised on stderr (shown even with --quiet).
 pub(super) fn print_alerts(alerts: &[Alert]) {
     for a in alerts {
-        eprintln!("alert: {}", alert_line(a));
+        message(&format!("alert: {}", alert_line(a)));
     }
 }
 

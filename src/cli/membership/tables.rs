@@ -1,6 +1,7 @@
 //! The tables, CSV rows and stderr lines of the `membership` commands.
 
 use super::*;
+use crate::support::terminal::message;
 
 pub(super) fn level_str(l: Option<Level>) -> &'static str {
     l.map_or("none", Level::as_str)
@@ -12,9 +13,9 @@ pub(super) fn level_str(l: Option<Level>) -> &'static str {
 pub(in crate::cli) fn print_alerts(alerts: &[Alert]) {
     for a in alerts {
         if a.org.is_empty() {
-            eprintln!("alert: {}", a.line());
+            message(&format!("alert: {}", a.line()));
         } else {
-            eprintln!("alert: {}: {}", a.org, a.line());
+            message(&format!("alert: {}: {}", a.org, a.line()));
         }
     }
 }
@@ -39,15 +40,15 @@ pub(in crate::cli) fn print_org_alerts(raised: &[crate::domain::effects::OrgAler
             } else {
                 &a.org
             };
-            eprintln!("alert: {org}: {}", a.line());
+            message(&format!("alert: {org}: {}", a.line()));
         }
         // Another organization's designations put at risk by the same severing.
         for a in &r.designations {
-            eprintln!(
+            message(&format!(
                 "alert: {}: {}",
                 r.org_name,
                 crate::domain::designations::alert_line(a)
-            );
+            ));
         }
     }
 }
