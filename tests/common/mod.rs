@@ -9,6 +9,7 @@ use assert_cmd::Command;
 mod args;
 mod db;
 mod story;
+pub mod proxy;
 
 pub use args::Args;
 #[allow(unused_imports)]
