@@ -148,10 +148,12 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     });
     let mut summary = match summary {
         Ok(s) => s,
-        Err(e) => return Err(match creds {
-            Some(c) => c.after_failure(e),
-            None => e,
-        }),
+        Err(e) => {
+            return Err(match creds {
+                Some(c) => c.after_failure(e),
+                None => e,
+            });
+        }
     };
     opts.progress.finish();
     if summary.credentials_file.is_some()

@@ -183,10 +183,9 @@ fn parse(raw: &str) -> Result<(postgres::Config, Tls)> {
     }
     // tokio-postgres reads the rebuilt URL; its message may quote a parameter, so only
     // the redacted URL is said.
-    let mut config: postgres::Config = url
-        .as_str()
-        .parse()
-        .map_err(|_| bad("not a valid PostgreSQL URL (see the README's \"Sharing one database\")"))?;
+    let mut config: postgres::Config = url.as_str().parse().map_err(|_| {
+        bad("not a valid PostgreSQL URL (see the README's \"Sharing one database\")")
+    })?;
     config.ssl_mode(match tls {
         Tls::Disable => postgres::config::SslMode::Disable,
         Tls::Prefer => postgres::config::SslMode::Prefer,
@@ -282,8 +281,8 @@ pub fn connect(url: &str) -> Result<Pg> {
     let place = shown(url);
     let tls = connector(tls)?;
     let settings = config.clone();
-    let (client, watch) = super::pgwait::connect(&config, move || settings.connect(tls))
-        .map_err(|f| {
+    let (client, watch) =
+        super::pgwait::connect(&config, move || settings.connect(tls)).map_err(|f| {
             let why = match f {
                 super::pgwait::Failure::Silent(after) => format!(
                     "no answer within {} s (the network or the server is not answering)",
@@ -335,7 +334,9 @@ pub fn drop_all_tables(conn: &Conn) -> Result<()> {
         "SELECT table_name FROM information_schema.tables
          WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
     )?;
-    let names: Vec<String> = st.query_map(params![], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let names: Vec<String> = st
+        .query_map(params![], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     drop(st);
     if names.is_empty() {
         return Ok(());
@@ -559,6 +560,39 @@ mod tests {
         assert!(e.contains("PGPASSWORD") && !e.contains("secret"), "{e}");
         assert!(parse("postgresql://ann@h:5/db?sslmode=verify-full").is_ok());
         assert!(parse("postgres://ann@h/db?sslmode=allow").is_err());
+    }
+
+    #[test]
+    fn a_password_in_any_form_is_refused_and_never_shown() {
+        for url in [
+            "postgres://ann:pw@h/db",
+            "postgres://ann:p/w@h/db",
+            "postgres://ann:12/pw@h/db",
+            "postgres://ann:p@w@h:5432/db",
+            "postgres://ann:pw?x@h/db",
+            "postgres://ann:@h/db",
+            "postgres://ann@h/db?password=pw",
+            "postgres://h/db?sslmode=disable&SSLPassword=pw",
+            "postgres://h/db#password=pw",
+        ] {
+            let e = refuse_password(url).unwrap_err().to_string();
+            assert!(e.contains("carries a password"), "{url}: {e}");
+            assert!(!shown(url).contains("pw"), "{url}: {}", shown(url));
+            assert!(!e.contains("pw"), "{url}: {e}");
+        }
+        for url in [
+            "postgres://ann@h:5432/db",
+            "postgres://h:5432/db?user=ann@server",
+            "postgres://[::1]:5432/db",
+            "postgresql://%2Fvar%2Frun%2Fpostgresql/db",
+        ] {
+            assert!(refuse_password(url).is_ok(), "{url}");
+        }
+        assert_eq!(
+            shown("postgres://ann@h:5/db?sslmode=require&options=-csecret&application_name=x"),
+            "postgres://ann@h:5/db?sslmode=require&application_name=x"
+        );
+        assert_eq!(shown("postgres://[bad"), "postgres://…");
     }
 
     #[test]

@@ -246,7 +246,9 @@ fn probe(host: &Host, port: u16, addr: Option<std::net::IpAddr>, t: Duration) ->
         }
         Host::Unix(dir) => {
             UnixStream::connect(dir.join(format!(".s.PGSQL.{port}"))).is_ok_and(|s| {
-                s.set_read_timeout(Some(t)).is_ok() && s.set_write_timeout(Some(t)).is_ok() && ask(s)
+                s.set_read_timeout(Some(t)).is_ok()
+                    && s.set_write_timeout(Some(t)).is_ok()
+                    && ask(s)
             })
         }
     }
@@ -262,7 +264,9 @@ fn sockets() -> HashSet<RawFd> {
         .filter(|&fd| {
             // SAFETY: fstat on a descriptor number into a zeroed struct; a closed one fails.
             let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            unsafe { libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK }
+            unsafe {
+                libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+            }
         })
         .collect()
 }

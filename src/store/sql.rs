@@ -217,12 +217,10 @@ impl Pg {
         ) -> std::result::Result<(), E>,
     ) -> std::result::Result<u64, E> {
         let mut client = self.client()?;
-        let copy = client
-            .copy_in(sql)
-            .map_err(|e| Error::from(self.lost(e)))?;
+        let copy = client.copy_in(sql).map_err(|e| self.lost(e))?;
         let mut w = postgres::binary_copy::BinaryCopyInWriter::new(copy, types);
         write(&mut w)?;
-        Ok(w.finish().map_err(|e| Error::from(self.lost(e)))?)
+        Ok(w.finish().map_err(|e| self.lost(e))?)
     }
 }
 

@@ -8,8 +8,8 @@ use assert_cmd::Command;
 
 mod args;
 mod db;
-mod story;
 pub mod proxy;
+mod story;
 
 pub use args::Args;
 #[allow(unused_imports)]

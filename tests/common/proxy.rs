@@ -123,7 +123,9 @@ impl Shared {
                 return;
             };
             if startup {
-                let code = msg.get(4..8).map(|c| u32::from_be_bytes(c.try_into().unwrap()));
+                let code = msg
+                    .get(4..8)
+                    .map(|c| u32::from_be_bytes(c.try_into().unwrap()));
                 // SSLRequest and GSSENCRequest are followed by another untyped message.
                 startup = matches!(code, Some(80877103 | 80877104));
             }

@@ -53,10 +53,12 @@ pub(super) fn run(
     });
     let mut summary = match summary {
         Ok(s) => s,
-        Err(e) => return Err(match creds {
-            Some(c) => c.after_failure(e),
-            None => e,
-        }),
+        Err(e) => {
+            return Err(match creds {
+                Some(c) => c.after_failure(e),
+                None => e,
+            });
+        }
     };
     opts.progress.finish();
     if summary.credentials_file.is_some()
