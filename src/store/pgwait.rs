@@ -82,7 +82,10 @@ pub fn connect(
         // The connecting thread is left behind: it ends with the command.
         Err(_) => return Err(Failure::Silent(b)),
     };
-    let ports: Vec<u16> = config.get_ports().to_vec();
+    let mut ports: Vec<u16> = config.get_ports().to_vec();
+    if ports.is_empty() {
+        ports.push(5432);
+    }
     let fd = sockets()
         .difference(&before)
         .copied()
@@ -96,13 +99,11 @@ pub fn connect(
         }),
         wake: Condvar::new(),
         fd,
-        target: config.get_hosts().first().cloned().map(|h| {
-            (
-                h,
-                ports.first().copied().unwrap_or(5432),
-                config.get_hostaddrs().first().copied(),
-            )
-        }),
+        target: config
+            .get_hosts()
+            .first()
+            .cloned()
+            .map(|h| (h, ports[0], config.get_hostaddrs().first().copied())),
         bound: b,
     });
     let w = watch.clone();
@@ -294,5 +295,32 @@ fn ours(fd: RawFd, ports: &[u16]) -> bool {
         libc::AF_UNIX => return true,
         _ => return false,
     };
-    ports.is_empty() || ports.contains(&port)
+    ports.contains(&port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn the_probe_tells_a_server_that_answers_from_a_silent_one() {
+        let answering = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = answering.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in answering.incoming() {
+                let mut s = s.unwrap();
+                let mut b = [0u8; 8];
+                if s.read_exact(&mut b).is_ok() && b == SSL_REQUEST {
+                    let _ = s.write_all(b"N");
+                }
+            }
+        });
+        let host = Host::Tcp("127.0.0.1".into());
+        assert!(probe(&host, port, None, Duration::from_secs(30)));
+        // Accepted by the kernel, never answered: a silent network or server.
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        assert!(!probe(&host, port, None, Duration::from_millis(200)));
+    }
 }
