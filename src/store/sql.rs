@@ -110,7 +110,10 @@ impl Pg {
                 self.shown,
                 after.as_secs().max(1)
             )),
-            None if e.is_closed() || std::error::Error::source(&e).is_some() => {
+            // Closed, or a socket error (a conversion error has another source).
+            None if e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|c| c.is::<std::io::Error>()) =>
+            {
                 Error::Lost(format!("the connection to {} was lost ({e})", self.shown))
             }
             None => Error::Pg(e),

@@ -69,8 +69,11 @@ impl Proxy {
                 s.keep(&server);
                 let (s1, s2) = (s.clone(), s.clone());
                 let (c1, sv1) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                std::thread::spawn(move || s1.client_to_server(c1, sv1));
-                std::thread::spawn(move || s2.server_to_client(server, client));
+                // Set before a COMMIT is forwarded: its answer never reaches the client.
+                let cut = Arc::new(AtomicBool::new(false));
+                let cut2 = cut.clone();
+                std::thread::spawn(move || s1.client_to_server(c1, sv1, &cut));
+                std::thread::spawn(move || s2.server_to_client(server, client, &cut2));
             }
         });
         Proxy { addr, shared }
@@ -114,7 +117,7 @@ impl Shared {
 
     /// Forwards the client's messages: the untyped startup ones (an SSL or GSS request
     /// first, maybe), then typed ones; watches for the needle and the COMMIT.
-    fn client_to_server(&self, mut client: TcpStream, mut server: TcpStream) {
+    fn client_to_server(&self, mut client: TcpStream, mut server: TcpStream, cut: &AtomicBool) {
         let mut startup = true;
         let mut armed = false;
         loop {
@@ -140,11 +143,16 @@ impl Shared {
                     continue;
                 }
             }
+            let commit =
+                !startup && matches!(msg[0], b'Q' | b'P') && contains(&upper(body), b"COMMIT");
+            let drop_now = armed && commit && self.fault == Fault::DropAfterCommit;
+            if drop_now {
+                cut.store(true, Ordering::SeqCst);
+            }
             if server.write_all(&msg).is_err() {
                 return;
             }
-            let commit = matches!(msg[0], b'Q' | b'P') && contains(&upper(body), b"COMMIT");
-            if armed && commit && self.fault == Fault::DropAfterCommit {
+            if drop_now {
                 let _ = server.flush();
                 self.tripped.store(true, Ordering::SeqCst);
                 let _ = server.shutdown(Shutdown::Both);
@@ -155,7 +163,7 @@ impl Shared {
     }
 
     /// Forwards the server's bytes as they come, until silent or closed.
-    fn server_to_client(&self, mut server: TcpStream, mut client: TcpStream) {
+    fn server_to_client(&self, mut server: TcpStream, mut client: TcpStream, cut: &AtomicBool) {
         let mut buf = [0u8; 16 * 1024];
         loop {
             let n = match server.read(&mut buf) {
@@ -167,7 +175,7 @@ impl Shared {
                 }
                 Ok(n) => n,
             };
-            if self.silent() {
+            if self.silent() || cut.load(Ordering::SeqCst) {
                 continue;
             }
             if client.write_all(&buf[..n]).is_err() {
