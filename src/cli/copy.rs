@@ -37,23 +37,16 @@ pub fn is_url(location: &Path) -> bool {
 
 /// A database location as it may be printed: a URL without its password (SPEC §10).
 pub fn shown(location: &Path) -> String {
-    let s = location.to_string_lossy().into_owned();
-    let Some((scheme, rest)) = s.split_once("://") else {
-        return s;
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}@{host}{tail}")
-        }
-        None => s,
-    }
+    crate::store::shown_location(location)
 }
 
 /// Runs `copy`.
 pub fn run(a: CopyArgs, ctx: &mut Ctx) -> Result<Report> {
+    for location in [&a.from, &a.to] {
+        if is_url(location) {
+            crate::store::pg::refuse_password(&location.to_string_lossy())?;
+        }
+    }
     // The source first: a missing one is `no database at PATH`, and nothing is created.
     let mut source = Store::open(&a.from)?;
     let mut created = false;
@@ -98,6 +91,14 @@ pub fn run(a: CopyArgs, ctx: &mut Ctx) -> Result<Report> {
         Ok(c) => c,
         Err(e) => {
             progress.finish();
+            // A PostgreSQL target left as empty as it was found: the schema this command
+            // created there goes too.
+            if let Err(cleanup) = target.remove_created_schema() {
+                eprintln!(
+                    "warning: the tables created in {} could not be removed: {cleanup:#}",
+                    shown(&a.to)
+                );
+            }
             drop(target);
             if created {
                 remove_sqlite(&a.to);

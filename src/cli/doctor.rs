@@ -206,7 +206,7 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         Err(e) if is_damage(&e) => {
             return Err(e.context(format!(
                 "{} is damaged or is not a competency database; {RESTORE}",
-                path.display()
+                crate::store::shown_location(&path)
             )));
         }
         Err(e) => return Err(e),

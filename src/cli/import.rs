@@ -135,7 +135,7 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
         Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
     };
     let mut rejects = rejects_file(&a.common, ctx.db_path())?;
-    let mut summary = ctx.write_org_or_rollback(|db, org| {
+    let summary = ctx.write_org_or_rollback(|db, org| {
         let s = import::users::import(
             db,
             org,
@@ -146,7 +146,16 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
             rejects.as_mut(),
         )?;
         import::settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
-    })?;
+    });
+    let mut summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(match creds {
+                Some(c) => c.after_failure(e),
+                None => e,
+            });
+        }
+    };
     opts.progress.finish();
     if summary.credentials_file.is_some()
         && let Some(c) = creds

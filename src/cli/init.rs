@@ -77,9 +77,9 @@ pub fn run(a: InitArgs, ctx: &mut Ctx) -> Result<Report> {
         org.name,
         org.slug,
         org.partner_id,
-        ctx.db_path().display()
+        crate::store::shown_location(ctx.db_path())
     ));
-    let db = ctx.db_path().display().to_string();
+    let db = crate::store::shown_location(ctx.db_path());
     Ok(Report::new(InitView {
         partner_id: &org.partner_id,
         name: &org.name,

@@ -333,6 +333,10 @@ pub fn run(cli: Cli) -> Result<(Report, Style)> {
         Some(p) => p,
         None => default_db()?,
     };
+    // A URL with a password is refused before anything prints or opens it.
+    if let Some(url) = db_path.to_str().filter(|p| crate::store::pg::is_url(p)) {
+        crate::store::pg::refuse_password(url)?;
+    }
     let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let tty = std::io::stdout().is_terminal();
     let mut ctx = Ctx {

@@ -147,11 +147,14 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
                 .read_org(|db, org| svc::find(db, org, &user))
                 .map(|u| u.self_service_reset)?;
             let mut creds = CredentialsFile::create(dest, ctx.db_path(), self_service)?;
-            let u = ctx.write_org(|db, org| {
+            let u = match ctx.write_org(|db, org| {
                 let u = svc::reset_password(db, org, &actor, &mut rng, &mut creds, &user)?;
                 creds.sync()?;
                 Ok(u)
-            })?;
+            }) {
+                Ok(u) => u,
+                Err(e) => return Err(creds.after_failure(e)),
+            };
             let path = creds.keep()?;
             ctx.info(format!(
                 "New temporary password for {} written to {} (valid until {})",
@@ -203,11 +206,14 @@ fn add(a: AddArgs, ctx: &mut Ctx) -> Result<Report> {
         msa: a.msa.as_deref(),
         self_service_reset: a.self_service_reset,
     };
-    let (added, alerts) = ctx.write_org(|db, org| {
+    let (added, alerts) = match ctx.write_org(|db, org| {
         let out = svc::add_and_link(db, org, &actor, &mut rng, &mut creds, &req)?;
         creds.sync()?;
         Ok(out)
-    })?;
+    }) {
+        Ok(out) => out,
+        Err(e) => return Err(creds.after_failure(e)),
+    };
     let path = creds.keep()?;
     if let Some(l) = &added.link {
         report_link(ctx, &added.username, l);

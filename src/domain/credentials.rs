@@ -155,12 +155,20 @@ pub fn settle_leftovers(found: Vec<Leftover>, store: &mut Store) -> Result<Vec<S
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    let verdicts = store.read(|db| {
+    let decide = |db: &Db| {
         found
             .iter()
             .map(|l| verdict(l.file(), db))
             .collect::<Result<Vec<_>>>()
-    })?;
+    };
+    // On PostgreSQL a file may be that of a command whose connection was lost during its
+    // commit, while its session still runs on the server: the write lock is taken first,
+    // so the verdict waits until that session has committed or rolled back.
+    let verdicts = if store.is_postgres() {
+        store.write_or_rollback(|db| Ok((decide(db)?, false)))?
+    } else {
+        store.read(decide)?
+    };
     let mut out = Vec::new();
     for (l, v) in found.into_iter().zip(verdicts) {
         let temp = l.path().to_path_buf();
@@ -324,6 +332,27 @@ impl CredentialsFile {
         staged
             .keep()
             .context("the accounts were created but their credentials file could not be named")
+    }
+
+    /// After the command's transaction failed with `e`: when its outcome is unknown (the
+    /// connection was lost during the commit, `store::pg::OutcomeUnknown`) the file stays
+    /// under its temporary name, synced, for `doctor` (or the next command writing
+    /// credentials in its folder) to settle by the database: named if the accounts exist,
+    /// removed if not. Otherwise it is deleted as the transaction rolled back. Returns the
+    /// error to report, which then says where the file is.
+    pub fn after_failure(mut self, e: anyhow::Error) -> anyhow::Error {
+        if !crate::store::pg::outcome_unknown(&e) {
+            return e;
+        }
+        self.out.take();
+        let Some(staged) = self.staged.take() else {
+            return e;
+        };
+        let temp = staged.leave();
+        e.context(format!(
+            "the accounts may have been created (their credentials file is kept at {})",
+            temp.display()
+        ))
     }
 
     /// Discards the file explicitly (nothing was issued).

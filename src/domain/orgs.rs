@@ -54,7 +54,7 @@ pub fn create(db: &Db, actor: &Actor, new: &NewOrganization, db_path: &Path) -> 
     {
         return Err(refused(format!(
             "partner ID {partner_id} already exists in {} as {:?} ({})",
-            db_path.display(),
+            crate::store::shown_location(db_path),
             existing.name,
             existing.slug
         )));
@@ -146,7 +146,7 @@ pub fn resolve(db: &Db, key: Option<&str>, db_path: &Path) -> Result<Org> {
             not_found(format!(
                 "no organization {} in {}{list}",
                 fields::shown(key),
-                db_path.display()
+                crate::store::shown_location(db_path)
             ))
         });
     }
@@ -154,13 +154,13 @@ pub fn resolve(db: &Db, key: Option<&str>, db_path: &Path) -> Result<Org> {
     match orgs.len() {
         0 => Err(not_found(format!(
             "no organization in {}: create one with `competency init --name NAME --partner-id ID`",
-            db_path.display()
+            crate::store::shown_location(db_path)
         ))),
         1 => Ok(orgs.into_iter().next().expect("one")),
         _ => Err(bad_input(format!(
             "{} organizations in {}: choose one with --org{}",
             orgs.len(),
-            db_path.display(),
+            crate::store::shown_location(db_path),
             org_list(&orgs)
         ))),
     }

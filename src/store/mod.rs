@@ -34,6 +34,7 @@ mod pgperformance;
 mod pgrecords;
 mod pgstaging;
 mod pgusers;
+mod pgwait;
 pub mod schema;
 mod snapshot;
 pub mod sql;
@@ -67,6 +68,9 @@ pub struct Store {
     path: Option<PathBuf>,
     /// The PostgreSQL URL, without password.
     url: Option<String>,
+    /// PostgreSQL: this opening created the schema in an empty database (`init`, the target
+    /// of `copy`), which [`Store::remove_created_schema`] may take back.
+    created_schema: bool,
 }
 
 /// A view of the database inside a transaction: every query lives on this type, in the
@@ -91,10 +95,12 @@ impl Store {
 
     fn open_with(path: &Path, create: bool) -> Result<Store> {
         if let Some(url) = path.to_str().filter(|p| pg::is_url(p)) {
+            let (conn, created_schema) = pg::open(url, create)?;
             return Ok(Store {
-                conn: pg::open(url, create)?,
+                conn,
                 path: None,
                 url: Some(pg::shown(url)),
+                created_schema,
             });
         }
         Self::open_inner(path, create).map_err(|e| explain(e, path))
@@ -167,6 +173,7 @@ impl Store {
             conn: Conn::Lite(conn),
             path: Some(path.to_path_buf()),
             url: None,
+            created_schema: false,
         };
         store
             .configure()
@@ -180,6 +187,7 @@ impl Store {
             conn: Conn::Lite(Connection::open_in_memory()?),
             path: None,
             url: None,
+            created_schema: false,
         };
         store.configure()?;
         Ok(store)
@@ -193,6 +201,30 @@ impl Store {
     /// The PostgreSQL URL (without password), if this is PostgreSQL.
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref()
+    }
+
+    /// Removes the schema this opening created in an empty PostgreSQL database (every table
+    /// of the current schema: there were none before), when the command it was created for
+    /// failed: a failed `copy` leaves the database as empty as it found it. Does nothing on
+    /// SQLite (the caller removes a file it created) or when the schema was there before.
+    pub fn remove_created_schema(&mut self) -> Result<()> {
+        let Conn::Pg(p) = &self.conn else {
+            return Ok(());
+        };
+        if !self.created_schema {
+            return Ok(());
+        }
+        pg::begin(p, true)?;
+        let r = pg::drop_all_tables(&self.conn);
+        match r {
+            Ok(()) => pg::commit(p)?,
+            Err(e) => {
+                let _ = pg::rollback(p);
+                return Err(e);
+            }
+        }
+        self.created_schema = false;
+        Ok(())
     }
 
     /// Whether this is a PostgreSQL database.
@@ -280,10 +312,10 @@ impl Store {
                     }
                     Ok(out)
                 });
-                if r.is_err() {
+                if r.as_ref().is_err_and(|e| !pg::outcome_unknown(e)) {
                     let _ = pg::rollback(p);
                 }
-                r.map_err(pg::busy)
+                r.map_err(|e| pg::busy(pg::named(p, e)))
             })(),
         };
         r.map_err(|e| self.explained(e))
@@ -303,7 +335,7 @@ impl Store {
                 pg::begin(p, false)?;
                 let r = f(&db);
                 let end = pg::rollback(p);
-                let out = r?;
+                let out = r.map_err(|e| pg::named(p, e))?;
                 end?;
                 Ok(out)
             }
@@ -430,6 +462,17 @@ pub fn no_database(path: &Path) -> anyhow::Error {
     match path.to_str().filter(|p| pg::is_url(p)) {
         Some(url) => no_database_named(&pg::shown(url)),
         None => no_database_named(&path.display().to_string()),
+    }
+}
+
+/// A database location as every message prints it: a file's path, or a PostgreSQL URL
+/// redacted ([`pg::shown`]: no password in any form, no parameter that could hold one).
+pub fn shown_location(location: &Path) -> String {
+    let text = location.to_string_lossy();
+    if pg::is_url(&text) {
+        pg::shown(&text)
+    } else {
+        location.display().to_string()
     }
 }
 

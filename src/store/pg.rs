@@ -38,17 +38,104 @@ pub fn is_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
-/// The URL without its password, for every message.
-pub fn shown(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// The URL parameters kept when a URL is printed: none of them can hold a secret.
+const SHOWN_PARAMS: [&str; 8] = [
+    "sslmode",
+    "host",
+    "port",
+    "dbname",
+    "user",
+    "connect_timeout",
+    "application_name",
+    "target_session_attrs",
+];
+
+/// Whether the raw URL carries a password before its query (`user:password@host`), read from
+/// the text itself rather than from a parser's idea of the authority, so that a password
+/// holding `/`, `@`, `:` or `[` is caught too: a `:` in the first component of what follows
+/// `://` with an `@` after it is `user:password@`, unless it is a port (digits then the path
+/// or the end) and the only `@` after it is in the query (`?user=ann@server`).
+fn carries_userinfo_password(raw: &str) -> bool {
+    let Some((_, body)) = raw.split_once("://") else {
+        return false;
     };
-    let (auth, host) = match rest.rfind('@') {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => return url.to_owned(),
+    let first = body.find(['/', '?', '#', '[']).unwrap_or(body.len());
+    let Some(colon) = body[..first].find(':') else {
+        return false;
     };
-    let user = auth.split(':').next().unwrap_or("");
-    format!("{scheme}://{user}@{host}")
+    let after = &body[colon + 1..];
+    let Some(at) = after.find('@') else {
+        return false;
+    };
+    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+    let port_then_path = digits > 0 && matches!(after.as_bytes().get(digits), Some(b'/' | b','));
+    let query = after.find('?').unwrap_or(after.len());
+    !(port_then_path && at > query)
+}
+
+/// Whether a decoded query parameter is a password (`?password=`, `?sslpassword=`).
+fn is_password_param(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key == "password" || key == "sslpassword"
+}
+
+/// The URL as every message prints it: no password in any form (userinfo or parameter), no
+/// parameter but [`SHOWN_PARAMS`], no fragment. A URL that does not parse shows its scheme
+/// only: nothing of it can be told safe.
+pub fn shown(raw: &str) -> String {
+    let scheme = raw.split_once("://").map_or("postgres", |(s, _)| s);
+    let opaque = || format!("{scheme}://…");
+    // A password in the userinfo is cut from the text first (it may hold what a parser
+    // would read as a port, a path or a query).
+    let cut;
+    let text = if carries_userinfo_password(raw) {
+        let body = &raw[scheme.len() + 3..];
+        let colon = body.find(':').unwrap_or(0);
+        let Some(at) = body.rfind('@') else {
+            return opaque();
+        };
+        cut = format!("{scheme}://{}@{}", &body[..colon], &body[at + 1..]);
+        cut.as_str()
+    } else {
+        raw
+    };
+    let Ok(mut url) = url::Url::parse(text) else {
+        return opaque();
+    };
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| SHOWN_PARAMS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    url.to_string()
+}
+
+/// Refuses a URL that carries a password, in any form: it would show in process lists,
+/// shell history and the messages of every program that prints it. Checked where the
+/// location is read (`--db`, `--from`, `--to`, `COMPETENCY_DB`, the config file), before
+/// anything is printed or opened. The message never repeats the URL's text.
+pub fn refuse_password(raw: &str) -> Result<()> {
+    let carries = carries_userinfo_password(raw)
+        || url::Url::parse(raw).is_ok_and(|u| {
+            u.password().is_some() || u.query_pairs().any(|(k, _)| is_password_param(&k))
+        })
+        // A parameter the parser cannot reach (after a `#`, or an undecodable URL).
+        || raw.to_ascii_lowercase().contains("password=");
+    if carries {
+        return Err(crate::error::bad_input(format!(
+            "{}: the URL carries a password: remove it from the URL and put it in PGPASSWORD or \
+             in the config file's `password` (a file of mode 0600)",
+            shown(raw)
+        )));
+    }
+    Ok(())
 }
 
 /// What the URL's `sslmode` asks for.
@@ -60,57 +147,45 @@ enum Tls {
     VerifyFull,
 }
 
-/// Parses the URL: the connection settings and the TLS mode. A password in the URL is
-/// refused (it would show in process lists, shell history and our own messages).
-fn parse(url: &str) -> Result<(postgres::Config, Tls)> {
-    let bad = |why: String| crate::error::bad_input(format!("--db {}: {why}", shown(url)));
-    let Some((_, rest)) = url.split_once("://") else {
-        return Err(bad("not a postgres:// URL".into()));
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    if authority
-        .rfind('@')
-        .is_some_and(|i| authority[..i].contains(':'))
-    {
-        return Err(bad(
-            "the URL carries a password: remove it from the URL and put it in PGPASSWORD or \
-             in the config file's `password` (a file of mode 0600)"
-                .into(),
-        ));
+/// Parses the URL (with the `url` crate): the connection settings and the TLS mode. A
+/// password in the URL is refused ([`refuse_password`]).
+fn parse(raw: &str) -> Result<(postgres::Config, Tls)> {
+    refuse_password(raw)?;
+    let bad = |why: &str| crate::error::bad_input(format!("{}: {why}", shown(raw)));
+    let mut url = url::Url::parse(raw).map_err(|e| bad(&format!("not a valid URL ({e})")))?;
+    if url.fragment().is_some() {
+        return Err(bad("a PostgreSQL URL has no #fragment"));
     }
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, q),
-        None => (url, ""),
-    };
     let mut tls = Tls::Prefer;
     let mut kept = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some(("sslmode", v)) => {
-                tls = match v {
-                    "disable" => Tls::Disable,
-                    "prefer" => Tls::Prefer,
-                    "require" => Tls::Require,
-                    "verify-full" => Tls::VerifyFull,
-                    other => {
-                        return Err(bad(format!(
-                            "sslmode={} is not supported: use disable, require or verify-full",
-                            crate::support::fields::shown(other)
-                        )));
-                    }
+    for (k, v) in url.query_pairs() {
+        if k == "sslmode" {
+            tls = match v.as_ref() {
+                "disable" => Tls::Disable,
+                "prefer" => Tls::Prefer,
+                "require" => Tls::Require,
+                "verify-full" => Tls::VerifyFull,
+                other => {
+                    return Err(bad(&format!(
+                        "sslmode={} is not supported: use disable, require or verify-full",
+                        crate::support::fields::shown(other)
+                    )));
                 }
             }
-            _ => kept.push(pair),
+        } else {
+            kept.push((k.into_owned(), v.into_owned()));
         }
     }
-    let rebuilt = if kept.is_empty() {
-        base.to_owned()
+    if kept.is_empty() {
+        url.set_query(None);
     } else {
-        format!("{base}?{}", kept.join("&"))
-    };
-    let mut config: postgres::Config = rebuilt
-        .parse()
-        .map_err(|e| bad(format!("not a valid PostgreSQL URL ({e})")))?;
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    // tokio-postgres reads the rebuilt URL; its message may quote a parameter, so only
+    // the redacted URL is said.
+    let mut config: postgres::Config = url.as_str().parse().map_err(|_| {
+        bad("not a valid PostgreSQL URL (see the README's \"Sharing one database\")")
+    })?;
     config.ssl_mode(match tls {
         Tls::Disable => postgres::config::SslMode::Disable,
         Tls::Prefer => postgres::config::SslMode::Prefer,
@@ -119,15 +194,13 @@ fn parse(url: &str) -> Result<(postgres::Config, Tls)> {
     if config.get_user().is_none() {
         config.user(&std::env::var("USER").unwrap_or_else(|_| "postgres".into()));
     }
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(super::BUSY_TIMEOUT);
-    }
     if let Ok(p) = std::env::var("PGPASSWORD") {
         config.password(p);
     } else if let Some(p) = PASSWORD.get() {
         config.password(p.as_str());
     }
     config.application_name("competency");
+    super::pgwait::bound(&mut config);
     Ok((config, tls))
 }
 
@@ -201,46 +274,85 @@ fn connector(tls: Tls) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
-/// Connects to the database at `url`.
+/// Connects to the database at `url`, within the bound of `pgwait`; the session gets the
+/// server's side of the bounds.
 pub fn connect(url: &str) -> Result<Pg> {
     let (config, tls) = parse(url)?;
-    let client = config.connect(connector(tls)?).map_err(|e| {
-        let why = match e.as_db_error() {
-            Some(db) if db.code().code() == "3D000" => format!(
-                "{}: create the database first (createdb), then run `competency init`",
-                db.message()
-            ),
-            Some(db) => db.message().to_owned(),
-            None => format!("{e}"),
-        };
-        anyhow!("cannot connect to {}: {why}", shown(url))
-    })?;
-    Ok(Pg::new(client))
+    let place = shown(url);
+    let tls = connector(tls)?;
+    let settings = config.clone();
+    let (client, watch) =
+        super::pgwait::connect(&config, move || settings.connect(tls)).map_err(|f| {
+            let why = match f {
+                super::pgwait::Failure::Silent(after) => format!(
+                    "no answer within {} s (the network or the server is not answering)",
+                    after.as_secs().max(1)
+                ),
+                super::pgwait::Failure::Refused(e) => match e.as_db_error() {
+                    Some(db) if db.code().code() == "3D000" => format!(
+                        "{}: create the database first (createdb), then run `competency init`",
+                        db.message()
+                    ),
+                    Some(db) => db.message().to_owned(),
+                    None => format!("{e}"),
+                },
+            };
+            anyhow!("cannot connect to {place}: {why}")
+        })?;
+    let pg = Pg::new(client, watch, place.clone());
+    pg.batch_raw(&super::pgwait::server_settings())
+        .with_context(|| format!("cannot set up the session on {place}"))?;
+    Ok(pg)
 }
 
 /// Opens (or, with `create`, fills an empty) database at `url` and brings its schema up to
 /// date. An empty database without `create` is `no database at URL`; a database with other
-/// tables is refused unchanged.
-pub fn open(url: &str, create: bool) -> Result<Conn> {
+/// tables is refused unchanged. Returns whether the schema was created here.
+pub fn open(url: &str, create: bool) -> Result<(Conn, bool)> {
     let conn = Conn::Pg(Box::new(connect(url)?));
     let pg = conn.pg().expect("PostgreSQL");
-    let run = || -> Result<()> {
+    let run = || -> Result<bool> {
         pg.batch_raw("SET TIME ZONE 'UTC'")?;
         // Recognize and migrate under the write lock: two `init`s at once create one schema.
         begin(pg, true)?;
         match recognize_and_migrate(&conn, url, create) {
-            Ok(()) => commit(pg),
+            Ok(created) => commit(pg).map(|()| created),
             Err(e) => {
                 let _ = pg.batch_raw("ROLLBACK");
                 Err(e)
             }
         }
     };
-    run()?;
-    Ok(conn)
+    let created = run()?;
+    Ok((conn, created))
 }
 
-fn recognize_and_migrate(conn: &Conn, url: &str, create: bool) -> Result<()> {
+/// Drops every table of the current schema, inside the caller's transaction: for a schema
+/// this command created in an empty database ([`super::Store::remove_created_schema`]).
+pub fn drop_all_tables(conn: &Conn) -> Result<()> {
+    let mut st = conn.prepare(
+        "SELECT table_name FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )?;
+    let names: Vec<String> = st
+        .query_map(params![], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    drop(st);
+    if names.is_empty() {
+        return Ok(());
+    }
+    // Names read from the catalog, quoted as identifiers: never a value spliced in.
+    let list: Vec<String> = names
+        .iter()
+        .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+        .collect();
+    conn.pg()
+        .expect("PostgreSQL")
+        .batch_raw(&format!("DROP TABLE {} CASCADE", list.join(", ")))?;
+    Ok(())
+}
+
+fn recognize_and_migrate(conn: &Conn, url: &str, create: bool) -> Result<bool> {
     let (tables, ours): (i64, i64) = conn.query_row(
         "SELECT count(*), count(*) FILTER (WHERE table_name IN
                 ('orgs', 'users', 'audit', 'schema_version'))
@@ -248,12 +360,14 @@ fn recognize_and_migrate(conn: &Conn, url: &str, create: bool) -> Result<()> {
         params![],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    let mut created = false;
     if tables == 0 {
         if !create {
             return Err(super::no_database_named(&shown(url)));
         }
         conn.execute_batch("CREATE TABLE schema_version (version BIGINT NOT NULL)")?;
         conn.execute("INSERT INTO schema_version VALUES (0)", params![])?;
+        created = true;
     } else if ours < 4 {
         return Err(crate::error::refused(format!(
             "{} is a PostgreSQL database of another application (it has tables, not ours): it \
@@ -279,7 +393,7 @@ fn recognize_and_migrate(conn: &Conn, url: &str, create: bool) -> Result<()> {
             params![(i + 1) as i64],
         )?;
     }
-    Ok(())
+    Ok(created)
 }
 
 /// The schema version of an open database.
@@ -343,16 +457,55 @@ pub fn begin(pg: &Pg, write: bool) -> Result<()> {
     }
 }
 
+/// A COMMIT whose answer never came: the connection was lost after it was sent, so the
+/// transaction may have committed or not. Only the database can tell, later: `doctor` (or
+/// the next command writing credentials there) settles what the command left staged.
+#[derive(Debug, thiserror::Error)]
+#[error("{lost} during the commit: the outcome is unknown: run `competency doctor`")]
+pub struct OutcomeUnknown {
+    lost: String,
+}
+
+/// Whether an error is an [`OutcomeUnknown`] commit.
+pub fn outcome_unknown(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<OutcomeUnknown>())
+}
+
 /// Commits; a transaction that an error aborted on the server is reported, not committed.
+/// A connection lost once the COMMIT was sent is [`OutcomeUnknown`], never "not committed".
 pub fn commit(pg: &Pg) -> Result<()> {
     match pg.batch_raw("SELECT 1; COMMIT") {
         Ok(()) => Ok(()),
+        Err(super::sql::Error::Lost(lost)) => Err(OutcomeUnknown { lost }.into()),
         Err(e) => {
             let _ = pg.batch_raw("ROLLBACK");
             Err(busy(
                 anyhow::Error::from(e).context("cannot commit the transaction"),
             ))
         }
+    }
+}
+
+/// An error whose connection was lost without saying so (a COPY writer's own error), said
+/// with the database it was lost to.
+pub fn named(pg: &Pg, e: anyhow::Error) -> anyhow::Error {
+    let lost = e.chain().any(|c| {
+        c.downcast_ref::<super::sql::Error>()
+            .is_some_and(|e| matches!(e, super::sql::Error::Lost(_)))
+    });
+    let closed = e.chain().any(|c| {
+        c.downcast_ref::<postgres::Error>()
+            .or_else(|| match c.downcast_ref::<super::sql::Error>() {
+                Some(super::sql::Error::Pg(p)) => Some(p),
+                _ => None,
+            })
+            .is_some_and(|p| p.as_db_error().is_none() && p.is_closed())
+    });
+    if closed && !lost && !outcome_unknown(&e) {
+        let place = pg.lost_to();
+        e.context(format!("the connection to {place} was lost"))
+    } else {
+        e
     }
 }
 
@@ -407,6 +560,39 @@ mod tests {
         assert!(e.contains("PGPASSWORD") && !e.contains("secret"), "{e}");
         assert!(parse("postgresql://ann@h:5/db?sslmode=verify-full").is_ok());
         assert!(parse("postgres://ann@h/db?sslmode=allow").is_err());
+    }
+
+    #[test]
+    fn a_password_in_any_form_is_refused_and_never_shown() {
+        for url in [
+            "postgres://ann:pw@h/db",
+            "postgres://ann:p/w@h/db",
+            "postgres://ann:12/pw@h/db",
+            "postgres://ann:p@w@h:5432/db",
+            "postgres://ann:pw?x@h/db",
+            "postgres://ann:@h/db",
+            "postgres://ann@h/db?password=pw",
+            "postgres://h/db?sslmode=disable&SSLPassword=pw",
+            "postgres://h/db#password=pw",
+        ] {
+            let e = refuse_password(url).unwrap_err().to_string();
+            assert!(e.contains("carries a password"), "{url}: {e}");
+            assert!(!shown(url).contains("pw"), "{url}: {}", shown(url));
+            assert!(!e.contains("pw"), "{url}: {e}");
+        }
+        for url in [
+            "postgres://ann@h:5432/db",
+            "postgres://h:5432/db?user=ann@server",
+            "postgres://[::1]:5432/db",
+            "postgresql://%2Fvar%2Frun%2Fpostgresql/db",
+        ] {
+            assert!(refuse_password(url).is_ok(), "{url}");
+        }
+        assert_eq!(
+            shown("postgres://ann@h:5/db?sslmode=require&options=-csecret&application_name=x"),
+            "postgres://ann@h:5/db?sslmode=require&application_name=x"
+        );
+        assert_eq!(shown("postgres://[bad"), "postgres://…");
     }
 
     #[test]

@@ -28,44 +28,121 @@ pub enum Conn {
     Pg(Box<Pg>),
 }
 
-/// A PostgreSQL client with its statement cache.
+/// A PostgreSQL client with its statement cache, its watchdog (every call to the server
+/// is timed: `pgwait`) and the (redacted) URL its errors name.
 pub struct Pg {
     client: RefCell<postgres::Client>,
     cache: RefCell<HashMap<String, postgres::Statement>>,
+    watch: std::sync::Arc<super::pgwait::Watch>,
+    shown: String,
+}
+
+/// The client borrowed for one call to the server, which the watchdog times.
+struct Call<'a> {
+    client: std::cell::RefMut<'a, postgres::Client>,
+    watch: &'a super::pgwait::Watch,
+}
+
+impl std::ops::Deref for Call<'_> {
+    type Target = postgres::Client;
+    fn deref(&self) -> &postgres::Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Call<'_> {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        &mut self.client
+    }
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        self.watch.disarm();
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        self.watch.close();
+    }
 }
 
 impl Pg {
-    /// Wraps a connected client.
-    pub fn new(client: postgres::Client) -> Pg {
+    /// Wraps a connected client, its watchdog and its redacted URL.
+    pub fn new(
+        client: postgres::Client,
+        watch: std::sync::Arc<super::pgwait::Watch>,
+        shown: String,
+    ) -> Pg {
         Pg {
             client: RefCell::new(client),
             cache: RefCell::new(HashMap::new()),
+            watch,
+            shown,
         }
     }
 
     /// The client, or an error (never a panic) when it is taken: a statement sent while a
     /// COPY streams (the users import writes accounts while it decides them) is a bug.
-    fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
-        self.client.try_borrow_mut().map_err(|_| {
+    /// The watchdog times the call until the returned guard drops.
+    fn client(&self) -> Result<Call<'_>> {
+        let client = self.client.try_borrow_mut().map_err(|_| {
             Error::Type("internal error: a statement was sent in the middle of a COPY".into())
+        })?;
+        self.watch.arm();
+        Ok(Call {
+            client,
+            watch: &self.watch,
         })
+    }
+
+    /// The error of a call: one that is not the server's answer (the connection closed, a
+    /// socket error, the watchdog cut a silent connection) names the database and says
+    /// that the connection was lost ([`Error::Lost`]).
+    pub fn lost(&self, e: postgres::Error) -> Error {
+        if e.as_db_error().is_some() {
+            return Error::Pg(e);
+        }
+        match self.watch.cut() {
+            Some(after) => Error::Lost(format!(
+                "no answer from {} for {} s (the network or the server stopped answering)",
+                self.shown,
+                after.as_secs().max(1)
+            )),
+            // Closed, or a socket error (a conversion error has another source).
+            None if e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|c| c.is::<std::io::Error>()) =>
+            {
+                Error::Lost(format!("the connection to {} was lost ({e})", self.shown))
+            }
+            None => Error::Pg(e),
+        }
+    }
+
+    /// The (redacted) URL, for messages.
+    pub fn lost_to(&self) -> &str {
+        &self.shown
     }
 
     /// Runs statements without parameters (translated).
     pub fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.client()?.batch_execute(&pg_sql(sql))?)
+        let r = self.client()?.batch_execute(&pg_sql(sql));
+        r.map_err(|e| self.lost(e))
     }
 
     /// Runs SQL exactly as given (PostgreSQL's own dialect).
     pub fn batch_raw(&self, sql: &str) -> Result<()> {
-        Ok(self.client()?.batch_execute(sql)?)
+        let r = self.client()?.batch_execute(sql);
+        r.map_err(|e| self.lost(e))
     }
 
     fn prepare(&self, sql: &str) -> Result<postgres::Statement> {
         if let Some(st) = self.cache.borrow().get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client()?.prepare(&pg_sql(sql))?;
+        let r = self.client()?.prepare(&pg_sql(sql));
+        let st = r.map_err(|e| self.lost(e))?;
         self.cache.borrow_mut().insert(sql.to_owned(), st.clone());
         Ok(st)
     }
@@ -75,7 +152,8 @@ impl Pg {
             .iter()
             .map(|v| v as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client()?.query(st, &refs)?)
+        let r = self.client()?.query(st, &refs);
+        r.map_err(|e| self.lost(e))
     }
 
     fn exec(&self, st: &postgres::Statement, params: &[Value<'_>]) -> Result<usize> {
@@ -83,7 +161,8 @@ impl Pg {
             .iter()
             .map(|v| v as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client()?.execute(st, &refs)? as usize)
+        let r = self.client()?.execute(st, &refs);
+        Ok(r.map_err(|e| self.lost(e))? as usize)
     }
 
     /// Prepares (once per connection) a statement written in PostgreSQL's own dialect
@@ -93,7 +172,8 @@ impl Pg {
         if let Some(st) = self.cache.borrow().get(&key) {
             return Ok(st.clone());
         }
-        let st = self.client()?.prepare(sql)?;
+        let r = self.client()?.prepare(sql);
+        let st = r.map_err(|e| self.lost(e))?;
         self.cache.borrow_mut().insert(key, st.clone());
         Ok(st)
     }
@@ -106,7 +186,8 @@ impl Pg {
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>> {
         let st = self.prepare_raw(sql)?;
-        Ok(self.client()?.query(&st, params)?)
+        let r = self.client()?.query(&st, params);
+        r.map_err(|e| self.lost(e))
     }
 
     /// Runs `COPY … FROM STDIN (FORMAT binary)` (`sql`, a constant) with columns of
@@ -119,9 +200,10 @@ impl Pg {
         write: impl FnOnce(&mut postgres::binary_copy::BinaryCopyInWriter<'_>) -> Result<()>,
     ) -> Result<u64> {
         let mut client = self.client()?;
-        let mut w = postgres::binary_copy::BinaryCopyInWriter::new(client.copy_in(sql)?, types);
+        let copy = client.copy_in(sql).map_err(|e| self.lost(e))?;
+        let mut w = postgres::binary_copy::BinaryCopyInWriter::new(copy, types);
         write(&mut w)?;
-        Ok(w.finish()?)
+        w.finish().map_err(|e| self.lost(e))
     }
 }
 
@@ -138,9 +220,10 @@ impl Pg {
         ) -> std::result::Result<(), E>,
     ) -> std::result::Result<u64, E> {
         let mut client = self.client()?;
-        let mut w = postgres::binary_copy::BinaryCopyInWriter::new(client.copy_in(sql)?, types);
+        let copy = client.copy_in(sql).map_err(|e| self.lost(e))?;
+        let mut w = postgres::binary_copy::BinaryCopyInWriter::new(copy, types);
         write(&mut w)?;
-        Ok(w.finish()?)
+        Ok(w.finish().map_err(|e| self.lost(e))?)
     }
 }
 
@@ -155,6 +238,9 @@ pub enum Error {
     NoRows,
     /// A column's value is not of the type asked for.
     Type(String),
+    /// The connection to the server was lost (closed, a socket error, or cut by the
+    /// watchdog after the server stopped answering): the message names the database.
+    Lost(String),
 }
 
 impl fmt::Display for Error {
@@ -166,7 +252,7 @@ impl fmt::Display for Error {
                 None => e.fmt(f),
             },
             Error::NoRows => f.write_str("the query returned no rows"),
-            Error::Type(m) => f.write_str(m),
+            Error::Type(m) | Error::Lost(m) => f.write_str(m),
         }
     }
 }

@@ -8,6 +8,7 @@ use assert_cmd::Command;
 
 mod args;
 mod db;
+pub mod proxy;
 mod story;
 pub mod terminal;
 

@@ -33,7 +33,7 @@ pub(super) fn run(
     };
     let mut rejects = rejects_file(&a.common, ctx.db_path())?;
     let mut extra = Trainings::default();
-    let mut summary = ctx.write_org_or_rollback(|db, org| {
+    let summary = ctx.write_org_or_rollback(|db, org| {
         let rb = records::rulebook(db, org)?;
         let (s, t) = import::trainings::import(
             db,
@@ -50,7 +50,16 @@ pub(super) fn run(
         )?;
         extra = t;
         import::settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
-    })?;
+    });
+    let mut summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(match creds {
+                Some(c) => c.after_failure(e),
+                None => e,
+            });
+        }
+    };
     opts.progress.finish();
     if summary.credentials_file.is_some()
         && let Some(c) = creds

@@ -288,6 +288,17 @@ impl Staged {
     }
 }
 
+impl Staged {
+    /// Leaves the temporary file where it is, unlocked, for a later command to settle
+    /// ([`leftovers`]): the transaction's outcome is unknown, so neither deleting it nor
+    /// naming it is right yet. Returns its path.
+    pub fn leave(mut self) -> PathBuf {
+        self.kept = true;
+        self.file.take();
+        self.temp.clone()
+    }
+}
+
 impl Drop for Staged {
     /// Not kept: the transaction did not commit; the secrets must not stay on disk.
     fn drop(&mut self) {
