@@ -28,9 +28,8 @@ use postgres::config::Host;
 
 /// The bound on every wait for the server (see the module).
 pub fn bound_duration() -> Duration {
-    std::env::var("COMPETENCY_TEST_PG_WAIT_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+    crate::support::hooks::var("PG_WAIT_MS")
+        .and_then(|v| v.to_str()?.parse::<u64>().ok())
         .filter(|&ms| ms > 0)
         .map_or(Duration::from_secs(45), Duration::from_millis)
 }
