@@ -94,10 +94,10 @@ pub fn run(a: CopyArgs, ctx: &mut Ctx) -> Result<Report> {
             // A PostgreSQL target left as empty as it was found: the schema this command
             // created there goes too.
             if let Err(cleanup) = target.remove_created_schema() {
-                eprintln!(
+                crate::support::terminal::message(&format!(
                     "warning: the tables created in {} could not be removed: {cleanup:#}",
                     shown(&a.to)
-                );
+                ));
             }
             drop(target);
             if created {
