@@ -12,7 +12,7 @@ use crate::domain::Actor;
 use crate::domain::accounts;
 use crate::domain::membership::Alert;
 use crate::domain::records::{self, ValidAchievement};
-use crate::error::bad_input;
+use crate::error::{bad_input, refused};
 use crate::rules::engine::{
     achievement_counts, association_active, counts_until, retired_before_earned,
 };
@@ -152,7 +152,19 @@ pub fn list(
                     .ok_or_else(|| bad_input(format!("{} has no MSA linked", u.username)))?,
             )
         }
-        Whose::Msa(m) => Some(m.trim().to_lowercase()),
+        Whose::Msa(m) => {
+            let m = m.trim().to_lowercase();
+            // Another organization's person: not ours to see (SPEC §4), nor whose it is.
+            if records::foreign_msa(db, org, &m)?.is_some() {
+                return Err(refused(format!(
+                    "{m} is associated with an account of another organization: {} sees only \
+                     the achievements of its own people's MSAs (or of MSAs associated with no \
+                     account)",
+                    org.name
+                )));
+            }
+            Some(m)
+        }
         Whose::All => None,
     };
     let rows = db.achievements(org.id, msa.as_deref())?;
