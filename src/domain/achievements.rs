@@ -187,7 +187,8 @@ pub fn list(
             expires: r.expires,
             removed: None,
         };
-        let expires = counts_until(&rb, &record);
+        // Shown: never past the program's last day (a pass in 9990 valid for 100 years).
+        let expires = counts_until(&rb, &record).map(crate::support::clock::capped);
         if let Some(until) = until {
             match expires {
                 Some(e) if e >= today && e <= until => {}
