@@ -95,8 +95,10 @@ pub struct Report {
 impl Report {
     /// An empty report around a JSON value.
     pub fn new(json: impl Serialize) -> Self {
+        let mut json = serde_json::to_value(json).unwrap_or(serde_json::Value::Null);
+        positive_zeros(&mut json);
         Report {
-            json: serde_json::to_value(json).unwrap_or(serde_json::Value::Null),
+            json,
             sections: Vec::new(),
             csv: None,
             exit: 0,
@@ -299,6 +301,22 @@ fn csv_key(h: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+/// Every `-0.0` in a JSON value made `0.0`: a negative zero (a figure `-0`, `0 × -1`) is no
+/// number anyone wrote, and JSON would print it as `-0.0`. (serde_json already writes no
+/// `inf`/`NaN`: a non-finite float is no JSON number.)
+fn positive_zeros(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n)
+            if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) =>
+        {
+            *v = serde_json::json!(0.0);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(positive_zeros),
+        serde_json::Value::Object(o) => o.values_mut().for_each(positive_zeros),
+        _ => {}
+    }
 }
 
 /// A progress bar for a table cell: `███░░░░░░░ 3/10`.

@@ -123,6 +123,51 @@ fn lifecycle_upgrade_departure_alert_replacement_renewal_grace_lapse() {
     assert_eq!(profile["competencies"], serde_json::json!([]));
 }
 
+/// Bug (issue 26 item 11): a rulebook import that shortened the grace period (and so lapsed
+/// the membership at once) said nothing. The periods apply to the term already bought: a
+/// note on stderr says which of its dates moved and the state they lead to.
+#[test]
+fn a_rulebook_import_that_moves_the_current_terms_windows_says_so() {
+    let (e, _, _) = silver_since_day_two();
+    // Anniversary 2027-01-02; renewal opens 2026-12-03, lapses 2027-02-01.
+    let now = "2027-01-20";
+    assert_eq!(
+        e.json(&["membership", "status", "--now", now])["state"],
+        "renewal-due"
+    );
+    let text = std::fs::read_to_string(RULEBOOK).unwrap();
+    let shorter = text
+        .replace("grace_days = 30", "grace_days = 10")
+        .replace("renewal_opens_days = 30", "renewal_opens_days = 60");
+    std::fs::write(e.path("shorter.toml"), shorter).unwrap();
+    let (code, _, err) = e.run(&["rules", "import", "shorter.toml", "--now", now]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: the new rulebook changes the current term (anniversary 2027-01-02)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("renewal opens 2026-11-03 (was 2026-12-03)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "the renewal window closes 2027-01-11 and the membership lapses 2027-01-12 \
+             (was 2027-01-31 and 2027-02-01)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("now lapsed (was renewal-due)"), "{err}");
+    assert_eq!(
+        e.json(&["membership", "status", "--now", now])["state"],
+        "lapsed"
+    );
+    // The same periods again: nothing moves, nothing said.
+    let (code, _, err) = e.run(&["rules", "import", "shorter.toml", "--now", now]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("current term"), "{err}");
+}
+
 #[test]
 fn upgrade_refused_when_nothing_is_met_names_the_closest_and_gaps() {
     let e = setup();

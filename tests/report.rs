@@ -469,7 +469,10 @@ fn a_link_is_never_followed_nor_replaced() {
     std::fs::write(&target, "keep me").unwrap();
     std::os::unix::fs::symlink(&target, env.path("link.html")).unwrap();
     let err = env.fails(&["report", "--now", NOW, "--out", "link.html"]);
-    assert!(err.contains("already exists (or is a link)"), "{err}");
+    assert!(
+        err.contains("is a symbolic link, not a regular file"),
+        "{err}"
+    );
     let err = env.fails(&["report", "--now", NOW, "--out", "link.html", "--force"]);
     assert!(err.contains("symbolic link"), "{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");

@@ -841,6 +841,224 @@ fn no_output_path_is_ever_the_database_or_its_side_files() {
     env.ok(&["doctor"]);
 }
 
+/// Runs the binary with `args` (and `db` as the database), failing the test when it is still
+/// running after 60 s: a writer that opened a FIFO would wait there for a reader forever.
+fn run_bounded(env: &Env, db: &Path, args: &[&str]) -> (i32, String) {
+    let mut child = env
+        .std_cmd()
+        .env("COMPETENCY_DB", db)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{}` hung", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code().unwrap_or(-1), err)
+}
+
+/// In `dir`: a FIFO, a device (a copy of /dev/null, when this user may make one), a folder,
+/// a link to a file, a dangling link and a link to `db`, each with the word its refusal
+/// names it by. `victim.txt` is the file behind the link.
+fn special_files(dir: &Path, db: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut out = Vec::new();
+    let fifo = dir.join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    out.push((fifo, "FIFO"));
+    let dev = dir.join("device");
+    let made = Command::new("mknod")
+        .arg(&dev)
+        .args(["c", "1", "3"])
+        .stderr(Stdio::null())
+        .status();
+    if made.is_ok_and(|s| s.success()) {
+        out.push((dev, "device"));
+    }
+    std::fs::create_dir(dir.join("folder")).unwrap();
+    out.push((dir.join("folder"), "folder"));
+    std::fs::write(dir.join("victim.txt"), "keep me").unwrap();
+    std::os::unix::fs::symlink(dir.join("victim.txt"), dir.join("link")).unwrap();
+    out.push((dir.join("link"), "symbolic link"));
+    std::os::unix::fs::symlink(dir.join("nowhere.txt"), dir.join("dangling")).unwrap();
+    out.push((dir.join("dangling"), "symbolic link"));
+    std::os::unix::fs::symlink(db, dir.join("to-db")).unwrap();
+    out.push((dir.join("to-db"), "is the database"));
+    out
+}
+
+/// The special files of [`special_files`] are as they were: nothing written into or
+/// through them, none replaced.
+fn special_files_untouched(dir: &Path, specials: &[(PathBuf, &str)], context: &str) {
+    use std::os::unix::fs::FileTypeExt;
+    for (path, kind) in specials {
+        let t = std::fs::symlink_metadata(path)
+            .unwrap_or_else(|e| panic!("{context}: {} is gone: {e}", path.display()))
+            .file_type();
+        let same = match *kind {
+            "FIFO" => t.is_fifo(),
+            "device" => t.is_char_device(),
+            "folder" => t.is_dir(),
+            _ => t.is_symlink(),
+        };
+        assert!(same, "{context}: {} was replaced", path.display());
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("victim.txt")).unwrap(),
+        "keep me",
+        "{context}"
+    );
+    assert!(!dir.join("nowhere.txt").exists(), "{context}");
+    assert_eq!(
+        std::fs::read_dir(dir.join("folder")).unwrap().count(),
+        0,
+        "{context}"
+    );
+}
+
+/// Bug (issue 26 item 1): `report --out DB --force` replaced the database with HTML,
+/// `report --out DB-journal` made every later command fail as "read-only", `--force`
+/// replaced devices, FIFOs and the `-wal`/`-shm`. Every writer passes one guard: never the
+/// database's own files, never anything but a new path or a regular file, with or without
+/// `--force`, and never waiting on a FIFO.
+#[test]
+fn no_writer_ever_writes_the_database_a_link_a_fifo_a_device_or_a_folder() {
+    let env = Env::sqlite(); // the SQLite file and its side files
+    env.init();
+    let (user, _) = env.add_user("Ann", "ann@contoso.com", &[]);
+    import_file(&env);
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/trainings/Export_trainings_Lifetime_1234567_Contoso_Ltd.csv"),
+        env.path("trainings.csv"),
+    )
+    .unwrap();
+    let db = env.db();
+    let specials = special_files(env.dir.path(), &db);
+    let users = user_count(&env);
+    let before = env.json(&["audit", "--limit", "1000"]);
+    let mut targets: Vec<(PathBuf, &str)> = ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|s| (side(&db, s), "is the database"))
+        .collect();
+    targets.extend(specials.iter().cloned());
+    for (target, kind) in &targets {
+        let t = target.to_str().unwrap();
+        let runs: Vec<Vec<&str>> = vec![
+            vec!["report", "--out", t],
+            vec!["report", "--out", t, "--force"],
+            vec![
+                "add-user",
+                "--name",
+                "Bob",
+                "--email",
+                "bob@contoso.com",
+                "--credentials-file",
+                t,
+            ],
+            vec!["users", "reset-password", &user, "--credentials-file", t],
+            vec!["users", "import", "people.csv", "--credentials-file", t],
+            vec![
+                "users",
+                "import",
+                "people.csv",
+                "--skip-invalid",
+                "--rejects",
+                t,
+            ],
+            vec![
+                "achievements",
+                "import",
+                "trainings.csv",
+                "--create-users",
+                "--credentials-file",
+                t,
+            ],
+            vec!["backup", t],
+            vec!["copy", "--from", db.to_str().unwrap(), "--to", t],
+        ];
+        for args in runs {
+            let (code, err) = run_bounded(&env, &db, &args);
+            assert_eq!(code, 1, "{args:?}: {err}");
+            assert!(err.contains(kind), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+            special_files_untouched(env.dir.path(), &specials, &format!("{args:?}"));
+        }
+        // The database is whole and nothing was recorded.
+        assert!(!side(&db, "-journal").exists(), "{t}");
+        env.ok(&["doctor"]);
+        assert_eq!(user_count(&env), users, "{t}");
+    }
+    assert_eq!(env.json(&["audit", "--limit", "1000"]), before);
+}
+
+/// Bug (issue 26 item 1): `man --force` wrote through a symbolically linked page and hung on
+/// a FIFO. Each page passes the guard of every writer, `--force` or not; a regular page is
+/// replaced by a new file (its old inode, hard-linked elsewhere, keeps its text).
+#[test]
+fn man_never_writes_through_a_link_a_fifo_a_device_or_onto_the_database() {
+    let env = Env::sqlite();
+    env.init();
+    let pages = env.path("pages");
+    std::fs::create_dir(&pages).unwrap();
+    let db = env.db();
+    let specials = special_files(env.dir.path(), &db);
+    let out = pages.to_str().unwrap();
+    for (special, kind) in &specials {
+        let page = pages.join("competency-doctor.1");
+        std::fs::rename(special, &page).unwrap();
+        for force in [false, true] {
+            let mut args = vec!["man", "--out", out];
+            if force {
+                args.push("--force");
+            }
+            let (code, err) = run_bounded(&env, &db, &args);
+            assert!(code == 1 || code == 2, "{args:?}: {err}");
+            assert!(err.contains(kind), "{args:?} on a {kind}: {err}");
+            assert_eq!(std::fs::read_dir(&pages).unwrap().count(), 1, "{err}");
+        }
+        std::fs::rename(&page, special).unwrap();
+        special_files_untouched(env.dir.path(), &specials, kind);
+    }
+    // The database itself among the pages.
+    let page_db = pages.join("competency.1");
+    std::fs::copy(&db, &page_db).unwrap();
+    let bytes = std::fs::read(&page_db).unwrap();
+    let (code, err) = run_bounded(&env, &page_db, &["man", "--out", out, "--force"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is the database"), "{err}");
+    assert_eq!(std::fs::read(&page_db).unwrap(), bytes);
+    std::fs::remove_file(&page_db).unwrap();
+    // A regular page is replaced by a new file, never written in place.
+    use std::os::unix::fs::MetadataExt;
+    env.ok(&["man", "--out", out]);
+    let page = pages.join("competency-doctor.1");
+    let kept = env.path("kept.1");
+    std::fs::hard_link(&page, &kept).unwrap();
+    env.ok(&["man", "--out", out, "--force"]);
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    assert_ne!(ino(&page), ino(&kept));
+    assert!(std::fs::read_to_string(&page).unwrap().contains(".TH"));
+}
+
 #[test]
 fn two_add_users_in_the_same_second_get_two_default_credentials_files() {
     let env = Env::new();

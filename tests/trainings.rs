@@ -420,6 +420,45 @@ fn hostile_rows_formula_title_impossible_date_and_bad_email() {
     assert!(rejects.lines().next().unwrap().ends_with(",error"));
 }
 
+/// Bug (issue 26 item 11): completion years 0000 and 1899 were accepted (SPEC §2 bounds
+/// dates to 1900–9999; such a database could not even be copied to PostgreSQL).
+#[test]
+fn completion_and_expiry_years_before_1900_are_refused_naming_the_line() {
+    let env = env_with(&[]);
+    let header = std::fs::read_to_string(fixture("hostile.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let row = |id: u32, completed: &str, expires: &str| {
+        format!(
+            "{id},Querying Data with Transact-SQL,Exam,Bob,Stone,bob@outlook.com,\
+             bob@contoso.com,{completed},2021-03,Yes,3,1234567,Contoso Ltd,Redmond,\
+             United States,{expires},Active"
+        )
+    };
+    for (completed, expires, line_says) in [
+        ("0000-03-15 10:00:00", "", "0000-03-15"),
+        ("1899-12-31", "", "1899-12-31"),
+        ("15/03/1899 10:00", "", "15/03/1899"),
+        ("2021-03-15", "1899-01-01", "1899-01-01"),
+    ] {
+        let text = format!(
+            "{header}\n{}\n{}\n",
+            row(1, "16/03/2021 10:00", ""),
+            row(2, completed, expires)
+        );
+        std::fs::write(env.path("old.csv"), text).unwrap();
+        let err = env.fails(&["achievements", "import", "old.csv", "--now", NOW]);
+        assert!(
+            err.contains("old.csv:3:") && err.contains(line_says) && err.contains("1900 to 9999"),
+            "{completed} {expires}: {err}"
+        );
+        assert_eq!(achievements(&env), Vec::<Value>::new());
+    }
+}
+
 #[test]
 fn a_one_megabyte_title_is_skipped_and_shown_short() {
     let env = env_with(&["header-only.csv"]);

@@ -670,3 +670,45 @@ fn one_organization_cannot_change_another_organizations_achievements() {
     // Fabrikam itself still changes its own people's records.
     env.ok("--org fabrikam achievements remove --msa fay@outlook.com --code AZ-1");
 }
+
+/// Bug (issue 26 item 11): `achievements list --msa` showed another organization's records.
+/// An organization sees the achievements of its own people's MSAs and of MSAs associated
+/// with no account, never those of another organization's people (not even its name).
+#[test]
+fn achievements_list_by_msa_never_shows_another_organizations_records() {
+    let env = Env::new();
+    for (name, id) in [("Contoso", "1111111"), ("Fabrikam", "2222222")] {
+        env.create(&[
+            "--name",
+            name,
+            "--partner-id",
+            id,
+            "--rulebook",
+            MEMBERSHIP_RULEBOOK,
+            "--now",
+            "2026-01-01",
+        ]);
+    }
+    env.ok(
+        "--org fabrikam users add --name Fay --email fay@fabrikam.com \
+         --msa fay@outlook.com --credentials-file fay.csv",
+    );
+    env.ok("--org fabrikam achievements add --msa fay@outlook.com --code AZ-1 --earned 2025-12-01");
+    env.ok("--org contoso achievements add --msa free@outlook.com --code AZ-2 --earned 2025-12-01");
+    let (code, out, err) = env.run("--org contoso achievements list --msa fay@outlook.com");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("AZ-1"), "{out}");
+    assert!(
+        err.contains("another organization") && !err.contains("Fabrikam"),
+        "{err}"
+    );
+    let (code, out, _) =
+        env.run("--org contoso achievements list --msa fay@outlook.com --format json");
+    assert_eq!(code, 1);
+    assert!(!out.contains("AZ-1"), "{out}");
+    // Its own people's and unassociated MSAs' records stay visible; Fabrikam sees Fay's.
+    let free = env.json("--org contoso achievements list --msa free@outlook.com");
+    assert_eq!(free.as_array().unwrap().len(), 1, "{free}");
+    let fay = env.json("--org fabrikam achievements list --msa fay@outlook.com");
+    assert_eq!(fay.as_array().unwrap().len(), 1, "{fay}");
+}

@@ -55,7 +55,9 @@ pub fn run(a: CopyArgs, ctx: &mut Ctx) -> Result<Report> {
         // copy's own check, inside its transaction.
         Store::create(&a.to)?
     } else {
-        crate::support::files::refuse_database_path(&a.to, &a.from)?;
+        // A regular file may be there (an empty database, checked by the copy); the
+        // source's own files, links, FIFOs, devices and folders never are.
+        crate::support::files::guard_output(&a.to, &a.from, "the copy target")?;
         crate::support::files::create_private_dirs(&crate::support::files::folder_of(&a.to))?;
         // Created new and private (never through a link); an existing file must be an empty
         // competency database, which the copy checks inside its transaction.

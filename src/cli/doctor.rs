@@ -336,7 +336,7 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
 pub fn backup(ctx: &mut Ctx, dest: &Path) -> Result<Report> {
     // The source first: a missing database is an error that leaves nothing behind.
     ctx.store()?;
-    crate::support::files::refuse_database_path(dest, ctx.db_path())?;
+    crate::support::files::guard_output(dest, ctx.db_path(), "the backup")?;
     // Created new and private, so the copy is never readable by others, never written over
     // an existing file and never through a link.
     crate::support::files::create_private(dest).map_err(|e| {

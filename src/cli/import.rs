@@ -18,7 +18,7 @@ use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::Report;
 use crate::store::{Db, Org};
-use crate::support::files::{self, Dest};
+use crate::support::files::{self, Dest, Found};
 use crate::support::terminal::message;
 use chrono::NaiveDate;
 
@@ -106,15 +106,17 @@ fn rejects_file(a: &ImportArgs, db: &Path) -> Result<Option<Rejects>> {
             Dest::Free(PathBuf::from(p))
         }
     };
-    files::refuse_database_path(dest.path(), db)?;
+    let what = "the rejects file";
     let mut path = dest.path().to_path_buf();
     if matches!(dest, Dest::Free(_)) {
+        // A default name taken (by a file, a link, a FIFO… or the database) is passed over.
         let mut n = 1;
-        while path.symlink_metadata().is_ok() && n < 10_000 {
+        while !matches!(files::guard_output(&path, db, what), Ok(Found::Nothing)) && n < 10_000 {
             n += 1;
             path = files::numbered(dest.path(), n);
         }
     }
+    files::guard_output(&path, db, what)?;
     Rejects::create(&path).map(Some)
 }
 

@@ -5,7 +5,6 @@
 //! main page, FILES and the README's usage by task. Every page is checked for an existing
 //! file before any is written: without `--force` nothing is overwritten.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -17,6 +16,7 @@ use serde::Serialize;
 use super::Cli;
 use crate::error::bad_input;
 use crate::output::Report;
+use crate::support::files::{self, Found};
 
 /// `man` arguments.
 #[derive(Debug, Args)]
@@ -25,7 +25,8 @@ pub struct ManArgs {
     /// ~/.local/share/man/man1, which `man` searches).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Overwrite pages that already exist [default: refuse, writing nothing].
+    /// Replace pages that already exist [default: refuse, writing nothing]. A page that is
+    /// a symbolic link, a FIFO, a device or a folder is refused all the same.
     #[arg(long)]
     pub force: bool,
 }
@@ -304,31 +305,38 @@ fn see_also(roff: &mut Roff, cmd: &clap::Command, main: bool) {
         .text([roman(refs.join(", "))]);
 }
 
-/// Runs `man`.
-pub fn run(a: ManArgs) -> Result<Report> {
+/// Runs `man`. Every page passes the output guard of every writer before any is written
+/// (`support::files::guard_output`): never the database `db` or its side files, a link, a
+/// FIFO, a device or a folder, with or without `--force`; an existing page only with
+/// `--force`, replaced by a rename (never written through).
+pub fn run(a: ManArgs, db: &Path) -> Result<Report> {
     let pages = pages()?;
-    if !a.force {
-        let existing: Vec<String> = pages
-            .iter()
-            .filter(|p| a.out.join(&p.file).symlink_metadata().is_ok())
-            .map(|p| p.file.clone())
-            .collect();
-        if let Some(first) = existing.first() {
-            return Err(bad_input(format!(
-                "{} already exists{}: add --force to overwrite the pages; nothing was written",
-                a.out.join(first).display(),
-                if existing.len() > 1 {
-                    format!(" (and {} more pages)", existing.len() - 1)
-                } else {
-                    String::new()
-                }
-            )));
+    let what = "the manual page";
+    let mut existing = Vec::new();
+    for p in &pages {
+        let path = a.out.join(&p.file);
+        if files::guard_output(&path, db, what)? == Found::File {
+            existing.push(p.file.clone());
         }
+    }
+    if !a.force
+        && let Some(first) = existing.first()
+    {
+        return Err(bad_input(format!(
+            "{} already exists{}: add --force to overwrite the pages; nothing was written",
+            a.out.join(first).display(),
+            if existing.len() > 1 {
+                format!(" (and {} more pages)", existing.len() - 1)
+            } else {
+                String::new()
+            }
+        )));
     }
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     for p in &pages {
-        write(&a.out.join(&p.file), &p.text, a.force)?;
+        let path = a.out.join(&p.file);
+        files::write_output(&path, &p.text, existing.contains(&p.file), false, what)?;
     }
     let files: Vec<&str> = pages.iter().map(|p| p.file.as_str()).collect();
     let text = format!(
@@ -351,20 +359,4 @@ pub fn run(a: ManArgs) -> Result<Report> {
 struct ManView<'a> {
     out: String,
     pages: Vec<&'a str>,
-}
-
-/// Writes a page: never over an existing file (or through a link) unless `force`.
-fn write(path: &Path, text: &[u8], force: bool) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text)
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -397,7 +397,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> Result<Report> {
         Command::Membership(c) => membership::run(c, ctx),
         Command::Designations(c) => designations::run(c, ctx),
         Command::Demo(a) => demo::run(a, ctx, None),
-        Command::Man(a) => man::run(a),
+        Command::Man(a) => man::run(a, ctx.db_path()),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             use std::io::Write;

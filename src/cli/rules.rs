@@ -105,11 +105,14 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
             let (text, rb) = read(&file)?;
             let actor = ctx.actor();
             let origin = file.display().to_string();
-            let (org, alerts) = ctx.write_org(|db, org| {
-                let alerts = rulebooks::replace(db, org, &actor, &text, &rb, &origin)?;
-                Ok((org.clone(), alerts))
+            let (org, replaced) = ctx.write_org(|db, org| {
+                let replaced = rulebooks::replace(db, org, &actor, &text, &rb, &origin)?;
+                Ok((org.clone(), replaced))
             })?;
-            super::membership::print_alerts(&alerts);
+            if let Some(t) = &replaced.term {
+                crate::support::terminal::message(&format!("note: {}", term_change(t)));
+            }
+            super::membership::print_alerts(&replaced.alerts);
             Ok(Report::new(ImportedView {
                 organization: &org.slug,
                 file: origin.clone(),
@@ -191,6 +194,41 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                 .table(t))
         }
     }
+}
+
+/// The note of a rulebook import that moved the current term's windows: each date that
+/// moved, then the state when it changed.
+fn term_change(t: &rulebooks::TermChange) -> String {
+    let (b, a) = (&t.before, &t.after);
+    let mut moved = Vec::new();
+    if a.renewal_opens != b.renewal_opens {
+        moved.push(format!(
+            "renewal opens {} (was {})",
+            a.renewal_opens, b.renewal_opens
+        ));
+    }
+    if a.lapses != b.lapses {
+        moved.push(format!(
+            "the renewal window closes {} and the membership lapses {} (was {} and {})",
+            a.window_closes(),
+            a.lapses,
+            b.window_closes(),
+            b.lapses
+        ));
+    }
+    let mut text = format!(
+        "the new rulebook changes the current term (anniversary {}): {}",
+        a.anniversary,
+        moved.join("; ")
+    );
+    if t.state_after != t.state_before {
+        text.push_str(&format!(
+            "; the membership is now {} (was {})",
+            t.state_after.as_str(),
+            t.state_before.as_str()
+        ));
+    }
+    text
 }
 
 /// `rules validate --format json` (SPEC §8).

@@ -246,8 +246,8 @@ pub(super) fn report_link(ctx: &Ctx, username: &str, l: &Linked) {
     }
     if let Some(s) = &l.severed {
         message(&format!(
-            "note: {} was associated with {} in {}; that association is now severed",
-            l.msa, s.username, s.org_name
+            "note: {}",
+            crate::domain::import::severed_note(&l.msa, &s.username, &s.org_name, false)
         ));
     }
     if let Some(old) = &l.replaced {

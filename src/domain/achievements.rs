@@ -12,7 +12,7 @@ use crate::domain::accounts;
 use crate::domain::membership::Alert;
 use crate::domain::records::{self, ValidAchievement};
 use crate::domain::{Actor, effects};
-use crate::error::bad_input;
+use crate::error::{bad_input, refused};
 use crate::rules::engine::{
     achievement_counts, association_active, counts_until, pending, retired_before_earned,
 };
@@ -151,7 +151,19 @@ pub fn list(
                     .ok_or_else(|| bad_input(format!("{} has no MSA linked", u.username)))?,
             )
         }
-        Whose::Msa(m) => Some(m.trim().to_lowercase()),
+        Whose::Msa(m) => {
+            let m = m.trim().to_lowercase();
+            // Another organization's person: not ours to see (SPEC §4), nor whose it is.
+            if records::foreign_msa(db, org, &m)?.is_some() {
+                return Err(refused(format!(
+                    "{m} is associated with an account of another organization: {} sees only \
+                     the achievements of its own people's MSAs (or of MSAs associated with no \
+                     account)",
+                    org.name
+                )));
+            }
+            Some(m)
+        }
         Whose::All => None,
     };
     let rows = db.achievements(org.id, msa.as_deref())?;
@@ -174,7 +186,8 @@ pub fn list(
             expires: r.expires,
             removed: None,
         };
-        let expires = counts_until(&rb, &record);
+        // Shown: never past the program's last day (a pass in 9990 valid for 100 years).
+        let expires = counts_until(&rb, &record).map(crate::support::clock::capped);
         if let Some(until) = until {
             match expires {
                 Some(e) if e >= today && e <= until => {}

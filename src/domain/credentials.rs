@@ -25,10 +25,12 @@ pub use crate::domain::auth::check_chosen;
 /// Generating and hashing secrets, formerly here.
 pub use crate::support::secrets::{OsRandom, hash_chosen, hash_generated, normalize_code, verify};
 
-/// When a temporary password issued at `at` expires.
+/// When a temporary password issued at `at` expires: at the latest the program's last
+/// instant (never `+10000-…` in the credentials file).
 pub fn temporary_expiry(at: DateTime<Utc>) -> DateTime<Utc> {
+    let last = crate::support::clock::last_instant();
     at.checked_add_signed(Duration::days(TEMPORARY_VALIDITY_DAYS))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        .map_or(last, |t| t.min(last))
 }
 
 /// The default credentials file name: `credentials-<UTC timestamp>.csv`, then `-2`, `-3`…

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use crate::domain::membership::Alert;
+use crate::domain::membership::{self, Alert, Dates, State};
 use crate::domain::{Actor, effects};
 use crate::rules::Rulebook;
 use crate::store::{Db, Org};
@@ -27,8 +27,32 @@ pub fn describe(rb: &Rulebook) -> String {
     }
 }
 
+/// What a rulebook import changed besides the rules themselves.
+pub struct Replaced {
+    /// The alerts the re-evaluation raised.
+    pub alerts: Vec<Alert>,
+    /// The current term's windows, when the new program periods move them.
+    pub term: Option<TermChange>,
+}
+
+/// How a rulebook import moved the current term's windows: `renewal_opens_days` and
+/// `grace_days` apply to the term already bought (its anniversary is stored, its windows
+/// are not), so a shorter grace can lapse a membership at once. Said on stderr, never
+/// silently.
+pub struct TermChange {
+    /// The term's dates under the rulebook replaced.
+    pub before: Dates,
+    /// The term's dates under the new rulebook.
+    pub after: Dates,
+    /// The state at the import's instant under the rulebook replaced.
+    pub state_before: State,
+    /// The state at the import's instant under the new rulebook.
+    pub state_after: State,
+}
+
 /// Replaces `org`'s rulebook with `text` (already parsed as `rb`, read from `origin`),
-/// audits it and re-evaluates the membership; returns the alerts that raised.
+/// audits it and re-evaluates the membership; returns the alerts that raised and how the
+/// current term's windows moved.
 pub fn replace(
     db: &Db,
     org: &Org,
@@ -36,7 +60,9 @@ pub fn replace(
     text: &str,
     rb: &Rulebook,
     origin: &str,
-) -> Result<Vec<Alert>> {
+) -> Result<Replaced> {
+    let old = crate::domain::records::rulebook(db, org)?;
+    let held = membership::membership(db, org, &old.program, actor.at)?;
     db.set_rulebook(org.id, text, actor.at)?;
     actor.audit(
         db,
@@ -46,7 +72,17 @@ pub fn replace(
         &format!("file={origin} ({})", describe(rb)),
     )?;
     let raised = effects::after(db, org, actor, &effects::Change::Rulebook { origin })?;
-    Ok(effects::alerts(raised))
+    let alerts = effects::alerts(raised);
+    let term = held.and_then(|m| {
+        let after = Dates::new(m.current.anniversary, &rb.program);
+        (after != m.dates).then(|| TermChange {
+            before: m.dates,
+            after,
+            state_before: m.state,
+            state_after: after.state_at(actor.at),
+        })
+    });
+    Ok(Replaced { alerts, term })
 }
 
 /// The stored TOML text of `org`'s rulebook, comments and layout as imported.

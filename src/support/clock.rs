@@ -7,7 +7,12 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, SecondsFormat, Utc};
 
 /// Defined with the rules, which may import nothing of ours; one definition for all.
-pub use crate::rules::limits::{MAX_DAYS, in_range};
+pub use crate::rules::limits::{MAX_DAYS, capped, in_range, last_day};
+
+/// The last instant the program works with: 9999-12-31T23:59:59Z (see [`capped`]).
+pub fn last_instant() -> DateTime<Utc> {
+    midnight(last_day()) + chrono::TimeDelta::seconds(86_399)
+}
 
 /// Parses a count of days for a command-line option: 0 to [`MAX_DAYS`].
 pub fn parse_days(s: &str) -> Result<u32, String> {

@@ -114,7 +114,7 @@ pub(super) fn write_files(dir: &Path, db: &Path, shift: i64) -> Result<[PathBuf;
             .map(|(i, _)| i)
             .collect();
         let path = dir.join(name);
-        crate::support::files::refuse_database_path(&path, db)?;
+        crate::support::files::guard_output(&path, db, "the demo file")?;
         let file = crate::support::files::create_private(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         let mut w = csv::Writer::from_writer(file);

@@ -79,6 +79,15 @@ impl std::fmt::Debug for Options {
     }
 }
 
+/// The note for an MSA whose association with `username` in `org_name` a row severs: on a
+/// dry run nothing was written, so it "would be" severed, never "is now".
+pub fn severed_note(msa: &str, username: &str, org_name: &str, dry_run: bool) -> String {
+    format!(
+        "{msa} was associated with {username} in {org_name}; that association {} severed",
+        if dry_run { "would be" } else { "is now" }
+    )
+}
+
 /// What an import did (or, for a dry run or a failed all-or-nothing import, would do).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {

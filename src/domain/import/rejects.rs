@@ -1,9 +1,8 @@
 //! The rejects file of `--skip-invalid`: the header with an `error` column, then every
 //! rejected row byte for byte with its error.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -21,24 +20,21 @@ pub struct Rejects {
 }
 
 impl Rejects {
-    /// Creates the file.
+    /// Creates the file (its path has passed `support::files::guard_output`).
     pub fn create(path: &Path) -> Result<Rejects> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    anyhow!(
-                        "the rejects file {} already exists (or is a link): choose another path \
+        let file = crate::support::files::create_private(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists
+                || e.raw_os_error() == Some(libc::ELOOP)
+            {
+                anyhow!(
+                    "the rejects file {} already exists (or is a link): choose another path \
                          with --rejects; nothing was changed",
-                        path.display()
-                    )
-                } else {
-                    anyhow!("cannot create the rejects file {}: {e}", path.display())
-                }
-            })?;
+                    path.display()
+                )
+            } else {
+                anyhow!("cannot create the rejects file {}: {e}", path.display())
+            }
+        })?;
         Ok(Rejects {
             path: path.to_path_buf(),
             out: Some(BufWriter::with_capacity(1 << 16, file)),

@@ -54,9 +54,12 @@ impl Dates {
             renewal_opens: anniversary
                 .checked_sub_days(days(program.renewal_opens_days))
                 .unwrap_or(NaiveDate::MIN),
-            lapses: anniversary
-                .checked_add_days(days(program.grace_days))
-                .unwrap_or(NaiveDate::MAX),
+            // Never past the program's last day (an anniversary late in 9999).
+            lapses: crate::support::clock::capped(
+                anniversary
+                    .checked_add_days(days(program.grace_days))
+                    .unwrap_or(NaiveDate::MAX),
+            ),
         }
     }
 

@@ -27,7 +27,11 @@ pub(super) fn build(
     designation_risks: &[DesignationRisk],
 ) -> Timeline {
     let from = at.date_naive();
-    let to = from.checked_add_months(Months::new(12)).unwrap_or(from);
+    // Never past the program's last day (a report dated late in 9999).
+    let to = crate::support::clock::capped(
+        from.checked_add_months(Months::new(12))
+            .unwrap_or(NaiveDate::MAX),
+    );
     // (username, user_id, code, stops), deduplicated.
     let mut found: Vec<(String, i64, String, NaiveDate)> = Vec::new();
     for c in &judged.eval.competencies {

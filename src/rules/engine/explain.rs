@@ -100,9 +100,20 @@ pub fn amount(metric: Metric, value: f64) -> String {
 /// Thousands separated by commas, rounded to cents; two decimals only when the rounded value
 /// has a fraction (`1,200`, `1,199.50`, `1,200` for 1199.996, `1` for 0.999). The one number
 /// formatter: `output::number` and every text the engine phrases use it.
+///
+/// Never `inf`, `NaN` or `-0`: the inputs are bounded (figures to 10^15), and a figure
+/// beyond that, which no accepted input makes, reads "over 1,000,000,000,000,000" (or
+/// "under -1,000,000,000,000,000").
 pub fn thousands(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
+    use crate::rules::limits::MAX_FIGURE;
+    if x.is_nan() {
+        return "unknown".into();
+    }
+    if x > MAX_FIGURE {
+        return format!("over {}", thousands(MAX_FIGURE));
+    }
+    if x < -MAX_FIGURE {
+        return format!("under -{}", thousands(MAX_FIGURE));
     }
     let cents = (x.abs() * 100.0).round() as u128;
     let (whole, frac) = (cents / 100, cents % 100);

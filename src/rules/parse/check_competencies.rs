@@ -198,6 +198,11 @@ impl Checker<'_, '_> {
                     &path.key(key),
                     format!("{key} is {value}: a threshold cannot be negative"),
                 );
+            } else if value > limits::MAX_FIGURE {
+                self.report(
+                    &path.key(key),
+                    format!("{key} is {value}: a threshold is at most 10^15"),
+                );
             }
         }
         if req.scope.as_deref().is_some_and(|s| s.trim().is_empty()) {

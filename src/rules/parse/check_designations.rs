@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::check::Checker;
 use super::check_competencies::is_kebab_id;
+use super::limits::MAX_FIGURE;
 use super::spans::KeyPath;
 use super::{MetricItem, PeopleRequirement, Program, Rulebook, SkillingItem};
 
@@ -118,6 +119,20 @@ impl Checker<'_, '_> {
                 (None, Some(f)) if !f.is_finite() || f <= 0.0 => self.report(
                     &mpath.key("full_at"),
                     format!("full_at {f} must be a finite number above 0"),
+                ),
+                (None, Some(f)) if f > MAX_FIGURE => self.report(
+                    &mpath.key("full_at"),
+                    format!("full_at {f} is over 10^15, more than any value the program takes"),
+                ),
+                // The value the maximum needs is shown in gaps: never beyond any figure.
+                (Some(p), None) if p > 0.0 && m.max_points / p > MAX_FIGURE => self.report(
+                    &mpath.key("points_per_unit"),
+                    format!(
+                        "points_per_unit {p} is so small that {} points need a value over \
+                         10^15: give at least {}",
+                        m.max_points,
+                        m.max_points / MAX_FIGURE
+                    ),
                 ),
                 _ => {}
             }

@@ -17,6 +17,11 @@ pub const MAX_YEAR: i32 = 9999;
 /// accepted input leaves chrono's range.
 pub const MAX_DAYS: u32 = 36_500;
 
+/// The largest figure the program takes anywhere (a performance value, a threshold, the
+/// value a designation item needs for its maximum): 10^15. Beyond it no figure is
+/// plausible, and the arithmetic on one could print `inf` or a saturated number.
+pub const MAX_FIGURE: f64 = 1e15;
+
 /// Checks that a date lies within [`MIN_YEAR`]..=[`MAX_YEAR`].
 pub fn in_range(d: NaiveDate) -> Result<NaiveDate, String> {
     if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
@@ -26,6 +31,18 @@ pub fn in_range(d: NaiveDate) -> Result<NaiveDate, String> {
             "{d} is outside the years {MIN_YEAR} to {MAX_YEAR} the program works with"
         ))
     }
+}
+
+/// The last day the program works with: 9999-12-31.
+pub fn last_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(MAX_YEAR, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// A computed date held to [`last_day`]: an expiry 100 years after a pass in 9990, a grace
+/// period ending after 9999-12-31, lie past every date the program works with, and are
+/// shown (and stored) as its last day, never as `+10000-…`.
+pub fn capped(d: NaiveDate) -> NaiveDate {
+    d.min(last_day())
 }
 
 /// How many characters of a bad value an error message quotes.

@@ -159,16 +159,21 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Creates the temporary file for `dest` after [`refuse_database_path`]. Temporary
-    /// files left by killed commands are the caller's to settle first: only the database
-    /// knows whether theirs committed ([`leftovers`]).
+    /// Creates the temporary file for `dest`, each name passing [`guard_output`] first: an
+    /// explicit path that is the database, a link, a FIFO, a device, a folder or an
+    /// existing file is refused; a default name taken by any of them is passed over for
+    /// the next one. Temporary files left by killed commands are the caller's to settle
+    /// first: only the database knows whether theirs committed ([`leftovers`]).
     pub fn create(dest: Dest, db: &Path, what: &str) -> Result<Staged> {
-        refuse_database_path(dest.path(), db)?;
         let mut n = 1;
         while let Some(path) = dest.candidate(n) {
             n += 1;
-            let taken = path.symlink_metadata().is_ok();
-            if taken {
+            let free = match (guard_output(&path, db, what), &dest) {
+                (Ok(found), _) => found == Found::Nothing,
+                (Err(_), Dest::Free(_)) => false,
+                (Err(e), Dest::Exact(_)) => return Err(e),
+            };
+            if !free {
                 if matches!(dest, Dest::Free(_)) {
                     continue;
                 }

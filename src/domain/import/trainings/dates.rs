@@ -129,8 +129,13 @@ pub(super) fn date(
     let Ok(when) = parse_when(raw) else {
         return bad();
     };
+    // SPEC §2: dates are 1900–9999 (a year 0000 or 1899 could not even be copied to
+    // PostgreSQL).
+    let bounded = |d: NaiveDate| {
+        crate::support::clock::in_range(d).map_err(|e| format!("{field}: {shown}: {e}"))
+    };
     let (a, b, y) = match when {
-        When::Day(d) => return Ok(Ok(d)),
+        When::Day(d) => return Ok(bounded(d)),
         When::Invalid => return Ok(Err(format!("{field}: {shown} is not a valid date"))),
         When::Slash { a, b, y } => (a, b, y),
     };
@@ -156,17 +161,19 @@ pub(super) fn date(
         DateOrder::Dmy => (a, b),
         DateOrder::Mdy => (b, a),
     };
-    Ok(NaiveDate::from_ymd_opt(y, month, day).ok_or_else(|| {
-        format!(
-            "{field}: {shown} is not a valid date (read {}{})",
-            o.describe(),
-            if order.line.is_none() {
-                ", as --date-order says"
-            } else {
-                ""
-            }
-        )
-    }))
+    Ok(NaiveDate::from_ymd_opt(y, month, day)
+        .ok_or_else(|| {
+            format!(
+                "{field}: {shown} is not a valid date (read {}{})",
+                o.describe(),
+                if order.line.is_none() {
+                    ", as --date-order says"
+                } else {
+                    ""
+                }
+            )
+        })
+        .and_then(bounded))
 }
 
 /// A report date before day/month order is applied.

@@ -139,9 +139,11 @@ pub(super) fn link_people(
         if let Some(s) = linked.severed {
             summary.severed += 1;
             if summary.notes.len() < crate::domain::import::MAX_LISTED_ERRORS {
-                summary.notes.push(format!(
-                    "{msa} was associated with {} in {}; that association is now severed",
-                    s.username, s.org_name
+                summary.notes.push(crate::domain::import::severed_note(
+                    &msa,
+                    &s.username,
+                    &s.org_name,
+                    opts.dry_run,
                 ));
             }
             if !severed_in.contains(&s.org_id) {

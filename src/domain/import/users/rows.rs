@@ -182,10 +182,8 @@ impl State<'_, '_> {
                 let reason = format!("linked to {} ({})", self.username, self.org.name);
                 self.st.end_link(l.id, self.at, &reason)?;
                 self.severed.push(format!(
-                    "{m} was associated with {} in {}; that association {} severed (line {line})",
-                    l.username,
-                    l.org_name,
-                    if self.dry_run { "would be" } else { "is now" }
+                    "{} (line {line})",
+                    crate::domain::import::severed_note(m, &l.username, &l.org_name, self.dry_run)
                 ));
                 self.sever_audit
                     .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
@@ -273,9 +271,11 @@ impl State<'_, '_> {
         if let Some(l) = sever {
             let reason = format!("linked to {} ({})", ex.username, self.org.name);
             self.st.end_link(l.id, self.at, &reason)?;
-            self.severed.push(format!(
-                "{m} was associated with {} in {}; that association is now severed",
-                l.username, l.org_name
+            self.severed.push(crate::domain::import::severed_note(
+                m,
+                &l.username,
+                &l.org_name,
+                self.dry_run,
             ));
             self.sever_audit
                 .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
