@@ -449,7 +449,7 @@ fn reimporting_changes_nothing() {
     );
     env.write(
         "p.csv",
-        "metric,value,date,scope\nrevenue,\"15,000\",2026-01-01,Azure\nnew-customers,3,2026-01-01,\n",
+        "metric,value,date,scope\nrevenue,15000,2026-01-01,Azure\nnew-customers,3,2026-01-01,\n",
     );
     for (kind, file, added, unchanged) in [
         ("users", "u.csv", 2, 0),
