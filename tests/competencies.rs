@@ -179,8 +179,14 @@ fn performance_values_are_validated() {
         err.contains("invalid value 'profit' for '--metric"),
         "{err}"
     );
-    env.ok(
+    // A thousands separator is refused (SPEC §2), never read as 12000 or 12.
+    let err = env.fails(
         "performance record --metric revenue --scope Azure --value 12,000 \
+         --date 2026-01-31 --now 2026-02-01",
+    );
+    assert!(err.contains("no thousands separator"), "{err}");
+    env.ok(
+        "performance record --metric revenue --scope Azure --value 12000 \
          --date 2026-01-31 --now 2026-02-01",
     );
     let list = env.json(&["performance", "list"]);

@@ -291,12 +291,8 @@ mod imports {
             })
             .unwrap();
         let rb = Rulebook::parse(SMALL, "small.toml").unwrap();
-        let opts = Options {
-            file,
-            skip_invalid: false,
-            dry_run: true,
-            progress: competency::api::domain::progress::none(),
-        };
+        let mut opts = Options::new(file, competency::api::domain::progress::none());
+        opts.dry_run = true;
         let opened = match kind {
             "users" => import::users::open(&opts),
             "achievements" => import::achievements::open(&opts),

@@ -311,22 +311,86 @@ fn every_kind_of_bad_row_fails_the_whole_import() {
 }
 
 #[test]
-fn invalid_utf8_is_a_rejected_row_not_a_crash() {
+fn a_file_not_in_utf8_is_refused_at_its_line_with_the_fix_not_a_crash() {
     let env = Env::new();
     env.write(
         "u.csv",
         b"email,name\nada@contoso.com,Ada\nbob@contoso.com,B\xFF\xFEb\n".as_slice(),
     );
-    let (code, _, err) = env.import("users", "u.csv", &[]);
-    assert_eq!(code, 1);
-    assert!(err.contains("u.csv:3: column 2: not valid UTF-8"), "{err}");
-    let s = env.import_users_skipping_invalid();
-    assert_eq!((n(&s, "added"), n(&s, "rejected")), (1, 1));
-    let rejects = fs::read(env.path("u.csv.rejects.csv")).unwrap();
+    for extra in [&[][..], &["--skip-invalid", "--credentials-file", "c.csv"]] {
+        let (code, _, err) = env.import("users", "u.csv", extra);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.starts_with("error: u.csv:3: the file is not UTF-8 (byte 0xFF on this line)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\"CSV UTF-8\"") && err.contains("--encoding windows-1252"),
+            "{err}"
+        );
+        assert!(!env.path("u.csv.rejects.csv").exists());
+        assert!(env.files("c.csv").is_empty(), "credentials left behind");
+    }
+    // Read as Windows-1252, as the message says.
+    let (code, s, err) = env.import(
+        "users",
+        "u.csv",
+        &["--encoding", "windows-1252", "--credentials-file", "c.csv"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(n(&s, "added"), 2);
+}
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for u in text.encode_utf16() {
+        out.extend(if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn users_and_performance_imports_read_utf16_with_a_bom_and_reject_rows_in_utf8() {
+    let env = Env::new();
+    env.write(
+        "u.csv",
+        utf16("email,name\r\nzoe@contoso.com,Zoë Müller\r\n", false),
+    );
+    let (code, s, err) = env.import("users", "u.csv", &["--credentials-file", "c.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(n(&s, "added"), 1);
+    let users: Value = serde_json::from_slice(
+        &env.cmd()
+            .args(["--format", "json", "users", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(users[0]["name"], "Zoë Müller", "{users}");
+
+    env.write(
+        "p.csv",
+        utf16(
+            "metric,value,date,scope\nrevenue,12.5,2026-01-01,azure\nrevenue,öl,2026-01-02,azure\n",
+            true,
+        ),
+    );
+    let (code, s, err) = env.import("performance", "p.csv", &["--skip-invalid"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((n(&s, "added"), n(&s, "rejected")), (1, 1), "{s}");
+    let rejects = fs::read_to_string(env.path("p.csv.rejects.csv")).expect("rejects in UTF-8");
     assert!(
-        rejects
-            .windows(10)
-            .any(|w| w == b"B\xFF\xFEb,\"colu".as_slice())
+        rejects.starts_with("metric,value,date,scope,error\nrevenue,öl,2026-01-02,azure,\""),
+        "{rejects}"
     );
 }
 
@@ -449,7 +513,7 @@ fn reimporting_changes_nothing() {
     );
     env.write(
         "p.csv",
-        "metric,value,date,scope\nrevenue,\"15,000\",2026-01-01,Azure\nnew-customers,3,2026-01-01,\n",
+        "metric,value,date,scope\nrevenue,15000,2026-01-01,Azure\nnew-customers,3,2026-01-01,\n",
     );
     for (kind, file, added, unchanged) in [
         ("users", "u.csv", 2, 0),

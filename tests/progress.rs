@@ -43,12 +43,8 @@ fn actor() -> Actor {
 /// A dry run of importing `file`, its progress recorded: (options, the recording).
 fn recorded_dry_run(file: &Path) -> (Options, Arc<Recording>) {
     let rec = Arc::new(Recording::default());
-    let opts = Options {
-        file: file.to_owned(),
-        skip_invalid: false,
-        dry_run: true,
-        progress: rec.clone(),
-    };
+    let mut opts = Options::new(file.to_owned(), rec.clone());
+    opts.dry_run = true;
     (opts, rec)
 }
 

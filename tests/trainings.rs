@@ -605,3 +605,203 @@ fn link_users_refuses_one_corporate_email_for_two_msas() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(n(&s, "added"), 2);
 }
+
+/// A small Trainings report as Excel saves it, in text: CRLF, fields quoted only when they
+/// must be, accented names, one name with a line break, an unknown column, a blank row and
+/// a title in no catalogue entry. The rows with accents are also those whose dates say
+/// "day first"; the plain row's date is ambiguous.
+fn excel_report(sep: char) -> String {
+    let rows: [[&str; 8]; 4] = [
+        [
+            "Enabling Office 365 Services",
+            "13/04/2022 00:23",
+            "zoe@outlook.com",
+            "zoe@contoso.com",
+            "Zoë",
+            "Müller",
+            "1234567",
+            "blue",
+        ],
+        [
+            "Enabling Office 365 Services",
+            "25/12/2021 10:00",
+            "jose@outlook.com",
+            "jose@contoso.com",
+            "José\nMaría",
+            "Núñez",
+            "1234567",
+            "red; green",
+        ],
+        [
+            "MCSA: Office 365",
+            "01/02/2022 10:00",
+            "ann@outlook.com",
+            "ann@contoso.com",
+            "Ann",
+            "Lee",
+            "1234567",
+            "",
+        ],
+        [
+            "Microsoft Azure Fundamentals",
+            "02/02/2022 10:00",
+            "ann@outlook.com",
+            "ann@contoso.com",
+            "Ann",
+            "Lee",
+            "1234567",
+            "",
+        ],
+    ];
+    let field = |f: &str| {
+        if f.contains([sep, '"', '\n', ',']) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.to_owned()
+        }
+    };
+    let line = |fields: &[&str]| {
+        let v: Vec<String> = fields.iter().map(|f| field(f)).collect();
+        v.join(&sep.to_string()) + "\r\n"
+    };
+    let mut out = line(&[
+        "TrainingTitle",
+        "TrainingCompletionDate",
+        "Email",
+        "CorpEmail",
+        "IndividualFirstName",
+        "IndividualLastName",
+        "MPNId",
+        "Favourite colour",
+    ]);
+    out.push_str(&line(&rows[0]));
+    out.push_str(&line(&rows[1]));
+    // A blank row, as Excel writes one.
+    out.push_str(&line(&[""; 8]));
+    out.push_str(&line(&rows[2]));
+    out.push_str(&line(&rows[3]));
+    out
+}
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for u in text.encode_utf16() {
+        out.extend(if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+/// The import of [`excel_report`] went as it should: three achievements, the blank row not
+/// a row, one title skipped, the unknown column warned about once, names in one line.
+fn assert_excel_report_read(env: &Env, code: i32, s: &Value, err: &str, layout: &str) {
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(layout), "{layout:?} not in {err}");
+    assert_eq!(
+        (
+            n(s, "rows"),
+            n(s, "added"),
+            n(s, "skipped"),
+            n(s, "rejected"),
+            n(s, "skipped_title_count")
+        ),
+        (4, 3, 1, 0, 1),
+        "{s}"
+    );
+    assert_eq!(
+        err.matches("ignoring column \"Favourite colour\"").count(),
+        1,
+        "{err}"
+    );
+    let users = env.json(&["users", "list", "--now", NOW]);
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    for name in ["Zoë Müller", "José María Núñez", "Ann Lee"] {
+        assert!(names.contains(&name), "{name:?} not in {names:?}");
+    }
+    let zoe = env.json(&[
+        "achievements",
+        "list",
+        "--msa",
+        "zoe@outlook.com",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(zoe[0]["earned"], "2022-04-13", "{zoe}");
+}
+
+#[test]
+fn excel_unicode_text_utf16_le_and_be_with_bom_is_read() {
+    for (big_endian, layout) in [(false, "UTF-16LE"), (true, "UTF-16BE")] {
+        let env = env_with(&[]);
+        std::fs::write(
+            env.path("Trainings.txt"),
+            utf16(&excel_report('\t'), big_endian),
+        )
+        .unwrap();
+        let (code, s, err) = import(&env, "Trainings.txt", &["--create-users"]);
+        assert_excel_report_read(&env, code, &s, &err, &format!("{layout}, tab-separated"));
+    }
+}
+
+#[test]
+fn blank_rows_line_breaks_in_names_and_extra_columns_of_an_excel_csv_are_read() {
+    let env = env_with(&[]);
+    std::fs::write(env.path("Trainings.csv"), excel_report(',')).unwrap();
+    let (code, s, err) = import(&env, "Trainings.csv", &["--create-users"]);
+    assert_excel_report_read(&env, code, &s, &err, "Trainings report, older layout");
+}
+
+#[test]
+fn a_semicolon_separated_report_from_european_excel_is_read() {
+    let env = env_with(&[]);
+    std::fs::write(env.path("Trainings.csv"), excel_report(';')).unwrap();
+    let (code, s, err) = import(&env, "Trainings.csv", &["--create-users"]);
+    assert_excel_report_read(&env, code, &s, &err, "semicolon-separated");
+}
+
+#[test]
+fn a_windows_1252_report_is_refused_first_with_the_line_and_the_fix_then_read_with_encoding() {
+    let env = env_with(&[]);
+    let text = excel_report(';');
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!lossy);
+    std::fs::write(env.path("Trainings.csv"), &bytes).unwrap();
+    let (code, _, err) = import(&env, "Trainings.csv", &["--create-users"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with("error: Trainings.csv:2: the file is not UTF-8"),
+        "the encoding must be the first message: {err}"
+    );
+    assert!(
+        err.contains("\"CSV UTF-8\"") && err.contains("--encoding windows-1252"),
+        "{err}"
+    );
+    assert!(!err.contains("--date-order"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(achievements(&env).is_empty());
+    let left: Vec<_> = std::fs::read_dir(env.path("."))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("credentials-"))
+        .collect();
+    assert!(left.is_empty(), "credentials left behind: {left:?}");
+
+    let (code, s, err) = import(
+        &env,
+        "Trainings.csv",
+        &["--create-users", "--encoding", "windows-1252"],
+    );
+    assert_excel_report_read(&env, code, &s, &err, "windows-1252, semicolon-separated");
+}

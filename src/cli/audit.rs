@@ -17,8 +17,14 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_instant)]
     pub since: Option<DateTime<Utc>>,
     /// At most this many of the most recent changes.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_limit)]
     pub limit: Option<u32>,
+}
+
+/// `--limit`: a whole number, read as every number is (SPEC §2: `1,000` refused).
+fn parse_limit(s: &str) -> Result<u32, String> {
+    let n = crate::support::fields::whole_number("", s)?;
+    u32::try_from(n).map_err(|_| format!("at most {} changes can be asked for", u32::MAX))
 }
 
 /// Runs `audit`.

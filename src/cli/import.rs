@@ -13,7 +13,7 @@ mod trainings;
 use crate::domain::accounts::Actor;
 use crate::domain::credentials::{self, CredentialsFile};
 use crate::domain::import::trainings::DateOrder;
-use crate::domain::import::{self, Input, Options, Rejects, Summary};
+use crate::domain::import::{self, Encoding, Input, Options, Rejects, Summary};
 use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::Report;
@@ -25,10 +25,15 @@ use chrono::NaiveDate;
 /// The flags of every import.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The CSV file: a header row, then one record per row (UTF-8, a BOM is accepted;
+    /// The CSV file: a header row, then one record per row (UTF-8, or UTF-16 with a BOM;
     /// headers match ignoring case, spaces, `_` and `-`); `-` reads standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// The encoding of a file without a byte-order mark (a BOM always decides):
+    /// `windows-1252` for Excel's "CSV (Comma delimited)", `utf-16` for its "Unicode text"
+    /// [default: utf-8; a file that is not is refused with its line].
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub encoding: Option<Encoding>,
     /// Import the valid rows and copy every invalid row, unchanged, to the rejects file
     /// with an `error` column [default: all or nothing].
     #[arg(long)]
@@ -79,12 +84,14 @@ pub struct AchievementsImportArgs {
 }
 
 fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
-    Options {
-        file: a.file.clone(),
-        skip_invalid: a.skip_invalid,
-        dry_run: a.dry_run,
-        progress: super::progress::reporter(ctx.quiet, ctx.style.format),
-    }
+    let mut o = Options::new(
+        a.file.clone(),
+        super::progress::reporter(ctx.quiet, ctx.style.format),
+    );
+    o.skip_invalid = a.skip_invalid;
+    o.dry_run = a.dry_run;
+    o.encoding = a.encoding;
+    o
 }
 
 /// The rejects file: `--rejects` (refused if it exists), else the first free one of
@@ -178,7 +185,7 @@ pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> 
     let sniffed = if opts.file.as_os_str() == "-" {
         None
     } else {
-        import::trainings::sniff(&opts.file)?
+        import::trainings::sniff(&opts)?
     };
     if let Some(sniffed) = sniffed {
         return trainings::run(a, sniffed, opts, ctx);
@@ -253,11 +260,16 @@ fn records_import(
 }
 
 fn warn_ignored(ctx: &Ctx, input: &Input) {
-    if !input.ignored().is_empty() {
-        let cols: Vec<String> = input.ignored().iter().map(|c| format!("{c:?}")).collect();
+    warn_ignored_columns(ctx, input.display(), input.ignored());
+}
+
+/// The one warning naming the columns of a file that are not read.
+fn warn_ignored_columns(ctx: &Ctx, file: &str, ignored: &[String]) {
+    if !ignored.is_empty() {
+        let cols: Vec<String> = ignored.iter().map(|c| format!("{c:?}")).collect();
         ctx.warn(format!(
             "{}: ignoring column{} {}",
-            input.display(),
+            file,
             if cols.len() == 1 { "" } else { "s" },
             cols.join(", ")
         ));

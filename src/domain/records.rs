@@ -199,17 +199,7 @@ pub fn validate_performance(
             all.join(", ")
         )
     })?;
-    let v: f64 = value
-        .trim()
-        .replace([',', '_'], "")
-        .parse()
-        .map_err(|_| format!("value: {} is not a number", fields::shown(value.trim())))?;
-    if !v.is_finite() {
-        return Err(format!(
-            "value: {} is not a finite number",
-            fields::shown(value.trim())
-        ));
-    }
+    let v = fields::number("value", value)?;
     // Out-of-range values are quoted as given: `{v}` would spell 1e300 with 301 digits.
     if v < 0.0 && !metric.allows_negative() {
         return Err(format!("value: {} is negative", value.trim()));

@@ -17,9 +17,10 @@ pub fn last_instant() -> DateTime<Utc> {
 /// Parses a count of days for a command-line option: 0 to [`MAX_DAYS`].
 pub fn parse_days(s: &str) -> Result<u32, String> {
     let t = s.trim();
-    match t.parse::<u64>() {
+    match crate::support::fields::whole_number("", t) {
         Ok(n) if n <= u64::from(MAX_DAYS) => Ok(n as u32),
         Ok(_) => Err(format!("at most {MAX_DAYS} days (100 years) are accepted")),
+        Err(e) if e.ends_with(crate::support::fields::NUMBER_FIX) => Err(e),
         Err(_) => Err(format!(
             "{} is not a number of days (0 to {MAX_DAYS})",
             crate::support::fields::shown(t)

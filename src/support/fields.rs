@@ -16,6 +16,69 @@ pub fn shown_plain(value: &str) -> String {
     }
 }
 
+/// What SPEC §2 tells whoever wrote a number with a comma or another grouping mark.
+pub const NUMBER_FIX: &str = "use a point for decimals and no thousands separator";
+
+/// Whether a would-be number has a decimal comma or a grouping mark (`12,5`, `62,400`,
+/// `62 400`, `62'400`, `62_400`): Excel in most languages writes them, and read any other
+/// way they become another number (`1,5` as 15), so they are refused, never guessed.
+fn grouped(t: &str) -> bool {
+    t.bytes().any(|b| b.is_ascii_digit())
+        && t.chars().any(|c| {
+            matches!(
+                c,
+                ',' | '_' | '\'' | '\u{2019}' | ' ' | '\u{A0}' | '\u{202F}'
+            )
+        })
+}
+
+fn grouping_refusal(what: &str, t: &str) -> String {
+    if what.is_empty() {
+        format!("{}: {NUMBER_FIX}", shown(t))
+    } else {
+        format!("{what} {}: {NUMBER_FIX}", shown(t))
+    }
+}
+
+fn labelled(what: &str, message: String) -> String {
+    if what.is_empty() {
+        message
+    } else {
+        format!("{what}: {message}")
+    }
+}
+
+/// Reads a number as files and arguments write it (SPEC §2): a point for decimals and no
+/// grouping (`12.5`, `-2`, `62400`). A comma or a grouping mark is refused with the fix
+/// (`value "12,5": use a point for decimals and no thousands separator`), never read as
+/// another number; so are `inf` and `NaN`. `what` names the value (a column, a flag; empty
+/// when the caller names it). Every number an administrator gives is read here.
+pub fn number(what: &str, raw: &str) -> Result<f64, String> {
+    let t = raw.trim();
+    if grouped(t) {
+        return Err(grouping_refusal(what, t));
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(labelled(
+            what,
+            format!("{} is not a finite number", shown(t)),
+        )),
+        Err(_) => Err(labelled(what, format!("{} is not a number", shown(t)))),
+    }
+}
+
+/// Reads a whole number (a count, a limit) as [`number`] does: digits only, a comma or a
+/// grouping mark refused with the fix.
+pub fn whole_number(what: &str, raw: &str) -> Result<u64, String> {
+    let t = raw.trim();
+    if grouped(t) {
+        return Err(grouping_refusal(what, t));
+    }
+    t.parse::<u64>()
+        .map_err(|_| labelled(what, format!("{} is not a whole number", shown(t))))
+}
+
 /// The longest display name accepted.
 pub const MAX_NAME: usize = 256;
 
@@ -279,6 +342,39 @@ mod tests {
             assert!(e.contains("bidirectional"), "{e}");
         }
         assert!(name("Zoë Ångström").is_ok());
+    }
+
+    #[test]
+    fn numbers_are_written_with_a_point_and_no_grouping() {
+        assert_eq!(number("value", " 12.5 "), Ok(12.5));
+        assert_eq!(number("value", "-2"), Ok(-2.0));
+        assert_eq!(number("value", "62400"), Ok(62400.0));
+        assert_eq!(
+            number("value", "12,5").unwrap_err(),
+            "value \"12,5\": use a point for decimals and no thousands separator"
+        );
+        for bad in [
+            "1,5",
+            "62,400",
+            "62 400",
+            "62'400",
+            "62_400",
+            "1\u{A0}000",
+            ",5",
+        ] {
+            let e = number("value", bad).unwrap_err();
+            assert!(e.ends_with(NUMBER_FIX), "{bad:?}: {e}");
+            assert!(whole_number("", bad).unwrap_err().ends_with(NUMBER_FIX));
+        }
+        assert_eq!(
+            number("value", "abc").unwrap_err(),
+            "value: \"abc\" is not a number"
+        );
+        assert!(number("value", "inf").unwrap_err().contains("finite"));
+        assert!(number("value", "NaN").unwrap_err().contains("finite"));
+        assert_eq!(whole_number("--limit", "30"), Ok(30));
+        assert!(whole_number("--limit", "1.5").is_err());
+        assert!(whole_number("--limit", "-1").is_err());
     }
 
     #[test]

@@ -151,12 +151,7 @@ pub(super) fn load(
 ) -> Result<Loaded> {
     let rb = records::rulebook(db, org)?;
     let today = actor.at.date_naive();
-    let opts = |file: &PathBuf| Options {
-        file: file.clone(),
-        skip_invalid: false,
-        dry_run: false,
-        progress: crate::domain::progress::none(),
-    };
+    let opts = |file: &PathBuf| Options::new(file.clone(), crate::domain::progress::none());
     let all_valid = |s: &Summary| -> Result<()> {
         if s.rejected > 0 {
             return Err(anyhow!("demo data: {}", s.errors.join("; ")));
@@ -168,7 +163,7 @@ pub(super) fn load(
     let users = import::users::import(db, org, actor, &o, &mut input, Some(creds), None)?;
     all_valid(&users)?;
     let o = opts(&files[1]);
-    let sniffed = import::trainings::sniff(&o.file)?
+    let sniffed = import::trainings::sniff(&o)?
         .ok_or_else(|| anyhow!("demo data: not a Trainings report"))?;
     let (achievements, _) = import::trainings::import(
         db,

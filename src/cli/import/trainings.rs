@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::{AchievementsImportArgs, finish_with, rejects_file};
+use super::{AchievementsImportArgs, finish_with, rejects_file, warn_ignored_columns};
 use crate::cli::Ctx;
 use crate::domain::credentials::{self, CredentialsFile};
 use crate::domain::import::trainings::{Linking, Trainings};
@@ -21,6 +21,11 @@ pub(super) fn run(
 ) -> Result<Report> {
     let actor = ctx.actor();
     let today = ctx.clock.today();
+    warn_ignored_columns(
+        ctx,
+        &opts.file.display().to_string(),
+        &import::trainings::ignored_columns(&opts, sniffed)?,
+    );
     let linking = Linking {
         link: a.link_users || a.create_users,
         create: a.create_users,

@@ -80,12 +80,7 @@ pub fn what_if(
         let (metric, scope) = key.split_once(':').unwrap_or((key, ""));
         let metric = Metric::parse(metric)
             .ok_or_else(|| bad_input(format!("--set: {metric:?} is not a metric")))?;
-        let value: f64 = value
-            .trim()
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| bad_input(format!("--set: {value:?} is not a number")))?;
+        let value = crate::support::fields::number("--set", value).map_err(bad_input)?;
         let today = at.date_naive();
         snap.performance.retain(|r| {
             !(r.metric == metric && r.scope.eq_ignore_ascii_case(scope.trim()) && r.date >= today)

@@ -40,7 +40,7 @@ pub const COLUMNS: &[Column] = &[
 
 /// Opens an achievements file and checks its header.
 pub fn open(opts: &Options) -> Result<Input> {
-    Input::open_requiring(&opts.file, COLUMNS, 3, &opts.progress)
+    Input::open_requiring(opts, COLUMNS, 3)
 }
 
 /// Imports the achievements of `input` (they belong to their MSAs, not to an

@@ -1,10 +1,23 @@
-//! Reading an import file: BOM, header mapping, one reused record, raw row bytes for the
-//! rejects file, and the "reading" phase of the import's progress.
+//! Reading an import file: its encoding, BOM, header mapping, one reused record, raw row
+//! bytes for the rejects file, and the "reading" phase of the import's progress.
+//!
+//! Invariants:
+//! - **one text, UTF-8**: a file is read once into a [`Source`] of UTF-8 bytes before any
+//!   row is looked at. UTF-8 (with or without BOM) is read in place after a check of the
+//!   whole file; UTF-16 with a BOM (Excel's "Unicode text") and `--encoding
+//!   utf-16|windows-1252` are decoded (by `encoding_rs`) into an unnamed temporary copy.
+//!   Anything else is refused at its line with the fix, before any other message about the
+//!   file's contents. Every pass over the file (the Trainings report's sniffing and date
+//!   pre-scan, the import) shares that one source; rejected rows are copied from it, so a
+//!   rejects file is UTF-8 whatever the input's encoding.
+//! - **blank rows are no rows**: a line whose fields are all empty (Excel's `,,,`) is skipped
+//!   like an empty line, never counted.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use csv::ByteRecord;
@@ -28,13 +41,244 @@ pub fn normalize_header(h: &str) -> String {
         .collect()
 }
 
+/// The encodings an import reads without a BOM (`--encoding`); a BOM always decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    /// UTF-8 (the default): a file that is not is refused with its line.
+    #[value(name = "utf-8")]
+    Utf8,
+    /// UTF-16, little-endian unless a BOM says otherwise (Excel's "Unicode text").
+    #[value(name = "utf-16")]
+    Utf16,
+    /// Windows-1252: what Excel's "CSV (Comma delimited)" writes in Western Europe and the
+    /// Americas.
+    #[value(name = "windows-1252")]
+    Windows1252,
+}
+
+/// An import file as UTF-8 text: the file itself, or its decoded copy.
+pub struct Source {
+    file: File,
+    /// Bytes before the text (a UTF-8 BOM).
+    offset: u64,
+    /// The file's size in bytes (the BOM included).
+    len: u64,
+    /// The encoding read: `UTF-8`, `UTF-16LE`, `UTF-16BE` or `windows-1252`.
+    encoding: &'static str,
+}
+
+impl Source {
+    /// Opens `path` (`-`: standard input) and makes UTF-8 text of it: a BOM decides the
+    /// encoding, else `encoding` (default UTF-8, checked through the whole file).
+    pub fn open(path: &Path, encoding: Option<Encoding>) -> Result<Source> {
+        let file = if path == Path::new("-") {
+            spool_stdin()?
+        } else {
+            File::open(path).with_context(|| format!("cannot open {}", path.display()))?
+        };
+        let mut head = [0u8; 3];
+        let mut n = 0;
+        while n < head.len() {
+            match file.read_at(&mut head[n..], n as u64) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            }
+        }
+        let (enc, bom) = match encoding_rs::Encoding::for_bom(&head[..n]) {
+            Some((enc, bom)) => (enc, bom as u64),
+            None => match encoding {
+                None | Some(Encoding::Utf8) => (encoding_rs::UTF_8, 0),
+                Some(Encoding::Utf16) => (encoding_rs::UTF_16LE, 0),
+                Some(Encoding::Windows1252) => (encoding_rs::WINDOWS_1252, 0),
+            },
+        };
+        if enc == encoding_rs::UTF_8 {
+            check_utf8(&file, bom, path)?;
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            return Ok(Source {
+                file,
+                offset: bom,
+                len,
+                encoding: enc.name(),
+            });
+        }
+        let file = decode(&file, bom, enc, path)?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(Source {
+            file,
+            offset: 0,
+            len,
+            encoding: enc.name(),
+        })
+    }
+
+    /// The encoding read: `UTF-8`, `UTF-16LE`, `UTF-16BE` or `windows-1252`.
+    pub fn encoding(&self) -> &'static str {
+        self.encoding
+    }
+
+    /// Up to `max` bytes of the text's start (for sniffing a header).
+    pub fn head(&self, max: usize) -> Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(max.min(8192));
+        SourceReader {
+            src: self,
+            pos: self.offset,
+        }
+        .take(max as u64)
+        .read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+}
+
+/// Reads a [`Source`] from its own position (pread), so that several readers never share
+/// a file offset.
+struct SourceReader<S> {
+    src: S,
+    pos: u64,
+}
+
+impl<S: std::ops::Deref<Target = Source>> Read for SourceReader<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.src.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// What to do with a file that is not in the encoding it is read in.
+const ENCODING_FIX: &str = "save it in Excel as \"CSV UTF-8\", or read it as it is with \
+                            --encoding windows-1252 (Excel's \"CSV (Comma delimited)\")";
+
+fn newlines(b: &[u8]) -> u64 {
+    b.iter().filter(|&&c| c == b'\n').count() as u64
+}
+
+/// The line of byte `at` of the file (counted from `from`).
+fn line_at(file: &File, from: u64, at: u64, path: &Path) -> Result<u64> {
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut pos, mut line) = (from, 1u64);
+    while pos < at {
+        let want = buf.len().min((at - pos) as usize);
+        let n = file
+            .read_at(&mut buf[..want], pos)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        line += newlines(&buf[..n]);
+        pos += n as u64;
+    }
+    Ok(line)
+}
+
+/// Checks that the whole file from `from` on is UTF-8; the error names the line of the
+/// first byte that is not, and the fix. (Lines are counted only then: the check of a good
+/// file is one fast pass.)
+fn check_utf8(file: &File, from: u64, path: &Path) -> Result<()> {
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut carry, mut pos) = (0usize, from);
+    loop {
+        let n = file
+            .read_at(&mut buf[carry..], pos)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let start = pos - carry as u64;
+        pos += n as u64;
+        let filled = carry + n;
+        carry = 0;
+        if let Err(e) = std::str::from_utf8(&buf[..filled]) {
+            let good = e.valid_up_to();
+            if e.error_len().is_some() || n == 0 {
+                let line = line_at(file, from, start + good as u64, path)?;
+                return Err(bad_file(
+                    path,
+                    line,
+                    format!(
+                        "the file is not UTF-8 (byte 0x{:02X} on this line): {ENCODING_FIX}",
+                        buf[good]
+                    ),
+                ));
+            }
+            // A character cut by the end of the buffer: read on after it.
+            buf.copy_within(good..filled, 0);
+            carry = filled - good;
+        }
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Decodes the file from `from` on into an unnamed temporary UTF-8 copy; a malformed
+/// sequence (possible in UTF-16) is refused with its line.
+fn decode(
+    file: &File,
+    from: u64,
+    enc: &'static encoding_rs::Encoding,
+    path: &Path,
+) -> Result<File> {
+    let (dir, out) = anonymous_file()?;
+    let io = |e: std::io::Error| {
+        anyhow!(
+            "cannot decode {} into {}: {e}",
+            path.display(),
+            dir.display()
+        )
+    };
+    let mut out = BufWriter::with_capacity(1 << 16, out);
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut input = vec![0u8; 1 << 16];
+    let mut output = vec![0u8; 1 << 18];
+    let (mut pos, mut line) = (from, 1u64);
+    loop {
+        let n = file
+            .read_at(&mut input, pos)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        pos += n as u64;
+        let last = n == 0;
+        let mut rest = &input[..n];
+        loop {
+            let (result, read, written) =
+                decoder.decode_to_utf8_without_replacement(rest, &mut output, last);
+            line += newlines(&output[..written]);
+            out.write_all(&output[..written]).map_err(io)?;
+            rest = &rest[read..];
+            match result {
+                encoding_rs::DecoderResult::InputEmpty => break,
+                encoding_rs::DecoderResult::OutputFull => {}
+                encoding_rs::DecoderResult::Malformed(..) => {
+                    return Err(bad_file(
+                        path,
+                        line,
+                        format!(
+                            "the file is not valid {} (read as such{}): {ENCODING_FIX}",
+                            enc.name(),
+                            if from > 0 {
+                                " because it starts with its byte-order mark"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    let mut out = out.into_inner().map_err(|e| io(e.into_error()))?;
+    out.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(out)
+}
+
 /// An open import file.
 pub struct Input {
     path: PathBuf,
     display: String,
-    reader: csv::Reader<File>,
-    /// A second handle on the file, to copy rejected rows byte for byte.
-    raw: File,
+    reader: csv::Reader<SourceReader<Arc<Source>>>,
+    /// The text, to copy rejected rows byte for byte.
+    raw: Arc<Source>,
     /// Bytes skipped before the CSV reader starts (a BOM).
     offset: u64,
     header_len: usize,
@@ -59,15 +303,14 @@ fn bad_file(path: &Path, line: u64, message: String) -> anyhow::Error {
 }
 
 impl Input {
-    /// Opens a file whose first `required` columns must all be present; the error names
-    /// the first one missing.
+    /// Opens the import's file whose first `required` columns must all be present; the
+    /// error names the first one missing.
     pub fn open_requiring(
-        path: &Path,
+        opts: &super::Options,
         columns: &[Column],
         required: usize,
-        progress: &Reporter,
     ) -> Result<Input> {
-        let input = Input::open(path, columns, progress)?;
+        let input = Input::open(opts, columns)?;
         for (i, c) in columns.iter().enumerate().take(required) {
             if input.column(i).is_none() {
                 return Err(input.missing(&format!("{:?}", c.field)));
@@ -76,41 +319,24 @@ impl Input {
         Ok(input)
     }
 
-    /// Opens `path`, reads its header and maps it onto `columns`; a column missing, a
-    /// column given twice, an empty file or a header that is not UTF-8 is an error naming
-    /// the file and the header line. Returns the input and, for each of `columns`, the
-    /// index of the file's column.
-    pub fn open(path: &Path, columns: &[Column], progress: &Reporter) -> Result<Input> {
-        Input::open_delimited(path, columns, progress, b',')
+    /// Opens the import's file, reads its header and maps it onto `columns`; a column
+    /// given twice or an empty file is an error naming the file and the header line.
+    pub fn open(opts: &super::Options, columns: &[Column]) -> Result<Input> {
+        Input::open_delimited(opts, columns, &opts.progress, b',')
     }
 
-    /// [`Input::open`] for a file whose fields are separated by `delimiter` (a tab for TSV).
+    /// [`Input::open`] for a file whose fields are separated by `delimiter` (a tab for TSV,
+    /// `;` for European Excel), reporting to `progress`.
     pub fn open_delimited(
-        path: &Path,
+        opts: &super::Options,
         columns: &[Column],
         progress: &Reporter,
         delimiter: u8,
     ) -> Result<Input> {
-        let stdin = path == Path::new("-");
-        let mut file = if stdin {
-            spool_stdin()?
-        } else {
-            File::open(path).with_context(|| format!("cannot open {}", path.display()))?
-        };
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut bom = [0u8; 3];
-        let n = file.read(&mut bom).unwrap_or(0);
-        let offset = if n == 3 && bom == [0xEF, 0xBB, 0xBF] {
-            3
-        } else {
-            0
-        };
-        file.seek(SeekFrom::Start(offset))
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        // `raw` reads at absolute offsets (pread), so sharing the offset of `file` is fine.
-        let raw = file
-            .try_clone()
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let path = &opts.file;
+        let source = opts.source()?;
+        let offset = source.offset;
+        let len = source.len;
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -120,8 +346,11 @@ impl Input {
             // row's start (and line number) one byte early. The CR is stripped from the
             // last field instead (`Row::get`).
             .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(file);
-        let display = if stdin {
+            .from_reader(SourceReader {
+                src: source.clone(),
+                pos: offset,
+            });
+        let display = if path == Path::new("-") {
             "<stdin>".to_owned()
         } else {
             path.display().to_string()
@@ -130,7 +359,7 @@ impl Input {
             path: path.to_path_buf(),
             display,
             reader,
-            raw,
+            raw: source,
             offset,
             header_len: 0,
             header_line: 1,
@@ -256,18 +485,24 @@ impl Input {
         &self.ignored
     }
 
-    /// The next data row, or `None` at the end.
+    /// The next data row, or `None` at the end. Blank rows (a CRLF line, Excel's `,,,`)
+    /// are skipped, as the reader skips empty LF lines.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>> {
-        let more = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .with_context(|| format!("cannot read {}", self.display))?;
-        if !more {
-            return Ok(None);
-        }
-        if self.record.len() == 1 && self.record[0] == *b"\r" {
-            // A blank CRLF line: skipped, as the reader skips blank LF lines.
-            return self.next_row();
+        loop {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .with_context(|| format!("cannot read {}", self.display))?;
+            if !more {
+                return Ok(None);
+            }
+            if !self
+                .record
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
+                break;
+            }
         }
         self.since_tick += 1;
         if self.since_tick == 4096 {
@@ -280,8 +515,8 @@ impl Input {
         let end = self.reader.position().byte();
         // The CSV reader ends a quoted field at the end of the file without a word: only the
         // last record can run there, so only it is checked (SPEC §6: an error, FILE:LINE).
-        let unterminated =
-            end + self.offset >= self.len && unterminated_quote(&self.raw_bytes(start, end)?);
+        let unterminated = end + self.offset >= self.len
+            && unterminated_quote(&self.raw_bytes(start, end)?, self.delimiter);
         Ok(Some(Row {
             unterminated,
             record: &self.record,
@@ -308,6 +543,7 @@ impl Input {
     pub(super) fn raw_bytes(&self, start: u64, end: u64) -> Result<Vec<u8>> {
         let mut buf = vec![0u8; (end - start) as usize];
         self.raw
+            .file
             .read_exact_at(&mut buf, start + self.offset)
             .with_context(|| format!("cannot read {}", self.display))?;
         Ok(buf)
@@ -326,14 +562,13 @@ pub(super) fn trim_eol(mut b: &[u8]) -> &[u8] {
     b
 }
 
-/// Standard input copied to an unnamed private temporary file: an import reads its file
-/// twice (the rows, then rejected rows byte for byte) and needs its size for the progress
-/// bar. Streamed, so memory stays flat; the file is unlinked at once and vanishes on exit.
-fn spool_stdin() -> Result<File> {
+/// A new private file in the temporary folder, unlinked at once so that it vanishes on exit
+/// (whatever ends the process); its folder, for messages.
+fn anonymous_file() -> Result<(PathBuf, File)> {
     let dir = std::env::temp_dir();
     let mut n = 0u32;
-    let (path, mut file) = loop {
-        let path = dir.join(format!(".competency-stdin-{}-{n}.csv", std::process::id()));
+    loop {
+        let path = dir.join(format!(".competency-input-{}-{n}.csv", std::process::id()));
         match OpenOptions::new()
             .read(true)
             .write(true)
@@ -341,17 +576,26 @@ fn spool_stdin() -> Result<File> {
             .mode(0o600)
             .open(&path)
         {
-            Ok(f) => break (path, f),
+            Ok(f) => {
+                let _ = std::fs::remove_file(&path);
+                return Ok((dir, f));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
             Err(e) => {
                 return Err(anyhow!(
-                    "cannot create a temporary file in {} for standard input: {e}",
+                    "cannot create a temporary file in {}: {e}",
                     dir.display()
                 ));
             }
         }
-    };
-    let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// Standard input copied to an unnamed private temporary file: an import reads its file
+/// more than once (the rows, then rejected rows byte for byte) and needs its size for the
+/// progress bar. Streamed, so memory stays flat.
+fn spool_stdin() -> Result<File> {
+    let (dir, mut file) = anonymous_file()?;
     std::io::copy(&mut std::io::stdin().lock(), &mut file)
         .and_then(|_| file.seek(SeekFrom::Start(0)))
         .with_context(|| format!("cannot copy standard input to {}", dir.display()))?;
@@ -361,7 +605,7 @@ fn spool_stdin() -> Result<File> {
 /// Whether a record's raw bytes end inside a quoted field (a `"` opened and never closed),
 /// following the CSV reader's rules: a quote opens a field only at its start, `""` inside
 /// is an escaped quote.
-fn unterminated_quote(raw: &[u8]) -> bool {
+fn unterminated_quote(raw: &[u8], delimiter: u8) -> bool {
     #[derive(PartialEq)]
     enum S {
         FieldStart,
@@ -373,7 +617,8 @@ fn unterminated_quote(raw: &[u8]) -> bool {
     for &b in raw {
         s = match (s, b) {
             (S::FieldStart, b'"') => S::Quoted,
-            (S::FieldStart | S::Unquoted | S::QuoteInQuoted, b',' | b'\n') => S::FieldStart,
+            (S::FieldStart | S::Unquoted | S::QuoteInQuoted, b'\n') => S::FieldStart,
+            (S::FieldStart | S::Unquoted | S::QuoteInQuoted, d) if d == delimiter => S::FieldStart,
             (S::FieldStart | S::Unquoted, _) => S::Unquoted,
             (S::Quoted, b'"') => S::QuoteInQuoted,
             (S::Quoted, _) => S::Quoted,
@@ -464,15 +709,43 @@ mod tests {
             b"\"x\ny\",z\r\n",
             b"\"\"",
         ] {
-            assert!(!unterminated_quote(ok), "{:?}", String::from_utf8_lossy(ok));
+            assert!(
+                !unterminated_quote(ok, b','),
+                "{:?}",
+                String::from_utf8_lossy(ok)
+            );
         }
         for bad in [&b"a,\"b"[..], b"\"a\"\"b", b"a,\"b\nc\n", b"\""] {
             assert!(
-                unterminated_quote(bad),
+                unterminated_quote(bad, b','),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    fn file_of(bytes: &[u8]) -> File {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, bytes).unwrap();
+        f
+    }
+
+    #[test]
+    fn utf8_is_checked_across_buffers_and_the_bad_line_named() {
+        // "é" (2 bytes) cut by the 64 KiB buffer boundary, then a bad byte 3 lines later.
+        let mut text = vec![b'a'; (1 << 16) - 1];
+        text.extend("é\nx\ny\n".as_bytes());
+        assert!(check_utf8(&file_of(&text), 0, Path::new("f.csv")).is_ok());
+        text.extend(b"z\xE9z\n");
+        let e = check_utf8(&file_of(&text), 0, Path::new("f.csv")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("f.csv:4: the file is not UTF-8 (byte 0xE9"),
+            "{e}"
+        );
+        // A character cut by the end of the file.
+        let e = check_utf8(&file_of(b"a,b\n\xC3"), 0, Path::new("f.csv")).unwrap_err();
+        assert!(e.to_string().starts_with("f.csv:2:"), "{e}");
     }
 
     #[test]

@@ -29,11 +29,12 @@ mod settle;
 pub mod trainings;
 pub mod users;
 
-pub use input::Input;
+pub use input::{Encoding, Input, Source};
 pub use rejects::Rejects;
 pub use settle::{audit, settle};
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -67,6 +68,36 @@ pub struct Options {
     pub dry_run: bool,
     /// Where the import reports its phases (reading, writing, …).
     pub progress: crate::domain::progress::Reporter,
+    /// `--encoding`: how a file without a BOM is read [default: UTF-8, checked].
+    pub encoding: Option<Encoding>,
+    /// The file as UTF-8 text, made once by the first pass over it and shared by the others
+    /// (sniffing, a pre-scan, the import): standard input can be read only once, and a
+    /// decoded copy is made only once.
+    source: Arc<OnceLock<Arc<Source>>>,
+}
+
+impl Options {
+    /// The options of an import of `file` that writes, all or nothing, in UTF-8 unless
+    /// a BOM says otherwise.
+    pub fn new(file: PathBuf, progress: crate::domain::progress::Reporter) -> Options {
+        Options {
+            file,
+            skip_invalid: false,
+            dry_run: false,
+            progress,
+            encoding: None,
+            source: Arc::default(),
+        }
+    }
+
+    /// The file as UTF-8 text, read (and checked or decoded) the first time it is asked for.
+    pub fn source(&self) -> anyhow::Result<Arc<Source>> {
+        if let Some(s) = self.source.get() {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(Source::open(&self.file, self.encoding)?);
+        Ok(self.source.get_or_init(|| s).clone())
+    }
 }
 
 impl std::fmt::Debug for Options {
@@ -75,6 +106,7 @@ impl std::fmt::Debug for Options {
             .field("file", &self.file)
             .field("skip_invalid", &self.skip_invalid)
             .field("dry_run", &self.dry_run)
+            .field("encoding", &self.encoding)
             .finish_non_exhaustive()
     }
 }

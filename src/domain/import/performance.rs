@@ -42,7 +42,7 @@ pub const COLUMNS: &[Column] = &[
 
 /// Opens a performance file and checks its header.
 pub fn open(opts: &Options) -> Result<Input> {
-    Input::open_requiring(&opts.file, COLUMNS, 3, &opts.progress)
+    Input::open_requiring(opts, COLUMNS, 3)
 }
 
 /// Imports the performance records of `input` into `org`; the caller commits only if

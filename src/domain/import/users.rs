@@ -63,7 +63,7 @@ pub const COLUMNS: &[Column] = &[
 
 /// Opens a users file and checks its header.
 pub fn open(opts: &Options) -> Result<Input> {
-    let input = Input::open(&opts.file, COLUMNS, &opts.progress)?;
+    let input = Input::open(opts, COLUMNS)?;
     if input.column(EMAIL).is_none() {
         return Err(input.missing("\"email\""));
     }

@@ -51,7 +51,7 @@ enum Scan {
 /// Scans the file for the first slash date that decides day/month order; it stops there.
 fn scan_order(opts: &Options, sniffed: Sniffed) -> Result<Scan> {
     let mut input = Input::open_delimited(
-        &opts.file,
+        opts,
         COLUMNS,
         &crate::domain::progress::none(),
         sniffed.delimiter,

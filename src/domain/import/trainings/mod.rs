@@ -1,6 +1,7 @@
 //! `achievements import` of the Partner Center Insights **Trainings** report (SPEC §6a), the
-//! file admins download as it comes: CSV or TSV, with or without BOM, LF or CRLF, the
-//! older layout without `ExpirationDate` or the 2021 one with it.
+//! file admins download as it comes, or as Excel saves it: CSV, TSV or `;`-separated, UTF-8
+//! with or without BOM or UTF-16 with BOM, LF or CRLF, the older layout without
+//! `ExpirationDate` or the 2021 one with it.
 //!
 //! Invariants, on top of those of every import (see the module above):
 //! - **the report is recognised by its header** ([`sniff`]): `TrainingTitle`,
@@ -197,7 +198,7 @@ pub struct Trainings {
 
 /// Opens a sniffed report.
 pub fn open(opts: &Options, sniffed: Sniffed) -> Result<Input> {
-    Input::open_delimited(&opts.file, COLUMNS, &opts.progress, sniffed.delimiter).and_then(|i| {
+    Input::open_delimited(opts, COLUMNS, &opts.progress, sniffed.delimiter).and_then(|i| {
         for c in [TITLE, COMPLETED, EMAIL] {
             if i.column(c).is_none() {
                 return Err(i.missing(&format!("{:?}", COLUMNS[c].field)));
@@ -205,6 +206,17 @@ pub fn open(opts: &Options, sniffed: Sniffed) -> Result<Input> {
         }
         Ok(i)
     })
+}
+
+/// The report's columns that are neither read nor known (warned about once).
+pub fn ignored_columns(opts: &Options, sniffed: Sniffed) -> Result<Vec<String>> {
+    let input = Input::open_delimited(
+        opts,
+        COLUMNS,
+        &crate::domain::progress::none(),
+        sniffed.delimiter,
+    )?;
+    Ok(input.ignored().to_vec())
 }
 
 /// The description of the layout read, for the admin.
@@ -215,8 +227,14 @@ pub fn describe(sniffed: Sniffed, order: Option<DateOrder>, flag: bool) -> Strin
     } else {
         "older layout without expiry dates (the catalogue's valid_days apply)"
     });
-    if sniffed.delimiter == b'\t' {
-        s.push_str(", tab-separated");
+    if sniffed.encoding != "UTF-8" {
+        s.push_str(", ");
+        s.push_str(sniffed.encoding);
+    }
+    match sniffed.delimiter {
+        b'\t' => s.push_str(", tab-separated"),
+        b';' => s.push_str(", semicolon-separated"),
+        _ => {}
     }
     if let Some(o) = order {
         s.push_str(", dates ");
@@ -377,8 +395,8 @@ pub fn import(
                 &mut corp_owner,
                 a.msa,
                 corp,
-                row.get(cols[FIRST].filter(|_| linking_on)),
-                row.get(cols[LAST].filter(|_| linking_on)),
+                &one_line(row.get(cols[FIRST].filter(|_| linking_on))),
+                &one_line(row.get(cols[LAST].filter(|_| linking_on))),
             );
         }
         Ok(outcome)
@@ -457,9 +475,30 @@ fn normalize_into(title: &str, out: &mut String) {
     }
 }
 
+/// A field with each line break (a quoted name Excel wrapped) as one space.
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['\r', '\n']) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut in_break = false;
+    for c in s.chars() {
+        if matches!(c, '\r' | '\n') {
+            if !in_break {
+                out.push(' ');
+            }
+            in_break = true;
+        } else {
+            out.push(c);
+            in_break = false;
+        }
+    }
+    out.into()
+}
+
 /// Counts a skipped row; returns 1 when its title is new.
 fn skip_title(skipped: &mut HashMap<String, u64>, title: &str) -> u64 {
-    let shown = cut(title.trim());
+    let shown = cut(one_line(title).trim());
     if let Some(n) = skipped.get_mut(&shown) {
         *n += 1;
         return 0;
@@ -486,6 +525,13 @@ fn cut(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn line_breaks_in_a_field_become_one_space() {
+        assert_eq!(one_line("Ann\r\nMarie"), "Ann Marie");
+        assert_eq!(one_line("Ann\n\nMarie\n"), "Ann Marie ");
+        assert_eq!(one_line("Ann"), "Ann");
+    }
+
     #[test]
     fn titles_normalize_like_the_catalogue() {
         let mut s = String::new();

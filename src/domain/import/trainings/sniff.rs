@@ -1,12 +1,11 @@
-//! Recognising a Partner Center Trainings report by its header line (CSV or TSV), and
-//! refusing one downloaded without personal data.
+//! Recognising a Partner Center Trainings report by its header line (CSV, TSV or
+//! `;`-separated, in any encoding the input layer reads), and refusing one downloaded
+//! without personal data.
 
-use std::io::Read;
-use std::path::Path;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::normalize_header;
+use crate::domain::import::Options;
 
 /// What the header says the file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,27 +14,28 @@ pub struct Sniffed {
     pub delimiter: u8,
     /// The 2021+ layout, with `ExpirationDate`.
     pub with_expiry: bool,
+    /// The encoding read (`UTF-8`, `UTF-16LE`, …).
+    pub encoding: &'static str,
 }
 
-/// Reads the header line of `path` and says whether it is a Trainings report (`None`: an
-/// ordinary achievements CSV). A report without personal data is refused here.
-pub fn sniff(path: &Path) -> Result<Option<Sniffed>> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+/// Reads the header line of the import's file and says whether it is a Trainings report
+/// (`None`: an ordinary achievements CSV). A report without personal data is refused here;
+/// a file in an encoding not read is refused before (by the input layer).
+pub fn sniff(opts: &Options) -> Result<Option<Sniffed>> {
+    let path = &opts.file;
+    let source = opts.source()?;
     // The header is short; a first line longer than this is not a report's header.
-    let mut head = Vec::with_capacity(8192);
-    (&mut file)
-        .take(64 * 1024)
-        .read_to_end(&mut head)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let head = source.head(64 * 1024)?;
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(line);
     let tsv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    // Excel's "CSV" in the languages whose decimal separator is a comma uses `;`.
     let delimiter = if tsv || line.contains('\t') {
         b'\t'
+    } else if line.matches(';').count() > line.matches(',').count() {
+        b';'
     } else {
         b','
     };
@@ -60,5 +60,6 @@ pub fn sniff(path: &Path) -> Result<Option<Sniffed>> {
     Ok(Some(Sniffed {
         delimiter,
         with_expiry: has("expirationdate"),
+        encoding: source.encoding(),
     }))
 }
