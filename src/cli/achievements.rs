@@ -89,6 +89,10 @@ pub enum AchievementsCmd {
         /// file has a day above 12 [default: taken from the file].
         #[arg(long, value_enum, value_name = "ORDER")]
         date_order: Option<crate::domain::import::trainings::DateOrder>,
+        /// The encoding of a report without a byte-order mark: `windows-1252` for Excel's
+        /// "CSV (Comma delimited)", `utf-16` for its "Unicode text" [default: utf-8].
+        #[arg(long, value_enum, value_name = "ENCODING")]
+        encoding: Option<crate::domain::import::Encoding>,
     },
     /// Remove an MSA's records of a code (only for MSAs associated with this organization's
     /// accounts or with none).
@@ -209,9 +213,11 @@ pub fn run(cmd: AchievementsCmd, ctx: &mut Ctx) -> Result<Report> {
         AchievementsCmd::Renewals { within, user, all } => {
             renewals::run(ctx, within, user.as_deref(), all)
         }
-        AchievementsCmd::Reconcile { report, date_order } => {
-            reconcile::run(ctx, report, date_order)
-        }
+        AchievementsCmd::Reconcile {
+            report,
+            date_order,
+            encoding,
+        } => reconcile::run(ctx, report, date_order, encoding),
         AchievementsCmd::Remove { msa, code } => {
             let actor = ctx.actor();
             let (n, alerts) =

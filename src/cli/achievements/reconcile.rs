@@ -7,27 +7,29 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::cli::Ctx;
-use crate::domain::import::Options;
+use crate::domain::import::{Encoding, Options};
 use crate::domain::import::trainings::{self, DateOrder, DifferenceKind as Kind};
 use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::{Report, Table};
 
-pub(super) fn run(ctx: &mut Ctx, report: PathBuf, date_order: Option<DateOrder>) -> Result<Report> {
+pub(super) fn run(
+    ctx: &mut Ctx,
+    report: PathBuf,
+    date_order: Option<DateOrder>,
+    encoding: Option<Encoding>,
+) -> Result<Report> {
     ctx.open_database()?;
-    let Some(sniffed) = trainings::sniff(&report)? else {
+    let mut opts = Options::new(report.clone(), crate::domain::progress::none());
+    opts.dry_run = true;
+    opts.encoding = encoding;
+    let Some(sniffed) = trainings::sniff(&opts)? else {
         return Err(bad_input(format!(
             "{} is not a Partner Center Trainings report (it needs the columns \
              TrainingTitle, TrainingCompletionDate and Email): download it from Insights → \
              Downloads → Trainings, Lifetime",
             report.display()
         )));
-    };
-    let opts = Options {
-        file: report,
-        skip_invalid: false,
-        dry_run: true,
-        progress: crate::domain::progress::none(),
     };
     let now = ctx.clock.now();
     let r = ctx.read_org(|db, org| {
