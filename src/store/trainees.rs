@@ -87,7 +87,8 @@ const ACCOUNTS_BY_EMAILS: &str = "SELECT u.email, u.id, u.username || uo.domain,
      WHERE u.org_id = $1 AND u.email = ANY($2) AND u.status = 'active'";
 
 /// User names (stored part and domain, as `username_taken` splits them) that exist.
-const TAKEN_NAMES: &str = "SELECT n.stem || n.domain FROM unnest($1::text[], $2::text[]) AS n(stem, domain)
+const TAKEN_NAMES: &str =
+    "SELECT n.stem || n.domain FROM unnest($1::text[], $2::text[]) AS n(stem, domain)
      WHERE EXISTS (SELECT 1 FROM users u WHERE u.username = n.stem
                      AND u.org_id IN (SELECT id FROM orgs WHERE domain = n.domain))";
 

@@ -163,13 +163,7 @@ impl<'a> Batch<'a> {
     /// with no MSA (`username`), where `msa` is no colleague's (the caller checked both):
     /// an association with another organization's account is severed now, the new one
     /// written at the next [`Batch::flush`].
-    pub fn link(
-        &mut self,
-        met: &Met,
-        target: Target,
-        username: &str,
-        msa: &str,
-    ) -> Result<Linked> {
+    pub fn link(&mut self, met: &Met, target: Target, username: &str, msa: &str) -> Result<Linked> {
         let msa = fields::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
         let mut out = Linked {
             msa: msa.clone(),
@@ -179,7 +173,9 @@ impl<'a> Batch<'a> {
         };
         if let Some(current) = met.links.get(&msa) {
             if current.org_id == self.org.id {
-                anyhow::bail!("internal error: {msa} is a colleague's, not to be linked in a batch");
+                anyhow::bail!(
+                    "internal error: {msa} is a colleague's, not to be linked in a batch"
+                );
             }
             let reason = sever_reason(username, self.org);
             self.db.end_link(current.id, self.actor.at, &reason)?;

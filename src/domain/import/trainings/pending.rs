@@ -77,7 +77,11 @@ impl Pending {
     }
 
     /// Decides the waiting rows in file order (see the module).
-    pub(super) fn decide(&mut self, stage: &mut AchievementStage<'_>, d: &mut Decide) -> Result<()> {
+    pub(super) fn decide(
+        &mut self,
+        stage: &mut AchievementStage<'_>,
+        d: &mut Decide,
+    ) -> Result<()> {
         let rows = std::mem::take(&mut self.rows);
         let foreign = if d.check_owner {
             let mut msas: Vec<String> = rows.iter().map(|r| r.a.msa.clone()).collect();
@@ -107,7 +111,10 @@ impl Pending {
             };
             if let Some(message) = refused {
                 if !stage.hold(r.line, r.span, &message)? {
-                    anyhow::bail!("internal error: line {}: a refused row was not held", r.line);
+                    anyhow::bail!(
+                        "internal error: line {}: a refused row was not held",
+                        r.line
+                    );
                 }
                 continue;
             }
@@ -116,7 +123,10 @@ impl Pending {
                 r.line, r.span, &a.msa, &a.code, a.earned, a.expires, gives_corp,
             )?;
             if verdict != Verdict::Later {
-                anyhow::bail!("internal error: line {}: a waiting row was decided at once", r.line);
+                anyhow::bail!(
+                    "internal error: line {}: a waiting row was decided at once",
+                    r.line
+                );
             }
             if crate::rules::engine::retired_before_earned(d.rb, &a.code, a.earned).is_some() {
                 *d.retired_passes += 1;
