@@ -22,7 +22,8 @@
 //! with randomly ordered keys, once as an export whose e-mails cluster by first name (the
 //! order the shell's B-trees like best). The "DB MB" column is the database's size after
 //! the import, "vs raw" against the shell's database of the same rows (issue 14: ≤ 2×).
-//! `--achievements 0`, `--eval-users 0` and `--trainings 0` skip those parts, so
+//! `--achievements 0`, `--eval-users 0`, `--trainings 0` and `--trainings-people 0` skip
+//! those parts, so
 //! `--users 1000000 --achievements 0 --eval-users 0 --trainings 0 --trainings-people 0`
 //! times the users only.
 //! `COMPETENCY_BENCH_KEEP=DIR` works in DIR and leaves its files there, the shell's
