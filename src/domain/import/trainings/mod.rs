@@ -18,8 +18,11 @@
 //! - **people**: each MSA's `CorpEmail` and name are kept in memory (one entry per person,
 //!   not per row) to count those without a corporate e-mail and, with `--link-users` /
 //!   `--create-users`, to link or create their accounts after the rows are written, in the
-//!   same transaction, through the services `users link-msa` and `users add` use (audited,
-//!   severance rules of SPEC §4, one credentials file).
+//!   same transaction, with the rules of the services `users link-msa` and `users add`
+//!   (audited, severance rules of SPEC §4, one credentials file), a chunk at a time.
+//! - **linking decides each row before the next** (a refused row claims no CorpEmail): where
+//!   the store decides rows at the end (PostgreSQL), the rows wait in [`pending`] a chunk at
+//!   a time and are decided there in file order, so both backends decide alike.
 
 mod dates;
 mod pending;

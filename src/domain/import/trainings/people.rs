@@ -1,7 +1,8 @@
 //! The report's people: one entry per MSA (not per row) with their CorpEmail and name,
-//! then, with `--link-users` / `--create-users`, their accounts linked or created through the
-//! services `users link-msa` and `users add` use (audited, severance rules of SPEC §4, one
-//! credentials file).
+//! then, with `--link-users` / `--create-users`, their accounts linked or created with the
+//! rules, rows and audit entries of the services `users link-msa` and `users add` (severance
+//! rules of SPEC §4, one credentials file), a chunk of people at a time (`accounts::Batch`:
+//! a few statements per chunk on PostgreSQL, issue 26).
 
 use std::collections::HashMap;
 
