@@ -12,14 +12,20 @@
 //! people and 300,000 achievements, against one sqlite3 `group by` over the same data.
 //! `--trainings N` (default 1,000,000; 0 skips it) times `achievements import` of a Partner
 //! Center Trainings report of N rows against our own CSV of the same rows, each into a fresh
-//! database (the goal: the report within 1.5× of the CSV).
+//! database (the goal: the report within 1.5× of the CSV). `--trainings-people N` (default
+//! 60,000; 0 skips it) times the same report of N people (four rows each) imported with
+//! `--create-users` on SQLite and, with a PostgreSQL URL (below, or else the tests'
+//! `COMPETENCY_TEST_PG` server, where it creates and drops a database of its own), on
+//! PostgreSQL against the SQLite figure (issue 26: at most 2×).
 //!
 //! The users are imported twice, each file into a fresh database against the shell: once
 //! with randomly ordered keys, once as an export whose e-mails cluster by first name (the
 //! order the shell's B-trees like best). The "DB MB" column is the database's size after
 //! the import, "vs raw" against the shell's database of the same rows (issue 14: ≤ 2×).
-//! `--achievements 0`, `--eval-users 0` and `--trainings 0` skip those parts, so
-//! `--users 1000000 --achievements 0 --eval-users 0 --trainings 0` times the users only.
+//! `--achievements 0`, `--eval-users 0`, `--trainings 0` and `--trainings-people 0` skip
+//! those parts, so
+//! `--users 1000000 --achievements 0 --eval-users 0 --trainings 0 --trainings-people 0`
+//! times the users only.
 //! `COMPETENCY_BENCH_KEEP=DIR` works in DIR and leaves its files there, the shell's
 //! databases included (for `dbstat`: where the bytes go); the caller deletes it.
 //!
@@ -54,6 +60,8 @@ struct Args {
     achievements: Option<u64>,
     eval_users: u64,
     trainings: u64,
+    /// People of the Trainings report imported with `--create-users` (0 skips it).
+    trainings_people: u64,
 }
 
 fn args() -> Args {
@@ -62,6 +70,7 @@ fn args() -> Args {
         achievements: None,
         eval_users: 100_000,
         trainings: 1_000_000,
+        trainings_people: 60_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -75,9 +84,10 @@ fn args() -> Args {
             "--achievements" => a.achievements = Some(num()),
             "--eval-users" => a.eval_users = num(),
             "--trainings" => a.trainings = num(),
+            "--trainings-people" => a.trainings_people = num(),
             other => panic!(
                 "unknown flag {other} (--users N, --achievements N [default 3 per user], \
-                 --eval-users N, --trainings N)"
+                 --eval-users N, --trainings N, --trainings-people N)"
             ),
         }
     }
@@ -440,6 +450,9 @@ fn main() {
     }
     if a.trainings > 0 {
         trainings(&bin, d, a.trainings, pg.as_deref(), &mut table);
+    }
+    if a.trainings_people > 0 {
+        trainings_create_users(&bin, d, a.trainings_people, pg.as_deref(), &mut table);
     }
     print(&table);
     if let Some(db) = db {
@@ -833,39 +846,7 @@ fn trainings(bin: &Path, d: &Path, n: u64, pg: Option<&str>, table: &mut Vec<Row
     let csv = d.join("same-rows.csv");
     let report = d.join("Export_trainings_Lifetime_1_Bench.csv");
     eprintln!("generating a {n}-row Trainings report and the same rows as our CSV …");
-    let people = (n / CODES.len() as u64).max(1);
-    let mut c = BufWriter::with_capacity(1 << 20, File::create(&csv).unwrap());
-    let mut r = BufWriter::with_capacity(1 << 20, File::create(&report).unwrap());
-    writeln!(c, "msa,code,earned,expires").unwrap();
-    writeln!(
-        r,
-        "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,IndividualLastName,\
-         Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,MPNId,PartnerName,\
-         PartnerCityLocation,PartnerCountryLocation,ExpirationDate,ActivationStatus"
-    )
-    .unwrap();
-    for j in 0..n {
-        let i = j % people;
-        let round = (j / people) as usize % CODES.len();
-        let k = mix(i);
-        let day = 1 + (i + round as u64) % 28;
-        let month = 1 + i % 12;
-        let year = 2015 + i % 10;
-        let msa = format!("m{k:08x}.{i}@outlook.com");
-        writeln!(c, "{msa},{},{year}-{month:02}-{day:02},", CODES[round]).unwrap();
-        writeln!(
-            r,
-            "{j},{},Exam,Person,Example {i},{msa},p{k:08x}.{i}@contoso.com,\
-             {day:02}/{month:02}/{year} {:02}:{:02},{year}-{month:02},Yes,{},1,Bench,\
-             \"Redmond, WA\",United States,,Active",
-            TITLES[round],
-            j % 24,
-            j % 60,
-            100_000 + j
-        )
-        .unwrap();
-    }
-    drop((c, r));
+    write_trainings(&report, Some(&csv), n);
     let mut secs = [0.0; 2];
     let mut rss = [0; 2];
     for (slot, (name, file)) in [("csv", &csv), ("report", &report)].into_iter().enumerate() {
@@ -912,6 +893,137 @@ fn trainings(bin: &Path, d: &Path, n: u64, pg: Option<&str>, table: &mut Vec<Row
             Some(secs[1]),
             rss,
         ));
+    }
+}
+
+/// Writes the `n` rows of [`trainings`] as a Partner Center Trainings report at `report`
+/// (2021 layout, day-first dates with a time, every column the report has: a person's
+/// CorpEmail and name on each of their four rows) and, when `csv` is given, as our CSV.
+fn write_trainings(report: &Path, csv: Option<&Path>, n: u64) {
+    let people = (n / CODES.len() as u64).max(1);
+    let mut c = csv.map(|csv| BufWriter::with_capacity(1 << 20, File::create(csv).unwrap()));
+    let mut r = BufWriter::with_capacity(1 << 20, File::create(report).unwrap());
+    if let Some(c) = &mut c {
+        writeln!(c, "msa,code,earned,expires").unwrap();
+    }
+    writeln!(
+        r,
+        "TrainingActivityId,TrainingTitle,TrainingType,IndividualFirstName,IndividualLastName,\
+         Email,CorpEmail,TrainingCompletionDate,Month,IcMCP,MCPID,MPNId,PartnerName,\
+         PartnerCityLocation,PartnerCountryLocation,ExpirationDate,ActivationStatus"
+    )
+    .unwrap();
+    for j in 0..n {
+        let i = j % people;
+        let round = (j / people) as usize % CODES.len();
+        let k = mix(i);
+        let day = 1 + (i + round as u64) % 28;
+        let month = 1 + i % 12;
+        let year = 2015 + i % 10;
+        let msa = format!("m{k:08x}.{i}@outlook.com");
+        if let Some(c) = &mut c {
+            writeln!(c, "{msa},{},{year}-{month:02}-{day:02},", CODES[round]).unwrap();
+        }
+        writeln!(
+            r,
+            "{j},{},Exam,Person,Example {i},{msa},p{k:08x}.{i}@contoso.com,\
+             {day:02}/{month:02}/{year} {:02}:{:02},{year}-{month:02},Yes,{},1,Bench,\
+             \"Redmond, WA\",United States,,Active",
+            TITLES[round],
+            j % 24,
+            j % 60,
+            100_000 + j
+        )
+        .unwrap();
+    }
+}
+
+/// `achievements import` of a Trainings report of `people` people (four rows each) with
+/// `--create-users` into a fresh SQLite database and, with a PostgreSQL URL, into an
+/// emptied PostgreSQL database (issue 26: linear as on SQLite, at most 2× its time). The
+/// URL is the bench's (`COMPETENCY_BENCH_PG`) or else the tests' server
+/// (`COMPETENCY_TEST_PG`), where a database of its own is created and dropped.
+fn trainings_create_users(
+    bin: &Path,
+    d: &Path,
+    people: u64,
+    pg: Option<&str>,
+    table: &mut Vec<Row>,
+) {
+    let report = d.join("Export_trainings_Lifetime_1_People.csv");
+    let n = people * CODES.len() as u64;
+    eprintln!("generating a Trainings report of {people} people ({n} rows) …");
+    write_trainings(&report, None, n);
+    let import = |db: &Path| {
+        let creds = d.join("credentials-trainings.csv");
+        std::fs::remove_file(&creds).ok();
+        let out = timed(
+            competency(bin, db)
+                .current_dir(d)
+                .args(["achievements", "import"])
+                .arg(&report)
+                .arg("--create-users")
+                .arg("--credentials-file")
+                .arg(&creds),
+        );
+        let made = std::fs::read(&creds)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64)
+            .unwrap_or(0);
+        assert_eq!(made, people + 1, "every person's account created");
+        std::fs::remove_file(&creds).ok();
+        out
+    };
+    let db = d.join("trainings-people.db");
+    init(bin, &db);
+    eprintln!("importing it with --create-users …");
+    let (lite, rss) = import(&db);
+    table.push(Row::new(
+        "Trainings report --create-users (people, SQLite)",
+        people,
+        lite,
+        None,
+        rss,
+    ));
+    let test_server = std::env::var("COMPETENCY_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let (url, own) = match (pg, test_server) {
+        (Some(url), _) => {
+            pg_reset(url);
+            (url.to_owned(), None)
+        }
+        (None, Some(server)) => {
+            let name = format!("competency_bench_{}", std::process::id());
+            let ok = psql(&server)
+                .args(["-c", &format!("CREATE DATABASE {name}")])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "cannot create a database on COMPETENCY_TEST_PG");
+            let base = server.split('?').next().unwrap_or(&server);
+            let cut = base
+                .rfind('/')
+                .filter(|&i| i > base.find("//").map_or(0, |j| j + 1));
+            let url = format!("{}/{name}", &base[..cut.unwrap_or(base.len())]);
+            (url, Some((server, name)))
+        }
+        (None, None) => return,
+    };
+    init(bin, Path::new(&url));
+    eprintln!("importing it with --create-users into PostgreSQL …");
+    let (secs, rss) = import(Path::new(&url));
+    table.push(Row::new(
+        "… the same on PostgreSQL (vs SQLite)",
+        people,
+        secs,
+        Some(lite),
+        rss,
+    ));
+    if let Some((server, name)) = own {
+        let _ = psql(&server)
+            .args(["-c", &format!("DROP DATABASE {name} WITH (FORCE)")])
+            .stdout(Stdio::null())
+            .status();
     }
 }
 

@@ -82,7 +82,9 @@ impl Role {
 /// Who acts and when; defined beside every service in [`crate::domain`].
 pub use crate::domain::Actor;
 
+mod batch;
 mod links;
+pub use batch::{Batch, Target};
 pub use links::{Linked, LinkedBy, link, link_msa};
 
 /// What `users add` needs.
@@ -122,6 +124,18 @@ pub fn free_username(db: &Db, email: &str, domain: &str) -> Result<String> {
         candidate = format!("{local}{n}@{domain}");
     }
     Ok(candidate)
+}
+
+/// The audit detail of an account added (never a secret).
+fn add_detail(name: &str, email: &str, roles: &str, self_service_reset: bool) -> String {
+    format!(
+        "name={name} email={email} roles={roles}{}",
+        if self_service_reset {
+            " self-service-reset"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Adds an account with a temporary password written to `creds`.
@@ -180,14 +194,7 @@ pub fn add(
         org.id,
         "users.add",
         &username,
-        &format!(
-            "name={name} email={email} roles={roles}{}",
-            if req.self_service_reset {
-                " self-service-reset"
-            } else {
-                ""
-            }
-        ),
+        &add_detail(&name, &email, &roles, req.self_service_reset),
     )?;
     let link = match msa {
         Some(msa) => Some(link_msa(

@@ -39,6 +39,7 @@ pub mod schema;
 mod snapshot;
 pub mod sql;
 pub mod stage;
+pub mod trainees;
 mod users;
 
 pub use achievements::{NewAchievement, Recorded};

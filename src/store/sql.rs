@@ -190,6 +190,18 @@ impl Pg {
         r.map_err(|e| self.lost(e))
     }
 
+    /// [`Pg::query_typed`] unprepared: planned with its parameters each time it runs, so
+    /// that a statement sent once per chunk of a long import sees the tables as they have
+    /// grown (a cached generic plan made while they were small would scan them whole). Costs
+    /// a round trip more than a cached statement: for statements per chunk, not per row.
+    pub fn query_unprepared(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>> {
+        Ok(self.client()?.query(sql, params)?)
+    }
+
     /// Runs `COPY … FROM STDIN (FORMAT binary)` (`sql`, a constant) with columns of
     /// `types`, `write` sending the rows: values travel as typed binary fields, never as
     /// SQL text. Returns the number of rows copied.

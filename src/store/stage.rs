@@ -98,7 +98,7 @@ pub struct AchievementStage<'a> {
 }
 
 enum Backend<'a> {
-    /// Each row decided as it comes: SQLite, or PostgreSQL when asked `at_once`.
+    /// Each row decided as it comes: SQLite.
     Lite {
         st: Box<AchievementStatements<'a>>,
         first_id: i64,
@@ -109,21 +109,19 @@ enum Backend<'a> {
 
 impl<'a> Db<'a> {
     /// Starts the write side of an achievements import by `org_id` at `at`. `check_owner`:
-    /// another organization has associated MSAs, so each row's MSA is checked. `at_once`:
-    /// the caller must know each row's decision before the next row (the Trainings import
-    /// when it links people: a refused row must not name a person or claim a CorpEmail), so
-    /// rows are decided one by one on PostgreSQL too, as on SQLite, at the cost of a round
-    /// trip per row.
+    /// another organization has associated MSAs, so each row's MSA is checked. (A caller
+    /// that must know each row's decision before the next, as the Trainings import linking
+    /// people does, decides on PostgreSQL what would be refused itself before it stages a
+    /// row: see [`AchievementStage::defers`].)
     pub fn achievement_stage(
         &'a self,
         org_id: i64,
         check_owner: bool,
-        at_once: bool,
         at: DateTime<Utc>,
     ) -> Result<AchievementStage<'a>> {
         let backend = match self.conn().pg() {
-            Some(p) if !at_once => Backend::Pg(PgAchievements::begin(p)?),
-            _ => Backend::Lite {
+            Some(p) => Backend::Pg(PgAchievements::begin(p)?),
+            None => Backend::Lite {
                 first_id: self.next_id(BulkTable::Achievements)?,
                 st: Box::new(self.achievement_statements()?),
                 seen: Seen::default(),
@@ -185,6 +183,12 @@ impl AchievementStage<'_> {
                 }
             },
         ))
+    }
+
+    /// Whether rows are decided at the end ([`Verdict::Later`]), with every refused row
+    /// held ([`AchievementStage::hold`]): PostgreSQL.
+    pub fn defers(&self) -> bool {
+        matches!(self.backend, Backend::Pg(_))
     }
 
     /// Holds an invalid row to be reported with those refused at the end, in file order;

@@ -34,6 +34,31 @@ pub enum LinkedBy {
     Employee,
 }
 
+/// How the audit trail says who linked an MSA.
+pub(super) fn how(by: LinkedBy) -> &'static str {
+    match by {
+        LinkedBy::Admin => "by an administrator on the employee's behalf",
+        LinkedBy::AdminMove => "by an administrator on the employee's behalf (--move)",
+        LinkedBy::Employee => "by the employee",
+    }
+}
+
+/// Why an association with another organization's account ended: `msa` was linked to
+/// `username` of `org`.
+pub(super) fn sever_reason(username: &str, org: &Org) -> String {
+    format!("linked to {username} ({})", org.name)
+}
+
+/// The audit detail of a link (`how`: see [`how`]).
+pub(super) fn link_detail(msa: &str, how: &str) -> String {
+    format!("msa={msa} linked {how}")
+}
+
+/// The audit detail of a severed association.
+pub(super) fn sever_detail(msa: &str, reason: &str) -> String {
+    format!("msa={msa} severed: {reason}")
+}
+
 /// Associates `msa` with the account, severing its association with another
 /// organization's account and replacing the account's previous MSA. An MSA held by a
 /// colleague (another account of the same organization) is never taken over: only an
@@ -48,11 +73,7 @@ pub fn link_msa(
     by: LinkedBy,
 ) -> Result<Linked> {
     let msa = fields::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
-    let how = match by {
-        LinkedBy::Admin => "by an administrator on the employee's behalf",
-        LinkedBy::AdminMove => "by an administrator on the employee's behalf (--move)",
-        LinkedBy::Employee => "by the employee",
-    };
+    let how = how(by);
     let mut out = Linked {
         msa: msa.clone(),
         unchanged: false,
@@ -83,7 +104,7 @@ pub fn link_msa(
         let reason = if colleague {
             format!("moved to {username} by an administrator (--move)")
         } else {
-            format!("linked to {username} ({})", org.name)
+            sever_reason(username, org)
         };
         db.end_link(current.id, actor.at, &reason)?;
         actor.audit(
@@ -91,7 +112,7 @@ pub fn link_msa(
             current.org_id,
             "msa.sever",
             &current.username,
-            &format!("msa={msa} severed: {reason}"),
+            &sever_detail(&msa, &reason),
         )?;
         out.severed = Some(current);
     }
@@ -107,13 +128,7 @@ pub fn link_msa(
         out.replaced = Some(old.msa);
     }
     db.insert_link(&msa, user_id, org.id, actor.at)?;
-    actor.audit(
-        db,
-        org.id,
-        "msa.link",
-        username,
-        &format!("msa={msa} linked {how}"),
-    )?;
+    actor.audit(db, org.id, "msa.link", username, &link_detail(&msa, how))?;
     Ok(out)
 }
 

@@ -65,7 +65,7 @@ pub fn import(
     // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
     // when another organization has an associated MSA at all.
     let check_owner = db.has_open_links_elsewhere(org.id)?;
-    let mut stage = db.achievement_stage(org.id, check_owner, false, actor.at)?;
+    let mut stage = db.achievement_stage(org.id, check_owner, actor.at)?;
     let mut retired_passes = 0;
     drive_with(
         input,
@@ -166,7 +166,7 @@ pub(super) fn record(
 }
 
 /// What a decision means for the row.
-fn decided(
+pub(super) fn decided(
     org: &Org,
     owner_field: &str,
     msa: &str,

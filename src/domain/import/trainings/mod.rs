@@ -19,10 +19,14 @@
 //! - **people**: each MSA's `CorpEmail` and name are kept in memory (one entry per person,
 //!   not per row) to count those without a corporate e-mail and, with `--link-users` /
 //!   `--create-users`, to link or create their accounts after the rows are written, in the
-//!   same transaction, through the services `users link-msa` and `users add` use (audited,
-//!   severance rules of SPEC §4, one credentials file).
+//!   same transaction, with the rules of the services `users link-msa` and `users add`
+//!   (audited, severance rules of SPEC §4, one credentials file), a chunk at a time.
+//! - **linking decides each row before the next** (a refused row claims no CorpEmail): where
+//!   the store decides rows at the end (PostgreSQL), the rows wait in [`pending`] a chunk at
+//!   a time and are decided there in file order, so both backends decide alike.
 
 mod dates;
+mod pending;
 mod people;
 mod reconcile;
 mod sniff;
@@ -49,7 +53,8 @@ use crate::store::stage::{AchievementStage, Decision};
 use crate::store::{Db, Org};
 use crate::support::fields;
 use dates::{date, decide_order};
-use people::{Person, link_people, note_person};
+use pending::{Decide, Pending, Waiting};
+use people::{Person, corp_refusal, link_people, note_person};
 
 /// Distinct skipped titles kept for the summary; the rest are counted.
 pub const MAX_TITLES: usize = 200;
@@ -280,9 +285,7 @@ pub fn import(
     // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
     // when another organization has an associated MSA at all.
     let check_owner = db.has_open_links_elsewhere(org.id)?;
-    // Linking decides each row before the next (see `achievement_stage`'s `at_once`).
-    let at_once = linking.link || linking.create;
-    let mut stage = db.achievement_stage(org.id, check_owner, at_once, actor.at)?;
+    let mut stage = db.achievement_stage(org.id, check_owner, actor.at)?;
     let mut rejects = rejects;
     let mut retired_passes = 0;
     let mut skipped: HashMap<String, u64> = HashMap::new();
@@ -290,6 +293,9 @@ pub fn import(
     let mut corp_owner: HashMap<String, String> = HashMap::new();
     let mut norm = String::new();
     let linking_on = linking.link || linking.create;
+    // Linking decides each row before the next: where the store decides rows at the end,
+    // the rows wait here, a chunk at a time, to be decided in file order (see `pending`).
+    let mut pending = (linking_on && stage.defers()).then(Pending::default);
     let file = opts.file.clone();
     let each = |stage: &mut AchievementStage<'_>, row: &super::input::Row, line: u64, _: bool| {
         let title = row.get(cols[TITLE]);
@@ -350,29 +356,41 @@ pub fn import(
                 Err(_) => None,
             },
         };
-        if linking_on && let Some(c) = &corp {
-            if let Some(p) = people.get(&msa)
-                && let Some(pc) = &p.corp
-                && pc != c
-            {
-                return Ok(Err(format!(
-                    "CorpEmail: {c} differs from {pc}, given earlier for the same Email {msa}"
-                )));
-            }
-            if let Some(m) = corp_owner.get(c)
-                && *m != msa
-            {
-                return Ok(Err(format!(
-                    "Email: {c} is the CorpEmail of {m} earlier in the file; an account links one MSA"
-                )));
-            }
-        }
         let a = ValidAchievement {
             msa,
             code: code.clone(),
             earned,
             expires,
         };
+        if let Some(p) = pending.as_mut() {
+            let full = p.push(Waiting {
+                line,
+                span: row.span(),
+                a,
+                corp,
+                first: row.get(cols[FIRST]).to_owned(),
+                last: row.get(cols[LAST]).to_owned(),
+            });
+            if full {
+                let mut d = Decide {
+                    db,
+                    org,
+                    rb,
+                    check_owner,
+                    people: &mut people,
+                    corp_owner: &mut corp_owner,
+                    retired_passes: &mut retired_passes,
+                };
+                p.decide(stage, &mut d)?;
+            }
+            return Ok(Ok(Outcome::Later));
+        }
+        if linking_on
+            && let Some(c) = &corp
+            && let Some(refused) = corp_refusal(&people, &corp_owner, &a.msa, c)
+        {
+            return Ok(Err(refused));
+        }
         // Marked when the row gives a CorpEmail, so that one refused at the end takes it back.
         let gives_corp = corp.is_some();
         let outcome =
@@ -403,6 +421,18 @@ pub fn import(
     };
     let rej = rejects.as_deref_mut();
     drive_with(&mut input, &mut summary, rej, &mut stage, each)?;
+    if let Some(p) = pending.as_mut() {
+        let mut d = Decide {
+            db,
+            org,
+            rb,
+            check_owner,
+            people: &mut people,
+            corp_owner: &mut corp_owner,
+            retired_passes: &mut retired_passes,
+        };
+        p.decide(&mut stage, &mut d)?;
+    }
     // A row the store refused at the end (PostgreSQL, not linking) is not one of the people's: an MSA of
     // another organization's account is refused on every row, so the person goes. A key
     // repeated in the file keeps its person (the first occurrence was taken) but not the

@@ -1,0 +1,222 @@
+//! Accounts created and MSAs linked for many people at once: the Trainings report import's
+//! `--link-users` / `--create-users` (issue 26). The rules, the rows and the audit entries
+//! are those of [`super::add`] and [`super::link_msa`] by an administrator; only the pace
+//! differs: what a chunk of people meets is asked once for the chunk ([`Batch::met`]) and
+//! what it makes is written once for the chunk ([`Batch::flush`]), so that PostgreSQL
+//! costs a few round trips per chunk instead of a dozen per person.
+//!
+//! Invariant: the people of a chunk are independent (distinct MSAs, distinct e-mails), so
+//! what one of them makes changes no answer another got — except user names, which the
+//! batch keeps for the accounts it made and consults beside the database's answers.
+
+use std::collections::HashSet;
+
+use anyhow::Result;
+
+use super::links::{how, link_detail, sever_detail, sever_reason};
+use super::{Actor, Linked, LinkedBy, Role, add_detail};
+use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
+use crate::error::bad_input;
+use crate::store::trainees::{Entry, Met, NewAccount};
+use crate::store::{Db, Org};
+use crate::support::fields;
+
+/// The account an MSA is linked to.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// An account already in the database (its id).
+    Existing(i64),
+    /// The n-th account this batch made, written at the next [`Batch::flush`].
+    New(usize),
+}
+
+/// The accounts, associations and audit entries of a chunk of people, written together.
+pub struct Batch<'a> {
+    db: &'a Db<'a>,
+    org: &'a Org,
+    actor: &'a Actor,
+    rng: OsRandom,
+    accounts: Vec<NewAccount>,
+    links: Vec<(String, Target)>,
+    audit: Vec<Entry>,
+    /// The first user names of the last chunk's e-mails, asked by [`Batch::met`].
+    asked: HashSet<String>,
+    /// User names and e-mails of the accounts this batch made.
+    names: HashSet<String>,
+    emails: HashSet<String>,
+}
+
+impl<'a> Batch<'a> {
+    /// A batch of `actor`'s changes in `org`.
+    pub fn new(db: &'a Db<'a>, org: &'a Org, actor: &'a Actor) -> Self {
+        Batch {
+            db,
+            org,
+            actor,
+            rng: OsRandom::new(),
+            accounts: Vec::new(),
+            links: Vec::new(),
+            audit: Vec::new(),
+            asked: HashSet::new(),
+            names: HashSet::new(),
+            emails: HashSet::new(),
+        }
+    }
+
+    /// What the people (MSA, e-mail) of a chunk meet: the open associations of their MSAs,
+    /// the active accounts of their e-mails and, when `creating`, whether the user names
+    /// their accounts would first get are free.
+    pub fn met(&mut self, people: &[(&str, &str)], creating: bool) -> Result<Met> {
+        let msas: Vec<String> = people.iter().map(|p| p.0.to_owned()).collect();
+        let emails: Vec<String> = people.iter().map(|p| p.1.to_owned()).collect();
+        let names: Vec<String> = if creating {
+            emails.iter().map(|e| self.first_name(e)).collect()
+        } else {
+            Vec::new()
+        };
+        let met = self.db.people_met(self.org.id, &msas, &emails, &names)?;
+        self.asked = names.into_iter().collect();
+        Ok(met)
+    }
+
+    fn first_name(&self, email: &str) -> String {
+        format!("{}@{}", fields::username_local(email), self.org.domain)
+    }
+
+    /// [`super::free_username`], from what [`Batch::met`] found for the first user name
+    /// and the accounts this batch made (a numbered name is asked on its own: rare).
+    fn free_username(&self, met: &Met, email: &str) -> Result<String> {
+        let local = fields::username_local(email);
+        let domain = &self.org.domain;
+        let mut candidate = format!("{local}@{domain}");
+        let mut n = 1;
+        loop {
+            let asked = self.asked.contains(&candidate);
+            let taken = self.names.contains(&candidate)
+                || if asked {
+                    met.taken.contains(&candidate)
+                } else {
+                    self.db.username_taken(&candidate)?
+                };
+            let used = candidate != email
+                && (self.emails.contains(&candidate)
+                    || if asked {
+                        met.emails.contains(&candidate)
+                    } else {
+                        self.db.email_in_use(&candidate)?
+                    });
+            if !taken && !used {
+                return Ok(candidate);
+            }
+            n += 1;
+            candidate = format!("{local}{n}@{domain}");
+        }
+    }
+
+    /// [`super::add`] of a plain user with `msa`, whose e-mail has no active account in
+    /// the organization (the caller found none in `met`): its temporary password goes to
+    /// `creds`, the account is written at the next [`Batch::flush`].
+    pub fn add(
+        &mut self,
+        met: &Met,
+        creds: &mut CredentialsFile,
+        name: &str,
+        email: &str,
+        msa: &str,
+    ) -> Result<Linked> {
+        let name = fields::name(name).map_err(bad_input)?;
+        let email = fields::email(email).map_err(bad_input)?;
+        let msa = fields::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
+        let username = self.free_username(met, &email)?;
+        let password = self.rng.temporary_password()?;
+        let expires = credentials::temporary_expiry(self.actor.at);
+        let roles = Role::join(&[Role::User]);
+        let password_hash = credentials::hash_generated(&password);
+        creds.write(&Issued {
+            username: &username,
+            email: &email,
+            password: &password,
+            expires,
+            recovery_code: None,
+        })?;
+        self.audit.push(Entry {
+            org_id: self.org.id,
+            action: "users.add",
+            subject: username.clone(),
+            detail: add_detail(&name, &email, &roles, false),
+        });
+        self.names.insert(username.clone());
+        self.emails.insert(email.clone());
+        self.accounts.push(NewAccount {
+            username: username.clone(),
+            name,
+            email,
+            roles,
+            password_hash,
+            expires_at: expires,
+        });
+        let target = Target::New(self.accounts.len() - 1);
+        self.link(met, target, &username, &msa)
+    }
+
+    /// [`super::link_msa`] by an administrator ([`LinkedBy::Admin`]) of `msa` to an account
+    /// with no MSA (`username`), where `msa` is no colleague's (the caller checked both):
+    /// an association with another organization's account is severed now, the new one
+    /// written at the next [`Batch::flush`].
+    pub fn link(&mut self, met: &Met, target: Target, username: &str, msa: &str) -> Result<Linked> {
+        let msa = fields::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
+        let mut out = Linked {
+            msa: msa.clone(),
+            unchanged: false,
+            severed: None,
+            replaced: None,
+        };
+        if let Some(current) = met.links.get(&msa) {
+            if current.org_id == self.org.id {
+                anyhow::bail!(
+                    "internal error: {msa} is a colleague's, not to be linked in a batch"
+                );
+            }
+            let reason = sever_reason(username, self.org);
+            self.db.end_link(current.id, self.actor.at, &reason)?;
+            self.audit.push(Entry {
+                org_id: current.org_id,
+                action: "msa.sever",
+                subject: current.username.clone(),
+                detail: sever_detail(&msa, &reason),
+            });
+            out.severed = Some(current.clone());
+        }
+        self.audit.push(Entry {
+            org_id: self.org.id,
+            action: "msa.link",
+            subject: username.to_owned(),
+            detail: link_detail(&msa, how(LinkedBy::Admin)),
+        });
+        self.links.push((msa, target));
+        Ok(out)
+    }
+
+    /// Writes what the chunk made: accounts, then associations, then audit entries, each
+    /// in the order made (so ids are those a person-by-person run gives).
+    pub fn flush(&mut self) -> Result<()> {
+        let at = self.actor.at;
+        let ids = self.db.insert_accounts(self.org.id, &self.accounts, at)?;
+        let links: Vec<(String, i64)> = self
+            .links
+            .drain(..)
+            .map(|(m, t)| {
+                let id = match t {
+                    Target::Existing(id) => id,
+                    Target::New(i) => ids[i],
+                };
+                (m, id)
+            })
+            .collect();
+        self.db.insert_links_of(self.org.id, &links, at)?;
+        self.db.audit_entries(at, &self.actor.name, &self.audit)?;
+        self.accounts.clear();
+        self.audit.clear();
+        Ok(())
+    }
+}
