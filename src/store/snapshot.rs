@@ -135,12 +135,15 @@ impl Db<'_> {
                 scope: p.scope,
                 value: p.value,
                 date: p.date,
+                track: None,
+                association: None,
             })
             .collect();
         Ok(Snapshot {
             market,
             people,
             performance,
+            classifications: Vec::new(),
         })
     }
 }

@@ -77,7 +77,18 @@ pub fn what_if(
         let (key, value) = spec
             .split_once('=')
             .ok_or_else(|| bad_input(format!("--set {spec:?}: expected METRIC[:SCOPE]=VALUE")))?;
-        let (metric, scope) = key.split_once(':').unwrap_or((key, ""));
+        let mut parts = key.splitn(4, ':');
+        let metric = parts.next().unwrap_or("");
+        let scope = parts.next().unwrap_or("");
+        let track = parts.next().map(str::trim).filter(|t| !t.is_empty());
+        let association = match parts.next().map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => Some(crate::rules::Association::parse(a).ok_or_else(|| {
+                bad_input(format!(
+                    "--set: {a:?} is not an association: cpor, dpor or csp"
+                ))
+            })?),
+        };
         let metric = Metric::parse(metric)
             .ok_or_else(|| bad_input(format!("--set: {metric:?} is not a metric")))?;
         let value: f64 = value
@@ -88,13 +99,19 @@ pub fn what_if(
             .ok_or_else(|| bad_input(format!("--set: {value:?} is not a number")))?;
         let today = at.date_naive();
         snap.performance.retain(|r| {
-            !(r.metric == metric && r.scope.eq_ignore_ascii_case(scope.trim()) && r.date >= today)
+            !(r.metric == metric
+                && r.scope.eq_ignore_ascii_case(scope.trim())
+                && r.track.as_deref() == track
+                && r.association == association
+                && r.date >= today)
         });
         snap.performance.push(PerformanceRecord {
             metric,
             scope: scope.trim().to_lowercase(),
             value,
             date: today,
+            track: track.map(str::to_lowercase),
+            association,
         });
     }
     let after = score(&l.rb, &snap, at);

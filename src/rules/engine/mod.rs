@@ -33,6 +33,7 @@ mod evaluate;
 pub mod explain;
 mod gaps;
 pub mod matching;
+pub mod points;
 mod prepared;
 pub mod results;
 pub mod snapshot;
