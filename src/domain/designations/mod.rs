@@ -47,6 +47,7 @@ mod alerts;
 mod check;
 mod gaps;
 mod purchase;
+mod tracks;
 mod views;
 mod what_if;
 
@@ -54,6 +55,7 @@ pub use alerts::*;
 pub use check::*;
 pub use gaps::*;
 pub use purchase::*;
+pub use tracks::*;
 pub use views::*;
 pub use what_if::*;
 
