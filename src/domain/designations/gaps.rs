@@ -38,17 +38,40 @@ pub fn gaps(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Vec<Gap>> {
             continue;
         }
         let d = &l.rb.designations[&s.id];
-        let best = d
+        let day = at.date_naive();
+        let gaps: Vec<TrackGap> = d
             .all_tracks()
             .iter()
             .zip(&s.tracks)
-            .map(|(t, ts)| track_gap(t, ts, threshold))
-            .min_by_key(|g| (g.people, g.metric_steps, g.unreachable));
-        if let Some(g) = best {
+            .enumerate()
+            // A classified track counts alone; with none set every failing track must be
+            // closed; otherwise the cheapest track.
+            .filter(|(i, (_, ts))| {
+                if s.classified.is_some() {
+                    *i == s.best
+                } else {
+                    s.track_set() || !ts.qualified
+                }
+            })
+            .map(|(_, (t, ts))| track_gap(&l.rb, d, day, t, ts, threshold))
+            .collect();
+        let chosen: Vec<TrackGap> = if s.track_set() {
+            gaps.into_iter()
+                .min_by_key(|g| (g.people, g.metric_steps, g.unreachable))
+                .into_iter()
+                .collect()
+        } else {
+            gaps
+        };
+        for g in chosen {
             out.push(Gap {
                 id: s.id.clone(),
                 name: s.name.clone(),
-                track: g.track,
+                track: if s.track_set() {
+                    g.track
+                } else {
+                    format!("{} (track not set)", g.track)
+                },
                 score: g.score,
                 after: g.after,
                 missing: g.missing,
@@ -72,7 +95,54 @@ pub(super) fn plural(n: usize) -> &'static str {
     if n == 1 { "person" } else { "people" }
 }
 
+/// Whether a certification may be proposed on `day` for designation `d`: in the catalogue,
+/// not retired (a pass from now on would never count) and eligible for the designation.
+fn proposable(rb: &Rulebook, d: &Designation, day: NaiveDate, code: &str) -> bool {
+    d.eligible_on(code, day)
+        && rb
+            .catalog_entry(code)
+            .is_some_and(|e| e.retired.is_none_or(|r| day < r))
+}
+
+/// The certifications a person could earn to fill a requirement, by title ("Azure Network
+/// Engineer Associate or Windows Server Hybrid Administrator Associate"); `None` when every
+/// alternative names a retired or ineligible one.
+pub(crate) fn titles_text(
+    rb: &Rulebook,
+    d: &Designation,
+    day: NaiveDate,
+    all_of: &[String],
+    any_of: &[Vec<String>],
+) -> Option<String> {
+    let ok = |c: &String| proposable(rb, d, day, c);
+    let title = |c: &String| {
+        rb.catalog_entry(c)
+            .map_or_else(|| c.clone(), |e| e.title.clone())
+    };
+    if !all_of.iter().all(ok) {
+        return None;
+    }
+    let alts: Vec<String> = any_of
+        .iter()
+        .filter(|l| l.iter().all(ok))
+        .map(|l| l.iter().map(title).collect::<Vec<_>>().join(" + "))
+        .collect();
+    if !any_of.is_empty() && alts.is_empty() {
+        return None;
+    }
+    let all: Vec<String> = all_of.iter().map(title).collect();
+    Some(match (all.is_empty(), alts.len()) {
+        (true, _) => alts.join(" or "),
+        (false, 0) => all.join(" + "),
+        (false, 1) => format!("{} + {}", all.join(" + "), alts[0]),
+        (false, _) => format!("{} + ({})", all.join(" + "), alts.join(" or ")),
+    })
+}
+
 pub(super) fn track_gap(
+    rb: &Rulebook,
+    d: &Designation,
+    day: NaiveDate,
     t: &crate::rules::designations::TrackRef<'_>,
     ts: &TrackScore,
     threshold: Exact,
@@ -95,13 +165,26 @@ pub(super) fn track_gap(
                 .iter()
                 .map(|g| (g.need as usize).saturating_sub(g.have))
                 .sum();
+            // Only certifications that can still be earned and count are proposed: a gate
+            // short of people with none left to propose keeps the item locked.
+            let gates_open = item.prerequisites.iter().zip(&it.gates).all(|(p, g)| {
+                g.have >= p.count as usize
+                    || titles_text(rb, d, day, &p.all_of, &p.any_of).is_some()
+            });
+            let people_open =
+                titles_text(rb, d, day, &item.people.all_of, &item.people.any_of).is_some();
             SkillOpt {
                 item,
                 have,
                 locked: !it.unmet_prerequisites.is_empty(),
-                pre_cost,
-                max_add: item.people_for_max().map_or(0, |m| m.saturating_sub(have)),
+                pre_cost: if gates_open { pre_cost } else { 0 },
+                max_add: if gates_open && people_open {
+                    item.people_for_max().map_or(0, |m| m.saturating_sub(have))
+                } else {
+                    0
+                },
                 now: it.exact,
+                open: gates_open,
             }
         })
         .collect();
@@ -120,7 +203,7 @@ pub(super) fn track_gap(
                 missing.push(format!(
                     "{short} more {} with {} (prerequisite of {}): unlocks its points",
                     plural(short),
-                    codes_text(&p.all_of, &p.any_of),
+                    titles_text(rb, d, day, &p.all_of, &p.any_of).unwrap_or_default(),
                     item.name
                 ));
             }
@@ -133,7 +216,7 @@ pub(super) fn track_gap(
             missing.push(format!(
                 "{n} more {} with {}: +{} points ({})",
                 plural(n),
-                codes_text(&p.all_of, &p.any_of),
+                titles_text(rb, d, day, &p.all_of, &p.any_of).unwrap_or_default(),
                 crate::rules::explain::thousands(gain),
                 item.name
             ));
@@ -217,6 +300,8 @@ pub(crate) struct SkillOpt<'a> {
     pub max_add: usize,
     /// The points now (the met gates' own points when locked).
     pub now: Exact,
+    /// Whether its short gates can be filled (a certification left to propose for each).
+    pub open: bool,
 }
 
 impl SkillOpt<'_> {
@@ -283,7 +368,7 @@ pub(crate) fn plan_people(
     for o in opts {
         let mut next: Vec<Option<Partial>> = vec![None; cap + 1];
         let mut choices: Vec<(Option<usize>, usize, Exact)> = vec![(None, 0, o.now)];
-        for n in 0..=o.max_add {
+        for n in (0..=o.max_add).take_while(|_| o.open) {
             let (c, p) = o.option(n);
             choices.push((Some(n), c, p));
         }
@@ -414,6 +499,7 @@ mod gap_tests {
                     pre_cost: if locked { pre + 1 } else { 0 },
                     max_add: it.people_for_max().unwrap_or(0).saturating_sub(have),
                     now: if locked { zero() } else { it.points_exact(|_| usize::MAX, have) },
+                    open: true,
                 })
                 .collect();
             let (m, th) = (exact(f64::from(metric)), exact(f64::from(threshold)));
@@ -440,6 +526,7 @@ mod gap_tests {
                 pre_cost: 0,
                 max_add: 10,
                 now: zero(),
+                open: true,
             },
             SkillOpt {
                 item: &b,
@@ -448,6 +535,7 @@ mod gap_tests {
                 pre_cost: 1,
                 max_add: 4,
                 now: zero(),
+                open: true,
             },
         ];
         let plan = plan_people(&opts, exact(60.0), exact(70.0));

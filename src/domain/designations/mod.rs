@@ -34,7 +34,7 @@ use crate::domain::progress::{self, Progress, Silent};
 use crate::domain::records;
 use crate::error::{bad_input, not_found, refused};
 use crate::rules::designations::{
-    DesignationScore, ItemKind, ItemScore, TrackScore, codes_text, qualified_in_window,
+    Designation, DesignationScore, ItemKind, ItemScore, TrackScore, qualified_in_window,
     qualified_in_window_many, score, score_with, window_start,
 };
 use crate::rules::engine::start_of;

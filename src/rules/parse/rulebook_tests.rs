@@ -81,9 +81,20 @@ fn solutions_partner_rulebook_has_six_designations_and_round_trips() {
             "security"
         ]
     );
-    assert_eq!(rb.designations["modern-work"].tracks.len(), 2);
-    assert_eq!(rb.designations["business-applications"].tracks.len(), 2);
-    assert_eq!(rb.fees.designation, 4730);
+    // The 2026 program (PROGRAM-FACTS-2026 §2): two tracks everywhere; Microsoft classifies
+    // Azure and Business Applications partners, Modern Work and Security take the better.
+    for (id, d) in &rb.designations {
+        let names: Vec<&str> = d.all_tracks().iter().map(|t| t.name).collect();
+        assert_eq!(names, ["enterprise", "smb"], "{id}");
+        let classified = id != "modern-work" && id != "security";
+        assert_eq!(
+            d.track_choice == crate::rules::parse::TrackChoice::Classified,
+            classified,
+            "{id}"
+        );
+        assert_eq!(d.inputs_by_track, !classified, "{id}");
+    }
+    assert_eq!(rb.fees.designation, 4875);
     assert_eq!(rb.program.designation_threshold, 70.0);
     assert!(crate::rules::parse::warnings(&rb).is_empty());
     // Every track can reach exactly 100 points.
