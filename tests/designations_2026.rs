@@ -476,3 +476,21 @@ fn retired_and_ineligible_certifications_stop_counting_and_are_never_proposed() 
         "{text}"
     );
 }
+
+#[test]
+fn rules_show_and_doctor_say_when_the_embedded_rulebook_is_newer() {
+    let e = Env::with_rulebook(&common::data("solutions-partner-2023.toml"));
+    let show = e.ok(&["rules", "show"]);
+    assert!(
+        show.contains("embedded solutions-partner rulebook (edition 2026-05) is newer"),
+        "{show}"
+    );
+    let doctor = e.ok(&["doctor"]);
+    assert!(
+        doctor.contains("rules import solutions-partner"),
+        "{doctor}"
+    );
+    // The stored rulebook is kept until imported; then nothing more to say.
+    e.ok(&["rules", "import", "solutions-partner", "--now", NOW]);
+    assert!(!e.ok(&["rules", "show"]).contains("is newer"));
+}

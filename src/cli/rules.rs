@@ -156,7 +156,7 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                     names(Level::Gold),
                 ]);
             }
-            Ok(Report::new(&rb)
+            let r = Report::new(&rb)
                 .fields(vec![
                     ("Program", p.name.clone()),
                     (
@@ -187,7 +187,11 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                     ),
                     ("Catalog", format!("{} entries", rb.catalog.len())),
                 ])
-                .table(t))
+                .table(t);
+            Ok(match rulebooks::embedded_newer(&rb) {
+                Some(note) => r.text(note),
+                None => r,
+            })
         }
     }
 }

@@ -84,6 +84,10 @@ pub struct Program {
     /// months before it).
     #[serde(default = "default_qualification_window")]
     pub qualification_window_months: u32,
+    /// Which edition of the program the rulebook models (`YYYY-MM`): tells a stored
+    /// rulebook from a newer embedded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
     /// Designations: what "every required metric has points" means (PROGRAM-FACTS §10
     /// ambiguity 1).
     #[serde(default, skip_serializing_if = "RequiredPoints::is_default")]
