@@ -438,6 +438,21 @@ fn an_azure_smb_partner_qualifies_once_classified_smb() {
     // Qualified in the window since the classification and the figures: enrolment works.
     let en = e.json(format!("designations enrol infrastructure --now {NOW}"));
     assert_eq!(en["enrolled"][0]["fee_usd"], 4875.0, "{en}");
+    // Reclassified Enterprise during the term: the Azure term keeps its track (SMB) until
+    // the anniversary; Data & AI, not enrolled, follows the new classification.
+    e.ok(
+        "designations track infrastructure data-ai enterprise --since 2026-04-01 --now 2026-04-01",
+    );
+    let later = e.json(&["designations", "list", "--now", "2026-04-02"]);
+    let infra = listed(&later, "infrastructure");
+    assert_eq!(
+        (infra["track"].as_str(), infra["qualified"].as_bool()),
+        (Some("smb"), Some(true)),
+        "{infra}"
+    );
+    assert_eq!(listed(&later, "data-ai")["track"], "enterprise");
+    let (code, j) = e.check("2026-04-02");
+    assert_eq!(code, 0, "{j}");
 }
 
 #[test]

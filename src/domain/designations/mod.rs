@@ -119,10 +119,40 @@ fn load(db: &Db, org: &Org) -> Result<Loaded> {
 /// [`load`] as the phase "loading the organization" (a point where a Ctrl-C stops).
 fn load_reported(db: &Db, org: &Org, p: &dyn Progress) -> Result<Loaded> {
     progress::phase(p, judge::LOADING, None)?;
-    Ok(Loaded {
-        rb: records::rulebook(db, org)?,
-        snap: db.snapshot(org.id, org.market)?,
-    })
+    let rb = records::rulebook(db, org)?;
+    let mut snap = db.snapshot(org.id, org.market)?;
+    fix_term_tracks(db, org, &rb, &mut snap)?;
+    Ok(Loaded { rb, snap })
+}
+
+/// Azure (`term_track_fixed`): each enrolment's term keeps the track it was enrolled on
+/// (SPEC §9), whatever Partner Center classifies the partner into during the term.
+fn fix_term_tracks(db: &Db, org: &Org, rb: &Rulebook, snap: &mut Snapshot) -> Result<()> {
+    if !rb.designations.values().any(|d| d.term_track_fixed) || snap.classifications.is_empty() {
+        return Ok(());
+    }
+    for e in db.enrolments(org.id)? {
+        if !rb
+            .designations
+            .get(&e.designation)
+            .is_some_and(|d| d.term_track_fixed)
+        {
+            continue;
+        }
+        let start = if e.kind == "renewal" {
+            start_of(e.term_start)
+        } else {
+            e.enrolled_at
+        };
+        crate::rules::designations::fix_term_track(
+            rb,
+            snap,
+            &e.designation,
+            start,
+            start_of(e.anniversary),
+        );
+    }
+    Ok(())
 }
 
 fn no_designations(org: &Org) -> anyhow::Error {

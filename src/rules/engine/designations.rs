@@ -699,6 +699,57 @@ pub fn qualified_in_window(
     super::designations_window::first_qualified(rb, snap, id, d, from, to)
 }
 
+/// Fixes the classified track of designation `id` for a term from `start` (the enrolment)
+/// to `end` (the anniversary), as the Azure program does: `smb` if the partner was classified
+/// `smb` at any instant of the qualification window of `start`, else the track in force at
+/// `start`. The snapshot's classifications of the designation inside the term are replaced
+/// by that one; the one in force at `end` takes over again then. Nothing changes without a
+/// classification in the window.
+pub fn fix_term_track(
+    rb: &Rulebook,
+    snap: &mut Snapshot,
+    id: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) {
+    let from = window_start(rb, start);
+    let mut seen: Vec<&str> = snap.classification(id, from).into_iter().collect();
+    seen.extend(
+        snap.classifications
+            .iter()
+            .filter(|c| c.designation == id && c.since > from && c.since <= start)
+            .map(|c| c.track.as_str()),
+    );
+    let fixed = if seen.contains(&"smb") {
+        Some("smb".to_owned())
+    } else {
+        snap.classification(id, start).map(str::to_owned)
+    };
+    let Some(fixed) = fixed else {
+        return;
+    };
+    let after = snap.classification(id, end).map(str::to_owned);
+    snap.classifications
+        .retain(|c| !(c.designation == id && c.since >= start && c.since < end));
+    snap.classifications.push(super::snapshot::Classification {
+        designation: id.to_owned(),
+        track: fixed,
+        since: start,
+    });
+    if let Some(after) = after
+        && !snap
+            .classifications
+            .iter()
+            .any(|c| c.designation == id && c.since == end)
+    {
+        snap.classifications.push(super::snapshot::Classification {
+            designation: id.to_owned(),
+            track: after,
+            since: end,
+        });
+    }
+}
+
 /// [`qualified_in_window`] for several designations in one sweep over everyone's change
 /// points, in the order of `ids` (`None` for an id the rulebook does not have).
 pub fn qualified_in_window_many(

@@ -360,3 +360,100 @@ fn a_certification_counts_only_while_eligible_for_the_designation() {
     assert!(rb.designations["sec"].eligible_on("OLD", just_before.date_naive()));
     assert!(!rb.designations["sec"].eligible_on("OLD", t.date_naive()));
 }
+
+mod window_with_classifications {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn h(hours: i64) -> DateTime<Utc> {
+        start_of(day("2026-01-01")) + TimeDelta::hours(hours)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The sweep's first qualifying instant of a classified designation equals brute
+        /// force over every instant where a classification or a record changes, with
+        /// classifications changing inside the window.
+        #[test]
+        fn the_window_follows_the_classification_in_force(
+            classes in proptest::collection::vec((0i64..3000, any::<bool>()), 0..4),
+            records in proptest::collection::vec((0u64..120, -2i32..12), 0..4),
+        ) {
+            let rb = rb();
+            let snap = Snapshot {
+                performance: records
+                    .iter()
+                    .map(|&(d, v)| PerformanceRecord {
+                        metric: Metric::NetCustomerAdds,
+                        scope: "b".into(),
+                        value: f64::from(v),
+                        date: day("2026-01-01") + chrono::Days::new(d),
+                        track: None,
+                        association: None,
+                    })
+                    .collect(),
+                classifications: classes
+                    .iter()
+                    .map(|&(t, smb)| Classification {
+                        designation: "ba".into(),
+                        track: if smb { "smb" } else { "enterprise" }.into(),
+                        since: h(t),
+                    })
+                    .collect(),
+                ..Snapshot::default()
+            };
+            let (from, to) = (h(100), h(2900));
+            let mut probes: Vec<DateTime<Utc>> = vec![from, to];
+            for c in &snap.classifications {
+                probes.push(c.since);
+            }
+            for r in &snap.performance {
+                probes.push(start_of(r.date));
+                probes.push(start_of(r.date + chrono::Days::new(365)));
+            }
+            let mut all: Vec<DateTime<Utc>> = probes
+                .iter()
+                .flat_map(|&t| [t - TimeDelta::seconds(1), t, t + TimeDelta::seconds(1)])
+                .filter(|t| *t >= from && *t <= to)
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            let brute = all
+                .into_iter()
+                .find(|&t| score_designation(&rb, &snap, "ba", t).unwrap().qualified());
+            prop_assert_eq!(qualified_in_window(&rb, &snap, "ba", from, to), brute);
+        }
+    }
+
+    #[test]
+    fn a_term_keeps_the_smb_track_seen_in_its_window() {
+        let rb = rb();
+        let mut snap = Snapshot {
+            classifications: vec![
+                Classification {
+                    designation: "ba".into(),
+                    track: "smb".into(),
+                    since: h(0),
+                },
+                Classification {
+                    designation: "ba".into(),
+                    track: "enterprise".into(),
+                    since: h(500),
+                },
+                Classification {
+                    designation: "ba".into(),
+                    track: "smb".into(),
+                    since: h(9000),
+                },
+            ],
+            ..Snapshot::default()
+        };
+        // Enrolled at 1000 (Enterprise then, SMB earlier in the window), term to 8000.
+        fix_term_track(&rb, &mut snap, "ba", h(1000), h(8000));
+        assert_eq!(snap.classification("ba", h(1000)), Some("smb"));
+        assert_eq!(snap.classification("ba", h(7999)), Some("smb"));
+        assert_eq!(snap.classification("ba", h(8000)), Some("enterprise"));
+        assert_eq!(snap.classification("ba", h(9000)), Some("smb"));
+    }
+}

@@ -123,6 +123,10 @@ pub struct Designation {
     /// count different customer tenants and Partner Center shows each.
     #[serde(default, skip_serializing_if = "is_false")]
     pub inputs_by_track: bool,
+    /// Whether, once enrolled, the classified track stays as it was at enrolment for the
+    /// term (`smb` if classified `smb` at any instant of the qualification window): Azure.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub term_track_fixed: bool,
     /// Certifications that earn points for this designation only between dates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub eligibility: Vec<Eligibility>,
