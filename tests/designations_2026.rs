@@ -509,3 +509,15 @@ fn rules_show_and_doctor_say_when_the_embedded_rulebook_is_newer() {
     e.ok(&["rules", "import", "solutions-partner", "--now", NOW]);
     assert!(!e.ok(&["rules", "show"]).contains("is newer"));
 }
+
+#[test]
+fn the_report_says_when_a_classified_track_is_not_set() {
+    let e = Env::with_rulebook("solutions-partner");
+    e.ok(&["report", "--out", "r.html", "--now", NOW]);
+    let html = std::fs::read_to_string(e.path("r.html")).unwrap();
+    assert!(
+        html.contains("not set, both tracks must qualify")
+            && html.contains("designations track infrastructure enterprise|smb"),
+        "the report names the command"
+    );
+}
