@@ -422,6 +422,9 @@ fn an_azure_smb_partner_qualifies_once_classified_smb() {
     assert_eq!(list(&e, "infrastructure")["qualified"], false);
     let out = e.ok(&["designations", "score", "infrastructure", "--now", NOW]);
     assert!(out.contains("designations track infrastructure"), "{out}");
+    let out = e.ok(&["designations", "gaps", "--now", NOW]);
+    assert!(out.contains("(track not set)"), "{out}");
+    assert!(out.contains("designations track infrastructure"), "{out}");
     e.ok(format!(
         "designations track infrastructure data-ai digital-app-innovation smb --since 2026-01-01 --now {NOW}"
     ));

@@ -331,6 +331,19 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                 ]);
             }
             let mut r = Report::new(&gaps).table(t);
+            let mut unset: Vec<&str> = gaps
+                .iter()
+                .filter(|g| g.track.ends_with("(track not set)"))
+                .map(|g| g.id.as_str())
+                .collect();
+            unset.dedup();
+            if !unset.is_empty() {
+                let lines: Vec<String> = unset
+                    .iter()
+                    .map(|id| format!("{id}: {}", svc::unset_hint(id)))
+                    .collect();
+                r = r.text(lines.join("\n"));
+            }
             if gaps.is_empty() {
                 r = r.text("Every designation qualifies now.");
             }
