@@ -457,3 +457,38 @@ mod window_with_classifications {
         assert_eq!(snap.classification("ba", h(9000)), Some("smb"));
     }
 }
+
+/// "Retires 31 Mar 2026, eligible for PCS points through 31 Mar 2027" (PROGRAM-FACTS-2026
+/// §4.3): a pass on the retirement day counts through the stated day, not a day less; a pass
+/// after it never counts.
+#[test]
+fn the_embedded_rulebook_counts_a_retiring_certification_through_the_stated_day() {
+    let rb = Rulebook::parse(
+        crate::rules::parse::SOLUTIONS_PARTNER_RULEBOOK,
+        "solutions-partner",
+    )
+    .unwrap();
+    let holder = |earned: &str| Person {
+        associated: start_of(day("2026-01-01")),
+        achievements: vec![Achievement {
+            code: "MS-900".into(),
+            earned: day(earned),
+            expires: None,
+            removed: None,
+        }],
+        ..person(1, &[])
+    };
+    let intermediate = |earned: &str, at: &str| {
+        let s = score_designation(
+            &rb,
+            &snap(vec![holder(earned)], vec![]),
+            "modern-work",
+            at.parse().unwrap(),
+        )
+        .unwrap();
+        item(&s, "smb", "intermediate").value
+    };
+    assert_eq!(intermediate("2026-03-31", "2027-03-31T23:00:00Z"), 1.0);
+    assert_eq!(intermediate("2026-03-31", "2027-04-01T00:00:00Z"), 0.0);
+    assert_eq!(intermediate("2026-04-01", "2026-06-01T00:00:00Z"), 0.0);
+}

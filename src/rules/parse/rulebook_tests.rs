@@ -173,7 +173,7 @@ fn solutions_partner_ambiguities_are_decided_as_commented() {
     // #8: Power Platform Solution Architect Expert retires for Digital & App Innovation too.
     assert_eq!(
         rb.catalog_entry("PL-600").unwrap().retired,
-        Some("2026-06-30".parse().unwrap())
+        Some("2026-07-01".parse().unwrap())
     );
     assert!(people("digital-app-innovation", 0, "advanced").contains(&"PL-600".to_string()));
     // #9: Collaboration Communications Systems Engineer counts as intermediate only.
