@@ -22,8 +22,8 @@ pub enum PerformanceCmd {
         #[arg(long, ignore_case = true, value_parser = clap::builder::PossibleValuesParser::new(
             crate::rules::Metric::ALL.map(crate::rules::Metric::as_str)))]
         metric: String,
-        /// The value (non-negative; `net-customer-adds`, `usage-growth` and `deployments`
-        /// may be negative).
+        /// The value (non-negative; `net-customer-adds`, `usage-growth`, `deployments` and
+        /// `protected-users-growth` may be negative).
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
         value: String,
         /// The day the value is for (YYYY-MM-DD).

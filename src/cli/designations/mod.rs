@@ -41,8 +41,12 @@ pub enum DesignationsCmd {
         /// Suppose this MSA held this certification now; repeatable.
         #[arg(long, value_name = "MSA:CODE")]
         add_achievement: Vec<String>,
-        /// Suppose this metric (and scope) had this value now; repeatable.
-        #[arg(long, value_name = "METRIC[:SCOPE]=VALUE", allow_hyphen_values = true)]
+        /// Suppose this metric (and scope, track, association) had this value now; repeatable.
+        #[arg(
+            long,
+            value_name = "METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE",
+            allow_hyphen_values = true
+        )]
         set: Vec<String>,
     },
     /// Enrol designations that qualified in the window: the first pays the yearly fee,

@@ -14,8 +14,8 @@ pub struct WhatIf {
 }
 
 /// Scores every designation as if these users had left now, these achievements (MSA:CODE)
-/// had been earned and counted now, and these metrics (METRIC[:SCOPE]=VALUE) had these
-/// values now. Reads only.
+/// had been earned and counted now, and these metrics
+/// (METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE) had these values now. Reads only.
 pub fn what_if(
     db: &Db,
     org: &Org,
@@ -27,7 +27,7 @@ pub fn what_if(
     if remove_users.is_empty() && add_achievements.is_empty() && set.is_empty() {
         return Err(bad_input(
             "say what to suppose: --remove-user USER, --add-achievement MSA:CODE and/or --set \
-             METRIC[:SCOPE]=VALUE (each repeatable)",
+             METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE (each repeatable)",
         ));
     }
     let l = load(db, org)?;
@@ -74,9 +74,11 @@ pub fn what_if(
         });
     }
     for spec in set {
-        let (key, value) = spec
-            .split_once('=')
-            .ok_or_else(|| bad_input(format!("--set {spec:?}: expected METRIC[:SCOPE]=VALUE")))?;
+        let (key, value) = spec.split_once('=').ok_or_else(|| {
+            bad_input(format!(
+                "--set {spec:?}: expected METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE"
+            ))
+        })?;
         let mut parts = key.splitn(4, ':');
         let metric = parts.next().unwrap_or("");
         let scope = parts.next().unwrap_or("");
