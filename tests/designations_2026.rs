@@ -234,6 +234,16 @@ fn a_csp_only_modern_work_partner_scores_its_csp_options_not_the_cpor_thresholds
         (Some("smb"), Some(62.0), Some(false))
     );
     assert_eq!(l["track_set"], true);
+    // What 2,000 users of CSP growth would give: the full 30, 77 in all.
+    let w = e.json(format!(
+        "designations what-if --set usage-growth:modern-work:smb:csp=2000 --now {NOW}"
+    ));
+    let mw = listed(&w, "modern-work");
+    assert_eq!(
+        (mw["score_after"].as_f64(), mw["qualified_after"].as_bool()),
+        (Some(77.0), Some(true)),
+        "{mw}"
+    );
     // An association the rulebook does not declare for the track, or a missing track, is
     // refused with the accepted ones.
     let err = e.fails(format!(
