@@ -556,9 +556,10 @@ fn skilling(
         let who = members(holdings, d, day, &p.all_of, &p.any_of, names);
         let have = who.len();
         let codes = codes_text(&p.all_of, &p.any_of);
+        let titles = titles_text(holdings.rulebook(), &p.all_of, &p.any_of);
         if have < p.count as usize {
             unmet.push(format!(
-                "{} {} with {codes}: have {have}",
+                "{} {} with {titles}: have {have}",
                 p.count,
                 if p.count == 1 { "person" } else { "people" },
             ));
@@ -604,6 +605,21 @@ fn skilling(
         metric: None,
         inputs: Vec::new(),
     }
+}
+
+/// [`codes_text`] with each code's catalogue title: "Azure Administrator Associate",
+/// "Azure Network Engineer Associate or Windows Server Hybrid Administrator Associate".
+pub fn titles_text(rb: &Rulebook, all_of: &[String], any_of: &[Vec<String>]) -> String {
+    let title = |c: &String| {
+        rb.catalog_entry(c)
+            .map_or_else(|| c.clone(), |e| e.title.clone())
+    };
+    let all: Vec<String> = all_of.iter().map(title).collect();
+    let any: Vec<Vec<String>> = any_of
+        .iter()
+        .map(|l| l.iter().map(title).collect())
+        .collect();
+    codes_text(&all, &any)
 }
 
 /// "AZ-104", "AZ-700 or AZ-800 + AZ-801", "X + (A or B)".

@@ -203,7 +203,7 @@ fn smb_gates_score_on_their_own_and_gate_the_people() {
     // Step 1 only: 4 points, the step-3 people give nothing yet.
     let i = score(vec![person(1, &["G1", "A"]), person(2, &["A"])]);
     assert_eq!(i.exact, int(4));
-    assert_eq!(i.unmet_prerequisites, ["1 person with G2: have 0"]);
+    assert_eq!(i.unmet_prerequisites, ["1 person with Gate two: have 0"]);
     assert_eq!((i.gates[0].have, i.gates[0].points), (1, 4.0));
     // Both steps: 4 + 4 + 2 × 8.
     let i = score(vec![person(1, &["G1", "G2", "A"]), person(2, &["A"])]);

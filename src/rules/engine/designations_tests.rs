@@ -211,7 +211,10 @@ fn every_scoring_rule() {
             check: |s| {
                 let i = item(s, 0, "intermediate");
                 assert_eq!((i.value, i.points), (2.0, 0.0));
-                assert_eq!(i.unmet_prerequisites, ["2 people with PRE: have 1"]);
+                assert_eq!(
+                    i.unmet_prerequisites,
+                    ["2 people with Prerequisite: have 1"]
+                );
             },
         },
         Case {
