@@ -534,3 +534,51 @@ fn the_report_says_when_a_classified_track_is_not_set() {
         "the report names the command"
     );
 }
+
+#[test]
+fn a_record_key_includes_its_track_and_association_in_imports() {
+    let e = Env::with_rulebook("solutions-partner");
+    std::fs::write(
+        e.path("perf.csv"),
+        format!(
+            "metric,scope,track,association,value,date\n\
+             usage-growth,modern-work,smb,cpor,100,{FIGURES}\n\
+             usage-growth,modern-work,smb,csp,900,{FIGURES}\n\
+             usage-growth,modern-work,enterprise,cpor,50,{FIGURES}\n"
+        ),
+    )
+    .unwrap();
+    let out = e.json(format!("performance import perf.csv --now {FIGURES}"));
+    assert_eq!(out["added"], 3, "{out}");
+    // Again: unchanged; the same key twice in one file is refused, naming its value.
+    let again = e.json(format!("performance import perf.csv --now {FIGURES}"));
+    assert_eq!(again["unchanged"], 3, "{again}");
+    std::fs::write(
+        e.path("twice.csv"),
+        format!(
+            "metric,scope,track,association,value,date\n\
+             deployments,modern-work,smb,csp,1,{FIGURES}\n\
+             deployments,modern-work,smb,csp,2,{FIGURES}\n"
+        ),
+    )
+    .unwrap();
+    let err = e.fails(format!("performance import twice.csv --now {FIGURES}"));
+    assert!(
+        err.contains("twice.csv:3") && err.contains("already in this file"),
+        "{err}"
+    );
+    // A track the rulebook does not declare is refused with the line and the accepted ones.
+    std::fs::write(
+        e.path("bad.csv"),
+        format!("metric,scope,track,value,date\nusage-growth,azure,smb,5,{FIGURES}\n"),
+    )
+    .unwrap();
+    let err = e.fails(format!("performance import bad.csv --now {FIGURES}"));
+    assert!(
+        err.contains("bad.csv:2") && err.contains("no track or association"),
+        "{err}"
+    );
+    let list = e.json(&["performance", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    assert!(list[0]["track"].is_string(), "{list}");
+}
