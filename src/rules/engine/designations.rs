@@ -1,20 +1,26 @@
 //! Solutions Partner designations (SPEC §9): the rulebook types of `[designations.ID]` and
 //! the pure scorer.
 //!
-//! A designation has one or more tracks; a track has metric items and skilling items, each
-//! worth points up to its `max_points`. The score at T is the best track's total; the
-//! designation qualifies at T when that track reaches the program's
-//! `designation_threshold` with no required item at 0 points. Every number explains itself:
-//! each item carries its value, its points, its maximum and the people who count.
+//! A designation has two tracks (or one); a track has metric items and skilling items, each
+//! worth points up to its `max_points`. Which track counts is the designation's
+//! `track_choice`: `best`, the higher total; `classified`, the track Partner Center
+//! classified the partner into at T (the snapshot's classifications), and with none recorded
+//! every track must qualify. A track qualifies at T when it reaches the program's
+//! `designation_threshold` with every required item above 0 (`required_item_points`). A
+//! metric item reads one input, the best of several options or a capped sum, on its track
+//! when the designation records figures per track. Every number explains itself: each item
+//! carries its value, its points, its maximum, the people who count and who fills each gate.
 //!
-//! Invariants the scorer keeps: points never go below 0 nor above `max_points`, and keep two
-//! decimals (items and totals are rounded to the cent of a point, so 3 × 2.14 is 6.42, not
-//! 6.420000000000001); a person counts once per item however many of its certifications they
-//! hold; a skilling item scores 0 until each of its prerequisites has its `count` distinct
-//! individuals (one person may count in several prerequisites and items). Scoring is
-//! monotone — one more person, or one more code held, never lowers an item — which is what
-//! lets [`qualified_in_window`] look only at the instants where something starts counting
-//! (see [`super::window`]).
+//! Invariants the scorer keeps: points are exact ([`super::points`]): every comparison (the
+//! threshold, "above 0", a cap) is on rationals, and only the displayed `points`/`total` are
+//! rounded (half up, two decimals), so six deployments at 20 from 6 are 20 and three people at
+//! 20/3 are 20; points never go below 0 nor above `max_points`; a person counts once per item
+//! however many of its certifications they hold, and only through certifications eligible
+//! for the designation at T; a skilling item's people score nothing until each gate has its
+//! `count` distinct individuals (one person may count in several gates and items), while a
+//! met gate earns its own `points`. More people or codes never lower an item; classifications
+//! and eligibility dates may, which is why [`qualified_in_window`] evaluates at every instant
+//! where an input changes, not only where something starts counting.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::Serialize;

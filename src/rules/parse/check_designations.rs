@@ -1,6 +1,9 @@
 //! The checks of `[designations.ID]` (SPEC §9), with the same file:line errors as the rest
-//! of the rulebook: unknown codes, a track without items, a maximum below 0, a metric item
-//! that says neither or both of `points_per_unit` and `full_at`, senseless numbers.
+//! of the rulebook: unknown codes (in people, gates and `eligibility`), a track without items,
+//! a maximum outside 0–1,000, a metric item that says neither or both of `points_per_unit`
+//! and `full_at` (or mixes them with `best_of`/`sum_of`), a skilling item without its rate,
+//! an input twice in one item, an `until` before its `from`, senseless numbers. The bounds
+//! keep the exact arithmetic of [`crate::rules::engine::points`] within an `i128`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -401,6 +404,43 @@ skilling = [
                 .replace("points_per_person = 4,", "points_per_person = -4,"),
                 "designations.infra.tracks[0].skilling[0].points_per_person",
                 "points_per_person -4",
+            ),
+            (
+                "best_of and sum_of together",
+                BASE.replace(
+                    "points_per_unit = 10, max_points = 30 }",
+                    "max_points = 30, best_of = [ { association = \"cpor\", full_at = 1 } ], sum_of = [ { full_at = 2 } ] } # <-",
+                ),
+                "designations.infra.tracks[0].metrics[0].sum_of",
+                "not both",
+            ),
+            (
+                "an input twice",
+                BASE.replace(
+                    "points_per_unit = 10, max_points = 30 }",
+                    "max_points = 30, best_of = [ { full_at = 1 }, { full_at = 2 } ] } # <-",
+                ),
+                "designations.infra.tracks[0].metrics[0].best_of[1]",
+                "twice",
+            ),
+            (
+                "an eligibility code not in the catalogue",
+                BASE.replace(
+                    "name = \"Infrastructure\"",
+                    "name = \"Infrastructure\"\neligibility = [ { code = \"AZ-999\", until = 2027-01-01 } ] # <-",
+                ),
+                "designations.infra.eligibility[0].code",
+                "not in the catalog",
+            ),
+            (
+                "negative gate points",
+                BASE.replace("[ { count = 2, any_of = [[\"AZ-104\"]] } ]", "[ { count = 2, any_of = [[\"AZ-104\"]], points = -4 } ]")
+                    .replace(
+                        "people = { any_of = [[\"AZ-700\"]] } },",
+                        "people = { any_of = [[\"AZ-700\"]] } }, # <-",
+                    ),
+                "designations.infra.tracks[0].skilling[0].prerequisites[0].points",
+                "points -4",
             ),
             (
                 "a window of 0 months",
