@@ -120,6 +120,8 @@ fn snapshot() -> Snapshot {
             scope: "azure".into(),
             value: 100.0,
             date: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + TimeDelta::days(i % 700),
+            track: None,
+            association: None,
         });
     }
     snap

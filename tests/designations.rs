@@ -7,7 +7,7 @@ mod common;
 use common::{Env, listed};
 
 fn setup() -> Env {
-    Env::with_rulebook("solutions-partner")
+    Env::with_rulebook(&common::data("solutions-partner-2023.toml"))
 }
 
 /// An employee with an MSA holding these certifications (earned 2026-01-01), added at `now`.

@@ -168,7 +168,7 @@ proptest! {
         date in prop_oneof![any::<String>(), "[0-9]{4}-[0-9]{2}-[0-9]{2}"],
         scope in proptest::option::of(any::<String>()),
     ) {
-        if let Ok(row) = records::validate_performance(today(), &metric, &value, &date, scope.as_deref()) {
+        if let Ok(row) = records::validate_performance(today(), &metric, &value, &date, scope.as_deref(), None, None) {
             prop_assert!(row.value.is_finite() && row.value >= 0.0 && row.value <= 1e15);
             prop_assert!(row.date <= today());
             prop_assert!(!row.scope.chars().any(char::is_control));
@@ -216,7 +216,7 @@ proptest! {
             let f: Vec<String> = record.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
             let get = |i: usize| f.get(i).map(String::as_str).unwrap_or("");
             let _ = records::validate_achievement(&rb, today(), get(0), get(1), get(2), f.get(3).map(String::as_str));
-            let _ = records::validate_performance(today(), get(0), get(1), get(2), f.get(3).map(String::as_str));
+            let _ = records::validate_performance(today(), get(0), get(1), get(2), f.get(3).map(String::as_str), f.get(4).map(String::as_str), f.get(5).map(String::as_str));
             let _ = validate::email(get(0));
             let _ = validate::name(get(1));
         }

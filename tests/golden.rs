@@ -228,7 +228,7 @@ const COMPETENCIES_AT: &str = "2026-02-01T01:00:00Z";
 
 /// The designations story (SPEC §9): the Azure team, Infrastructure enrolled on 2026-01-05.
 fn designations_story() -> Env {
-    let e = Env::with_rulebook("solutions-partner");
+    let e = Env::with_rulebook(&common::data("solutions-partner-2023.toml"));
     e.azure_team();
     e.ok("designations enrol infrastructure --now 2026-01-05");
     e

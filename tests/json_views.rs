@@ -156,12 +156,20 @@ fn record_shapes() {
     ]);
     assert_eq!(
         keys(&rec),
-        sorted(&["metric", "scope", "value", "date", "result"])
+        sorted(&[
+            "metric",
+            "scope",
+            "track",
+            "association",
+            "value",
+            "date",
+            "result"
+        ])
     );
     let perf = e.json(&["performance", "list"]);
     assert_eq!(
         keys(&perf[0]),
-        sorted(&["date", "metric", "scope", "value"])
+        sorted(&["date", "metric", "scope", "track", "association", "value"])
     );
     let removed = e.json(&[
         "achievements",

@@ -72,7 +72,7 @@ fn member_org() -> Env {
 
 /// An organization of `PEOPLE` on the `solutions-partner` rulebook, each with AZ-104.
 fn designations_org() -> Env {
-    let e = Env::with_rulebook("solutions-partner");
+    let e = Env::with_rulebook(&common::data("solutions-partner-2023.toml"));
     populate(&e, "AZ-104", None, "2026-01-01");
     e
 }

@@ -685,7 +685,7 @@ fn designation_items(doc: &Html, id: &str) -> Vec<(String, f64, f64)> {
 /// An organization under the embedded `solutions-partner` rulebook: five people, three
 /// Azure figures, Infrastructure enrolled (scores as in tests/designations.rs).
 fn solutions_partner() -> Env {
-    let e = Env::with_rulebook("solutions-partner");
+    let e = Env::with_rulebook(&common::data("solutions-partner-2023.toml"));
     e.azure_team();
     e.ok("designations enrol infrastructure --now 2026-01-05");
     e

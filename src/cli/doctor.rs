@@ -277,16 +277,26 @@ pub fn doctor(ctx: &mut Ctx) -> Result<Report> {
         let mut out = Vec::new();
         for org in db.orgs()? {
             let src = db.rulebook_source(org.id)?;
-            out.push((
-                org.slug.clone(),
-                Rulebook::parse(&src, &format!("the rulebook of {}", org.slug)).err(),
-            ));
+            let parsed = Rulebook::parse(&src, &format!("the rulebook of {}", org.slug));
+            let newer = parsed
+                .as_ref()
+                .ok()
+                .and_then(crate::domain::rulebooks::embedded_newer);
+            out.push((org.slug.clone(), parsed.err(), newer));
         }
         Ok(out)
     });
     match books {
         Ok(books) => {
-            for (slug, err) in books {
+            for (slug, err, newer) in books {
+                if let Some(note) = newer {
+                    // Informational: a stored rulebook is kept on purpose until imported.
+                    checks.push(Check {
+                        name: "rulebook edition",
+                        ok: true,
+                        detail: format!("{slug}: {note}"),
+                    });
+                }
                 checks.push(Check {
                     name: "rulebook",
                     ok: err.is_none(),

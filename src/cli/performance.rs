@@ -22,8 +22,8 @@ pub enum PerformanceCmd {
         #[arg(long, ignore_case = true, value_parser = clap::builder::PossibleValuesParser::new(
             crate::rules::Metric::ALL.map(crate::rules::Metric::as_str)))]
         metric: String,
-        /// The value (non-negative; `net-customer-adds`, `usage-growth` and `deployments`
-        /// may be negative).
+        /// The value (non-negative; `net-customer-adds`, `usage-growth`, `deployments` and
+        /// `protected-users-growth` may be negative).
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
         value: String,
         /// The day the value is for (YYYY-MM-DD).
@@ -33,9 +33,19 @@ pub enum PerformanceCmd {
         /// scope no rule of the rulebook uses for the metric is refused.
         #[arg(long)]
         scope: Option<String>,
+        /// The designation track the figure is for (`enterprise`, `smb`), where the rulebook
+        /// records the metric per track (Partner Center shows each track's figure).
+        #[arg(long)]
+        track: Option<String>,
+        /// The customer association the figure is for, where the rulebook scores each
+        /// association against its own threshold.
+        #[arg(long, ignore_case = true, value_parser = clap::builder::PossibleValuesParser::new(
+            crate::rules::Association::ALL.map(crate::rules::Association::as_str)))]
+        association: Option<String>,
     },
-    /// Import records from a CSV file: `metric`, `value`, `date`, optional `scope`. All or
-    /// nothing unless --skip-invalid; rows already recorded are unchanged.
+    /// Import records from a CSV file: `metric`, `value`, `date`, optional `scope`, `track`,
+    /// `association`. All or nothing unless --skip-invalid; rows already recorded are
+    /// unchanged.
     #[command(
         after_help = "Examples:\n  competency performance import perf.csv\n  competency performance import perf.csv --dry-run"
     )]
@@ -52,6 +62,8 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
             value,
             date,
             scope,
+            track,
+            association,
         } => {
             let row = records::validate_performance(
                 ctx.clock.today(),
@@ -59,6 +71,8 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
                 &value,
                 &date,
                 scope.as_deref(),
+                track.as_deref(),
+                association.as_deref(),
             )
             .map_err(|e| bad_input(format!("--{e}")))?;
             let actor = ctx.actor();
@@ -73,6 +87,8 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
             Ok(Report::new(RecordedView {
                 metric: row.metric.as_str(),
                 scope: &row.scope,
+                track: &row.track,
+                association: &row.association,
                 value: row.value,
                 date: row.date.to_string(),
                 result: what,
@@ -87,29 +103,48 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
         PerformanceCmd::Import(a) => super::import::performance(a, ctx),
         PerformanceCmd::List => {
             let rows = ctx.read_org(performance::list)?;
-            let mut t = Table::new(&["Date", "Metric", "Scope", "Value"]);
+            // The track and association columns appear in the table only when a record has
+            // one (an 80-column terminal); JSON and CSV always have them.
+            let split = rows
+                .iter()
+                .any(|r| !r.track.is_empty() || !r.association.is_empty());
+            let mut t = if split {
+                Table::new(&["Date", "Metric", "Scope", "Track", "Assoc.", "Value"])
+            } else {
+                Table::new(&["Date", "Metric", "Scope", "Value"])
+            };
             let mut j = Vec::new();
             for r in &rows {
-                t.row([
+                let mut cells = vec![
                     r.date.to_string(),
                     r.metric.as_str().to_owned(),
                     r.scope.clone(),
-                    number(r.value),
-                ]);
+                ];
+                if split {
+                    cells.push(r.track.clone());
+                    cells.push(r.association.clone());
+                }
+                cells.push(number(r.value));
+                t.row(cells);
                 j.push(RowView {
                     date: r.date.to_string(),
                     metric: r.metric.as_str(),
                     scope: &r.scope,
+                    track: &r.track,
+                    association: &r.association,
                     value: r.value,
                 });
             }
             Ok(Report::new(j).table(t).csv({
-                let mut c = Table::new(&["date", "metric", "scope", "value"]);
+                let mut c =
+                    Table::new(&["date", "metric", "scope", "track", "association", "value"]);
                 for r in &rows {
                     c.row([
                         r.date.to_string(),
                         r.metric.as_str().to_owned(),
                         r.scope.clone(),
+                        r.track.clone(),
+                        r.association.clone(),
                         r.value.to_string(),
                     ]);
                 }
@@ -124,6 +159,8 @@ pub fn run(cmd: PerformanceCmd, ctx: &mut Ctx) -> Result<Report> {
 struct RecordedView<'a> {
     metric: &'a str,
     scope: &'a str,
+    track: &'a str,
+    association: &'a str,
     value: f64,
     date: String,
     result: &'a str,
@@ -135,5 +172,7 @@ struct RowView<'a> {
     date: String,
     metric: &'a str,
     scope: &'a str,
+    track: &'a str,
+    association: &'a str,
     value: f64,
 }

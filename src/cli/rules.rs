@@ -160,7 +160,7 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                     names(Level::Gold),
                 ]);
             }
-            Ok(Report::new(&rb)
+            let r = Report::new(&rb)
                 .fields(vec![
                     ("Program", p.name.clone()),
                     (
@@ -191,7 +191,11 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                     ),
                     ("Catalog", format!("{} entries", rb.catalog.len())),
                 ])
-                .table(t))
+                .table(t);
+            Ok(match rulebooks::embedded_newer(&rb) {
+                Some(note) => r.text(note),
+                None => r,
+            })
         }
     }
 }

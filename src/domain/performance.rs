@@ -12,7 +12,8 @@ use crate::error::bad_input;
 use crate::store::{Db, Org, PerformanceRow, Recorded};
 
 /// Records one validated value in `org`; a scope no rule of the rulebook uses for the
-/// metric is refused (as `--scope`). Returns what happened and the alerts it raised.
+/// metric is refused (as `--scope`), and so is a track or association it does not declare
+/// for that metric and scope, or one missing where it requires one. Returns what happened and the alerts it raised.
 pub fn record(
     db: &Db,
     org: &Org,
@@ -21,7 +22,7 @@ pub fn record(
 ) -> Result<(Recorded, Vec<Alert>)> {
     let rb = records::rulebook(db, org)?;
     records::ScopeRules::new(&rb)
-        .check(row.metric, &row.scope)
+        .check_input(row)
         .map_err(|e| bad_input(format!("--{e}")))?;
     let recorded = records::record_performance(db, org, actor, row)?;
     // A lower figure — a new value for a date, or a lower latest one on a new date — can

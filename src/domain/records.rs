@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use crate::domain::accounts::Actor;
 use crate::error::{bad_input, not_found, refused};
 use crate::rules::rulebook::CatalogEntry;
-use crate::rules::{Metric, Rulebook, nearest_codes};
+use crate::rules::{Association, Metric, Rulebook, nearest_codes};
 use crate::store::{Db, NewAchievement, Org, PerformanceRow, Recorded};
 use crate::support::fields;
 
@@ -183,13 +183,17 @@ pub fn remove_achievement(
     Ok(n)
 }
 
-/// Validates a performance record's fields; each error names the field.
+/// Validates a performance record's fields; each error names the field. `track` and
+/// `association` are checked for their form here, against the rulebook by
+/// [`ScopeRules::check_input`].
 pub fn validate_performance(
     today: NaiveDate,
     metric: &str,
     value: &str,
     date: &str,
     scope: Option<&str>,
+    track: Option<&str>,
+    association: Option<&str>,
 ) -> Result<PerformanceRow, String> {
     let metric = Metric::parse(metric).ok_or_else(|| {
         let all: Vec<&str> = Metric::ALL.iter().map(|m| m.as_str()).collect();
@@ -226,12 +230,45 @@ pub fn validate_performance(
             "scope: control characters, bidirectional overrides or more than 64 characters".into(),
         );
     }
+    let track = track.unwrap_or("").trim().to_lowercase();
+    if !track.is_empty() && (crate::rules::kebab(&track) != track || track.len() > 32) {
+        return Err(format!(
+            "track: {} is not a track name (enterprise, smb)",
+            fields::shown(&track)
+        ));
+    }
+    let association = match association.map(str::trim).filter(|a| !a.is_empty()) {
+        None => String::new(),
+        Some(a) => Association::parse(a)
+            .ok_or_else(|| {
+                format!(
+                    "association: {} is not an association (cpor, dpor, csp)",
+                    fields::shown(a)
+                )
+            })?
+            .as_str()
+            .to_owned(),
+    };
     Ok(PerformanceRow {
         metric,
         scope,
+        track,
+        association,
         value: v,
         date,
     })
+}
+
+/// A record's (track, association) as the rulebook declares inputs, `None` for none.
+type InputKey = (Option<String>, Option<Association>);
+
+fn input_text(k: &InputKey) -> String {
+    match k {
+        (None, None) => "no track or association".to_owned(),
+        (Some(t), None) => format!("track {t}"),
+        (None, Some(a)) => format!("association {}", a.as_str()),
+        (Some(t), Some(a)) => format!("track {t} with association {}", a.as_str()),
+    }
 }
 
 /// The scopes the rulebook's metric requirements use, per metric: a performance record with
@@ -241,6 +278,9 @@ pub struct ScopeRules {
     /// For each metric (by [`Metric::as_str`]): the scopes used, and whether some
     /// requirement counts every record of the metric (no scope).
     used: std::collections::HashMap<&'static str, (std::collections::BTreeSet<String>, bool)>,
+    /// For each (metric, scope) a designation reads: the (track, association) of each input
+    /// declared for it (SPEC §9 "Inputs"). A competency's metric adds (none, none).
+    inputs: std::collections::HashMap<(Metric, String), std::collections::BTreeSet<InputKey>>,
 }
 
 impl ScopeRules {
@@ -250,20 +290,25 @@ impl ScopeRules {
             &'static str,
             (std::collections::BTreeSet<String>, bool),
         > = std::collections::HashMap::new();
-        let mut note = |metric: Metric, scope: Option<&str>| {
+        let mut inputs: std::collections::HashMap<
+            (Metric, String),
+            std::collections::BTreeSet<InputKey>,
+        > = std::collections::HashMap::new();
+        let mut note = |metric: Metric, scope: Option<&str>, key: InputKey| {
             let entry = used.entry(metric.as_str()).or_default();
-            match scope.map(|s| s.trim().to_lowercase()) {
-                Some(s) if !s.is_empty() => {
-                    entry.0.insert(s);
-                }
-                _ => entry.1 = true,
+            let scope = scope.map(|s| s.trim().to_lowercase()).unwrap_or_default();
+            if scope.is_empty() {
+                entry.1 = true;
+            } else {
+                entry.0.insert(scope.clone());
             }
+            inputs.entry((metric, scope)).or_default().insert(key);
         };
         for competency in rb.competencies.values() {
             for level in crate::rules::Level::ALL {
                 for option in competency.options(level) {
                     for req in &option.metrics {
-                        note(req.metric, req.scope.as_deref());
+                        note(req.metric, req.scope.as_deref(), (None, None));
                     }
                 }
             }
@@ -271,12 +316,62 @@ impl ScopeRules {
         // Designations' metric items use scopes too (SPEC §9): `--scope azure` counts there.
         for designation in rb.designations.values() {
             for track in designation.all_tracks() {
+                let by_track = designation.inputs_by_track.then(|| track.name.to_owned());
                 for item in track.metrics {
-                    note(item.metric, item.scope.as_deref());
+                    for (metric, association) in item.inputs() {
+                        note(
+                            metric,
+                            item.scope.as_deref(),
+                            (by_track.clone(), association),
+                        );
+                    }
                 }
             }
         }
-        ScopeRules { used }
+        ScopeRules { used, inputs }
+    }
+
+    /// Checks a record's metric, scope, track and association: the scope as [`Self::check`],
+    /// then the track and association against the inputs the rulebook declares for that
+    /// metric and scope (a record naming one not declared, or omitting one required, is
+    /// refused with the accepted ones).
+    pub fn check_input(&self, row: &PerformanceRow) -> Result<(), String> {
+        self.check(row.metric, &row.scope)?;
+        let key: InputKey = (
+            (!row.track.is_empty()).then(|| row.track.clone()),
+            Association::parse(&row.association),
+        );
+        let Some(accepted) = self.inputs.get(&(row.metric, row.scope.clone())) else {
+            return if key == (None, None) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "track: no rule of the rulebook reads {} by track or association; leave them \
+                     empty",
+                    row.metric.as_str()
+                ))
+            };
+        };
+        if accepted.contains(&key) {
+            return Ok(());
+        }
+        let field = if accepted.iter().any(|a| a.0 == key.0) {
+            "association"
+        } else {
+            "track"
+        };
+        let scope = if row.scope.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", row.scope)
+        };
+        let list: Vec<String> = accepted.iter().map(input_text).collect();
+        Err(format!(
+            "{field}: the rulebook reads {}{scope} with {}, not with {}",
+            row.metric.as_str(),
+            list.join("; or "),
+            input_text(&key)
+        ))
     }
 
     /// Checks a (lower-case, trimmed) scope for `metric`; the error names the scopes the
@@ -349,13 +444,23 @@ pub fn record_performance(
             "performance.record",
             row.metric.as_str(),
             &format!(
-                "value={} date={}{}",
+                "value={} date={}{}{}{}",
                 row.value,
                 row.date,
                 if row.scope.is_empty() {
                     String::new()
                 } else {
                     format!(" scope={}", row.scope)
+                },
+                if row.track.is_empty() {
+                    String::new()
+                } else {
+                    format!(" track={}", row.track)
+                },
+                if row.association.is_empty() {
+                    String::new()
+                } else {
+                    format!(" association={}", row.association)
                 }
             ),
         )?;

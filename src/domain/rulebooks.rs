@@ -89,3 +89,26 @@ pub fn replace(
 pub fn source(db: &Db, org: &Org) -> Result<String> {
     db.rulebook_source(org.id)
 }
+
+/// When `stored` is a Solutions Partner rulebook (it has designations) older than the
+/// embedded `solutions-partner` one (by `[program] edition`; none is oldest), the sentence
+/// saying so and how to move; existing databases keep their stored rulebook until then.
+pub fn embedded_newer(stored: &Rulebook) -> Option<String> {
+    if stored.designations.is_empty() {
+        return None;
+    }
+    let embedded = Rulebook::parse_validated(
+        crate::rules::rulebook::SOLUTIONS_PARTNER_RULEBOOK,
+        "solutions-partner",
+    )
+    .ok()?;
+    let (new, old) = (&embedded.program.edition, &stored.program.edition);
+    (new.is_some() && new > old).then(|| {
+        format!(
+            "the embedded solutions-partner rulebook (edition {}) is newer than this one \
+             (edition {}): `competency rules import solutions-partner` to use it",
+            new.as_deref().unwrap_or("none"),
+            old.as_deref().unwrap_or("none")
+        )
+    })
+}

@@ -15,7 +15,7 @@ pub mod parse;
 
 // The paths the rest of the code used before `rules` was split into `parse` and `engine`,
 // kept so that code keeps compiling unchanged.
-pub use engine::{designations, explain, snapshot, whatif, window};
+pub use engine::{designations, explain, points, snapshot, whatif, window};
 /// The rulebook types, under their former module name.
 pub use parse as rulebook;
 /// Parsing and validation, under its former module name.
@@ -23,6 +23,6 @@ pub use parse as validate;
 pub use parse::limits;
 
 pub use engine::{Evaluation, Gap, Risk, evaluate, gaps, risk};
-pub use parse::{Level, Market, Metric, Rulebook, kebab, nearest_codes};
+pub use parse::{Association, Level, Market, Metric, Rulebook, kebab, nearest_codes};
 pub use snapshot::Snapshot;
 pub use whatif::expire_before;

@@ -106,13 +106,15 @@ pub const TABLES: &[CopyTable] = &[
             "org_id",
             "metric",
             "scope",
+            "track",
+            "association",
             "value",
             "date",
             "recorded_at",
         ],
         count: "SELECT count(*) FROM performance",
-        select: "SELECT id, org_id, metric, scope, value, date, recorded_at FROM performance ORDER BY id",
-        insert: "INSERT INTO performance (id, org_id, metric, scope, value, date, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        select: "SELECT id, org_id, metric, scope, track, association, value, date, recorded_at FROM performance ORDER BY id",
+        insert: "INSERT INTO performance (id, org_id, metric, scope, track, association, value, date, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     },
     CopyTable {
         name: "audit",
@@ -217,6 +219,20 @@ pub const TABLES: &[CopyTable] = &[
         count: "SELECT count(*) FROM designation_alerts",
         select: "SELECT id, org_id, designation, name, message, items, cause, raised_at, closed_at, close_reason FROM designation_alerts ORDER BY id",
         insert: "INSERT INTO designation_alerts (id, org_id, designation, name, message, items, cause, raised_at, closed_at, close_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    },
+    CopyTable {
+        name: "designation_tracks",
+        columns: &[
+            "id",
+            "org_id",
+            "designation",
+            "track",
+            "since",
+            "recorded_at",
+        ],
+        count: "SELECT count(*) FROM designation_tracks",
+        select: "SELECT id, org_id, designation, track, since, recorded_at FROM designation_tracks ORDER BY id",
+        insert: "INSERT INTO designation_tracks (id, org_id, designation, track, since, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     },
 ];
 

@@ -193,3 +193,61 @@ impl Db<'_> {
         Ok(())
     }
 }
+
+/// One track classification as stored (`designations track`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassificationRow {
+    /// The designation id.
+    pub designation: String,
+    /// The track.
+    pub track: String,
+    /// In force from.
+    pub since: DateTime<Utc>,
+    /// When recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl Db<'_> {
+    /// Records a classification (its history is kept: a later one of the same designation
+    /// takes over from its `since`).
+    pub fn insert_classification(
+        &self,
+        org_id: i64,
+        designation: &str,
+        track: &str,
+        since: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO designation_tracks (org_id, designation, track, since, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                org_id,
+                designation,
+                track,
+                since.timestamp(),
+                at.timestamp()
+            ])?;
+        Ok(())
+    }
+
+    /// Every classification of the organization, by designation, then `since`, then the
+    /// order recorded.
+    pub fn classifications(&self, org_id: i64) -> Result<Vec<ClassificationRow>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT designation, track, since, recorded_at FROM designation_tracks
+             WHERE org_id = ?1 ORDER BY designation, since, id",
+        )?;
+        let rows = st.query_map([org_id], |r| {
+            Ok(ClassificationRow {
+                designation: r.get(0)?,
+                track: r.get(1)?,
+                since: from_unix(r.get(2)?),
+                recorded_at: from_unix(r.get(3)?),
+            })
+        })?;
+        Ok(rows.collect::<super::sql::Result<_>>()?)
+    }
+}

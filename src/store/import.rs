@@ -759,29 +759,36 @@ pub struct PerformanceStatements<'a> {
 }
 
 impl PerformanceStatements<'_> {
-    /// Inserts unless (org, metric, scope, date) exists; else returns the existing row's
-    /// id and value.
+    /// Inserts unless (org, metric, scope, track, association, date) exists; else returns
+    /// the existing row's id and value. `key` is (scope, track, association), '' for none.
     pub fn insert(
         &mut self,
         org_id: i64,
         metric: &str,
-        scope: &str,
+        key: (&str, &str, &str),
         value: f64,
         date: NaiveDate,
         at: DateTime<Utc>,
     ) -> Result<Insert<f64>> {
         let date = date.to_string();
-        let n = self
-            .insert
-            .execute(params![org_id, metric, scope, value, date, at.timestamp()])?;
+        let (scope, track, association) = key;
+        let n = self.insert.execute(params![
+            org_id,
+            metric,
+            scope,
+            value,
+            date,
+            at.timestamp(),
+            track,
+            association
+        ])?;
         if n == 1 {
             return Ok(Insert::Added(self.db.conn().last_insert_rowid()?));
         }
-        let (id, v) = self
-            .find
-            .query_row(params![org_id, metric, scope, date], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let (id, v) = self.find.query_row(
+            params![org_id, metric, scope, date, track, association],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(Insert::Exists(id, v))
     }
 
@@ -976,13 +983,15 @@ impl<'a> Db<'a> {
         let c = self.conn();
         Ok(PerformanceStatements {
             insert: c.prepare_cached(
-                "INSERT INTO performance (org_id, metric, scope, value, date, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (org_id, metric, scope, date) DO NOTHING",
+                "INSERT INTO performance
+                    (org_id, metric, scope, value, date, recorded_at, track, association)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (org_id, metric, scope, track, association, date) DO NOTHING",
             )?,
             find: c.prepare_cached(
                 "SELECT id, value FROM performance
-                 WHERE org_id = ?1 AND metric = ?2 AND scope = ?3 AND date = ?4",
+                 WHERE org_id = ?1 AND metric = ?2 AND scope = ?3 AND date = ?4
+                   AND track = ?5 AND association = ?6",
             )?,
             update: c.prepare_cached(
                 "UPDATE performance SET value = ?2, recorded_at = ?3 WHERE id = ?1",

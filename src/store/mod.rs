@@ -44,7 +44,7 @@ mod users;
 
 pub use achievements::{NewAchievement, Recorded};
 pub use audit::AuditRow;
-pub use designations::{DesignationAlertRow, EnrolmentRow, NewEnrolment};
+pub use designations::{ClassificationRow, DesignationAlertRow, EnrolmentRow, NewEnrolment};
 pub use membership::{AlertRow, AttainmentRow, NewPurchase, PurchaseRow};
 pub use orgs::{NewOrg, Org};
 pub use performance::PerformanceRow;

@@ -10,7 +10,8 @@
 //!   ([`PerformanceStage::hold`]), so the summary, the rejects file and the audit are
 //!   exactly SQLite's.
 //!
-//! The rules are the same on both: a key (organization, metric, scope, date) already
+//! The rules are the same on both: a key (organization, metric, scope, track, association,
+//! date) already
 //! recorded with the same value is unchanged, with another value updated (the value and
 //! its time replaced); a key this file already gave is refused whatever the database holds
 //! (SPEC §6), naming the value then stored for it.
@@ -68,6 +69,10 @@ pub enum PerformanceHeldWhy {
         metric: Metric,
         /// The scope, empty when none.
         scope: String,
+        /// The track, empty when none.
+        track: String,
+        /// The association, empty when none.
+        association: String,
         /// The day.
         date: NaiveDate,
         /// The value recorded for the key now.
@@ -118,27 +123,28 @@ impl<'a> Db<'a> {
 }
 
 impl PerformanceStage<'_> {
-    /// Stages a validated row (in file order).
+    /// Stages a validated row (in file order); `key` is (scope, track, association), ''
+    /// for none.
     pub fn add(
         &mut self,
         line: u64,
         span: (u64, u64),
         metric: Metric,
-        scope: &str,
+        key: (&str, &str, &str),
         value: f64,
         date: NaiveDate,
     ) -> Result<PerformanceVerdict> {
         let (st, first_id, seen) = match &mut self.backend {
             Backend::Pg(p) => {
                 let pg = self.db.conn().pg().expect("PostgreSQL");
-                p.add(pg, line, span, metric, scope, value, date)?;
+                p.add(pg, line, span, metric, key, value, date)?;
                 return Ok(PerformanceVerdict::Later);
             }
             Backend::Lite { st, first_id, seen } => (st, *first_id, seen),
         };
         let at = self.at;
         Ok(PerformanceVerdict::Now(
-            match st.insert(self.org_id, metric.as_str(), scope, value, date, at)? {
+            match st.insert(self.org_id, metric.as_str(), key, value, date, at)? {
                 Insert::Added(_) => PerformanceDecision::Added,
                 // A key this file already gave (added by this import, or an existing record
                 // met earlier in the file) is invalid whatever the database holds (SPEC §6),

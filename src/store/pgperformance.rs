@@ -3,7 +3,8 @@
 //! stays flat), into an unindexed TEMP table, with the rows held as invalid into another;
 //! then a few set-based statements decide them all, inside the command's one transaction,
 //! in the order SQLite's row-by-row upsert takes its decisions:
-//! 1. every occurrence of a key (metric, scope, date) after its first in the file is moved
+//! 1. every occurrence of a key (metric, scope, track, association, date) after its first
+//!    in the file is moved
 //!    to the held rows (a window over the staged rows): SQLite refuses it whatever the
 //!    database holds, since its first occurrence was added, updated or met unchanged;
 //! 2. `UPDATE … FROM` the organization's records whose value differs (`updated`: the value
@@ -30,17 +31,19 @@ use crate::rules::Metric;
 const DDL: &str = "DROP TABLE IF EXISTS import_performance, import_performance_held;
      CREATE TEMP TABLE import_performance (line BIGINT, span_start BIGINT, span_end BIGINT,
         metric TEXT COLLATE \"C\", scope TEXT COLLATE \"C\", date TEXT COLLATE \"C\",
-        value DOUBLE PRECISION);
+        value DOUBLE PRECISION, track TEXT COLLATE \"C\", association TEXT COLLATE \"C\");
      CREATE TEMP TABLE import_performance_held (line BIGINT, span_start BIGINT,
         span_end BIGINT, kind SMALLINT, message TEXT, metric TEXT COLLATE \"C\",
-        scope TEXT COLLATE \"C\", date TEXT COLLATE \"C\", value DOUBLE PRECISION);";
+        scope TEXT COLLATE \"C\", date TEXT COLLATE \"C\", value DOUBLE PRECISION,
+        track TEXT COLLATE \"C\", association TEXT COLLATE \"C\");";
 
 /// The TEMP tables, their COPYs and the cursor over the held rows (see `pgstaging`).
 const STAGING: StagingSql = StagingSql {
     ddl: DDL,
     drop: "DROP TABLE IF EXISTS import_performance, import_performance_held",
     copy_rows: "COPY import_performance
-     (line, span_start, span_end, metric, scope, date, value) FROM STDIN (FORMAT binary)",
+     (line, span_start, span_end, metric, scope, date, value, track, association)
+     FROM STDIN (FORMAT binary)",
     row_types: &[
         Type::INT8,
         Type::INT8,
@@ -49,11 +52,14 @@ const STAGING: StagingSql = StagingSql {
         Type::TEXT,
         Type::TEXT,
         Type::FLOAT8,
+        Type::TEXT,
+        Type::TEXT,
     ],
     copy_held: "COPY import_performance_held
      (line, span_start, span_end, kind, message) FROM STDIN (FORMAT binary)",
     open_held: "DECLARE import_performance_held_by_line NO SCROLL CURSOR FOR
-     SELECT line, span_start, span_end, kind, message, metric, scope, date, value
+     SELECT line, span_start, span_end, kind, message, metric, scope, date, value, track,
+            association
      FROM import_performance_held ORDER BY line",
     fetch_held: "FETCH FORWARD 4096 FROM import_performance_held_by_line",
     close_held: "CLOSE import_performance_held_by_line",
@@ -64,10 +70,11 @@ const REPEATED: i16 = 1;
 
 /// 1. Every occurrence of a key after its first.
 const REPEATED_ROWS: &str = "INSERT INTO import_performance_held
-        (line, span_start, span_end, kind, metric, scope, date)
-     SELECT line, span_start, span_end, 1, metric, scope, date FROM (
-       SELECT line, span_start, span_end, metric, scope, date,
-              row_number() OVER (PARTITION BY metric, scope, date ORDER BY line) AS n
+        (line, span_start, span_end, kind, metric, scope, date, track, association)
+     SELECT line, span_start, span_end, 1, metric, scope, date, track, association FROM (
+       SELECT line, span_start, span_end, metric, scope, date, track, association,
+              row_number() OVER (PARTITION BY metric, scope, track, association, date
+                                 ORDER BY line) AS n
        FROM import_performance) r
      WHERE n > 1";
 
@@ -79,16 +86,18 @@ const UPDATE_ROWS: &str = "WITH u AS (
        UPDATE performance p SET value = s.value, recorded_at = $2::BIGINT
        FROM import_performance s
        WHERE p.org_id = $1::BIGINT AND p.metric = s.metric AND p.scope = s.scope
+         AND p.track = s.track AND p.association = s.association
          AND p.date = s.date AND p.value <> s.value
        RETURNING 1)
      SELECT count(*) FROM u";
 
 /// 3. New records, in file order ($1: the organization, $2: when).
 const INSERT_ROWS: &str = "WITH i AS (
-       INSERT INTO performance (org_id, metric, scope, value, date, recorded_at)
-       SELECT $1::BIGINT, metric, scope, value, date, $2::BIGINT
+       INSERT INTO performance
+         (org_id, metric, scope, track, association, value, date, recorded_at)
+       SELECT $1::BIGINT, metric, scope, track, association, value, date, $2::BIGINT
        FROM import_performance ORDER BY line
-       ON CONFLICT (org_id, metric, scope, date) DO NOTHING
+       ON CONFLICT (org_id, metric, scope, track, association, date) DO NOTHING
        RETURNING 1)
      SELECT count(*) FROM i";
 
@@ -96,17 +105,28 @@ const INSERT_ROWS: &str = "WITH i AS (
 const REPEATED_VALUES: &str = "UPDATE import_performance_held h SET value = p.value
      FROM performance p
      WHERE h.kind = 1 AND p.org_id = $1::BIGINT AND p.metric = h.metric
-       AND p.scope = h.scope AND p.date = h.date";
+       AND p.scope = h.scope AND p.track = h.track AND p.association = h.association
+       AND p.date = h.date";
 
 const COUNT_STAGED: &str = "SELECT count(*) FROM import_performance";
 
-/// A staged row: line, span, metric, scope, date, value.
-type Row = (i64, i64, i64, &'static str, String, String, f64);
+/// A staged row: line, span, metric, scope, date, value, track, association.
+type Row = (
+    i64,
+    i64,
+    i64,
+    &'static str,
+    String,
+    String,
+    f64,
+    String,
+    String,
+);
 
 /// One row into the COPY of [`STAGING`].
 fn write_row(r: &Row, w: &mut BinaryCopyInWriter<'_>) -> Result<(), postgres::Error> {
-    let (line, s, e, metric, scope, date, value) = r;
-    w.write(&[line, s, e, metric, scope, date, value])
+    let (line, s, e, metric, scope, date, value, track, association) = r;
+    w.write(&[line, s, e, metric, scope, date, value, track, association])
 }
 
 /// What a performance import buffers on PostgreSQL before sending it with COPY.
@@ -126,7 +146,7 @@ impl PgPerformance {
         line: u64,
         span: (u64, u64),
         metric: Metric,
-        scope: &str,
+        key: (&str, &str, &str),
         value: f64,
         date: NaiveDate,
     ) -> Result<()> {
@@ -137,9 +157,11 @@ impl PgPerformance {
                 span.0 as i64,
                 span.1 as i64,
                 metric.as_str(),
-                scope.to_owned(),
+                key.0.to_owned(),
                 date.to_string(),
                 value,
+                key.1.to_owned(),
+                key.2.to_owned(),
             ),
         )
     }
@@ -182,6 +204,8 @@ impl PgPerformance {
                             anyhow::anyhow!("unknown metric {metric:?} in the staged rows")
                         })?,
                         scope: r.get(6),
+                        track: r.get(9),
+                        association: r.get(10),
                         date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")?,
                         value: r.get::<_, Option<f64>>(8).ok_or_else(|| {
                             anyhow::anyhow!("line {line}: a repeated key with no record")

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::Db;
 use super::sql::{Row, params};
 use crate::rules::Market;
-use crate::rules::snapshot::{Achievement, PerformanceRecord, Person, Snapshot};
+use crate::rules::snapshot::{Achievement, Classification, PerformanceRecord, Person, Snapshot};
 use crate::support::clock::from_unix;
 
 /// Parses a stored `YYYY-MM-DD` without chrono's general-purpose parser: this runs once per
@@ -135,12 +135,24 @@ impl Db<'_> {
                 scope: p.scope,
                 value: p.value,
                 date: p.date,
+                track: (!p.track.is_empty()).then_some(p.track),
+                association: crate::rules::Association::parse(&p.association),
+            })
+            .collect();
+        let classifications = self
+            .classifications(org_id)?
+            .into_iter()
+            .map(|c| Classification {
+                designation: c.designation,
+                track: c.track,
+                since: c.since,
             })
             .collect();
         Ok(Snapshot {
             market,
             people,
             performance,
+            classifications,
         })
     }
 }

@@ -200,6 +200,8 @@ fn snapshot_carries_achievements_and_performance() {
             let row = PerformanceRow {
                 metric: Metric::Revenue,
                 scope: "azure".into(),
+                track: String::new(),
+                association: String::new(),
                 value: 1000.0,
                 date: d("2025-12-01"),
             };

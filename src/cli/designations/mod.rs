@@ -42,8 +42,12 @@ pub enum DesignationsCmd {
         /// Suppose this MSA held this certification now; repeatable.
         #[arg(long, value_name = "MSA:CODE")]
         add_achievement: Vec<String>,
-        /// Suppose this metric (and scope) had this value now; repeatable.
-        #[arg(long, value_name = "METRIC[:SCOPE]=VALUE", allow_hyphen_values = true)]
+        /// Suppose this metric (and scope, track, association) had this value now; repeatable.
+        #[arg(
+            long,
+            value_name = "METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE",
+            allow_hyphen_values = true
+        )]
         set: Vec<String>,
     },
     /// Enrol designations that qualified in the window: the first pays the yearly fee,
@@ -55,6 +59,20 @@ pub enum DesignationsCmd {
     },
     /// Renew every enrolled designation that qualified in the anniversary's window.
     Renew,
+    /// Record the track Partner Center classifies the organization into for designations
+    /// whose track Microsoft decides (Azure, Business Applications); without arguments, list
+    /// what is recorded.
+    #[command(
+        after_help = "Examples:\n  competency designations track business-applications enterprise\n  competency designations track infrastructure data-ai digital-app-innovation smb --since 2026-04-01\n  competency designations track"
+    )]
+    Track {
+        /// The designation ids, then the track (`enterprise` or `smb`).
+        #[arg(value_name = "ID... TRACK")]
+        args: Vec<String>,
+        /// From when the classification holds (a date or an instant; default: now).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
     /// Designation renewal alerts (open ones unless --all).
     Alerts {
         /// Include closed alerts.
@@ -63,10 +81,32 @@ pub enum DesignationsCmd {
     },
 }
 
+/// The track column of `designations list`: the track that counts, how it was chosen, or
+/// that it is not set.
+fn track_label(s: &DesignationScore) -> String {
+    match (s.track_set(), s.best_track(), &s.classified) {
+        (false, _, _) => "not set".to_owned(),
+        (true, Some(t), Some(_)) => t.track.clone(),
+        (true, Some(t), None) if s.tracks.len() > 1 => format!("{} (best)", t.track),
+        (true, Some(t), None) => t.track.clone(),
+        (true, None, _) => String::new(),
+    }
+}
+
+/// The sentence after a table for each designation whose track is not set.
+fn unset_lines(scores: &[&DesignationScore]) -> Option<String> {
+    let lines: Vec<String> = scores
+        .iter()
+        .filter(|s| !s.track_set())
+        .map(|s| format!("{}: {}", s.id, svc::unset_hint(&s.id)))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 fn score_table(s: &DesignationScore, names: bool) -> Table {
     let mut t =
         Table::new(&["Track", "Item", "Value", "Points", "Who counts / why"]).titled(format!(
-            "{} — {} of {} needed: {}",
+            "{} — {} of {} needed: {}{}",
             s.name,
             number(s.score()),
             number(s.threshold),
@@ -74,10 +114,15 @@ fn score_table(s: &DesignationScore, names: bool) -> Table {
                 "qualifies"
             } else {
                 "does not qualify"
+            },
+            if s.track_set() {
+                String::new()
+            } else {
+                " (track not set: both must qualify)".to_owned()
             }
         ));
     for (i, track) in s.tracks.iter().enumerate() {
-        let label = if s.tracks.len() > 1 && i == s.best {
+        let label = if s.tracks.len() > 1 && i == s.best && s.track_set() {
             format!("{} (counts)", track.track)
         } else {
             track.track.clone()
@@ -94,9 +139,40 @@ fn score_table(s: &DesignationScore, names: bool) -> Table {
             } else {
                 String::new()
             };
+            if !it.inputs.is_empty() {
+                let parts: Vec<String> = it
+                    .inputs
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{}{}: {} = {}",
+                            i.metric.as_str(),
+                            i.association
+                                .map(|a| format!(" {}", a.as_str()))
+                                .unwrap_or_default(),
+                            number(i.value),
+                            number(i.points)
+                        )
+                    })
+                    .collect();
+                why = parts.join("; ");
+            }
+            let scoring_gates: Vec<String> = it
+                .gates
+                .iter()
+                .filter(|g| g.points > 0.0 && g.have >= g.need as usize)
+                .map(|g| format!("gate {} +{}", g.codes, number(g.points)))
+                .collect();
             if !it.unmet_prerequisites.is_empty() {
                 why = format!("prerequisite short: {}", it.unmet_prerequisites.join("; "));
-            } else if it.required && it.points <= 0.0 {
+            } else if !scoring_gates.is_empty() {
+                why = format!(
+                    "{why}{}{}",
+                    if why.is_empty() { "" } else { "; " },
+                    scoring_gates.join("; ")
+                );
+            }
+            if it.unmet_prerequisites.is_empty() && it.required && it.points <= 0.0 {
                 why = format!(
                     "{why}{}0 points blocks qualification",
                     if why.is_empty() { "" } else { "; " }
@@ -201,11 +277,19 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
             let list =
                 ctx.read_org(|db, org| svc::list_reported(db, org, at, false, &*progress))?;
             progress.finish();
-            let mut t = Table::new(&["Designation", "Score", "Needed", "Qualifies now", "State"]);
+            let mut t = Table::new(&[
+                "Designation",
+                "Track",
+                "Score",
+                "Needed",
+                "Qualifies now",
+                "State",
+            ]);
             for l in &list {
                 let s = &l.score;
                 t.row([
                     format!("{} ({})", s.name, s.id),
+                    track_label(s),
                     number(s.score()),
                     number(s.threshold),
                     if s.qualified() { "yes" } else { "no" }.to_owned(),
@@ -215,7 +299,11 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                     },
                 ]);
             }
-            Ok(Report::new(list.iter().map(ListedView::new).collect::<Vec<_>>()).table(t))
+            let mut r = Report::new(list.iter().map(ListedView::new).collect::<Vec<_>>()).table(t);
+            if let Some(text) = unset_lines(&list.iter().map(|l| &l.score).collect::<Vec<_>>()) {
+                r = r.text(text);
+            }
+            Ok(r)
         }
         DesignationsCmd::Score { id } => {
             let names = id.is_some();
@@ -227,6 +315,9 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
             let mut r = Report::new(scores.iter().flat_map(tracks).collect::<Vec<_>>());
             for s in &scores {
                 r = r.table(score_table(s, names));
+            }
+            if let Some(text) = unset_lines(&scores.iter().collect::<Vec<_>>()) {
+                r = r.text(text);
             }
             if !names && !scores.is_empty() {
                 r = r.text("`competency designations score ID` names the people who count.");
@@ -245,6 +336,19 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                 ]);
             }
             let mut r = Report::new(&gaps).table(t);
+            let mut unset: Vec<&str> = gaps
+                .iter()
+                .filter(|g| g.track.ends_with("(track not set)"))
+                .map(|g| g.id.as_str())
+                .collect();
+            unset.dedup();
+            if !unset.is_empty() {
+                let lines: Vec<String> = unset
+                    .iter()
+                    .map(|id| format!("{id}: {}", svc::unset_hint(id)))
+                    .collect();
+                r = r.text(lines.join("\n"));
+            }
             if gaps.is_empty() {
                 r = r.text("Every designation qualifies now.");
             }
@@ -300,6 +404,7 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
             let e = ctx.write_org(|db, org| svc::renew(db, org, &actor))?;
             Ok(enrolled_report(&e, "Renewed"))
         }
+        DesignationsCmd::Track { args, since } => track(ctx, args, since),
         DesignationsCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
             let j: Vec<_> = alerts.iter().map(AlertView::new).collect();
@@ -309,4 +414,77 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
             )))
         }
     }
+}
+
+/// `designations track`: with arguments, records a classification; without, lists them.
+fn track(ctx: &mut Ctx, mut args: Vec<String>, since: Option<String>) -> Result<Report> {
+    let at = ctx.clock.now();
+    if args.is_empty() {
+        if since.is_some() {
+            return Err(crate::error::bad_input(
+                "--since needs designations and a track: `competency designations track ID... \
+                 enterprise|smb --since DATE`",
+            ));
+        }
+        let list = ctx.read_org(|db, org| svc::tracks(db, org, at))?;
+        let mut t = Table::new(&["Designation", "Chosen by", "Track now", "Since", "History"]);
+        let mut j = Vec::new();
+        for s in &list {
+            let history: Vec<String> = s
+                .history
+                .iter()
+                .map(|c| format!("{} from {}", c.track, c.since.date_naive()))
+                .collect();
+            t.row([
+                s.id.clone(),
+                match s.choice {
+                    crate::rules::designations::TrackChoice::Best => "best total".to_owned(),
+                    crate::rules::designations::TrackChoice::Classified => {
+                        "Microsoft (classified)".to_owned()
+                    }
+                },
+                match (&s.current, s.choice) {
+                    (Some(c), _) => c.track.clone(),
+                    (None, crate::rules::designations::TrackChoice::Best) => "both scored".into(),
+                    (None, _) => "not set".to_owned(),
+                },
+                s.current
+                    .as_ref()
+                    .map(|c| c.since.date_naive().to_string())
+                    .unwrap_or_default(),
+                history.join("\n"),
+            ]);
+            j.push(TrackSettingView::new(s));
+        }
+        return Ok(Report::new(j).table(t));
+    }
+    if args.len() < 2 {
+        return Err(crate::error::bad_input(
+            "name the designations, then the track: `competency designations track ID... \
+             enterprise|smb`",
+        ));
+    }
+    let track = args.pop().unwrap_or_default();
+    let since = match since {
+        Some(s) => crate::support::clock::parse_instant(&s)
+            .map_err(|e| crate::error::bad_input(format!("--since: {e}")))?,
+        None => at,
+    };
+    let actor = ctx.actor();
+    let alerts = ctx.write_org(|db, org| svc::set_track(db, org, &actor, &args, &track, since))?;
+    print_alerts(&alerts);
+    let j: Vec<TrackSetView<'_>> = args
+        .iter()
+        .map(|id| TrackSetView {
+            id,
+            track: &track,
+            since: rfc3339(since),
+        })
+        .collect();
+    Ok(Report::new(j).text(format!(
+        "{}: track {} from {}",
+        args.join(", "),
+        track.to_lowercase(),
+        since.date_naive()
+    )))
 }

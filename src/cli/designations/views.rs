@@ -11,7 +11,14 @@ pub(super) struct ListedView<'a> {
     pub(super) threshold: f64,
     pub(super) qualified: bool,
     pub(super) state: &'static str,
+    /// The track that counts; null while a classified designation's track is not set.
     pub(super) track: Option<&'a str>,
+    /// Whether the track is known (a best-total designation, or a classification recorded).
+    pub(super) track_set: bool,
+    /// `best` or `classified`.
+    pub(super) track_choice: &'static str,
+    /// While not set: how to set it.
+    pub(super) track_hint: Option<String>,
     pub(super) qualified_since: Option<String>,
     pub(super) anniversary: Option<String>,
 }
@@ -26,7 +33,13 @@ impl<'a> ListedView<'a> {
             threshold: s.threshold,
             qualified: s.qualified(),
             state: l.state.as_str(),
-            track: s.best_track().map(|t| t.track.as_str()),
+            track: s
+                .best_track()
+                .filter(|_| s.track_set())
+                .map(|t| t.track.as_str()),
+            track_set: s.track_set(),
+            track_choice: s.choice.as_str(),
+            track_hint: (!s.track_set()).then(|| svc::unset_hint(&s.id)),
             qualified_since: l.qualified_since.map(rfc3339),
             anniversary: l
                 .enrolment
@@ -47,6 +60,8 @@ pub(super) struct TrackView<'a> {
     pub(super) threshold: f64,
     pub(super) qualified: bool,
     pub(super) counts: bool,
+    /// Whether the designation's track is known (see `designations list`).
+    pub(super) track_set: bool,
     pub(super) items: Vec<ItemView<'a>>,
 }
 
@@ -63,6 +78,10 @@ pub(super) struct ItemView<'a> {
     /// `designations score` without an ID shortens them to a count.
     pub(super) people: &'a [String],
     pub(super) unmet_prerequisites: &'a [String],
+    /// Skilling: each gating step, who fills it and its own points.
+    pub(super) gates: &'a [crate::rules::designations::GateScore],
+    /// Metric: each input of a best-of or sum item.
+    pub(super) inputs: &'a [crate::rules::designations::InputScore],
 }
 
 impl<'a> ItemView<'a> {
@@ -76,6 +95,8 @@ impl<'a> ItemView<'a> {
             required: it.required,
             people: &it.people,
             unmet_prerequisites: &it.unmet_prerequisites,
+            gates: &it.gates,
+            inputs: &it.inputs,
         }
     }
 }
@@ -92,7 +113,8 @@ pub(super) fn tracks(s: &DesignationScore) -> Vec<TrackView<'_>> {
             total: t.total,
             threshold: s.threshold,
             qualified: t.qualified,
-            counts: i == s.best,
+            counts: i == s.best && s.track_set(),
+            track_set: s.track_set(),
             items: t.items.iter().map(ItemView::new).collect(),
         })
         .collect()
@@ -226,4 +248,46 @@ impl<'a> CheckedView<'a> {
             reason: &h.reason,
         }
     }
+}
+
+/// A designation's classification in `designations track`.
+#[derive(Serialize)]
+pub(super) struct TrackSettingView<'a> {
+    pub(super) id: &'a str,
+    pub(super) name: &'a str,
+    pub(super) track_choice: &'static str,
+    pub(super) tracks: &'a [String],
+    pub(super) track: Option<&'a str>,
+    pub(super) since: Option<String>,
+    pub(super) history: Vec<TrackSetView<'a>>,
+}
+
+impl<'a> TrackSettingView<'a> {
+    pub(super) fn new(s: &'a svc::TrackSetting) -> Self {
+        TrackSettingView {
+            id: &s.id,
+            name: &s.name,
+            track_choice: s.choice.as_str(),
+            tracks: &s.tracks,
+            track: s.current.as_ref().map(|c| c.track.as_str()),
+            since: s.current.as_ref().map(|c| rfc3339(c.since)),
+            history: s
+                .history
+                .iter()
+                .map(|c| TrackSetView {
+                    id: &c.designation,
+                    track: &c.track,
+                    since: rfc3339(c.since),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One classification recorded.
+#[derive(Serialize)]
+pub(super) struct TrackSetView<'a> {
+    pub(super) id: &'a str,
+    pub(super) track: &'a str,
+    pub(super) since: String,
 }

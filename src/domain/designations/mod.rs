@@ -34,8 +34,8 @@ use crate::domain::progress::{self, Progress, Silent};
 use crate::domain::records;
 use crate::error::{bad_input, not_found, refused};
 use crate::rules::designations::{
-    DesignationScore, ItemKind, ItemScore, TrackScore, codes_text, qualified_in_window,
-    qualified_in_window_many, round2, score, score_with, window_start,
+    Designation, DesignationScore, ItemKind, ItemScore, TrackScore, qualified_in_window,
+    qualified_in_window_many, score, score_with, window_start,
 };
 use crate::rules::engine::start_of;
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Snapshot};
@@ -47,6 +47,7 @@ mod alerts;
 mod check;
 mod gaps;
 mod purchase;
+mod tracks;
 mod views;
 mod what_if;
 
@@ -54,6 +55,7 @@ pub use alerts::*;
 pub use check::*;
 pub use gaps::*;
 pub use purchase::*;
+pub use tracks::*;
 pub use views::*;
 pub use what_if::*;
 
@@ -117,10 +119,40 @@ fn load(db: &Db, org: &Org) -> Result<Loaded> {
 /// [`load`] as the phase "loading the organization" (a point where a Ctrl-C stops).
 fn load_reported(db: &Db, org: &Org, p: &dyn Progress) -> Result<Loaded> {
     progress::phase(p, judge::LOADING, None)?;
-    Ok(Loaded {
-        rb: records::rulebook(db, org)?,
-        snap: db.snapshot(org.id, org.market)?,
-    })
+    let rb = records::rulebook(db, org)?;
+    let mut snap = db.snapshot(org.id, org.market)?;
+    fix_term_tracks(db, org, &rb, &mut snap)?;
+    Ok(Loaded { rb, snap })
+}
+
+/// Azure (`term_track_fixed`): each enrolment's term keeps the track it was enrolled on
+/// (SPEC §9), whatever Partner Center classifies the partner into during the term.
+fn fix_term_tracks(db: &Db, org: &Org, rb: &Rulebook, snap: &mut Snapshot) -> Result<()> {
+    if !rb.designations.values().any(|d| d.term_track_fixed) || snap.classifications.is_empty() {
+        return Ok(());
+    }
+    for e in db.enrolments(org.id)? {
+        if !rb
+            .designations
+            .get(&e.designation)
+            .is_some_and(|d| d.term_track_fixed)
+        {
+            continue;
+        }
+        let start = if e.kind == "renewal" {
+            start_of(e.term_start)
+        } else {
+            e.enrolled_at
+        };
+        crate::rules::designations::fix_term_track(
+            rb,
+            snap,
+            &e.designation,
+            start,
+            start_of(e.anniversary),
+        );
+    }
+    Ok(())
 }
 
 fn no_designations(org: &Org) -> anyhow::Error {

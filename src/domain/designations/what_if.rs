@@ -14,8 +14,8 @@ pub struct WhatIf {
 }
 
 /// Scores every designation as if these users had left now, these achievements (MSA:CODE)
-/// had been earned and counted now, and these metrics (METRIC[:SCOPE]=VALUE) had these
-/// values now. Reads only.
+/// had been earned and counted now, and these metrics
+/// (METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE) had these values now. Reads only.
 pub fn what_if(
     db: &Db,
     org: &Org,
@@ -27,7 +27,7 @@ pub fn what_if(
     if remove_users.is_empty() && add_achievements.is_empty() && set.is_empty() {
         return Err(bad_input(
             "say what to suppose: --remove-user USER, --add-achievement MSA:CODE and/or --set \
-             METRIC[:SCOPE]=VALUE (each repeatable)",
+             METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE (each repeatable)",
         ));
     }
     let l = load(db, org)?;
@@ -74,22 +74,41 @@ pub fn what_if(
         });
     }
     for spec in set {
-        let (key, value) = spec
-            .split_once('=')
-            .ok_or_else(|| bad_input(format!("--set {spec:?}: expected METRIC[:SCOPE]=VALUE")))?;
-        let (metric, scope) = key.split_once(':').unwrap_or((key, ""));
+        let (key, value) = spec.split_once('=').ok_or_else(|| {
+            bad_input(format!(
+                "--set {spec:?}: expected METRIC[:SCOPE[:TRACK[:ASSOCIATION]]]=VALUE"
+            ))
+        })?;
+        let mut parts = key.splitn(4, ':');
+        let metric = parts.next().unwrap_or("");
+        let scope = parts.next().unwrap_or("");
+        let track = parts.next().map(str::trim).filter(|t| !t.is_empty());
+        let association = match parts.next().map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => Some(crate::rules::Association::parse(a).ok_or_else(|| {
+                bad_input(format!(
+                    "--set: {a:?} is not an association: cpor, dpor or csp"
+                ))
+            })?),
+        };
         let metric = Metric::parse(metric)
             .ok_or_else(|| bad_input(format!("--set: {metric:?} is not a metric")))?;
         let value = crate::support::fields::number("--set", value).map_err(bad_input)?;
         let today = at.date_naive();
         snap.performance.retain(|r| {
-            !(r.metric == metric && r.scope.eq_ignore_ascii_case(scope.trim()) && r.date >= today)
+            !(r.metric == metric
+                && r.scope.eq_ignore_ascii_case(scope.trim())
+                && r.track.as_deref() == track
+                && r.association == association
+                && r.date >= today)
         });
         snap.performance.push(PerformanceRecord {
             metric,
             scope: scope.trim().to_lowercase(),
             value,
             date: today,
+            track: track.map(str::to_lowercase),
+            association,
         });
     }
     let after = score(&l.rb, &snap, at);

@@ -38,6 +38,14 @@ pub const COLUMNS: &[Column] = &[
         field: "scope",
         names: &["scope"],
     },
+    Column {
+        field: "track",
+        names: &["track"],
+    },
+    Column {
+        field: "association",
+        names: &["association"],
+    },
 ];
 
 /// Opens a performance file and checks its header.
@@ -60,7 +68,7 @@ pub fn import(
 ) -> Result<Summary> {
     let mut summary = Summary::new("performance", input, opts);
     let mut rejects = rejects;
-    let cols = [0, 1, 2, 3].map(|c| input.column(c));
+    let cols = [0, 1, 2, 3, 4, 5].map(|c| input.column(c));
     let mut stage = db.performance_stage(org.id, actor.at)?;
     drive_with(
         input,
@@ -74,23 +82,29 @@ pub fn import(
                 row.get(cols[1]),
                 row.get(cols[2]),
                 row.opt(cols[3]),
+                row.opt(cols[4]),
+                row.opt(cols[5]),
             ) {
                 Ok(p) => p,
                 Err(e) => return Ok(Err(e)),
             };
-            if let Err(e) = scopes.check(p.metric, &p.scope) {
+            if let Err(e) = scopes.check_input(&p) {
                 return Ok(Err(e));
             }
+            let key = (p.scope.as_str(), p.track.as_str(), p.association.as_str());
             Ok(
-                match stage.add(line, row.span(), p.metric, &p.scope, p.value, p.date)? {
+                match stage.add(line, row.span(), p.metric, key, p.value, p.date)? {
                     PerformanceVerdict::Later => Ok(Outcome::Later),
                     PerformanceVerdict::Now(d) => match d {
                         PerformanceDecision::Added => Ok(Outcome::Added),
                         PerformanceDecision::Unchanged => Ok(Outcome::Unchanged),
                         PerformanceDecision::Updated => Ok(Outcome::Updated),
-                        PerformanceDecision::Repeated(v) => {
-                            Err(repeated(p.metric, &p.scope, p.date, v))
-                        }
+                        PerformanceDecision::Repeated(v) => Err(repeated(
+                            p.metric,
+                            (&p.scope, &p.track, &p.association),
+                            p.date,
+                            v,
+                        )),
                     },
                 },
             )
@@ -104,9 +118,11 @@ pub fn import(
             PerformanceHeldWhy::Repeated {
                 metric,
                 scope,
+                track,
+                association,
                 date,
                 value,
-            } => repeated(metric, &scope, date, value),
+            } => repeated(metric, (&scope, &track, &association), date, value),
         };
         summary.reject(h.line, &message);
         if let Some(rej) = rejects.as_deref_mut() {
@@ -120,16 +136,20 @@ pub fn import(
     Ok(summary)
 }
 
-/// The error of a row whose key (metric, scope, date) this file already gave, naming the
-/// value recorded for it now.
-fn repeated(metric: Metric, scope: &str, date: NaiveDate, value: f64) -> String {
+/// The error of a row whose key (metric, scope, track, association, date) this file already
+/// gave, naming the value recorded for it now.
+fn repeated(metric: Metric, key: (&str, &str, &str), date: NaiveDate, value: f64) -> String {
+    let parts: Vec<&str> = [key.0, key.1, key.2]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
     format!(
         "value: {}{} on {date} is already in this file with value {}",
         metric.as_str(),
-        if scope.is_empty() {
+        if parts.is_empty() {
             String::new()
         } else {
-            format!(" ({scope})")
+            format!(" ({})", parts.join(", "))
         },
         number(value)
     )

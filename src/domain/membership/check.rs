@@ -298,6 +298,7 @@ pub(super) fn evaluate_expired(
             market: judged.snapshot.market,
             people,
             performance: judged.snapshot.performance.clone(),
+            classifications: judged.snapshot.classifications.clone(),
         }
     };
     expire_before(&mut supposed, &rb, date);

@@ -116,6 +116,7 @@ fn snapshot() -> Snapshot {
             person(6, &[], None),
         ],
         performance: Vec::new(),
+        classifications: Vec::new(),
     }
 }
 

@@ -344,6 +344,12 @@ fn designation_view(
         qualified: s.qualified(),
         state,
         track: match (track, s.tracks.len()) {
+            // Never silently one of them: both must qualify until the track is recorded.
+            (Some(_), _) if !s.track_set() => Some(format!(
+                "not set, both tracks must qualify: record Partner Center's classification \
+                 with `competency designations track {} enterprise|smb`",
+                s.id
+            )),
             (Some(t), 2..) => Some(t.track.clone()),
             _ => None,
         },

@@ -5,6 +5,7 @@
 //! only copy it.
 
 use super::*;
+use crate::rules::points::{exact, zero};
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person};
 use crate::rules::window::gain_points;
 use chrono::TimeDelta;
@@ -97,6 +98,8 @@ fn rec(metric: Metric, value: f64, date: &str) -> PerformanceRecord {
         scope: "x".into(),
         value,
         date: day(date),
+        track: None,
+        association: None,
     }
 }
 
@@ -208,7 +211,10 @@ fn every_scoring_rule() {
             check: |s| {
                 let i = item(s, 0, "intermediate");
                 assert_eq!((i.value, i.points), (2.0, 0.0));
-                assert_eq!(i.unmet_prerequisites, ["2 people with PRE: have 1"]);
+                assert_eq!(
+                    i.unmet_prerequisites,
+                    ["2 people with Prerequisite: have 1"]
+                );
             },
         },
         Case {
@@ -393,6 +399,8 @@ fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
                     scope: "x".into(),
                     value: f64::from(v) * if m == 1 { 150.0 } else { 1.0 },
                     date: day("2024-01-01") + chrono::Days::new(d),
+                    track: None,
+                    association: None,
                 })
                 .collect(),
             ..Snapshot::default()
@@ -492,19 +500,17 @@ fn qualified_in_window_by_scoring(
 /// Whether some track could qualify at `at` if every skilling item scored its maximum.
 fn could_qualify(rb: &Rulebook, snap: &Snapshot, d: &Designation, at: DateTime<Utc>) -> bool {
     d.all_tracks().iter().any(|t| {
-        let mut total = 0.0;
+        let mut total = zero();
         for m in t.metrics {
-            let p = m.points(metric_value(rb, snap, m, at));
-            if m.required && p <= 0.0 {
+            let p = m.points_exact(&item_values(rb, snap, m, None, at));
+            if m.required && p <= zero() {
                 return false;
             }
             total += p;
         }
-        total += t
-            .skilling
-            .iter()
-            .map(|s| s.max_points.max(0.0))
-            .sum::<f64>();
-        round2(total) >= rb.program.designation_threshold
+        for s in t.skilling {
+            total += exact(s.max_points);
+        }
+        total >= exact(rb.program.designation_threshold)
     })
 }

@@ -35,6 +35,7 @@ pub mod explain;
 mod gaps;
 pub mod matching;
 pub mod pending;
+pub mod points;
 mod prepared;
 pub mod results;
 pub mod snapshot;

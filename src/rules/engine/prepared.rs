@@ -63,6 +63,11 @@ impl<'a> Holdings<'a> {
         out
     }
 
+    /// The rulebook the holdings were computed under.
+    pub fn rulebook(&self) -> &'a Rulebook {
+        self.0.rb
+    }
+
     /// An individual's user name.
     pub fn username(&self, i: u32) -> &str {
         self.0.username(i)

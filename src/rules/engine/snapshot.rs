@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::rules::parse::{Market, Metric};
+use crate::rules::parse::{Association, Market, Metric};
 
 /// Everything the engine needs to evaluate one organization.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +21,34 @@ pub struct Snapshot {
     pub people: Vec<Person>,
     /// The organization's performance records, in any order.
     pub performance: Vec<PerformanceRecord>,
+    /// The designation tracks Partner Center classified the organization into, with their
+    /// history (`designations track`), in any order.
+    pub classifications: Vec<Classification>,
+}
+
+/// One classification of the organization for a designation, in force from `since` until
+/// the next one of the same designation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classification {
+    /// The designation id.
+    pub designation: String,
+    /// The track, e.g. `smb`.
+    pub track: String,
+    /// From when.
+    pub since: DateTime<Utc>,
+}
+
+impl Snapshot {
+    /// The track `designation` is classified into at `at`: the latest classification in
+    /// force (of two with one `since`, the later recorded, i.e. the later in the list).
+    pub fn classification(&self, designation: &str, at: DateTime<Utc>) -> Option<&str> {
+        self.classifications
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.designation == designation && c.since <= at)
+            .max_by_key(|(i, c)| (c.since, *i))
+            .map(|(_, c)| c.track.as_str())
+    }
 }
 
 /// One association of an MSA with a user account of the organization, with the
@@ -69,4 +97,8 @@ pub struct PerformanceRecord {
     pub value: f64,
     /// The day the value is for.
     pub date: NaiveDate,
+    /// The designation track the figure is for (`None`: every track).
+    pub track: Option<String>,
+    /// The customer association the figure is for (`None`: not split by association).
+    pub association: Option<Association>,
 }

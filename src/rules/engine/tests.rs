@@ -125,6 +125,8 @@ fn rec(metric: Metric, scope: &str, value: f64, date: &str) -> PerformanceRecord
         scope: scope.into(),
         value,
         date: d(date),
+        track: None,
+        association: None,
     }
 }
 
@@ -432,6 +434,7 @@ fn metrics_window_scope_sum_latest_and_market() {
             market,
             people: vec![],
             performance: records.clone(),
+            classifications: Vec::new(),
         };
         let eval = evaluate(&rb, &s, at);
         let level = eval.competency("m").unwrap().level(Level::Silver);

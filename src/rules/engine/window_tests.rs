@@ -124,6 +124,8 @@ fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
                     scope: String::new(),
                     value: f64::from(v),
                     date: day(d),
+                    track: None,
+                    association: None,
                 })
                 .collect(),
             ..Snapshot::default()

@@ -1,6 +1,9 @@
 //! The checks of `[designations.ID]` (SPEC §9), with the same file:line errors as the rest
-//! of the rulebook: unknown codes, a track without items, a maximum below 0, a metric item
-//! that says neither or both of `points_per_unit` and `full_at`, senseless numbers.
+//! of the rulebook: unknown codes (in people, gates and `eligibility`), a track without items,
+//! a maximum outside 0–1,000, a metric item that says neither or both of `points_per_unit`
+//! and `full_at` (or mixes them with `best_of`/`sum_of`), a skilling item without its rate,
+//! an input twice in one item, an `until` before its `from`, senseless numbers. The bounds
+//! keep the exact arithmetic of [`crate::rules::engine::points`] within an `i128`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,6 +12,7 @@ use super::check_competencies::is_kebab_id;
 use super::limits::MAX_FIGURE;
 use super::spans::KeyPath;
 use super::{MetricItem, PeopleRequirement, Program, Rulebook, SkillingItem};
+use crate::rules::engine::points::LIMIT;
 
 impl Checker<'_, '_> {
     pub(super) fn designation_program(&mut self, program: &Program, path: &KeyPath) {
@@ -66,6 +70,26 @@ impl Checker<'_, '_> {
                 );
             }
             self.items(&d.metrics, &d.skilling, codes, rulebook, &dpath);
+            let mut listed = HashSet::new();
+            for (i, e) in d.eligibility.iter().enumerate() {
+                let epath = dpath.key("eligibility").index(i);
+                if !codes.contains(&e.code) {
+                    self.report(
+                        &epath.key("code"),
+                        format!("code {:?} is not in the catalog", e.code),
+                    );
+                } else if !listed.insert(e.code.as_str()) {
+                    self.report(&epath.key("code"), format!("{:?} is listed twice", e.code));
+                }
+                if let (Some(f), Some(u)) = (e.from, e.until)
+                    && u < f
+                {
+                    self.report(
+                        &epath.key("until"),
+                        format!("until {u} is before from {f}: it would never count"),
+                    );
+                }
+            }
             let mut seen: HashMap<&str, usize> = HashMap::new();
             for (i, t) in d.tracks.iter().enumerate() {
                 let tpath = dpath.key("tracks").index(i);
@@ -103,10 +127,45 @@ impl Checker<'_, '_> {
         for (i, m) in metrics.iter().enumerate() {
             let mpath = path.key("metrics").index(i);
             self.max_points(m.max_points, &mpath);
+            let list = !m.best_of.is_empty() || !m.sum_of.is_empty();
+            if !m.best_of.is_empty() && !m.sum_of.is_empty() {
+                self.report(
+                    &mpath.key("sum_of"),
+                    "give either `best_of` or `sum_of`, not both".into(),
+                );
+            }
+            if list && (m.points_per_unit.is_some() || m.full_at.is_some()) {
+                self.report(
+                    &mpath.key(if m.full_at.is_some() {
+                        "full_at"
+                    } else {
+                        "points_per_unit"
+                    }),
+                    "with `best_of`/`sum_of`, each input has its own `full_at`: remove it here"
+                        .into(),
+                );
+            }
+            for (key, inputs) in [("best_of", &m.best_of), ("sum_of", &m.sum_of)] {
+                let mut seen = HashSet::new();
+                for (j, input) in inputs.iter().enumerate() {
+                    let ipath = mpath.key(key).index(j);
+                    self.full_at(input.full_at, &ipath);
+                    let k = (input.metric.unwrap_or(m.metric), input.association);
+                    if !seen.insert(k) {
+                        self.report(
+                            &ipath,
+                            "the same metric and association twice in one item".into(),
+                        );
+                    }
+                }
+            }
             match (m.points_per_unit, m.full_at) {
+                _ if list => {}
                 (None, None) => self.report(
                     &mpath,
-                    "a metric item needs `points_per_unit` or `full_at`".into(),
+                    "a metric item needs `full_at` (the units that earn `max_points`), or \
+                     `best_of`/`sum_of`"
+                        .into(),
                 ),
                 (Some(_), Some(_)) => self.report(
                     &mpath.key("full_at"),
@@ -116,14 +175,7 @@ impl Checker<'_, '_> {
                     &mpath.key("points_per_unit"),
                     format!("points_per_unit {p} must be a finite number from 0"),
                 ),
-                (None, Some(f)) if !f.is_finite() || f <= 0.0 => self.report(
-                    &mpath.key("full_at"),
-                    format!("full_at {f} must be a finite number above 0"),
-                ),
-                (None, Some(f)) if f > MAX_FIGURE => self.report(
-                    &mpath.key("full_at"),
-                    format!("full_at {f} is over 10^15, more than any value the program takes"),
-                ),
+                (None, Some(f)) => self.full_at(f, &mpath),
                 // The value the maximum needs is shown in gaps: never beyond any figure.
                 (Some(p), None) if p > 0.0 && m.max_points / p > MAX_FIGURE => self.report(
                     &mpath.key("points_per_unit"),
@@ -155,15 +207,35 @@ impl Checker<'_, '_> {
                 );
             }
             self.max_points(s.max_points, &spath);
-            let p = s.points_per_person;
-            if !p.is_finite() || p < 0.0 {
-                self.report(
+            match (s.points_per_person, s.full_at) {
+                (None, None) => self.report(
+                    &spath,
+                    "a skilling item needs `full_at` (the people that earn `max_points`) or \
+                     `points_per_person`"
+                        .into(),
+                ),
+                (Some(_), Some(_)) => self.report(
+                    &spath.key("full_at"),
+                    "give either `points_per_person` or `full_at`, not both".into(),
+                ),
+                (Some(p), None) if !p.is_finite() || !(0.0..=LIMIT).contains(&p) => self.report(
                     &spath.key("points_per_person"),
                     format!("points_per_person {p} must be a finite number from 0"),
-                );
+                ),
+                (None, Some(f)) => self.full_at(f, &spath),
+                _ => {}
             }
             for (j, pre) in s.prerequisites.iter().enumerate() {
-                self.people(pre, codes, rulebook, &spath.key("prerequisites").index(j));
+                let ppath = spath.key("prerequisites").index(j);
+                self.people(&pre.requirement(), codes, rulebook, &ppath);
+                if let Some(p) = pre.points
+                    && (!p.is_finite() || !(0.0..=1000.0).contains(&p))
+                {
+                    self.report(
+                        &ppath.key("points"),
+                        format!("points {p} must be a number of points from 0 to 1000"),
+                    );
+                }
             }
             let people = PeopleRequirement {
                 count: 1,
@@ -175,10 +247,20 @@ impl Checker<'_, '_> {
     }
 
     fn max_points(&mut self, max: f64, path: &KeyPath) {
-        if !max.is_finite() || max < 0.0 {
+        // Points are out of 100 per area; the bound keeps exact arithmetic within i128.
+        if !max.is_finite() || !(0.0..=1000.0).contains(&max) {
             self.report(
                 &path.key("max_points"),
-                format!("max_points {max} must be a finite number from 0"),
+                format!("max_points {max} must be a finite number from 0 to 1000"),
+            );
+        }
+    }
+
+    fn full_at(&mut self, f: f64, path: &KeyPath) {
+        if !f.is_finite() || f <= 0.0 || f > LIMIT {
+            self.report(
+                &path.key("full_at"),
+                format!("full_at {f} must be a finite number above 0"),
             );
         }
     }
@@ -199,10 +281,11 @@ pub fn warnings(rulebook: &Rulebook) -> Vec<String> {
                     + t.skilling
                         .iter()
                         .map(|s| {
-                            if s.points_per_person > 0.0 {
+                            let gates: f64 = s.prerequisites.iter().filter_map(|g| g.points).sum();
+                            if s.scores_people() {
                                 s.max_points.max(0.0)
                             } else {
-                                0.0
+                                gates.min(s.max_points).max(0.0)
                             }
                         })
                         .sum::<f64>()
@@ -300,7 +383,7 @@ skilling = [
                     "max_points = 30 } # <-",
                 ),
                 "designations.infra.tracks[0].metrics[0]",
-                "needs `points_per_unit` or `full_at`",
+                "needs `full_at`",
             ),
             (
                 "both points_per_unit and full_at",
@@ -332,6 +415,43 @@ skilling = [
                 .replace("points_per_person = 4,", "points_per_person = -4,"),
                 "designations.infra.tracks[0].skilling[0].points_per_person",
                 "points_per_person -4",
+            ),
+            (
+                "best_of and sum_of together",
+                BASE.replace(
+                    "points_per_unit = 10, max_points = 30 }",
+                    "max_points = 30, best_of = [ { association = \"cpor\", full_at = 1 } ], sum_of = [ { full_at = 2 } ] } # <-",
+                ),
+                "designations.infra.tracks[0].metrics[0].sum_of",
+                "not both",
+            ),
+            (
+                "an input twice",
+                BASE.replace(
+                    "points_per_unit = 10, max_points = 30 }",
+                    "max_points = 30, best_of = [ { full_at = 1 }, { full_at = 2 } ] } # <-",
+                ),
+                "designations.infra.tracks[0].metrics[0].best_of[1]",
+                "twice",
+            ),
+            (
+                "an eligibility code not in the catalogue",
+                BASE.replace(
+                    "name = \"Infrastructure\"",
+                    "name = \"Infrastructure\"\neligibility = [ { code = \"AZ-999\", until = 2027-01-01 } ] # <-",
+                ),
+                "designations.infra.eligibility[0].code",
+                "not in the catalog",
+            ),
+            (
+                "negative gate points",
+                BASE.replace("[ { count = 2, any_of = [[\"AZ-104\"]] } ]", "[ { count = 2, any_of = [[\"AZ-104\"]], points = -4 } ]")
+                    .replace(
+                        "people = { any_of = [[\"AZ-700\"]] } },",
+                        "people = { any_of = [[\"AZ-700\"]] } }, # <-",
+                    ),
+                "designations.infra.tracks[0].skilling[0].prerequisites[0].points",
+                "points -4",
             ),
             (
                 "a window of 0 months",

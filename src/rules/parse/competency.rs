@@ -115,11 +115,14 @@ pub enum Metric {
     UsageGrowth,
     /// Designations: deployments (may be negative); the latest record counts.
     Deployments,
+    /// Designations: Microsoft 365 protected users, year-over-year growth (Security's second
+    /// usage-growth input; may be negative); the latest record counts.
+    ProtectedUsersGrowth,
 }
 
 impl Metric {
     /// Every metric, in display order.
-    pub const ALL: [Metric; 7] = [
+    pub const ALL: [Metric; 8] = [
         Metric::Revenue,
         Metric::ActiveUsage,
         Metric::DeployedSeats,
@@ -127,6 +130,7 @@ impl Metric {
         Metric::NetCustomerAdds,
         Metric::UsageGrowth,
         Metric::Deployments,
+        Metric::ProtectedUsersGrowth,
     ];
 
     /// The name used on the command line, in files and output.
@@ -144,7 +148,10 @@ impl Metric {
     pub fn allows_negative(self) -> bool {
         matches!(
             self,
-            Metric::NetCustomerAdds | Metric::UsageGrowth | Metric::Deployments
+            Metric::NetCustomerAdds
+                | Metric::UsageGrowth
+                | Metric::Deployments
+                | Metric::ProtectedUsersGrowth
         )
     }
 

@@ -38,11 +38,11 @@ pub use check_designations::warnings;
 pub use competency::{
     Competency, Level, LevelOption, Market, Metric, MetricRequirement, PeopleRequirement, kebab,
 };
-pub use designations::{Designation, MetricItem, SkillingItem};
+pub use designations::{Association, Designation, MetricItem, SkillingItem, TrackChoice};
 pub use error::RulebookError;
 pub use rulebook::{
-    Benefits, CatalogEntry, DEFAULT_RULEBOOK, EMBEDDED_RULEBOOKS, Program, Rulebook,
-    SOLUTIONS_PARTNER_RULEBOOK, normalize_title,
+    Benefits, CatalogEntry, DEFAULT_RULEBOOK, EMBEDDED_RULEBOOKS, Program, RequiredPoints,
+    Rulebook, SOLUTIONS_PARTNER_RULEBOOK, normalize_title,
 };
 pub use suggest::nearest_codes;
 

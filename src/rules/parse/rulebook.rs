@@ -84,6 +84,31 @@ pub struct Program {
     /// months before it).
     #[serde(default = "default_qualification_window")]
     pub qualification_window_months: u32,
+    /// Which edition of the program the rulebook models (`YYYY-MM`): tells a stored
+    /// rulebook from a newer embedded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    /// Designations: what "every required metric has points" means (PROGRAM-FACTS §10
+    /// ambiguity 1).
+    #[serde(default, skip_serializing_if = "RequiredPoints::is_default")]
+    pub required_item_points: RequiredPoints,
+}
+
+/// The least a required designation item must score for its track to qualify.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequiredPoints {
+    /// More than 0 points (0.3 passes).
+    #[default]
+    AboveZero,
+    /// At least one whole point (0.3 fails).
+    AtLeastOne,
+}
+
+impl RequiredPoints {
+    fn is_default(&self) -> bool {
+        *self == RequiredPoints::AboveZero
+    }
 }
 
 fn default_designation_threshold() -> f64 {
@@ -299,7 +324,7 @@ impl Benefits {
 
 /// TOML dates (`retired = 2019-06-30`) to and from [`NaiveDate`]: TOML's own date type is
 /// not a string, so chrono's serde support cannot read it directly.
-mod toml_date {
+pub(super) mod toml_date {
     use chrono::NaiveDate;
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
     use toml::value::{Date, Datetime};

@@ -81,9 +81,20 @@ fn solutions_partner_rulebook_has_six_designations_and_round_trips() {
             "security"
         ]
     );
-    assert_eq!(rb.designations["modern-work"].tracks.len(), 2);
-    assert_eq!(rb.designations["business-applications"].tracks.len(), 2);
-    assert_eq!(rb.fees.designation, 4730);
+    // The 2026 program (PROGRAM-FACTS-2026 §2): two tracks everywhere; Microsoft classifies
+    // Azure and Business Applications partners, Modern Work and Security take the better.
+    for (id, d) in &rb.designations {
+        let names: Vec<&str> = d.all_tracks().iter().map(|t| t.name).collect();
+        assert_eq!(names, ["enterprise", "smb"], "{id}");
+        let classified = id != "modern-work" && id != "security";
+        assert_eq!(
+            d.track_choice == crate::rules::parse::TrackChoice::Classified,
+            classified,
+            "{id}"
+        );
+        assert_eq!(d.inputs_by_track, !classified, "{id}");
+    }
+    assert_eq!(rb.fees.designation, 4875);
     assert_eq!(rb.program.designation_threshold, 70.0);
     assert!(crate::rules::parse::warnings(&rb).is_empty());
     // Every track can reach exactly 100 points.
@@ -123,4 +134,60 @@ fn helpers_answer_from_the_rulebook() {
     assert!(!req.qualifies(|c| ["A", "B"].contains(&c)));
     assert!(!req.qualifies(|c| ["B", "C", "D"].contains(&c)));
     assert_eq!(req.codes().collect::<Vec<_>>(), ["A", "B", "C", "D"]);
+}
+
+/// Each choice the embedded 2026 rulebook makes where PROGRAM-FACTS-2026 marks a point
+/// ambiguous or conflicting (§10), as its TOML comments say.
+#[test]
+fn solutions_partner_ambiguities_are_decided_as_commented() {
+    use crate::rules::parse::RequiredPoints;
+    let rb = Rulebook::parse(SOLUTIONS_PARTNER_RULEBOOK, "solutions-partner").unwrap();
+    let d = |id: &str| &rb.designations[id];
+    let people = |id: &str, track: usize, item: &str| -> Vec<String> {
+        let t = &d(id).tracks[track];
+        let s = t.skilling.iter().find(|s| s.name == item).unwrap();
+        s.people.any_of.iter().flatten().cloned().collect()
+    };
+    // #1: more than 0 points in every required metric.
+    assert_eq!(rb.program.required_item_points, RequiredPoints::AboveZero);
+    // #4: Data & AI has no advanced metric to require.
+    for t in &d("data-ai").tracks {
+        let names: Vec<&str> = t.skilling.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["intermediate"]);
+    }
+    // #5: Security skilling out of 40 on both tracks; Security Operations Analyst is a gate,
+    // not a step-3 certification (facts §9 #9).
+    for (i, t) in d("security").tracks.iter().enumerate() {
+        assert_eq!(t.skilling[0].max_points, 40.0);
+        assert!(!people("security", i, "intermediate").contains(&"SC-200".to_string()));
+    }
+    // #7: "valid for one year" = eligible through retirement + 1 year; Modern Work's stated
+    // dates as printed.
+    let mw = d("modern-work");
+    let ms900 = mw.eligibility_of("MS-900").unwrap();
+    assert_eq!(ms900.until, Some("2027-03-31".parse().unwrap()));
+    assert_eq!(
+        d("security").eligibility_of("AZ-500").unwrap().until,
+        Some("2027-08-31".parse().unwrap())
+    );
+    // #8: Power Platform Solution Architect Expert retires for Digital & App Innovation too.
+    assert_eq!(
+        rb.catalog_entry("PL-600").unwrap().retired,
+        Some("2026-07-01".parse().unwrap())
+    );
+    assert!(people("digital-app-innovation", 0, "advanced").contains(&"PL-600".to_string()));
+    // #9: Collaboration Communications Systems Engineer counts as intermediate only.
+    assert!(people("modern-work", 0, "intermediate").contains(&"MS-720".to_string()));
+    assert!(!people("modern-work", 0, "advanced").contains(&"MS-720".to_string()));
+    // #13: the 2026 fee.
+    assert_eq!(rb.fees.designation, 4875);
+    // #14: report titles without the "Microsoft Certified: " prefix, the printed form an alias.
+    let e = rb.catalog_entry("DP-600").unwrap();
+    assert_eq!(e.title, "Fabric Analytics Engineer Associate");
+    assert!(
+        e.aliases
+            .contains(&"Microsoft Certified: Fabric Analytics Engineer Associate".to_string())
+    );
+    // The edition tells a stored rulebook from this one.
+    assert_eq!(rb.program.edition.as_deref(), Some("2026-05"));
 }
