@@ -28,6 +28,7 @@
 mod classify;
 pub mod counting;
 pub mod designations;
+pub mod designations_reliance;
 mod designations_window;
 mod evaluate;
 pub mod explain;
@@ -51,5 +52,7 @@ pub use results::{
     CompetencyEval, Evaluation, Gap, OptionEval, RequirementDetail, RequirementEval, Risk,
 };
 
+#[cfg(test)]
+mod designations_reliance_tests;
 #[cfg(test)]
 mod tests;
