@@ -29,6 +29,7 @@
 mod classify;
 pub mod counting;
 pub mod designations;
+pub mod designations_reliance;
 mod designations_window;
 mod evaluate;
 pub mod explain;
@@ -53,6 +54,8 @@ pub use results::{
     CompetencyEval, Evaluation, Gap, OptionEval, RequirementDetail, RequirementEval, Risk,
 };
 
+#[cfg(test)]
+mod designations_reliance_tests;
 #[cfg(test)]
 mod reliance_tests;
 #[cfg(test)]

@@ -77,6 +77,25 @@ impl<'a> Holdings<'a> {
     pub fn user_id(&self, i: u32) -> i64 {
         self.0.indiv[i as usize].user_id
     }
+
+    /// Whether catalogue code `code` counts for individual `i` at the instant.
+    pub fn holds(&self, i: u32, code: &str) -> bool {
+        self.0.codes.get(code).is_some_and(|&c| self.0.holds(i, c))
+    }
+
+    /// Whether individual `i` holds every code of `all_of` and of one list of `any_of`
+    /// (when there is one) without counting `without`: what they would still qualify for
+    /// if that one certification lapsed.
+    pub fn qualifies_without(
+        &self,
+        i: u32,
+        all_of: &[String],
+        any_of: &[Vec<String>],
+        without: &str,
+    ) -> bool {
+        let ok = |c: &String| c != without && self.holds(i, c);
+        all_of.iter().all(ok) && (any_of.is_empty() || any_of.iter().any(|l| l.iter().all(ok)))
+    }
 }
 
 /// One account active at the instant, with its active associations.
