@@ -102,6 +102,23 @@ pub fn from_judged(
                 .push(format!("{} {} breaks", r.name, r.level.as_str()));
         }
     }
+    let designations =
+        crate::rules::engine::designations_reliance::reliance(rb, &judged.snapshot, at);
+    for ((user, code), losses) in &designations.relied_on {
+        let Some(entry) = rb.catalog_entry(code) else {
+            continue;
+        };
+        let list = carries.entry((*user, entry.code.as_str())).or_default();
+        for l in losses {
+            list.push(format!(
+                "{} {} → {}: stops qualifying",
+                l.name,
+                points(l.before),
+                points(l.after)
+            ));
+            list.extend(l.gates.iter().cloned());
+        }
+    }
     // (user id, code) → (user name, msa, latest day it counts until).
     let mut held: HashMap<(i64, &str), (&str, &str, Option<NaiveDate>)> = HashMap::new();
     for p in &judged.snapshot.people {
@@ -137,7 +154,7 @@ pub fn from_judged(
             if carried.is_empty() && !all {
                 return None;
             }
-            let renewable = entry.retired.is_none_or(|r| r > expires);
+            let renewable = entry.retired.is_none_or(|r| r > expires) && eligible_after(rb, code, expires);
             Some(Renewal {
                 username: username.to_owned(),
                 msa: msa.to_owned(),
@@ -161,4 +178,22 @@ pub fn from_judged(
         .collect();
     out.sort_by(|a, b| (a.expires, &a.username, &a.code).cmp(&(b.expires, &b.username, &b.code)));
     out
+}
+
+/// Points as the designation commands show them: at most two decimals, no trailing zeros.
+fn points(p: f64) -> String {
+    let s = format!("{p:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Whether a renewal on `expires` still earns something: false when designations list the
+/// certification only with an "eligible through" day before it (SPEC §9: a retiring
+/// certification counts until its `until`, and renewing it adds nothing after).
+fn eligible_after(rb: &crate::rules::Rulebook, code: &str, expires: NaiveDate) -> bool {
+    let dated: Vec<_> = rb
+        .designations
+        .values()
+        .filter_map(|d| d.eligibility_of(code))
+        .collect();
+    dated.is_empty() || dated.iter().any(|e| e.until.is_none_or(|u| u >= expires))
 }
