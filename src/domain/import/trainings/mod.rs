@@ -386,8 +386,9 @@ pub fn import(
                 span: row.span(),
                 a,
                 corp,
-                first: row.get(cols[FIRST]).to_owned(),
-                last: row.get(cols[LAST]).to_owned(),
+                // In one line, as a row decided at once notes it.
+                first: one_line(row.get(cols[FIRST])).into_owned(),
+                last: one_line(row.get(cols[LAST])).into_owned(),
             });
             if full {
                 let mut d = Decide {
