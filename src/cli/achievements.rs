@@ -39,7 +39,7 @@ pub enum AchievementsCmd {
     /// → Trainings; CSV or TSV, recognised by its header). All or nothing unless
     /// --skip-invalid; rows already recorded are unchanged.
     #[command(
-        after_help = "Examples:\n  competency achievements import Export_trainings_Lifetime_1234567_Contoso_Ltd.csv --create-users\n  competency achievements import trainings.tsv --link-users --date-order dmy\n  competency achievements import exams.csv --skip-invalid"
+        after_help = "Examples:\n  competency achievements import Export_trainings_Lifetime_1234567_Contoso_Ltd.csv --create-users\n  competency achievements import Export_trainings_Lifetime_1234567_Contoso_Ltd.csv --create-users --linked-since 2026-07-01\n  competency achievements import trainings.tsv --link-users --date-order dmy\n  competency achievements import exams.csv --skip-invalid"
     )]
     Import(super::import::AchievementsImportArgs),
     /// List achievements of the organization's people (or of one user or MSA).

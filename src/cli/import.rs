@@ -61,6 +61,7 @@ pub struct UsersImportArgs {
 
 /// The flags of `achievements import`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("linking").args(["link_users", "create_users"]).multiple(true)))]
 pub struct AchievementsImportArgs {
     /// The flags every import takes.
     #[command(flatten)]
@@ -81,6 +82,12 @@ pub struct AchievementsImportArgs {
     /// 0600, never over an existing file) [default: credentials-<UTC timestamp>.csv].
     #[arg(long, value_name = "PATH", requires = "create_users")]
     pub credentials_file: Option<PathBuf>,
+    /// With --link-users or --create-users: the links this import makes count from DATE
+    /// (YYYY-MM-DD, 00:00 UTC) instead of now, so that a full-history report keeps the
+    /// months Partner Center already counted. Refused where an MSA was linked to another
+    /// organization after DATE; links that already exist are unchanged.
+    #[arg(long, value_name = "DATE", value_parser = crate::support::clock::parse_date, requires = "linking")]
+    pub linked_since: Option<NaiveDate>,
 }
 
 fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
@@ -192,8 +199,8 @@ pub fn achievements(a: AchievementsImportArgs, ctx: &mut Ctx) -> Result<Report> 
     }
     if a.date_order.is_some() || a.link_users || a.create_users {
         return Err(bad_input(format!(
-            "--date-order, --link-users and --create-users are for a Partner Center Trainings \
-             report (columns TrainingTitle, TrainingCompletionDate, Email); {} is not one",
+            "--date-order, --link-users, --create-users and --linked-since are for a Partner \
+             Center Trainings report (columns TrainingTitle, TrainingCompletionDate, Email); {} is not one",
             opts.file.display()
         )));
     }

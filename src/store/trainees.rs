@@ -19,6 +19,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 
+use super::sql::params;
 use super::users::{hash_bytes, username_parts};
 use super::{Db, MsaLink, NewUser};
 use crate::support::clock::from_unix;
@@ -45,6 +46,16 @@ pub struct Met {
     pub taken: HashSet<String>,
     /// The user names asked about that are some account's e-mail (any organization).
     pub emails: HashSet<String>,
+}
+
+/// What came before links of an organization that start in the past (`--linked-since`,
+/// SPEC §6a): its associations that ended after that start.
+#[derive(Debug, Default)]
+pub struct Earlier {
+    /// Per MSA, the latest end of its ended associations with this organization's accounts.
+    pub msas: HashMap<String, DateTime<Utc>>,
+    /// Per account of this organization, the latest end of its ended associations.
+    pub accounts: HashMap<i64, DateTime<Utc>>,
 }
 
 /// An account to insert (see [`Db::insert_accounts`]).
@@ -106,9 +117,16 @@ const INSERT_ACCOUNTS: &str = "WITH i AS (
      SELECT email, id FROM i";
 
 const INSERT_LINKS: &str = "INSERT INTO msa_links (msa, user_id, org_id, started_at)
-     SELECT n.msa, n.user_id, $1, $2
-     FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS n(msa, user_id, ord)
+     SELECT n.msa, n.user_id, $1, n.started
+     FROM unnest($2::text[], $3::bigint[], $4::bigint[])
+          WITH ORDINALITY AS n(msa, user_id, started, ord)
      ORDER BY n.ord";
+
+/// Of the MSAs `$2`, their associations with other organizations' accounts than `$1` that
+/// ended after `$3` or are open: the latest end and how many are open.
+const ELSEWHERE_AFTER: &str = "SELECT msa, max(ended_at), count(*) - count(ended_at)
+     FROM msa_links WHERE msa = ANY($2) AND org_id <> $1 AND (ended_at IS NULL OR ended_at > $3)
+     GROUP BY msa";
 
 const INSERT_AUDIT: &str = "INSERT INTO audit (org_id, at, actor, action, subject, detail)
      SELECT n.org_id, $1, $2, n.action, n.subject, n.detail
@@ -221,6 +239,59 @@ impl Db<'_> {
         Ok(out)
     }
 
+    /// The associations of `org_id` that ended after `after` (see [`Earlier`]; they are
+    /// few: most links are open or ended long ago), asked once per import.
+    pub fn ended_here_after(&self, org_id: i64, after: DateTime<Utc>) -> Result<Earlier> {
+        let mut out = Earlier::default();
+        let mut st = self.conn().prepare_cached(
+            "SELECT msa, user_id, ended_at FROM msa_links WHERE org_id = ?1 AND ended_at > ?2",
+        )?;
+        st.for_each(params![org_id, after.timestamp()], |r| {
+            let ended = from_unix(r.get(2)?);
+            let m = out.msas.entry(r.get(0)?).or_insert(ended);
+            *m = (*m).max(ended);
+            let a = out.accounts.entry(r.get(1)?).or_insert(ended);
+            *a = (*a).max(ended);
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Of `msas`, those associated with another organization's account than `org_id` after
+    /// `after`: the latest end of those associations, `None` while one is open.
+    pub fn elsewhere_after(
+        &self,
+        org_id: i64,
+        msas: &[String],
+        after: DateTime<Utc>,
+    ) -> Result<HashMap<String, Option<DateTime<Utc>>>> {
+        let mut out = HashMap::new();
+        let until =
+            |latest: Option<i64>, open: i64| (open == 0).then(|| latest.map(from_unix)).flatten();
+        let Some(pg) = self.conn().pg() else {
+            let mut st = self.conn().prepare_cached(
+                "SELECT max(ended_at), count(*) - count(ended_at) FROM msa_links
+                 WHERE msa = ?1 AND org_id <> ?2 AND (ended_at IS NULL OR ended_at > ?3)",
+            )?;
+            for m in msas {
+                let (latest, open): (Option<i64>, i64) = st
+                    .query_row(params![m, org_id, after.timestamp()], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                if latest.is_some() || open > 0 {
+                    out.insert(m.clone(), until(latest, open));
+                }
+            }
+            return Ok(out);
+        };
+        if !msas.is_empty() {
+            for r in pg.query_unprepared(ELSEWHERE_AFTER, &[&org_id, &msas, &after.timestamp()])? {
+                out.insert(r.get(0), until(r.get(1), r.get(2)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Inserts accounts of `org_id` created `at`, in order; their ids, in the same order.
     pub fn insert_accounts(
         &self,
@@ -290,16 +361,15 @@ impl Db<'_> {
             .collect()
     }
 
-    /// Starts the associations (MSA, account) of `org_id` at `at`, in order.
+    /// Starts the associations (MSA, account, start) of `org_id`, in order.
     pub fn insert_links_of(
         &self,
         org_id: i64,
-        links: &[(String, i64)],
-        at: DateTime<Utc>,
+        links: &[(String, i64, DateTime<Utc>)],
     ) -> Result<()> {
         let Some(pg) = self.conn().pg() else {
-            for (msa, user_id) in links {
-                self.insert_link(msa, *user_id, org_id, at)?;
+            for (msa, user_id, start) in links {
+                self.insert_link(msa, *user_id, org_id, *start)?;
             }
             return Ok(());
         };
@@ -308,7 +378,8 @@ impl Db<'_> {
         }
         let msas: Vec<&str> = links.iter().map(|l| l.0.as_str()).collect();
         let users: Vec<i64> = links.iter().map(|l| l.1).collect();
-        pg.query_unprepared(INSERT_LINKS, &[&org_id, &at.timestamp(), &msas, &users])?;
+        let starts: Vec<i64> = links.iter().map(|l| l.2.timestamp()).collect();
+        pg.query_unprepared(INSERT_LINKS, &[&org_id, &msas, &users, &starts])?;
         Ok(())
     }
 

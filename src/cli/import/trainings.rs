@@ -29,7 +29,11 @@ pub(super) fn run(
     let linking = Linking {
         link: a.link_users || a.create_users,
         create: a.create_users,
+        since: a.linked_since,
     };
+    if let Some(since) = linking.since {
+        import::trainings::check_linked_since(since, today)?;
+    }
     let mut creds = if a.create_users && !opts.dry_run {
         let dest = credentials::destination(a.credentials_file.clone(), actor.at);
         Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
@@ -116,12 +120,16 @@ fn trainings_lines(t: &Trainings, linking: Linking) -> Vec<String> {
     }
     if linking.link {
         out.push(format!(
-            "Accounts linked to their MSA: {}{}; already linked: {}",
+            "Accounts linked to their MSA: {}{}{}; already linked: {}",
             t.linked,
             if linking.create {
                 format!(" ({} created)", t.created)
             } else {
                 String::new()
+            },
+            match linking.since {
+                Some(d) if t.linked > 0 => format!(", counting from {d}"),
+                _ => String::new(),
             },
             t.already_linked
         ));

@@ -5,19 +5,25 @@
 //! what it makes is written once for the chunk ([`Batch::flush`]), so that PostgreSQL
 //! costs a few round trips per chunk instead of a dozen per person.
 //!
+//! With `--linked-since` ([`Batch::since`]) the links it makes start at that earlier date
+//! instead of now ([`Batch::start`]): never before an association of the same MSA or
+//! account in the organization ended (one person is never counted twice), and never over
+//! one with another organization's account (the caller refuses those).
+//!
 //! Invariant: the people of a chunk are independent (distinct MSAs, distinct e-mails), so
 //! what one of them makes changes no answer another got — except user names, which the
 //! batch keeps for the accounts it made and consults beside the database's answers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 use super::links::{how, link_detail, sever_detail, sever_reason};
 use super::{Actor, Linked, LinkedBy, Role, add_detail};
 use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
 use crate::error::bad_input;
-use crate::store::trainees::{Entry, Met, NewAccount};
+use crate::store::trainees::{Earlier, Entry, Met, NewAccount};
 use crate::store::{Db, Org};
 use crate::support::fields;
 
@@ -37,7 +43,10 @@ pub struct Batch<'a> {
     actor: &'a Actor,
     rng: OsRandom,
     accounts: Vec<NewAccount>,
-    links: Vec<(String, Target)>,
+    links: Vec<(String, Target, DateTime<Utc>)>,
+    /// `--linked-since`: the start asked for, and the organization's associations that
+    /// ended after it.
+    since: Option<(DateTime<Utc>, Earlier)>,
     audit: Vec<Entry>,
     /// The first user names of the last chunk's e-mails, asked by [`Batch::met`].
     asked: HashSet<String>,
@@ -56,10 +65,55 @@ impl<'a> Batch<'a> {
             rng: OsRandom::new(),
             accounts: Vec::new(),
             links: Vec::new(),
+            since: None,
             audit: Vec::new(),
             asked: HashSet::new(),
             names: HashSet::new(),
             emails: HashSet::new(),
+        }
+    }
+
+    /// Links made from now on start at `since` (an instant before now) where nothing
+    /// forbids it (see [`Batch::start`]).
+    pub fn since(&mut self, since: DateTime<Utc>) -> Result<()> {
+        let here = self.db.ended_here_after(self.org.id, since)?;
+        self.since = Some((since, here));
+        Ok(())
+    }
+
+    /// When a link of `msa` to `account` (an existing account's id, `None` for a new one)
+    /// made now starts: now, or with [`Batch::since`] that instant or the end of the latest
+    /// association of the MSA or the account in the organization if later. `Err` when the
+    /// MSA was associated with another organization's account after that instant: the
+    /// latest end of those associations, `None` while one is open.
+    pub fn start(
+        &self,
+        elsewhere: &HashMap<String, Option<DateTime<Utc>>>,
+        msa: &str,
+        account: Option<i64>,
+    ) -> std::result::Result<DateTime<Utc>, Option<DateTime<Utc>>> {
+        let Some((since, here)) = &self.since else {
+            return Ok(self.actor.at);
+        };
+        if let Some(until) = elsewhere.get(msa) {
+            return Err(*until);
+        }
+        let mut start = *since;
+        if let Some(ended) = here.msas.get(msa) {
+            start = start.max(*ended);
+        }
+        if let Some(ended) = account.and_then(|a| here.accounts.get(&a)) {
+            start = start.max(*ended);
+        }
+        Ok(start.min(self.actor.at))
+    }
+
+    /// With [`Batch::since`]: of `msas`, those associated with another organization's
+    /// account after it (see [`Batch::start`]); empty without.
+    pub fn elsewhere(&self, msas: &[String]) -> Result<HashMap<String, Option<DateTime<Utc>>>> {
+        match &self.since {
+            Some((since, _)) => self.db.elsewhere_after(self.org.id, msas, *since),
+            None => Ok(HashMap::new()),
         }
     }
 
@@ -115,7 +169,8 @@ impl<'a> Batch<'a> {
 
     /// [`super::add`] of a plain user with `msa`, whose e-mail has no active account in
     /// the organization (the caller found none in `met`): its temporary password goes to
-    /// `creds`, the account is written at the next [`Batch::flush`].
+    /// `creds`, the account is written at the next [`Batch::flush`], its link starting at
+    /// `start` (see [`Batch::start`]).
     pub fn add(
         &mut self,
         met: &Met,
@@ -123,6 +178,7 @@ impl<'a> Batch<'a> {
         name: &str,
         email: &str,
         msa: &str,
+        start: DateTime<Utc>,
     ) -> Result<Linked> {
         let name = fields::name(name).map_err(bad_input)?;
         let email = fields::email(email).map_err(bad_input)?;
@@ -156,14 +212,22 @@ impl<'a> Batch<'a> {
             expires_at: expires,
         });
         let target = Target::New(self.accounts.len() - 1);
-        self.link(met, target, &username, &msa)
+        self.link(met, target, &username, &msa, start)
     }
 
     /// [`super::link_msa`] by an administrator ([`LinkedBy::Admin`]) of `msa` to an account
     /// with no MSA (`username`), where `msa` is no colleague's (the caller checked both):
     /// an association with another organization's account is severed now, the new one
-    /// written at the next [`Batch::flush`].
-    pub fn link(&mut self, met: &Met, target: Target, username: &str, msa: &str) -> Result<Linked> {
+    /// written at the next [`Batch::flush`], starting at `start` (see [`Batch::start`]; an
+    /// earlier start than now is audited with it).
+    pub fn link(
+        &mut self,
+        met: &Met,
+        target: Target,
+        username: &str,
+        msa: &str,
+        start: DateTime<Utc>,
+    ) -> Result<Linked> {
         let msa = fields::email(msa).map_err(|e| bad_input(format!("MSA: {e}")))?;
         let mut out = Linked {
             msa: msa.clone(),
@@ -187,13 +251,20 @@ impl<'a> Batch<'a> {
             });
             out.severed = Some(current.clone());
         }
+        let mut detail = link_detail(&msa, how(LinkedBy::Admin));
+        if start < self.actor.at {
+            detail.push_str(&format!(
+                ", counting from {} (--linked-since)",
+                crate::support::clock::rfc3339(start)
+            ));
+        }
         self.audit.push(Entry {
             org_id: self.org.id,
             action: "msa.link",
             subject: username.to_owned(),
-            detail: link_detail(&msa, how(LinkedBy::Admin)),
+            detail,
         });
-        self.links.push((msa, target));
+        self.links.push((msa, target, start));
         Ok(out)
     }
 
@@ -202,18 +273,18 @@ impl<'a> Batch<'a> {
     pub fn flush(&mut self) -> Result<()> {
         let at = self.actor.at;
         let ids = self.db.insert_accounts(self.org.id, &self.accounts, at)?;
-        let links: Vec<(String, i64)> = self
+        let links: Vec<(String, i64, DateTime<Utc>)> = self
             .links
             .drain(..)
-            .map(|(m, t)| {
+            .map(|(m, t, start)| {
                 let id = match t {
                     Target::Existing(id) => id,
                     Target::New(i) => ids[i],
                 };
-                (m, id)
+                (m, id, start)
             })
             .collect();
-        self.db.insert_links_of(self.org.id, &links, at)?;
+        self.db.insert_links_of(self.org.id, &links)?;
         self.db.audit_entries(at, &self.actor.name, &self.audit)?;
         self.accounts.clear();
         self.audit.clear();

@@ -148,6 +148,21 @@ pub struct Linking {
     pub link: bool,
     /// `--create-users`: also create the missing accounts.
     pub create: bool,
+    /// `--linked-since`: the links made count from this day (00:00 UTC) instead of now,
+    /// so that a full-history report keeps what Partner Center already counted.
+    pub since: Option<NaiveDate>,
+}
+
+/// Checks `--linked-since DATE` against today: a link cannot start in the future (the
+/// years 1900–9999 are the date parser's).
+pub fn check_linked_since(since: NaiveDate, today: NaiveDate) -> Result<()> {
+    if since > today {
+        return Err(crate::error::bad_input(format!(
+            "--linked-since {since} is in the future (today is {today}): links count from a \
+             day that has begun"
+        )));
+    }
+    Ok(())
 }
 
 /// A title outside the catalogue and how many rows had it.
@@ -190,6 +205,8 @@ pub struct Trainings {
     pub linked: u64,
     /// Accounts created by `--create-users`.
     pub created: u64,
+    /// `--linked-since`: the day the links made count from.
+    pub linked_since: Option<NaiveDate>,
     /// People whose account already had their MSA.
     pub already_linked: u64,
     /// People with a CorpEmail but no active account (without `--create-users`).
@@ -272,6 +289,7 @@ pub fn import(
     let mut summary = Summary::new("achievements", &input, opts);
     let mut t = Trainings {
         layout: describe(sniffed, order.order, date_order.is_some()),
+        linked_since: linking.since,
         ..Trainings::default()
     };
     let titles = rb.title_index();
@@ -368,8 +386,9 @@ pub fn import(
                 span: row.span(),
                 a,
                 corp,
-                first: row.get(cols[FIRST]).to_owned(),
-                last: row.get(cols[LAST]).to_owned(),
+                // In one line, as a row decided at once notes it.
+                first: one_line(row.get(cols[FIRST])).into_owned(),
+                last: one_line(row.get(cols[LAST])).into_owned(),
             });
             if full {
                 let mut d = Decide {

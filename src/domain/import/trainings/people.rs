@@ -2,18 +2,23 @@
 //! then, with `--link-users` / `--create-users`, their accounts linked or created with the
 //! rules, rows and audit entries of the services `users link-msa` and `users add` (severance
 //! rules of SPEC §4, one credentials file), a chunk of people at a time (`accounts::Batch`:
-//! a few statements per chunk on PostgreSQL, issue 26).
+//! a few statements per chunk on PostgreSQL, issue 26). With `--linked-since` the links
+//! made start at that date (SPEC §6a), and an MSA associated with another organization's
+//! account after it refuses the whole import.
 
 use std::collections::HashMap;
 
 use anyhow::Result;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Linking, Trainings};
 use crate::domain::accounts::{Actor, Batch, Target};
 use crate::domain::credentials::CredentialsFile;
 use crate::domain::effects::{self, Change};
 use crate::domain::import::{Options, Summary};
+use crate::error::bad_input;
 use crate::store::{Db, Org};
+use crate::support::clock::{midnight, rfc3339};
 use crate::support::fields;
 
 /// A person of the report: their CorpEmail and name. Without linking only whether they
@@ -84,6 +89,80 @@ pub(super) fn corp_refusal(
     None
 }
 
+/// The MSAs `--linked-since` cannot link (SPEC §6a): associated with another
+/// organization's account after the date. Any of them refuses the whole import, naming the
+/// first and the date from which every one of them could count; the other organization is
+/// never named (it is not this organization's business).
+#[derive(Default)]
+struct Refusals {
+    /// The first MSA refused and the end of its association elsewhere (`None`: open).
+    first: Option<(String, Option<DateTime<Utc>>)>,
+    count: u64,
+    /// Some MSA is still linked elsewhere: no date in the past helps.
+    open: bool,
+    /// The latest end of those associations.
+    latest: Option<DateTime<Utc>>,
+}
+
+impl Refusals {
+    fn note(&mut self, msa: &str, until: Option<DateTime<Utc>>) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some((msa.to_owned(), until));
+        }
+        match until {
+            None => self.open = true,
+            Some(u) => self.latest = self.latest.max(Some(u)),
+        }
+    }
+
+    fn check(&self, opts: &Options, since: NaiveDate) -> Result<()> {
+        let Some((msa, until)) = &self.first else {
+            return Ok(());
+        };
+        let what = match until {
+            None => format!("{msa} is linked to an account of another organization"),
+            Some(u) => format!(
+                "{msa} was linked to an account of another organization until {}",
+                rfc3339(*u)
+            ),
+        };
+        let more = match self.count - 1 {
+            0 => String::new(),
+            1 => " (and 1 more MSA)".to_owned(),
+            n => format!(" (and {n} more MSAs)"),
+        };
+        let fix = match self.latest {
+            Some(latest) if !self.open => {
+                // The first day whose midnight is not before the latest end.
+                let day = latest.date_naive();
+                let day = if midnight(day) < latest {
+                    day.succ_opt().unwrap_or(day)
+                } else {
+                    day
+                };
+                format!(
+                    "import with --linked-since {day} or later, or without --linked-since \
+                     (links then count from now)"
+                )
+            }
+            _ => "import without --linked-since: links then count from now, and an MSA \
+                  linked elsewhere moves here from now on"
+                .to_owned(),
+        };
+        Err(bad_input(format!(
+            "{}: --linked-since {since}: {what}{more}, so its link here cannot count from \
+             {since}: one person counts for one organization at a time; {fix}; {}",
+            opts.file.display(),
+            if opts.dry_run {
+                "dry run, nothing written"
+            } else {
+                "nothing was imported"
+            }
+        )))
+    }
+}
+
 /// People asked about and written together (see `accounts::Batch`): a few round trips per
 /// chunk on PostgreSQL, whatever the chunk's size.
 const CHUNK: usize = 4096;
@@ -109,6 +188,10 @@ pub(super) fn link_people(
     people.sort_by(|a, b| a.0.cmp(&b.0));
     let mut severed_in: Vec<i64> = Vec::new();
     let mut batch = Batch::new(db, org, actor);
+    if let Some(since) = linking.since {
+        batch.since(midnight(since))?;
+    }
+    let mut refusals = Refusals::default();
     let creating = linking.create && creds.is_some();
     for chunk in people.chunks(CHUNK) {
         let keys: Vec<(&str, &str)> = chunk
@@ -116,6 +199,8 @@ pub(super) fn link_people(
             .map(|(msa, corp, _)| (msa.as_str(), corp.as_str()))
             .collect();
         let met = batch.met(&keys, creating)?;
+        let msas: Vec<String> = chunk.iter().map(|(msa, _, _)| msa.clone()).collect();
+        let elsewhere = batch.elsewhere(&msas)?;
         for (msa, corp, p) in chunk {
             let current = met.links.get(msa);
             let account = met.accounts.get(corp);
@@ -131,7 +216,7 @@ pub(super) fn link_people(
                 }
                 continue;
             }
-            let linked = match account {
+            let existing = match account {
                 Some(u) => {
                     if let Some(other) = &u.msa {
                         t.conflicts.push(format!(
@@ -140,12 +225,33 @@ pub(super) fn link_people(
                         ));
                         continue;
                     }
-                    batch.link(&met, Target::Existing(u.id), &u.username, msa)?
+                    Some(u)
                 }
                 None if !linking.create => {
                     t.without_account += 1;
                     continue;
                 }
+                None => None,
+            };
+            let start = match batch.start(&elsewhere, msa, existing.map(|u| u.id)) {
+                Ok(start) => start,
+                Err(until) => {
+                    refusals.note(msa, until);
+                    continue;
+                }
+            };
+            if let Some(since) = linking.since
+                && start > midnight(since)
+                && summary.notes.len() < crate::domain::import::MAX_LISTED_ERRORS
+            {
+                summary.notes.push(format!(
+                    "{msa} counts from {}, when an earlier association of it or its account \
+                     here ended, not from {since} (one person is never counted twice)",
+                    rfc3339(start)
+                ));
+            }
+            let linked = match existing {
+                Some(u) => batch.link(&met, Target::Existing(u.id), &u.username, msa, start)?,
                 None => {
                     let Some(creds) = creds.as_deref_mut() else {
                         // A dry run: the account would be created.
@@ -159,7 +265,7 @@ pub(super) fn link_people(
                     } else {
                         fields::username_local(corp)
                     };
-                    let linked = batch.add(&met, creds, &name, corp, msa)?;
+                    let linked = batch.add(&met, creds, &name, corp, msa, start)?;
                     t.created += 1;
                     linked
                 }
@@ -181,6 +287,9 @@ pub(super) fn link_people(
             }
         }
         batch.flush()?;
+    }
+    if let Some(since) = linking.since {
+        refusals.check(opts, since)?;
     }
     if opts.dry_run {
         return Ok(());
