@@ -154,7 +154,8 @@ pub fn from_judged(
             if carried.is_empty() && !all {
                 return None;
             }
-            let renewable = entry.retired.is_none_or(|r| r > expires) && eligible_after(rb, code, expires);
+            let renewable =
+                entry.retired.is_none_or(|r| r > expires) && eligible_after(rb, code, expires);
             Some(Renewal {
                 username: username.to_owned(),
                 msa: msa.to_owned(),
