@@ -17,7 +17,7 @@ use crate::domain::judge::{self, Judged};
 use crate::domain::membership::{self as svc, Alert, Dates, Displayed, Membership};
 use crate::rules::designations::DesignationScore;
 use crate::rules::engine::{RequirementDetail, RequirementEval};
-use crate::rules::{Level, Metric, evaluate, explain, risk};
+use crate::rules::{Level, Metric, explain, risk};
 use crate::store::{Db, Org};
 
 pub use designations::{DesignationItemView, DesignationView};
@@ -64,8 +64,6 @@ pub struct DesignationRisk {
     pub name: String,
     /// User names, sorted.
     pub critical: Vec<String>,
-    /// Their account ids, in the same order.
-    pub critical_ids: Vec<i64>,
 }
 
 /// One competency.
@@ -171,14 +169,6 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
     let alerts = svc::alerts(db, org, false)?;
     let competencies = competencies(&judged);
     let raw = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
-    let critical: Vec<(i64, String, Level)> = raw
-        .iter()
-        .flat_map(|r| {
-            r.critical
-                .iter()
-                .map(|(u, _)| (*u, r.competency.clone(), r.level))
-        })
-        .collect();
     let risks = raw
         .into_iter()
         .map(|r| RiskView {
@@ -191,7 +181,7 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
     let mut judged = judged;
     let (designations, designations_preview, designation_risks) =
         designations(db, org, &mut judged, at)?;
-    let timeline = timeline::build(judged, at, &critical, &designation_risks);
+    let timeline = timeline::build(judged, at);
     Ok(View {
         at,
         org: org.clone(),
@@ -261,72 +251,49 @@ fn designations(
 /// re-scored once (their association ended at `at`, then restored), for every designation
 /// they are counted in.
 fn designation_risks(
-    judged: &mut Judged,
+    judged: &Judged,
     listed: &[crate::domain::designations::Listed],
     at: DateTime<Utc>,
 ) -> Vec<DesignationRisk> {
     use crate::domain::designations::DState;
-    let watched: Vec<&DesignationScore> = listed
+    let watched: Vec<&str> = listed
         .iter()
         .filter(|l| l.score.qualified() && (l.state.is_held() || l.state == DState::Qualified))
-        .map(|l| &l.score)
+        .map(|l| l.score.id.as_str())
         .collect();
-    // (user id, user name, designation ids counting them)
-    let mut candidates: Vec<(i64, String, Vec<&str>)> = Vec::new();
-    for s in &watched {
-        let Some(track) = s.best_track() else {
-            continue;
-        };
-        for item in &track.items {
-            for (uid, name) in item.user_ids.iter().zip(&item.people) {
-                match candidates.iter_mut().find(|c| c.0 == *uid) {
-                    Some(c) if !c.2.contains(&s.id.as_str()) => c.2.push(&s.id),
-                    Some(_) => {}
-                    None => candidates.push((*uid, name.clone(), vec![&s.id])),
-                }
-            }
-        }
+    if watched.is_empty() {
+        return Vec::new();
     }
-    let mut out: Vec<DesignationRisk> = watched
+    // One pass (SPEC §11): the people whose departure alone stops each qualifying
+    // designation, gate holders included — what `designations what-if --remove-user` says.
+    let reliance = crate::rules::engine::designations_reliance::reliance(
+        &judged.rulebook,
+        &judged.snapshot,
+        at,
+    );
+    let names: std::collections::HashMap<i64, &str> = judged
+        .snapshot
+        .people
         .iter()
-        .map(|s| DesignationRisk {
-            id: s.id.clone(),
-            name: s.name.clone(),
-            critical: Vec::new(),
-            critical_ids: Vec::new(),
-        })
+        .map(|p| (p.user_id, p.username.as_str()))
         .collect();
-    let snap = &mut judged.snapshot;
-    for (uid, name, ids) in candidates {
-        let saved: Vec<(usize, Option<DateTime<Utc>>)> = snap
-            .people
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.user_id == uid)
-            .map(|(i, p)| (i, p.ended))
-            .collect();
-        snap.without_users(&[uid], at);
-        for id in ids {
-            let after =
-                crate::rules::designations::score_designation(&judged.rulebook, snap, id, at);
-            if after.is_some_and(|a| !a.qualified())
-                && let Some(r) = out.iter_mut().find(|r| r.id == id)
-            {
-                r.critical.push(name.clone());
-                r.critical_ids.push(uid);
+    reliance
+        .critical
+        .into_iter()
+        .filter(|(id, _, _)| watched.contains(&id.as_str()))
+        .map(|(id, name, ids)| {
+            let mut critical: Vec<String> = ids
+                .into_iter()
+                .map(|u| names.get(&u).copied().unwrap_or_default().to_owned())
+                .collect();
+            critical.sort();
+            DesignationRisk {
+                id,
+                name,
+                critical,
             }
-        }
-        for (i, ended) in saved {
-            snap.people[i].ended = ended;
-        }
-    }
-    for r in &mut out {
-        let mut both: Vec<(String, i64)> =
-            r.critical.drain(..).zip(r.critical_ids.drain(..)).collect();
-        both.sort();
-        (r.critical, r.critical_ids) = both.into_iter().unzip();
-    }
-    out
+        })
+        .collect()
 }
 
 fn designation_view(
