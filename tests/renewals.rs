@@ -139,6 +139,13 @@ fn the_check_warns_for_an_open_relied_on_renewal_and_a_renewal_clears_it() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["renewals"], serde_json::json!([]), "{v}");
     // Once the renewed record counts (24 hours on), nothing expires before the anniversary.
-    let (code, out, _) = e.run(&["membership", "check", "--now", "2026-03-03", "--format", "json"]);
+    let (code, out, _) = e.run(&[
+        "membership",
+        "check",
+        "--now",
+        "2026-03-03",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0, "{out}");
 }

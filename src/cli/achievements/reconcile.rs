@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::cli::Ctx;
-use crate::domain::import::{Encoding, Options};
 use crate::domain::import::trainings::{self, DateOrder, DifferenceKind as Kind};
+use crate::domain::import::{Encoding, Options};
 use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::{Report, Table};
