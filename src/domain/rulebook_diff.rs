@@ -230,8 +230,8 @@ pub fn refusal(d: &Diff) -> String {
     let what: Vec<String> = d
         .blocking()
         .map(|c| {
-            let (held, verb) = match (c.held, c.kind) {
-                (Some(Held::Displayed(l)), _) => {
+            let (held, verb) = match c.held {
+                Some(Held::Displayed(l)) => {
                     (format!("displayed at {l}"), "stop being met at that level")
                 }
                 _ => ("enrolled".to_owned(), "stop qualifying"),
@@ -240,11 +240,11 @@ pub fn refusal(d: &Diff) -> String {
             format!("{} {} ({held}) would {verb}", c.kind.as_str(), c.name)
         })
         .collect();
+    let what = join(what, "nothing");
     format!(
-        "the new rulebook is not imported: {}; nothing changed (see the changes above, or \
+        "the new rulebook is not imported: {what}; nothing changed (see the changes above, or \
          `competency rules diff`); to import it anyway, run again with --force (the \
-         alerts are then raised)",
-        what.join("; ")
+         alerts are then raised)"
     )
 }
 
