@@ -778,8 +778,16 @@ fn the_demo_preview_scores_as_the_solutions_partner_rulebook_would() {
     let doc = report(&env, "r.html");
     let preview = designation_articles(&doc);
     assert!(preview.iter().all(|p| p.4 == "preview"), "{preview:?}");
-    // Importing the embedded rulebook makes the same designations real, with the same scores.
-    env.ok(&["rules", "import", "solutions-partner", "--now", NOW]);
+    // Importing the embedded rulebook makes the same designations real, with the same scores
+    // (--force: the demo's displayed competencies disappear with the competency rulebook).
+    env.ok(&[
+        "rules",
+        "import",
+        "solutions-partner",
+        "--now",
+        NOW,
+        "--force",
+    ]);
     let list = env.json(&["designations", "list", "--now", NOW]);
     let got: Vec<(String, f64)> = preview.iter().map(|p| (p.0.clone(), p.1)).collect();
     let want: Vec<(String, f64)> = list

@@ -181,14 +181,16 @@ fn no_table_is_wider_than_80_columns_with_long_values() {
         "membership alerts --all",
         "membership profile",
         "membership benefits",
+        "rules diff solutions-partner",
     ];
     for color in [false, true] {
         for command in commands {
             assert_fits(&e, command, 80, color);
         }
     }
-    // The designations, on the Solutions Partner rulebook.
-    e.ok("rules import solutions-partner --now 2026-03-02");
+    // The designations, on the Solutions Partner rulebook (--force: the competencies the
+    // profile displays disappear with the competency rulebook).
+    e.ok("rules import solutions-partner --now 2026-03-02 --force");
     for command in [
         "designations list",
         "designations score",

@@ -21,6 +21,7 @@ mod performance;
 pub mod progress;
 mod report;
 mod rules;
+mod rules_diff;
 mod users;
 
 use std::io::IsTerminal;

@@ -7,6 +7,8 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::Ctx;
+use super::rules_diff;
+use crate::domain::rulebook_diff::{self, Imported};
 use crate::domain::{records, rulebooks};
 use crate::output::{Report, Table, number};
 use crate::rules::{Level, Rulebook};
@@ -24,8 +26,26 @@ pub enum RulesCmd {
     },
     /// Replace the organization's rulebook with a file or an embedded rulebook by name
     /// (`solutions-partner`, `default`); validated first; audited.
+    ///
+    /// When the organization holds something the new rulebook changes (a competency its
+    /// business profile displays, an enrolled designation), the changes are shown first
+    /// (as `rules diff`), and the import is refused if one of those would disappear or stop
+    /// being met / qualifying, unless `--force`.
     Import {
-        /// The TOML file.
+        /// The TOML file, or the name of an embedded rulebook.
+        file: PathBuf,
+        /// Import even though a displayed competency or an enrolled designation would
+        /// disappear or stop qualifying: each gets its alert, the import as its cause.
+        #[arg(long)]
+        force: bool,
+    },
+    /// What a rulebook would change for the organization at `--now`, without importing
+    /// it: each competency and designation whose level, score or qualification would
+    /// change, and why ("Security Operations Analyst no longer counts in step 3"). Reads
+    /// only; exit 0 whatever it finds (1 only for an invalid file, as `rules validate`).
+    Diff {
+        /// The TOML file, or the name of an embedded rulebook (`solutions-partner`,
+        /// `default`).
         file: PathBuf,
     },
     /// Print the rulebook in use as TOML (what `rules import` reads back).
@@ -101,14 +121,38 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                 rulebooks::describe(&rb)
             )))
         }
-        RulesCmd::Import { file } => {
+        RulesCmd::Diff { file } => {
+            let (_, rb) = read(&file)?;
+            let at = ctx.actor().at;
+            let d = ctx.read_org(|db, org| rulebook_diff::diff(db, org, &rb, at))?;
+            Ok(rules_diff::report(&d, &file.display().to_string()))
+        }
+        RulesCmd::Import { file, force } => {
             let (text, rb) = read(&file)?;
             let actor = ctx.actor();
             let origin = file.display().to_string();
-            let (org, replaced) = ctx.write_org(|db, org| {
-                let replaced = rulebooks::replace(db, org, &actor, &text, &rb, &origin)?;
-                Ok((org.clone(), replaced))
+            let quiet = ctx.quiet;
+            // The check and the import share one write transaction: what is held cannot
+            // change between the two. A refusal rolls back (nothing was written anyway).
+            let (org, outcome) = ctx.write_org_or_rollback(|db, org| {
+                let outcome = rulebook_diff::import(db, org, &actor, &text, &rb, &origin, force)?;
+                // What changes is shown first, before the alerts the import raises; always
+                // when it is the reason for a refusal.
+                let (diff, commit) = match &outcome {
+                    Imported::Refused(d) => (d, false),
+                    Imported::Done(d, _) => (d, true),
+                };
+                if (!commit || !quiet) && diff.holds && !diff.changes.is_empty() {
+                    rules_diff::lines(diff).iter().for_each(|l| message(l));
+                }
+                Ok(((org.clone(), outcome), commit))
             })?;
+            let (diff, replaced) = match outcome {
+                Imported::Refused(d) => {
+                    return Err(crate::error::refused(rulebook_diff::refusal(&d)));
+                }
+                Imported::Done(d, replaced) => (d, replaced),
+            };
             if let Some(t) = &replaced.term {
                 crate::support::terminal::message(&format!("note: {}", term_change(t)));
             }
@@ -118,6 +162,7 @@ pub fn run(cmd: RulesCmd, ctx: &mut Ctx) -> Result<Report> {
                 file: origin.clone(),
                 competencies: rb.competencies.len(),
                 catalog: rb.catalog.len(),
+                changes: rules_diff::rows(&diff),
             })
             .text(format!(
                 "{} now uses {} ({})",
@@ -251,6 +296,8 @@ struct ImportedView<'a> {
     file: String,
     competencies: usize,
     catalog: usize,
+    /// What changed for the organization at the import's instant (as `rules diff`).
+    changes: Vec<rules_diff::RowView<'a>>,
 }
 
 /// `rules export --format json` (SPEC §8).

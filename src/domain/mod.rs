@@ -18,6 +18,7 @@ pub mod progress;
 pub mod records;
 pub mod renewals;
 pub mod report;
+pub mod rulebook_diff;
 pub mod rulebooks;
 
 use anyhow::Result;

@@ -56,6 +56,16 @@ pub(super) fn sync_with(
         return Ok(raised);
     }
     let scores = score(&l.rb, &l.snap, at);
+    // An enrolled designation the rulebook no longer has (a rulebook import taken with
+    // `--force`) cannot qualify: it gets its alert, and keeps it open, like one that fell.
+    for (id, e) in held
+        .iter()
+        .filter(|(id, _)| !l.rb.designations.contains_key(*id))
+    {
+        if open.remove(id).is_none() {
+            raised.push(raise_gone(db, org, actor, cause, e)?);
+        }
+    }
     for s in &scores {
         let Some(e) = held.get(&s.id) else { continue };
         match (s.qualified(), open.remove(&s.id)) {
@@ -88,14 +98,21 @@ pub(super) fn sync_with(
                     .as_ref()
                     .and_then(|w| s.tracks.get(w.best))
                     .or(s.best_track());
+                if items.is_empty() {
+                    // Nothing to compare with (under a rulebook just imported it never
+                    // qualified): where every item of its track stands.
+                    items = track
+                        .map(|t| t.items.iter().map(item_text).collect())
+                        .unwrap_or_default();
+                }
                 let total = track.map_or(0.0, |t| t.total);
-                let text = format!(
-                    "{}; total {} {} {}",
-                    items.join("; "),
+                items.push(format!(
+                    "total {} {} {}",
                     crate::rules::explain::thousands(total),
                     if total < s.threshold { "<" } else { "≥" },
                     crate::rules::explain::thousands(s.threshold)
-                );
+                ));
+                let text = items.join("; ");
                 let why = cause
                     .map(str::to_owned)
                     .or_else(|| was.as_ref().and_then(|w| infer_cause(w, s)));
@@ -127,6 +144,46 @@ pub(super) fn sync_with(
         db.close_designation_alert(a.id, at, "no longer enrolled")?;
     }
     Ok(raised)
+}
+
+/// The designation ids enrolled (enrolled or renewal-due) at `at`, their term dated by
+/// `rb`'s program: what a rulebook import must not take away unannounced (SPEC §9).
+pub fn held_ids(db: &Db, org: &Org, rb: &Rulebook, at: DateTime<Utc>) -> Result<Vec<String>> {
+    Ok(latest(db, org)?
+        .into_iter()
+        .filter(|(_, e)| held_state(rb, e, at).is_held())
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Records the alert of enrolled designation `e`, which the rulebook no longer has.
+fn raise_gone(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    cause: Option<&str>,
+    e: &EnrolmentRow,
+) -> Result<Alert> {
+    let a = Alert {
+        id: 0,
+        designation: e.designation.clone(),
+        name: e.name.clone(),
+        message: ALERT_TEXT.to_owned(),
+        items: "the designation is no longer in the rulebook".to_owned(),
+        cause: cause.map(str::to_owned),
+        raised_at: actor.at,
+        closed_at: None,
+        close_reason: None,
+    };
+    db.insert_designation_alert(org.id, &a)?;
+    actor.audit(
+        db,
+        org.id,
+        "designations.alert",
+        &e.designation,
+        &format!("raised: {}", alert_line(&a)),
+    )?;
+    Ok(a)
 }
 
 /// The score at the last instant of `[from, at)` at which the designation qualified, if any:
