@@ -189,11 +189,11 @@ fn no_output_shows_inf_or_a_negative_zero() {
     let env = Env::new();
     env.create("--name Contoso --partner-id 1234567 --rulebook solutions-partner --now 2026-01-01");
     let (_, sp, _) = env.run("rules export");
-    let line = sp
-        .lines()
-        .position(|l| l.contains("points_per_unit = 10,"))
-        .unwrap();
-    let tiny = sp.replacen("points_per_unit = 10,", "points_per_unit = 1e-320,", 1);
+    // The 2026 rulebook writes its items as "max_points from full_at units": one written
+    // per unit instead, with a per-unit value so small the maximum needs an infinite value.
+    let item = "max_points = 30, full_at = 3 }";
+    let line = sp.lines().position(|l| l.contains(item)).unwrap();
+    let tiny = sp.replacen(item, "max_points = 30, points_per_unit = 1e-320 }", 1);
     std::fs::write(env.path("tiny.toml"), tiny).unwrap();
     let err = env.fails("rules import tiny.toml");
     assert!(

@@ -149,3 +149,80 @@ fn the_check_warns_for_an_open_relied_on_renewal_and_a_renewal_clears_it() {
     ]);
     assert_eq!(code, 0, "{out}");
 }
+
+/// The embedded 2026 rulebook, Infrastructure (Azure) classified Enterprise at exactly 70:
+/// 30 (3 customers) + 20 (20 %) + 4 (2 deployments) + 12 (3 of 5 at intermediate, gate 2 ×
+/// Azure Administrator: Ann and Eve) + 4 (1 of 5 at advanced, gate 2 × AZ-305). Eve's AZ-104
+/// only fills the gate; every certification was earned 2026-01-01 and is valid a year.
+fn azure() -> Env {
+    let e = Env::with_rulebook("solutions-partner");
+    e.azure_team();
+    e.ok("designations track infrastructure enterprise --since 2026-01-01 --now 2026-01-02");
+    e
+}
+
+#[test]
+fn a_gate_holders_certification_is_relied_on_with_its_effect_and_the_report_and_check_show_it() {
+    let e = azure();
+    let now = "2026-09-01";
+    let list = e.json(format!("designations list --now {now}"));
+    let infra = common::listed(&list, "infrastructure");
+    assert_eq!(
+        (infra["score"].as_f64(), infra["qualified"].as_bool()),
+        (Some(70.0), Some(true)),
+        "{list}"
+    );
+    let rows = renewals_at(&e, now, "");
+    let eve = rows
+        .iter()
+        .find(|r| r["msa"] == "eve@outlook.com" && r["code"] == "AZ-104")
+        .unwrap_or_else(|| panic!("Eve's AZ-104 fills a gate: {rows:?}"));
+    assert_eq!(eve["expires"], "2027-01-01");
+    assert_eq!(eve["renewal_opens"], "2026-07-05");
+    assert_eq!(eve["days_left"], 122);
+    let carries: Vec<&str> = eve["carries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        carries
+            .iter()
+            .any(|c| c.contains("70 → 58: stops qualifying")),
+        "{carries:?}"
+    );
+    assert!(
+        carries.contains(&"gate of intermediate: 1 of 2 Azure Administrator Associate"),
+        "{carries:?}"
+    );
+
+    // Enrolled, the check warns (its renewal is open) and names it.
+    e.ok(format!("designations enrol infrastructure --now {now}"));
+    let (code, out, err) = e.run(&["membership", "check", "--now", now, "--format", "json"]);
+    assert_eq!(code, 3, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["renewals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["msa"] == "eve@outlook.com" && r["code"] == "AZ-104"),
+        "{v}"
+    );
+
+    // The report's timeline shows it, with what it carries.
+    e.ok(format!("report --now {now} --out r.html"));
+    let page = std::fs::read_to_string(e.path("r.html")).unwrap();
+    assert!(
+        page.contains("gate of intermediate: 1 of 2 Azure Administrator Associate"),
+        "the timeline names the gate"
+    );
+}
+
+fn renewals_at(e: &Env, now: &str, extra: &str) -> Vec<Value> {
+    e.json(format!("achievements renewals --now {now} {extra}"))
+        .as_array()
+        .cloned()
+        .expect("an array")
+}

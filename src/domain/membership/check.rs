@@ -74,6 +74,24 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
     let mut synced = sync_with(db, org, actor, None, None, p)?;
     let alerts = alerts(db, org, false)?;
     let judged_owned = synced.judged.take();
+    // Every relied-on certification however far its expiry, kept when its renewal is open
+    // (SPEC §9b): competency levels and designations alike, membership or not.
+    let today = actor.at.date_naive();
+    let open =
+        |j: &Judged| crate::domain::renewals::from_judged(j, actor.at, u32::MAX, None, false);
+    let renewals: Vec<_> = match &judged_owned {
+        Some(j) => open(j),
+        // No membership: designations may still rely on certifications.
+        None => {
+            let j = crate::domain::judge::judge(db, org, actor.at)?;
+            let r = open(&j);
+            crate::domain::judge::discard(j);
+            r
+        }
+    }
+    .into_iter()
+    .filter(|r| crate::domain::renewals::window_open(r, today))
+    .collect();
     let (Some(m), Some(judged)) = (&synced.membership, &judged_owned) else {
         return Ok(Check {
             status: CheckStatus::None,
@@ -84,7 +102,7 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
             raised: synced.raised,
             expiring: Vec::new(),
             displayed: Vec::new(),
-            renewals: Vec::new(),
+            renewals,
         });
     };
     let renewal_eligible = judged
@@ -100,13 +118,6 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
     )?;
     let expiring = expiring(judged, &synced.displayed, m.dates.anniversary);
     progress::check()?;
-    // Every relied-on certification however far its expiry, kept when its renewal is open.
-    let today = actor.at.date_naive();
-    let renewals: Vec<_> =
-        crate::domain::renewals::from_judged(judged, actor.at, u32::MAX, None, false)
-            .into_iter()
-            .filter(|r| crate::domain::renewals::window_open(r, today))
-            .collect();
     let status = if !alerts.is_empty() {
         CheckStatus::AtRisk
     } else if window_open || !expiring.is_empty() || !renewals.is_empty() {
@@ -144,6 +155,10 @@ pub fn check_all_reported(
     let mut c = check_reported(db, org, actor, p)?;
     let d = crate::domain::designations::check_reported(db, org, actor, p)?;
     c.status = combined_status(c.status, &d);
+    // A relied-on certification in its renewal window warns whatever relies on it.
+    if c.status == CheckStatus::Ok && !c.renewals.is_empty() {
+        c.status = CheckStatus::Warning;
+    }
     Ok((c, d))
 }
 

@@ -14,7 +14,11 @@ use super::*;
 /// grouped by person, earliest first.
 pub(super) fn build(judged: Judged, at: DateTime<Utc>) -> Timeline {
     let from = at.date_naive();
-    let to = from.checked_add_months(Months::new(12)).unwrap_or(from);
+    // Never past the program's last day (a report dated late in 9999).
+    let to = crate::support::clock::capped(
+        from.checked_add_months(Months::new(12))
+            .unwrap_or(chrono::NaiveDate::MAX),
+    );
     let days = u32::try_from((to - from).num_days()).unwrap_or(0);
     let renewals = crate::domain::renewals::from_judged(&judged, at, days, None, false);
     let mut rows: Vec<TimelineRow> = Vec::new();

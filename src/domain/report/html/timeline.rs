@@ -31,10 +31,11 @@ pub(super) fn render(o: &mut String, t: &Timeline) {
     }
     let _ = writeln!(
         o,
-        "<p class=\"sub\">Achievements people are counted through that stop counting between \
-         {} and {}: one row per person, each bar runs until the day it stops counting. \
-         Hatched red with “breaks a level”: losing it alone would break a level met today; \
-         solid blue: another holder or option covers it.</p>",
+        "<p class=\"sub\">The certifications something relies on that stop counting between \
+         {} and {} — exactly those of <code>competency achievements renewals</code>: one row \
+         per person, each bar runs until the day it stops counting. Hatched red with “breaks a \
+         level”: losing it alone would break a level met today or stop a designation \
+         qualifying.</p>",
         t.from, t.to
     );
     const W: f64 = 960.0;
@@ -135,7 +136,7 @@ pub(super) fn render(o: &mut String, t: &Timeline) {
                     b.code,
                     b.stops,
                     if breaks {
-                        format!("; losing it breaks {}", b.breaks.join(", "))
+                        format!("; losing it: {}", b.breaks.join("; "))
                     } else {
                         String::new()
                     }
@@ -179,7 +180,7 @@ pub(super) fn render(o: &mut String, t: &Timeline) {
                 if b.breaks.is_empty() {
                     "covered by others".to_owned()
                 } else {
-                    esc(&format!("⚠ breaks {}", b.breaks.join(", ")))
+                    esc(&format!("⚠ {}", b.breaks.join("; ")))
                 },
             );
         }
