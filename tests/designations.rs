@@ -138,10 +138,28 @@ fn scored_enrolled_second_added_departure_alert_replacement_renewal() {
     assert_eq!(code, 4, "{j}");
     assert_eq!(j["status"], "at-risk");
 
-    // A replacement certified: qualifies again, the alert closes, the check is ok.
+    // A replacement certified: qualifies again, the alert closes, each designation is ok.
+    // What still warns is the certifications both rely on (at exactly 70 every one counts):
+    // their free renewal opened on 2026-07-05, six months before they expire (SPEC §9b).
     person(&e, "ivy", &["AZ-700"], "2026-08-10");
     let (code, j) = e.check("2026-08-12");
-    assert_eq!(code, 0, "{j}");
+    assert_eq!(code, 3, "{j}");
+    assert!(
+        j["designations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == "ok"),
+        "{j}"
+    );
+    assert!(
+        j["renewals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["renewal_opens"] == "2026-07-05"),
+        "{j}"
+    );
     let open = e.json(&["designations", "alerts", "--now", "2026-08-12"]);
     assert_eq!(open.as_array().unwrap().len(), 0, "{open}");
     let all = e.json(&["designations", "alerts", "--all", "--now", "2026-08-12"]);
