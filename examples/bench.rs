@@ -764,14 +764,20 @@ fn designations(bin: &Path, d: &Path, db: &Path, people: u64) {
         ],
     ];
     let mut steps = steps;
+    // The 2026 rulebook reads Modern Work and Security figures per track (and Modern Work's
+    // usage growth and deployments per association): each recorded as it declares.
     for scope in ["azure", "modern-work", "business-applications", "security"] {
-        for (metric, value) in [
-            ("net-customer-adds", "3"),
-            ("usage-growth", "400"),
-            ("deployments", "5"),
-        ] {
-            steps.push(
-                [
+        let tracks: &[&str] = match scope {
+            "modern-work" | "security" => &["enterprise", "smb"],
+            _ => &[""],
+        };
+        for track in tracks {
+            for (metric, value) in [
+                ("net-customer-adds", "3"),
+                ("usage-growth", "400"),
+                ("deployments", "5"),
+            ] {
+                let mut args: Vec<String> = [
                     "performance",
                     "record",
                     "--metric",
@@ -784,8 +790,15 @@ fn designations(bin: &Path, d: &Path, db: &Path, people: u64) {
                     "2026-01-01",
                 ]
                 .map(String::from)
-                .to_vec(),
-            );
+                .to_vec();
+                if !track.is_empty() {
+                    args.extend(["--track".to_owned(), (*track).to_owned()]);
+                }
+                if scope == "modern-work" && metric != "net-customer-adds" {
+                    args.extend(["--association".to_owned(), "cpor".to_owned()]);
+                }
+                steps.push(args);
+            }
         }
     }
     for args in steps {
