@@ -212,6 +212,10 @@ fn no_output_shows_inf_or_a_negative_zero() {
     let zero = rb.replacen("at_least = 15000", "at_least = -0.0", 1);
     std::fs::write(env.path("zero.toml"), zero).unwrap();
     env.ok("--org fabrikam rules import zero.toml");
+    // The page too: a requirement with no figure yet summed to -0 in its data attributes.
+    env.ok("--org fabrikam report --out zero.html");
+    let page = std::fs::read_to_string(env.path("zero.html")).unwrap();
+    assert!(!page.contains("\"-0\""), "a negative zero on the page");
     let all = all_outputs(&env, &["--org", "fabrikam", "rules", "show"])
         + &all_outputs(&env, &["--org", "fabrikam", "competencies", "gaps"]);
     assert!(

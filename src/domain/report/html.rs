@@ -51,7 +51,13 @@ pub fn level_label(l: Option<Level>) -> &'static str {
 pub fn coord(x: f64) -> String {
     let x = if x.is_finite() { x } else { 0.0 };
     let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    // -0.001 and -0.0 print as "-0": never a negative zero on the page (issue 26).
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Renders the whole page.
@@ -367,6 +373,8 @@ mod tests {
         assert_eq!(coord(12.5), "12.5");
         assert_eq!(coord(3.0), "3");
         assert_eq!(coord(f64::NAN), "0");
+        assert_eq!(coord(-0.0), "0");
+        assert_eq!(coord(-0.001), "0");
     }
 
     #[test]

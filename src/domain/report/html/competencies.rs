@@ -85,8 +85,8 @@ pub(super) fn requirement_row(o: &mut String, r: &RequirementView) {
          <title>{}</title><rect width=\"160\" height=\"14\" rx=\"3\" fill=\"#e3e5e8\"/>\
          <rect width=\"{}\" height=\"14\" rx=\"3\" fill=\"{}\"/></svg> \
          <span class=\"{status}\">{}</span></td><td class=\"who\" data-label=\"Who counts\">{}</td></tr>",
-        r.have,
-        r.need,
+        super::coord(r.have),
+        super::coord(r.need),
         r.met,
         // People waiting out the progress delay: when they count (the Have cell says how many).
         r.pending_until.map_or(String::new(), |t| format!(
