@@ -1,0 +1,192 @@
+//! Designations through the binary (SPEC §9, issue 24 items 7, 9, 10): what-if's `--set`
+//! validated as `performance record`, designation CSV as data, the check's designation
+//! alerts and wording, and people who only fill a gate counting in what-if.
+
+mod common;
+
+use common::Env;
+
+/// Infrastructure at exactly 70 on its enterprise track (see `Env::azure_team`): Eve's
+/// AZ-104 only fills the intermediate gate. Returns the environment and Eve's user name.
+fn azure() -> (Env, String) {
+    let e = Env::with_rulebook("solutions-partner");
+    let [.., eve] = e.azure_team();
+    e.ok("designations track infrastructure enterprise --since 2026-01-01 --now 2026-01-02");
+    (e, eve)
+}
+
+/// The parsed CSV: the header, then each row, as strings (quoted cells may hold commas;
+/// none of these outputs has a doubled quote or a line break in a cell).
+fn csv(out: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .map(|l| {
+            let mut cells = Vec::new();
+            let mut cur = String::new();
+            let mut quoted = false;
+            for ch in l.chars() {
+                match ch {
+                    '"' => quoted = !quoted,
+                    ',' if !quoted => cells.push(std::mem::take(&mut cur)),
+                    c => cur.push(c),
+                }
+            }
+            cells.push(cur);
+            cells
+        })
+        .collect()
+}
+
+#[test]
+fn what_if_set_refuses_an_unknown_metric_scope_track_or_association_with_the_accepted_ones() {
+    let (e, _) = azure();
+    let now = "--now 2026-03-01";
+    for (set, says) in [
+        ("bogus=3", "net-customer-adds"),
+        ("net-customer-adds:nope=3", "azure"),
+        ("net-customer-adds:azure:smb=3", "no track or association"),
+        ("net-customer-adds:azure::cpor=3", "no track or association"),
+        ("net-customer-adds:azure::zzz=3", "cpor, dpor or csp"),
+        (
+            "usage-growth:modern-work=5",
+            "track smb with association csp",
+        ),
+    ] {
+        let err = e.fails_with(format!("designations what-if --set {set} {now}"), 1);
+        assert!(err.contains(says), "{set}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // What the rulebook declares is accepted.
+    let w = e.json(format!(
+        "designations what-if --set net-customer-adds:azure=0 {now}"
+    ));
+    let infra = common::listed(&w, "infrastructure");
+    assert_eq!(infra["score_after"].as_f64(), Some(40.0), "{w}");
+    e.ok(format!(
+        "designations what-if --set usage-growth:modern-work:smb:csp=2000 {now}"
+    ));
+}
+
+#[test]
+fn designation_csv_is_data_one_row_per_record_with_ids_raw_numbers_and_booleans() {
+    let (e, eve) = azure();
+    let now = "--now 2026-09-01";
+    e.ok(format!("designations enrol infrastructure {now}"));
+
+    let list = csv(&e.ok(format!("designations list --format csv {now}")));
+    assert_eq!(
+        list[0],
+        [
+            "id",
+            "track",
+            "track_set",
+            "score",
+            "threshold",
+            "qualified",
+            "state",
+            "anniversary"
+        ]
+    );
+    assert_eq!(list.len(), 7, "every designation: {list:?}");
+    let infra = list.iter().find(|r| r[0] == "infrastructure").unwrap();
+    assert_eq!(
+        infra,
+        &[
+            "infrastructure",
+            "enterprise",
+            "true",
+            "70",
+            "70",
+            "true",
+            "enrolled",
+            "2027-09-01"
+        ]
+    );
+    let ba = list
+        .iter()
+        .find(|r| r[0] == "business-applications")
+        .unwrap();
+    assert_eq!(&ba[1..7], ["", "false", "0", "70", "false", "not-started"]);
+
+    let score = csv(&e.ok(format!("designations score --format csv {now}")));
+    assert_eq!(score[0][0], "id");
+    let widths: std::collections::BTreeSet<usize> = score.iter().map(Vec::len).collect();
+    assert_eq!(widths.len(), 1, "the same columns on every row: {score:?}");
+    let nca = score
+        .iter()
+        .find(|r| r[0] == "infrastructure" && r[1] == "enterprise" && r[5] == "net-customer-adds")
+        .unwrap_or_else(|| panic!("{score:?}"));
+    assert_eq!(
+        (&nca[2], &nca[3], &nca[4], &nca[8], &nca[9], &nca[10]),
+        (
+            &"true".to_owned(),
+            &"70".to_owned(),
+            &"true".to_owned(),
+            &"3".to_owned(),
+            &"30".to_owned(),
+            &"30".to_owned()
+        )
+    );
+    for id in [
+        "business-applications",
+        "data-ai",
+        "digital-app-innovation",
+        "modern-work",
+        "security",
+    ] {
+        assert!(score.iter().any(|r| r[0] == id), "{id} in {score:?}");
+    }
+
+    let w = csv(&e.ok(format!(
+        "designations what-if --remove-user {eve} --format csv {now}"
+    )));
+    assert_eq!(
+        w[0],
+        [
+            "id",
+            "score_now",
+            "qualified_now",
+            "score_after",
+            "qualified_after",
+            "changes"
+        ]
+    );
+    assert_eq!(w.len(), 7, "{w:?}");
+    let infra = w.iter().find(|r| r[0] == "infrastructure").unwrap();
+    assert_eq!(&infra[1..5], ["70", "true", "58", "false"]);
+
+    e.ok("performance record --metric net-customer-adds --scope azure --value 0 --date 2026-09-02 --now 2026-09-02");
+    let alerts = csv(&e.ok("designations alerts --format csv --now 2026-09-03"));
+    assert_eq!(
+        alerts[0],
+        [
+            "raised",
+            "designation",
+            "items",
+            "cause",
+            "open",
+            "closed",
+            "close_reason"
+        ]
+    );
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(alerts[1][1], "infrastructure");
+    assert_eq!(alerts[1][4], "true");
+}
+
+#[test]
+fn what_if_removing_a_person_who_only_fills_a_gate_stops_qualifying() {
+    let (e, eve) = azure();
+    let w = e.json(format!(
+        "designations what-if --remove-user {eve} --now 2026-03-01"
+    ));
+    let infra = common::listed(&w, "infrastructure");
+    assert_eq!(
+        (
+            infra["score_now"].as_f64(),
+            infra["score_after"].as_f64(),
+            infra["qualified_after"].as_bool()
+        ),
+        (Some(70.0), Some(58.0), Some(false)),
+        "{w}"
+    );
+}
