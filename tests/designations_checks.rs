@@ -190,3 +190,107 @@ fn what_if_removing_a_person_who_only_fills_a_gate_stops_qualifying() {
         "{w}"
     );
 }
+
+const SENTENCE: &str = "A recent change has put your Solutions Partner designation renewal at risk";
+
+/// [`azure`] enrolled on 2026-03-01 (anniversary 2027-03-01, whose window begins on
+/// 2026-10-01), then a lower net-customer-adds on a new date, 2026-10-05: the stderr of
+/// that `performance record`.
+fn dropped() -> (Env, String) {
+    let (e, _) = azure();
+    e.ok("designations enrol infrastructure --now 2026-03-01");
+    let (_, err) = e.exits(
+        "performance record --metric net-customer-adds --scope azure --value 0 --date 2026-10-05 --now 2026-10-05",
+        0,
+    );
+    (e, err)
+}
+
+#[test]
+fn a_lower_record_on_a_new_date_records_the_designation_alert_at_once_with_what_fell_and_why() {
+    let (e, err) = dropped();
+    assert!(err.contains(SENTENCE), "{err}");
+    let alerts = e.json("designations alerts --now 2026-10-05");
+    let a = &alerts[0];
+    assert_eq!(a["designation"], "infrastructure", "{alerts}");
+    assert_eq!(a["message"], SENTENCE);
+    assert!(
+        a["items"]
+            .as_str()
+            .unwrap()
+            .contains("net-customer-adds: 0, 0 of 30 points, was 30"),
+        "{a}"
+    );
+    assert!(
+        a["cause"]
+            .as_str()
+            .unwrap()
+            .contains("net-customer-adds of 2026-10-05 recorded: 0"),
+        "{a}"
+    );
+}
+
+#[test]
+fn the_check_prints_open_designation_alerts_and_never_says_qualifies_of_one_that_does_not() {
+    let (e, _) = dropped();
+    let now = "2026-10-06";
+    let (_, v) = e.check(now);
+    let held = common::listed(&v["designations"], "infrastructure");
+    assert_eq!(held["qualified"], false, "{v}");
+    assert_eq!(
+        held["reason"],
+        "qualified on 2026-10-01 in the window; does not qualify now: net-customer-adds 0 of 30; \
+         total 40 of 70",
+        "{v}"
+    );
+    let alerts = v["designation_alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{v}");
+    assert_eq!(alerts[0]["message"], SENTENCE);
+    assert_eq!(alerts[0]["designation"], "infrastructure");
+
+    let (out, _) = e.exits(format!("membership check --now {now}"), 0);
+    assert!(out.contains(SENTENCE), "{out}");
+    assert!(
+        out.contains("net-customer-adds: 0, 0 of 30 points, was 30"),
+        "{out}"
+    );
+    let row = out
+        .lines()
+        .find(|l| l.contains("Infrastructure") && l.contains("2027-03-01"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(!row.contains("qualifies"), "{row}");
+}
+
+#[test]
+fn before_its_window_the_check_says_what_a_dropped_designation_lacks() {
+    let (e, _) = azure();
+    e.ok("designations enrol infrastructure --now 2026-09-01");
+    e.ok("performance record --metric net-customer-adds --scope azure --value 0 --date 2026-09-02 --now 2026-09-02");
+    let (code, v) = e.check("2026-09-03");
+    assert_eq!(code, 3, "{v}");
+    let held = common::listed(&v["designations"], "infrastructure");
+    assert_eq!(
+        held["reason"],
+        "does not qualify now: net-customer-adds 0 of 30; total 40 of 70; the window of the \
+         2027-09-01 anniversary begins on 2027-04-01",
+        "{v}"
+    );
+}
+
+#[test]
+fn the_report_counts_designation_alerts_in_its_tile_and_lists_them() {
+    let (e, _) = dropped();
+    e.ok("report --now 2026-10-06 --out r.html");
+    let page = std::fs::read_to_string(e.path("r.html")).unwrap();
+    assert!(
+        page.contains("Open alerts</a><b class=\"bad\">1</b>"),
+        "the tile counts it"
+    );
+    let table = page
+        .split("id=\"designation-alerts-table\"")
+        .nth(1)
+        .expect("the alerts section lists it");
+    assert!(table.contains("data-designation=\"infrastructure\""));
+    assert!(table.contains("net-customer-adds: 0, 0 of 30 points, was 30"));
+    assert!(page.contains(SENTENCE));
+}

@@ -16,8 +16,8 @@ use crate::support::terminal::message;
 
 mod views;
 
-pub(super) use views::CheckedView;
 use views::*;
+pub(super) use views::{AlertView, CheckedView};
 
 /// Designation commands.
 #[derive(Debug, Subcommand)]
@@ -201,7 +201,7 @@ fn score_table(s: &DesignationScore, names: bool) -> Table {
     t
 }
 
-fn alerts_table(alerts: &[Alert], title: &str) -> Table {
+pub(super) fn alerts_table(alerts: &[Alert], title: &str) -> Table {
     let mut t = Table::new(&["Raised", "Designation", "Items", "Cause", "Open"]).titled(title);
     for a in alerts {
         t.row([

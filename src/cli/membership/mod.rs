@@ -136,13 +136,29 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
             progress.finish();
             print_alerts(&c.raised);
             let mut r = check_report(&c);
-            if !d.held.is_empty() {
+            if !d.held.is_empty() || !d.alerts.is_empty() {
                 let designations = super::designations::check_views(&d);
                 r.json = serde_json::to_value(CheckAllView {
                     membership: CheckView::new(&c),
                     designations,
+                    designation_alerts: d
+                        .alerts
+                        .iter()
+                        .map(super::designations::AlertView::new)
+                        .collect(),
                 })?;
-                r = r.table(super::designations::check_table(&d));
+                if !d.held.is_empty() {
+                    r = r.table(super::designations::check_table(&d));
+                }
+                if !d.alerts.is_empty() {
+                    r = r
+                        .text("")
+                        .text(format!("{}.", crate::domain::designations::ALERT_TEXT))
+                        .table(super::designations::alerts_table(
+                            &d.alerts,
+                            "Open designation alerts",
+                        ));
+                }
             }
             Ok(r)
         }
