@@ -275,6 +275,10 @@ fn before_its_window_the_check_says_what_a_dropped_designation_lacks() {
          2027-09-01 anniversary begins on 2027-04-01",
         "{v}"
     );
+    // The advice is about the designation, not about expiring achievements there are none of.
+    let (out, _) = e.exits("membership check --now 2026-09-03", 3);
+    assert!(out.contains("A designation does not qualify now"), "{out}");
+    assert!(!out.contains("expiring achievements"), "{out}");
 }
 
 #[test]
