@@ -9,15 +9,15 @@ use super::Ctx;
 use crate::domain::designations::{
     self as svc, Alert, Check, Checked, Enrolled, Listed, WhatIf, alert_line,
 };
-use crate::output::{Report, Table, number};
+use crate::output::{Report, Table, csv_bool, number};
 use crate::rules::designations::{DesignationScore, ItemKind, ItemScore, TrackScore};
 use crate::support::clock::rfc3339;
 use crate::support::terminal::message;
 
 mod views;
 
-pub(super) use views::CheckedView;
 use views::*;
+pub(super) use views::{AlertView, CheckedView};
 
 /// Designation commands.
 #[derive(Debug, Subcommand)]
@@ -201,7 +201,7 @@ fn score_table(s: &DesignationScore, names: bool) -> Table {
     t
 }
 
-fn alerts_table(alerts: &[Alert], title: &str) -> Table {
+pub(super) fn alerts_table(alerts: &[Alert], title: &str) -> Table {
     let mut t = Table::new(&["Raised", "Designation", "Items", "Cause", "Open"]).titled(title);
     for a in alerts {
         t.row([
@@ -267,6 +267,130 @@ pub(super) fn check_table(c: &Check) -> Table {
     t
 }
 
+/// A number as CSV data: rounded half up to two decimals like every display, without
+/// thousands separators.
+fn raw(x: f64) -> String {
+    number(x).replace(',', "")
+}
+
+/// `designations list --format csv`: one row per designation, the same columns whatever
+/// its state (SPEC §9: data, not the table's wording).
+fn list_csv(list: &[Listed]) -> Table {
+    let mut t = Table::new(&[
+        "id",
+        "track",
+        "track_set",
+        "score",
+        "threshold",
+        "qualified",
+        "state",
+        "anniversary",
+    ]);
+    for l in list {
+        let v = ListedView::new(l);
+        t.row([
+            v.id.to_owned(),
+            v.track.unwrap_or_default().to_owned(),
+            csv_bool(v.track_set),
+            raw(v.score),
+            raw(v.threshold),
+            csv_bool(v.qualified),
+            v.state.to_owned(),
+            v.anniversary.unwrap_or_default(),
+        ]);
+    }
+    t
+}
+
+/// `designations score --format csv`: one row per designation × track × item.
+fn score_csv(scores: &[DesignationScore]) -> Table {
+    let mut t = Table::new(&[
+        "id",
+        "track",
+        "counts",
+        "track_total",
+        "track_qualified",
+        "item",
+        "kind",
+        "required",
+        "value",
+        "points",
+        "max_points",
+        "people",
+    ]);
+    for s in scores {
+        for tr in tracks(s) {
+            for it in &tr.items {
+                t.row([
+                    tr.id.to_owned(),
+                    tr.track.to_owned(),
+                    csv_bool(tr.counts),
+                    raw(tr.total),
+                    csv_bool(tr.qualified),
+                    it.name.to_owned(),
+                    it.kind.to_owned(),
+                    csv_bool(it.required),
+                    raw(it.value),
+                    raw(it.points),
+                    raw(it.max_points),
+                    it.people.join(";"),
+                ]);
+            }
+        }
+    }
+    t
+}
+
+/// `designations what-if --format csv`: one row per designation.
+fn what_if_csv(w: &[WhatIf]) -> Table {
+    let mut t = Table::new(&[
+        "id",
+        "score_now",
+        "qualified_now",
+        "score_after",
+        "qualified_after",
+        "changes",
+    ]);
+    for x in w {
+        let v = WhatIfView::new(x);
+        t.row([
+            v.id.to_owned(),
+            raw(v.score_now),
+            csv_bool(v.qualified_now),
+            raw(v.score_after),
+            csv_bool(v.qualified_after),
+            v.changes.join("; "),
+        ]);
+    }
+    t
+}
+
+/// `designations alerts --format csv`: one row per alert, the designation by id.
+fn alerts_csv(alerts: &[Alert]) -> Table {
+    let mut t = Table::new(&[
+        "raised",
+        "designation",
+        "items",
+        "cause",
+        "open",
+        "closed",
+        "close_reason",
+    ]);
+    for a in alerts {
+        let v = AlertView::new(a);
+        t.row([
+            v.raised,
+            v.designation.to_owned(),
+            v.items.to_owned(),
+            v.cause.unwrap_or_default().to_owned(),
+            csv_bool(v.open),
+            v.closed.unwrap_or_default(),
+            v.close_reason.unwrap_or_default().to_owned(),
+        ]);
+    }
+    t
+}
+
 /// Runs a `designations` command.
 pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
     let at = ctx.clock.now();
@@ -299,7 +423,9 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                     },
                 ]);
             }
-            let mut r = Report::new(list.iter().map(ListedView::new).collect::<Vec<_>>()).table(t);
+            let mut r = Report::new(list.iter().map(ListedView::new).collect::<Vec<_>>())
+                .table(t)
+                .csv(list_csv(&list));
             if let Some(text) = unset_lines(&list.iter().map(|l| &l.score).collect::<Vec<_>>()) {
                 r = r.text(text);
             }
@@ -312,7 +438,8 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
             let scores =
                 ctx.read_org(|db, org| svc::scores(db, org, at, id.as_deref(), &*progress))?;
             progress.finish();
-            let mut r = Report::new(scores.iter().flat_map(tracks).collect::<Vec<_>>());
+            let mut r = Report::new(scores.iter().flat_map(tracks).collect::<Vec<_>>())
+                .csv(score_csv(&scores));
             for s in &scores {
                 r = r.table(score_table(s, names));
             }
@@ -392,7 +519,11 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
                     x.changes.join("\n"),
                 ]);
             }
-            Ok(Report::new(w.iter().map(WhatIfView::new).collect::<Vec<_>>()).table(t))
+            Ok(
+                Report::new(w.iter().map(WhatIfView::new).collect::<Vec<_>>())
+                    .table(t)
+                    .csv(what_if_csv(&w)),
+            )
         }
         DesignationsCmd::Enrol { ids } => {
             let actor = ctx.actor();
@@ -408,10 +539,12 @@ pub fn run(cmd: DesignationsCmd, ctx: &mut Ctx) -> Result<Report> {
         DesignationsCmd::Alerts { all } => {
             let alerts = ctx.read_org(|db, org| svc::alerts(db, org, all))?;
             let j: Vec<_> = alerts.iter().map(AlertView::new).collect();
-            Ok(Report::new(j).table(alerts_table(
-                &alerts,
-                if all { "Alerts" } else { "Open alerts" },
-            )))
+            Ok(Report::new(j)
+                .table(alerts_table(
+                    &alerts,
+                    if all { "Alerts" } else { "Open alerts" },
+                ))
+                .csv(alerts_csv(&alerts)))
         }
     }
 }

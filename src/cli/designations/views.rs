@@ -150,7 +150,7 @@ impl<'a> WhatIfView<'a> {
 
 /// A designation alert (`designations alerts`).
 #[derive(Serialize)]
-pub(super) struct AlertView<'a> {
+pub(in crate::cli) struct AlertView<'a> {
     pub(super) raised: String,
     pub(super) designation: &'a str,
     pub(super) name: &'a str,
@@ -163,7 +163,7 @@ pub(super) struct AlertView<'a> {
 }
 
 impl<'a> AlertView<'a> {
-    pub(super) fn new(a: &'a Alert) -> Self {
+    pub(in crate::cli) fn new(a: &'a Alert) -> Self {
         AlertView {
             raised: rfc3339(a.raised_at),
             designation: &a.designation,

@@ -136,13 +136,29 @@ pub fn run(cmd: MembershipCmd, ctx: &mut Ctx) -> Result<Report> {
             progress.finish();
             print_alerts(&c.raised);
             let mut r = check_report(&c);
-            if !d.held.is_empty() {
+            if !d.held.is_empty() || !d.alerts.is_empty() {
                 let designations = super::designations::check_views(&d);
                 r.json = serde_json::to_value(CheckAllView {
                     membership: CheckView::new(&c),
                     designations,
+                    designation_alerts: d
+                        .alerts
+                        .iter()
+                        .map(super::designations::AlertView::new)
+                        .collect(),
                 })?;
-                r = r.table(super::designations::check_table(&d));
+                if !d.held.is_empty() {
+                    r = r.table(super::designations::check_table(&d));
+                }
+                if !d.alerts.is_empty() {
+                    r = r
+                        .text("")
+                        .text(format!("{}.", crate::domain::designations::ALERT_TEXT))
+                        .table(super::designations::alerts_table(
+                            &d.alerts,
+                            "Open designation alerts",
+                        ));
+                }
             }
             Ok(r)
         }
@@ -404,8 +420,21 @@ pub(super) fn check_report(c: &Check) -> Report {
              renewals` shows them all."
                 .to_owned()
         }
+        // Neither an expiry nor a renewal nor the membership's window: a designation warns.
+        CheckStatus::Warning if c.expiring.is_empty() && c.renewals.is_empty() => {
+            "A designation does not qualify now (the Designations table says why): `competency \
+             designations gaps` shows what is missing."
+                .to_owned()
+        }
         CheckStatus::Warning => {
             "Renew or replace the expiring achievements before the anniversary.".to_owned()
+        }
+        // No competency alert open: the at-risk verdict is a designation's.
+        CheckStatus::AtRisk if c.alerts.is_empty() => {
+            "A designation has not qualified in its anniversary's window: `competency \
+             designations gaps` shows what is missing; `competency designations alerts` lists \
+             the alerts."
+                .to_owned()
         }
         CheckStatus::AtRisk => "A displayed competency is no longer met: `competency competencies \
              gaps` shows what is missing; `competency membership alerts` lists the alerts."

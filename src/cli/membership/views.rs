@@ -267,6 +267,8 @@ pub(super) struct CheckAllView<'a> {
     #[serde(flatten)]
     pub(super) membership: CheckView<'a>,
     pub(super) designations: Vec<crate::cli::designations::CheckedView<'a>>,
+    /// The open designation alerts, each with its sentence (SPEC §9).
+    pub(super) designation_alerts: Vec<crate::cli::designations::AlertView<'a>>,
 }
 
 /// An achievement a displayed competency relies on that stops counting by the anniversary.

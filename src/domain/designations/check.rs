@@ -50,12 +50,14 @@ pub struct Checked {
     pub reason: String,
 }
 
-/// What the designations' check found: every held designation (the alerts it raised are
-/// recorded; commands show them through [`raised_since`]).
+/// What the designations' check found: every held designation, and every open designation
+/// alert (the check prints them with their sentence, SPEC §9).
 #[derive(Debug, Clone, Default)]
 pub struct Check {
     /// Each enrolled (or renewal-due) designation.
     pub held: Vec<Checked>,
+    /// The open designation alerts after this check's evaluation.
+    pub alerts: Vec<Alert>,
 }
 
 impl Check {
@@ -106,11 +108,23 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
             None
         };
         let dates = Dates::new(e.anniversary, &l.rb.program);
+        // Never "qualifies" of a designation that does not qualify now: the wording names
+        // what fell instead (SPEC §9).
+        let short = match s {
+            Some(s) if !qualified => format!("does not qualify now: {}", shortfall(s)),
+            _ => "does not qualify now".to_owned(),
+        };
+        let renewal = dates.window_open(at).then(|| {
+            format!(
+                "the renewal window is open until the end of {}",
+                dates.window_closes()
+            )
+        });
         let (severity, reason) = if began && since.is_none() {
             (
                 Severity::AtRisk,
                 format!(
-                    "has not qualified since {} (the window of the {} anniversary)",
+                    "has not qualified since {} (the window of the {} anniversary); {short}",
                     from.date_naive(),
                     e.anniversary
                 ),
@@ -119,19 +133,27 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
             (
                 Severity::Warning,
                 format!(
-                    "does not qualify now; the window of the {} anniversary begins on {}",
+                    "{short}; the window of the {} anniversary begins on {}",
                     e.anniversary,
                     from.date_naive()
                 ),
             )
-        } else if dates.window_open(at) {
-            (
-                Severity::Warning,
-                format!(
-                    "the renewal window is open until the end of {}",
-                    dates.window_closes()
-                ),
-            )
+        } else if !qualified {
+            let qualified_on = since.map_or_else(String::new, |t| {
+                format!("qualified on {} in the window; ", t.date_naive())
+            });
+            let text = match &renewal {
+                Some(r) => format!("{qualified_on}{short}; {r}"),
+                None => format!("{qualified_on}{short}"),
+            };
+            let severity = if renewal.is_some() {
+                Severity::Warning
+            } else {
+                Severity::Ok
+            };
+            (severity, text)
+        } else if let Some(r) = renewal {
+            (Severity::Warning, r)
         } else {
             (Severity::Ok, "qualifies".to_owned())
         };
@@ -149,7 +171,40 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
         });
     }
     progress::check()?;
-    Ok(Check { held })
+    Ok(Check {
+        held,
+        alerts: db.designation_alerts(org.id, false)?,
+    })
+}
+
+/// Why a designation does not qualify, in the counting track's terms: each required item
+/// at 0 points ("net-customer-adds 0 of 30") and the total when below the threshold
+/// ("total 40 of 70").
+fn shortfall(s: &DesignationScore) -> String {
+    let Some(t) = s.best_track() else {
+        return "no track scores".to_owned();
+    };
+    let mut parts: Vec<String> = t
+        .items
+        .iter()
+        .filter(|i| i.required && i.points <= 0.0)
+        .map(|i| {
+            format!(
+                "{} {} of {}",
+                i.name,
+                crate::rules::explain::thousands(i.points),
+                crate::rules::explain::thousands(i.max_points)
+            )
+        })
+        .collect();
+    if t.total < s.threshold || parts.is_empty() {
+        parts.push(format!(
+            "total {} of {}",
+            crate::rules::explain::thousands(t.total),
+            crate::rules::explain::thousands(s.threshold)
+        ));
+    }
+    parts.join("; ")
 }
 
 /// The open alerts raised at or after `since` (the ones a command has just raised).

@@ -73,6 +73,9 @@ pub fn what_if(
             removed: None,
         });
     }
+    // Validated as `performance record` validates a record: a figure no rule reads would
+    // change nothing and hide a typo.
+    let scope_rules = crate::domain::records::ScopeRules::new(&l.rb);
     for spec in set {
         let (key, value) = spec.split_once('=').ok_or_else(|| {
             bad_input(format!(
@@ -80,20 +83,41 @@ pub fn what_if(
             ))
         })?;
         let mut parts = key.splitn(4, ':');
-        let metric = parts.next().unwrap_or("");
-        let scope = parts.next().unwrap_or("");
-        let track = parts.next().map(str::trim).filter(|t| !t.is_empty());
+        let metric = parts.next().unwrap_or("").trim();
+        let scope = parts.next().unwrap_or("").trim().to_lowercase();
+        let track = parts
+            .next()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty());
         let association = match parts.next().map(str::trim).filter(|a| !a.is_empty()) {
             None => None,
             Some(a) => Some(crate::rules::Association::parse(a).ok_or_else(|| {
                 bad_input(format!(
-                    "--set: {a:?} is not an association: cpor, dpor or csp"
+                    "--set {key}: {a:?} is not an association: cpor, dpor or csp"
                 ))
             })?),
         };
-        let metric = Metric::parse(metric)
-            .ok_or_else(|| bad_input(format!("--set: {metric:?} is not a metric")))?;
+        let metric = Metric::parse(metric).ok_or_else(|| {
+            bad_input(format!(
+                "--set {key}: {metric:?} is not a metric: {}",
+                Metric::ALL.map(Metric::as_str).join(", ")
+            ))
+        })?;
         let value = crate::support::fields::number("--set", value).map_err(bad_input)?;
+        scope_rules
+            .check_input(&crate::store::PerformanceRow {
+                metric,
+                scope: scope.clone(),
+                track: track.clone().unwrap_or_default(),
+                association: association
+                    .map(|a| a.as_str().to_owned())
+                    .unwrap_or_default(),
+                value,
+                date: at.date_naive(),
+            })
+            .map_err(|e| bad_input(format!("--set {key}: {e}")))?;
+        let track = track.as_deref();
+        let scope = scope.as_str();
         let today = at.date_naive();
         snap.performance.retain(|r| {
             !(r.metric == metric

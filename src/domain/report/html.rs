@@ -140,6 +140,7 @@ fn summary(o: &mut String, v: &View) {
         .flat_map(|r| &r.bars)
         .filter(|b| !b.breaks.is_empty())
         .count();
+    let open_alerts = v.alerts.len() + v.designation_alerts.len();
     let _ = writeln!(
         o,
         "<ul class=\"summary\" aria-label=\"At a glance\">\
@@ -155,8 +156,8 @@ fn summary(o: &mut String, v: &View) {
             format!(" ({})", esc(state))
         },
         v.competencies.len(),
-        if v.alerts.is_empty() { "met" } else { "bad" },
-        v.alerts.len(),
+        if open_alerts == 0 { "met" } else { "bad" },
+        open_alerts,
         if breaking == 0 { "met" } else { "bad" },
     );
 }
@@ -246,8 +247,13 @@ fn alerts(o: &mut String, v: &View) {
     o.push_str(
         "<section id=\"alerts\" aria-labelledby=\"h-alerts\">\n<h2 id=\"h-alerts\">Open alerts</h2>\n",
     );
-    if v.alerts.is_empty() {
+    if v.alerts.is_empty() && v.designation_alerts.is_empty() {
         o.push_str("<p class=\"met\">No open alert: every competency the membership displays is still met.</p>\n</section>\n");
+        return;
+    }
+    designation_alerts(o, v);
+    if v.alerts.is_empty() {
+        o.push_str("</section>\n");
         return;
     }
     o.push_str(
@@ -274,6 +280,34 @@ fn alerts(o: &mut String, v: &View) {
         let _ = writeln!(o, "<p class=\"bad\">{}</p>", esc(&a.message));
     }
     o.push_str("</section>\n");
+}
+
+/// The open designation alerts, with their sentence, inside the alerts section.
+fn designation_alerts(o: &mut String, v: &View) {
+    if v.designation_alerts.is_empty() {
+        return;
+    }
+    o.push_str(
+        "<table class=\"stack\" id=\"designation-alerts-table\"><thead><tr><th scope=\"col\">Raised</th>\
+         <th scope=\"col\">Designation</th><th scope=\"col\">Items that fell</th>\
+         <th scope=\"col\">Cause</th></tr></thead><tbody>",
+    );
+    for a in &v.designation_alerts {
+        let _ = write!(
+            o,
+            "<tr data-designation=\"{}\"><td data-label=\"Raised\">{}</td><th scope=\"row\">{}</th>\
+             <td data-label=\"Items that fell\">{}</td><td data-label=\"Cause\" class=\"cause\">{}</td></tr>",
+            esc(&a.designation),
+            esc(&rfc3339(a.raised_at)),
+            esc(&a.name),
+            esc(&a.items),
+            esc(a.cause.as_deref().unwrap_or("(unknown)")),
+        );
+    }
+    o.push_str("</tbody></table>\n");
+    if let Some(a) = v.designation_alerts.first() {
+        let _ = writeln!(o, "<p class=\"bad\">{}</p>", esc(&a.message));
+    }
 }
 
 fn bus_factor(o: &mut String, v: &View) {

@@ -37,6 +37,9 @@ pub struct View {
     pub competencies: Vec<CompetencyView>,
     /// Open alerts (as `membership alerts`).
     pub alerts: Vec<Alert>,
+    /// Open designation alerts (as `designations alerts`): the tiles and the alerts
+    /// section count them beside the competencies' (SPEC §9).
+    pub designation_alerts: Vec<crate::domain::designations::Alert>,
     /// What stops counting in the next 12 months.
     pub timeline: Timeline,
     /// For each level met now, who the organization cannot afford to lose (as
@@ -167,6 +170,7 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
     let membership = svc::status(db, org, at)?;
     let displayed = svc::profile(db, org, at)?.competencies;
     let alerts = svc::alerts(db, org, false)?;
+    let designation_alerts = crate::domain::designations::alerts(db, org, false)?;
     let competencies = competencies(&judged);
     let raw = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
     let risks = raw
@@ -189,6 +193,7 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
         displayed,
         competencies,
         alerts,
+        designation_alerts,
         timeline,
         risks,
         designations,
