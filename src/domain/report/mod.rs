@@ -287,11 +287,7 @@ fn designation_risks(
                 .map(|u| names.get(&u).copied().unwrap_or_default().to_owned())
                 .collect();
             critical.sort();
-            DesignationRisk {
-                id,
-                name,
-                critical,
-            }
+            DesignationRisk { id, name, critical }
         })
         .collect()
 }
