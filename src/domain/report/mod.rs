@@ -165,7 +165,7 @@ pub struct TimelineBar {
 pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
     let judged = judge::judge(db, org, at)?;
     let membership = svc::status(db, org, at)?;
-    let displayed = svc::profile(db, org, at)?.competencies;
+    let displayed = svc::profile_judged(db, org, at, &judged)?.competencies;
     let alerts = svc::alerts(db, org, false)?;
     let competencies = competencies(&judged);
     let raw = risk(&judged.rulebook, &judged.snapshot, at, &judged.eval);
