@@ -223,7 +223,7 @@ fn designations(
             .collect();
         return Ok((list, true, Vec::new()));
     }
-    let listed = crate::domain::designations::list_with(db, org, at, true)?;
+    let listed = crate::domain::designations::list_judged(db, org, at, true, judged)?;
     let risks = designation_risks(judged, &listed, at);
     let program = &judged.rulebook.program;
     let list = listed
