@@ -10,6 +10,10 @@
 //! the same unique indexes. Peak RSS is our process's VmHWM, polled from /proc. When the
 //! binary has `competencies progress` / `membership check`, they are timed too on 100,000
 //! people and 300,000 achievements, against one sqlite3 `group by` over the same data.
+//! On the same people with the `solutions-partner` designations added (all six qualifying),
+//! `designations score` and `list` are timed against `competencies progress`, and the
+//! one-pass analyses (`achievements renewals`, with `--all`, and `report`) against `designations
+//! score`; `--eval-users 10000 --achievements 30000` and `20000`/`60000` show their growth.
 //! `--trainings N` (default 1,000,000; 0 skips it) times `achievements import` of a Partner
 //! Center Trainings report of N rows against our own CSV of the same rows, each into a fresh
 //! database (the goal: the report within 1.5× of the CSV). `--trainings-people N` (default
