@@ -6,13 +6,8 @@
 use super::*;
 
 /// Every designation with its score and state at `at`, naming who counts when `names` (the
-/// report needs them for its bus factor).
-pub fn list_with(db: &Db, org: &Org, at: DateTime<Utc>, names: bool) -> Result<Vec<Listed>> {
-    list_reported(db, org, at, names, &Silent)
-}
-
-/// [`list_with`], reporting its phases: loading, scoring, the window (each a point where a
-/// Ctrl-C stops it).
+/// report needs them for its bus factor), reporting its phases: loading, scoring, the window
+/// (each a point where a Ctrl-C stops it).
 pub fn list_reported(
     db: &Db,
     org: &Org,
@@ -21,6 +16,33 @@ pub fn list_reported(
     p: &dyn Progress,
 ) -> Result<Vec<Listed>> {
     let l = load_reported(db, org, p)?;
+    list_loaded(db, org, at, names, l, p)
+}
+
+/// [`list_reported`] from `judged`, the caller's load of `org` (the report's), instead of loading
+/// the organization a second time: its rulebook and a copy of its snapshot, with the term
+/// tracks fixed as [`load_reported`] fixes them.
+pub fn list_judged(
+    db: &Db,
+    org: &Org,
+    at: DateTime<Utc>,
+    names: bool,
+    judged: &crate::domain::judge::Judged,
+) -> Result<Vec<Listed>> {
+    let rb = judged.rulebook.clone();
+    let mut snap = judged.snapshot.clone();
+    fix_term_tracks(db, org, &rb, &mut snap)?;
+    list_loaded(db, org, at, names, Loaded { rb, snap }, &Silent)
+}
+
+fn list_loaded(
+    db: &Db,
+    org: &Org,
+    at: DateTime<Utc>,
+    names: bool,
+    l: Loaded,
+    p: &dyn Progress,
+) -> Result<Vec<Listed>> {
     if l.rb.designations.is_empty() {
         return Err(no_designations(org));
     }

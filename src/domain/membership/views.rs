@@ -27,15 +27,32 @@ pub fn status(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Option<Membership
 
 /// The business profile at `at`: what the attainments of the term in force display.
 pub fn profile(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<Profile> {
+    profile_from(db, org, at, None)
+}
+
+/// [`profile`] from `judged`, the caller's evaluation of `org` at `at` (the report's), instead
+/// of loading and evaluating the organization a second time.
+pub fn profile_judged(db: &Db, org: &Org, at: DateTime<Utc>, judged: &Judged) -> Result<Profile> {
+    profile_from(db, org, at, Some(judged))
+}
+
+fn profile_from(db: &Db, org: &Org, at: DateTime<Utc>, judged: Option<&Judged>) -> Result<Profile> {
     let rb = records::rulebook(db, org)?;
     let m = membership(db, org, &rb.program, at)?;
     let (level, competencies) = match &m {
         Some(m) if m.state.is_held() => {
             let rows = displayed_from(&db.attainments(&m.display_terms(at))?, m.level());
-            let judged = judge_with(db, org, rb, at, &Silent)?;
+            let own;
+            let judged = match judged {
+                Some(j) => j,
+                None => {
+                    own = judge_with(db, org, rb, at, &Silent)?;
+                    &own
+                }
+            };
             (
                 Some(m.level()),
-                displayed_at(&judged, m, at, m.level(), &rows)
+                displayed_at(judged, m, at, m.level(), &rows)
                     .into_values()
                     .collect(),
             )

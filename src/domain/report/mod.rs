@@ -168,7 +168,7 @@ pub struct TimelineBar {
 pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
     let judged = judge::judge(db, org, at)?;
     let membership = svc::status(db, org, at)?;
-    let displayed = svc::profile(db, org, at)?.competencies;
+    let displayed = svc::profile_judged(db, org, at, &judged)?.competencies;
     let alerts = svc::alerts(db, org, false)?;
     let designation_alerts = crate::domain::designations::alerts(db, org, false)?;
     let competencies = competencies(&judged);
@@ -228,7 +228,7 @@ fn designations(
             .collect();
         return Ok((list, true, Vec::new()));
     }
-    let listed = crate::domain::designations::list_with(db, org, at, true)?;
+    let listed = crate::domain::designations::list_judged(db, org, at, true, judged)?;
     let risks = designation_risks(judged, &listed, at);
     let program = &judged.rulebook.program;
     let list = listed
