@@ -226,3 +226,34 @@ fn renewals_at(e: &Env, now: &str, extra: &str) -> Vec<Value> {
         .cloned()
         .expect("an array")
 }
+
+/// Bug: the relied-on analysis judged an enrolled Azure designation on the track Partner
+/// Center classifies the partner into now, while its term keeps the track it was enrolled on
+/// (SPEC §9) — as `designations score` judges it. Enrolled on SMB (one Azure Administrator
+/// fills the intermediate gate, and Ann holds one too), reclassified Enterprise mid-term
+/// (where that gate needs two): Eve's AZ-104 still carries nothing this term.
+#[test]
+fn an_azure_term_is_judged_on_its_enrolment_track_for_what_it_relies_on() {
+    let e = Env::with_rulebook("solutions-partner");
+    e.azure_team();
+    e.ok("designations track infrastructure smb --since 2026-01-01 --now 2026-01-02");
+    e.ok("designations enrol infrastructure --now 2026-01-05");
+    e.ok("designations track infrastructure enterprise --since 2026-03-01 --now 2026-03-01");
+    let now = "2026-09-01";
+    let list = e.json(format!("designations list --now {now}"));
+    let infra = common::listed(&list, "infrastructure");
+    assert_eq!(infra["track"], "smb", "{list}");
+    let rows = renewals_at(&e, now, "--user eve@contoso.com");
+    assert!(
+        rows.is_empty(),
+        "nothing relies on Eve's AZ-104 this term: {rows:?}"
+    );
+    // Ann's AZ-305 fills the SMB advanced gate with Cat's: not relied on either; Dan's
+    // AZ-140 is the one person at advanced (4 of the 8 points above the gate).
+    e.ok(format!("report --now {now} --out r.html"));
+    let page = std::fs::read_to_string(e.path("r.html")).unwrap();
+    assert!(
+        !page.contains("gate of intermediate: 1 of 2"),
+        "the report judges the term's track too"
+    );
+}

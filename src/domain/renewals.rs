@@ -75,14 +75,20 @@ pub fn list(
         None => None,
     };
     let judged = judge::judge(db, org, at)?;
-    let rows = from_judged(&judged, at, within, only, all);
+    let fixed =
+        crate::domain::designations::term_fixed(db, org, &judged.rulebook, &judged.snapshot)?;
+    let rows = from_judged(&judged, fixed.as_ref(), at, within, only, all);
     judge::discard(judged);
     Ok(rows)
 }
 
 /// [`list`] on an evaluation already made (the report and `membership check` share theirs).
+/// `designations` is the snapshot designations are judged on when it differs from the
+/// evaluation's: Azure terms keep the track they were enrolled on
+/// ([`crate::domain::designations::term_fixed`]).
 pub fn from_judged(
     judged: &judge::Judged,
+    designations: Option<&crate::rules::Snapshot>,
     at: DateTime<Utc>,
     within: u32,
     only: Option<i64>,
@@ -102,8 +108,11 @@ pub fn from_judged(
                 .push(format!("{} {} breaks", r.name, r.level.as_str()));
         }
     }
-    let designations =
-        crate::rules::engine::designations_reliance::reliance(rb, &judged.snapshot, at);
+    let designations = crate::rules::engine::designations_reliance::reliance(
+        rb,
+        designations.unwrap_or(&judged.snapshot),
+        at,
+    );
     for ((user, code), losses) in &designations.relied_on {
         let Some(entry) = rb.catalog_entry(code) else {
             continue;

@@ -155,6 +155,27 @@ fn fix_term_tracks(db: &Db, org: &Org, rb: &Rulebook, snap: &mut Snapshot) -> Re
     Ok(())
 }
 
+/// A copy of `snap` with each Azure term's track fixed as [`fix_term_tracks`] does, for
+/// analyses made on a snapshot loaded for other purposes (renewals, the report): `None` when
+/// nothing would change (no enrolment of a `term_track_fixed` designation, or no
+/// classification recorded), so the common case copies nothing.
+pub fn term_fixed(db: &Db, org: &Org, rb: &Rulebook, snap: &Snapshot) -> Result<Option<Snapshot>> {
+    if !rb.designations.values().any(|d| d.term_track_fixed) || snap.classifications.is_empty() {
+        return Ok(None);
+    }
+    let enrolled = db.enrolments(org.id)?.iter().any(|e| {
+        rb.designations
+            .get(&e.designation)
+            .is_some_and(|d| d.term_track_fixed)
+    });
+    if !enrolled {
+        return Ok(None);
+    }
+    let mut copy = snap.clone();
+    fix_term_tracks(db, org, rb, &mut copy)?;
+    Ok(Some(copy))
+}
+
 fn no_designations(org: &Org) -> anyhow::Error {
     refused(format!(
         "the rulebook of {} has no designations: import one that has, e.g. `competency rules \

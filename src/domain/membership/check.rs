@@ -77,16 +77,25 @@ pub fn check_reported(db: &Db, org: &Org, actor: &Actor, p: &dyn Progress) -> Re
     // Every relied-on certification however far its expiry, kept when its renewal is open
     // (SPEC §9b): competency levels and designations alike, membership or not.
     let today = actor.at.date_naive();
-    let open =
-        |j: &Judged| crate::domain::renewals::from_judged(j, actor.at, u32::MAX, None, false);
+    let open = |j: &Judged| -> Result<Vec<crate::domain::renewals::Renewal>> {
+        let fixed = crate::domain::designations::term_fixed(db, org, &j.rulebook, &j.snapshot)?;
+        Ok(crate::domain::renewals::from_judged(
+            j,
+            fixed.as_ref(),
+            actor.at,
+            u32::MAX,
+            None,
+            false,
+        ))
+    };
     let renewals: Vec<_> = match &judged_owned {
-        Some(j) => open(j),
+        Some(j) => open(j)?,
         // No membership: designations may still rely on certifications.
         None => {
             let j = crate::domain::judge::judge(db, org, actor.at)?;
             let r = open(&j);
             crate::domain::judge::discard(j);
-            r
+            r?
         }
     }
     .into_iter()

@@ -183,9 +183,12 @@ pub fn gather(db: &Db, org: &Org, at: DateTime<Utc>) -> Result<View> {
         })
         .collect();
     let mut judged = judged;
+    // Designations are judged with each Azure term on the track it was enrolled on.
+    let fixed =
+        crate::domain::designations::term_fixed(db, org, &judged.rulebook, &judged.snapshot)?;
     let (designations, designations_preview, designation_risks) =
-        designations(db, org, &mut judged, at)?;
-    let timeline = timeline::build(judged, at);
+        designations(db, org, &mut judged, fixed.as_ref(), at)?;
+    let timeline = timeline::build(judged, fixed.as_ref(), at);
     Ok(View {
         at,
         org: org.clone(),
@@ -211,6 +214,7 @@ fn designations(
     db: &Db,
     org: &Org,
     judged: &mut Judged,
+    fixed: Option<&crate::rules::Snapshot>,
     at: DateTime<Utc>,
 ) -> Result<(Vec<DesignationView>, bool, Vec<DesignationRisk>)> {
     if judged.rulebook.designations.is_empty() {
@@ -229,7 +233,7 @@ fn designations(
         return Ok((list, true, Vec::new()));
     }
     let listed = crate::domain::designations::list_judged(db, org, at, true, judged)?;
-    let risks = designation_risks(judged, &listed, at);
+    let risks = designation_risks(judged, fixed, &listed, at);
     let program = &judged.rulebook.program;
     let list = listed
         .iter()
@@ -250,13 +254,13 @@ fn designations(
 }
 
 /// For each designation that qualifies now and is enrolled, renewal-due or qualified, the
-/// people counted in its counting track whose departure alone (`designations what-if
-/// --remove-user`) would stop it qualifying. A departure only takes points away from the
-/// items that person is counted in, so only they are candidates; each candidate is
-/// re-scored once (their association ended at `at`, then restored), for every designation
-/// they are counted in.
+/// people whose departure alone (`designations what-if --remove-user`) would stop it
+/// qualifying, gate holders included: one pass of
+/// [`crate::rules::engine::designations_reliance::reliance`] on the snapshot designations are
+/// judged on (`fixed`: Azure terms on their enrolment track), never a re-scoring per person.
 fn designation_risks(
     judged: &Judged,
+    fixed: Option<&crate::rules::Snapshot>,
     listed: &[crate::domain::designations::Listed],
     at: DateTime<Utc>,
 ) -> Vec<DesignationRisk> {
@@ -273,7 +277,7 @@ fn designation_risks(
     // designation, gate holders included — what `designations what-if --remove-user` says.
     let reliance = crate::rules::engine::designations_reliance::reliance(
         &judged.rulebook,
-        &judged.snapshot,
+        fixed.unwrap_or(&judged.snapshot),
         at,
     );
     let names: std::collections::HashMap<i64, &str> = judged

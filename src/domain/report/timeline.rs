@@ -12,7 +12,11 @@ use super::*;
 
 /// The relied-on certifications that stop counting after today and within 12 months,
 /// grouped by person, earliest first.
-pub(super) fn build(judged: Judged, at: DateTime<Utc>) -> Timeline {
+pub(super) fn build(
+    judged: Judged,
+    designations: Option<&crate::rules::Snapshot>,
+    at: DateTime<Utc>,
+) -> Timeline {
     let from = at.date_naive();
     // Never past the program's last day (a report dated late in 9999).
     let to = crate::support::clock::capped(
@@ -20,7 +24,8 @@ pub(super) fn build(judged: Judged, at: DateTime<Utc>) -> Timeline {
             .unwrap_or(chrono::NaiveDate::MAX),
     );
     let days = u32::try_from((to - from).num_days()).unwrap_or(0);
-    let renewals = crate::domain::renewals::from_judged(&judged, at, days, None, false);
+    let renewals =
+        crate::domain::renewals::from_judged(&judged, designations, at, days, None, false);
     let mut rows: Vec<TimelineRow> = Vec::new();
     for r in renewals {
         let bar = TimelineBar {
