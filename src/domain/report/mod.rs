@@ -152,15 +152,17 @@ pub struct TimelineRow {
     pub bars: Vec<TimelineBar>,
 }
 
-/// One counting achievement and the day it stops counting.
+/// One relied-on certification and the day it stops counting.
 #[derive(Debug, Clone)]
 pub struct TimelineBar {
     /// The catalogue code.
     pub code: String,
     /// The first day it no longer counts.
     pub stops: NaiveDate,
-    /// The levels met now that losing it alone (today) would break, e.g. "Cloud Platform
-    /// gold". Empty: another holder or option covers it.
+    /// What it carries, as `achievements renewals` says it: each met level and qualifying
+    /// designation its lapse alone would break ("Cloud Platform gold breaks",
+    /// "… 70 → 58: stops qualifying", a gate that falls). Never empty: the timeline holds
+    /// only relied-on certifications.
     pub breaks: Vec<String>,
 }
 
