@@ -15,6 +15,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+pub mod report;
 mod terminal;
 use crate::support::terminal::{printable, printable_lines};
 use terminal::comfy;

@@ -51,7 +51,7 @@ pub fn run(a: ReportArgs, ctx: &mut Ctx) -> Result<Report> {
     crate::domain::progress::phase(&*progress, "evaluating", None)?;
     let view = ctx.read_org(|db, org| report::gather(db, org, at))?;
     crate::domain::progress::phase(&*progress, "writing the report", None)?;
-    let page = report::html::render(&view);
+    let page = crate::output::report::render(&view);
     crate::domain::progress::check()?;
     progress.finish();
     // Checked again after the evaluation: a file may have appeared meanwhile.
