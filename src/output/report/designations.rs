@@ -332,6 +332,22 @@ mod tests {
     }
 
     #[test]
+    fn hostile_ids_and_names_stay_text_in_elements_and_attributes() {
+        let mut d = sample();
+        d.id = "x\" onmouseover=\"alert(1)".into();
+        d.name = "<script>alert('n')</script>".into();
+        d.items[0].name = "</title><script>".into();
+        for preview in [false, true] {
+            let o = render(std::slice::from_ref(&d), preview);
+            assert!(!o.contains("<script"), "{o}");
+            // Inside a quoted value, never an attribute of its own.
+            assert!(!o.contains("onmouseover=\""), "{o}");
+            assert!(o.contains("data-designation=\"x&quot; onmouseover=&quot;alert(1)\""));
+            assert!(o.contains("&lt;script&gt;alert('n')&lt;/script&gt;"), "{o}");
+        }
+    }
+
+    #[test]
     fn a_score_over_the_scale_stays_inside_the_chart() {
         let mut d = sample();
         d.items[0].points = 500.0;

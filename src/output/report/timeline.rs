@@ -178,3 +178,71 @@ fn table(t: &Timeline) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeline(username: &str, code: &str, breaks: &[&str]) -> Timeline {
+        let day = |d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        Timeline {
+            from: day("2026-12-01"),
+            to: day("2027-12-01"),
+            rows: vec![TimelineRow {
+                username: username.into(),
+                bars: vec![TimelineBar {
+                    code: code.into(),
+                    stops: day("2027-03-15"),
+                    breaks: breaks.iter().map(|b| (*b).to_owned()).collect(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn nothing_stopping_says_so_without_a_chart() {
+        let mut t = timeline("a@x.test", "AZ-104", &[]);
+        t.rows.clear();
+        let o = section(&t).into_string();
+        assert!(
+            o.contains("Nothing any level relies on stops counting"),
+            "{o}"
+        );
+        assert!(!o.contains("<svg"), "{o}");
+    }
+
+    #[test]
+    fn a_bar_ends_on_its_day_and_says_what_it_breaks() {
+        let o = section(&timeline(
+            "ann@x.test",
+            "AZ-104",
+            &["Cloud Platform gold breaks"],
+        ))
+        .into_string();
+        // 2027-03-15 is 104 of 365 days in: 210 + 104/365 * 490 = 349.62.
+        assert!(o.contains("width=\"139.62\""), "{o}");
+        assert!(o.contains("fill=\"url(#hatch-bad)\""), "{o}");
+        assert!(o.contains("⚠ Cloud Platform gold breaks"), "{o}");
+        assert!(o.contains(">Mar<"), "{o}");
+        assert!(o.contains(">Jan 2027<"), "{o}");
+    }
+
+    #[test]
+    fn hostile_user_names_and_codes_stay_text_in_elements_and_attributes() {
+        let o = section(&timeline(
+            "\"><script>alert(1)</script>@x.test",
+            "<img src=x onerror=alert(2)>",
+            &["<b>gold</b> breaks"],
+        ))
+        .into_string();
+        for raw in ["<script", "<img", "<b>"] {
+            assert!(!o.contains(raw), "{raw} in {o}");
+        }
+        assert!(o.contains("data-user=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;@x.test\""));
+        assert!(
+            o.contains("data-code=\"&lt;img src=x onerror=alert(2)&gt;\""),
+            "{o}"
+        );
+        assert!(o.contains("&lt;b&gt;gold&lt;/b&gt; breaks"), "{o}");
+    }
+}
