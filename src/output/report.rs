@@ -80,7 +80,7 @@ pub fn render(v: &View) -> String {
 }
 
 /// A level as people read it.
-pub(crate) fn level_label(l: Option<Level>) -> &'static str {
+fn level_label(l: Option<Level>) -> &'static str {
     match l {
         None => "None",
         Some(Level::Silver) => "Silver",
@@ -89,7 +89,7 @@ pub(crate) fn level_label(l: Option<Level>) -> &'static str {
 }
 
 /// A number for SVG coordinates: finite, two decimals at most.
-pub(crate) fn coord(x: f64) -> String {
+fn coord(x: f64) -> String {
     let x = if x.is_finite() { x } else { 0.0 };
     let s = format!("{x:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
