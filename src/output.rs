@@ -4,6 +4,8 @@
 //! sections (tables, key/value blocks, text) people get by default, and the flat table
 //! `--format csv` gives. Tables use comfy-table, fitted to the terminal width when stdout
 //! is a terminal and never wrapped when piped (see `output/terminal.rs`).
+//! The report's HTML page is rendered here too (`output/report.rs`), from the plain view the
+//! domain builds.
 //!
 //! Invariant: nothing a command hands over reaches a terminal raw — table cells, labels,
 //! values, titles and text are made printable (`support::terminal`), JSON escapes control
@@ -15,6 +17,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+pub mod report;
 mod terminal;
 use crate::support::terminal::{printable, printable_lines};
 use terminal::comfy;

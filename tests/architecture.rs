@@ -497,3 +497,127 @@ fn only_the_hooks_module_reads_the_test_hooks() {
         offences,
     );
 }
+
+/// The HTML elements a page is built of: a string literal holding one of them as a tag
+/// (`<td`, `</td>`, `<svg viewBox=…`) builds markup by hand.
+const HTML_TAGS: [&str; 52] = [
+    "html", "head", "body", "meta", "link", "style", "script", "header", "footer", "main",
+    "section", "article", "nav", "div", "span", "p", "a", "b", "i", "em", "strong", "code", "pre",
+    "br", "img", "ul", "ol", "li", "table", "thead", "tbody", "tr", "td", "th", "h1", "h2", "h3",
+    "h4", "h5", "h6", "time", "svg", "g", "rect", "line", "circle", "path", "text", "title",
+    "desc", "defs", "pattern",
+];
+
+/// The first HTML tag in `s`, if any: `<` or `</`, a name of [`HTML_TAGS`] (any case), then
+/// `>`, `/` or white space — so `Vec<String>`, `<FILE>` or `a <b` in prose are not tags,
+/// but `<td>`, `</b>`, `<svg class=` and `<br/>` are.
+fn html_tag(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    lower.match_indices('<').find_map(|(i, _)| {
+        let rest = lower[i + 1..].trim_start_matches('/');
+        let name: String = rest
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let after = rest[name.len()..].chars().next();
+        let ends = matches!(after, Some('>' | '/')) || after.is_some_and(char::is_whitespace);
+        (ends && HTML_TAGS.contains(&name.as_str())).then_some(name)
+    })
+}
+
+/// Every string literal of `text` with the line it starts on: the spans the blanking
+/// empties (`"…"`, `r#"…"#`, `b"…"`), read back from the raw text.
+fn string_literals(text: &str) -> Vec<(usize, String)> {
+    let raw: Vec<char> = text.chars().collect();
+    let blanked: Vec<char> = blank_comments_and_strings(text)
+        .join("\n")
+        .chars()
+        .collect();
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for (i, &c) in blanked.iter().enumerate() {
+        if c != '"' || raw.get(i).is_none() {
+            continue;
+        }
+        match open.take() {
+            None => open = Some(i),
+            Some(start) => {
+                let line = raw[..start].iter().filter(|&&c| c == '\n').count() + 1;
+                out.push((line, raw[start + 1..i].iter().collect()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn only_the_output_layer_builds_html() {
+    // The detector itself: it must see markup and leave Rust types, usage lines and prose.
+    for markup in [
+        "<td>",
+        "x</b> y",
+        "<svg class=\"bar\">",
+        "<br/>",
+        "<DIV\n id=a>",
+    ] {
+        assert!(html_tag(markup).is_some(), "{markup:?} not seen as markup");
+    }
+    for plain in ["Vec<String>", "--out <FILE>", "a <b", "1 < 2 > 0", "<-"] {
+        assert!(html_tag(plain).is_none(), "{plain:?} seen as markup");
+    }
+    assert_eq!(
+        string_literals("let a = \"<td>\"; // \"<b>\"\nlet c = '\"'; let r = r#\"x\"#;\n"),
+        [(1, "<td>".to_owned()), (2, "#\"x".to_owned())]
+    );
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    files.sort();
+    let mut offences = Vec::new();
+    let mut rendered = false;
+    for f in files {
+        let rel = f
+            .strip_prefix(root)
+            .expect("under the crate")
+            .display()
+            .to_string();
+        let text = std::fs::read_to_string(&f).expect("source file");
+        let output = rel == "src/output.rs" || rel.starts_with("src/output/");
+        let src = Source {
+            path: rel.clone(),
+            lines: blank_comments_and_strings(&text),
+        };
+        // `html!` as a macro call, however it was imported.
+        for (n, line) in src.lines.iter().enumerate() {
+            let calls = line.match_indices("html!").any(|(i, _)| {
+                !line[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            if calls && output {
+                rendered = true;
+            } else if calls {
+                offences.push(format!("{rel}:{}: html! outside the output layer", n + 1));
+            }
+        }
+        if output {
+            continue;
+        }
+        for (n, name) in crate_uses(&src, &["maud"]) {
+            offences.push(format!("{rel}:{n}: uses {name}"));
+        }
+        for (n, literal) in string_literals(&text) {
+            if let Some(tag) = html_tag(&literal) {
+                offences.push(format!("{rel}:{n}: builds HTML (a <{tag}> tag)"));
+            }
+        }
+    }
+    assert!(rendered, "no html! in src/output*: did the report move?");
+    assert_none(
+        "HTML built outside src/output.rs and src/output/ (the domain builds a view, the \
+         output layer renders it with maud)",
+        offences,
+    );
+}

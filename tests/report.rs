@@ -893,3 +893,65 @@ fn a_renewal_that_stops_a_designation_qualifying_breaks_on_the_timeline() {
         .join("\n");
     assert!(svg.contains("stops qualifying"), "{svg}");
 }
+
+/// The tiles at the top count what the sections below show: the view computes them from the
+/// same data (issue 27 item 5 moved the counting from the HTML code into the domain).
+#[test]
+fn the_tiles_count_what_the_sections_below_show() {
+    let env = demo();
+    let doc = report(&env, "r.html");
+    let tile = |href: &str| {
+        let li = doc
+            .select(&sel("ul.summary li"))
+            .find(|li| {
+                li.select(&sel("a"))
+                    .next()
+                    .and_then(|a| a.value().attr("href"))
+                    == Some(href)
+            })
+            .unwrap_or_else(|| panic!("no tile for {href}"));
+        text(li.select(&sel("b")).next().unwrap())
+    };
+    let status = env.json(&["membership", "status", "--now", NOW]);
+    let level = status["level"].as_str().unwrap();
+    let state = status["state"].as_str().unwrap();
+    let mut label = level.to_owned();
+    label[..1].make_ascii_uppercase();
+    assert_eq!(tile("#membership"), format!("{label} ({state})"));
+
+    let articles: Vec<ElementRef> = doc.select(&sel("article.competency")).collect();
+    let met = articles
+        .iter()
+        .filter(|a| a.value().attr("data-level") != Some("none"))
+        .count();
+    assert!(met > 0, "the demo meets a competency");
+    assert_eq!(
+        tile("#competencies"),
+        format!("{met} of {}", articles.len())
+    );
+
+    let alerts = doc
+        .select(&sel(
+            "#alerts-table tbody tr, #designation-alerts-table tbody tr",
+        ))
+        .count();
+    assert!(alerts > 0, "the demo raises an alert");
+    assert_eq!(tile("#alerts"), alerts.to_string());
+
+    let breaking = doc
+        .select(&sel("#timeline-table tbody tr[data-breaks=true]"))
+        .count();
+    assert_eq!(tile("#timeline"), breaking.to_string());
+
+    let mut people: Vec<String> = doc
+        .select(&sel("#bus-factor td.critical.bad"))
+        .flat_map(|td| text(td).split(", ").map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    people.sort();
+    people.dedup();
+    assert!(
+        !people.is_empty(),
+        "the demo has people it cannot afford to lose"
+    );
+    assert_eq!(tile("#bus-factor"), people.len().to_string());
+}

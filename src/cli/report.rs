@@ -1,10 +1,11 @@
 //! `report`: writes the one-page HTML report (SPEC §11) to a private file.
 //!
-//! The page is built from one read transaction (nothing in the database changes), then
-//! written through the output guard of every writer (`support::files`): never the database
-//! or its side files, never a link, FIFO, device or folder, with or without `--force`; a new
-//! file is created mode 0600 with `O_CREAT|O_EXCL`; `--force` writes a new private sibling
-//! and renames it over an existing regular file, so a reader never sees half a page.
+//! The page's view is built by the domain from one read transaction (nothing in the database
+//! changes) and rendered by `output::report`, then written through the output guard of every
+//! writer (`support::files`): never the database or its side files, never a link, FIFO,
+//! device or folder, with or without `--force`; a new file is created mode 0600 with
+//! `O_CREAT|O_EXCL`; `--force` writes a new private sibling and renames it over an existing
+//! regular file, so a reader never sees half a page.
 
 use std::path::{Path, PathBuf};
 
@@ -51,7 +52,7 @@ pub fn run(a: ReportArgs, ctx: &mut Ctx) -> Result<Report> {
     crate::domain::progress::phase(&*progress, "evaluating", None)?;
     let view = ctx.read_org(|db, org| report::gather(db, org, at))?;
     crate::domain::progress::phase(&*progress, "writing the report", None)?;
-    let page = report::html::render(&view);
+    let page = crate::output::report::render(&view);
     crate::domain::progress::check()?;
     progress.finish();
     // Checked again after the evaluation: a file may have appeared meanwhile.

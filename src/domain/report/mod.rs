@@ -3,18 +3,22 @@
 //! This module owns *what* the page says: [`gather`] reads one organization in one read
 //! transaction and builds a [`View`] from the same typed results the commands print
 //! (`membership status`, `competencies progress` and `risk`, `membership alerts`), so the
-//! page and `--format json` of those commands agree for the same `--now`. [`html`] owns how
-//! it looks; it never reads the database. Nothing here writes to the database.
+//! page and `--format json` of those commands agree for the same `--now`.
+//!
+//! Invariant: the view is plain data — numbers, rows, dates, the summary tiles, the
+//! timeline's bars, the bus factor, the designations — with no markup, no escaping and no
+//! CSS. How it looks is the output layer's (`output::report`), which renders it with a
+//! template that escapes by construction and never reads the database. Nothing here writes
+//! to the database.
 
 pub mod designations;
-pub mod html;
 mod timeline;
 
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::judge::{self, Judged};
-use crate::domain::membership::{self as svc, Alert, Dates, Displayed, Membership};
+use crate::domain::membership::{self as svc, Alert, Dates, Displayed, Membership, State};
 use crate::rules::designations::DesignationScore;
 use crate::rules::engine::{RequirementDetail, RequirementEval};
 use crate::rules::{Level, Metric, explain, risk};
@@ -55,6 +59,66 @@ pub struct View {
     /// For each designation enrolled or qualified now, who the organization cannot afford
     /// to lose (as `designations what-if --remove-user`); empty for a preview.
     pub designation_risks: Vec<DesignationRisk>,
+}
+
+/// The tiles at the top of the page: what a reader wants first, counted from the sections
+/// below so that they never disagree with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The membership level in force (none without a membership or once it lapsed).
+    pub level: Option<Level>,
+    /// The membership's state, if one was ever bought.
+    pub state: Option<State>,
+    /// Competencies met at some level now.
+    pub competencies_met: usize,
+    /// Competencies in the rulebook.
+    pub competencies: usize,
+    /// Open competency and designation alerts.
+    pub open_alerts: usize,
+    /// Renewals in the timeline whose loss alone breaks a level or a designation.
+    pub breaking_renewals: usize,
+    /// Distinct people whose departure alone breaks a level or stops a designation
+    /// qualifying.
+    pub irreplaceable: usize,
+}
+
+impl View {
+    /// The membership level in force: none without a membership or once it lapsed.
+    pub fn membership_level(&self) -> Option<Level> {
+        self.membership
+            .as_ref()
+            .filter(|m| m.state != State::Lapsed)
+            .map(Membership::level)
+    }
+
+    /// The tiles at the top of the page.
+    pub fn summary(&self) -> Summary {
+        let mut names: Vec<&str> = self
+            .risks
+            .iter()
+            .flat_map(|r| r.critical.iter().map(String::as_str))
+            .chain(
+                self.designation_risks
+                    .iter()
+                    .flat_map(|r| r.critical.iter().map(String::as_str)),
+            )
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        Summary {
+            level: self.membership_level(),
+            state: self.membership.as_ref().map(|m| m.state),
+            competencies_met: self
+                .competencies
+                .iter()
+                .filter(|c| c.achieved.is_some())
+                .count(),
+            competencies: self.competencies.len(),
+            open_alerts: self.alerts.len() + self.designation_alerts.len(),
+            breaking_renewals: self.timeline.breaking(),
+            irreplaceable: names.len(),
+        }
+    }
 }
 
 /// One designation held or qualified now and the people whose departure alone would stop
@@ -112,6 +176,10 @@ pub struct RequirementView {
     pub need_text: String,
     /// Met.
     pub met: bool,
+    /// How far along, from 0 to 1 (1 when nothing is needed).
+    pub fraction: f64,
+    /// [`RequirementView::fraction`] as a whole percentage, never `-0`.
+    pub percent: f64,
     /// The user names counted.
     pub counted: Vec<String>,
     /// People waiting out the progress delay count from this instant (`have_text` says how
@@ -143,6 +211,46 @@ pub struct Timeline {
     pub rows: Vec<TimelineRow>,
 }
 
+impl Timeline {
+    /// Bars in the timeline.
+    pub fn bars(&self) -> usize {
+        self.rows.iter().map(|r| r.bars.len()).sum()
+    }
+
+    /// Bars whose loss alone breaks a level or a designation.
+    pub fn breaking(&self) -> usize {
+        self.rows
+            .iter()
+            .flat_map(|r| &r.bars)
+            .filter(|b| b.breaks_level())
+            .count()
+    }
+
+    /// How far `d` lies into the timeline, from 0 (its first day) to 1 (its last).
+    pub fn position(&self, d: NaiveDate) -> f64 {
+        let span = (self.to - self.from).num_days().max(1) as f64;
+        ((d - self.from).num_days() as f64 / span).clamp(0.0, 1.0)
+    }
+
+    /// The first day of each month inside the timeline, for its grid.
+    pub fn months(&self) -> Vec<NaiveDate> {
+        use chrono::Datelike;
+        let mut out = Vec::new();
+        let mut m =
+            NaiveDate::from_ymd_opt(self.from.year(), self.from.month(), 1).unwrap_or(self.from);
+        while m <= self.to {
+            if m >= self.from {
+                out.push(m);
+            }
+            match m.checked_add_months(chrono::Months::new(1)) {
+                Some(next) => m = next,
+                None => break,
+            }
+        }
+        out
+    }
+}
+
 /// One person's achievements that stop counting within the timeline.
 #[derive(Debug, Clone)]
 pub struct TimelineRow {
@@ -164,6 +272,13 @@ pub struct TimelineBar {
     /// "… 70 → 58: stops qualifying", a gate that falls). Never empty: the timeline holds
     /// only relied-on certifications.
     pub breaks: Vec<String>,
+}
+
+impl TimelineBar {
+    /// Its loss alone breaks a level met today or stops a designation qualifying.
+    pub fn breaks_level(&self) -> bool {
+        !self.breaks.is_empty()
+    }
 }
 
 /// Reads and judges `org` at `at` and builds the page's data. Reads only.
@@ -406,7 +521,15 @@ fn requirement(r: &RequirementEval, pending: Option<(u64, DateTime<Utc>)>) -> Re
             crate::rules::engine::pending::instant(from)
         ));
     }
+    let fraction = if r.need <= 0.0 {
+        1.0
+    } else {
+        (r.have / r.need).clamp(0.0, 1.0)
+    };
     RequirementView {
+        fraction,
+        // `+ 0.0` turns -0 (a have of -0.0) into 0.
+        percent: (fraction * 100.0).round() + 0.0,
         description: r.description.clone(),
         have: r.have,
         need: r.need,

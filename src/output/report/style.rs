@@ -1,5 +1,7 @@
 //! The page's inline CSS and the SVG patterns its charts share.
 
+use maud::{Markup, html};
+
 pub(super) const CSS: &str = r#"
 :root { color-scheme: light; --ink:#1b1b1b; --muted:#5a5a5a; --line:#d0d0d0; --ok:#2e7d32;
   --short:#b26a00; --bad:#b3261e; --safe:#1565c0; --bg:#ffffff; --panel:#f5f6f8; }
@@ -65,8 +67,22 @@ footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
 }
 "#;
 
-/// The SVG patterns the charts share (hatching for "breaks a level" and "short").
-pub(super) const DEFS: &str = r##"<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false"><defs>
-<pattern id="hatch-bad" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#b3261e"/><rect width="3" height="8" fill="#f2b8b5"/></pattern>
-<pattern id="dots-short" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#b26a00"/><circle cx="3" cy="3" r="1.2" fill="#ffe0b2"/></pattern>
-</defs></svg>"##;
+/// The SVG patterns the charts share (hatching for "breaks a level" and "short"), referred
+/// to as `url(#hatch-bad)` and `url(#dots-short)`.
+pub(super) fn defs() -> Markup {
+    html! {
+        svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false" {
+            defs {
+                pattern #hatch-bad width="8" height="8" patternUnits="userSpaceOnUse"
+                    patternTransform="rotate(45)" {
+                    rect width="8" height="8" fill="#b3261e" {}
+                    rect width="3" height="8" fill="#f2b8b5" {}
+                }
+                pattern #dots-short width="6" height="6" patternUnits="userSpaceOnUse" {
+                    rect width="6" height="6" fill="#b26a00" {}
+                    circle cx="3" cy="3" r="1.2" fill="#ffe0b2" {}
+                }
+            }
+        }
+    }
+}
