@@ -161,7 +161,7 @@ impl Store {
     /// error rolls everything back. Taking the write lock up front means a writer never
     /// fails half-way with "database is locked": it waits (busy timeout) at the start, and
     /// the start is retried while SQLite answers BUSY. On PostgreSQL the same: one write lock
-    /// taken first (see [`pg`]).
+    /// taken first (see [`postgres`]).
     pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
         self.write_or_rollback(|db| f(db).map(|t| (t, true)))
     }
