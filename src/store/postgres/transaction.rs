@@ -11,6 +11,7 @@ use crate::store::sql::Error;
 /// key spells "competen"), waited for at most [`crate::store::BUSY_TIMEOUT`].
 const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '30s'; \
                            SELECT pg_advisory_xact_lock(7165065861675640174)";
+
 /// Begins a command's transaction: a write takes the write lock first (waiting at most
 /// the busy timeout), a read takes a consistent snapshot.
 pub fn begin(pg: &Pg, write: bool) -> Result<()> {

@@ -19,8 +19,10 @@ mod value;
 pub use error::{Error, OptionalExtension, Result};
 pub use value::{FromValue, Param, Params, RowIndex, Value, params};
 
+// `pg` (the store's alias of its `postgres` folder) rather than `postgres`, which reads as
+// the crate's name: only `store/postgres/` names the crate.
+pub use super::pg::Pg;
 use super::pg::{self, PgRow, PgStatement};
-pub use super::postgres::Pg;
 use super::sqlite;
 
 /// An open connection to one of the backends.
@@ -30,6 +32,7 @@ pub enum Conn {
     /// PostgreSQL.
     Pg(Box<Pg>),
 }
+
 /// A row of a result.
 pub enum Row<'a> {
     /// SQLite's.
@@ -196,7 +199,9 @@ impl<'c> Stmt<'c> {
 }
 
 impl Conn {
-    /// The SQLite connection, for what only SQLite has (pragmas, online backup).
+    /// The SQLite connection, for what only SQLite has (pragmas, online backup): for the
+    /// backend folders and the migrations (and, until issue 27's import rewrite lands, the
+    /// import files `tests/architecture.rs` lists).
     pub fn lite(&self) -> Option<&rusqlite::Connection> {
         match self {
             Conn::Lite(c) => Some(c),
