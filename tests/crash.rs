@@ -123,7 +123,7 @@ fn committed(env: &Env, email: &str) -> Option<(String, String, i64)> {
 }
 
 /// Holds the writers' lock as another administrator's command would (SQLite: `BEGIN
-/// IMMEDIATE`; PostgreSQL: the writers' advisory lock of src/store/pg.rs, in a transaction)
+/// IMMEDIATE`; PostgreSQL: the writers' advisory lock of src/store/postgres/, in a transaction)
 /// until the returned connection is dropped or released.
 fn hold_write_lock(env: &Env) -> Db {
     let mut db = env.open_db();

@@ -590,9 +590,10 @@ fn sql_in_src_is_only_literals_constants_and_bound_parameters() {
     let mut problems = Vec::new();
     let mut sql_sites = 0;
     for f in &files {
-        // The one pass-through layer over both backends: it forwards the SQL its callers
-        // give it (scanned here in their own files) and prepares nothing of its own.
-        if f.ends_with("src/store/sql.rs") {
+        // The one pass-through layer over both backends (the interface and the PostgreSQL
+        // client under it): it forwards the SQL its callers give it (scanned here in their
+        // own files) and prepares nothing of its own.
+        if f.ends_with("src/store/sql/mod.rs") || f.ends_with("src/store/postgres/client.rs") {
             continue;
         }
         let src = std::fs::read_to_string(f).unwrap();

@@ -1,2 +1,17 @@
-//! What only SQLite does: opening the file safely, its pragmas, and filling an import's
-//! TEMP staging table with prepared inserts. Nothing outside this folder tunes SQLite.
+//! What only SQLite does: opening the file safely and configuring the connection (`open`),
+//! the command transactions and the whole-database checks and backup (`transaction`), and
+//! its failures said as what an administrator can act on (`errors`). The rest of the store
+//! reaches SQLite through [`super::sql::Conn`], whose SQLite arm calls in here.
+
+mod errors;
+mod open;
+mod transaction;
+
+#[cfg(test)]
+mod tests;
+
+pub use errors::{explain, is_damage};
+pub use open::{open, open_in_memory};
+pub use transaction::{
+    backup_to, foreign_key_violations, integrity_check, read, schema_version, write,
+};

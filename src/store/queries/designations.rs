@@ -1,11 +1,11 @@
 //! Designation enrolments (one row per enrolment or renewal, with its term) and the renewal
 //! alerts of enrolled designations (at most one open per designation, by a unique index).
 
-use super::sql::{Row, params};
+use crate::store::sql::{Row, params};
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::Db;
+use crate::store::Db;
 use crate::support::clock::from_unix;
 
 /// One enrolment or renewal of a designation.
@@ -77,12 +77,12 @@ pub struct DesignationAlertRow {
     pub close_reason: Option<String>,
 }
 
-fn date(s: String) -> super::sql::Result<NaiveDate> {
+fn date(s: String) -> crate::store::sql::Result<NaiveDate> {
     s.parse()
-        .map_err(|e| super::sql::Error::Type(format!("date {s:?}: {e}")))
+        .map_err(|e| crate::store::sql::Error::Type(format!("date {s:?}: {e}")))
 }
 
-fn enrolment(r: &Row<'_>) -> super::sql::Result<EnrolmentRow> {
+fn enrolment(r: &Row<'_>) -> crate::store::sql::Result<EnrolmentRow> {
     Ok(EnrolmentRow {
         id: r.get(0)?,
         designation: r.get(1)?,
@@ -97,7 +97,7 @@ fn enrolment(r: &Row<'_>) -> super::sql::Result<EnrolmentRow> {
     })
 }
 
-fn alert(r: &Row<'_>) -> super::sql::Result<DesignationAlertRow> {
+fn alert(r: &Row<'_>) -> crate::store::sql::Result<DesignationAlertRow> {
     Ok(DesignationAlertRow {
         id: r.get(0)?,
         designation: r.get(1)?,
@@ -148,7 +148,7 @@ impl Db<'_> {
              FROM designation_enrolments WHERE org_id = ?1 ORDER BY id",
         )?;
         let rows = st.query_map([org_id], enrolment)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// Records an open alert.
@@ -179,7 +179,7 @@ impl Db<'_> {
              ORDER BY raised_at, id",
         )?;
         let rows = st.query_map(params![org_id, all], alert)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// Closes an alert.
@@ -248,6 +248,6 @@ impl Db<'_> {
                 recorded_at: from_unix(r.get(3)?),
             })
         })?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 }

@@ -1,10 +1,10 @@
 //! Achievements: they belong to the MSA, so they follow the person between organizations.
 
-use super::sql::params;
+use crate::store::sql::params;
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::Db;
+use crate::store::Db;
 
 /// An achievement to record.
 pub struct NewAchievement<'a> {
@@ -44,9 +44,9 @@ pub enum Recorded {
     Unchanged,
 }
 
-fn date(s: String) -> super::sql::Result<NaiveDate> {
+fn date(s: String) -> crate::store::sql::Result<NaiveDate> {
     NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-        .map_err(|e| super::sql::Error::Type(format!("date {s:?}: {e}")))
+        .map_err(|e| crate::store::sql::Error::Type(format!("date {s:?}: {e}")))
 }
 
 impl Db<'_> {
@@ -115,7 +115,7 @@ impl Db<'_> {
                 expires: r.get::<_, Option<String>>(4)?.map(date).transpose()?,
             })
         })?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// How many live records of `code` an MSA has.

@@ -1,12 +1,12 @@
 //! Performance records: they belong to the organization.
 
-use super::sql::params;
+use crate::store::sql::params;
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::Db;
 use super::achievements::Recorded;
 use crate::rules::Metric;
+use crate::store::Db;
 
 /// A performance record as stored.
 #[derive(Debug, Clone)]

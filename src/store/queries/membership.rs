@@ -1,12 +1,12 @@
 //! Membership purchases, the competencies attained during each term, and renewal alerts.
 
-use super::sql::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::Db;
 use super::orgs::Org;
 use crate::rules::{Level, Market};
+use crate::store::Db;
 use crate::support::clock::from_unix;
 
 /// One membership purchase as stored.
@@ -108,23 +108,23 @@ pub struct AlertRow {
     pub close_reason: Option<String>,
 }
 
-fn level_of(s: &str) -> super::sql::Result<Level> {
+fn level_of(s: &str) -> crate::store::sql::Result<Level> {
     match s {
         "silver" => Ok(Level::Silver),
         "gold" => Ok(Level::Gold),
-        other => Err(super::sql::Error::Type(format!("level {other:?}"))),
+        other => Err(crate::store::sql::Error::Type(format!("level {other:?}"))),
     }
 }
 
-fn date_of(s: &str) -> super::sql::Result<NaiveDate> {
+fn date_of(s: &str) -> crate::store::sql::Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| super::sql::Error::Type(format!("date {s:?}")))
+        .map_err(|_| crate::store::sql::Error::Type(format!("date {s:?}")))
 }
 
 const PURCHASE_COLUMNS: &str = "id, kind, level, purchased_at, term_start, anniversary, anchor_day,
     list_fee_usd, fee_usd, discount";
 
-fn purchase_from_row(r: &Row) -> super::sql::Result<PurchaseRow> {
+fn purchase_from_row(r: &Row) -> crate::store::sql::Result<PurchaseRow> {
     Ok(PurchaseRow {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -142,7 +142,7 @@ fn purchase_from_row(r: &Row) -> super::sql::Result<PurchaseRow> {
 const ALERT_COLUMNS: &str = "id, term_id, competency, name, level, message, requirement, cause,
     raised_at, closed_at, close_reason";
 
-fn alert_from_row(r: &Row) -> super::sql::Result<AlertRow> {
+fn alert_from_row(r: &Row) -> crate::store::sql::Result<AlertRow> {
     Ok(AlertRow {
         id: r.get(0)?,
         term_id: r.get(1)?,
@@ -209,7 +209,7 @@ impl Db<'_> {
              ORDER BY id DESC LIMIT 2"
         ))?;
         let rows = st.query_map([org_id], purchase_from_row)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// Every purchase of the organization, oldest first.
@@ -218,7 +218,7 @@ impl Db<'_> {
             "SELECT {PURCHASE_COLUMNS} FROM membership_purchases WHERE org_id = ?1 ORDER BY id"
         ))?;
         let rows = st.query_map([org_id], purchase_from_row)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// Records that a competency is met at a level during a term at `at`: the first time
@@ -325,6 +325,6 @@ impl Db<'_> {
              WHERE org_id = ?1 AND (?2 OR closed_at IS NULL) ORDER BY raised_at, id"
         ))?;
         let rows = st.query_map(params![org_id, all], alert_from_row)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 }

@@ -1,10 +1,10 @@
 //! The audit trail: every change, with the time from the Clock and the OS user as actor.
 
-use super::sql::params;
+use crate::store::sql::params;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use super::Db;
+use crate::store::Db;
 use crate::support::clock::from_unix;
 
 /// One audit entry.
@@ -79,6 +79,6 @@ impl Db<'_> {
                 })
             },
         )?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 }

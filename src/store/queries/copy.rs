@@ -8,8 +8,8 @@
 
 use anyhow::{Result, bail};
 
-use super::Db;
-use super::sql::{self, Param, Stmt};
+use crate::store::Db;
+use crate::store::sql::{self, Param, Stmt};
 
 /// One table of the schema as the copy reads and writes it: its columns, and its SQL
 /// (literals, so that no identifier is ever spliced into SQL at run time).
@@ -236,19 +236,6 @@ pub const TABLES: &[CopyTable] = &[
     },
 ];
 
-/// PostgreSQL: every identity sequence set past the largest id its table now holds, so
-/// new rows after a copy (which keeps ids) get fresh ones. Table names come from the
-/// catalogue and are quoted by `format(%I)`, inside the server.
-const RESET_SEQUENCES: &str = "DO $$ DECLARE r record; BEGIN
-  FOR r IN SELECT table_name FROM information_schema.columns
-           WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'
-  LOOP
-    EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, ''id''), \
-                    COALESCE((SELECT max(id) FROM %I), 0) + 1, false)',
-                   r.table_name, r.table_name);
-  END LOOP;
-END $$";
-
 /// One column's value, as it travels between backends.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -387,10 +374,7 @@ impl<'a> Db<'a> {
     /// fresh ids (SQLite: nothing, ids follow the largest; a backend with sequences sets
     /// them past the copied ids here).
     pub fn copy_finish(&self) -> Result<()> {
-        if let Some(pg) = self.conn().pg() {
-            pg.batch_raw(RESET_SEQUENCES)?;
-        }
-        Ok(())
+        self.conn().after_copy()
     }
 }
 

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use super::Db;
-use super::sql::{Row, params};
 use crate::rules::Market;
 use crate::rules::snapshot::{Achievement, Classification, PerformanceRecord, Person, Snapshot};
+use crate::store::Db;
+use crate::store::sql::{Row, params};
 use crate::support::clock::from_unix;
 
 /// Parses a stored `YYYY-MM-DD` without chrono's general-purpose parser: this runs once per
@@ -88,7 +88,7 @@ impl Db<'_> {
             // sides are in the same (binary) order, so it only moves forward.
             let mut at = 0;
             // Streamed, as the people were: one pass, never the whole result in memory.
-            let mut merge = |r: &Row<'_>| -> super::sql::Result<bool> {
+            let mut merge = |r: &Row<'_>| -> crate::store::sql::Result<bool> {
                 let msa = r.get_ref(0)?.as_bytes()?;
                 while at < people.len() && people[at].msa.as_bytes() < msa {
                     at += 1;
@@ -179,7 +179,7 @@ impl Db<'_> {
                 achievements: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 }
 

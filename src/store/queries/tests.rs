@@ -1,17 +1,15 @@
-//! Store unit tests against `:memory:`.
-//!
-//! Long on purpose: one module's tests sharing one fixture; a split would only copy it.
+//! Unit tests of the queries against `:memory:`, and the fixture the store's other tests
+//! share (`t`, `org`, `user`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::*;
 use crate::rules::{Market, Metric};
+use crate::store::*;
 
-fn t(s: &str) -> DateTime<Utc> {
+pub(crate) fn t(s: &str) -> DateTime<Utc> {
     crate::support::clock::parse_instant(s).unwrap()
 }
-
-fn org(store: &mut Store) -> i64 {
+pub(crate) fn org(store: &mut Store) -> i64 {
     store
         .write(|db| {
             db.insert_org(
@@ -28,8 +26,7 @@ fn org(store: &mut Store) -> i64 {
         })
         .unwrap()
 }
-
-fn user(db: &Db, org_id: i64, name: &str) -> i64 {
+pub(crate) fn user(db: &Db, org_id: i64, name: &str) -> i64 {
     // A user name is always in its organization's domain.
     let domain = db.org_domain(org_id).unwrap();
     db.insert_user(
@@ -46,67 +43,6 @@ fn user(db: &Db, org_id: i64, name: &str) -> i64 {
         t("2026-01-02"),
     )
     .unwrap()
-}
-
-#[test]
-fn migrations_set_the_version_and_are_idempotent() {
-    let mut store = Store::open_in_memory().unwrap();
-    assert_eq!(store.schema_version().unwrap(), schema::current_version());
-    let Conn::Lite(c) = &mut store.conn else {
-        unreachable!()
-    };
-    schema::migrate(c).unwrap();
-    assert_eq!(store.schema_version().unwrap(), schema::current_version());
-}
-
-#[test]
-fn a_newer_schema_is_refused() {
-    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-    conn.pragma_update(None, "user_version", 1000).unwrap();
-    let err = schema::migrate(&mut conn).unwrap_err().to_string();
-    assert!(err.contains("newer"), "{err}");
-}
-
-/// A migration can be code (issue 11): it runs on the store's connection inside the same
-/// exclusive transaction as the SQL steps, and a failing step rolls every step of the run
-/// back, the version included.
-#[test]
-fn code_migrations_run_in_the_migration_transaction() {
-    use schema::Migration;
-    fn fill(conn: &Conn) -> Result<()> {
-        let n: i64 = conn.query_row("SELECT count(*) FROM m", sql::params![], |r| r.get(0))?;
-        for i in 0..3 {
-            conn.execute("INSERT INTO m (x) VALUES (?1)", sql::params![n + i])?;
-        }
-        Ok(())
-    }
-    fn fail(_: &Conn) -> Result<()> {
-        anyhow::bail!("refused by the step")
-    }
-    let steps = [
-        Migration::Sql("CREATE TABLE m (x INTEGER NOT NULL) STRICT;"),
-        Migration::Code(fill),
-        Migration::Code(fail),
-    ];
-    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-    let count = |c: &rusqlite::Connection| -> rusqlite::Result<i64> {
-        c.query_row("SELECT count(*) FROM m", [], |r| r.get(0))
-    };
-    let version = |c: &rusqlite::Connection| -> i64 {
-        c.pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap()
-    };
-    let err = schema::migrate_steps(&mut conn, &steps, 3).unwrap_err();
-    assert_eq!(
-        format!("{err:#}"),
-        "schema migration 3 failed: refused by the step"
-    );
-    assert_eq!(version(&conn), 0);
-    assert!(count(&conn).is_err(), "the table of step 1 was rolled back");
-    schema::migrate_steps(&mut conn, &steps, 2).unwrap();
-    assert_eq!((version(&conn), count(&conn).unwrap()), (2, 3));
-    // The connection is the caller's again, usable as before.
-    conn.execute("INSERT INTO m VALUES (9)", []).unwrap();
 }
 
 #[test]
@@ -137,7 +73,7 @@ fn an_msa_has_one_open_association_and_history_is_kept() {
                 .unwrap_err();
             assert!(
                 e.downcast_ref::<sql::Error>()
-                    .is_some_and(is_unique_violation)
+                    .is_some_and(sql::Error::is_unique_violation)
             );
             let link = db.open_link_for_msa("m@x.com")?.unwrap();
             db.end_link(link.id, t("2026-01-05"), "moved")?;
@@ -272,44 +208,6 @@ fn last_global_admin_count() {
 }
 
 #[test]
-fn files_are_created_private() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a/b/c.db");
-    let mut store = Store::create(&path).unwrap();
-    org(&mut store);
-    for d in ["a", "a/b"] {
-        let m = std::fs::metadata(dir.path().join(d))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(m, 0o700, "{d}");
-    }
-    for p in [
-        path.clone(),
-        PathBuf::from(format!("{}-wal", path.display())),
-    ] {
-        let m = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(m, 0o600, "{}", p.display());
-    }
-    let mode: String = store
-        .conn
-        .lite()
-        .unwrap()
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(mode, "wal");
-    let fk: i64 = store
-        .conn
-        .lite()
-        .unwrap()
-        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(fk, 1);
-}
-
-#[test]
 fn snapshot_of_a_small_org_among_many_loads_only_its_msas() {
     let mut store = Store::open_in_memory().unwrap();
     let a = org(&mut store);
@@ -372,120 +270,6 @@ fn snapshot_of_a_small_org_among_many_loads_only_its_msas() {
             .iter()
             .all(|p| p.achievements.len() == 1 && &*p.achievements[0].code == "70-533")
     );
-}
-
-#[test]
-fn the_import_rebuilds_the_evaluation_index_exactly_as_the_migration_made_it() {
-    let mut store = Store::open_in_memory().unwrap();
-    fn store_sql(store: &Store) -> String {
-        store
-            .conn
-            .lite()
-            .unwrap()
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE name = 'achievements_by_msa'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap()
-    }
-    assert_eq!(store_sql(&store), super::schema::ACHIEVEMENTS_BY_MSA);
-    store
-        .write(|db| {
-            assert!(db.suspend_achievements_index(10)?);
-            db.restore_achievements_index()
-        })
-        .unwrap();
-    assert_eq!(store_sql(&store), super::schema::ACHIEVEMENTS_BY_MSA);
-    // A small load into a large table keeps the index.
-    store
-        .write(|db| {
-            for i in 0..40 {
-                db.upsert_achievement(
-                    &NewAchievement {
-                        msa: &format!("m{i}@x.com"),
-                        code: "70-533",
-                        earned: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-                        expires: None,
-                    },
-                    t("2026-01-01"),
-                )?;
-            }
-            assert!(!db.suspend_achievements_index(1)?);
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(store_sql(&store), super::schema::ACHIEVEMENTS_BY_MSA);
-}
-
-#[test]
-fn open_refuses_a_missing_or_empty_file_and_creates_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sub/c.db");
-    let e = Store::open(&path).err().expect("refused");
-    assert_eq!(
-        format!("{e:#}"),
-        format!(
-            "no database at {}: create one with `competency init`",
-            path.display()
-        )
-    );
-    assert!(!dir.path().join("sub").exists());
-    let empty = dir.path().join("empty.db");
-    std::fs::write(&empty, "").unwrap();
-    assert!(Store::open(&empty).is_err());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    // `create` (init) fills an empty file.
-    Store::create(&empty).unwrap();
-    drop(Store::open(&empty).unwrap());
-}
-
-#[test]
-fn open_and_create_refuse_another_applications_database_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("other.db");
-    {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'x');")
-            .unwrap();
-    }
-    let before = std::fs::read(&path).unwrap();
-    assert!(Store::open(&path).is_err());
-    assert!(Store::create(&path).is_err());
-    assert_eq!(std::fs::read(&path).unwrap(), before);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-}
-
-#[test]
-fn a_read_only_folder_or_a_full_disk_is_named_not_sqlites_message() {
-    let sqlite = |code: i32| -> anyhow::Error {
-        anyhow::Error::from(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(code),
-            Some("attempt to write a readonly database".into()),
-        ))
-        .context("cannot commit the transaction")
-    };
-    let db = Path::new("/srv/data/c.db");
-    let ro_dir = |p: &Path| p != Path::new("/srv/data");
-    let e = super::explain_with(sqlite(rusqlite::ffi::SQLITE_READONLY), db, ro_dir);
-    assert_eq!(
-        format!("{e:#}"),
-        "cannot write in /srv/data: read-only folder (the database needs to create its -wal \
-         and -shm files there)"
-    );
-    let ro_file = |p: &Path| p != db;
-    let e = super::explain_with(sqlite(rusqlite::ffi::SQLITE_READONLY), db, ro_file);
-    assert_eq!(
-        format!("{e:#}"),
-        "cannot write /srv/data/c.db: read-only file"
-    );
-    let e = super::explain_with(sqlite(rusqlite::ffi::SQLITE_FULL), db, |_| true);
-    assert_eq!(
-        format!("{e:#}"),
-        "cannot write the database /srv/data/c.db: the disk is full"
-    );
-    let other = super::explain_with(sqlite(rusqlite::ffi::SQLITE_CONSTRAINT), db, |_| true);
-    assert!(format!("{other:#}").starts_with("cannot commit"));
 }
 
 #[test]
@@ -556,73 +340,6 @@ fn failed_sign_ins_are_counted_in_a_window() {
             assert_eq!(fifth("2026-01-02T10:05:00Z"), None);
             Ok(())
         })
-        .unwrap();
-}
-
-/// A fresh PostgreSQL database on the server of `COMPETENCY_TEST_PG`, if the run is for it.
-fn pg_store() -> Option<(Store, String)> {
-    let server = std::env::var("COMPETENCY_TEST_PG").ok()?;
-    let name = "competency_unit_store";
-    let mut admin = ::postgres::Client::connect(&server, ::postgres::NoTls).unwrap();
-    admin
-        .batch_execute("DROP DATABASE IF EXISTS competency_unit_store")
-        .unwrap();
-    admin
-        .batch_execute("CREATE DATABASE competency_unit_store")
-        .unwrap();
-    let (base, _) = server.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
-    assert!(
-        Store::open(Path::new(&url)).is_err(),
-        "an empty database is no database"
-    );
-    Some((Store::create(Path::new(&url)).unwrap(), server))
-}
-
-#[test]
-fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
-    let Some((mut store, server)) = pg_store() else {
-        return;
-    };
-    assert!(store.is_postgres());
-    assert_eq!(store.schema_version().unwrap(), schema::current_version());
-    let org_id = org(&mut store);
-    let r: Result<()> = store.write(|db| {
-        user(db, org_id, "ann");
-        anyhow::bail!("boom")
-    });
-    assert!(r.is_err());
-    assert!(store.read(|db| db.users(org_id, true)).unwrap().is_empty());
-    let e = store
-        .write(|db| {
-            let a = user(db, org_id, "ann");
-            let b = user(db, org_id, "bob");
-            db.insert_link("m@x.com", a, org_id, t("2026-01-03"))?;
-            db.insert_link("m@x.com", b, org_id, t("2026-01-04"))
-        })
-        .unwrap_err();
-    assert!(
-        e.downcast_ref::<sql::Error>()
-            .is_some_and(is_unique_violation),
-        "{e:#}"
-    );
-    assert!(store.read(|db| db.users(org_id, true)).unwrap().is_empty());
-    store
-        .write(|db| {
-            let a = user(db, org_id, "ann");
-            db.insert_link("m@x.com", a, org_id, t("2026-01-03"))
-        })
-        .unwrap();
-    let snap = store
-        .read(|db| db.snapshot(org_id, Market::Developed))
-        .unwrap();
-    assert_eq!(snap.people.len(), 1);
-    assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_owned()]);
-    assert_eq!(store.foreign_key_violations().unwrap(), 0);
-    drop(store);
-    let mut admin = ::postgres::Client::connect(&server, ::postgres::NoTls).unwrap();
-    admin
-        .batch_execute("DROP DATABASE IF EXISTS competency_unit_store WITH (FORCE)")
         .unwrap();
 }
 

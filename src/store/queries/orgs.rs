@@ -1,11 +1,11 @@
 //! Organizations and the rulebook each one uses.
 
-use super::sql::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use super::Db;
 use crate::rules::Market;
+use crate::store::Db;
 use crate::support::clock::from_unix;
 
 /// An organization.
@@ -46,7 +46,7 @@ pub struct NewOrg<'a> {
 
 const ORG_COLUMNS: &str = "id, partner_id, name, slug, domain, market, created_at";
 
-fn org_from_row(r: &Row) -> super::sql::Result<Org> {
+fn org_from_row(r: &Row) -> crate::store::sql::Result<Org> {
     let market: String = r.get(5)?;
     Ok(Org {
         id: r.get(0)?,
@@ -86,7 +86,7 @@ impl Db<'_> {
             .conn()
             .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY name, id"))?;
         let rows = st.query_map(params![], org_from_row)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// The organization with this partner ID or slug (case-insensitive).

@@ -1,10 +1,10 @@
 //! User accounts and MSA associations.
 
-use super::sql::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use super::Db;
+use crate::store::Db;
 use crate::support::clock::from_unix;
 
 /// A user account as stored (password fields are hashes, never secrets).
@@ -135,7 +135,7 @@ pub fn hash_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn user_from_row(r: &Row) -> super::sql::Result<UserRow> {
+fn user_from_row(r: &Row) -> crate::store::sql::Result<UserRow> {
     let roles: String = r.get(5)?;
     Ok(UserRow {
         id: r.get(0)?,
@@ -162,7 +162,7 @@ fn user_from_row(r: &Row) -> super::sql::Result<UserRow> {
     })
 }
 
-fn link_from_row(r: &Row) -> super::sql::Result<MsaLink> {
+fn link_from_row(r: &Row) -> crate::store::sql::Result<MsaLink> {
     Ok(MsaLink {
         id: r.get(0)?,
         msa: r.get(1)?,
@@ -287,7 +287,7 @@ impl Db<'_> {
              ORDER BY u.id DESC"
         ))?;
         let rows = st.query_map(params![org_id, key, stem], user_from_row)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// An account by id.
@@ -382,7 +382,7 @@ impl Db<'_> {
             "{USER_SELECT} WHERE u.org_id = ?1 AND (?2 OR u.status = 'active') ORDER BY u.username"
         ))?;
         let rows = st.query_map(params![org_id, all], user_from_row)?;
-        Ok(rows.collect::<super::sql::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// How many active accounts of the organization hold a role.
