@@ -8,9 +8,12 @@ use crate::rules::Market;
 use crate::store::queries::tests::{org, t, user};
 use crate::store::{Store, schema, sql};
 
-/// A fresh PostgreSQL database on the server of `COMPETENCY_TEST_PG`, if the run is for it.
-fn pg_store() -> Option<(Store, String)> {
-    let server = std::env::var("COMPETENCY_TEST_PG").ok()?;
+/// A fresh PostgreSQL database on the server of `COMPETENCY_TEST_PG`. The tests that call
+/// it are `#[ignore]`d, run by the CI's PostgreSQL pass with `--include-ignored`: without a
+/// server they fail rather than pass vacuously.
+fn pg_store() -> (Store, String) {
+    let server = std::env::var("COMPETENCY_TEST_PG")
+        .expect("COMPETENCY_TEST_PG names the PostgreSQL server of this run");
     let name = "competency_unit_store";
     let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
     admin
@@ -25,14 +28,13 @@ fn pg_store() -> Option<(Store, String)> {
         Store::open(Path::new(&url)).is_err(),
         "an empty database is no database"
     );
-    Some((Store::create(Path::new(&url)).unwrap(), server))
+    (Store::create(Path::new(&url)).unwrap(), server)
 }
 
 #[test]
+#[ignore = "needs COMPETENCY_TEST_PG"]
 fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
-    let Some((mut store, server)) = pg_store() else {
-        return;
-    };
+    let (mut store, server) = pg_store();
     assert!(store.is_postgres());
     assert_eq!(store.schema_version().unwrap(), schema::current_version());
     let org_id = org(&mut store);
