@@ -245,10 +245,7 @@ pub(super) fn report_link(ctx: &Ctx, username: &str, l: &Linked) {
         ));
     }
     if let Some(s) = &l.severed {
-        message(&format!(
-            "note: {}",
-            crate::domain::import::severed_note(&l.msa, &s.username, &s.org_name, false)
-        ));
+        message(&format!("note: {}", s.note(false)));
     }
     if let Some(old) = &l.replaced {
         message(&format!(

@@ -84,8 +84,10 @@ pub use crate::domain::Actor;
 
 mod batch;
 mod links;
+pub mod sever;
 pub use batch::{Batch, Target};
 pub use links::{Linked, LinkedBy, link, link_msa};
+pub use sever::Severed;
 
 /// What `users add` needs.
 pub struct AddUser<'a> {

@@ -18,6 +18,7 @@ use anyhow::Result;
 
 use crate::domain::Actor;
 use crate::domain::accounts::Linked;
+use crate::domain::accounts::sever::{self, Severed};
 use crate::domain::designations;
 use crate::domain::membership::{self, Alert};
 use crate::rules::explain;
@@ -40,9 +41,14 @@ pub enum Change<'a> {
         /// What the link did.
         linked: &'a Linked,
     },
-    /// MSA associations severed by an import that linked the MSAs to this organization: per
-    /// organization that lost them (this one included), the cause.
-    Severed(Vec<(i64, String)>),
+    /// MSA associations severed by an import that linked the MSAs to this organization
+    /// (none touched on a dry run).
+    Severed {
+        /// What the import severed.
+        severed: &'a Severed,
+        /// The import, as the cause names it ("a users import").
+        by: &'a str,
+    },
     /// An achievement of `msa` was added or changed: the organization it counts for now.
     Achievement {
         /// The MSA.
@@ -125,7 +131,7 @@ fn touched(db: &Db, org: &Org, change: &Change) -> Result<Vec<(i64, String)>> {
     Ok(match change {
         Change::UserRemoved { username } => vec![(org.id, format!("user {username} removed"))],
         Change::Linked { username, linked } => link_touched(org, username, linked),
-        Change::Severed(list) => list.clone(),
+        Change::Severed { severed, by } => severed.causes(by),
         Change::Achievement {
             msa,
             code,
@@ -189,13 +195,10 @@ fn link_touched(org: &Org, username: &str, linked: &Linked) -> Vec<(i64, String)
         return out;
     }
     if let Some(s) = &linked.severed {
-        let cause = if s.org_id == org.id {
+        let cause = if s.moved_within(org) {
             format!("MSA {} moved from {} to {username}", linked.msa, s.username)
         } else {
-            format!(
-                "MSA {} of {} severed (linked to another organization)",
-                linked.msa, s.username
-            )
+            sever::cause(&[s], None)
         };
         out.push((s.org_id, cause));
     }
