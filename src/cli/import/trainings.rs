@@ -34,13 +34,13 @@ pub(super) fn run(
     if let Some(since) = linking.since {
         import::trainings::check_linked_since(since, today)?;
     }
-    let mut creds = if a.create_users && !opts.dry_run {
+    let mut creds = if a.create_users && opts.keeps_a_clean_file() {
         let dest = credentials::destination(a.credentials_file.clone(), actor.at);
         Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
     } else {
         None
     };
-    let mut rejects = rejects_file(&a.common, ctx.db_path())?;
+    let mut rejects = rejects_file(&a.common, &opts, ctx.db_path())?;
     let mut extra = Trainings::default();
     let summary = ctx.write_org_or_rollback(|db, org| {
         let rb = records::rulebook(db, org)?;

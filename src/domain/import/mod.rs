@@ -31,7 +31,7 @@ pub mod users;
 
 pub use input::{Encoding, Input, Source};
 pub use rejects::Rejects;
-pub use settle::{audit, settle};
+pub use settle::{Fate, audit, settle};
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -225,9 +225,9 @@ impl Summary {
         self.rejected - self.errors.len() as u64
     }
 
-    /// Whether the import's changes should be committed.
-    pub fn should_commit(&self, skip_invalid: bool) -> bool {
-        !self.dry_run && (self.rejected == 0 || skip_invalid)
+    /// Whether the import's changes should be committed (see [`Fate`]).
+    pub fn should_commit(&self) -> bool {
+        self.fate() == Fate::Kept
     }
 
     /// Whether the import changed anything (worth an audit entry).

@@ -220,7 +220,7 @@ pub fn import(
             since_tick = 0;
         }
         // A doomed all-or-nothing import makes no secret: nothing will be kept.
-        let failed = rejected > 0 && !opts.skip_invalid;
+        let failed = opts.fate(rejected) == super::Fate::Failed;
         let f = Fields {
             email: row.email,
             name: row.name,
