@@ -144,25 +144,39 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let mut input = import::users::open(&opts)?;
     let actor = ctx.actor();
     warn_ignored(ctx, &input);
-    let mut creds = if !opts.keeps_a_clean_file() {
+    let creds = if !opts.keeps_a_clean_file() {
         None
     } else {
         let dest = credentials::destination(a.credentials_file.clone(), actor.at);
         Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
     };
     let mut rejects = rejects_file(&a.common, &opts, ctx.db_path())?;
-    let summary = ctx.write_org_or_rollback(|db, org| {
+    let summary = with_credentials(ctx, creds, |db, org, mut creds| {
         let s = import::users::import(
             db,
             org,
             &actor,
             &opts,
             &mut input,
-            creds.as_mut(),
+            creds.as_deref_mut(),
             rejects.as_mut(),
         )?;
-        import::settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
-    });
+        import::settle(db, org, &actor, &opts, s, creds, rejects.as_mut())
+    })?;
+    opts.progress.finish();
+    finish(ctx, summary, rejects)
+}
+
+/// Runs an import that issues credentials (`creds`, `None` on a dry run) in one write
+/// transaction, `run` settling it ([`import::settle`]): the credentials file follows the
+/// transaction, kept under its final name only if it committed with a password in it,
+/// deleted on any failure or rollback.
+fn with_credentials(
+    ctx: &mut Ctx,
+    mut creds: Option<CredentialsFile>,
+    run: impl FnOnce(&Db, &Org, Option<&mut CredentialsFile>) -> Result<(Summary, bool)>,
+) -> Result<Summary> {
+    let summary = ctx.write_org_or_rollback(|db, org| run(db, org, creds.as_mut()));
     let mut summary = match summary {
         Ok(s) => s,
         Err(e) => {
@@ -172,13 +186,12 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
             });
         }
     };
-    opts.progress.finish();
     if summary.credentials_file.is_some()
         && let Some(c) = creds
     {
         summary.credentials_file = Some(c.keep()?.display().to_string());
     }
-    finish(ctx, summary, rejects)
+    Ok(summary)
 }
 
 /// Runs `achievements import`: our CSV, or the Partner Center Trainings report.
