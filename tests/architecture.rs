@@ -674,3 +674,32 @@ fn the_domain_subjects_import_each_other_without_a_cycle() {
         }
     }
 }
+
+#[test]
+fn no_subject_re_evaluates_itself_by_an_unqualified_call() {
+    // `only_the_effects_module_re_evaluates_after_a_change` catches `membership::reevaluate`;
+    // a subject calling its own `reevaluate(…)` (through `use super::*`) escaped it, as
+    // `designations track` did.
+    let mut offences = Vec::new();
+    for s in sources()
+        .iter()
+        .filter(|s| s.path != "src/domain/effects.rs")
+    {
+        for (n, line) in s.lines.iter().enumerate() {
+            let mut from = 0;
+            while let Some(at) = line[from..].find("reevaluate(") {
+                let start = from + at;
+                from = start + 1;
+                let before = &line[..start];
+                let whole = !before.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                if whole && !before.trim_end().ends_with("fn") {
+                    offences.push(format!("{}:{}: calls reevaluate", s.path, n + 1));
+                }
+            }
+        }
+    }
+    assert_none(
+        "re-evaluation outside src/domain/effects.rs (call effects::after with the change)",
+        offences,
+    );
+}
