@@ -500,85 +500,35 @@ fn only_the_hooks_module_reads_the_test_hooks() {
 
 /// The `src/domain/` modules (top-level files and folders) that `src` names, by `use` path
 /// or inline path: `crate::domain::NAME`, `crate::domain::{A, B}` and `super::…::NAME` where
-/// the `super`s climb to `domain`. Only names in `subjects` count.
+/// the `super`s climb to `domain`. Only names in `subjects` count. Each such path is
+/// rewritten to `crate::NAME` (and every other `crate::` path hidden) for [`crate_refs`].
 fn domain_refs(src: &Source, subjects: &[String]) -> Vec<(usize, String)> {
     let rel = src.path.trim_start_matches("src/domain/");
     let parts: Vec<&str> = rel.split('/').collect();
     // How many `super::` lead from this file's module up to `domain`.
     let to_domain = parts.len() - usize::from(parts.last() == Some(&"mod.rs"));
-    let mut prefixes = vec!["crate::domain::".to_owned()];
-    if to_domain > 0 {
-        prefixes.push("super::".repeat(to_domain));
-    }
-    let text = src.lines.join("\n");
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    for prefix in &prefixes {
-        let needle: Vec<char> = prefix.chars().collect();
-        let mut i = 0;
-        while i + needle.len() <= chars.len() {
-            let starts = chars[i..i + needle.len()] == needle[..]
-                && !prev_is_ident(&chars, i)
-                && !(i >= 2 && chars[i - 2..i] == [':', ':']);
-            if !starts {
-                i += 1;
-                continue;
-            }
-            let line = chars[..i].iter().filter(|&&c| c == '\n').count() + 1;
-            let mut j = i + needle.len();
-            // `super::super::x` seen from a file that needs one `super`: not domain's.
-            let rest: String = chars[j..chars.len().min(j + 7)].iter().collect();
-            if prefix.starts_with("super") && rest == "super::" {
-                i = j;
-                continue;
-            }
-            let mut names = Vec::new();
-            if chars.get(j) == Some(&'{') {
-                let mut depth = 0;
-                let mut at_name = true;
-                while j < chars.len() {
-                    match chars[j] {
-                        '{' => {
-                            depth += 1;
-                            at_name = depth == 1;
-                        }
-                        '}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        ',' if depth == 1 => at_name = true,
-                        c if at_name && depth == 1 && (c.is_alphanumeric() || c == '_') => {
-                            let name: String = chars[j..]
-                                .iter()
-                                .take_while(|c| c.is_alphanumeric() || **c == '_')
-                                .collect();
-                            j += name.len() - 1;
-                            names.push(name);
-                            at_name = false;
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
+    let lines = src
+        .lines
+        .iter()
+        .map(|l| {
+            let l = l
+                .replace("crate::", "krate::")
+                .replace("krate::domain::", "crate::");
+            if to_domain > 0 {
+                l.replace(&"super::".repeat(to_domain), "crate::")
             } else {
-                names.push(
-                    chars[j..]
-                        .iter()
-                        .take_while(|c| c.is_alphanumeric() || **c == '_')
-                        .collect(),
-                );
+                l
             }
-            for n in names {
-                if subjects.contains(&n) {
-                    out.push((line, n));
-                }
-            }
-            i += needle.len();
-        }
-    }
-    out
+        })
+        .collect();
+    let rewritten = Source {
+        path: src.path.clone(),
+        lines,
+    };
+    crate_refs(&rewritten)
+        .into_iter()
+        .filter(|(_, name)| subjects.contains(name))
+        .collect()
 }
 
 #[test]
