@@ -807,3 +807,159 @@ fn only_the_output_layer_builds_html() {
         offences,
     );
 }
+
+/// The `src/domain/` modules (top-level files and folders) that `src` names, by `use` path
+/// or inline path: `crate::domain::NAME`, `crate::domain::{A, B}` and `super::…::NAME` where
+/// the `super`s climb to `domain`. Only names in `subjects` count. Each such path is
+/// rewritten to `crate::NAME` (and every other `crate::` path hidden) for [`crate_refs`].
+fn domain_refs(src: &Source, subjects: &[String]) -> Vec<(usize, String)> {
+    let rel = src.path.trim_start_matches("src/domain/");
+    let parts: Vec<&str> = rel.split('/').collect();
+    // How many `super::` lead from this file's module up to `domain`.
+    let to_domain = parts.len() - usize::from(parts.last() == Some(&"mod.rs"));
+    let lines = src
+        .lines
+        .iter()
+        .map(|l| {
+            let l = l
+                .replace("crate::", "krate::")
+                .replace("krate::domain::", "crate::");
+            if to_domain > 0 {
+                l.replace(&"super::".repeat(to_domain), "crate::")
+            } else {
+                l
+            }
+        })
+        .collect();
+    let rewritten = Source {
+        path: src.path.clone(),
+        lines,
+    };
+    crate_refs(&rewritten)
+        .into_iter()
+        .filter(|(_, name)| subjects.contains(name))
+        .collect()
+}
+
+#[test]
+fn the_domain_subjects_import_each_other_without_a_cycle() {
+    // Issue 27 item 4: a subject is understood from the subjects below it. `effects` (which
+    // every writer calls after a change and which calls the subjects back), `import` and
+    // `report` sit above the subjects and are left out; the subjects never import those two.
+    const ABOVE: [&str; 3] = ["effects", "import", "report"];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+    let mut modules: Vec<String> = std::fs::read_dir(&root)
+        .expect("src/domain")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "mod.rs")
+        .map(|n| n.trim_end_matches(".rs").to_owned())
+        .collect();
+    modules.sort();
+    modules.dedup();
+    let subject_of = |path: &str| -> Option<String> {
+        let rel = path.strip_prefix("src/domain/")?;
+        let first = rel.split('/').next()?;
+        (first != "mod.rs").then(|| first.trim_end_matches(".rs").to_owned())
+    };
+    // edges[a][b]: where a names b.
+    let mut edges: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        Default::default();
+    let mut upward = Vec::new();
+    for s in sources() {
+        let Some(from) = subject_of(&s.path) else {
+            continue;
+        };
+        if ABOVE.contains(&from.as_str()) {
+            continue;
+        }
+        for (line, to) in domain_refs(&s, &modules) {
+            if to == from || to == "effects" {
+                continue;
+            }
+            if ABOVE.contains(&to.as_str()) {
+                upward.push(format!("{}:{line}: {from} imports {to}", s.path));
+                continue;
+            }
+            edges
+                .entry(from.clone())
+                .or_default()
+                .entry(to)
+                .or_insert_with(|| format!("{}:{line}", s.path));
+        }
+    }
+    assert_none("a subject imports a module above the subjects", upward);
+    // Depth-first search; a back edge closes a cycle, printed with where each arrow is.
+    fn visit(
+        n: &str,
+        edges: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+        state: &mut std::collections::HashMap<String, u8>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(n.to_owned(), 1);
+        stack.push(n.to_owned());
+        for next in edges.get(n).into_iter().flat_map(|m| m.keys()) {
+            match state.get(next.as_str()).copied().unwrap_or(0) {
+                1 => {
+                    let at = stack.iter().position(|s| s == next).expect("on the stack");
+                    let mut cycle = stack[at..].to_vec();
+                    cycle.push(next.clone());
+                    return Some(cycle);
+                }
+                0 => {
+                    if let Some(c) = visit(next, edges, state, stack) {
+                        return Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        state.insert(n.to_owned(), 2);
+        None
+    }
+    let mut state = std::collections::HashMap::new();
+    for n in edges.keys() {
+        if state.get(n.as_str()).copied().unwrap_or(0) == 0
+            && let Some(cycle) = visit(n, &edges, &mut state, &mut Vec::new())
+        {
+            let arrows: Vec<String> = cycle
+                .windows(2)
+                .map(|w| format!("{} -> {} ({})", w[0], w[1], edges[&w[0]][&w[1]]))
+                .collect();
+            panic!(
+                "the domain subjects import each other in a cycle: {}\n  {}",
+                cycle.join(" -> "),
+                arrows.join("\n  ")
+            );
+        }
+    }
+}
+
+#[test]
+fn no_subject_re_evaluates_itself_by_an_unqualified_call() {
+    // `only_the_effects_module_re_evaluates_after_a_change` catches `membership::reevaluate`;
+    // a subject calling its own `reevaluate(…)` (through `use super::*`) escaped it, as
+    // `designations track` did.
+    let mut offences = Vec::new();
+    for s in sources()
+        .iter()
+        .filter(|s| s.path != "src/domain/effects.rs")
+    {
+        for (n, line) in s.lines.iter().enumerate() {
+            let mut from = 0;
+            while let Some(at) = line[from..].find("reevaluate(") {
+                let start = from + at;
+                from = start + 1;
+                let before = &line[..start];
+                let whole = !before.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                if whole && !before.trim_end().ends_with("fn") {
+                    offences.push(format!("{}:{}: calls reevaluate", s.path, n + 1));
+                }
+            }
+        }
+    }
+    assert_none(
+        "re-evaluation outside src/domain/effects.rs (call effects::after with the change)",
+        offences,
+    );
+}

@@ -298,3 +298,24 @@ fn the_report_counts_designation_alerts_in_its_tile_and_lists_them() {
     assert!(table.contains("net-customer-adds: 0, 0 of 30 points, was 30"));
     assert!(page.contains(SENTENCE));
 }
+
+/// Issue 27 item 4: `designations track` re-evaluated the designations itself and printed
+/// the alerts it raised, which the committed write prints too: each alert appeared twice.
+/// Through `effects` it is printed once, with the classification as its cause.
+#[test]
+fn a_classification_that_raises_a_designation_alert_prints_it_once() {
+    let (e, _) = azure();
+    e.ok("designations enrol infrastructure --now 2026-03-01");
+    // The certifications and figures of 2026-01-01 no longer count a year on: the first
+    // command that evaluates finds Infrastructure short.
+    let (_, err) = e.exits(
+        "designations track infrastructure enterprise --since 2026-01-01 --now 2027-01-05",
+        0,
+    );
+    assert_eq!(err.matches("alert:").count(), 1, "{err}");
+    assert!(err.contains(SENTENCE), "{err}");
+    assert!(
+        err.contains("(cause: classified enterprise for infrastructure)"),
+        "{err}"
+    );
+}

@@ -737,3 +737,29 @@ fn a_performance_import_of_a_lower_figure_alerts_at_once_naming_the_file() {
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains(ALERT_TEXT), "{err}");
 }
+
+/// Issue 27 item 4: severing is worded once, for single links and imports alike. The users
+/// import recorded "MSA of USER severed (linked to Fabrikam by a users import)": unlike a
+/// single link's cause it did not name the MSA Contoso lost, and it named the organization
+/// that took it where a single link says "another organization".
+#[test]
+fn a_users_import_that_severs_an_msa_records_the_cause_a_single_link_records() {
+    let (e, _, bob) = silver_since_day_two();
+    e.add_org("Fabrikam", "7654321", RULEBOOK, "2026-01-03");
+    std::fs::write(
+        e.path("staff.csv"),
+        "email,name,msa\nbob@fabrikam.com,Bob,bob@outlook.com\n",
+    )
+    .unwrap();
+    let (code, _, err) =
+        e.run("--org 7654321 users import staff.csv --credentials-file fab.csv --now 2026-01-04");
+    fabrikam_command_alerted_contoso(code, &err);
+    let a = e.json("--org 1234567 membership alerts --now 2026-01-04");
+    assert_eq!(
+        a[0]["cause"],
+        format!(
+            "MSA bob@outlook.com of {bob} severed (linked to another organization by a users \
+             import)"
+        )
+    );
+}

@@ -208,6 +208,7 @@ pub fn run(_a: DemoArgs, ctx: &mut Ctx, explicit_db: Option<PathBuf>) -> Result<
     let (removed, alerts) = ctx.write(|db| {
         accounts::remove_and_reevaluate(db, &org, &leave, LEAVER, "left the company")
     })?;
+    let alerts = crate::domain::effects::alerts(alerts);
     r = heading(
         r,
         4,

@@ -13,7 +13,7 @@ mod trainings;
 use crate::domain::accounts::Actor;
 use crate::domain::credentials::{self, CredentialsFile};
 use crate::domain::import::trainings::DateOrder;
-use crate::domain::import::{self, Encoding, Input, Options, Rejects, Summary};
+use crate::domain::import::{self, Encoding, Fate, Input, Options, Rejects, Summary};
 use crate::domain::records;
 use crate::error::bad_input;
 use crate::output::Report;
@@ -103,8 +103,8 @@ fn options(a: &ImportArgs, ctx: &Ctx) -> Options {
 
 /// The rejects file: `--rejects` (refused if it exists), else the first free one of
 /// `FILE.rejects.csv`, `FILE.rejects-2.csv`…; never the database or its side files.
-fn rejects_file(a: &ImportArgs, db: &Path) -> Result<Option<Rejects>> {
-    if !a.skip_invalid || a.dry_run {
+fn rejects_file(a: &ImportArgs, opts: &Options, db: &Path) -> Result<Option<Rejects>> {
+    if !opts.sets_bad_rows_aside() {
         return Ok(None);
     }
     if a.rejects.is_none() && a.file.as_os_str() == "-" {
@@ -144,25 +144,39 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
     let mut input = import::users::open(&opts)?;
     let actor = ctx.actor();
     warn_ignored(ctx, &input);
-    let mut creds = if opts.dry_run {
+    let creds = if !opts.keeps_a_clean_file() {
         None
     } else {
         let dest = credentials::destination(a.credentials_file.clone(), actor.at);
         Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
     };
-    let mut rejects = rejects_file(&a.common, ctx.db_path())?;
-    let summary = ctx.write_org_or_rollback(|db, org| {
+    let mut rejects = rejects_file(&a.common, &opts, ctx.db_path())?;
+    let summary = with_credentials(ctx, creds, |db, org, mut creds| {
         let s = import::users::import(
             db,
             org,
             &actor,
             &opts,
             &mut input,
-            creds.as_mut(),
+            creds.as_deref_mut(),
             rejects.as_mut(),
         )?;
-        import::settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
-    });
+        import::settle(db, org, &actor, &opts, s, creds, rejects.as_mut())
+    })?;
+    opts.progress.finish();
+    finish(ctx, summary, rejects)
+}
+
+/// Runs an import that issues credentials (`creds`, `None` on a dry run) in one write
+/// transaction, `run` settling it ([`import::settle`]): the credentials file follows the
+/// transaction, kept under its final name only if it committed with a password in it,
+/// deleted on any failure or rollback.
+fn with_credentials(
+    ctx: &mut Ctx,
+    mut creds: Option<CredentialsFile>,
+    run: impl FnOnce(&Db, &Org, Option<&mut CredentialsFile>) -> Result<(Summary, bool)>,
+) -> Result<Summary> {
+    let summary = ctx.write_org_or_rollback(|db, org| run(db, org, creds.as_mut()));
     let mut summary = match summary {
         Ok(s) => s,
         Err(e) => {
@@ -172,13 +186,12 @@ pub fn users(a: UsersImportArgs, ctx: &mut Ctx) -> Result<Report> {
             });
         }
     };
-    opts.progress.finish();
     if summary.credentials_file.is_some()
         && let Some(c) = creds
     {
         summary.credentials_file = Some(c.keep()?.display().to_string());
     }
-    finish(ctx, summary, rejects)
+    Ok(summary)
 }
 
 /// Runs `achievements import`: our CSV, or the Partner Center Trainings report.
@@ -257,7 +270,7 @@ fn records_import(
     let actor = ctx.actor();
     let today = ctx.clock.today();
     warn_ignored(ctx, &input);
-    let mut rejects = rejects_file(a, ctx.db_path())?;
+    let mut rejects = rejects_file(a, &opts, ctx.db_path())?;
     let summary = ctx.write_org_or_rollback(|db, org| {
         let s = import(db, org, &actor, today, &opts, &mut input, rejects.as_mut())?;
         import::settle(db, org, &actor, &opts, s, None, rejects.as_mut())
@@ -309,7 +322,7 @@ fn finish_with(
         super::membership::print_org_alerts(&s.elsewhere);
     }
     // All or nothing: any bad row fails the import (a dry run says it would fail).
-    let fatal = s.rejected > 0 && !s.skip_invalid;
+    let fatal = s.fate() == Fate::Failed;
     if fatal || !ctx.quiet {
         let prefix = if fatal { "error" } else { "warning" };
         for e in &s.errors {

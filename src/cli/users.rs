@@ -117,7 +117,7 @@ pub fn run(cmd: UsersCmd, ctx: &mut Ctx) -> Result<Report> {
             let actor = ctx.actor();
             let (removed, alerts) = ctx
                 .write_org(|db, org| svc::remove_and_reevaluate(db, org, &actor, &user, &reason))?;
-            super::membership::print_alerts(&alerts);
+            super::membership::print_alerts(&crate::domain::effects::alerts(alerts));
             ctx.info(format!(
                 "Removed {}{}",
                 removed.user.username,
@@ -245,10 +245,7 @@ pub(super) fn report_link(ctx: &Ctx, username: &str, l: &Linked) {
         ));
     }
     if let Some(s) = &l.severed {
-        message(&format!(
-            "note: {}",
-            crate::domain::import::severed_note(&l.msa, &s.username, &s.org_name, false)
-        ));
+        message(&format!("note: {}", s.note(false)));
     }
     if let Some(old) = &l.replaced {
         message(&format!(

@@ -84,8 +84,10 @@ pub use crate::domain::Actor;
 
 mod batch;
 mod links;
+pub mod sever;
 pub use batch::{Batch, Target};
 pub use links::{Linked, LinkedBy, link, link_msa};
+pub use sever::Severed;
 
 /// What `users add` needs.
 pub struct AddUser<'a> {
@@ -390,19 +392,19 @@ pub fn add_and_link(
     Ok((added, alerts))
 }
 
-/// `users remove`: removes the account and re-evaluates the membership it counted for.
+/// `users remove`: removes the account and re-evaluates the membership it counted for;
+/// returns the account and the alerts per organization.
 pub fn remove_and_reevaluate(
     db: &Db,
     org: &Org,
     actor: &Actor,
     key: &str,
     reason: &str,
-) -> Result<(Removed, Vec<crate::domain::membership::Alert>)> {
+) -> Result<(Removed, Vec<crate::domain::effects::OrgAlerts>)> {
     let removed = remove(db, org, actor, key, reason)?;
     let change = crate::domain::effects::Change::UserRemoved {
         username: &removed.user.username,
     };
     let alerts = crate::domain::effects::after(db, org, actor, &change)?;
-    let alerts = crate::domain::effects::alerts(alerts);
     Ok((removed, alerts))
 }

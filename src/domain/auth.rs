@@ -175,7 +175,7 @@ pub fn set_chosen_password(
     current: &str,
     new: &str,
 ) -> Result<()> {
-    credentials::check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
+    check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
     if new == current {
         return Err(bad_input(
             "the new password must differ from the current one",
@@ -212,7 +212,7 @@ pub fn require_chosen_password(user: &UserRow) -> Result<()> {
 /// with that code in this same transaction ([`sign_in`]): the code is spent by a guarded
 /// update, so of two runs racing with one code exactly one succeeds.
 pub fn reset_with_code(db: &Db, org: &Org, actor: &Actor, user: &UserRow, new: &str) -> Result<()> {
-    credentials::check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
+    check_chosen(new, &user.username, &user.email).map_err(bad_input)?;
     let Some(code_hash) = user.recovery_hash.as_deref() else {
         return Err(sign_in_failed(&user.username, Secret::RecoveryCode("")));
     };

@@ -20,8 +20,6 @@ use crate::support::terminal::message;
 /// How long a temporary password is valid.
 pub const TEMPORARY_VALIDITY_DAYS: i64 = 90;
 
-/// The policy for passwords employees choose, formerly here.
-pub use crate::domain::auth::check_chosen;
 /// Generating and hashing secrets, formerly here.
 pub use crate::support::secrets::{OsRandom, hash_chosen, hash_generated, normalize_code, verify};
 

@@ -18,6 +18,7 @@ use anyhow::Result;
 
 use crate::domain::Actor;
 use crate::domain::accounts::Linked;
+use crate::domain::accounts::sever::{self, Severed};
 use crate::domain::designations;
 use crate::domain::membership::{self, Alert};
 use crate::rules::explain;
@@ -40,9 +41,14 @@ pub enum Change<'a> {
         /// What the link did.
         linked: &'a Linked,
     },
-    /// MSA associations severed by an import that linked the MSAs to this organization: per
-    /// organization that lost them (this one included), the cause.
-    Severed(Vec<(i64, String)>),
+    /// MSA associations severed by an import that linked the MSAs to this organization
+    /// (none touched on a dry run).
+    Severed {
+        /// What the import severed.
+        severed: &'a Severed,
+        /// The import, as the cause names it ("a users import").
+        by: &'a str,
+    },
     /// An achievement of `msa` was added or changed: the organization it counts for now.
     Achievement {
         /// The MSA.
@@ -77,6 +83,14 @@ pub enum Change<'a> {
         /// Rows that changed an existing record.
         updated: u64,
     },
+    /// Designations were classified into a track (`designations track`): only the
+    /// designations can move, so only they are evaluated.
+    Classified {
+        /// The designation ids.
+        designations: &'a [String],
+        /// The track.
+        track: &'a str,
+    },
     /// The organization's rulebook was replaced.
     Rulebook {
         /// Where it was read from.
@@ -108,13 +122,14 @@ pub fn alerts(raised: Vec<OrgAlerts>) -> Vec<Alert> {
 /// the change, after the change is written. Returns the alerts raised, by organization.
 pub fn after(db: &Db, org: &Org, actor: &Actor, change: &Change) -> Result<Vec<OrgAlerts>> {
     let mut raised = Vec::new();
+    let membership_too = !matches!(change, Change::Classified { .. });
     for (id, cause) in touched(db, org, change)? {
         let other = if id == org.id {
             org.clone()
         } else {
             db.org_by_id(id)?
         };
-        raised.push(evaluate(db, org, &other, actor, &cause)?);
+        raised.push(evaluate(db, org, &other, actor, &cause, membership_too)?);
     }
     Ok(raised)
 }
@@ -125,7 +140,7 @@ fn touched(db: &Db, org: &Org, change: &Change) -> Result<Vec<(i64, String)>> {
     Ok(match change {
         Change::UserRemoved { username } => vec![(org.id, format!("user {username} removed"))],
         Change::Linked { username, linked } => link_touched(org, username, linked),
-        Change::Severed(list) => list.clone(),
+        Change::Severed { severed, by } => severed.causes(by),
         Change::Achievement {
             msa,
             code,
@@ -176,6 +191,13 @@ fn touched(db: &Db, org: &Org, change: &Change) -> Result<Vec<(i64, String)>> {
             };
             vec![(org.id, format!("{counts} by an import of {file}"))]
         }
+        Change::Classified {
+            designations,
+            track,
+        } => vec![(
+            org.id,
+            format!("classified {track} for {}", designations.join(", ")),
+        )],
         Change::Rulebook { origin } => vec![(org.id, format!("rulebook replaced by {origin}"))],
     })
 }
@@ -189,13 +211,10 @@ fn link_touched(org: &Org, username: &str, linked: &Linked) -> Vec<(i64, String)
         return out;
     }
     if let Some(s) = &linked.severed {
-        let cause = if s.org_id == org.id {
+        let cause = if s.moved_within(org) {
             format!("MSA {} moved from {} to {username}", linked.msa, s.username)
         } else {
-            format!(
-                "MSA {} of {} severed (linked to another organization)",
-                linked.msa, s.username
-            )
+            sever::cause(&[s], None)
         };
         out.push((s.org_id, cause));
     }
@@ -211,9 +230,20 @@ fn link_touched(org: &Org, username: &str, linked: &Linked) -> Vec<(i64, String)
 }
 
 /// Evaluates `other` (touched by a change made from `home`) at the actor's instant: its
-/// membership and its designations, alerts recorded with `cause`.
-fn evaluate(db: &Db, home: &Org, other: &Org, actor: &Actor, cause: &str) -> Result<OrgAlerts> {
-    let alerts = membership::reevaluate(db, other, actor, Some(cause))?;
+/// membership (`membership_too`) and its designations, alerts recorded with `cause`.
+fn evaluate(
+    db: &Db,
+    home: &Org,
+    other: &Org,
+    actor: &Actor,
+    cause: &str,
+    membership_too: bool,
+) -> Result<OrgAlerts> {
+    let alerts = if membership_too {
+        membership::reevaluate(db, other, actor, Some(cause))?
+    } else {
+        Vec::new()
+    };
     // The same changes can cost an enrolled designation its points (SPEC §9): its alerts are
     // recorded here and shown by `membership check` and `designations alerts`.
     let designations = designations::reevaluate(db, other, actor, Some(cause))?;

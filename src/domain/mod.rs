@@ -20,6 +20,7 @@ pub mod renewals;
 pub mod report;
 pub mod rulebook_diff;
 pub mod rulebooks;
+pub mod terms;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};

@@ -8,7 +8,7 @@
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use crate::domain::accounts::Actor;
+use crate::domain::Actor;
 use crate::error::{bad_input, not_found, refused};
 use crate::rules::rulebook::CatalogEntry;
 use crate::rules::{Association, Metric, Rulebook, nearest_codes};

@@ -604,8 +604,8 @@ fn track(ctx: &mut Ctx, mut args: Vec<String>, since: Option<String>) -> Result<
         None => at,
     };
     let actor = ctx.actor();
-    let alerts = ctx.write_org(|db, org| svc::set_track(db, org, &actor, &args, &track, since))?;
-    print_alerts(&alerts);
+    // Its designation alerts are printed by `write_org` once committed.
+    ctx.write_org(|db, org| svc::set_track(db, org, &actor, &args, &track, since))?;
     let j: Vec<TrackSetView<'_>> = args
         .iter()
         .map(|id| TrackSetView {

@@ -4,7 +4,9 @@
 
 use anyhow::Result;
 
-use super::{AchievementsImportArgs, finish_with, rejects_file, warn_ignored_columns};
+use super::{
+    AchievementsImportArgs, finish_with, rejects_file, warn_ignored_columns, with_credentials,
+};
 use crate::cli::Ctx;
 use crate::domain::credentials::{self, CredentialsFile};
 use crate::domain::import::trainings::{Linking, Trainings};
@@ -34,15 +36,15 @@ pub(super) fn run(
     if let Some(since) = linking.since {
         import::trainings::check_linked_since(since, today)?;
     }
-    let mut creds = if a.create_users && !opts.dry_run {
+    let creds = if a.create_users && opts.keeps_a_clean_file() {
         let dest = credentials::destination(a.credentials_file.clone(), actor.at);
         Some(CredentialsFile::create(dest, ctx.db_path(), false)?)
     } else {
         None
     };
-    let mut rejects = rejects_file(&a.common, ctx.db_path())?;
+    let mut rejects = rejects_file(&a.common, &opts, ctx.db_path())?;
     let mut extra = Trainings::default();
-    let summary = ctx.write_org_or_rollback(|db, org| {
+    let summary = with_credentials(ctx, creds, |db, org, mut creds| {
         let rb = records::rulebook(db, org)?;
         let (s, t) = import::trainings::import(
             db,
@@ -54,27 +56,13 @@ pub(super) fn run(
             sniffed,
             a.date_order,
             linking,
-            creds.as_mut(),
+            creds.as_deref_mut(),
             rejects.as_mut(),
         )?;
         extra = t;
-        import::settle(db, org, &actor, &opts, s, creds.as_mut(), rejects.as_mut())
-    });
-    let mut summary = match summary {
-        Ok(s) => s,
-        Err(e) => {
-            return Err(match creds {
-                Some(c) => c.after_failure(e),
-                None => e,
-            });
-        }
-    };
+        import::settle(db, org, &actor, &opts, s, creds, rejects.as_mut())
+    })?;
     opts.progress.finish();
-    if summary.credentials_file.is_some()
-        && let Some(c) = creds
-    {
-        summary.credentials_file = Some(c.keep()?.display().to_string());
-    }
     ctx.info(format!("Read {} as the {}", summary.file, extra.layout));
     if let Some(m) = &extra.partner_mismatch {
         ctx.warn(format!(

@@ -19,7 +19,8 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use super::links::{how, link_detail, sever_detail, sever_reason};
+use super::links::{how, link_detail};
+use super::sever::sever;
 use super::{Actor, Linked, LinkedBy, Role, add_detail};
 use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
 use crate::error::bad_input;
@@ -241,15 +242,16 @@ impl<'a> Batch<'a> {
                     "internal error: {msa} is a colleague's, not to be linked in a batch"
                 );
             }
-            let reason = sever_reason(username, self.org);
-            self.db.end_link(current.id, self.actor.at, &reason)?;
-            self.audit.push(Entry {
-                org_id: current.org_id,
-                action: "msa.sever",
-                subject: current.username.clone(),
-                detail: sever_detail(&msa, &reason),
-            });
-            out.severed = Some(current.clone());
+            let (db, at) = (self.db, self.actor.at);
+            let s = sever(
+                &msa,
+                current.clone().into(),
+                username,
+                self.org,
+                |id, reason| db.end_link(id, at, reason),
+            )?;
+            self.audit.push(s.entry());
+            out.severed = Some(s);
         }
         let mut detail = link_detail(&msa, how(LinkedBy::Admin));
         if start < self.actor.at {

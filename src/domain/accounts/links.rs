@@ -5,9 +5,10 @@
 
 use anyhow::Result;
 
+use super::sever::{Severance, sever};
 use super::{Actor, find_active};
 use crate::error::{bad_input, refused};
-use crate::store::{Db, MsaLink, Org};
+use crate::store::{Db, Org};
 use crate::support::fields;
 
 /// What linking an MSA did.
@@ -18,7 +19,7 @@ pub struct Linked {
     /// Already linked to this account: nothing changed.
     pub unchanged: bool,
     /// The association it had elsewhere, now severed.
-    pub severed: Option<MsaLink>,
+    pub severed: Option<Severance>,
     /// The MSA this account had before, now replaced.
     pub replaced: Option<String>,
 }
@@ -43,20 +44,9 @@ pub(super) fn how(by: LinkedBy) -> &'static str {
     }
 }
 
-/// Why an association with another organization's account ended: `msa` was linked to
-/// `username` of `org`.
-pub(super) fn sever_reason(username: &str, org: &Org) -> String {
-    format!("linked to {username} ({})", org.name)
-}
-
 /// The audit detail of a link (`how`: see [`how`]).
 pub(super) fn link_detail(msa: &str, how: &str) -> String {
     format!("msa={msa} linked {how}")
-}
-
-/// The audit detail of a severed association.
-pub(super) fn sever_detail(msa: &str, reason: &str) -> String {
-    format!("msa={msa} severed: {reason}")
 }
 
 /// Associates `msa` with the account, severing its association with another
@@ -101,20 +91,12 @@ pub fn link_msa(
                 current.username, org.name
             )));
         }
-        let reason = if colleague {
-            format!("moved to {username} by an administrator (--move)")
-        } else {
-            sever_reason(username, org)
-        };
-        db.end_link(current.id, actor.at, &reason)?;
-        actor.audit(
-            db,
-            current.org_id,
-            "msa.sever",
-            &current.username,
-            &sever_detail(&msa, &reason),
-        )?;
-        out.severed = Some(current);
+        let s = sever(&msa, current.into(), username, org, |id, reason| {
+            db.end_link(id, actor.at, reason)
+        })?;
+        let e = s.entry();
+        actor.audit(db, e.org_id, e.action, &e.subject, &e.detail)?;
+        out.severed = Some(s);
     }
     if let Some(old) = db.open_link_for_user(user_id)? {
         db.end_link(old.id, actor.at, &format!("replaced by {msa}"))?;

@@ -27,11 +27,12 @@ use anyhow::Result;
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::domain::accounts::{self, Actor};
+use crate::domain::Actor;
+use crate::domain::accounts;
 use crate::domain::judge;
-use crate::domain::membership::{Dates, State, add_term};
 use crate::domain::progress::{self, Progress, Silent};
 use crate::domain::records;
+use crate::domain::terms::{Dates, State, add_term};
 use crate::error::{bad_input, not_found, refused};
 use crate::rules::designations::{
     Designation, DesignationScore, ItemKind, ItemScore, TrackScore, qualified_in_window,

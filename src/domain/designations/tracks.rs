@@ -36,7 +36,8 @@ pub fn unset_hint(id: &str) -> String {
 }
 
 /// Records that Partner Center classifies the organization into `track` for each of `ids`
-/// from `since`. Returns the designation alerts the change raised.
+/// from `since`, and has the effects re-evaluate the designations (the alerts raised are
+/// the command's, printed once it commits).
 pub fn set_track(
     db: &Db,
     org: &Org,
@@ -44,7 +45,7 @@ pub fn set_track(
     ids: &[String],
     track: &str,
     since: DateTime<Utc>,
-) -> Result<Vec<Alert>> {
+) -> Result<()> {
     let rb = records::rulebook(db, org)?;
     if rb.designations.is_empty() {
         return Err(no_designations(org));
@@ -86,8 +87,12 @@ pub fn set_track(
             ),
         )?;
     }
-    let cause = format!("classified {track} for {}", ids.join(", "));
-    reevaluate(db, org, actor, Some(&cause))
+    let change = crate::domain::effects::Change::Classified {
+        designations: ids,
+        track: &track,
+    };
+    crate::domain::effects::after(db, org, actor, &change)?;
+    Ok(())
 }
 
 /// Every designation with its track choice and the classifications recorded.

@@ -31,7 +31,7 @@ pub mod users;
 
 pub use input::{Encoding, Input, Source};
 pub use rejects::Rejects;
-pub use settle::{audit, settle};
+pub use settle::{Fate, audit, settle};
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -111,13 +111,32 @@ impl std::fmt::Debug for Options {
     }
 }
 
-/// The note for an MSA whose association with `username` in `org_name` a row severs: on a
-/// dry run nothing was written, so it "would be" severed, never "is now".
-pub fn severed_note(msa: &str, username: &str, org_name: &str, dry_run: bool) -> String {
-    format!(
-        "{msa} was associated with {username} in {org_name}; that association {} severed",
-        if dry_run { "would be" } else { "is now" }
-    )
+/// After an import that linked MSAs to accounts of `org` (`by`, as the cause names it: "a
+/// users import"): the associations it severed elsewhere counted and listed in the summary
+/// (after its other notes, up to [`MAX_LISTED_ERRORS`]) and the organizations that lost them
+/// re-evaluated, their alerts in the summary. The severing itself, its wording and its
+/// audit are [`crate::domain::accounts::sever`]'s.
+pub fn after_severing(
+    db: &crate::store::Db,
+    org: &crate::store::Org,
+    actor: &crate::domain::Actor,
+    severed: &crate::domain::accounts::Severed,
+    by: &str,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    summary.severed = severed.count();
+    let room = MAX_LISTED_ERRORS.saturating_sub(summary.notes.len());
+    summary.notes.extend(severed.notes(room));
+    // Another organization lost an MSA: that can break a competency its membership shows.
+    let change = crate::domain::effects::Change::Severed { severed, by };
+    for raised in crate::domain::effects::after(db, org, actor, &change)? {
+        if raised.elsewhere {
+            summary.elsewhere.push(raised);
+        } else {
+            summary.alerts.extend(raised.alerts);
+        }
+    }
+    Ok(())
 }
 
 /// What an import did (or, for a dry run or a failed all-or-nothing import, would do).
@@ -206,9 +225,9 @@ impl Summary {
         self.rejected - self.errors.len() as u64
     }
 
-    /// Whether the import's changes should be committed.
-    pub fn should_commit(&self, skip_invalid: bool) -> bool {
-        !self.dry_run && (self.rejected == 0 || skip_invalid)
+    /// Whether the import's changes should be committed (see [`Fate`]).
+    pub fn should_commit(&self) -> bool {
+        self.fate() == Fate::Kept
     }
 
     /// Whether the import changed anything (worth an audit entry).

@@ -1,6 +1,12 @@
 //! The end of an import's transaction: whether it commits, what must be on disk before
 //! the commit (credentials, rejects), its audit entry and the re-evaluation its changed
 //! records call for (SPEC §7).
+//!
+//! This module owns "all or nothing" (SPEC §6): [`Fate`] is the one decision of what
+//! becomes of an import's writes, asked by the import while it runs (a doomed import makes
+//! no secret), by [`settle`] to commit or roll back, and by the command to fail or to say
+//! "dry run". Invariant: the summary of a rolled-back import says what a real run would
+//! have done; only a [`Fate::Kept`] import audits, keeps files and re-evaluates.
 
 use anyhow::Result;
 
@@ -20,7 +26,7 @@ pub fn settle(
     creds: Option<&mut CredentialsFile>,
     rejects: Option<&mut Rejects>,
 ) -> Result<(Summary, bool)> {
-    let commit = s.should_commit(opts.skip_invalid);
+    let commit = s.fate() == Fate::Kept;
     if commit {
         if let Some(c) = creds.filter(|c| c.count() > 0) {
             crate::domain::progress::phase(&*opts.progress, "saving the credentials file", None)?;
@@ -52,6 +58,56 @@ pub fn settle(
     Ok((s, commit))
 }
 
+/// What becomes of an import's writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Committed: no bad row, or `--skip-invalid` (the bad rows are set aside).
+    Kept,
+    /// `--dry-run` of a file a real run would commit: rolled back, the summary says what
+    /// would have been written.
+    DryRun,
+    /// All or nothing, and a bad row was found: rolled back and the command fails, a dry
+    /// run included (it says the import would fail).
+    Failed,
+}
+
+/// The one "all or nothing" rule: a bad row dooms the whole import unless `skip_invalid`;
+/// otherwise a dry run keeps nothing and a real run keeps everything valid.
+pub fn fate(dry_run: bool, skip_invalid: bool, rejected: u64) -> Fate {
+    if rejected > 0 && !skip_invalid {
+        Fate::Failed
+    } else if dry_run {
+        Fate::DryRun
+    } else {
+        Fate::Kept
+    }
+}
+
+impl Options {
+    /// What becomes of the import's writes once `rejected` rows were found bad.
+    pub fn fate(&self, rejected: u64) -> Fate {
+        fate(self.dry_run, self.skip_invalid, rejected)
+    }
+
+    /// Whether a file whose rows are all valid is kept: the credentials of the accounts it
+    /// makes must then be issued (not on a dry run).
+    pub fn keeps_a_clean_file(&self) -> bool {
+        self.fate(0) == Fate::Kept
+    }
+
+    /// Whether bad rows are set aside (to a rejects file) while the valid ones are kept.
+    pub fn sets_bad_rows_aside(&self) -> bool {
+        self.fate(1) == Fate::Kept
+    }
+}
+
+impl Summary {
+    /// What becomes of the import's writes, given the bad rows it found.
+    pub fn fate(&self) -> Fate {
+        fate(self.dry_run, self.skip_invalid, self.rejected)
+    }
+}
+
 /// The audit entry of an import: `<kind>.import` on the file, with its counts.
 pub fn audit(db: &Db, org: &Org, actor: &Actor, s: &Summary) -> Result<()> {
     db.audit(
@@ -62,4 +118,34 @@ pub fn audit(db: &Db, org: &Org, actor: &Actor, s: &Summary) -> Result<()> {
         &s.file,
         &s.audit_detail(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_row_dooms_the_import_unless_skipped_and_a_dry_run_keeps_nothing() {
+        for (dry_run, skip_invalid, rejected, expected) in [
+            (false, false, 0, Fate::Kept),
+            (false, false, 1, Fate::Failed),
+            (false, true, 3, Fate::Kept),
+            (true, false, 0, Fate::DryRun),
+            // A dry run of a doomed file says it would fail.
+            (true, false, 2, Fate::Failed),
+            (true, true, 2, Fate::DryRun),
+        ] {
+            assert_eq!(
+                fate(dry_run, skip_invalid, rejected),
+                expected,
+                "dry_run={dry_run} skip_invalid={skip_invalid} rejected={rejected}"
+            );
+        }
+        let mut o = Options::new("f.csv".into(), crate::domain::progress::none());
+        assert!(o.keeps_a_clean_file() && !o.sets_bad_rows_aside());
+        o.skip_invalid = true;
+        assert!(o.keeps_a_clean_file() && o.sets_bad_rows_aside());
+        o.dry_run = true;
+        assert!(!o.keeps_a_clean_file() && !o.sets_bad_rows_aside());
+    }
 }

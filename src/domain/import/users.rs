@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::input::{Column, Input};
 use super::{Options, Outcome, Rejects, Summary};
+use crate::domain::accounts::Severed;
 use crate::domain::accounts::{Actor, Role};
 use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
 use crate::store::import::{
@@ -186,7 +187,6 @@ pub fn import(
 
     // 3. Write, in e-mail order.
     let mut state = State {
-        dry_run: opts.dry_run,
         st: stage.statements(org.id, &org.domain, actor.at)?,
         org,
         at: actor.at,
@@ -195,8 +195,7 @@ pub fn import(
         suffixes: HashMap::new(),
         rng: OsRandom::new(),
         creds,
-        severed: Vec::new(),
-        sever_audit: Vec::new(),
+        severed: Severed::new(opts.dry_run),
         username: String::with_capacity(96),
         links: Vec::new(),
         any_active: db.has_active_users(org.id)?,
@@ -221,7 +220,7 @@ pub fn import(
             since_tick = 0;
         }
         // A doomed all-or-nothing import makes no secret: nothing will be kept.
-        let failed = rejected > 0 && !opts.skip_invalid;
+        let failed = opts.fate(rejected) == super::Fate::Failed;
         let f = Fields {
             email: row.email,
             name: row.name,
@@ -255,53 +254,16 @@ pub fn import(
     stage.drop_tables()?;
     db.set_mmap_size(mmap)?;
 
-    summary.severed = state.severed.len() as u64;
-    summary.notes = state
-        .severed
-        .iter()
-        .take(super::MAX_LISTED_ERRORS)
-        .cloned()
-        .collect();
-    // Another account lost its MSA: that is a change to its history, audited there, and
-    // it can break a competency that organization's membership displays (SPEC §7).
-    let mut severed_in: Vec<(i64, Vec<&str>)> = Vec::new();
-    for (org_id, username, detail) in &state.sever_audit {
-        db.audit(
-            Some(*org_id),
-            actor.at,
-            &actor.name,
-            "msa.sever",
-            username,
-            detail,
-        )?;
-        match severed_in.iter_mut().find(|(o, _)| o == org_id) {
-            Some((_, users)) => users.push(username),
-            None => severed_in.push((*org_id, vec![username])),
-        }
-    }
-    let mut touched = Vec::new();
-    for (org_id, users) in severed_in {
-        let cause = match users.as_slice() {
-            [one] => format!(
-                "MSA of {one} severed (linked to {} by a users import)",
-                org.name
-            ),
-            many => format!(
-                "MSAs of {} accounts severed (linked to {} by a users import)",
-                many.len(),
-                org.name
-            ),
-        };
-        touched.push((org_id, cause));
-    }
-    let change = crate::domain::effects::Change::Severed(touched);
-    for raised in crate::domain::effects::after(db, org, actor, &change)? {
-        if raised.elsewhere {
-            summary.elsewhere.push(raised);
-        } else {
-            summary.alerts.extend(raised.alerts);
-        }
-    }
+    // Another account lost its MSA: a change to its history, audited there (SPEC §7).
+    state.severed.audit(db, actor)?;
+    super::after_severing(
+        db,
+        org,
+        actor,
+        &state.severed,
+        "a users import",
+        &mut summary,
+    )?;
     drop(state);
     db.restore_cache(cache)?;
     Ok(summary)

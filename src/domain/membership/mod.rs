@@ -42,10 +42,11 @@
 use std::collections::{BTreeMap, HashSet};
 
 use anyhow::Result;
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::domain::accounts::{self, Actor};
+use crate::domain::Actor;
+use crate::domain::accounts;
 use crate::domain::judge::{self, Judged};
 use crate::domain::progress::{self, Progress, Silent};
 use crate::domain::records;
@@ -77,6 +78,7 @@ mod tests;
 mod views;
 mod what_if;
 
+pub use crate::domain::terms::{Dates, State, add_term};
 pub use alerts::*;
 pub use check::*;
 pub use purchase::*;

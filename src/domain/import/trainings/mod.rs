@@ -493,7 +493,7 @@ pub fn import(
     t.skipped_titles = titles;
     t.people = people.len() as u64;
     t.without_corp_email = people.values().filter(|p| p.corp.is_none()).count() as u64;
-    let doomed = summary.rejected > 0 && !opts.skip_invalid;
+    let doomed = opts.fate(summary.rejected) == crate::domain::import::Fate::Failed;
     if linking_on && !doomed {
         link_people(
             db,

@@ -12,9 +12,8 @@ use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Linking, Trainings};
-use crate::domain::accounts::{Actor, Batch, Target};
+use crate::domain::accounts::{Actor, Batch, Severed, Target};
 use crate::domain::credentials::CredentialsFile;
-use crate::domain::effects::{self, Change};
 use crate::domain::import::{Options, Summary};
 use crate::error::bad_input;
 use crate::store::{Db, Org};
@@ -186,7 +185,7 @@ pub(super) fn link_people(
         .filter_map(|(msa, p)| Some((msa, p.corp.clone()?, p)))
         .collect();
     people.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut severed_in: Vec<i64> = Vec::new();
+    let mut severed = Severed::new(opts.dry_run);
     let mut batch = Batch::new(db, org, actor);
     if let Some(since) = linking.since {
         batch.since(midnight(since))?;
@@ -272,18 +271,7 @@ pub(super) fn link_people(
             };
             t.linked += 1;
             if let Some(s) = linked.severed {
-                summary.severed += 1;
-                if summary.notes.len() < crate::domain::import::MAX_LISTED_ERRORS {
-                    summary.notes.push(crate::domain::import::severed_note(
-                        msa,
-                        &s.username,
-                        &s.org_name,
-                        opts.dry_run,
-                    ));
-                }
-                if !severed_in.contains(&s.org_id) {
-                    severed_in.push(s.org_id);
-                }
+                severed.push(s, None);
             }
         }
         batch.flush()?;
@@ -291,21 +279,12 @@ pub(super) fn link_people(
     if let Some(since) = linking.since {
         refusals.check(opts, since)?;
     }
-    if opts.dry_run {
-        return Ok(());
-    }
-    // Another organization lost an MSA: that can break a competency its membership shows.
-    let cause = format!(
-        "MSA severed (linked to {} by a Trainings report import)",
-        org.name
-    );
-    let change = Change::Severed(severed_in.into_iter().map(|o| (o, cause.clone())).collect());
-    for raised in effects::after(db, org, actor, &change)? {
-        if raised.elsewhere {
-            summary.elsewhere.push(raised);
-        } else {
-            summary.alerts.extend(raised.alerts);
-        }
-    }
-    Ok(())
+    crate::domain::import::after_severing(
+        db,
+        org,
+        actor,
+        &severed,
+        "a Trainings report import",
+        summary,
+    )
 }

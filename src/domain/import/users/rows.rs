@@ -69,8 +69,6 @@ pub(super) fn validate_row(
 }
 
 pub(super) struct State<'a, 'c> {
-    /// `--dry-run`: messages say what would happen.
-    pub(super) dry_run: bool,
     pub(super) st: UserStatements<'a>,
     pub(super) org: &'a Org,
     pub(super) at: DateTime<Utc>,
@@ -83,10 +81,8 @@ pub(super) struct State<'a, 'c> {
     pub(super) suffixes: HashMap<String, u64>,
     pub(super) rng: OsRandom,
     pub(super) creds: Option<&'c mut CredentialsFile>,
-    /// Severed associations, one message each.
-    pub(super) severed: Vec<String>,
-    /// Severed associations for the audit: (org, user name, detail).
-    pub(super) sever_audit: Vec<(i64, String, String)>,
+    /// Severed associations.
+    pub(super) severed: Severed,
     pub(super) username: String,
     /// Whether the organization had an active account before the import: if not, no row
     /// can match one (the staged e-mails are distinct), and the lookup is skipped.
@@ -179,14 +175,15 @@ impl State<'_, '_> {
         }
         if let Some(m) = &f.msa {
             if let Some(l) = sever {
-                let reason = format!("linked to {} ({})", self.username, self.org.name);
-                self.st.end_link(l.id, self.at, &reason)?;
-                self.severed.push(format!(
-                    "{} (line {line})",
-                    crate::domain::import::severed_note(m, &l.username, &l.org_name, self.dry_run)
-                ));
-                self.sever_audit
-                    .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
+                let (st, at) = (&mut self.st, self.at);
+                let s = crate::domain::accounts::sever::sever(
+                    m,
+                    l.into(),
+                    &self.username,
+                    self.org,
+                    |id, r| st.end_link(id, at, r),
+                )?;
+                self.severed.push(s, Some(line));
             }
             self.links.push((m.clone(), id));
         }
@@ -269,16 +266,15 @@ impl State<'_, '_> {
                 .end_link(*old_id, self.at, &format!("replaced by {m}"))?;
         }
         if let Some(l) = sever {
-            let reason = format!("linked to {} ({})", ex.username, self.org.name);
-            self.st.end_link(l.id, self.at, &reason)?;
-            self.severed.push(crate::domain::import::severed_note(
+            let (st, at) = (&mut self.st, self.at);
+            let s = crate::domain::accounts::sever::sever(
                 m,
-                &l.username,
-                &l.org_name,
-                self.dry_run,
-            ));
-            self.sever_audit
-                .push((l.org_id, l.username, format!("msa={m} severed: {reason}")));
+                l.into(),
+                &ex.username,
+                self.org,
+                |id, r| st.end_link(id, at, r),
+            )?;
+            self.severed.push(s, None);
         }
         self.links.push((m.clone(), ex.id));
         Ok(Ok(Outcome::Updated))
