@@ -116,26 +116,7 @@ pub(super) fn sync_with(
                 let why = cause
                     .map(str::to_owned)
                     .or_else(|| was.as_ref().and_then(|w| infer_cause(w, s)));
-                let a = Alert {
-                    id: 0,
-                    designation: s.id.clone(),
-                    name: s.name.clone(),
-                    message: ALERT_TEXT.to_owned(),
-                    items: text,
-                    cause: why,
-                    raised_at: at,
-                    closed_at: None,
-                    close_reason: None,
-                };
-                db.insert_designation_alert(org.id, &a)?;
-                actor.audit(
-                    db,
-                    org.id,
-                    "designations.alert",
-                    &s.id,
-                    &format!("raised: {}", alert_line(&a)),
-                )?;
-                raised.push(a);
+                raised.push(raise(db, org, actor, &s.id, &s.name, text, why, at)?);
             }
             _ => {}
         }
@@ -164,14 +145,39 @@ fn raise_gone(
     cause: Option<&str>,
     e: &EnrolmentRow,
 ) -> Result<Alert> {
+    raise(
+        db,
+        org,
+        actor,
+        &e.designation,
+        &e.name,
+        "the designation is no longer in the rulebook".to_owned(),
+        cause.map(str::to_owned),
+        actor.at,
+    )
+}
+
+/// Records a designation alert raised at `at` and its audit row: the one way an alert is
+/// raised, so every alert is audited with the same line.
+#[allow(clippy::too_many_arguments)]
+fn raise(
+    db: &Db,
+    org: &Org,
+    actor: &Actor,
+    designation: &str,
+    name: &str,
+    items: String,
+    cause: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<Alert> {
     let a = Alert {
         id: 0,
-        designation: e.designation.clone(),
-        name: e.name.clone(),
+        designation: designation.to_owned(),
+        name: name.to_owned(),
         message: ALERT_TEXT.to_owned(),
-        items: "the designation is no longer in the rulebook".to_owned(),
-        cause: cause.map(str::to_owned),
-        raised_at: actor.at,
+        items,
+        cause,
+        raised_at: at,
         closed_at: None,
         close_reason: None,
     };
@@ -180,7 +186,7 @@ fn raise_gone(
         db,
         org.id,
         "designations.alert",
-        &e.designation,
+        designation,
         &format!("raised: {}", alert_line(&a)),
     )?;
     Ok(a)
