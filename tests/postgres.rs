@@ -1385,65 +1385,6 @@ fn a_large_create_users_trainings_import_on_postgresql_matches_sqlite() {
     }
 }
 
-/// A TCP proxy in front of the test server that counts the statements clients run through
-/// it: the `Bind` messages of the extended protocol and the `Query` messages of the simple
-/// one (a COPY's data is not a statement). Returns its port and the count.
-fn counting_proxy(
-    server: std::net::SocketAddr,
-) -> (u16, std::sync::Arc<std::sync::atomic::AtomicU64>) {
-    use std::io::{Read, Write};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = std::sync::Arc::new(AtomicU64::new(0));
-    let counted = std::sync::Arc::clone(&count);
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(mut client) = client else { return };
-            let Ok(mut upstream) = std::net::TcpStream::connect(server) else {
-                return;
-            };
-            // Messages go on as they come (Nagle would hold each small one back).
-            let _ = (client.set_nodelay(true), upstream.set_nodelay(true));
-            let (mut from_server, mut to_client) =
-                (upstream.try_clone().unwrap(), client.try_clone().unwrap());
-            std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
-            let counted = std::sync::Arc::clone(&counted);
-            std::thread::spawn(move || -> std::io::Result<()> {
-                // Untyped start-up messages (an SSL or GSS request first, then the start-up
-                // message), then typed messages.
-                loop {
-                    let mut len = [0u8; 4];
-                    client.read_exact(&mut len)?;
-                    let mut body = vec![0u8; u32::from_be_bytes(len) as usize - 4];
-                    client.read_exact(&mut body)?;
-                    upstream.write_all(&len)?;
-                    upstream.write_all(&body)?;
-                    let code = body
-                        .get(..4)
-                        .map(|c| u32::from_be_bytes(c.try_into().unwrap()));
-                    if !matches!(code, Some(80_877_103 | 80_877_104)) {
-                        break;
-                    }
-                }
-                loop {
-                    let mut head = [0u8; 5];
-                    client.read_exact(&mut head)?;
-                    let len = u32::from_be_bytes(head[1..].try_into().unwrap()) as usize;
-                    let mut body = vec![0u8; len - 4];
-                    client.read_exact(&mut body)?;
-                    if matches!(head[0], b'B' | b'Q') {
-                        counted.fetch_add(1, Ordering::Relaxed);
-                    }
-                    upstream.write_all(&head)?;
-                    upstream.write_all(&body)?;
-                }
-            });
-        }
-    });
-    (port, count)
-}
-
 /// Bug (PostgreSQL, Trainings import with --create-users): each row cost a round trip or
 /// two and each person about a dozen, so a large report held the write lock for minutes.
 /// Now the rows and the people go a chunk at a time: the statements of the whole import
@@ -1457,13 +1398,9 @@ fn a_create_users_trainings_import_on_postgresql_runs_a_few_statements_per_chunk
     let env = Env::new();
     env.init();
     std::fs::write(env.path("t.csv"), &report).unwrap();
-    // postgres://USER@HOST:PORT/DB (the tests' server is on a loopback address).
     let url = env.db().display().to_string();
-    let start = url.find('@').unwrap() + 1;
-    let end = start + url[start..].find('/').unwrap();
-    let server: std::net::SocketAddr = url[start..end].parse().unwrap();
-    let (port, statements) = counting_proxy(server);
-    let proxied = format!("{}127.0.0.1:{port}{}", &url[..start], &url[end..]);
+    let proxy = common::proxy::Proxy::start(&url, "", common::proxy::Fault::None);
+    let proxied = proxy.url(&url);
     let out = env
         .cmd()
         .env("COMPETENCY_DB", &proxied)
@@ -1482,7 +1419,7 @@ fn a_create_users_trainings_import_on_postgresql_runs_a_few_statements_per_chunk
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = s["rows"].as_u64().unwrap();
     assert!(rows > 9_000, "{s}");
-    let n = statements.load(std::sync::atomic::Ordering::Relaxed);
+    let n = proxy.statements();
     // Before: two or more per row and a dozen per person (57,036 here); now 40.
     assert!(n < 300, "{n} statements for {rows} rows of {people} people");
 }

@@ -4,11 +4,13 @@
 //! command makes), either drops the connection right after forwarding that transaction's
 //! COMMIT, or goes silent: nothing more is forwarded either way, on any connection, and
 //! new connections are accepted but never answered, as a network that stopped carrying
-//! packets. std::net and threads only; every socket it holds ends when it drops.
+//! packets. With [`Fault::None`] it only forwards, counting the statements clients run
+//! ([`Proxy::statements`]). std::net and threads only; every socket it holds ends when it
+//! drops.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What the proxy does once it has seen the needle.
@@ -19,6 +21,8 @@ pub enum Fault {
     DropAfterCommit,
     /// Forwards nothing more, in either direction, on any connection.
     Silent,
+    /// No fault: forwards everything (to count statements).
+    None,
 }
 
 struct Shared {
@@ -29,6 +33,9 @@ struct Shared {
     /// Every socket, shut down when the proxy drops.
     sockets: Mutex<Vec<TcpStream>>,
     stop: AtomicBool,
+    /// The statements clients ran: `Bind` messages of the extended protocol and `Query`
+    /// messages of the simple one (a COPY's data is not a statement).
+    statements: AtomicU64,
 }
 
 /// A running proxy; stops (and cuts every connection) when dropped.
@@ -50,6 +57,7 @@ impl Proxy {
             tripped: AtomicBool::new(false),
             sockets: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            statements: AtomicU64::new(0),
         });
         let s = shared.clone();
         std::thread::spawn(move || {
@@ -85,6 +93,11 @@ impl Proxy {
         let (auth, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
         let user = auth.rsplit_once('@').map(|(u, _)| format!("{u}@"));
         format!("{scheme}://{}{}{tail}", user.unwrap_or_default(), self.addr)
+    }
+
+    /// The statements forwarded so far (see [`Fault::None`]).
+    pub fn statements(&self) -> u64 {
+        self.shared.statements.load(Ordering::SeqCst)
     }
 
     /// Whether the fault happened.
@@ -134,6 +147,9 @@ impl Shared {
             }
             if self.silent() {
                 continue;
+            }
+            if !startup && matches!(msg[0], b'B' | b'Q') {
+                self.statements.fetch_add(1, Ordering::SeqCst);
             }
             let body = &msg[..];
             if contains(body, &self.needle) {
