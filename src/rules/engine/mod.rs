@@ -22,13 +22,15 @@
 //! (qualifiers grouped by requirement set), [`matching`] (the maximum flow), `evaluate`
 //! (options, levels, competencies), `gaps` (gaps and risk), [`window`] and
 //! `designations_window` (exact answers over windows of time), [`designations`] (the
-//! designations' scorer), [`pending`] (achievements waiting out the progress delay),
+//! designations' scorer: tracks and the one that counts), `designations_items` (what one
+//! item of a track earns), [`pending`] (achievements waiting out the progress delay),
 //! [`explain`] (the wording and the one number formatter),
 //! [`whatif`] (pure edits of a snapshot) and [`snapshot`] (the plain data evaluated).
 
 mod classify;
 pub mod counting;
 pub mod designations;
+mod designations_items;
 pub mod designations_reliance;
 mod designations_window;
 mod evaluate;
