@@ -1,0 +1,643 @@
+//! The store side of `users import`: the staged rows and the statements that write them,
+//! backend-neutral. There are two execution paths, one per backend, and they decide alike:
+//!
+//! - the rows are staged in file order in TEMP tables (prepared inserts on SQLite,
+//!   `sqlite/users.rs`; binary `COPY` on PostgreSQL, `postgres/users.rs`), the rejected
+//!   rows beside them;
+//! - the rows whose e-mail or MSA may repeat are read back in file order (one statement)
+//!   and the second occurrences rejected, from memory;
+//! - the remaining rows are read back in e-mail order and decided one after the other. On
+//!   SQLite every question (the active account of an e-mail, the open association of an
+//!   MSA, whether a user name is free) is an in-process index lookup; on PostgreSQL, where
+//!   each would be a round trip, the rows come 4,096 at a time through a cursor and what
+//!   they ask about is fetched for the whole chunk with one set-based query each, against
+//!   the staged rows, before any of them is decided; the chunk's new accounts are written
+//!   by one `COPY` after it. No statement is ever sent while a `COPY` is open: every
+//!   `COPY` is complete (written and closed) inside one call.
+//!
+//! Invariants: every answer is what the database would give at that point of the import
+//! (the accounts buffered for the chunk's `COPY` included), so both paths decide every row
+//! the same way; the TEMP tables are created inside the import's transaction, so a
+//! rollback removes them; the backend's tuning for the import (SQLite's page caches and
+//! memory map) is set by [`Db::user_stage`] and restored by [`UserStage::drop_tables`].
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::store::Db;
+use crate::store::postgres::users::{self as pg, PgStage, PgUsers};
+use crate::store::sql::{OptionalExtension, Stmt, params};
+use crate::store::sqlite::users::{self as lite, LiteStage, Tuning};
+
+/// An active account found by e-mail.
+#[derive(Debug, Clone)]
+pub struct ExistingUser {
+    /// Database id.
+    pub id: i64,
+    /// User name.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Roles, `;`-joined as stored.
+    pub roles: String,
+    /// The open MSA link: (link id, MSA).
+    pub link: Option<(i64, String)>,
+}
+
+/// The open association of an MSA, wherever it is.
+#[derive(Debug, Clone)]
+pub struct OpenLink {
+    /// Link id.
+    pub id: i64,
+    /// The account.
+    pub user_id: i64,
+    /// Its user name.
+    pub username: String,
+    /// Its organization.
+    pub org_id: i64,
+    /// That organization's name.
+    pub org_name: String,
+}
+
+/// A user row an import inserts: the same row as `users add` inserts.
+pub use crate::store::users::NewUser as BulkUser;
+
+/// The active account of an organization with an e-mail, and its open link.
+const FIND_EMAIL: &str = "SELECT u.id, u.username || uo.domain, u.name, u.roles, l.id, l.msa
+     FROM users u JOIN orgs uo ON uo.id = u.org_id
+     LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
+     WHERE u.org_id = ?1 AND u.email = ?2 AND u.status = 'active'";
+
+/// The open association of an MSA, with its account and organization.
+const FIND_LINK: &str = "SELECT l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
+     FROM msa_links l
+     JOIN users u ON u.id = l.user_id JOIN orgs uo ON uo.id = u.org_id
+     JOIN orgs o ON o.id = l.org_id
+     WHERE l.msa = ?1 AND l.ended_at IS NULL";
+
+/// A taken user name inserts nothing (and, on PostgreSQL, does not abort the transaction as
+/// a failed statement would).
+const INSERT_USER: &str = "INSERT INTO users (org_id, username, name, email, roles, status,
+        created_at, password_hash, password_temporary, password_expires_at, self_service_reset)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, 1, ?8, 0)
+     ON CONFLICT (org_id, username) DO NOTHING";
+
+const END_LINK: &str = "UPDATE msa_links SET ended_at = ?2, end_reason = ?3 WHERE id = ?1";
+
+/// The statements of a users import.
+pub struct UserStatements<'a> {
+    find_email: Stmt<'a>,
+    find_link: Stmt<'a>,
+    insert_user: Stmt<'a>,
+    end_link: Stmt<'a>,
+    db: &'a Db<'a>,
+    /// PostgreSQL: what the current chunk of staged rows asked about, fetched set-based,
+    /// and the accounts it added, buffered for its `COPY`.
+    pg: Option<Rc<RefCell<PgUsers>>>,
+    /// The user-name domain of the organization imported into (its id, the domain, and
+    /// whether another organization shares the domain), asked once.
+    space: Option<(i64, String, bool)>,
+}
+
+impl<'a> UserStatements<'a> {
+    /// The active account of the organization with this e-mail.
+    pub fn active_by_email(&mut self, org_id: i64, email: &str) -> Result<Option<ExistingUser>> {
+        if let Some(found) = self
+            .pg
+            .as_ref()
+            .and_then(|c| c.borrow().active_by_email(email))
+        {
+            return Ok(found);
+        }
+        Ok(self
+            .find_email
+            .query_row(params![org_id, email], |r| {
+                let link_id: Option<i64> = r.get(4)?;
+                Ok(ExistingUser {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    name: r.get(2)?,
+                    roles: r.get(3)?,
+                    link: match link_id {
+                        Some(id) => Some((id, r.get(5)?)),
+                        None => None,
+                    },
+                })
+            })
+            .optional()?)
+    }
+
+    /// The open association of an MSA, in any organization.
+    pub fn open_link(&mut self, msa: &str) -> Result<Option<OpenLink>> {
+        if let Some(found) = self.pg.as_ref().and_then(|c| c.borrow().open_link(msa)) {
+            return Ok(found);
+        }
+        Ok(self
+            .find_link
+            .query_row([msa], |r| {
+                Ok(OpenLink {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    username: r.get(2)?,
+                    org_id: r.get(3)?,
+                    org_name: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Whether some account (any organization, any status) has this e-mail.
+    pub fn email_in_use(&self, email: &str) -> Result<bool> {
+        if let Some(known) = self
+            .pg
+            .as_ref()
+            .and_then(|c| c.borrow().email_in_use(email))
+        {
+            return Ok(known);
+        }
+        // The accounts buffered for the chunk's COPY answered above (`Some(true)`).
+        self.db.email_in_use(email)
+    }
+
+    /// PostgreSQL: writes the accounts buffered so far, so that a question the chunk's
+    /// prefetch cannot answer sees them.
+    fn flush_pg(&self) -> Result<()> {
+        if let (Some(cache), Some(p)) = (&self.pg, self.db.conn().pg()) {
+            cache.borrow_mut().write_new(p, false)?;
+        }
+        Ok(())
+    }
+
+    /// The stored form of a user name of the organization (migration 10: without the
+    /// domain), and whether another organization shares that domain.
+    fn stored_username<'u>(&mut self, org_id: i64, username: &'u str) -> Result<(&'u str, bool)> {
+        if self.space.as_ref().is_none_or(|s| s.0 != org_id) {
+            let domain = self.db.org_domain(org_id)?;
+            let shared = self.db.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM orgs WHERE domain = ?1 AND id != ?2)",
+                params![domain, org_id],
+                |r| r.get(0),
+            )?;
+            self.space = Some((org_id, domain, shared));
+        }
+        let (_, domain, shared) = self.space.as_ref().expect("set above");
+        match crate::store::users::username_stem(username, domain) {
+            Some(stem) => Ok((stem, *shared)),
+            None => anyhow::bail!(
+                "internal error: user name {username:?} is not in its organization's domain {domain:?}"
+            ),
+        }
+    }
+
+    /// Inserts an account; `Ok(None)` when the user name is taken.
+    pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
+        let (stem, shared) = self.stored_username(u.org_id, u.username)?;
+        if let Some(cache) = self.pg.clone() {
+            // Buffered for the chunk's COPY, its id drawn from the sequence; a user name
+            // taken in the database or by a buffered account inserts nothing, as
+            // `ON CONFLICT DO NOTHING` does.
+            let known = cache.borrow().username_taken(u.username);
+            let taken = match known {
+                Some(t) => t,
+                // Not one of the buffered accounts' names (they answer `Some(true)`).
+                None => self.db.username_taken(u.username)?,
+            };
+            if taken {
+                return Ok(None);
+            }
+            let p = self.db.conn().pg().expect("PostgreSQL");
+            let stem = stem.to_owned();
+            return Ok(Some(cache.borrow_mut().add(
+                p,
+                u,
+                stem,
+                crate::store::users::hash_bytes(u.password_hash),
+            )?));
+        }
+        // The unique index keeps a user name once per organization; another organization
+        // of the same domain is asked first.
+        if shared && self.db.username_taken(u.username)? {
+            return Ok(None);
+        }
+        let n = self.insert_user.execute(params![
+            u.org_id,
+            stem,
+            u.name,
+            u.email,
+            u.roles,
+            at.timestamp(),
+            crate::store::users::hash_bytes(u.password_hash),
+            u.expires_at.timestamp()
+        ])?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.db.conn().last_insert_rowid()?))
+    }
+
+    /// Ends an association.
+    pub fn end_link(&mut self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
+        if let Some(cache) = &self.pg {
+            cache.borrow_mut().link_ended(link_id);
+        }
+        self.end_link
+            .execute(params![link_id, at.timestamp(), reason])?;
+        Ok(())
+    }
+
+    /// The largest number `n` such that `<local><n>@<domain>` is a user name already
+    /// (0 when none): where numbering resumes after a collision.
+    pub fn max_username_suffix(&self, local: &str, domain: &str) -> Result<u64> {
+        // The LIKE or GLOB below must see the accounts buffered so far.
+        self.flush_pg()?;
+        // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local),
+        // none of them special to GLOB, so the prefix can use the username index.
+        // PostgreSQL has no GLOB: LIKE finds a superset (`_` matches any character), which
+        // the loop below narrows exactly. Names are stored without their domain
+        // (`<local><n>@`), in the organizations of the domain.
+        let pg = self.db.conn().is_pg();
+        let sql = if pg {
+            "SELECT username FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username LIKE ?1"
+        } else {
+            "SELECT username FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username GLOB ?1"
+        };
+        let pattern = if pg {
+            format!("{local}%@")
+        } else {
+            format!("{local}[0-9]*@")
+        };
+        let mut st = self.db.conn().prepare_cached(sql)?;
+        let mut rows = st.query(params![pattern, domain])?;
+        let mut max = 0;
+        while let Some(r) = rows.next()? {
+            let name: String = r.get(0)?;
+            if let Some(n) = name
+                .strip_prefix(local)
+                .and_then(|s| s.strip_suffix('@'))
+                .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                max = max.max(n);
+            }
+        }
+        Ok(max)
+    }
+}
+
+/// A staged row, read back in e-mail order.
+pub struct StagedUser {
+    /// The line it starts on.
+    pub line: u64,
+    /// Its span in the file.
+    pub span: (u64, u64),
+    /// E-mail, lower case.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// MSA.
+    pub msa: Option<String>,
+    /// Roles, `;`-joined.
+    pub roles: String,
+}
+
+/// A rejected row, read back in file order.
+pub struct StagedReject {
+    /// The line it starts on.
+    pub line: u64,
+    /// Its span in the file.
+    pub span: (u64, u64),
+    /// Why.
+    pub message: String,
+}
+
+/// The TEMP tables of a users import (the same names and columns on both backends).
+pub(crate) const STAGE_TABLES: &[&str] = &[
+    "import_users",
+    "import_rejects",
+    "import_cand_email",
+    "import_cand_msa",
+    "import_links",
+];
+
+/// How the staged rows reach their TEMP tables.
+enum Fill<'a> {
+    /// Prepared inserts.
+    Lite(LiteStage<'a>),
+    /// Buffered, then sent by binary `COPY`.
+    Pg(PgStage),
+}
+
+/// The temporary tables of a users import, in the connection's TEMP schema, and what the
+/// duplicate check remembers.
+///
+/// The rows are staged first, in file order (appends, page by page), so that they can then
+/// be read back sorted by e-mail — the database's external sort, memory bounded whatever
+/// the file size — and inserted into `users` in the order of its e-mail and user-name
+/// indexes, and their MSA links into `msa_links` in MSA order: every B-tree then fills
+/// page by page instead of at random.
+pub struct UserStage<'a> {
+    fill: Fill<'a>,
+    db: &'a Db<'a>,
+    /// The line that took each candidate e-mail / MSA (only rows whose key may repeat).
+    seen_email: HashMap<String, u64>,
+    seen_msa: HashMap<String, u64>,
+    /// PostgreSQL: shared with the import's [`UserStatements`].
+    cache: Option<Rc<RefCell<PgUsers>>>,
+    /// What [`Db::user_stage`] changed, put back by [`UserStage::drop_tables`].
+    tuning: Tuning,
+}
+
+impl<'a> UserStage<'a> {
+    /// Stages a valid row (in file order).
+    pub fn add(
+        &mut self,
+        line: u64,
+        span: (u64, u64),
+        email: &str,
+        name: &str,
+        msa: Option<&str>,
+        roles: &str,
+    ) -> Result<()> {
+        let (l, s, e) = (line as i64, span.0 as i64, span.1 as i64);
+        match &mut self.fill {
+            Fill::Lite(st) => st.add(l, s, e, email, name, msa, roles),
+            Fill::Pg(st) => Ok(st.add(pg_of(self.db), (l, s, e, email, name, msa, roles))?),
+        }
+    }
+
+    /// Records a rejected row.
+    pub fn reject(&mut self, line: u64, span: (u64, u64), message: &str) -> Result<()> {
+        let (l, s, e) = (line as i64, span.0 as i64, span.1 as i64);
+        match &mut self.fill {
+            Fill::Lite(st) => st.reject(l, s, e, message),
+            Fill::Pg(st) => Ok(st.reject(pg_of(self.db), l, s, e, message)?),
+        }
+    }
+
+    /// Notes an e-mail that may occur more than once in the file.
+    pub fn candidate_email(&mut self, email: &str) -> Result<()> {
+        match &mut self.fill {
+            Fill::Lite(st) => st.candidate_email(email),
+            Fill::Pg(st) => Ok(st.candidate_email(pg_of(self.db), email)?),
+        }
+    }
+
+    /// Notes an MSA that may occur more than once in the file.
+    pub fn candidate_msa(&mut self, msa: &str) -> Result<()> {
+        match &mut self.fill {
+            Fill::Lite(st) => st.candidate_msa(msa),
+            Fill::Pg(st) => Ok(st.candidate_msa(pg_of(self.db), msa)?),
+        }
+    }
+
+    /// Calls `f` for each staged row whose e-mail or MSA is a candidate duplicate, in file
+    /// order, with (line, span, email, msa). One pass over the staged rows, no sort.
+    pub fn for_each_candidate(
+        &mut self,
+        mut f: impl FnMut(&mut Self, u64, (u64, u64), &str, Option<&str>) -> Result<()>,
+    ) -> Result<()> {
+        self.flush()?;
+        let db = self.db;
+        let mut st = db.conn().prepare(
+            "SELECT line, span_start, span_end, email, msa FROM temp.import_users
+             WHERE email IN (SELECT email FROM temp.import_cand_email)
+                OR msa IN (SELECT msa FROM temp.import_cand_msa)
+             ORDER BY line",
+        )?;
+        let mut rows = st.query(params![])?;
+        while let Some(r) = rows.next()? {
+            f(
+                self,
+                r.get::<_, i64>(0)? as u64,
+                (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+                r.get_ref(3)?.as_str()?,
+                r.get_ref(4)?.as_str_or_null()?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The line that already took an e-mail (see [`UserStage::take`]).
+    pub fn email_taken(&mut self, email: &str) -> Result<Option<u64>> {
+        Ok(self.seen_email.get(email).copied())
+    }
+
+    /// The line that already took an MSA (see [`UserStage::take`]).
+    pub fn msa_taken(&mut self, msa: &str) -> Result<Option<u64>> {
+        Ok(self.seen_msa.get(msa).copied())
+    }
+
+    /// Records that `line`, accepted, takes its e-mail and MSA.
+    pub fn take(&mut self, email: &str, msa: Option<&str>, line: u64) -> Result<()> {
+        self.seen_email.insert(email.to_owned(), line);
+        if let Some(m) = msa {
+            self.seen_msa.insert(m.to_owned(), line);
+        }
+        Ok(())
+    }
+
+    /// Removes the rows rejected so far from the staged rows.
+    pub fn drop_rejected(&mut self) -> Result<()> {
+        self.flush()?;
+        self.seen_email = HashMap::new();
+        self.seen_msa = HashMap::new();
+        self.db.conn().execute(
+            "DELETE FROM temp.import_users WHERE line IN (SELECT line FROM temp.import_rejects)",
+            params![],
+        )?;
+        Ok(())
+    }
+
+    /// Calls `f` for each staged row in e-mail order (then file order).
+    pub fn for_each_by_email(
+        &mut self,
+        mut f: impl FnMut(&mut Self, StagedUser) -> Result<()>,
+    ) -> Result<()> {
+        self.flush()?;
+        self.seen_email = HashMap::new();
+        self.seen_msa = HashMap::new();
+        if let (Some(cache), Some(p)) = (self.cache.clone(), self.db.conn().pg()) {
+            // A chunk at a time: what its rows will ask about is fetched set-based before
+            // them; the accounts they added are written after them.
+            pg::open_cursor(p)?;
+            loop {
+                let chunk = pg::next_chunk(p, &cache)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                for row in chunk {
+                    f(self, row)?;
+                }
+                cache.borrow_mut().write_new(p, true)?;
+            }
+            pg::close_cursor(p)?;
+            return Ok(());
+        }
+        let db = self.db;
+        let mut st = db.conn().prepare(
+            "SELECT line, span_start, span_end, email, name, msa, roles FROM temp.import_users
+             ORDER BY email, line",
+        )?;
+        let mut rows = st.query(params![])?;
+        while let Some(r) = rows.next()? {
+            f(
+                self,
+                StagedUser {
+                    line: r.get::<_, i64>(0)? as u64,
+                    span: (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+                    email: r.get(3)?,
+                    name: r.get(4)?,
+                    msa: r.get(5)?,
+                    roles: r.get(6)?,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Queues an MSA link to insert with [`UserStage::insert_links`].
+    pub fn queue_link(&mut self, msa: &str, user_id: i64) -> Result<()> {
+        match &mut self.fill {
+            Fill::Lite(st) => st.queue_link(msa, user_id),
+            Fill::Pg(st) => Ok(st.queue_link(pg_of(self.db), msa, user_id)?),
+        }
+    }
+
+    /// Inserts the queued links in MSA order (the order of two of the three indexes of
+    /// `msa_links`; the third, by user, is small).
+    pub fn insert_links(&mut self, org_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.flush()?;
+        self.db.conn().execute(
+            "INSERT INTO msa_links (msa, user_id, org_id, started_at)
+             SELECT msa, user_id, ?1, ?2 FROM temp.import_links ORDER BY msa",
+            params![org_id, at.timestamp()],
+        )?;
+        Ok(())
+    }
+
+    /// Calls `f` for each rejected row, in file order.
+    pub fn for_each_reject(&mut self, mut f: impl FnMut(StagedReject) -> Result<()>) -> Result<()> {
+        self.flush()?;
+        let mut st = self.db.conn().prepare(
+            "SELECT line, span_start, span_end, message FROM temp.import_rejects ORDER BY line",
+        )?;
+        let mut rows = st.query(params![])?;
+        while let Some(r) = rows.next()? {
+            f(StagedReject {
+                line: r.get::<_, i64>(0)? as u64,
+                span: (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+                message: r.get(3)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: sends the rows buffered for COPY (before any read of the TEMP tables).
+    fn flush(&mut self) -> Result<()> {
+        if let Fill::Pg(st) = &mut self.fill {
+            st.flush(pg_of(self.db))?;
+        }
+        Ok(())
+    }
+
+    /// The statements of the users import that writes these staged rows into `org_id`
+    /// (of `domain`) at `at`: on PostgreSQL they share what each chunk prefetched.
+    pub fn statements(
+        &self,
+        org_id: i64,
+        domain: &str,
+        at: DateTime<Utc>,
+    ) -> Result<UserStatements<'a>> {
+        let c = self.db.conn();
+        if let Some(cache) = &self.cache {
+            let mut c = cache.borrow_mut();
+            c.org_id = org_id;
+            c.domain = domain.to_owned();
+            c.at = at.timestamp();
+        }
+        Ok(UserStatements {
+            find_email: c.prepare_cached(FIND_EMAIL)?,
+            find_link: c.prepare_cached(FIND_LINK)?,
+            insert_user: c.prepare_cached(INSERT_USER)?,
+            end_link: c.prepare_cached(END_LINK)?,
+            db: self.db,
+            pg: self.cache.clone(),
+            space: None,
+        })
+    }
+
+    /// Drops the temporary tables and puts the backend's tuning back.
+    pub fn drop_tables(self) -> Result<()> {
+        let (db, tuning) = (self.db, self.tuning);
+        drop(self.fill);
+        for t in STAGE_TABLES {
+            db.conn()
+                .execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
+        }
+        if let Some(c) = db.conn().lite() {
+            lite::restore(c, tuning)?;
+        }
+        Ok(())
+    }
+}
+
+/// The PostgreSQL connection of a stage filled by COPY.
+fn pg_of<'d>(db: &'d Db<'_>) -> &'d crate::store::sql::Pg {
+    db.conn().pg().expect("a COPY stage is on PostgreSQL")
+}
+
+impl<'a> Db<'a> {
+    /// Whether the organization has an active account.
+    pub fn has_active_users(&self, org_id: i64) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE org_id = ?1 AND status = 'active')",
+            [org_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether any MSA has an open association, in any organization.
+    pub fn has_open_links(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM msa_links WHERE ended_at IS NULL)",
+            params![],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Creates the temporary tables of a users import and prepares their statements; on
+    /// SQLite, sets the page caches and memory map the import runs with (see
+    /// [`lite::tune`]).
+    pub fn user_stage(&'a self) -> Result<UserStage<'a>> {
+        let c = self.conn();
+        for t in STAGE_TABLES {
+            c.execute_batch(&format!("DROP TABLE IF EXISTS temp.{t}"))?;
+        }
+        let (fill, cache, tuning) = match c.pg() {
+            Some(p) => {
+                let st = PgStage::create(p)?;
+                let cache = Rc::clone(&st.cache);
+                (Fill::Pg(st), Some(cache), Tuning::default())
+            }
+            None => {
+                let l = c.lite().expect("SQLite");
+                let tuning = lite::tune(l)?;
+                (Fill::Lite(LiteStage::create(c)?), None, tuning)
+            }
+        };
+        Ok(UserStage {
+            fill,
+            db: self,
+            seen_email: HashMap::new(),
+            seen_msa: HashMap::new(),
+            cache,
+            tuning,
+        })
+    }
+}
