@@ -641,3 +641,6 @@ impl<'a> Db<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

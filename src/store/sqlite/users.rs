@@ -3,6 +3,7 @@
 //! map the import runs with.
 
 use anyhow::Result;
+use rusqlite::OptionalExtension;
 
 use crate::store::sql::{Conn, Stmt, params};
 
@@ -29,12 +30,17 @@ pub struct Tuning {
 pub fn tune(c: &rusqlite::Connection) -> Result<Tuning> {
     let cache: i64 = c.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     c.pragma_update(None, "cache_size", -USERS_IMPORT_CACHE_KIB)?;
-    let mmap: i64 = c.pragma_query_value(None, "mmap_size", |r| r.get(0))?;
-    c.pragma_update(None, "mmap_size", 0)?;
+    // An in-memory database has no memory map to report.
+    let mmap: Option<i64> = c
+        .pragma_query_value(None, "mmap_size", |r| r.get(0))
+        .optional()?;
+    if mmap.is_some() {
+        c.pragma_update(None, "mmap_size", 0)?;
+    }
     c.pragma_update(Some("temp"), "cache_size", -STAGE_CACHE_KIB)?;
     Ok(Tuning {
         cache: Some(cache),
-        mmap: Some(mmap),
+        mmap,
     })
 }
 
