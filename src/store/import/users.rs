@@ -63,8 +63,25 @@ pub struct OpenLink {
     pub org_name: String,
 }
 
-/// A user row an import inserts: the same row as `users add` inserts.
-pub use crate::store::users::NewUser as BulkUser;
+/// An account an import inserts: the row `users add` inserts, its password hash already in
+/// the form the database stores (`store::hash_bytes`: a generated secret's 32-byte digest).
+#[derive(Debug, Clone, Copy)]
+pub struct BulkUser<'a> {
+    /// Organization.
+    pub org_id: i64,
+    /// User name, `<local>@<domain>`.
+    pub username: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// E-mail.
+    pub email: &'a str,
+    /// Roles, `;`-joined.
+    pub roles: &'a str,
+    /// The stored password hash.
+    pub password_hash: &'a [u8],
+    /// When the temporary password expires.
+    pub expires_at: DateTime<Utc>,
+}
 
 /// The active account of an organization with an e-mail, and its open link.
 const FIND_EMAIL: &str = "SELECT u.id, u.username || uo.domain, u.name, u.roles, l.id, l.msa
@@ -101,6 +118,9 @@ pub struct UserStatements<'a> {
     /// The user-name domain of the organization imported into (its id, the domain, and
     /// whether another organization shares the domain), asked once.
     space: Option<(i64, String, bool)>,
+    /// Whether a generated user name can be some account's e-mail at all (see
+    /// [`UserStage::statements`]); if not, [`UserStatements::email_in_use`] asks nothing.
+    names_may_be_emails: bool,
 }
 
 impl<'a> UserStatements<'a> {
@@ -150,8 +170,12 @@ impl<'a> UserStatements<'a> {
             .optional()?)
     }
 
-    /// Whether some account (any organization, any status) has this e-mail.
+    /// Whether some account (any organization, any status) has this e-mail: asked only of
+    /// user names of the organization imported into (see `names_may_be_emails`).
     pub fn email_in_use(&self, email: &str) -> Result<bool> {
+        if !self.names_may_be_emails {
+            return Ok(false);
+        }
         if let Some(known) = self
             .pg
             .as_ref()
@@ -211,12 +235,7 @@ impl<'a> UserStatements<'a> {
             }
             let p = self.db.conn().pg().expect("PostgreSQL");
             let stem = stem.to_owned();
-            return Ok(Some(cache.borrow_mut().add(
-                p,
-                u,
-                stem,
-                crate::store::users::hash_bytes(u.password_hash),
-            )?));
+            return Ok(Some(cache.borrow_mut().add(p, u, stem)?));
         }
         // The unique index keeps a user name once per organization; another organization
         // of the same domain is asked first.
@@ -230,7 +249,7 @@ impl<'a> UserStatements<'a> {
             u.email,
             u.roles,
             at.timestamp(),
-            crate::store::users::hash_bytes(u.password_hash),
+            u.password_hash,
             u.expires_at.timestamp()
         ])?;
         if n == 0 {
@@ -351,6 +370,8 @@ pub struct UserStage<'a> {
     cache: Option<Rc<RefCell<PgUsers>>>,
     /// What [`Db::user_stage`] changed, put back by [`UserStage::drop_tables`].
     tuning: Tuning,
+    /// How many rows were staged.
+    staged: u64,
 }
 
 impl<'a> UserStage<'a> {
@@ -365,6 +386,7 @@ impl<'a> UserStage<'a> {
         roles: &str,
     ) -> Result<()> {
         let (l, s, e) = (line as i64, span.0 as i64, span.1 as i64);
+        self.staged += 1;
         match &mut self.fill {
             Fill::Lite(st) => st.add(l, s, e, email, name, msa, roles),
             Fill::Pg(st) => Ok(st.add(pg_of(self.db), (l, s, e, email, name, msa, roles))?),
@@ -561,6 +583,23 @@ impl<'a> UserStage<'a> {
             c.domain = domain.to_owned();
             c.at = at.timestamp();
         }
+        // A user name is `<local>@<domain>`: only an e-mail ending in `@<domain>` can equal
+        // one, and the import adds no e-mail it has not staged. When neither the accounts
+        // nor the staged rows have such an e-mail, no user name needs the per-row question
+        // (a million index probes: 5 % of a users import, measured). Asked set-based, once,
+        // when the scan of the accounts costs at most four times the import's own rows;
+        // LIKE may match more than the suffix (`_`, case), never less.
+        let accounts: i64 =
+            c.query_row("SELECT coalesce(max(id), 0) FROM users", params![], |r| {
+                r.get(0)
+            })?;
+        let names_may_be_emails = (self.staged as i64).saturating_mul(4) < accounts
+            || c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM temp.import_users WHERE email LIKE '%@' || ?1)
+                     OR EXISTS (SELECT 1 FROM users WHERE email LIKE '%@' || ?1)",
+                params![domain],
+                |r| r.get(0),
+            )?;
         Ok(UserStatements {
             find_email: c.prepare_cached(FIND_EMAIL)?,
             find_link: c.prepare_cached(FIND_LINK)?,
@@ -569,6 +608,7 @@ impl<'a> UserStage<'a> {
             db: self.db,
             pg: self.cache.clone(),
             space: None,
+            names_may_be_emails,
         })
     }
 
@@ -638,6 +678,7 @@ impl<'a> Db<'a> {
             seen_msa: HashMap::new(),
             cache,
             tuning,
+            staged: 0,
         })
     }
 }

@@ -434,9 +434,8 @@ impl PgUsers {
         }
     }
 
-    /// Buffers a new account (stored user name `stem`, password hash `hash` as stored);
-    /// its id.
-    pub fn add(&mut self, pg: &Pg, u: &BulkUser, stem: String, hash: Vec<u8>) -> Result<i64> {
+    /// Buffers a new account (stored user name `stem`); its id.
+    pub fn add(&mut self, pg: &Pg, u: &BulkUser, stem: String) -> Result<i64> {
         let id = match self.ids.pop() {
             Some(id) => id,
             None => reserve(pg, 1)?,
@@ -449,7 +448,7 @@ impl PgUsers {
             name: u.name.to_owned(),
             email: u.email.to_owned(),
             roles: u.roles.to_owned(),
-            hash,
+            hash: u.password_hash.to_vec(),
             expires_at: u.expires_at.timestamp(),
         });
         Ok(id)
@@ -510,3 +509,12 @@ const USER_TYPES: &[Type] = &[
     Type::INT8,
     Type::INT8,
 ];
+
+/// Tests: runs `statements` on the server of `url` (a test database's creation).
+#[cfg(test)]
+pub fn run_as_admin(url: &str, statements: &[&str]) {
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    for s in statements {
+        admin.batch_execute(s).unwrap();
+    }
+}
