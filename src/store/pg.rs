@@ -7,7 +7,10 @@
 //! transaction-scoped advisory lock (per database), waiting at most [`super::BUSY_TIMEOUT`]
 //! (`lock_timeout`), then runs at READ COMMITTED, so that it sees every command committed
 //! before it and no two commands can lose an update or create the same account; unique
-//! constraints back that up. Readers take a REPEATABLE READ READ ONLY snapshot and never wait.
+//! constraints back that up. Readers take a REPEATABLE READ READ ONLY snapshot and never wait,
+//! with one exception: a users import large against the table (`postgres/users.rs`) drops
+//! the foreign keys of `users` and `msa_links` and adds them back inside its transaction,
+//! so from its writing phase to its commit every other command touching those tables waits.
 //! A lock wait that times out, a serialization failure or a deadlock is reported as a clear
 //! retryable error ("busy: try again"), after which nothing has changed.
 

@@ -372,6 +372,9 @@ pub struct UserStage<'a> {
     tuning: Tuning,
     /// How many rows were staged.
     staged: u64,
+    /// PostgreSQL: whether the foreign keys are dropped for a large import (see
+    /// `postgres::users::LARGE_RATIO`), to be added back before the import ends.
+    keys_suspended: bool,
 }
 
 impl<'a> UserStage<'a> {
@@ -485,6 +488,8 @@ impl<'a> UserStage<'a> {
         self.seen_email = HashMap::new();
         self.seen_msa = HashMap::new();
         if let (Some(cache), Some(p)) = (self.cache.clone(), self.db.conn().pg()) {
+            let accounts = self.accounts()?;
+            self.keys_suspended = pg::suspend_keys(p, self.staged as i64, accounts)?;
             // A chunk at a time: what its rows will ask about is fetched set-based before
             // them; the accounts they added are written after them.
             pg::open_cursor(p)?;
@@ -540,7 +545,27 @@ impl<'a> UserStage<'a> {
              SELECT msa, user_id, ?1, ?2 FROM temp.import_links ORDER BY msa",
             params![org_id, at.timestamp()],
         )?;
+        self.restore_keys()
+    }
+
+    /// PostgreSQL: adds back the foreign keys a large import wrote without (once every
+    /// row is written).
+    fn restore_keys(&mut self) -> Result<()> {
+        if self.keys_suspended {
+            pg::restore_keys(pg_of(self.db))?;
+            self.keys_suspended = false;
+        }
         Ok(())
+    }
+
+    /// An upper bound of the accounts in the database (the largest id: no scan).
+    fn accounts(&self) -> Result<i64> {
+        Ok(self
+            .db
+            .conn()
+            .query_row("SELECT coalesce(max(id), 0) FROM users", params![], |r| {
+                r.get(0)
+            })?)
     }
 
     /// Calls `f` for each rejected row, in file order.
@@ -589,10 +614,7 @@ impl<'a> UserStage<'a> {
         // (a million index probes: 5 % of a users import, measured). Asked set-based, once,
         // when the scan of the accounts costs at most four times the import's own rows;
         // LIKE may match more than the suffix (`_`, case), never less.
-        let accounts: i64 =
-            c.query_row("SELECT coalesce(max(id), 0) FROM users", params![], |r| {
-                r.get(0)
-            })?;
+        let accounts = self.accounts()?;
         let names_may_be_emails = (self.staged as i64).saturating_mul(4) < accounts
             || c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM temp.import_users WHERE email LIKE '%@' || ?1)
@@ -613,7 +635,8 @@ impl<'a> UserStage<'a> {
     }
 
     /// Drops the temporary tables and puts the backend's tuning back.
-    pub fn drop_tables(self) -> Result<()> {
+    pub fn drop_tables(mut self) -> Result<()> {
+        self.restore_keys()?;
         let (db, tuning) = (self.db, self.tuning);
         drop(self.fill);
         for t in STAGE_TABLES {
@@ -679,6 +702,7 @@ impl<'a> Db<'a> {
             cache,
             tuning,
             staged: 0,
+            keys_suspended: false,
         })
     }
 }
