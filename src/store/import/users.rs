@@ -346,8 +346,8 @@ pub(crate) const STAGE_TABLES: &[&str] = &[
 
 /// How the staged rows reach their TEMP tables.
 enum Fill<'a> {
-    /// Prepared inserts.
-    Lite(LiteStage<'a>),
+    /// Prepared inserts (boxed: five statements against the other's few vectors).
+    Lite(Box<LiteStage<'a>>),
     /// Buffered, then sent by binary `COPY`.
     Pg(PgStage),
 }
@@ -691,7 +691,7 @@ impl<'a> Db<'a> {
             None => {
                 let l = c.lite().expect("SQLite");
                 let tuning = lite::tune(l)?;
-                (Fill::Lite(LiteStage::create(c)?), None, tuning)
+                (Fill::Lite(Box::new(LiteStage::create(c)?)), None, tuning)
             }
         };
         Ok(UserStage {
