@@ -602,12 +602,6 @@ impl<'a> UserStage<'a> {
         at: DateTime<Utc>,
     ) -> Result<UserStatements<'a>> {
         let c = self.db.conn();
-        if let Some(cache) = &self.cache {
-            let mut c = cache.borrow_mut();
-            c.org_id = org_id;
-            c.domain = domain.to_owned();
-            c.at = at.timestamp();
-        }
         // A user name is `<local>@<domain>`: only an e-mail ending in `@<domain>` can equal
         // one, and the import adds no e-mail it has not staged. When neither the accounts
         // nor the staged rows have such an e-mail, no user name needs the per-row question
@@ -622,6 +616,15 @@ impl<'a> UserStage<'a> {
                 params![domain],
                 |r| r.get(0),
             )?;
+        if let Some(cache) = &self.cache {
+            let ask_active = self.db.has_active_users(org_id)?;
+            let mut c = cache.borrow_mut();
+            c.org_id = org_id;
+            c.domain = domain.to_owned();
+            c.at = at.timestamp();
+            c.ask_active = ask_active;
+            c.ask_emails = names_may_be_emails;
+        }
         Ok(UserStatements {
             find_email: c.prepare_cached(FIND_EMAIL)?,
             find_link: c.prepare_cached(FIND_LINK)?,

@@ -40,11 +40,18 @@ const STAGE_DDL: &str = "CREATE TEMP TABLE import_users (line BIGINT PRIMARY KEY
      CREATE TEMP TABLE import_links (msa TEXT COLLATE \"C\", user_id BIGINT);";
 
 /// The staged rows in e-mail order (then file order), read a chunk at a time.
-const OPEN_CURSOR: &str = "DECLARE import_by_email NO SCROLL CURSOR FOR
+///
+/// While they are read, the chunks' lookups must go through the indexes: a table that was
+/// empty when the import began has no statistics, so the planner takes `email = ANY(4,096
+/// values)` for most of the table and scans all of it, once per chunk — quadratic in the
+/// file (1,000,000 rows into an empty table: 25.8 s against 4.3 s for 200,000, measured).
+/// Sequential scans are therefore off until the cursor closes (`SET LOCAL`, then `RESET`).
+const OPEN_CURSOR: &str = "SET LOCAL enable_seqscan = off;
+     DECLARE import_by_email NO SCROLL CURSOR FOR
      SELECT line, span_start, span_end, email, name, msa, roles FROM import_users
      ORDER BY email, line";
 const FETCH_CHUNK: &str = "FETCH FORWARD 4096 FROM import_by_email";
-const CLOSE_CURSOR: &str = "CLOSE import_by_email";
+const CLOSE_CURSOR: &str = "CLOSE import_by_email; RESET enable_seqscan";
 
 /// A staged row: line, span, e-mail, name, MSA, roles.
 type StagedRow = (i64, i64, i64, String, String, Option<String>, String);
@@ -256,6 +263,12 @@ pub struct PgUsers {
     pub domain: String,
     /// The import's time (created_at of new accounts).
     pub at: i64,
+    /// Whether the organization had an active account when the import began: if not, no
+    /// row can meet one (the staged e-mails are distinct), and the chunks do not ask.
+    pub ask_active: bool,
+    /// Whether a user name can be some account's e-mail at all (see
+    /// `UserStage::statements`): if not, the chunks do not ask.
+    pub ask_emails: bool,
     emails: HashSet<String>,
     active: HashMap<String, ExistingUser>,
     msas: HashSet<String>,
@@ -369,14 +382,19 @@ impl PgUsers {
             return Ok(());
         }
         let emails: Vec<&str> = chunk.iter().map(|r| r.email.as_str()).collect();
-        for r in pg.query_typed(
-            "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa
+        let accounts = if self.ask_active {
+            pg.query_typed(
+                "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa
              FROM users u
              LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
              WHERE u.org_id = $1 AND u.email = ANY($2) AND u.status = 'active'
              ORDER BY u.email, u.id, l.id",
-            &[&self.org_id, &emails],
-        )? {
+                &[&self.org_id, &emails],
+            )?
+        } else {
+            Vec::new()
+        };
+        for r in accounts {
             self.found_account(&r);
         }
         self.emails.extend(chunk.iter().map(|r| r.email.clone()));
@@ -416,8 +434,10 @@ impl PgUsers {
         )? {
             self.taken_names.insert(r.get(0));
         }
-        for r in pg.query_typed("SELECT email FROM users WHERE email = ANY($1)", &[&names])? {
-            self.used_emails.insert(r.get(0));
+        if self.ask_emails {
+            for r in pg.query_typed("SELECT email FROM users WHERE email = ANY($1)", &[&names])? {
+                self.used_emails.insert(r.get(0));
+            }
         }
         self.names.extend(names);
         self.reserve_ids(pg, chunk.len())
