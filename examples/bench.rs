@@ -180,8 +180,23 @@ fn timed(cmd: &mut Command) -> (f64, u64) {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let status_path = format!("/proc/{}/status", child.id());
+    let stat_path = format!("/proc/{}/stat", child.id());
     let mut peak = 0;
+    let mut cpu = 0.0;
     loop {
+        // user + system time (fields 14 and 15, in clock ticks of 1/100 s), read until the
+        // child is reaped: the figure to compare when other work shares the cores.
+        if let Ok(s) = std::fs::read_to_string(&stat_path)
+            && let Some((_, rest)) = s.rsplit_once(')')
+        {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            if let (Some(u), Some(k)) = (
+                f.get(11).and_then(|v| v.parse::<f64>().ok()),
+                f.get(12).and_then(|v| v.parse::<f64>().ok()),
+            ) {
+                cpu = (u + k) / 100.0;
+            }
+        }
         if let Ok(s) = std::fs::read_to_string(&status_path)
             && let Some(kb) = s
                 .lines()
@@ -196,7 +211,9 @@ fn timed(cmd: &mut Command) -> (f64, u64) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    (start.elapsed().as_secs_f64(), peak)
+    let wall = start.elapsed().as_secs_f64();
+    eprintln!("  {wall:.2} s wall, {cpu:.2} s CPU (user + system)");
+    (wall, peak)
 }
 
 fn sqlite3(db: &Path, script: &str) -> (f64, u64) {

@@ -24,12 +24,9 @@
 
 pub mod import;
 pub mod perfstage;
-mod pgbulk;
-mod pgmem;
 mod pgperformance;
 mod pgrecords;
 mod pgstaging;
-mod pgusers;
 pub mod postgres;
 mod queries;
 pub mod schema;

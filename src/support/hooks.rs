@@ -1,6 +1,6 @@
 //! The hidden test hooks: environment variables `COMPETENCY_TEST_*` with which the tests
-//! stop a command at an exact point (a phase, after a commit) or force a path (PostgreSQL's
-//! server-side staging), never at a clock time.
+//! stop a command at an exact point (a phase, after a commit) or bound a wait, never at a
+//! clock time.
 //!
 //! Invariant: this is the only place that reads them, and only a build with debug
 //! assertions (the one `cargo test` drives) honours them. A release binary ignores them, so

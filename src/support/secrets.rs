@@ -91,7 +91,14 @@ pub fn temporary_password_bits() -> f64 {
 
 /// Hashes a generated (high-entropy) secret: `sha256$<hex>`.
 pub fn hash_generated(secret: &str) -> String {
-    format!("sha256${}", hex::encode(Sha256::digest(secret.as_bytes())))
+    format!("sha256${}", hex::encode(digest_generated(secret)))
+}
+
+/// The digest of a generated secret: what [`hash_generated`] writes in hex, and what the
+/// database stores of it (`store::hash_bytes`). A bulk import stores it directly instead of
+/// spelling it in hex and decoding it again (5 % of a users import, measured).
+pub fn digest_generated(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Normalizes a recovery code as typed (dashes, spaces and case do not matter).

@@ -18,9 +18,7 @@ use super::{Options, Outcome, Rejects, Summary};
 use crate::domain::accounts::Severed;
 use crate::domain::accounts::{Actor, Role};
 use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
-use crate::store::import::{
-    BulkUser, ExistingUser, OpenLink, USERS_IMPORT_CACHE_KIB, UserStatements,
-};
+use crate::store::import::{BulkUser, ExistingUser, OpenLink, UserStatements};
 use crate::store::{Db, Org};
 use crate::support::fields;
 
@@ -104,9 +102,6 @@ pub fn import(
     mut rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("users", input, opts);
-    let cache = db.set_cache_kib(USERS_IMPORT_CACHE_KIB)?;
-    // A re-import reads every account: through mmap that would be the whole file resident.
-    let mmap = db.set_mmap_size(0)?;
     let mut stage = db.user_stage()?;
     let cols = [EMAIL, NAME, FIRST, LAST, MSA, ROLE].map(|c| input.column(c));
     let mut rejected = 0u64;
@@ -252,7 +247,6 @@ pub fn import(
         Ok(())
     })?;
     stage.drop_tables()?;
-    db.set_mmap_size(mmap)?;
 
     // Another account lost its MSA: a change to its history, audited there (SPEC §7).
     state.severed.audit(db, actor)?;
@@ -265,6 +259,5 @@ pub fn import(
         &mut summary,
     )?;
     drop(state);
-    db.restore_cache(cache)?;
     Ok(summary)
 }

@@ -11,9 +11,9 @@
 //! (`lock_timeout`), then runs at READ COMMITTED, so that it sees every command committed
 //! before it and no two commands can lose an update or create the same account; unique
 //! constraints back that up. Readers take a REPEATABLE READ READ ONLY snapshot and never wait,
-//! with one exception: a users import large against the table (bulk mode, `pgbulk`) drops
-//! and rebuilds the indexes of `users` and `msa_links` inside its transaction, so from its
-//! writing phase to its commit every other command touching those tables waits for it.
+//! with one exception: a users import large against the table (`users`) drops the foreign
+//! keys of `users` and `msa_links` and adds them back inside its transaction, so from its
+//! writing phase to its commit every other command touching those tables waits.
 //! A lock wait that times out, a serialization failure or a deadlock is reported as a clear
 //! retryable error ("busy: try again"), after which nothing has changed.
 
@@ -23,6 +23,7 @@ mod dialect;
 mod open;
 mod transaction;
 mod url;
+pub mod users;
 mod value;
 mod wait;
 

@@ -6,6 +6,7 @@
 mod errors;
 mod open;
 mod transaction;
+pub mod users;
 
 #[cfg(test)]
 mod tests;

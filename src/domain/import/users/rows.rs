@@ -160,10 +160,12 @@ impl State<'_, '_> {
         } else {
             None
         };
-        let hash = password
+        // Stored as `users add` stores it: a generated secret's digest, or the marker.
+        let digest = password
             .as_deref()
-            .map_or_else(|| "unissued".to_owned(), credentials::hash_generated);
-        let id = self.insert(f, &hash, domain)?;
+            .map(crate::support::secrets::digest_generated);
+        let hash: &[u8] = digest.as_ref().map_or(b"unissued", |d| d.as_slice());
+        let id = self.insert(f, hash, domain)?;
         if let (Some(pw), Some(creds)) = (password.as_deref(), self.creds.as_deref_mut()) {
             creds.write(&Issued {
                 username: &self.username,
@@ -191,7 +193,7 @@ impl State<'_, '_> {
     }
 
     /// Inserts the account under a free user name (left in `self.username`).
-    pub(super) fn insert(&mut self, f: &Fields, hash: &str, domain: &str) -> Result<i64> {
+    pub(super) fn insert(&mut self, f: &Fields, hash: &[u8], domain: &str) -> Result<i64> {
         let local = fields::username_local(&f.email);
         let mut n = self.suffixes.get(&local).copied();
         loop {

@@ -1,0 +1,243 @@
+//! The statements of a users import (see the parent module): the questions a row asks
+//! (answered, on PostgreSQL, from what the chunk fetched set-based) and the writes it makes.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use super::{BulkUser, ExistingUser, OpenLink};
+use crate::store::Db;
+use crate::store::postgres::users::PgUsers;
+use crate::store::sql::{OptionalExtension, Stmt, params};
+
+/// The active account of an organization with an e-mail, and its open link.
+pub(super) const FIND_EMAIL: &str =
+    "SELECT u.id, u.username || uo.domain, u.name, u.roles, l.id, l.msa
+     FROM users u JOIN orgs uo ON uo.id = u.org_id
+     LEFT JOIN msa_links l ON l.user_id = u.id AND l.ended_at IS NULL
+     WHERE u.org_id = ?1 AND u.email = ?2 AND u.status = 'active'";
+
+/// The open association of an MSA, with its account and organization.
+pub(super) const FIND_LINK: &str =
+    "SELECT l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
+     FROM msa_links l
+     JOIN users u ON u.id = l.user_id JOIN orgs uo ON uo.id = u.org_id
+     JOIN orgs o ON o.id = l.org_id
+     WHERE l.msa = ?1 AND l.ended_at IS NULL";
+
+/// A taken user name inserts nothing (and, on PostgreSQL, does not abort the transaction as
+/// a failed statement would).
+pub(super) const INSERT_USER: &str =
+    "INSERT INTO users (org_id, username, name, email, roles, status,
+        created_at, password_hash, password_temporary, password_expires_at, self_service_reset)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, 1, ?8, 0)
+     ON CONFLICT (org_id, username) DO NOTHING";
+
+pub(super) const END_LINK: &str =
+    "UPDATE msa_links SET ended_at = ?2, end_reason = ?3 WHERE id = ?1";
+
+/// The statements of a users import.
+pub struct UserStatements<'a> {
+    pub(super) find_email: Stmt<'a>,
+    pub(super) find_link: Stmt<'a>,
+    pub(super) insert_user: Stmt<'a>,
+    pub(super) end_link: Stmt<'a>,
+    pub(super) db: &'a Db<'a>,
+    /// PostgreSQL: what the current chunk of staged rows asked about, fetched set-based,
+    /// and the accounts it added, buffered for its `COPY`.
+    pub(super) pg: Option<Rc<RefCell<PgUsers>>>,
+    /// The user-name domain of the organization imported into (its id, the domain, and
+    /// whether another organization shares the domain), asked once.
+    pub(super) space: Option<(i64, String, bool)>,
+    /// Whether a generated user name can be some account's e-mail at all (see
+    /// [`UserStage::statements`]); if not, [`UserStatements::email_in_use`] asks nothing.
+    pub(super) names_may_be_emails: bool,
+}
+
+impl<'a> UserStatements<'a> {
+    /// The active account of the organization with this e-mail.
+    pub fn active_by_email(&mut self, org_id: i64, email: &str) -> Result<Option<ExistingUser>> {
+        if let Some(found) = self
+            .pg
+            .as_ref()
+            .and_then(|c| c.borrow().active_by_email(email))
+        {
+            return Ok(found);
+        }
+        Ok(self
+            .find_email
+            .query_row(params![org_id, email], |r| {
+                let link_id: Option<i64> = r.get(4)?;
+                Ok(ExistingUser {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    name: r.get(2)?,
+                    roles: r.get(3)?,
+                    link: match link_id {
+                        Some(id) => Some((id, r.get(5)?)),
+                        None => None,
+                    },
+                })
+            })
+            .optional()?)
+    }
+
+    /// The open association of an MSA, in any organization.
+    pub fn open_link(&mut self, msa: &str) -> Result<Option<OpenLink>> {
+        if let Some(found) = self.pg.as_ref().and_then(|c| c.borrow().open_link(msa)) {
+            return Ok(found);
+        }
+        Ok(self
+            .find_link
+            .query_row([msa], |r| {
+                Ok(OpenLink {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    username: r.get(2)?,
+                    org_id: r.get(3)?,
+                    org_name: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Whether some account (any organization, any status) has this e-mail: asked only of
+    /// user names of the organization imported into (see `names_may_be_emails`).
+    pub fn email_in_use(&self, email: &str) -> Result<bool> {
+        if !self.names_may_be_emails {
+            return Ok(false);
+        }
+        if let Some(known) = self
+            .pg
+            .as_ref()
+            .and_then(|c| c.borrow().email_in_use(email))
+        {
+            return Ok(known);
+        }
+        // The accounts buffered for the chunk's COPY answered above (`Some(true)`).
+        self.db.email_in_use(email)
+    }
+
+    /// PostgreSQL: writes the accounts buffered so far, so that a question the chunk's
+    /// prefetch cannot answer sees them.
+    fn flush_pg(&self) -> Result<()> {
+        if let (Some(cache), Some(p)) = (&self.pg, self.db.conn().pg()) {
+            cache.borrow_mut().write_new(p, false)?;
+        }
+        Ok(())
+    }
+
+    /// The stored form of a user name of the organization (migration 10: without the
+    /// domain), and whether another organization shares that domain.
+    fn stored_username<'u>(&mut self, org_id: i64, username: &'u str) -> Result<(&'u str, bool)> {
+        if self.space.as_ref().is_none_or(|s| s.0 != org_id) {
+            let domain = self.db.org_domain(org_id)?;
+            let shared = self.db.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM orgs WHERE domain = ?1 AND id != ?2)",
+                params![domain, org_id],
+                |r| r.get(0),
+            )?;
+            self.space = Some((org_id, domain, shared));
+        }
+        let (_, domain, shared) = self.space.as_ref().expect("set above");
+        match crate::store::users::username_stem(username, domain) {
+            Some(stem) => Ok((stem, *shared)),
+            None => anyhow::bail!(
+                "internal error: user name {username:?} is not in its organization's domain {domain:?}"
+            ),
+        }
+    }
+
+    /// Inserts an account; `Ok(None)` when the user name is taken.
+    pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
+        let (stem, shared) = self.stored_username(u.org_id, u.username)?;
+        if let Some(cache) = self.pg.clone() {
+            // Buffered for the chunk's COPY, its id drawn from the sequence; a user name
+            // taken in the database or by a buffered account inserts nothing, as
+            // `ON CONFLICT DO NOTHING` does.
+            let known = cache.borrow().username_taken(u.username);
+            let taken = match known {
+                Some(t) => t,
+                // Not one of the buffered accounts' names (they answer `Some(true)`).
+                None => self.db.username_taken(u.username)?,
+            };
+            if taken {
+                return Ok(None);
+            }
+            let p = self.db.conn().pg().expect("PostgreSQL");
+            let stem = stem.to_owned();
+            return Ok(Some(cache.borrow_mut().add(p, u, stem)?));
+        }
+        // The unique index keeps a user name once per organization; another organization
+        // of the same domain is asked first.
+        if shared && self.db.username_taken(u.username)? {
+            return Ok(None);
+        }
+        let n = self.insert_user.execute(params![
+            u.org_id,
+            stem,
+            u.name,
+            u.email,
+            u.roles,
+            at.timestamp(),
+            u.password_hash,
+            u.expires_at.timestamp()
+        ])?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.db.conn().last_insert_rowid()?))
+    }
+
+    /// Ends an association.
+    pub fn end_link(&mut self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
+        if let Some(cache) = &self.pg {
+            cache.borrow_mut().link_ended(link_id);
+        }
+        self.end_link
+            .execute(params![link_id, at.timestamp(), reason])?;
+        Ok(())
+    }
+
+    /// The largest number `n` such that `<local><n>@<domain>` is a user name already
+    /// (0 when none): where numbering resumes after a collision.
+    pub fn max_username_suffix(&self, local: &str, domain: &str) -> Result<u64> {
+        // The LIKE or GLOB below must see the accounts buffered so far.
+        self.flush_pg()?;
+        // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local),
+        // none of them special to GLOB, so the prefix can use the username index.
+        // PostgreSQL has no GLOB: LIKE finds a superset (`_` matches any character), which
+        // the loop below narrows exactly. Names are stored without their domain
+        // (`<local><n>@`), in the organizations of the domain.
+        let pg = self.db.conn().is_pg();
+        let sql = if pg {
+            "SELECT username FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username LIKE ?1"
+        } else {
+            "SELECT username FROM users
+             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username GLOB ?1"
+        };
+        let pattern = if pg {
+            format!("{local}%@")
+        } else {
+            format!("{local}[0-9]*@")
+        };
+        let mut st = self.db.conn().prepare_cached(sql)?;
+        let mut rows = st.query(params![pattern, domain])?;
+        let mut max = 0;
+        while let Some(r) = rows.next()? {
+            let name: String = r.get(0)?;
+            if let Some(n) = name
+                .strip_prefix(local)
+                .and_then(|s| s.strip_suffix('@'))
+                .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                max = max.max(n);
+            }
+        }
+        Ok(max)
+    }
+}
