@@ -563,7 +563,7 @@ fn failed_sign_ins_are_counted_in_a_window() {
 fn pg_store() -> Option<(Store, String)> {
     let server = std::env::var("COMPETENCY_TEST_PG").ok()?;
     let name = "competency_unit_store";
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    let mut admin = ::postgres::Client::connect(&server, ::postgres::NoTls).unwrap();
     admin
         .batch_execute("DROP DATABASE IF EXISTS competency_unit_store")
         .unwrap();
@@ -620,7 +620,7 @@ fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
     assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_owned()]);
     assert_eq!(store.foreign_key_violations().unwrap(), 0);
     drop(store);
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    let mut admin = ::postgres::Client::connect(&server, ::postgres::NoTls).unwrap();
     admin
         .batch_execute("DROP DATABASE IF EXISTS competency_unit_store WITH (FORCE)")
         .unwrap();

@@ -9,6 +9,8 @@
 pub mod performance;
 pub mod records;
 pub mod staging;
+#[cfg(test)]
+mod tests;
 
 use super::sql::{OptionalExtension, Stmt, params};
 use anyhow::Result;
