@@ -3,9 +3,11 @@
 //! This module owns reading an import file and deciding, row by row, what each row means:
 //! added, updated, unchanged or rejected. It keeps these invariants:
 //! - **streaming**: the file is read once through one reused `ByteRecord`. Achievements
-//!   and performance rows are written as they are read; users are staged in TEMP tables
-//!   and written in index order (see [`users::import`]). Nothing proportional to the file
-//!   is held in memory: memory stays flat whatever the file size.
+//!   and performance rows are staged as they are read and decided set-based by the store
+//!   once the file is read (`store::import::records`, `store::import::performance`): the
+//!   counts and the refused rows, in file order, come from there; users are staged in TEMP
+//!   tables and written in index order (see [`users::import`]). Nothing proportional to
+//!   the file is held in memory: memory stays flat whatever the file size.
 //! - **one transaction**: the caller runs an import inside one `BEGIN IMMEDIATE`
 //!   transaction, with statements prepared once. An all-or-nothing import that found a bad
 //!   row, and every dry run, is rolled back, so the database checks (duplicates,

@@ -14,7 +14,8 @@
 //! The counts are the statements' own, and the refused rows come back in file order with
 //! the invalid ones ([`RecordStage::decide`]), so the domain learns every outcome once the
 //! stage is finished. A caller may refuse rows itself between 2 and 3 (the Trainings
-//! import's CorpEmail rules: [`RecordStage::for_each_taken`], [`RecordStage::refuse`]).
+//! import's CorpEmail rules: [`RecordStage::for_each_taken`]): a row refused there takes
+//! nothing, since nothing is written before 3.
 //!
 //! The stage also owns how the backend is tuned for a bulk write: SQLite's page cache, and
 //! the evaluations' index of achievements suspended for a large file and rebuilt once at
@@ -64,7 +65,7 @@ static TABLE: Table = Table {
 /// Verdicts of refused rows (invalid ones are `staging::INVALID`).
 const REPEATED: i64 = 1;
 const FOREIGN: i64 = 2;
-/// Refused by the caller ([`RecordStage::refuse`]), with its message.
+/// Refused by the caller ([`RecordStage::for_each_taken`]), with its message.
 const BY_CALLER: i64 = 3;
 
 /// 1. Rows of MSAs associated with an account of another organization (?1: this one).
@@ -147,7 +148,7 @@ pub enum Refusal {
     Repeated(Option<String>),
     /// Its MSA is associated with an account of another organization: its name.
     Foreign(String),
-    /// Refused by the caller, with this message ([`RecordStage::refuse`]).
+    /// Refused by the caller, with this message ([`RecordStage::for_each_taken`]).
     Refused(String),
 }
 

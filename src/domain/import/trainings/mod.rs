@@ -298,7 +298,6 @@ pub fn import(
     // About 200 bytes a row.
     let expected = std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 200);
     let mut stage = db.record_stage(org.id, actor.at, expected)?;
-    let mut rejects = rejects;
     let mut skipped: HashMap<String, u64> = HashMap::new();
     let mut norm = String::new();
     let linking_on = linking.link || linking.create;
@@ -414,14 +413,7 @@ pub fn import(
         note_person(&mut people, &mut corp_owner, msa, corp, first, last);
         Ok(None)
     })?;
-    super::achievements::decide(
-        stage,
-        org,
-        "Email",
-        &input,
-        &mut summary,
-        rejects.as_deref_mut(),
-    )?;
+    super::achievements::decide(stage, org, "Email", &input, &mut summary, rejects)?;
 
     let mut titles: Vec<SkippedTitle> = skipped
         .into_iter()
