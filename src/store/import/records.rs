@@ -4,7 +4,7 @@
 //! 1. a row whose MSA is associated with an account of another organization is refused,
 //!    naming that organization (run only when such associations exist at all);
 //! 2. every occurrence of a key (MSA, code, earned) after its first taken one is refused,
-//!    naming the expiry the first gives (a window over the staged rows): a key this file
+//!    naming the expiry the first gives (the repeated keys grouped aside): a key this file
 //!    already gave is invalid whatever the database holds, so a second import of an
 //!    accepted file always settles;
 //! 3. `UPDATE … FROM` the records whose expiry differs or that were removed (`updated`);
@@ -60,6 +60,11 @@ static TABLE: Table = Table {
     refused: "SELECT line, span_start, span_end, verdict, detail, msa, code, earned, expires
      FROM temp.import_records WHERE verdict IS NOT NULL ORDER BY line",
     drop: "DROP TABLE IF EXISTS temp.import_records",
+    repeats: Some((
+        "CREATE TEMP TABLE import_record_repeats (msa TEXT, code TEXT, earned TEXT,
+            first_line INTEGER, expires TEXT, UNIQUE (msa, code, earned))",
+        "DROP TABLE IF EXISTS temp.import_record_repeats",
+    )),
 };
 
 /// Verdicts of refused rows (invalid ones are `staging::INVALID`).
@@ -75,13 +80,24 @@ const FOREIGN_ROWS: &str = "UPDATE temp.import_records SET verdict = 2,
      WHERE verdict IS NULL AND msa IN
        (SELECT msa FROM msa_links WHERE ended_at IS NULL AND org_id <> ?1)";
 
-/// 2. Every occurrence of a key after its first, with the first one's expiry (in
-///    `expires`: a refused row's own expiry is never used again).
-const REPEATED_ROWS: &str = "UPDATE temp.import_records SET verdict = 1, expires = r.kept_expires
-     FROM (SELECT line, row_number() OVER w AS n, first_value(expires) OVER w AS kept_expires
-           FROM temp.import_records WHERE verdict IS NULL
-           WINDOW w AS (PARTITION BY msa, code, earned ORDER BY line)) AS r
-     WHERE r.n > 1 AND import_records.line = r.line";
+/// 2. The keys the file gives more than once, with their first line (a GROUP BY: a third
+///    of the time of a window over the rows on SQLite, 1.5 s against 4.5 s for 1,000,000
+///    rows)…
+const REPEATED_KEYS: &str = "INSERT INTO temp.import_record_repeats (msa, code, earned, first_line)
+     SELECT msa, code, earned, min(line) FROM temp.import_records WHERE verdict IS NULL
+     GROUP BY msa, code, earned HAVING count(*) > 1";
+
+/// … the expiry their first line gives …
+const REPEATED_KEPT: &str = "UPDATE temp.import_record_repeats SET expires = s.expires
+     FROM temp.import_records AS s WHERE s.line = import_record_repeats.first_line";
+
+/// … and every later occurrence refused, naming it (in `expires`: a refused row's own
+/// expiry is never used again).
+const REPEATED_ROWS: &str = "UPDATE temp.import_records SET verdict = 1, expires = r.expires
+     FROM temp.import_record_repeats AS r
+     WHERE import_records.verdict IS NULL AND import_records.msa = r.msa
+       AND import_records.code = r.code AND import_records.earned = r.earned
+       AND import_records.line > r.first_line";
 
 /// 3. Records whose expiry changes, or that come back.
 const UPDATE_ROWS: &str = "UPDATE achievements SET expires = s.expires, removed_at = NULL
@@ -117,6 +133,7 @@ static REFUSALS: Table = Table {
     refused: "SELECT line, span_start, span_end, verdict, detail FROM temp.import_refusals
      WHERE verdict IS NOT NULL ORDER BY line",
     drop: "DROP TABLE IF EXISTS temp.import_refusals",
+    repeats: None,
 };
 
 const REFUSE: &str = "UPDATE temp.import_records SET verdict = 3, detail = r.detail
@@ -280,7 +297,10 @@ impl<'a> RecordStage<'a> {
         if self.stage.db().has_open_links_elsewhere(self.org_id)? {
             self.stage.run(FOREIGN_ROWS, params![self.org_id])?;
         }
-        self.stage.run(REPEATED_ROWS, params![])?;
+        if self.stage.run(REPEATED_KEYS, params![])? > 0 {
+            self.stage.run(REPEATED_KEPT, params![])?;
+            self.stage.run(REPEATED_ROWS, params![])?;
+        }
         Ok(())
     }
 

@@ -54,6 +54,9 @@ pub struct Table {
     pub refused: &'static str,
     /// `DROP TABLE IF EXISTS temp.<name>`.
     pub drop: &'static str,
+    /// A small TEMP table beside it, for the keys the file repeats (`CREATE TEMP TABLE …`,
+    /// its key `UNIQUE`, in the store's dialect), and its `DROP TABLE IF EXISTS`.
+    pub repeats: Option<(&'static str, &'static str)>,
 }
 
 /// The kinds of the shared columns: line, span_start, span_end, verdict, detail.
@@ -91,8 +94,18 @@ impl<'a> Stage<'a> {
     pub fn begin(db: &'a Db<'a>, table: &'static Table) -> Result<Self> {
         let conn = db.conn();
         let fill = match (conn.lite(), conn.pg()) {
-            (Some(c), _) => Fill::Lite(sqlite::staging::Fill::begin(c, table)?),
-            (None, Some(p)) => Fill::Pg(postgres::staging::Fill::begin(p, table)?),
+            (Some(c), _) => {
+                if let Some((create, drop)) = table.repeats {
+                    sqlite::staging::create(c, drop, create)?;
+                }
+                Fill::Lite(sqlite::staging::Fill::begin(c, table)?)
+            }
+            (None, Some(p)) => {
+                if let Some((create, drop)) = table.repeats {
+                    postgres::staging::create(p, drop, create)?;
+                }
+                Fill::Pg(postgres::staging::Fill::begin(p, table)?)
+            }
             (None, None) => anyhow::bail!("internal error: a connection of no backend"),
         };
         Ok(Stage { db, table, fill })
@@ -201,10 +214,14 @@ impl<'a> Stage<'a> {
         }
     }
 
-    /// Drops the staging table.
+    /// Drops the staging table and the one beside it.
     pub fn close(self) -> Result<()> {
         let sql: &'static str = self.table.drop;
         self.db.conn().execute_batch(sql)?;
+        if let Some((_, drop)) = self.table.repeats {
+            let sql: &'static str = drop;
+            self.db.conn().execute_batch(sql)?;
+        }
         Ok(())
     }
 }

@@ -43,6 +43,14 @@ impl ToSql for Owned {
     postgres::types::to_sql_checked!();
 }
 
+/// Creates a TEMP table from the store's DDL (a leftover dropped first), translated as the
+/// store's own tables are (`pg::pg_ddl`: BIGINT, DOUBLE PRECISION, byte-ordered text).
+pub fn create(pg: &Pg, drop: &'static str, create: &str) -> Result<()> {
+    pg.batch(drop)?;
+    pg.batch_raw(&crate::store::pg::pg_ddl(create))?;
+    Ok(())
+}
+
 /// The buffered rows of one staging table and its COPY.
 pub struct Fill {
     copy: &'static str,

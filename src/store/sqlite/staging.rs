@@ -11,6 +11,14 @@ use crate::store::sql::Value;
 /// appended, then read in one sort (the repeated keys) and one scan per deciding statement.
 const STAGE_CACHE_KIB: i64 = 16 * 1024;
 
+/// Creates a TEMP table from its DDL (a leftover dropped first): SQLite runs the store's
+/// dialect as it is.
+pub fn create(c: &rusqlite::Connection, drop: &'static str, create: &'static str) -> Result<()> {
+    c.execute_batch(drop)?;
+    c.execute_batch(create)?;
+    Ok(())
+}
+
 /// The prepared insert of one staging table.
 pub struct Fill<'c> {
     insert: rusqlite::CachedStatement<'c>,
@@ -20,11 +28,8 @@ impl<'c> Fill<'c> {
     /// Creates the table (a leftover dropped first) and prepares its insert.
     pub fn begin(c: &'c rusqlite::Connection, table: &Table) -> Result<Self> {
         c.pragma_update(Some("temp"), "cache_size", -STAGE_CACHE_KIB)?;
-        let drop: &'static str = table.drop;
-        let create: &'static str = table.create;
         let insert: &'static str = table.insert;
-        c.execute_batch(drop)?;
-        c.execute_batch(create)?;
+        create(c, table.drop, table.create)?;
         Ok(Fill {
             insert: c.prepare_cached(insert)?,
         })
