@@ -5,10 +5,11 @@
 //!    in the file is refused, naming the value the first gives, which is the value then
 //!    recorded for the key (the repeated keys grouped aside): a key this file already gave
 //!    is invalid whatever the database holds (SPEC §6);
-//! 2. `UPDATE … FROM` the organization's records whose value differs (`updated`: the value
-//!    and its time replaced);
-//! 3. `INSERT … SELECT … ON CONFLICT DO NOTHING` in file order (`added`, ids in file
-//!    order); the rest of the rows taken are `unchanged`.
+//! 2. `INSERT … SELECT … ON CONFLICT DO NOTHING` in file order (`added`, ids in file
+//!    order): the first occurrence of a new key gives its record, so step 1 runs only when
+//!    some row was not added;
+//! 3. `UPDATE … FROM` the organization's records whose value differs (`updated`: the value
+//!    and its time replaced); the rest of the rows taken are `unchanged`.
 //!
 //! The counts are the statements' own, and the refused rows come back in file order with
 //! the invalid ones ([`PerformanceStage::decide`]).
@@ -80,7 +81,7 @@ const REPEATED_ROWS: &str = "UPDATE temp.import_performance SET verdict = 1, val
        AND import_performance.association = r.association
        AND import_performance.date = r.date AND import_performance.line > r.first_line";
 
-/// 2. Records whose value changes (?1: the organization, ?2: when).
+/// 3. Records whose value changes (?1: the organization, ?2: when).
 const UPDATE_ROWS: &str = "UPDATE performance SET value = s.value, recorded_at = ?2
      FROM temp.import_performance AS s
      WHERE s.verdict IS NULL AND performance.org_id = ?1 AND performance.metric = s.metric
@@ -88,7 +89,7 @@ const UPDATE_ROWS: &str = "UPDATE performance SET value = s.value, recorded_at =
        AND performance.association = s.association AND performance.date = s.date
        AND performance.value <> s.value";
 
-/// 3. New records, in file order (?1: the organization, ?2: when).
+/// 2. New records, in file order (?1: the organization, ?2: when).
 const INSERT_ROWS: &str = "INSERT INTO performance
        (org_id, metric, scope, track, association, value, date, recorded_at)
      SELECT CAST(?1 AS INTEGER), metric, scope, track, association, value, date,
@@ -184,19 +185,28 @@ impl PerformanceStage<'_> {
     }
 
     /// Decides the staged rows (see the module); `refused` gets every invalid or refused
-    /// row in file order; then the staging table is dropped.
+    /// row in file order.
     pub fn decide(
         mut self,
         mut refused: impl FnMut(Place, PerformanceRefusal) -> Result<()>,
     ) -> Result<PerformanceDecided> {
-        if self.stage.run(REPEATED_KEYS, params![])? > 0 {
-            self.stage.run(REPEATED_KEPT, params![])?;
-            self.stage.run(REPEATED_ROWS, params![])?;
-        }
-        let taken = self.stage.count_taken()?;
+        let staged = self.stage.count_taken()?;
         let at = self.at.timestamp();
-        let updated = self.stage.run(UPDATE_ROWS, params![self.org_id, at])?;
+        // New keys first, in file order: the first occurrence of each gives the record. A
+        // file all of whose rows were added repeats no key and needs no grouping (see
+        // `records`); otherwise the repeats are refused now, before any record is updated.
         let added = self.stage.run(INSERT_ROWS, params![self.org_id, at])?;
+        let taken = if added == staged {
+            staged
+        } else {
+            if self.stage.run(REPEATED_KEYS, params![])? > 0 {
+                self.stage.run(REPEATED_KEPT, params![])?;
+                self.stage.run(REPEATED_ROWS, params![])?;
+            }
+            self.stage.count_taken()?
+        };
+        // The records just added hold their only row's value: this changes none of them.
+        let updated = self.stage.run(UPDATE_ROWS, params![self.org_id, at])?;
         self.stage.for_each_refused(|place, r| {
             let why = match place.verdict {
                 INVALID => {
@@ -220,7 +230,7 @@ impl PerformanceStage<'_> {
             };
             refused(place, why)
         })?;
-        self.stage.close()?;
+        self.stage.close();
         Ok(PerformanceDecided {
             added,
             updated,

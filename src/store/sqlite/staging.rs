@@ -9,7 +9,7 @@ use crate::store::sql::Value;
 
 /// The page cache of the TEMP schema during a record import, in KiB: the staged rows are
 /// appended, then read in one sort (the repeated keys) and one scan per deciding statement.
-const STAGE_CACHE_KIB: i64 = 16 * 1024;
+const STAGE_CACHE_KIB: i64 = 4 * 1024;
 
 /// Creates a TEMP table from its DDL (a leftover dropped first): SQLite runs the store's
 /// dialect as it is.
