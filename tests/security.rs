@@ -520,6 +520,10 @@ fn bound_to_literals(src: &str, arg: &str) -> bool {
     if name.is_empty() {
         return false;
     }
+    // A `&'static str` parameter or binding: only a literal or a constant gives one.
+    if src.contains(&format!("{name}: &'static str")) {
+        return true;
+    }
     let Some(at) = src
         .find(&format!("let {name} = "))
         .or_else(|| src.find(&format!("let {name}: &str = ")))
@@ -573,6 +577,7 @@ fn the_sql_checker_catches_values_spliced_into_sql() {
         r##"conn.execute_batch(r#"CREATE TABLE t (x INTEGER)"#)?;"##,
         r#"let msg = format!("no user {name}: add it first");"#,
         "let sql = if a { \"SELECT a FROM t\" } else { \"SELECT b FROM t WHERE c = ?1\" };\nlet st = conn.prepare_cached(sql)?;",
+        "fn run(&self, sql: &'static str) -> Result<usize> {\n    self.conn.execute(sql, [])\n}",
     ];
     for g in good {
         assert_eq!(sql_problems("x.rs", g), Vec::<String>::new(), "{g}");

@@ -23,16 +23,11 @@
 //! - every statement binds its parameters; no value is ever spliced into SQL text.
 
 pub mod import;
-pub mod perfstage;
-mod pgperformance;
-mod pgrecords;
-mod pgstaging;
 pub mod postgres;
 mod queries;
 pub mod schema;
 pub mod sql;
 mod sqlite;
-pub mod stage;
 pub mod trainees;
 
 pub use queries::copy;

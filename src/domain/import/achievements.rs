@@ -10,12 +10,11 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Rejects, Summary, drive_with};
+use super::{Options, Read, Rejects, Summary, read_rows, refuse};
 use crate::domain::accounts::Actor;
 use crate::domain::records::{self, ValidAchievement};
 use crate::rules::Rulebook;
-use crate::store::import::IMPORT_CACHE_KIB;
-use crate::store::stage::{AchievementStage, Decision, HeldWhy, Verdict};
+use crate::store::import::records::{RecordStage, Refusal, Refused, StagedRecord};
 use crate::store::{Db, Org};
 
 /// The columns of an achievements file.
@@ -58,21 +57,15 @@ pub fn import(
     rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("achievements", input, opts);
-    let mut rejects = rejects;
-    // About 40 bytes a row.
-    let bulk = BulkWrite::begin(db, input.len() / 40)?;
     let cols = [0, 1, 2, 3].map(|c| input.column(c));
-    // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
-    // when another organization has an associated MSA at all.
-    let check_owner = db.has_open_links_elsewhere(org.id)?;
-    let mut stage = db.achievement_stage(org.id, check_owner, actor.at)?;
-    let mut retired_passes = 0;
-    drive_with(
+    // About 40 bytes a row.
+    let mut stage = db.record_stage(org.id, actor.at, input.len() / 40)?;
+    read_rows(
         input,
         &mut summary,
-        rejects.as_deref_mut(),
         &mut stage,
-        |stage, row, line, _failed| {
+        RecordStage::invalid,
+        |stage, row, line| {
             let a = match records::validate_achievement(
                 rb,
                 today,
@@ -84,158 +77,73 @@ pub fn import(
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
-            let outcome = record(stage, org, "msa", line, row.span(), &a, false)?;
-            // Counted only for rows the import takes: a rejected duplicate is not a pass
-            // (a row decided later and refused is taken off again by `finish`).
-            if outcome.is_ok()
-                && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
-            {
-                retired_passes += 1;
-            }
-            Ok(outcome)
+            stage.add(line, row.span(), &staged(rb, &a, None))?;
+            Ok(Ok(Read::Staged))
         },
     )?;
-    finish(
-        stage,
-        org,
-        rb,
-        "msa",
-        input,
-        &mut summary,
-        rejects,
-        &mut retired_passes,
-        |_, _, _| {},
-    )?;
-    summary.retired_passes = retired_passes;
-    bulk.finish(db, input)?;
+    decide(stage, org, "msa", input, &mut summary, rejects)?;
     Ok(summary)
 }
 
-/// The settings a bulk write of achievements runs with, shared by the CSV and the Trainings
-/// report imports: the import's page cache, and the evaluation index suspended when the file
-/// is large enough that one rebuild at the end beats updating it row by row. Undone by
-/// [`BulkWrite::finish`]; on an error the transaction's rollback restores the index.
-pub(super) struct BulkWrite {
-    cache: i64,
-    rebuild: bool,
-}
-
-impl BulkWrite {
-    /// Starts a bulk write of about `expected_rows` rows.
-    pub(super) fn begin(db: &Db, expected_rows: u64) -> Result<Self> {
-        let cache = db.set_cache_kib(IMPORT_CACHE_KIB)?;
-        let rebuild = db.suspend_achievements_index(expected_rows)?;
-        Ok(BulkWrite { cache, rebuild })
-    }
-
-    /// Rebuilds the index if it was suspended (a phase of its own: it is the long part of a
-    /// large import) and restores the page cache.
-    pub(super) fn finish(self, db: &Db, input: &Input) -> Result<()> {
-        if self.rebuild {
-            crate::domain::progress::phase(
-                input.progress(),
-                "rebuilding the evaluation index",
-                None,
-            )?;
-            db.restore_achievements_index()?;
-        }
-        db.restore_cache(self.cache)
-    }
-}
-
-/// Writes one validated achievement: `Added`, `Unchanged` (the same record already there),
-/// `Updated` (there with another expiry, or removed), a bad row when this file already gave
-/// the same key or the MSA is another organization's (`owner_field` names the column), or
-/// `Later` when the store decides it at the end ([`finish`]); `mark` comes back with it if
-/// it is refused then. The Trainings report import writes through it too.
-pub(super) fn record(
-    stage: &mut AchievementStage<'_>,
-    org: &Org,
-    owner_field: &str,
-    line: u64,
-    span: (u64, u64),
-    a: &ValidAchievement,
-    mark: bool,
-) -> Result<Result<Outcome, String>> {
-    Ok(
-        match stage.add(line, span, &a.msa, &a.code, a.earned, a.expires, mark)? {
-            Verdict::Later => Ok(Outcome::Later),
-            Verdict::Now(d) => decided(org, owner_field, &a.msa, &a.code, a.earned, d),
-        },
-    )
-}
-
-/// What a decision means for the row.
-pub(super) fn decided(
-    org: &Org,
-    owner_field: &str,
-    msa: &str,
-    code: &str,
-    earned: NaiveDate,
-    d: Decision,
-) -> Result<Outcome, String> {
-    match d {
-        Decision::Added => Ok(Outcome::Added),
-        Decision::Unchanged => Ok(Outcome::Unchanged),
-        Decision::Updated => Ok(Outcome::Updated),
-        // A key this file already gave (added by this import, or an existing record met
-        // earlier in the file) is invalid whatever the database holds (SPEC §6), so a
-        // second import of an accepted file always settles.
-        Decision::Repeated(expires) => Err(format!(
-            "expires: {code} earned {earned} is already in this file with {}",
-            expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
-        )),
-        Decision::Foreign(owner) => Err(format!(
-            "{owner_field}: {}",
-            records::foreign_msa_message(org, msa, &owner)
-        )),
-    }
-}
-
-/// Ends the write side: the rows the store decided at the end are counted, and the rows it
-/// held or refused are reported in file order (summary and rejects file), a refused one
-/// given to `refused` (MSA, decision, the row's mark) and no longer counted as a retired
-/// pass.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn finish(
-    stage: AchievementStage<'_>,
-    org: &Org,
+/// A validated achievement as the store stages it, with the Trainings report's person.
+pub(super) fn staged<'r>(
     rb: &Rulebook,
+    a: &'r ValidAchievement,
+    person: Option<(Option<&'r str>, &'r str, &'r str)>,
+) -> StagedRecord<'r> {
+    StagedRecord {
+        msa: &a.msa,
+        code: &a.code,
+        earned: a.earned,
+        expires: a.expires,
+        // Counted only for rows the import takes (the store counts them).
+        retired: crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some(),
+        person,
+    }
+}
+
+/// The message of a refused row (`owner_field` names the MSA's column).
+fn refusal_message(org: &Org, owner_field: &str, r: Refused) -> String {
+    let earned = r.earned.map(|d| d.to_string()).unwrap_or_default();
+    match r.why {
+        Refusal::Invalid(m) | Refusal::Refused(m) => m,
+        // A key this file already gave is invalid whatever the database holds (SPEC §6),
+        // so a second import of an accepted file always settles.
+        Refusal::Repeated(expires) => format!(
+            "expires: {} earned {earned} is already in this file with {}",
+            r.code,
+            expires.map_or("no expiry".to_owned(), |e| format!("expiry {e}"))
+        ),
+        Refusal::Foreign(owner) => format!(
+            "{owner_field}: {}",
+            records::foreign_msa_message(org, &r.msa, &owner)
+        ),
+    }
+}
+
+/// Ends the write side, shared with the Trainings report import: the store decides the
+/// staged rows; the counts are its statements', and the rows it refused are reported in
+/// file order with the invalid ones (summary and rejects file); then the evaluation index
+/// is rebuilt if it was suspended (a phase of its own: the long part of a large import).
+pub(super) fn decide(
+    stage: RecordStage<'_>,
+    org: &Org,
     owner_field: &str,
     input: &Input,
     summary: &mut Summary,
     mut rejects: Option<&mut Rejects>,
-    retired_passes: &mut u64,
-    mut refused: impl FnMut(&str, &Decision, bool),
 ) -> Result<()> {
-    let d = stage.finish(|h| {
-        let message = match h.why {
-            HeldWhy::Invalid(m) => m,
-            HeldWhy::Refused {
-                msa,
-                code,
-                earned,
-                decision,
-                mark,
-            } => {
-                if crate::rules::engine::retired_before_earned(rb, &code, earned).is_some() {
-                    *retired_passes -= 1;
-                }
-                refused(&msa, &decision, mark);
-                match decided(org, owner_field, &msa, &code, earned, decision) {
-                    Err(m) => m,
-                    Ok(_) => anyhow::bail!("line {}: a refused row was taken", h.line),
-                }
-            }
-        };
-        summary.reject(h.line, &message);
-        if let Some(rej) = rejects.as_deref_mut() {
-            rej.write(input, h.span.0, h.span.1, &message)?;
-        }
-        Ok(())
+    let (d, closing) = stage.decide(|r| {
+        let (line, span) = (r.place.line, r.place.span);
+        let message = refusal_message(org, owner_field, r);
+        refuse(input, summary, rejects.as_deref_mut(), line, span, &message)
     })?;
     summary.added += d.added;
     summary.updated += d.updated;
     summary.unchanged += d.unchanged;
-    Ok(())
+    summary.retired_passes = d.retired;
+    if closing.rebuilds() {
+        crate::domain::progress::phase(input.progress(), "rebuilding the evaluation index", None)?;
+    }
+    closing.finish()
 }

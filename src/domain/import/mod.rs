@@ -3,9 +3,11 @@
 //! This module owns reading an import file and deciding, row by row, what each row means:
 //! added, updated, unchanged or rejected. It keeps these invariants:
 //! - **streaming**: the file is read once through one reused `ByteRecord`. Achievements
-//!   and performance rows are written as they are read; users are staged in TEMP tables
-//!   and written in index order (see [`users::import`]). Nothing proportional to the file
-//!   is held in memory: memory stays flat whatever the file size.
+//!   and performance rows are staged as they are read and decided set-based by the store
+//!   once the file is read (`store::import::records`, `store::import::performance`): the
+//!   counts and the refused rows, in file order, come from there; users are staged in TEMP
+//!   tables and written in index order (see [`users::import`]). Nothing proportional to
+//!   the file is held in memory: memory stays flat whatever the file size.
 //! - **one transaction**: the caller runs an import inside one `BEGIN IMMEDIATE`
 //!   transaction, with statements prepared once. An all-or-nothing import that found a bad
 //!   row, and every dry run, is rolled back, so the database checks (duplicates,
@@ -50,11 +52,6 @@ pub enum Outcome {
     Updated,
     /// Already present with the same data.
     Unchanged,
-    /// Not for us: a Trainings report row whose title is in no catalogue entry.
-    Skipped,
-    /// Staged: the store decides it with the others at the end of the file and counts it
-    /// then (see `store::stage`).
-    Later,
 }
 
 /// The options every import takes.
@@ -207,8 +204,6 @@ impl Summary {
             Outcome::Added => self.added += 1,
             Outcome::Updated => self.updated += 1,
             Outcome::Unchanged => self.unchanged += 1,
-            Outcome::Skipped => self.skipped += 1,
-            Outcome::Later => {}
         }
     }
 
@@ -258,59 +253,60 @@ impl Summary {
     }
 }
 
-/// Where [`drive_with`] offers a bad row before reporting it.
-trait Hold {
-    /// True when the row is kept, to be reported later in file order with the rows the
-    /// store refuses at the end; false when the caller reports it now.
-    fn hold(&mut self, line: u64, span: (u64, u64), message: &str) -> anyhow::Result<bool>;
+/// What reading a row of a record import did with it (the store decides the rows staged
+/// once the file is read: the domain learns their outcomes then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// Staged, to be decided with the others.
+    Staged,
+    /// Not for us: a Trainings report row whose title is in no catalogue entry.
+    Skipped,
 }
 
-impl Hold for crate::store::stage::AchievementStage<'_> {
-    fn hold(&mut self, line: u64, span: (u64, u64), message: &str) -> anyhow::Result<bool> {
-        crate::store::stage::AchievementStage::hold(self, line, span, message)
-    }
-}
-
-impl Hold for crate::store::perfstage::PerformanceStage<'_> {
-    fn hold(&mut self, line: u64, span: (u64, u64), message: &str) -> anyhow::Result<bool> {
-        crate::store::perfstage::PerformanceStage::hold(self, line, span, message)
-    }
-}
-
-/// Drives the rows of `input` through `row`, counting outcomes and copying rejected rows to
-/// `rejects`. `row` gets `state` and returns `Ok(Err(message))` for a bad row and `Err`
-/// only for a failure that must abort the whole import (the database, the disk); each bad
-/// row is offered to `state` first (see [`Hold`]).
-fn drive_with<S: Hold>(
+/// Reads the rows of a record import through `row`, which validates and stages a row; a
+/// row it finds invalid (`Ok(Err(message))`) goes to the stage through `invalid`, to be
+/// reported in file order with the rows the store refuses. `Err` only for a failure that
+/// must abort the whole import (the database, the disk).
+fn read_rows<S>(
     input: &mut Input,
     summary: &mut Summary,
-    mut rejects: Option<&mut Rejects>,
-    state: &mut S,
-    mut row: impl FnMut(&mut S, &input::Row, u64, bool) -> anyhow::Result<Result<Outcome, String>>,
+    stage: &mut S,
+    invalid: fn(&mut S, u64, (u64, u64), &str) -> anyhow::Result<()>,
+    mut row: impl FnMut(&mut S, &input::Row, u64) -> anyhow::Result<Result<Read, String>>,
 ) -> anyhow::Result<()> {
     loop {
-        let failed = summary.rejected > 0;
-        let (line, span, verdict) = {
+        let (line, span, read) = {
             let Some(r) = input.next_row()? else { break };
-            let verdict = match r.check() {
+            let read = match r.check() {
                 Err(e) => Err(e),
-                // `failed`: an all-or-nothing import already doomed, so no secret need be made.
-                Ok(()) => row(state, &r, r.line(), failed)?,
+                Ok(()) => row(stage, &r, r.line())?,
             };
-            (r.line(), r.span(), verdict)
+            (r.line(), r.span(), read)
         };
         summary.rows += 1;
-        match verdict {
-            Ok(o) => summary.count(o),
-            Err(message) if state.hold(line, span, &message)? => {}
-            Err(message) => {
-                summary.reject(line, &message);
-                if let Some(rej) = rejects.as_deref_mut() {
-                    rej.write(input, span.0, span.1, &message)?;
-                }
-            }
+        match read {
+            Ok(Read::Staged) => {}
+            Ok(Read::Skipped) => summary.skipped += 1,
+            Err(message) => invalid(stage, line, span, &message)?,
         }
     }
     input.finish();
+    Ok(())
+}
+
+/// Reports a row refused once the stage is decided (they come in file order): in the
+/// summary and, with `--skip-invalid`, copied to the rejects file with its message.
+fn refuse(
+    input: &Input,
+    summary: &mut Summary,
+    rejects: Option<&mut Rejects>,
+    line: u64,
+    span: (u64, u64),
+    message: &str,
+) -> anyhow::Result<()> {
+    summary.reject(line, message);
+    if let Some(rej) = rejects {
+        rej.write(input, span.0, span.1, message)?;
+    }
     Ok(())
 }

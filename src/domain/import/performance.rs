@@ -12,12 +12,12 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::input::{Column, Input};
-use super::{Options, Outcome, Rejects, Summary, drive_with};
+use super::{Options, Read, Rejects, Summary, read_rows, refuse};
 use crate::domain::accounts::Actor;
 use crate::domain::records;
 use crate::rules::Metric;
 use crate::rules::explain::thousands as number;
-use crate::store::perfstage::{PerformanceDecision, PerformanceHeldWhy, PerformanceVerdict};
+use crate::store::import::performance::{PerformanceRefusal, PerformanceStage};
 use crate::store::{Db, Org};
 
 /// The columns of a performance file.
@@ -70,12 +70,12 @@ pub fn import(
     let mut rejects = rejects;
     let cols = [0, 1, 2, 3, 4, 5].map(|c| input.column(c));
     let mut stage = db.performance_stage(org.id, actor.at)?;
-    drive_with(
+    read_rows(
         input,
         &mut summary,
-        rejects.as_deref_mut(),
         &mut stage,
-        |stage, row, line, _failed| {
+        PerformanceStage::invalid,
+        |stage, row, line| {
             let p = match records::validate_performance(
                 today,
                 row.get(cols[0]),
@@ -92,30 +92,16 @@ pub fn import(
                 return Ok(Err(e));
             }
             let key = (p.scope.as_str(), p.track.as_str(), p.association.as_str());
-            Ok(
-                match stage.add(line, row.span(), p.metric, key, p.value, p.date)? {
-                    PerformanceVerdict::Later => Ok(Outcome::Later),
-                    PerformanceVerdict::Now(d) => match d {
-                        PerformanceDecision::Added => Ok(Outcome::Added),
-                        PerformanceDecision::Unchanged => Ok(Outcome::Unchanged),
-                        PerformanceDecision::Updated => Ok(Outcome::Updated),
-                        PerformanceDecision::Repeated(v) => Err(repeated(
-                            p.metric,
-                            (&p.scope, &p.track, &p.association),
-                            p.date,
-                            v,
-                        )),
-                    },
-                },
-            )
+            stage.add(line, row.span(), p.metric, key, p.value, p.date)?;
+            Ok(Ok(Read::Staged))
         },
     )?;
-    // The rows the store decided at the end are counted, and those it held or refused are
-    // reported in file order (summary and rejects file).
-    let d = stage.finish(|h| {
-        let message = match h.why {
-            PerformanceHeldWhy::Invalid(m) => m,
-            PerformanceHeldWhy::Repeated {
+    // The store decides the staged rows: the counts are its statements', and the rows it
+    // refused come back in file order with the invalid ones.
+    let d = stage.decide(|place, why| {
+        let message = match why {
+            PerformanceRefusal::Invalid(m) => m,
+            PerformanceRefusal::Repeated {
                 metric,
                 scope,
                 track,
@@ -124,11 +110,14 @@ pub fn import(
                 value,
             } => repeated(metric, (&scope, &track, &association), date, value),
         };
-        summary.reject(h.line, &message);
-        if let Some(rej) = rejects.as_deref_mut() {
-            rej.write(input, h.span.0, h.span.1, &message)?;
-        }
-        Ok(())
+        refuse(
+            input,
+            &mut summary,
+            rejects.as_deref_mut(),
+            place.line,
+            place.span,
+            &message,
+        )
     })?;
     summary.added += d.added;
     summary.updated += d.updated;

@@ -1,12 +1,19 @@
 //! Bulk imports: statements prepared once and held for the whole file, so the per-row cost
-//! is binding and stepping, nothing else.
+//! is binding and stepping, nothing else. The record imports (achievements, Trainings
+//! report, performance) stage their rows and decide them set-based, the same statements on
+//! both backends: [`staging`], [`records`], [`performance`].
 //!
 //! The import module decides what each row means; this module only runs the SQL. Every
 //! statement here is used inside the single transaction of one import.
 
-use super::sql::{Stmt, params};
+pub mod performance;
+pub mod records;
+pub mod staging;
+#[cfg(test)]
+mod tests;
+
+use super::sql::params;
 use anyhow::Result;
-use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Db;
 
@@ -17,105 +24,6 @@ pub use users::{BulkUser, ExistingUser, OpenLink, StagedUser, UserStatements};
 /// stay in memory for a few hundred thousand rows, small enough to keep the process well
 /// under 100 MiB (with a chunk of rows being sorted beside it).
 pub const IMPORT_CACHE_KIB: i64 = 40 * 1024;
-
-/// The statements of an achievements import.
-pub struct AchievementStatements<'a> {
-    insert: Stmt<'a>,
-    find: Stmt<'a>,
-    update: Stmt<'a>,
-    db: &'a Db<'a>,
-}
-
-/// What inserting a keyed row found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Insert<T> {
-    /// Inserted as a new row with this id.
-    Added(i64),
-    /// A row with the same key exists: its id and current value.
-    Exists(i64, T),
-}
-
-impl AchievementStatements<'_> {
-    /// Inserts unless (msa, code, earned) exists; else returns the existing row's id and
-    /// (expires, removed).
-    pub fn insert(
-        &mut self,
-        msa: &str,
-        code: &str,
-        earned: NaiveDate,
-        expires: Option<NaiveDate>,
-        at: DateTime<Utc>,
-    ) -> Result<Insert<(Option<String>, bool)>> {
-        let earned = earned.to_string();
-        let expires = expires.map(|d| d.to_string());
-        let n = self
-            .insert
-            .execute(params![msa, code, earned, expires, at.timestamp()])?;
-        if n == 1 {
-            return Ok(Insert::Added(self.db.conn().last_insert_rowid()?));
-        }
-        let (id, exp, removed) = self.find.query_row(params![msa, code, earned], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-        Ok(Insert::Exists(id, (exp, removed)))
-    }
-
-    /// Sets a record's expiry and revives it if it was removed.
-    pub fn update(&mut self, id: i64, expires: Option<NaiveDate>) -> Result<()> {
-        self.update
-            .execute(params![id, expires.map(|d| d.to_string())])?;
-        Ok(())
-    }
-}
-
-/// The statements of a performance import.
-pub struct PerformanceStatements<'a> {
-    insert: Stmt<'a>,
-    find: Stmt<'a>,
-    update: Stmt<'a>,
-    db: &'a Db<'a>,
-}
-
-impl PerformanceStatements<'_> {
-    /// Inserts unless (org, metric, scope, track, association, date) exists; else returns
-    /// the existing row's id and value. `key` is (scope, track, association), '' for none.
-    pub fn insert(
-        &mut self,
-        org_id: i64,
-        metric: &str,
-        key: (&str, &str, &str),
-        value: f64,
-        date: NaiveDate,
-        at: DateTime<Utc>,
-    ) -> Result<Insert<f64>> {
-        let date = date.to_string();
-        let (scope, track, association) = key;
-        let n = self.insert.execute(params![
-            org_id,
-            metric,
-            scope,
-            value,
-            date,
-            at.timestamp(),
-            track,
-            association
-        ])?;
-        if n == 1 {
-            return Ok(Insert::Added(self.db.conn().last_insert_rowid()?));
-        }
-        let (id, v) = self.find.query_row(
-            params![org_id, metric, scope, date, track, association],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok(Insert::Exists(id, v))
-    }
-
-    /// Replaces a record's value.
-    pub fn update(&mut self, id: i64, value: f64, at: DateTime<Utc>) -> Result<()> {
-        self.update.execute(params![id, value, at.timestamp()])?;
-        Ok(())
-    }
-}
 
 impl<'a> Db<'a> {
     /// Sets the page cache size (KiB) for this connection; returns the previous setting
@@ -156,47 +64,6 @@ impl<'a> Db<'a> {
             BulkTable::Performance => "SELECT coalesce(max(id), 0) + 1 FROM performance",
         };
         Ok(self.conn().query_row(sql, params![], |r| r.get(0))?)
-    }
-
-    /// Prepares the statements of an achievements import.
-    pub fn achievement_statements(&'a self) -> Result<AchievementStatements<'a>> {
-        let c = self.conn();
-        Ok(AchievementStatements {
-            insert: c.prepare_cached(
-                "INSERT INTO achievements (msa, code, earned, expires, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (msa, code, earned) DO NOTHING",
-            )?,
-            find: c.prepare_cached(
-                "SELECT id, expires, removed_at IS NOT NULL FROM achievements
-                 WHERE msa = ?1 AND code = ?2 AND earned = ?3",
-            )?,
-            update: c.prepare_cached(
-                "UPDATE achievements SET expires = ?2, removed_at = NULL WHERE id = ?1",
-            )?,
-            db: self,
-        })
-    }
-
-    /// Prepares the statements of a performance import.
-    pub fn performance_statements(&'a self) -> Result<PerformanceStatements<'a>> {
-        let c = self.conn();
-        Ok(PerformanceStatements {
-            insert: c.prepare_cached(
-                "INSERT INTO performance
-                    (org_id, metric, scope, value, date, recorded_at, track, association)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (org_id, metric, scope, track, association, date) DO NOTHING",
-            )?,
-            find: c.prepare_cached(
-                "SELECT id, value FROM performance
-                 WHERE org_id = ?1 AND metric = ?2 AND scope = ?3 AND date = ?4
-                   AND track = ?5 AND association = ?6",
-            )?,
-            update: c.prepare_cached(
-                "UPDATE performance SET value = ?2, recorded_at = ?3 WHERE id = ?1",
-            )?,
-            db: self,
-        })
     }
 }
 

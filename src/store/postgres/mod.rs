@@ -21,6 +21,7 @@ mod client;
 mod connect;
 mod dialect;
 mod open;
+pub mod staging;
 mod transaction;
 mod url;
 pub mod users;

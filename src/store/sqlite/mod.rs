@@ -5,6 +5,7 @@
 
 mod errors;
 mod open;
+pub mod staging;
 mod transaction;
 pub mod users;
 

@@ -21,12 +21,14 @@
 //!   `--create-users`, to link or create their accounts after the rows are written, in the
 //!   same transaction, with the rules of the services `users link-msa` and `users add`
 //!   (audited, severance rules of SPEC §4, one credentials file), a chunk at a time.
-//! - **linking decides each row before the next** (a refused row claims no CorpEmail): where
-//!   the store decides rows at the end (PostgreSQL), the rows wait in [`pending`] a chunk at
-//!   a time and are decided there in file order, so both backends decide alike.
+//! - **people follow from the rows taken** (a refused row claims nothing): the rows are
+//!   staged and the store refuses, set-based, those of another organization's MSA and the
+//!   repeated keys; then the rows it took are read back in file order and give the
+//!   people, their CorpEmail and names ([`people`]); with linking, a row whose CorpEmail
+//!   contradicts an earlier row taken is refused there, before anything is written. So
+//!   the rule order is: the MSA's owner, the key already in the file, then the CorpEmail.
 
 mod dates;
-mod pending;
 mod people;
 mod reconcile;
 mod sniff;
@@ -41,19 +43,17 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::achievements::BulkWrite;
 use super::input::{Column, Input, normalize_header};
-use super::{Options, Outcome, Rejects, Summary, drive_with};
+use super::{Options, Read, Rejects, Summary, read_rows};
 use crate::domain::accounts::Actor;
 use crate::domain::credentials::CredentialsFile;
 use crate::domain::records::ValidAchievement;
 use crate::rules::Rulebook;
 use crate::rules::rulebook::normalize_title;
-use crate::store::stage::{AchievementStage, Decision};
+use crate::store::import::records::RecordStage;
 use crate::store::{Db, Org};
 use crate::support::fields;
 use dates::{date, decide_order};
-use pending::{Decide, Pending, Waiting};
 use people::{Person, corp_refusal, link_people, note_person};
 
 /// Distinct skipped titles kept for the summary; the rest are counted.
@@ -296,31 +296,18 @@ pub fn import(
     let cols =
         [TITLE, COMPLETED, EMAIL, CORP, FIRST, LAST, EXPIRES, MPNID].map(|c| input.column(c));
     // About 200 bytes a row.
-    let bulk = BulkWrite::begin(
-        db,
-        std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 200),
-    )?;
-    // Only MSAs of this organization's accounts or of none (SPEC §4): checked per row only
-    // when another organization has an associated MSA at all.
-    let check_owner = db.has_open_links_elsewhere(org.id)?;
-    let mut stage = db.achievement_stage(org.id, check_owner, actor.at)?;
-    let mut rejects = rejects;
-    let mut retired_passes = 0;
+    let expected = std::fs::metadata(&opts.file).map_or(0, |m| m.len() / 200);
+    let mut stage = db.record_stage(org.id, actor.at, expected)?;
     let mut skipped: HashMap<String, u64> = HashMap::new();
-    let mut people: HashMap<String, Person> = HashMap::new();
-    let mut corp_owner: HashMap<String, String> = HashMap::new();
     let mut norm = String::new();
     let linking_on = linking.link || linking.create;
-    // Linking decides each row before the next: where the store decides rows at the end,
-    // the rows wait here, a chunk at a time, to be decided in file order (see `pending`).
-    let mut pending = (linking_on && stage.defers()).then(Pending::default);
     let file = opts.file.clone();
-    let each = |stage: &mut AchievementStage<'_>, row: &super::input::Row, line: u64, _: bool| {
+    let each = |stage: &mut RecordStage<'_>, row: &super::input::Row, line: u64| {
         let title = row.get(cols[TITLE]);
         normalize_into(title, &mut norm);
         let Some(code) = titles.get(norm.as_str()) else {
             t.skipped_title_count += skip_title(&mut skipped, title);
-            return Ok(Ok(Outcome::Skipped));
+            return Ok(Ok(Read::Skipped));
         };
         if let Some(id) = row.opt(cols[MPNID])
             && id != org.partner_id
@@ -380,110 +367,53 @@ pub fn import(
             earned,
             expires,
         };
-        if let Some(p) = pending.as_mut() {
-            let full = p.push(Waiting {
-                line,
-                span: row.span(),
-                a,
-                corp,
-                // In one line, as a row decided at once notes it.
-                first: one_line(row.get(cols[FIRST])).into_owned(),
-                last: one_line(row.get(cols[LAST])).into_owned(),
-            });
-            if full {
-                let mut d = Decide {
-                    db,
-                    org,
-                    rb,
-                    check_owner,
-                    people: &mut people,
-                    corp_owner: &mut corp_owner,
-                    retired_passes: &mut retired_passes,
-                };
-                p.decide(stage, &mut d)?;
-            }
-            return Ok(Ok(Outcome::Later));
-        }
-        if linking_on
-            && let Some(c) = &corp
-            && let Some(refused) = corp_refusal(&people, &corp_owner, &a.msa, c)
-        {
-            return Ok(Err(refused));
-        }
-        // Marked when the row gives a CorpEmail, so that one refused at the end takes it back.
-        let gives_corp = corp.is_some();
-        let outcome =
-            super::achievements::record(stage, org, "Email", line, row.span(), &a, gives_corp)?;
-        if outcome.is_ok()
-            && crate::rules::engine::retired_before_earned(rb, &a.code, a.earned).is_some()
-        {
-            retired_passes += 1;
-        }
-        if outcome.is_ok() {
-            // A row decided later counts as taken until the store refuses it (see below).
-            // Without linking, only whether a person has a CorpEmail is counted.
-            let corp = if linking_on {
-                corp
-            } else {
-                corp.map(|_| String::new())
-            };
-            note_person(
-                &mut people,
-                &mut corp_owner,
-                a.msa,
-                corp,
-                &one_line(row.get(cols[FIRST].filter(|_| linking_on))),
-                &one_line(row.get(cols[LAST].filter(|_| linking_on))),
-            );
-        }
-        Ok(outcome)
-    };
-    let rej = rejects.as_deref_mut();
-    drive_with(&mut input, &mut summary, rej, &mut stage, each)?;
-    if let Some(p) = pending.as_mut() {
-        let mut d = Decide {
-            db,
-            org,
-            rb,
-            check_owner,
-            people: &mut people,
-            corp_owner: &mut corp_owner,
-            retired_passes: &mut retired_passes,
+        // Names in one line; without linking only whether there is a CorpEmail counts.
+        let (first, last) = if linking_on {
+            (
+                one_line(row.get(cols[FIRST])),
+                one_line(row.get(cols[LAST])),
+            )
+        } else {
+            ("".into(), "".into())
         };
-        p.decide(&mut stage, &mut d)?;
-    }
-    // A row the store refused at the end (PostgreSQL, not linking) is not one of the people's: an MSA of
-    // another organization's account is refused on every row, so the person goes. A key
-    // repeated in the file keeps its person (the first occurrence was taken) but not the
-    // CorpEmail that row gave: the person has one only if a taken row gave it, as on
-    // SQLite, which refuses the row before noting anything.
-    super::achievements::finish(
-        stage,
-        org,
-        rb,
-        "Email",
-        &input,
+        let person = Some((corp.as_deref(), &*first, &*last));
+        stage.add(
+            line,
+            row.span(),
+            &super::achievements::staged(rb, &a, person),
+        )?;
+        Ok(Ok(Read::Staged))
+    };
+    read_rows(
+        &mut input,
         &mut summary,
-        rejects,
-        &mut retired_passes,
-        |msa, d, gave_corp| match d {
-            Decision::Foreign(_) if people.remove(msa).is_some() => {
-                corp_owner.retain(|_, m| m != msa);
-            }
-            Decision::Repeated(_) if gave_corp => {
-                if let Some(p) = people.get_mut(msa) {
-                    p.corp_rows = p.corp_rows.saturating_sub(1);
-                    if p.corp_rows == 0 {
-                        p.corp = None;
-                        corp_owner.retain(|_, m| m != msa);
-                    }
-                }
-            }
-            _ => {}
-        },
+        &mut stage,
+        RecordStage::invalid,
+        each,
     )?;
-    summary.retired_passes = retired_passes;
-    bulk.finish(db, &input)?;
+    // The people follow from the rows the store took, in file order; with linking a row
+    // whose CorpEmail contradicts an earlier row taken is refused before anything is
+    // written, so it claims nothing.
+    let mut people: HashMap<String, Person> = HashMap::new();
+    let mut corp_owner: HashMap<String, String> = HashMap::new();
+    stage.for_each_taken(|_, msa, corp, first, last| {
+        if linking_on
+            && let Some(c) = corp
+            && let Some(refused) = corp_refusal(&people, &corp_owner, msa, c)
+        {
+            return Ok(Some(refused));
+        }
+        let corp = corp.map(|c| {
+            if linking_on {
+                c.to_owned()
+            } else {
+                String::new()
+            }
+        });
+        note_person(&mut people, &mut corp_owner, msa, corp, first, last);
+        Ok(None)
+    })?;
+    super::achievements::decide(stage, org, "Email", &input, &mut summary, rejects)?;
 
     let mut titles: Vec<SkippedTitle> = skipped
         .into_iter()

@@ -23,20 +23,17 @@ use crate::support::fields;
 /// A person of the report: their CorpEmail and name. Without linking only whether they
 /// have a CorpEmail matters: it is then kept as an empty string, and the name not at all.
 pub(super) struct Person {
-    /// Its number in the order people were first noted (the key of its records in
-    /// `pending`; meaningful while no one is taken out, i.e. until the rows are decided).
-    pub(super) id: u32,
     pub(super) corp: Option<String>,
-    /// Rows taken so far that gave a CorpEmail (one refused at the end takes its back).
-    pub(super) corp_rows: u64,
     pub(super) first: String,
     pub(super) last: String,
 }
 
+/// Notes a row taken (in file order): its MSA's person, named by the first row, and the
+/// CorpEmail the first row with one gives (claimed for the MSA in `corp_owner`).
 pub(super) fn note_person(
     people: &mut HashMap<String, Person>,
     corp_owner: &mut HashMap<String, String>,
-    msa: String,
+    msa: &str,
     corp: Option<String>,
     first: &str,
     last: &str,
@@ -44,19 +41,19 @@ pub(super) fn note_person(
     if let Some(c) = corp.as_ref().filter(|c| !c.is_empty())
         && !corp_owner.contains_key(c)
     {
-        corp_owner.insert(c.clone(), msa.clone());
+        corp_owner.insert(c.clone(), msa.to_owned());
     }
-    let id = people.len() as u32;
-    let p = people.entry(msa).or_insert_with(|| Person {
-        id,
-        corp: None,
-        corp_rows: 0,
-        first: first.trim().to_owned(),
-        last: last.trim().to_owned(),
-    });
-    if corp.is_some() {
-        p.corp_rows += 1;
+    if !people.contains_key(msa) {
+        people.insert(
+            msa.to_owned(),
+            Person {
+                corp: None,
+                first: first.trim().to_owned(),
+                last: last.trim().to_owned(),
+            },
+        );
     }
+    let p = people.get_mut(msa).expect("just noted");
     if p.corp.is_none() {
         p.corp = corp;
     }
