@@ -2,6 +2,7 @@
 //! randomness and hashing), the private files the tool writes besides the database, and
 //! what may reach a terminal (escaping, the one writer of messages on stderr).
 
+pub mod bloom;
 pub mod clock;
 pub mod fields;
 pub mod files;

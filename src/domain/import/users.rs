@@ -23,7 +23,8 @@ use crate::store::{Db, Org};
 use crate::support::fields;
 
 mod rows;
-use rows::{Bloom, Fields, State, validate_row};
+use crate::support::bloom::Bloom;
+use rows::{Fields, State, validate_row};
 
 const EMAIL: usize = 0;
 const NAME: usize = 1;

@@ -310,19 +310,25 @@ impl<'a> UserStage<'a> {
     pub fn queue_link(&mut self, msa: &str, user_id: i64) -> Result<()> {
         match &mut self.fill {
             Fill::Lite(st) => st.queue_link(msa, user_id),
-            Fill::Pg(st) => Ok(st.queue_link(pg_of(self.db), msa, user_id)?),
+            Fill::Pg(st) => {
+                st.queue_link(msa, user_id);
+                Ok(())
+            }
         }
     }
 
     /// Inserts the queued links in MSA order (the order of two of the three indexes of
-    /// `msa_links`; the third, by user, is small).
+    /// `msa_links`; the third, by user, is small). On PostgreSQL each chunk wrote its own
+    /// by `COPY` already.
     pub fn insert_links(&mut self, org_id: i64, at: DateTime<Utc>) -> Result<()> {
         self.flush()?;
-        self.db.conn().execute(
-            "INSERT INTO msa_links (msa, user_id, org_id, started_at)
+        if self.cache.is_none() {
+            self.db.conn().execute(
+                "INSERT INTO msa_links (msa, user_id, org_id, started_at)
              SELECT msa, user_id, ?1, ?2 FROM temp.import_links ORDER BY msa",
-            params![org_id, at.timestamp()],
-        )?;
+                params![org_id, at.timestamp()],
+            )?;
+        }
         self.restore_keys()
     }
 
@@ -396,12 +402,21 @@ impl<'a> UserStage<'a> {
             )?;
         if let Some(cache) = &self.cache {
             let ask_active = self.db.has_active_users(org_id)?;
+            let ask_links = self.db.has_open_links()?;
+            let ask_names = self.db.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM users u JOIN orgs o ON o.id = u.org_id
+                                 WHERE o.domain = ?1)",
+                params![domain],
+                |r| r.get(0),
+            )?;
             let mut c = cache.borrow_mut();
             c.org_id = org_id;
             c.domain = domain.to_owned();
             c.at = at.timestamp();
             c.ask_active = ask_active;
             c.ask_emails = names_may_be_emails;
+            c.ask_links = ask_links;
+            c.ask_names = ask_names;
         }
         Ok(UserStatements {
             find_email: c.prepare_cached(FIND_EMAIL)?,

@@ -8,8 +8,12 @@
 //!   associations, user names and e-mails in use) is fetched with one set-based query each
 //!   ([`PgUsers`]), before any of them is decided.
 //! - New accounts are buffered with ids reserved from the table's sequence and written by
-//!   one `COPY` per chunk, after the chunk is decided: every `COPY` is opened and closed
-//!   inside one call, so no statement can ever be sent while one is open.
+//!   one `COPY` per chunk, after the chunk is decided, and the chunk's MSA links by another
+//!   straight into `msa_links`: every `COPY` is opened and closed inside one call, so no
+//!   statement can ever be sent while one is open.
+//! - The lookups that cannot find anything are not sent: open associations when no MSA
+//!   had one, user names when the domain had no account (only the names this import may
+//!   have added, by a Bloom filter of fixed size, are asked).
 //!
 //! Invariant: every answer is what the server would give at that point of the import (the
 //! buffered accounts included), so decisions match the SQLite path's row by row, in the
@@ -38,6 +42,7 @@ const STAGE_DDL: &str = "CREATE TEMP TABLE import_users (line BIGINT PRIMARY KEY
      CREATE TEMP TABLE import_cand_email (email TEXT COLLATE \"C\");
      CREATE TEMP TABLE import_cand_msa (msa TEXT COLLATE \"C\");
      CREATE TEMP TABLE import_links (msa TEXT COLLATE \"C\", user_id BIGINT);";
+// (`import_links` stays empty here: the chunks write their links into `msa_links`.)
 
 /// The staged rows in e-mail order (then file order), read a chunk at a time.
 ///
@@ -63,7 +68,6 @@ pub struct PgStage {
     rejects: Vec<(i64, i64, i64, String)>,
     cand_email: Vec<String>,
     cand_msa: Vec<String>,
-    links: Vec<(String, i64)>,
     /// Shared with the import's [`crate::store::import::UserStatements`].
     pub cache: Rc<RefCell<PgUsers>>,
 }
@@ -76,11 +80,7 @@ impl PgStage {
     }
 
     fn pending(&self) -> usize {
-        self.users.len()
-            + self.rejects.len()
-            + self.cand_email.len()
-            + self.cand_msa.len()
-            + self.links.len()
+        self.users.len() + self.rejects.len() + self.cand_email.len() + self.cand_msa.len()
     }
 
     fn maybe_flush(&mut self, pg: &Pg) -> Result<()> {
@@ -127,10 +127,12 @@ impl PgStage {
         self.maybe_flush(pg)
     }
 
-    /// Buffers a link to insert at the end.
-    pub fn queue_link(&mut self, pg: &Pg, msa: &str, user_id: i64) -> Result<()> {
-        self.links.push((msa.to_owned(), user_id));
-        self.maybe_flush(pg)
+    /// Buffers a link for the chunk's `COPY` into `msa_links` (see [`PgUsers::write_new`]).
+    pub fn queue_link(&mut self, msa: &str, user_id: i64) {
+        self.cache
+            .borrow_mut()
+            .new_links
+            .push((msa.to_owned(), user_id));
     }
 
     /// Sends everything buffered; called before any read of the TEMP tables.
@@ -181,19 +183,6 @@ impl PgStage {
             "COPY import_cand_msa (msa) FROM STDIN (FORMAT binary)",
             &mut self.cand_msa,
         )?;
-        if !self.links.is_empty() {
-            let rows = std::mem::take(&mut self.links);
-            pg.copy_in(
-                "COPY import_links (msa, user_id) FROM STDIN (FORMAT binary)",
-                &[Type::TEXT, Type::INT8],
-                |w| {
-                    for (m, id) in &rows {
-                        w.write(&[m, id])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
         Ok(())
     }
 }
@@ -269,6 +258,16 @@ pub struct PgUsers {
     /// Whether a user name can be some account's e-mail at all (see
     /// `UserStage::statements`): if not, the chunks do not ask.
     pub ask_emails: bool,
+    /// Whether any MSA had an open association when the import began: if not, only this
+    /// import's own links could be open, and their MSAs are distinct from the chunks'
+    /// (a repeated MSA was rejected before), so the chunks do not ask.
+    pub ask_links: bool,
+    /// Whether the organizations of the domain had an account when the import began: if
+    /// not, a user name can only be taken by this import's own accounts, which `made`
+    /// remembers (in flat memory), and only the names it may hold are asked about.
+    pub ask_names: bool,
+    /// The user names this import added, across chunks (when `!ask_names`).
+    made: Option<crate::support::bloom::Bloom>,
     emails: HashSet<String>,
     active: HashMap<String, ExistingUser>,
     msas: HashSet<String>,
@@ -277,6 +276,8 @@ pub struct PgUsers {
     taken_names: HashSet<String>,
     used_emails: HashSet<String>,
     new: Vec<NewUser>,
+    /// The chunk's MSA links (MSA, account), written after its accounts.
+    new_links: Vec<(String, i64)>,
     new_names: HashSet<String>,
     new_emails: HashSet<String>,
     /// Ids drawn from the sequence and not used yet (last first).
@@ -399,7 +400,7 @@ impl PgUsers {
         }
         self.emails.extend(chunk.iter().map(|r| r.email.clone()));
         let msas: Vec<&str> = chunk.iter().filter_map(|r| r.msa.as_deref()).collect();
-        if !msas.is_empty() {
+        if self.ask_links && !msas.is_empty() {
             for r in pg.query_typed(
                 "SELECT l.msa, l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
                  FROM msa_links l JOIN users u ON u.id = l.user_id
@@ -409,8 +410,8 @@ impl PgUsers {
             )? {
                 self.found_link(&r);
             }
-            self.msas.extend(msas.iter().map(|m| (*m).to_owned()));
         }
+        self.msas.extend(msas.iter().map(|m| (*m).to_owned()));
         let names: Vec<String> = chunk
             .iter()
             .map(|r| {
@@ -423,16 +424,21 @@ impl PgUsers {
             })
             .collect();
         // Stored without the domain (migration 10), in the organizations of the domain.
+        // When the domain had no account, only a name this import may have added is asked.
+        let made = self.made.as_ref().filter(|_| !self.ask_names);
         let stems: Vec<&str> = names
             .iter()
+            .filter(|n| made.is_none_or(|b| b.may_contain(n)))
             .map(|n| &n[..n.len() - self.domain.len()])
             .collect();
-        for r in pg.query_typed(
-            "SELECT u.username || o.domain FROM orgs o
-             JOIN users u ON u.org_id = o.id AND u.username = ANY($1) WHERE o.domain = $2",
-            &[&stems, &self.domain],
-        )? {
-            self.taken_names.insert(r.get(0));
+        if !stems.is_empty() {
+            for r in pg.query_typed(
+                "SELECT u.username || o.domain FROM orgs o
+                 JOIN users u ON u.org_id = o.id AND u.username = ANY($1) WHERE o.domain = $2",
+                &[&stems, &self.domain],
+            )? {
+                self.taken_names.insert(r.get(0));
+            }
         }
         if self.ask_emails {
             for r in pg.query_typed("SELECT email FROM users WHERE email = ANY($1)", &[&names])? {
@@ -505,6 +511,11 @@ impl PgUsers {
             Some(id) => id,
             None => reserve(pg, 1)?,
         };
+        if !self.ask_names {
+            self.made
+                .get_or_insert_with(crate::support::bloom::Bloom::new)
+                .insert(u.username);
+        }
         self.new_names.insert(u.username.to_owned());
         self.new_emails.insert(u.email.to_owned());
         self.new.push(NewUser {
@@ -545,6 +556,24 @@ impl PgUsers {
                 }
                 Ok(())
             })?;
+        }
+        if end_of_chunk && !self.new_links.is_empty() {
+            // Straight into `msa_links`: the MSAs the later chunks ask about are distinct
+            // from these (a repeated MSA was rejected before), so they see no difference;
+            // a TEMP table and an `INSERT … SELECT` at the end cost twice as much
+            // (200,000 rows: 0.95 s against 0.3 s of server time, measured).
+            let (org_id, at) = (self.org_id, self.at);
+            let rows = std::mem::take(&mut self.new_links);
+            pg.copy_in(
+                "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)",
+                &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
+                |w| {
+                    for (m, id) in &rows {
+                        w.write(&[m, id, &org_id, &at])?;
+                    }
+                    Ok(())
+                },
+            )?;
         }
         if end_of_chunk {
             self.new_names.clear();

@@ -1,40 +1,8 @@
 //! The row work of `users import`: validating a row, matching it to an existing account
 //! or inserting a new one (user name, temporary password, MSA link), and the Bloom filter
-//! that spares a lookup for keys never seen before.
+//! ([`crate::support::bloom::Bloom`]) that spares a lookup for keys never seen before.
 
 use super::*;
-
-/// A blocked Bloom filter of fixed size (8 MiB): whether a key may have been inserted
-/// before. Its four bits lie in one 64-bit word, so an insert costs one cache miss. False
-/// positives only cost a re-check; memory stays flat whatever the file size.
-pub(super) struct Bloom {
-    words: Vec<u64>,
-}
-
-impl Bloom {
-    const WORDS: usize = 1 << 20;
-
-    pub(super) fn new() -> Self {
-        Bloom {
-            words: vec![0; Self::WORDS],
-        }
-    }
-
-    /// Inserts `key`; returns whether it may have been there already.
-    pub(super) fn insert(&mut self, key: &str) -> bool {
-        let h = std::hash::BuildHasher::hash_one(
-            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
-            key,
-        )
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        // 20 bits choose the word, four 6-bit fields the bits in it.
-        let w = (h >> 44) as usize % Self::WORDS;
-        let mask = (0..4).fold(0u64, |m, i| m | 1 << ((h >> (i * 6)) & 63));
-        let present = self.words[w] & mask == mask;
-        self.words[w] |= mask;
-        present
-    }
-}
 
 /// A row's validated fields.
 pub(super) struct Fields {
