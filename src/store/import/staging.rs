@@ -19,8 +19,7 @@
 use anyhow::Result;
 
 use crate::store::Db;
-use crate::store::sql::{Param, Row, Value};
-use crate::store::{postgres, sqlite};
+use crate::store::sql::{Fill, Param, Row, Value};
 
 /// The type of a staged column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,31 +82,10 @@ pub struct Stage<'a> {
     fill: Fill<'a>,
 }
 
-/// How the backend fills the table.
-enum Fill<'a> {
-    Lite(sqlite::staging::Fill<'a>),
-    Pg(postgres::staging::Fill),
-}
-
 impl<'a> Stage<'a> {
     /// Creates the (empty) staging table, dropping a leftover first.
     pub fn begin(db: &'a Db<'a>, table: &'static Table) -> Result<Self> {
-        let conn = db.conn();
-        let fill = match (conn.lite(), conn.pg()) {
-            (Some(c), _) => {
-                if let Some((create, drop)) = table.repeats {
-                    sqlite::staging::create(c, drop, create)?;
-                }
-                Fill::Lite(sqlite::staging::Fill::begin(c, table)?)
-            }
-            (None, Some(p)) => {
-                if let Some((create, drop)) = table.repeats {
-                    postgres::staging::create(p, drop, create)?;
-                }
-                Fill::Pg(postgres::staging::Fill::begin(p, table)?)
-            }
-            (None, None) => anyhow::bail!("internal error: a connection of no backend"),
-        };
+        let fill = db.conn().begin_fill(table)?;
         Ok(Stage { db, table, fill })
     }
 
@@ -152,18 +130,12 @@ impl<'a> Stage<'a> {
             verdict,
             detail,
         ];
-        match &mut self.fill {
-            Fill::Lite(f) => f.add(&shared, values),
-            Fill::Pg(f) => f.add(self.db.conn().pg().expect("PostgreSQL"), &shared, values),
-        }
+        self.fill.add(&shared, values)
     }
 
     /// Sends what the backend still buffers: done before the first deciding statement.
     pub fn flush(&mut self) -> Result<()> {
-        match &mut self.fill {
-            Fill::Lite(_) => Ok(()),
-            Fill::Pg(f) => f.flush(self.db.conn().pg().expect("PostgreSQL")),
-        }
+        self.fill.flush()
     }
 
     /// Runs one of the import's deciding statements; the number of rows it changed.
