@@ -80,13 +80,20 @@ pub struct Stage<'a> {
     db: &'a Db<'a>,
     table: &'static Table,
     fill: Fill<'a>,
+    /// How many rows were staged valid, and invalid.
+    staged: (u64, u64),
 }
 
 impl<'a> Stage<'a> {
     /// Creates the (empty) staging table, dropping a leftover first.
     pub fn begin(db: &'a Db<'a>, table: &'static Table) -> Result<Self> {
         let fill = db.conn().begin_fill(table)?;
-        Ok(Stage { db, table, fill })
+        Ok(Stage {
+            db,
+            table,
+            fill,
+            staged: (0, 0),
+        })
     }
 
     /// The database, for the import's statements.
@@ -96,6 +103,7 @@ impl<'a> Stage<'a> {
 
     /// Stages a valid row: `values` are the import's columns, in order.
     pub fn add(&mut self, line: u64, span: (u64, u64), values: &[Value<'_>]) -> Result<()> {
+        self.staged.0 += 1;
         self.put(line, span, Value::Null, Value::Null, values)
     }
 
@@ -105,6 +113,7 @@ impl<'a> Stage<'a> {
         let nulls = [Value::Null; 16];
         let n = self.table.kinds.len() - SHARED.len();
         anyhow::ensure!(n <= nulls.len(), "internal error: a staging table too wide");
+        self.staged.1 += 1;
         self.put(
             line,
             span,
@@ -131,6 +140,11 @@ impl<'a> Stage<'a> {
             detail,
         ];
         self.fill.add(&shared, values)
+    }
+
+    /// How many rows were staged: valid ones ([`Stage::add`]) and invalid ones.
+    pub fn staged(&self) -> (u64, u64) {
+        self.staged
     }
 
     /// Sends what the backend still buffers: done before the first deciding statement.
