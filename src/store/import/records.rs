@@ -276,10 +276,19 @@ impl<'a> RecordStage<'a> {
         self.retired_staged += u64::from(r.retired);
         let (earned, expires) = (r.earned.to_string(), r.expires.map(|d| d.to_string()));
         let (corp, first, last) = match r.person {
+            // An empty name (none, or not asked for without linking) staged as NULL.
             Some((c, f, l)) => (
                 c.map_or(Value::Null, Value::Text),
-                Value::Text(f),
-                Value::Text(l),
+                if f.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Text(f)
+                },
+                if l.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Text(l)
+                },
             ),
             None => (Value::Null, Value::Null, Value::Null),
         };
@@ -364,17 +373,23 @@ impl<'a> RecordStage<'a> {
         let mut failed = None;
         let mut st = self.stage.db().conn().prepare_cached(TAKEN_PEOPLE)?;
         st.for_each(params![], |r| {
+            // Borrowed from the row, not copied: a row read back costs no allocation.
+            let text = |i: usize| -> crate::store::sql::Result<Option<&str>> {
+                match r.get_ref(i)? {
+                    Value::Text(t) => Ok(Some(t)),
+                    Value::Null => Ok(None),
+                    _ => Err(crate::store::sql::Error::Type(format!(
+                        "internal error: a staged person's column {i} is not text"
+                    ))),
+                }
+            };
             let line = r.get::<_, i64>(0)? as u64;
-            let msa: String = r.get(1)?;
-            let corp: Option<String> = r.get(2)?;
-            let first: Option<String> = r.get(3)?;
-            let last: Option<String> = r.get(4)?;
             let answer = f(
                 line,
-                &msa,
-                corp.as_deref(),
-                first.as_deref().unwrap_or(""),
-                last.as_deref().unwrap_or(""),
+                text(1)?.unwrap_or(""),
+                text(2)?,
+                text(3)?.unwrap_or(""),
+                text(4)?.unwrap_or(""),
             );
             match answer {
                 Ok(Some(m)) => refused.push((line, m)),
