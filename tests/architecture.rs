@@ -323,10 +323,11 @@ fn only_the_store_touches_the_database_crates() {
 /// and branch on the backend. The list only shrinks: an entry that no longer offends either
 /// rule below fails the test, so that it is removed.
 const IMPORT_FILES_BEING_REWRITTEN: [&str; 2] = [
-    // records: the Trainings import's people.
-    "src/store/trainees.rs",
-    // records and users: the import protocol's statements.
-    "src/store/import/",
+    // users: the users import's statements, being moved behind `store::sql::Conn` (the
+    // record imports' files beside them, `staging`, `records`, `performance`, `mod`, are
+    // checked).
+    "src/store/import/users.rs",
+    "src/store/import/users/",
 ];
 
 fn being_rewritten(src: &Source) -> bool {

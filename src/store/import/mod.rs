@@ -26,16 +26,10 @@ pub use users::{BulkUser, ExistingUser, OpenLink, StagedUser, UserStatements};
 pub const IMPORT_CACHE_KIB: i64 = 40 * 1024;
 
 impl<'a> Db<'a> {
-    /// Sets the page cache size (KiB) for this connection; returns the previous setting
-    /// (SQLite's own encoding: negative = KiB, positive = pages).
+    /// Sets the page cache size (KiB) for this connection (SQLite's; PostgreSQL's memory is
+    /// the server's); returns the previous setting for [`Db::restore_cache`].
     pub fn set_cache_kib(&self, kib: i64) -> Result<i64> {
-        // SQLite's page cache; PostgreSQL's memory is the server's to manage.
-        let Some(c) = self.conn().lite() else {
-            return Ok(0);
-        };
-        let prev: i64 = c.pragma_query_value(None, "cache_size", |r| r.get(0))?;
-        c.pragma_update(None, "cache_size", -kib)?;
-        Ok(prev)
+        self.conn().set_cache_kib(kib)
     }
 
     /// Whether an MSA has an open association with an account of another organization.
@@ -49,10 +43,7 @@ impl<'a> Db<'a> {
 
     /// Restores a cache size returned by [`Db::set_cache_kib`].
     pub fn restore_cache(&self, setting: i64) -> Result<()> {
-        if let Some(c) = self.conn().lite() {
-            c.pragma_update(None, "cache_size", setting)?;
-        }
-        Ok(())
+        self.conn().restore_cache(setting)
     }
 
     /// The id the next row of `table` will get (rows with ids from it were added by the

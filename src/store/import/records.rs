@@ -208,6 +208,13 @@ pub struct RecordStage<'a> {
     closing: Closing<'a>,
     owners_checked: bool,
     repeats_checked: bool,
+    /// The valid rows staged that are passes of a retired exam.
+    retired_staged: u64,
+    /// The rows steps 1 and 2 and the caller refused: while none, the rows taken and the
+    /// passes of a retired exam are the staged ones, counted as they came.
+    refusals: u64,
+    /// Steps 1 to 4 done ([`RecordStage::write`]): their counts.
+    written: Option<Decided>,
 }
 
 /// What is undone once the rows are written: the page cache restored, the evaluations'
@@ -256,6 +263,9 @@ impl<'a> Db<'a> {
             },
             owners_checked: false,
             repeats_checked: false,
+            retired_staged: 0,
+            refusals: 0,
+            written: None,
         })
     }
 }
@@ -263,12 +273,22 @@ impl<'a> Db<'a> {
 impl<'a> RecordStage<'a> {
     /// Stages a valid row (in file order).
     pub fn add(&mut self, line: u64, span: (u64, u64), r: &StagedRecord<'_>) -> Result<()> {
+        self.retired_staged += u64::from(r.retired);
         let (earned, expires) = (r.earned.to_string(), r.expires.map(|d| d.to_string()));
         let (corp, first, last) = match r.person {
+            // An empty name (none, or not asked for without linking) staged as NULL.
             Some((c, f, l)) => (
                 c.map_or(Value::Null, Value::Text),
-                Value::Text(f),
-                Value::Text(l),
+                if f.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Text(f)
+                },
+                if l.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Text(l)
+                },
             ),
             None => (Value::Null, Value::Null, Value::Null),
         };
@@ -298,7 +318,7 @@ impl<'a> RecordStage<'a> {
         if !self.owners_checked {
             self.owners_checked = true;
             if self.stage.db().has_open_links_elsewhere(self.org_id)? {
-                self.stage.run(FOREIGN_ROWS, params![self.org_id])?;
+                self.refusals += self.stage.run(FOREIGN_ROWS, params![self.org_id])?;
             }
         }
         Ok(())
@@ -310,7 +330,7 @@ impl<'a> RecordStage<'a> {
             self.repeats_checked = true;
             if self.stage.run(REPEATED_KEYS, params![])? > 0 {
                 self.stage.run(REPEATED_KEPT, params![])?;
-                self.stage.run(REPEATED_ROWS, params![])?;
+                self.refusals += self.stage.run(REPEATED_ROWS, params![])?;
             }
         }
         Ok(())
@@ -324,6 +344,10 @@ impl<'a> RecordStage<'a> {
 
     /// The rows taken so far, and of them the passes of a retired exam.
     fn counts(&mut self) -> Result<(u64, u64)> {
+        if self.refusals == 0 {
+            // Saves a scan of the staged rows (0.3 s of 1,000,000 on SQLite).
+            return Ok((self.stage.staged().0, self.retired_staged));
+        }
         self.stage.flush()?;
         let (n, retired): (i64, i64) =
             self.stage
@@ -336,7 +360,8 @@ impl<'a> RecordStage<'a> {
     /// The rows taken after steps 1 and 2, in file order, with their person (the Trainings
     /// report): `f` gets (line, MSA, CorpEmail, first name, last name) and returns the
     /// message of a row it refuses. A refused row takes nothing: it is refused before the
-    /// records are written (step 3). `f` must not use the connection.
+    /// records are written (step 3). `f` must not use the connection. After
+    /// [`RecordStage::write`] it reads the rows taken, and may refuse none.
     pub fn for_each_taken(
         &mut self,
         mut f: impl FnMut(u64, &str, Option<&str>, &str, &str) -> Result<Option<String>>,
@@ -348,17 +373,23 @@ impl<'a> RecordStage<'a> {
         let mut failed = None;
         let mut st = self.stage.db().conn().prepare_cached(TAKEN_PEOPLE)?;
         st.for_each(params![], |r| {
+            // Borrowed from the row, not copied: a row read back costs no allocation.
+            let text = |i: usize| -> crate::store::sql::Result<Option<&str>> {
+                match r.get_ref(i)? {
+                    Value::Text(t) => Ok(Some(t)),
+                    Value::Null => Ok(None),
+                    _ => Err(crate::store::sql::Error::Type(format!(
+                        "internal error: a staged person's column {i} is not text"
+                    ))),
+                }
+            };
             let line = r.get::<_, i64>(0)? as u64;
-            let msa: String = r.get(1)?;
-            let corp: Option<String> = r.get(2)?;
-            let first: Option<String> = r.get(3)?;
-            let last: Option<String> = r.get(4)?;
             let answer = f(
                 line,
-                &msa,
-                corp.as_deref(),
-                first.as_deref().unwrap_or(""),
-                last.as_deref().unwrap_or(""),
+                text(1)?.unwrap_or(""),
+                text(2)?,
+                text(3)?.unwrap_or(""),
+                text(4)?.unwrap_or(""),
             );
             match answer {
                 Ok(Some(m)) => refused.push((line, m)),
@@ -377,14 +408,56 @@ impl<'a> RecordStage<'a> {
         if refused.is_empty() {
             return Ok(());
         }
+        anyhow::ensure!(
+            self.written.is_none(),
+            "internal error: a row refused after the records were written"
+        );
         let mut refusals = Stage::begin(self.stage.db(), &REFUSALS)?;
         for (line, message) in &refused {
             refusals.invalid(*line, (0, 0), message)?;
         }
         refusals.flush()?;
-        self.stage.run(REFUSE, params![])?;
+        self.refusals += self.stage.run(REFUSE, params![])?;
         refusals.close();
         Ok(())
+    }
+
+    /// Writes the records (steps 1 to 4, see the module; once): after it the caller may
+    /// read the rows taken ([`RecordStage::for_each_taken`]) but refuse none.
+    pub fn write(&mut self) -> Result<Decided> {
+        if let Some(d) = self.written {
+            return Ok(d);
+        }
+        self.check_owners()?;
+        let (staged, retired) = self.counts()?;
+        // New keys first, in file order: the first occurrence of each gives the record. A
+        // file all of whose rows were added repeats no key, so it needs no grouping (the
+        // common first import: 1.5 s of 1,000,000 rows saved on SQLite); otherwise the
+        // repeats are refused now, before any existing record is updated.
+        let added = self.stage.run(INSERT_ROWS, params![self.at.timestamp()])?;
+        let (taken, retired) = if added == staged {
+            self.repeats_checked = true;
+            (staged, retired)
+        } else {
+            self.check_repeats()?;
+            self.counts()?
+        };
+        // The records just added hold their only row's expiry: this changes none of them,
+        // so when every row taken was added there is nothing to update (1,000,000 index
+        // look-ups saved on a first import).
+        let updated = if added == taken {
+            0
+        } else {
+            self.stage.run(UPDATE_ROWS, params![])?
+        };
+        let decided = Decided {
+            added,
+            updated,
+            unchanged: taken - added - updated,
+            retired,
+        };
+        self.written = Some(decided);
+        Ok(decided)
     }
 
     /// Decides the staged rows (see the module); `refused` gets every invalid or refused
@@ -394,27 +467,12 @@ impl<'a> RecordStage<'a> {
         mut self,
         mut refused: impl FnMut(Refused) -> Result<()>,
     ) -> Result<(Decided, Closing<'a>)> {
-        self.check_owners()?;
-        let (staged, retired) = self.counts()?;
-        // New keys first, in file order: the first occurrence of each gives the record. A
-        // file all of whose rows were added repeats no key, so it needs no grouping (the
-        // common first import: 1.5 s of 1,000,000 rows saved on SQLite); otherwise the
-        // repeats are refused now, before any existing record is updated.
-        let added = self.stage.run(INSERT_ROWS, params![self.at.timestamp()])?;
-        let (taken, retired) = if added == staged {
-            (staged, retired)
-        } else {
-            self.check_repeats()?;
-            self.counts()?
-        };
-        // The records just added hold their only row's expiry: this changes none of them.
-        let updated = self.stage.run(UPDATE_ROWS, params![])?;
-        let decided = Decided {
-            added,
-            updated,
-            unchanged: taken - added - updated,
-            retired,
-        };
+        let decided = self.write()?;
+        if self.stage.staged().1 == 0 && self.refusals == 0 {
+            // Nothing invalid, nothing refused: no scan of the staged rows for them.
+            self.stage.close();
+            return Ok((decided, self.closing));
+        }
         self.stage.for_each_refused(|place, r| {
             let detail: Option<String> = r.get(4)?;
             let why = match place.verdict {

@@ -19,8 +19,7 @@
 use anyhow::Result;
 
 use crate::store::Db;
-use crate::store::sql::{Param, Row, Value};
-use crate::store::{postgres, sqlite};
+use crate::store::sql::{Fill, Param, Row, Value};
 
 /// The type of a staged column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,34 +80,20 @@ pub struct Stage<'a> {
     db: &'a Db<'a>,
     table: &'static Table,
     fill: Fill<'a>,
-}
-
-/// How the backend fills the table.
-enum Fill<'a> {
-    Lite(sqlite::staging::Fill<'a>),
-    Pg(postgres::staging::Fill),
+    /// How many rows were staged valid, and invalid.
+    staged: (u64, u64),
 }
 
 impl<'a> Stage<'a> {
     /// Creates the (empty) staging table, dropping a leftover first.
     pub fn begin(db: &'a Db<'a>, table: &'static Table) -> Result<Self> {
-        let conn = db.conn();
-        let fill = match (conn.lite(), conn.pg()) {
-            (Some(c), _) => {
-                if let Some((create, drop)) = table.repeats {
-                    sqlite::staging::create(c, drop, create)?;
-                }
-                Fill::Lite(sqlite::staging::Fill::begin(c, table)?)
-            }
-            (None, Some(p)) => {
-                if let Some((create, drop)) = table.repeats {
-                    postgres::staging::create(p, drop, create)?;
-                }
-                Fill::Pg(postgres::staging::Fill::begin(p, table)?)
-            }
-            (None, None) => anyhow::bail!("internal error: a connection of no backend"),
-        };
-        Ok(Stage { db, table, fill })
+        let fill = db.conn().begin_fill(table)?;
+        Ok(Stage {
+            db,
+            table,
+            fill,
+            staged: (0, 0),
+        })
     }
 
     /// The database, for the import's statements.
@@ -118,6 +103,7 @@ impl<'a> Stage<'a> {
 
     /// Stages a valid row: `values` are the import's columns, in order.
     pub fn add(&mut self, line: u64, span: (u64, u64), values: &[Value<'_>]) -> Result<()> {
+        self.staged.0 += 1;
         self.put(line, span, Value::Null, Value::Null, values)
     }
 
@@ -127,6 +113,7 @@ impl<'a> Stage<'a> {
         let nulls = [Value::Null; 16];
         let n = self.table.kinds.len() - SHARED.len();
         anyhow::ensure!(n <= nulls.len(), "internal error: a staging table too wide");
+        self.staged.1 += 1;
         self.put(
             line,
             span,
@@ -152,18 +139,17 @@ impl<'a> Stage<'a> {
             verdict,
             detail,
         ];
-        match &mut self.fill {
-            Fill::Lite(f) => f.add(&shared, values),
-            Fill::Pg(f) => f.add(self.db.conn().pg().expect("PostgreSQL"), &shared, values),
-        }
+        self.fill.add(&shared, values)
+    }
+
+    /// How many rows were staged: valid ones ([`Stage::add`]) and invalid ones.
+    pub fn staged(&self) -> (u64, u64) {
+        self.staged
     }
 
     /// Sends what the backend still buffers: done before the first deciding statement.
     pub fn flush(&mut self) -> Result<()> {
-        match &mut self.fill {
-            Fill::Lite(_) => Ok(()),
-            Fill::Pg(f) => f.flush(self.db.conn().pg().expect("PostgreSQL")),
-        }
+        self.fill.flush()
     }
 
     /// Runs one of the import's deciding statements; the number of rows it changed.

@@ -22,6 +22,7 @@ mod connect;
 mod dialect;
 mod open;
 pub mod staging;
+pub mod trainees;
 mod transaction;
 mod url;
 pub mod users;

@@ -60,10 +60,14 @@ pub struct Fill {
 }
 
 impl Fill {
-    /// Creates the table (a leftover dropped first) inside the transaction: the store's
+    /// Creates the table and its table of repeated keys (leftovers dropped first) inside
+    /// the transaction: the store's
     /// DDL without the line as key (the table stays unindexed for the COPY) and with
     /// byte-ordered text, as the store's own tables (`pg::pg_ddl`).
     pub fn begin(pg: &Pg, table: &Table) -> Result<Self> {
+        if let Some((create_repeats, drop)) = table.repeats {
+            create(pg, drop, create_repeats)?;
+        }
         pg.batch(table.drop)?;
         pg.batch_raw(&crate::store::pg::pg_ddl(&table.create.replacen(
             " PRIMARY KEY",

@@ -14,9 +14,11 @@
 //! failures one [`Error`] (`error.rs`).
 
 mod error;
+mod import;
 mod value;
 
 pub use error::{Error, OptionalExtension, Result};
+pub use import::Fill;
 pub use value::{FromValue, Param, Params, RowIndex, Value, params};
 
 // `pg` (the store's alias of its `postgres` folder) rather than `postgres`, which reads as

@@ -6,6 +6,7 @@
 mod errors;
 mod open;
 pub mod staging;
+pub mod trainees;
 mod transaction;
 pub mod users;
 
@@ -13,7 +14,7 @@ pub mod users;
 mod tests;
 
 pub use errors::{explain, is_damage};
-pub use open::{open, open_in_memory};
+pub use open::{open, open_in_memory, restore_cache, set_cache_kib};
 pub use transaction::{
     backup_to, foreign_key_violations, integrity_check, read, schema_version, write,
 };

@@ -203,3 +203,17 @@ fn create_private(path: &Path) -> Result<()> {
         Err(e) => Err(e).with_context(|| format!("cannot create the database {}", path.display())),
     }
 }
+
+/// Sets the page cache size (KiB) of the main schema; returns the previous setting
+/// (SQLite's own encoding: negative = KiB, positive = pages).
+pub fn set_cache_kib(c: &rusqlite::Connection, kib: i64) -> Result<i64> {
+    let prev: i64 = c.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    c.pragma_update(None, "cache_size", -kib)?;
+    Ok(prev)
+}
+
+/// Restores a setting [`set_cache_kib`] returned.
+pub fn restore_cache(c: &rusqlite::Connection, setting: i64) -> Result<()> {
+    c.pragma_update(None, "cache_size", setting)?;
+    Ok(())
+}

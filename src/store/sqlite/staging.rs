@@ -25,9 +25,13 @@ pub struct Fill<'c> {
 }
 
 impl<'c> Fill<'c> {
-    /// Creates the table (a leftover dropped first) and prepares its insert.
+    /// Creates the table and its table of repeated keys (leftovers dropped first) and
+    /// prepares its insert.
     pub fn begin(c: &'c rusqlite::Connection, table: &Table) -> Result<Self> {
         c.pragma_update(Some("temp"), "cache_size", -STAGE_CACHE_KIB)?;
+        if let Some((create_repeats, drop)) = table.repeats {
+            create(c, drop, create_repeats)?;
+        }
         let insert: &'static str = table.insert;
         create(c, table.drop, table.create)?;
         Ok(Fill {

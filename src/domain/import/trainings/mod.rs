@@ -396,6 +396,11 @@ pub fn import(
     // written, so it claims nothing.
     let mut people: HashMap<String, Person> = HashMap::new();
     let mut corp_owner: HashMap<String, String> = HashMap::new();
+    if !linking_on {
+        // Nothing to refuse: the records are written first, so the rows taken need not be
+        // grouped by key before they are read (a file that repeats no key is never grouped).
+        stage.write()?;
+    }
     stage.for_each_taken(|_, msa, corp, first, last| {
         if linking_on
             && let Some(c) = corp
