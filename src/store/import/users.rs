@@ -151,7 +151,7 @@ pub struct UserStage<'a> {
     /// How many rows were staged.
     staged: u64,
     /// PostgreSQL: whether the foreign keys are dropped for a large import (see
-    /// `postgres::users::LARGE_RATIO`), to be added back before the import ends.
+    /// `postgres::users_keys::LARGE_RATIO`), to be added back before the import ends.
     keys_suspended: bool,
 }
 

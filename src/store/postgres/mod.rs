@@ -26,6 +26,7 @@ pub mod trainees;
 mod transaction;
 mod url;
 pub mod users;
+mod users_keys;
 mod value;
 mod wait;
 
