@@ -612,13 +612,9 @@ fn an_msa_of_a_colleague_moves_only_with_an_administrators_move() {
     assert!(audit.contains("--move"), "{audit}");
 }
 
-// ---------------------------------------------------------------------------------------
-// An organization writes only the achievements of its own people's MSAs or of MSAs
-// associated with no account (SPEC §4, issue 9 item 3).
-// ---------------------------------------------------------------------------------------
-
-#[test]
-fn one_organization_cannot_change_another_organizations_achievements() {
+/// Contoso and Fabrikam under the membership rulebook, with Fay's MSA fay@outlook.com
+/// linked to her account at Fabrikam.
+fn two_orgs_with_fay_at_fabrikam() -> Env {
     let env = Env::new();
     for (name, id) in [("Contoso", "1111111"), ("Fabrikam", "2222222")] {
         env.create(&[
@@ -636,6 +632,17 @@ fn one_organization_cannot_change_another_organizations_achievements() {
         "--org fabrikam users add --name Fay --email fay@fabrikam.com \
          --msa fay@outlook.com --credentials-file fay.csv",
     );
+    env
+}
+
+// ---------------------------------------------------------------------------------------
+// An organization writes only the achievements of its own people's MSAs or of MSAs
+// associated with no account (SPEC §4, issue 9 item 3).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn one_organization_cannot_change_another_organizations_achievements() {
+    let env = two_orgs_with_fay_at_fabrikam();
     env.ok(
         "--org fabrikam achievements add --msa fay@outlook.com --code AZ-1 \
          --earned 2025-12-01",
@@ -676,23 +683,7 @@ fn one_organization_cannot_change_another_organizations_achievements() {
 /// with no account, never those of another organization's people (not even its name).
 #[test]
 fn achievements_list_by_msa_never_shows_another_organizations_records() {
-    let env = Env::new();
-    for (name, id) in [("Contoso", "1111111"), ("Fabrikam", "2222222")] {
-        env.create(&[
-            "--name",
-            name,
-            "--partner-id",
-            id,
-            "--rulebook",
-            MEMBERSHIP_RULEBOOK,
-            "--now",
-            "2026-01-01",
-        ]);
-    }
-    env.ok(
-        "--org fabrikam users add --name Fay --email fay@fabrikam.com \
-         --msa fay@outlook.com --credentials-file fay.csv",
-    );
+    let env = two_orgs_with_fay_at_fabrikam();
     env.ok("--org fabrikam achievements add --msa fay@outlook.com --code AZ-1 --earned 2025-12-01");
     env.ok("--org contoso achievements add --msa free@outlook.com --code AZ-2 --earned 2025-12-01");
     let (code, out, err) = env.run("--org contoso achievements list --msa fay@outlook.com");
