@@ -18,13 +18,14 @@ use super::{Options, Outcome, Rejects, Summary};
 use crate::domain::accounts::Severed;
 use crate::domain::accounts::{Actor, Role};
 use crate::domain::credentials::{self, CredentialsFile, Issued, OsRandom};
-use crate::store::import::{BulkUser, ExistingUser, OpenLink, UserStatements};
+use crate::store::import::{BulkUser, CHUNK_ROWS, ExistingUser, OpenLink, UserStatements};
 use crate::store::{Db, Org};
 use crate::support::fields;
 
 mod rows;
-use crate::support::bloom::Bloom;
-use rows::{Fields, State, validate_row};
+mod staged;
+use rows::{State, validate_row};
+use staged::Staged;
 
 const EMAIL: usize = 0;
 const NAME: usize = 1;
@@ -85,14 +86,16 @@ pub fn open(opts: &Options) -> Result<Input> {
 /// Imports the users of `input` into `org`. Returns what was done; the caller commits only
 /// if [`Summary::should_commit`]. `creds` is `None` for a dry run.
 ///
-/// Three passes, memory bounded whatever the file size:
-/// 1. the file is read once, each row validated and staged (or recorded as rejected) in a
-///    TEMP table, in file order; a Bloom filter notes e-mails and MSAs that may repeat;
-/// 2. only the rows with such an e-mail or MSA are re-read, in file order, and the second
-///    occurrence of each rejected, naming the first — exactly as a row-by-row run would;
-/// 3. the remaining rows are read back sorted by e-mail and written: accounts in the
-///    order of the e-mail and user-name indexes, their MSA links queued and inserted at
-///    the end in MSA order. Then the rejected rows are reported in file order.
+/// Three passes:
+/// 1. the file is read once, each row validated and kept in memory ([`Staged`]) or
+///    recorded as rejected; Bloom filters note e-mails and MSAs that may repeat;
+/// 2. only the rows with such an e-mail or MSA are looked at again, in file order, and the
+///    second occurrence of each rejected, naming the first — exactly as a row-by-row run
+///    would;
+/// 3. the remaining rows are sorted by e-mail and decided in that order, a chunk at a time
+///    (announced to the store before, closed after: see `store::import::UserStatements`),
+///    accounts written in the order of the e-mail and user-name indexes, MSA links in MSA
+///    order. Then the rejected rows are reported in file order.
 pub fn import(
     db: &Db,
     org: &Org,
@@ -103,87 +106,64 @@ pub fn import(
     mut rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("users", input, opts);
-    let mut stage = db.user_stage()?;
+    let mut staged = Staged::new();
     let cols = [EMAIL, NAME, FIRST, LAST, MSA, ROLE].map(|c| input.column(c));
     let mut rejected = 0u64;
 
-    // 1. Validate and stage.
+    // 1. Validate.
     let mut name = String::new();
-    {
-        let mut emails = Bloom::new();
-        let mut msas = Bloom::new();
-        while let Some(row) = input.next_row()? {
-            summary.rows += 1;
-            let parsed = row.check().and_then(|()| {
-                let name = match cols[NAME] {
-                    Some(_) => row.get(cols[NAME]),
-                    None => {
-                        name.clear();
-                        name.push_str(row.get(cols[FIRST]).trim());
-                        name.push(' ');
-                        name.push_str(row.get(cols[LAST]).trim());
-                        &name
-                    }
-                };
-                validate_row(
-                    row.get(cols[EMAIL]),
-                    name,
-                    row.opt(cols[MSA]),
-                    row.get(cols[ROLE]),
-                )
-            });
-            match parsed {
-                Ok(f) => {
-                    if emails.insert(&f.email) {
-                        stage.candidate_email(&f.email)?;
-                    }
-                    if let Some(m) = &f.msa
-                        && msas.insert(m)
-                    {
-                        stage.candidate_msa(m)?;
-                    }
-                    stage.add(
-                        row.line(),
-                        row.span(),
-                        &f.email,
-                        &f.name,
-                        f.msa.as_deref(),
-                        &f.roles,
-                    )?;
+    while let Some(row) = input.next_row()? {
+        summary.rows += 1;
+        let parsed = row.check().and_then(|()| {
+            let name = match cols[NAME] {
+                Some(_) => row.get(cols[NAME]),
+                None => {
+                    name.clear();
+                    name.push_str(row.get(cols[FIRST]).trim());
+                    name.push(' ');
+                    name.push_str(row.get(cols[LAST]).trim());
+                    &name
                 }
-                Err(message) => {
-                    rejected += 1;
-                    stage.reject(row.line(), row.span(), &message)?;
-                }
+            };
+            validate_row(
+                row.get(cols[EMAIL]),
+                name,
+                row.opt(cols[MSA]),
+                row.get(cols[ROLE]),
+            )
+        });
+        match parsed {
+            Ok(f) => staged.add(
+                row.line(),
+                row.span(),
+                &f.email,
+                &f.name,
+                f.msa.as_deref(),
+                &f.roles,
+            ),
+            Err(message) => {
+                rejected += 1;
+                staged.reject(row.line(), row.span(), message);
             }
         }
-        input.finish();
     }
+    input.finish();
 
     // 2. Duplicates within the file: the first occurrence wins, a rejected row takes nothing.
     crate::domain::progress::phase(input.progress(), "checking duplicates", None)?;
-    let mut dups = 0u64;
-    stage.for_each_candidate(|stage, line, span, email, msa| {
-        let why = if let Some(first) = stage.email_taken(email)? {
-            format!("email: {email} is already on line {first} of this file")
-        } else if let Some(m) = msa
-            && let Some(first) = stage.msa_taken(m)?
-        {
-            format!("msa: {m} is already on line {first} of this file")
-        } else {
-            return stage.take(email, msa, line);
-        };
-        dups += 1;
-        stage.reject(line, span, &why)
-    })?;
-    if dups > 0 {
-        stage.drop_rejected()?;
-    }
-    rejected += dups;
+    rejected += staged.drop_repeats();
+    staged.sort_by_email();
 
-    // 3. Write, in e-mail order.
+    // 3. Decide and write, in e-mail order.
+    let to_write = staged.len() as u64;
     let mut state = State {
-        st: stage.statements(org.id, &org.domain, actor.at)?,
+        st: db.user_statements(
+            org.id,
+            &org.domain,
+            actor.at,
+            to_write,
+            staged.any_email_in(&org.domain),
+        )?,
         org,
         at: actor.at,
         expires: credentials::temporary_expiry(actor.at),
@@ -198,7 +178,6 @@ pub fn import(
         any_open_link: db.has_open_links()?,
     };
     let domain = org.domain.clone();
-    let to_write = summary.rows - rejected;
     let progress = input.progress();
     crate::domain::progress::phase(
         progress,
@@ -208,57 +187,47 @@ pub fn import(
         ),
         Some(to_write),
     )?;
-    let mut since_tick = 0u64;
-    stage.for_each_by_email(|stage, row| {
-        since_tick += 1;
-        if since_tick == 1024 {
-            crate::domain::progress::advance(progress, since_tick)?;
-            since_tick = 0;
-        }
-        // A doomed all-or-nothing import makes no secret: nothing will be kept.
-        let failed = opts.fate(rejected) == super::Fate::Failed;
-        let f = Fields {
-            email: row.email,
-            name: row.name,
-            msa: row.msa,
-            roles: row.roles,
-        };
-        match state.row(&f, row.line, &domain, failed)? {
-            Ok(o) => summary.count(o),
-            Err(message) => {
-                rejected += 1;
-                stage.reject(row.line, row.span, &message)?;
+    let mut keys: Vec<(&str, Option<&str>)> = Vec::with_capacity(CHUNK_ROWS);
+    let mut refused = Vec::new();
+    for from in (0..staged.len()).step_by(CHUNK_ROWS) {
+        keys.clear();
+        keys.extend(staged.rows(from, CHUNK_ROWS).map(|r| (r.email, r.msa)));
+        state.st.ask_ahead(&keys)?;
+        for row in staged.rows(from, CHUNK_ROWS) {
+            // A doomed all-or-nothing import makes no secret: nothing will be kept.
+            let failed = opts.fate(rejected) == super::Fate::Failed;
+            match state.row(&row, &domain, failed)? {
+                Ok(o) => summary.count(o),
+                Err(message) => {
+                    rejected += 1;
+                    refused.push((row.line, row.span, message));
+                }
+            }
+            for (m, id) in state.links.drain(..) {
+                state.st.queue_link(&m, id);
             }
         }
-        for (m, id) in state.links.drain(..) {
-            stage.queue_link(&m, id)?;
-        }
-        Ok(())
-    })?;
-    progress.advance(since_tick);
+        state.st.end_chunk()?;
+        crate::domain::progress::advance(progress, keys.len() as u64)?;
+    }
+    drop(keys);
     crate::domain::progress::phase(progress, "linking Microsoft accounts", None)?;
-    stage.insert_links(org.id, actor.at)?;
+    let State { st, severed, .. } = state;
+    st.finish()?;
+    for (line, span, message) in refused {
+        staged.reject(line, span, message);
+    }
 
     // The rejected rows, in file order.
-    stage.for_each_reject(|r| {
+    for r in staged.take_rejects() {
         summary.reject(r.line, &r.message);
         if let Some(rej) = rejects.as_deref_mut() {
             rej.write(input, r.span.0, r.span.1, &r.message)?;
         }
-        Ok(())
-    })?;
-    stage.drop_tables()?;
+    }
 
     // Another account lost its MSA: a change to its history, audited there (SPEC §7).
-    state.severed.audit(db, actor)?;
-    super::after_severing(
-        db,
-        org,
-        actor,
-        &state.severed,
-        "a users import",
-        &mut summary,
-    )?;
-    drop(state);
+    severed.audit(db, actor)?;
+    super::after_severing(db, org, actor, &severed, "a users import", &mut summary)?;
     Ok(summary)
 }

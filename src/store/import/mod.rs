@@ -18,7 +18,7 @@ use anyhow::Result;
 use super::Db;
 
 mod users;
-pub use users::{BulkUser, ExistingUser, OpenLink, StagedUser, UserStatements};
+pub use users::{BulkUser, CHUNK_ROWS, ExistingUser, OpenLink, UserStatements};
 
 /// The page cache an import runs with, in KiB: large enough that the indexes being filled
 /// stay in memory for a few hundred thousand rows, small enough to keep the process well

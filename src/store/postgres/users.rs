@@ -1,236 +1,49 @@
 //! The PostgreSQL side of `users import` (see `store/import/users.rs`): on PostgreSQL every
 //! statement is a round trip, so the import never sends one per row.
 //!
-//! - Staged rows are buffered and sent in batches with `COPY … FROM STDIN (FORMAT binary)`
-//!   (typed binary fields, never SQL text) into the import's TEMP tables ([`PgStage`]).
-//! - The staged rows are read back in e-mail order through a cursor, 4,096 at a time; for
-//!   each chunk, what its rows will ask about (active accounts by e-mail, open MSA
-//!   associations, user names and e-mails in use) is fetched with one set-based query each
-//!   ([`PgUsers`]), before any of them is decided.
+//! - The rows come in chunks, in e-mail order; what a chunk's rows will ask about (active
+//!   accounts by e-mail, open MSA associations, user names and e-mails in use) is fetched
+//!   with one set-based query each ([`PgUsers::prefetch`]), before any of them is decided.
 //! - New accounts are buffered with ids reserved from the table's sequence and written by
-//!   one `COPY` per chunk, after the chunk is decided, and the chunk's MSA links by another
-//!   straight into `msa_links`: every `COPY` is opened and closed inside one call, so no
-//!   statement can ever be sent while one is open.
+//!   one `COPY` per chunk, after the chunk is decided, and the chunk's MSA links (in MSA
+//!   order) by another straight into `msa_links`: every `COPY` is opened and closed inside
+//!   one call, so no statement can ever be sent while one is open.
 //! - The lookups that cannot find anything are not sent: open associations when no MSA
 //!   had one, user names when the domain had no account (only the names this import may
 //!   have added, by a Bloom filter of fixed size, are asked).
 //!
 //! Invariant: every answer is what the server would give at that point of the import (the
 //! buffered accounts included), so decisions match the SQLite path's row by row, in the
-//! same order (e-mail order in byte order, `COLLATE "C"`).
+//! same order (e-mail order in byte order).
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 use postgres::types::Type;
 
-use crate::store::import::{BulkUser, ExistingUser, OpenLink, StagedUser};
+use crate::store::import::{BulkUser, ExistingUser, OpenLink};
 use crate::store::sql::{Pg, Result};
 
 pub use super::users_keys::{restore_keys, suspend_keys};
 
-/// Rows buffered before a COPY.
-pub const COPY_BATCH: usize = 4096;
-
-/// The TEMP tables of a users import on PostgreSQL: the SQLite ones' columns, text in byte
-/// order, and candidate tables without keys (a COPY appends; repeats are harmless to the
-/// `IN (SELECT …)` that reads them). Dropped with the others by `STAGE_TABLES`.
-const STAGE_DDL: &str = "CREATE TEMP TABLE import_users (line BIGINT PRIMARY KEY,
-        span_start BIGINT, span_end BIGINT, email TEXT COLLATE \"C\", name TEXT,
-        msa TEXT COLLATE \"C\", roles TEXT);
-     CREATE TEMP TABLE import_rejects (line BIGINT PRIMARY KEY, span_start BIGINT,
-        span_end BIGINT, message TEXT);
-     CREATE TEMP TABLE import_cand_email (email TEXT COLLATE \"C\");
-     CREATE TEMP TABLE import_cand_msa (msa TEXT COLLATE \"C\");
-     CREATE TEMP TABLE import_links (msa TEXT COLLATE \"C\", user_id BIGINT);";
-// (`import_links` stays empty here: the chunks write their links into `msa_links`.)
-
-/// The staged rows in e-mail order (then file order), read a chunk at a time.
-///
-/// While they are read, the chunks' lookups must go through the indexes: a table that was
-/// empty when the import began has no statistics, so the planner takes `email = ANY(4,096
-/// values)` for most of the table and scans all of it, once per chunk — quadratic in the
-/// file (1,000,000 rows into an empty table: 25.8 s against 4.3 s for 200,000, measured).
-/// Sequential scans are therefore off until the cursor closes (`SET LOCAL`, then `RESET`).
-const OPEN_CURSOR: &str = "SET LOCAL enable_seqscan = off;
-     DECLARE import_by_email NO SCROLL CURSOR FOR
-     SELECT line, span_start, span_end, email, name, msa, roles FROM import_users
-     ORDER BY email, line";
-const FETCH_CHUNK: &str = "FETCH FORWARD 4096 FROM import_by_email";
-const CLOSE_CURSOR: &str = "CLOSE import_by_email; RESET enable_seqscan";
-
-/// A staged row: line, span, e-mail, name, MSA, roles.
-type StagedRow = (i64, i64, i64, String, String, Option<String>, String);
-
-/// What a users import buffers on PostgreSQL before sending it with COPY.
-#[derive(Default)]
-pub struct PgStage {
-    users: Vec<StagedRow>,
-    rejects: Vec<(i64, i64, i64, String)>,
-    cand_email: Vec<String>,
-    cand_msa: Vec<String>,
-    /// Shared with the import's [`crate::store::import::UserStatements`].
-    pub cache: Rc<RefCell<PgUsers>>,
+/// While the chunks are decided, their lookups must go through the indexes: a table that
+/// was empty when the import began has no statistics, so the planner takes `email =
+/// ANY(thousands of values)` for most of the table and scans all of it, once per chunk —
+/// quadratic in the file (1,000,000 rows into an empty table: 25.8 s against 4.3 s for
+/// 200,000, measured). Sequential scans are therefore off until [`end`] (`SET LOCAL`, then
+/// `RESET`). Also suspends the foreign keys of a large import ([`suspend_keys`]); whether
+/// it did.
+pub fn begin(pg: &Pg, rows: i64, accounts: i64) -> Result<bool> {
+    pg.batch_raw("SET LOCAL enable_seqscan = off")?;
+    suspend_keys(pg, rows, accounts)
 }
 
-impl PgStage {
-    /// Creates the TEMP tables; an empty stage.
-    pub fn create(pg: &Pg) -> Result<PgStage> {
-        pg.batch_raw(STAGE_DDL)?;
-        Ok(PgStage::default())
+/// Undoes [`begin`]: the foreign keys added back (each checked once against the whole
+/// table) when they were suspended, sequential scans allowed again.
+pub fn end(pg: &Pg, keys_suspended: bool) -> Result<()> {
+    if keys_suspended {
+        restore_keys(pg)?;
     }
-
-    fn pending(&self) -> usize {
-        self.users.len() + self.rejects.len() + self.cand_email.len() + self.cand_msa.len()
-    }
-
-    fn maybe_flush(&mut self, pg: &Pg) -> Result<()> {
-        if self.pending() >= COPY_BATCH {
-            self.flush(pg)?;
-        }
-        Ok(())
-    }
-
-    /// Buffers a staged row.
-    pub fn add(
-        &mut self,
-        pg: &Pg,
-        row: (i64, i64, i64, &str, &str, Option<&str>, &str),
-    ) -> Result<()> {
-        let (line, s, e, email, name, msa, roles) = row;
-        self.users.push((
-            line,
-            s,
-            e,
-            email.to_owned(),
-            name.to_owned(),
-            msa.map(str::to_owned),
-            roles.to_owned(),
-        ));
-        self.maybe_flush(pg)
-    }
-
-    /// Buffers a rejected row.
-    pub fn reject(&mut self, pg: &Pg, line: i64, s: i64, e: i64, message: &str) -> Result<()> {
-        self.rejects.push((line, s, e, message.to_owned()));
-        self.maybe_flush(pg)
-    }
-
-    /// Buffers a candidate duplicate e-mail.
-    pub fn candidate_email(&mut self, pg: &Pg, email: &str) -> Result<()> {
-        self.cand_email.push(email.to_owned());
-        self.maybe_flush(pg)
-    }
-
-    /// Buffers a candidate duplicate MSA.
-    pub fn candidate_msa(&mut self, pg: &Pg, msa: &str) -> Result<()> {
-        self.cand_msa.push(msa.to_owned());
-        self.maybe_flush(pg)
-    }
-
-    /// Buffers a link for the chunk's `COPY` into `msa_links` (see [`PgUsers::write_new`]).
-    pub fn queue_link(&mut self, msa: &str, user_id: i64) {
-        self.cache
-            .borrow_mut()
-            .new_links
-            .push((msa.to_owned(), user_id));
-    }
-
-    /// Sends everything buffered; called before any read of the TEMP tables.
-    pub fn flush(&mut self, pg: &Pg) -> Result<()> {
-        if !self.users.is_empty() {
-            let rows = std::mem::take(&mut self.users);
-            pg.copy_in(
-                "COPY import_users (line, span_start, span_end, email, name, msa, roles)
-                 FROM STDIN (FORMAT binary)",
-                &[
-                    Type::INT8,
-                    Type::INT8,
-                    Type::INT8,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                ],
-                |w| {
-                    for (line, s, e, email, name, msa, roles) in &rows {
-                        w.write(&[line, s, e, email, name, msa, roles])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
-        if !self.rejects.is_empty() {
-            let rows = std::mem::take(&mut self.rejects);
-            pg.copy_in(
-                "COPY import_rejects (line, span_start, span_end, message)
-                 FROM STDIN (FORMAT binary)",
-                &[Type::INT8, Type::INT8, Type::INT8, Type::TEXT],
-                |w| {
-                    for (line, s, e, m) in &rows {
-                        w.write(&[line, s, e, m])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
-        copy_texts(
-            pg,
-            "COPY import_cand_email (email) FROM STDIN (FORMAT binary)",
-            &mut self.cand_email,
-        )?;
-        copy_texts(
-            pg,
-            "COPY import_cand_msa (msa) FROM STDIN (FORMAT binary)",
-            &mut self.cand_msa,
-        )?;
-        Ok(())
-    }
-}
-
-/// Opens the cursor over the staged rows in e-mail order (then file order).
-pub fn open_cursor(pg: &Pg) -> Result<()> {
-    pg.batch_raw(OPEN_CURSOR)
-}
-
-/// Closes it.
-pub fn close_cursor(pg: &Pg) -> Result<()> {
-    pg.batch_raw(CLOSE_CURSOR)
-}
-
-/// The next chunk of staged rows (empty at the end), with what its rows will ask about
-/// fetched into `cache`.
-pub fn next_chunk(pg: &Pg, cache: &RefCell<PgUsers>) -> Result<Vec<StagedUser>> {
-    let chunk: Vec<StagedUser> = pg
-        .query_typed(FETCH_CHUNK, &[])?
-        .iter()
-        .map(|r| StagedUser {
-            line: r.get::<_, i64>(0) as u64,
-            span: (r.get::<_, i64>(1) as u64, r.get::<_, i64>(2) as u64),
-            email: r.get(3),
-            name: r.get(4),
-            msa: r.get(5),
-            roles: r.get(6),
-        })
-        .collect();
-    cache.borrow_mut().prefetch(pg, &chunk)?;
-    Ok(chunk)
-}
-
-/// Sends the queued values of a one-text-column staging table through `sql` (a constant
-/// `COPY … FROM STDIN (FORMAT binary)`) and empties the queue.
-fn copy_texts(pg: &Pg, sql: &str, queue: &mut Vec<String>) -> Result<()> {
-    if !queue.is_empty() {
-        let rows = std::mem::take(queue);
-        pg.copy_in(sql, &[Type::TEXT], |w| {
-            for v in &rows {
-                w.write(&[v])?;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(())
+    pg.batch_raw("RESET enable_seqscan")
 }
 
 /// An account to insert, with its id already drawn from the sequence.
@@ -249,25 +62,25 @@ struct NewUser {
 #[derive(Default)]
 pub struct PgUsers {
     /// The organization imported into.
-    pub org_id: i64,
+    org_id: i64,
     /// The organization's domain (user names are `<local>@<domain>`).
-    pub domain: String,
+    domain: String,
     /// The import's time (created_at of new accounts).
-    pub at: i64,
+    at: i64,
     /// Whether the organization had an active account when the import began: if not, no
     /// row can meet one (the staged e-mails are distinct), and the chunks do not ask.
-    pub ask_active: bool,
+    ask_active: bool,
     /// Whether a user name can be some account's e-mail at all (see
     /// `UserStage::statements`): if not, the chunks do not ask.
-    pub ask_emails: bool,
+    ask_emails: bool,
     /// Whether any MSA had an open association when the import began: if not, only this
     /// import's own links could be open, and their MSAs are distinct from the chunks'
     /// (a repeated MSA was rejected before), so the chunks do not ask.
-    pub ask_links: bool,
+    ask_links: bool,
     /// Whether the organizations of the domain had an account when the import began: if
     /// not, a user name can only be taken by this import's own accounts, which `made`
     /// remembers (in flat memory), and only the names it may hold are asked about.
-    pub ask_names: bool,
+    ask_names: bool,
     /// The user names this import added, across chunks (when `!ask_names`).
     made: Option<crate::support::bloom::Bloom>,
     emails: HashSet<String>,
@@ -299,6 +112,28 @@ fn reserve(pg: &Pg, n: i64) -> Result<i64> {
 }
 
 impl PgUsers {
+    /// What an import into `org_id` (of `domain`) at `at` asks: whether there were active
+    /// accounts in the organization, whether a user name may be an e-mail, whether any MSA
+    /// had an open association, whether the domain had accounts (see the fields).
+    pub fn new(org_id: i64, domain: &str, at: i64, ask: [bool; 4]) -> PgUsers {
+        let [ask_active, ask_emails, ask_links, ask_names] = ask;
+        PgUsers {
+            org_id,
+            domain: domain.to_owned(),
+            at,
+            ask_active,
+            ask_emails,
+            ask_links,
+            ask_names,
+            ..PgUsers::default()
+        }
+    }
+
+    /// Buffers a link for the chunk's `COPY` into `msa_links` (see [`PgUsers::write_new`]).
+    pub fn queue_link(&mut self, msa: &str, user_id: i64) {
+        self.new_links.push((msa.to_owned(), user_id));
+    }
+
     /// Notes an active account of the organization: a row of (e-mail, id, stored user
     /// name, name, roles, open link id, its MSA); the first row of an e-mail wins.
     fn found_account(&mut self, r: &postgres::Row) {
@@ -327,8 +162,9 @@ impl PgUsers {
         });
     }
 
-    /// Fetches what the rows of `chunk` will ask about, one set-based query per question.
-    fn prefetch(&mut self, pg: &Pg, chunk: &[StagedUser]) -> Result<()> {
+    /// Fetches what the rows of `chunk` (e-mail, MSA) will ask about, one set-based query
+    /// per question.
+    pub fn prefetch(&mut self, pg: &Pg, chunk: &[(&str, Option<&str>)]) -> Result<()> {
         self.emails.clear();
         self.active.clear();
         self.msas.clear();
@@ -339,7 +175,7 @@ impl PgUsers {
         if chunk.is_empty() {
             return Ok(());
         }
-        let emails: Vec<&str> = chunk.iter().map(|r| r.email.as_str()).collect();
+        let emails: Vec<&str> = chunk.iter().map(|r| r.0).collect();
         let accounts = if self.ask_active {
             pg.query_typed(
                 "SELECT u.email, u.id, u.username, u.name, u.roles, l.id, l.msa
@@ -355,8 +191,8 @@ impl PgUsers {
         for r in accounts {
             self.found_account(&r);
         }
-        self.emails.extend(chunk.iter().map(|r| r.email.clone()));
-        let msas: Vec<&str> = chunk.iter().filter_map(|r| r.msa.as_deref()).collect();
+        self.emails.extend(chunk.iter().map(|r| r.0.to_owned()));
+        let msas: Vec<&str> = chunk.iter().filter_map(|r| r.1).collect();
         if self.ask_links && !msas.is_empty() {
             for r in pg.query_typed(
                 "SELECT l.msa, l.id, l.user_id, u.username || uo.domain, l.org_id, o.name
@@ -373,7 +209,7 @@ impl PgUsers {
             .iter()
             .map(|r| {
                 [
-                    crate::support::fields::username_local(&r.email).as_str(),
+                    crate::support::fields::username_local(r.0).as_str(),
                     "@",
                     &self.domain,
                 ]
@@ -520,7 +356,9 @@ impl PgUsers {
             // a TEMP table and an `INSERT … SELECT` at the end cost twice as much
             // (200,000 rows: 0.95 s against 0.3 s of server time, measured).
             let (org_id, at) = (self.org_id, self.at);
-            let rows = std::mem::take(&mut self.new_links);
+            let mut rows = std::mem::take(&mut self.new_links);
+            // In MSA order: two of the three indexes of `msa_links` are by MSA.
+            rows.sort_unstable();
             pg.copy_in(
                 "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)",
                 &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],

@@ -3,6 +3,7 @@
 //! ([`crate::support::bloom::Bloom`]) that spares a lookup for keys never seen before.
 
 use super::*;
+use staged::RowRef;
 
 /// A row's validated fields.
 pub(super) struct Fields {
@@ -97,17 +98,16 @@ impl State<'_, '_> {
 
     pub(super) fn row(
         &mut self,
-        f: &Fields,
-        line: u64,
+        f: &RowRef<'_>,
         domain: &str,
         failed: bool,
     ) -> Result<Result<Outcome, String>> {
         if self.any_active
-            && let Some(ex) = self.st.active_by_email(self.org.id, &f.email)?
+            && let Some(ex) = self.st.active_by_email(self.org.id, f.email)?
         {
             return self.existing(f, &ex);
         }
-        let sever = match &f.msa {
+        let sever = match f.msa {
             Some(m) => {
                 let link = if self.any_open_link {
                     self.st.open_link(m)?
@@ -137,13 +137,13 @@ impl State<'_, '_> {
         if let (Some(pw), Some(creds)) = (password.as_deref(), self.creds.as_deref_mut()) {
             creds.write(&Issued {
                 username: &self.username,
-                email: &f.email,
+                email: f.email,
                 password: pw,
                 expires: self.expires,
                 recovery_code: None,
             })?;
         }
-        if let Some(m) = &f.msa {
+        if let Some(m) = f.msa {
             if let Some(l) = sever {
                 let (st, at) = (&mut self.st, self.at);
                 let s = crate::domain::accounts::sever::sever(
@@ -153,16 +153,16 @@ impl State<'_, '_> {
                     self.org,
                     |id, r| st.end_link(id, at, r),
                 )?;
-                self.severed.push(s, Some(line));
+                self.severed.push(s, Some(f.line));
             }
-            self.links.push((m.clone(), id));
+            self.links.push((m.to_owned(), id));
         }
         Ok(Ok(Outcome::Added))
     }
 
     /// Inserts the account under a free user name (left in `self.username`).
-    pub(super) fn insert(&mut self, f: &Fields, hash: &[u8], domain: &str) -> Result<i64> {
-        let local = fields::username_local(&f.email);
+    pub(super) fn insert(&mut self, f: &RowRef<'_>, hash: &[u8], domain: &str) -> Result<i64> {
+        let local = fields::username_local(f.email);
         let mut n = self.suffixes.get(&local).copied();
         loop {
             self.username.clear();
@@ -175,9 +175,9 @@ impl State<'_, '_> {
             let row = BulkUser {
                 org_id: self.org.id,
                 username: &self.username,
-                name: &f.name,
-                email: &f.email,
-                roles: &f.roles,
+                name: f.name,
+                email: f.email,
+                roles: f.roles,
                 password_hash: hash,
                 expires_at: self.expires,
             };
@@ -199,7 +199,7 @@ impl State<'_, '_> {
     /// A row whose e-mail is already active in the organization.
     pub(super) fn existing(
         &mut self,
-        f: &Fields,
+        f: &RowRef<'_>,
         ex: &ExistingUser,
     ) -> Result<Result<Outcome, String>> {
         let mut diff = Vec::new();
@@ -218,7 +218,7 @@ impl State<'_, '_> {
                 diff.join(" and ")
             )));
         }
-        let Some(m) = &f.msa else {
+        let Some(m) = f.msa else {
             self.touch(ex.id);
             return Ok(Ok(Outcome::Unchanged));
         };
@@ -246,7 +246,7 @@ impl State<'_, '_> {
             )?;
             self.severed.push(s, None);
         }
-        self.links.push((m.clone(), ex.id));
+        self.links.push((m.to_owned(), ex.id));
         Ok(Ok(Outcome::Updated))
     }
 }

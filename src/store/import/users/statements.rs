@@ -1,16 +1,14 @@
 //! The statements of a users import (see the parent module): the questions a row asks
-//! (answered, on PostgreSQL, from what the chunk fetched set-based) and the writes it makes.
-
-use std::cell::RefCell;
-use std::rc::Rc;
+//! (answered, on PostgreSQL, from what its chunk fetched set-based) and the writes it makes.
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::{BulkUser, ExistingUser, OpenLink};
 use crate::store::Db;
-use crate::store::postgres::users::PgUsers;
+use crate::store::postgres::users::{self as pg, PgUsers};
 use crate::store::sql::{OptionalExtension, Stmt, params};
+use crate::store::sqlite::users::{self as lite, Tuning};
 
 /// The active account of an organization with an e-mail, and its open link.
 pub(super) const FIND_EMAIL: &str =
@@ -40,30 +38,167 @@ pub(super) const END_LINK: &str =
 
 /// The statements of a users import.
 pub struct UserStatements<'a> {
-    pub(super) find_email: Stmt<'a>,
-    pub(super) find_link: Stmt<'a>,
-    pub(super) insert_user: Stmt<'a>,
-    pub(super) end_link: Stmt<'a>,
-    pub(super) db: &'a Db<'a>,
-    /// PostgreSQL: what the current chunk of staged rows asked about, fetched set-based,
-    /// and the accounts it added, buffered for its `COPY`.
-    pub(super) pg: Option<Rc<RefCell<PgUsers>>>,
+    find_email: Stmt<'a>,
+    find_link: Stmt<'a>,
+    insert_user: Stmt<'a>,
+    end_link: Stmt<'a>,
+    db: &'a Db<'a>,
+    /// PostgreSQL: what the current chunk of rows asked about, fetched set-based, and the
+    /// accounts and links it added, buffered for its `COPY`.
+    pg: Option<PgUsers>,
+    /// SQLite: the links queued by the rows, written in MSA order by [`Self::finish`].
+    links: Vec<(String, i64)>,
     /// The user-name domain of the organization imported into (its id, the domain, and
     /// whether another organization shares the domain), asked once.
-    pub(super) space: Option<(i64, String, bool)>,
+    space: Option<(i64, String, bool)>,
     /// Whether a generated user name can be some account's e-mail at all (see
-    /// [`UserStage::statements`]); if not, [`UserStatements::email_in_use`] asks nothing.
-    pub(super) names_may_be_emails: bool,
+    /// [`Db::user_statements`]); if not, [`UserStatements::email_in_use`] asks nothing.
+    names_may_be_emails: bool,
+    org_id: i64,
+    at: DateTime<Utc>,
+    /// What [`Db::user_statements`] changed on SQLite, put back by [`Self::finish`].
+    tuning: Tuning,
+    /// PostgreSQL: whether the foreign keys are suspended for a large import (see
+    /// `postgres::users_keys::LARGE_RATIO`), to be added back by [`Self::finish`].
+    keys_suspended: bool,
+}
+
+/// How many rows a chunk holds: what PostgreSQL fetches ahead for at once (each question
+/// one `= ANY(array)` of this many keys; each chunk's writes one `COPY`).
+pub const CHUNK_ROWS: usize = 16_384;
+
+impl<'a> Db<'a> {
+    /// The statements of a users import of `rows` rows into `org_id` (of `domain`) at
+    /// `at`, with the backend tuned for it. `emails_in_domain`: whether a row's e-mail may
+    /// end with `@<domain>` (so may equal a user name this import generates).
+    pub fn user_statements(
+        &'a self,
+        org_id: i64,
+        domain: &str,
+        at: DateTime<Utc>,
+        rows: u64,
+        emails_in_domain: bool,
+    ) -> Result<UserStatements<'a>> {
+        let c = self.conn();
+        // A user name is `<local>@<domain>`: only an e-mail ending in `@<domain>` can equal
+        // one, and the import adds no e-mail it was not given. When neither the accounts
+        // nor the rows have such an e-mail, no user name needs the per-row question (a
+        // million index probes: 5 % of a users import, measured). Asked set-based, once,
+        // when the scan of the accounts costs at most four times the import's own rows;
+        // LIKE may match more than the suffix (`_`, case), never less.
+        let accounts = self.max_user_id()?;
+        let names_may_be_emails = emails_in_domain
+            || (rows as i64).saturating_mul(4) < accounts
+            || c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE email LIKE '%@' || ?1)",
+                params![domain],
+                |r| r.get(0),
+            )?;
+        let (mut tuning, mut cache, mut keys_suspended) = (Tuning::default(), None, false);
+        if let Some(p) = c.pg() {
+            let ask_names = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM users u JOIN orgs o ON o.id = u.org_id
+                                 WHERE o.domain = ?1)",
+                params![domain],
+                |r| r.get(0),
+            )?;
+            cache = Some(PgUsers::new(
+                org_id,
+                domain,
+                at.timestamp(),
+                [
+                    self.has_active_users(org_id)?,
+                    names_may_be_emails,
+                    self.has_open_links()?,
+                    ask_names,
+                ],
+            ));
+            keys_suspended = pg::begin(p, rows as i64, accounts)?;
+        } else if let Some(l) = c.lite() {
+            tuning = lite::tune(l)?;
+        }
+        Ok(UserStatements {
+            find_email: c.prepare_cached(FIND_EMAIL)?,
+            find_link: c.prepare_cached(FIND_LINK)?,
+            insert_user: c.prepare_cached(INSERT_USER)?,
+            end_link: c.prepare_cached(END_LINK)?,
+            db: self,
+            pg: cache,
+            links: Vec::new(),
+            space: None,
+            names_may_be_emails,
+            org_id,
+            at,
+            tuning,
+            keys_suspended,
+        })
+    }
+
+    /// An upper bound of the accounts in the database (the largest id: no scan).
+    fn max_user_id(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT coalesce(max(id), 0) FROM users", params![], |r| {
+                r.get(0)
+            })?)
+    }
 }
 
 impl<'a> UserStatements<'a> {
+    /// Announces the next chunk of rows (at most [`CHUNK_ROWS`], in e-mail order), each
+    /// (e-mail, MSA), before any of them is decided: PostgreSQL fetches what they will ask
+    /// about, one set-based query per question; SQLite asks as they come.
+    pub fn ask_ahead(&mut self, rows: &[(&str, Option<&str>)]) -> Result<()> {
+        if let (Some(cache), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            cache.prefetch(p, rows)?;
+        }
+        Ok(())
+    }
+
+    /// Queues the link of an MSA to an account, written in MSA order: at the end of the
+    /// chunk on PostgreSQL, at [`Self::finish`] on SQLite.
+    pub fn queue_link(&mut self, msa: &str, user_id: i64) {
+        match &mut self.pg {
+            Some(cache) => cache.queue_link(msa, user_id),
+            None => self.links.push((msa.to_owned(), user_id)),
+        }
+    }
+
+    /// Closes a chunk: PostgreSQL writes its accounts and links, one `COPY` each.
+    pub fn end_chunk(&mut self) -> Result<()> {
+        if let (Some(cache), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            cache.write_new(p, true)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is still queued (SQLite's links, in MSA order: the B-trees of
+    /// `msa_links` fill page by page) and puts the backend's tuning back.
+    pub fn finish(mut self) -> Result<()> {
+        self.end_chunk()?;
+        let mut links = std::mem::take(&mut self.links);
+        links.sort_unstable();
+        if !links.is_empty() {
+            let mut st = self.db.conn().prepare_cached(
+                "INSERT INTO msa_links (msa, user_id, org_id, started_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let at = self.at.timestamp();
+            for (msa, id) in &links {
+                st.execute(params![msa, id, self.org_id, at])?;
+            }
+        }
+        let c = self.db.conn();
+        if let Some(p) = c.pg() {
+            pg::end(p, self.keys_suspended)?;
+        } else if let Some(l) = c.lite() {
+            lite::restore(l, self.tuning)?;
+        }
+        Ok(())
+    }
+
     /// The active account of the organization with this e-mail.
     pub fn active_by_email(&mut self, org_id: i64, email: &str) -> Result<Option<ExistingUser>> {
-        if let Some(found) = self
-            .pg
-            .as_ref()
-            .and_then(|c| c.borrow().active_by_email(email))
-        {
+        if let Some(found) = self.pg.as_ref().and_then(|c| c.active_by_email(email)) {
             return Ok(found);
         }
         Ok(self
@@ -86,7 +221,7 @@ impl<'a> UserStatements<'a> {
 
     /// The open association of an MSA, in any organization.
     pub fn open_link(&mut self, msa: &str) -> Result<Option<OpenLink>> {
-        if let Some(found) = self.pg.as_ref().and_then(|c| c.borrow().open_link(msa)) {
+        if let Some(found) = self.pg.as_ref().and_then(|c| c.open_link(msa)) {
             return Ok(found);
         }
         Ok(self
@@ -109,11 +244,7 @@ impl<'a> UserStatements<'a> {
         if !self.names_may_be_emails {
             return Ok(false);
         }
-        if let Some(known) = self
-            .pg
-            .as_ref()
-            .and_then(|c| c.borrow().email_in_use(email))
-        {
+        if let Some(known) = self.pg.as_ref().and_then(|c| c.email_in_use(email)) {
             return Ok(known);
         }
         // The accounts buffered for the chunk's COPY answered above (`Some(true)`).
@@ -122,9 +253,9 @@ impl<'a> UserStatements<'a> {
 
     /// PostgreSQL: writes the accounts buffered so far, so that a question the chunk's
     /// prefetch cannot answer sees them.
-    fn flush_pg(&self) -> Result<()> {
-        if let (Some(cache), Some(p)) = (&self.pg, self.db.conn().pg()) {
-            cache.borrow_mut().write_new(p, false)?;
+    fn flush_pg(&mut self) -> Result<()> {
+        if let (Some(cache), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
+            cache.write_new(p, false)?;
         }
         Ok(())
     }
@@ -153,11 +284,11 @@ impl<'a> UserStatements<'a> {
     /// Inserts an account; `Ok(None)` when the user name is taken.
     pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
         let (stem, shared) = self.stored_username(u.org_id, u.username)?;
-        if let Some(cache) = self.pg.clone() {
+        if let Some(cache) = &mut self.pg {
             // Buffered for the chunk's COPY, its id drawn from the sequence; a user name
             // taken in the database or by a buffered account inserts nothing, as
             // `ON CONFLICT DO NOTHING` does.
-            let known = cache.borrow().username_taken(u.username);
+            let known = cache.username_taken(u.username);
             let taken = match known {
                 Some(t) => t,
                 // Not one of the buffered accounts' names (they answer `Some(true)`).
@@ -168,7 +299,7 @@ impl<'a> UserStatements<'a> {
             }
             let p = self.db.conn().pg().expect("PostgreSQL");
             let stem = stem.to_owned();
-            return Ok(Some(cache.borrow_mut().add(p, u, stem)?));
+            return Ok(Some(cache.add(p, u, stem)?));
         }
         // The unique index keeps a user name once per organization; another organization
         // of the same domain is asked first.
@@ -193,8 +324,8 @@ impl<'a> UserStatements<'a> {
 
     /// Ends an association.
     pub fn end_link(&mut self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
-        if let Some(cache) = &self.pg {
-            cache.borrow_mut().link_ended(link_id);
+        if let Some(cache) = &mut self.pg {
+            cache.link_ended(link_id);
         }
         self.end_link
             .execute(params![link_id, at.timestamp(), reason])?;
@@ -203,7 +334,7 @@ impl<'a> UserStatements<'a> {
 
     /// The largest number `n` such that `<local><n>@<domain>` is a user name already
     /// (0 when none): where numbering resumes after a collision.
-    pub fn max_username_suffix(&self, local: &str, domain: &str) -> Result<u64> {
+    pub fn max_username_suffix(&mut self, local: &str, domain: &str) -> Result<u64> {
         // The LIKE or GLOB below must see the accounts buffered so far.
         self.flush_pg()?;
         // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local),

@@ -1,6 +1,6 @@
-//! The questions a users import asks its stage and statements, answered alike on both
-//! backends: file repeats (the first accepted occurrence wins, a rejected row takes
-//! nothing), an e-mail already active (with its MSA), an MSA linked elsewhere (and forgotten
+//! The questions a users import asks its statements, answered alike on both backends (the
+//! file's own repeats are decided in memory, `domain/import/users/staged.rs`): an e-mail
+//! already active (with its MSA), an MSA linked elsewhere (and forgotten
 //! once severed), user-name collisions with the database and with this import's own earlier
 //! accounts (on PostgreSQL those still wait in the chunk's buffer).
 //!
@@ -62,78 +62,6 @@ fn account(db: &Db, org_id: i64, username: &str, email: &str) -> i64 {
     .unwrap()
 }
 
-/// Stages (line, e-mail, MSA) rows, every key a candidate, and runs the domain's
-/// duplicate rule; returns the lines read back in e-mail order and the rejects.
-fn repeats(store: &mut Store, rows: &[(u64, &str, Option<&str>)]) -> (Vec<u64>, Vec<String>) {
-    store
-        .write(|db| {
-            let mut stage = db.user_stage()?;
-            for &(line, email, msa) in rows {
-                stage.candidate_email(email)?;
-                if let Some(m) = msa {
-                    stage.candidate_msa(m)?;
-                }
-                stage.add(line, (line * 10, line * 10 + 9), email, "N", msa, "user")?;
-            }
-            stage.for_each_candidate(|stage, line, span, email, msa| {
-                let why = if let Some(first) = stage.email_taken(email)? {
-                    format!("{line}: email on {first}")
-                } else if let Some(m) = msa
-                    && let Some(first) = stage.msa_taken(m)?
-                {
-                    format!("{line}: msa on {first}")
-                } else {
-                    return stage.take(email, msa, line);
-                };
-                stage.reject(line, span, &why)
-            })?;
-            stage.drop_rejected()?;
-            let mut kept = Vec::new();
-            stage.for_each_by_email(|_, row| {
-                kept.push(row.line);
-                Ok(())
-            })?;
-            let mut rejects = Vec::new();
-            stage.for_each_reject(|r| {
-                rejects.push(r.message);
-                Ok(())
-            })?;
-            stage.drop_tables()?;
-            Ok((kept, rejects))
-        })
-        .unwrap()
-}
-
-fn file_repeats_keep_the_first_accepted_occurrence(store: &mut Store) {
-    let (kept, rejects) = repeats(
-        store,
-        &[
-            (2, "b@x", Some("m1")),
-            (3, "a@x", Some("m1")),
-            (4, "a@x", Some("m2")),
-            (5, "b@x", None),
-        ],
-    );
-    // Line 3 loses m1 to line 2 and so takes no e-mail: line 4 keeps a@x.
-    assert_eq!(rejects, ["3: msa on 2", "5: email on 2"]);
-    assert_eq!(kept, [4, 2], "e-mail order");
-}
-
-#[test]
-fn file_repeats_keep_the_first_accepted_occurrence_on_sqlite() {
-    file_repeats_keep_the_first_accepted_occurrence(&mut sqlite());
-}
-
-#[test]
-#[ignore = "needs COMPETENCY_TEST_PG"]
-fn file_repeats_keep_the_first_accepted_occurrence_on_postgresql() {
-    file_repeats_keep_the_first_accepted_occurrence(&mut postgres(
-        "competency_unit_repeats",
-        "DROP DATABASE IF EXISTS competency_unit_repeats",
-        "CREATE DATABASE competency_unit_repeats",
-    ));
-}
-
 /// What the rows of an import into Contoso learn, in e-mail order: Ann's e-mail is active
 /// there with her MSA; Bob's MSA is open in Fabrikam until severed; `ann@` is taken, so
 /// numbering resumes after it and the import's own numbered names count at once.
@@ -148,21 +76,17 @@ fn lookups_answer_what_the_database_and_the_import_hold(store: &mut Store) {
             // An e-mail shaped like a user name of Contoso: no account may be named so.
             let bob = account(db, fabrikam, "bob@fabrikam.com", "ann5@contoso.com");
             db.insert_link("bob@live.com", bob, fabrikam, t("2026-01-03"))?;
-            let mut stage = db.user_stage()?;
-            stage.add(2, (0, 9), "ann@x.com", "Ann", Some("ann@live.com"), "user")?;
-            stage.add(
-                3,
-                (10, 19),
-                "ann@z.com",
-                "Ann Z",
-                Some("bob@live.com"),
-                "user",
-            )?;
-            stage.add(4, (20, 29), "ann@w.com", "Ann W", None, "user")?;
-            let mut st = stage.statements(contoso, "contoso.com", at)?;
+            // The rows in the order they are decided in (e-mail order), announced at once.
+            let rows = [
+                ("ann@w.com", None),
+                ("ann@x.com", Some("ann@live.com")),
+                ("ann@z.com", Some("bob@live.com")),
+            ];
+            let mut st = db.user_statements(contoso, "contoso.com", at, 3, false)?;
+            st.ask_ahead(&rows)?;
             let mut seen = Vec::new();
-            stage.for_each_by_email(|_, row| {
-                seen.push(row.email.clone());
+            for (email, _) in rows {
+                seen.push(email);
                 let new = |username: &'static str, email: &'static str| BulkUser {
                     org_id: contoso,
                     username,
@@ -172,7 +96,7 @@ fn lookups_answer_what_the_database_and_the_import_hold(store: &mut Store) {
                     password_hash: b"unissued",
                     expires_at: at,
                 };
-                match row.email.as_str() {
+                match email {
                     "ann@x.com" => {
                         let ex = st.active_by_email(contoso, "ann@x.com")?.expect("active");
                         assert_eq!((ex.id, ex.username.as_str()), (ann, "ann@contoso.com"));
@@ -210,11 +134,10 @@ fn lookups_answer_what_the_database_and_the_import_hold(store: &mut Store) {
                     }
                     other => panic!("unexpected row {other}"),
                 }
-                Ok(())
-            })?;
+            }
             assert_eq!(seen, ["ann@w.com", "ann@x.com", "ann@z.com"]);
-            drop(st);
-            stage.drop_tables()?;
+            st.end_chunk()?;
+            st.finish()?;
             Ok(())
         })
         .unwrap();
