@@ -318,24 +318,6 @@ fn only_the_store_touches_the_database_crates() {
     assert_none("rusqlite/postgres outside src/store/", offences);
 }
 
-/// The store's files that other helpers are rewriting for issue 27 (the set-based import
-/// protocol, items 1 and 2): until they land they still reach PostgreSQL's client directly
-/// and branch on the backend. The list only shrinks: an entry that no longer offends either
-/// rule below fails the test, so that it is removed.
-const IMPORT_FILES_BEING_REWRITTEN: [&str; 2] = [
-    // users: the users import's statements, being moved behind `store::sql::Conn` (the
-    // record imports' files beside them, `staging`, `records`, `performance`, `mod`, are
-    // checked).
-    "src/store/import/users.rs",
-    "src/store/import/users/",
-];
-
-fn being_rewritten(src: &Source) -> bool {
-    IMPORT_FILES_BEING_REWRITTEN
-        .iter()
-        .any(|f| src.path == *f || (f.ends_with('/') && in_dir(src, f)))
-}
-
 /// The PostgreSQL client crates: only `src/store/postgres/` names them.
 const POSTGRES_CRATES: [&str; 5] = [
     "postgres",
@@ -359,7 +341,7 @@ fn only_the_postgres_folder_names_the_postgres_client() {
     // crate is named with no `::` before it).
     let offences = sources()
         .iter()
-        .filter(|s| !in_dir(s, "src/store/postgres/") && !being_rewritten(s))
+        .filter(|s| !in_dir(s, "src/store/postgres/"))
         .flat_map(postgres_uses)
         .collect();
     assert_none(
@@ -418,32 +400,13 @@ fn backend_branches(s: &Source) -> Vec<String> {
 fn only_the_interface_and_the_backend_folders_branch_on_the_backend() {
     let offences = sources()
         .iter()
-        .filter(|s| in_dir(s, "src/store/") && !may_branch(s) && !being_rewritten(s))
+        .filter(|s| in_dir(s, "src/store/") && !may_branch(s))
         .flat_map(backend_branches)
         .collect();
     assert_none(
         "a backend branch in src/store/ outside sql/, sqlite/, postgres/ and schema/ (make it \
          an operation of store::sql::Conn)",
         offences,
-    );
-}
-
-#[test]
-fn the_allowance_for_the_import_files_only_shrinks() {
-    let all = sources();
-    let stale = IMPORT_FILES_BEING_REWRITTEN
-        .iter()
-        .filter(|f| {
-            !all.iter().any(|s| {
-                (s.path == **f || (f.ends_with('/') && in_dir(s, f)))
-                    && (!postgres_uses(s).is_empty() || !backend_branches(s).is_empty())
-            })
-        })
-        .map(|f| format!("{f}: gone, or names no postgres crate and branches on no backend"))
-        .collect();
-    assert_none(
-        "IMPORT_FILES_BEING_REWRITTEN lists a file that no longer needs it: remove it",
-        stale,
     );
 }
 

@@ -15,10 +15,12 @@
 
 mod error;
 mod import;
+mod users;
 mod value;
 
 pub use error::{Error, OptionalExtension, Result};
 pub use import::Fill;
+pub use users::{UserImport, UserWrites};
 pub use value::{FromValue, Param, Params, RowIndex, Value, params};
 
 // `pg` (the store's alias of its `postgres` folder) rather than `postgres`, which reads as

@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{BulkUser, ExistingUser, OpenLink};
 use crate::store::Db;
-use crate::store::postgres::users::{self as pg, PgUsers};
-use crate::store::sql::{OptionalExtension, Stmt, params};
-use crate::store::sqlite::users::{self as lite, Tuning};
+use crate::store::sql::{OptionalExtension, Stmt, UserImport, UserWrites, params};
 
 /// The active account of an organization with an e-mail, and its open link.
 pub(super) const FIND_EMAIL: &str =
@@ -43,11 +41,10 @@ pub struct UserStatements<'a> {
     insert_user: Stmt<'a>,
     end_link: Stmt<'a>,
     db: &'a Db<'a>,
-    /// PostgreSQL: what the current chunk of rows asked about, fetched set-based, and the
-    /// accounts and links it added, buffered for its `COPY`.
-    pg: Option<PgUsers>,
-    /// SQLite: the links queued by the rows, written in MSA order by [`Self::finish`].
-    links: Vec<(String, i64)>,
+    /// What the backend keeps between rows: on PostgreSQL what the current chunk of rows
+    /// asked about, fetched set-based, and the accounts and links it added, buffered for
+    /// its `COPY`; on SQLite the links, written in MSA order by [`Self::finish`].
+    writes: UserWrites,
     /// The user-name domain of the organization imported into (its id, the domain, and
     /// whether another organization shares the domain), asked once.
     space: Option<(i64, String, bool)>,
@@ -56,11 +53,6 @@ pub struct UserStatements<'a> {
     names_may_be_emails: bool,
     org_id: i64,
     at: DateTime<Utc>,
-    /// What [`Db::user_statements`] changed on SQLite, put back by [`Self::finish`].
-    tuning: Tuning,
-    /// PostgreSQL: whether the foreign keys are suspended for a large import (see
-    /// `postgres::users_keys::LARGE_RATIO`), to be added back by [`Self::finish`].
-    keys_suspended: bool,
 }
 
 /// How many rows a chunk holds: what PostgreSQL fetches ahead for at once (each question
@@ -94,43 +86,36 @@ impl<'a> Db<'a> {
                 params![domain],
                 |r| r.get(0),
             )?;
-        let (mut tuning, mut cache, mut keys_suspended) = (Tuning::default(), None, false);
-        if let Some(p) = c.pg() {
-            let ask_names = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM users u JOIN orgs o ON o.id = u.org_id
-                                 WHERE o.domain = ?1)",
-                params![domain],
-                |r| r.get(0),
-            )?;
-            cache = Some(PgUsers::new(
-                org_id,
-                domain,
-                at.timestamp(),
-                [
-                    self.has_active_users(org_id)?,
-                    names_may_be_emails,
-                    self.has_open_links()?,
-                    ask_names,
-                ],
-            ));
-            keys_suspended = pg::begin(p, rows as i64, accounts)?;
-        } else if let Some(l) = c.lite() {
-            tuning = lite::tune(l)?;
-        }
+        let domain_has_accounts = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users u JOIN orgs o ON o.id = u.org_id
+                             WHERE o.domain = ?1)",
+            params![domain],
+            |r| r.get(0),
+        )?;
+        let writes = c.begin_user_writes(&UserImport {
+            org_id,
+            domain,
+            at,
+            rows: rows as i64,
+            accounts,
+            ask: [
+                self.has_active_users(org_id)?,
+                names_may_be_emails,
+                self.has_open_links()?,
+                domain_has_accounts,
+            ],
+        })?;
         Ok(UserStatements {
             find_email: c.prepare_cached(FIND_EMAIL)?,
             find_link: c.prepare_cached(FIND_LINK)?,
             insert_user: c.prepare_cached(INSERT_USER)?,
             end_link: c.prepare_cached(END_LINK)?,
             db: self,
-            pg: cache,
-            links: Vec::new(),
+            writes,
             space: None,
             names_may_be_emails,
             org_id,
             at,
-            tuning,
-            keys_suspended,
         })
     }
 
@@ -149,56 +134,28 @@ impl<'a> UserStatements<'a> {
     /// (e-mail, MSA), before any of them is decided: PostgreSQL fetches what they will ask
     /// about, one set-based query per question; SQLite asks as they come.
     pub fn ask_ahead(&mut self, rows: &[(&str, Option<&str>)]) -> Result<()> {
-        if let (Some(cache), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
-            cache.prefetch(p, rows)?;
-        }
-        Ok(())
+        self.writes.ask_ahead(self.db.conn(), rows)
     }
 
     /// Queues the link of an MSA to an account, written in MSA order: at the end of the
     /// chunk on PostgreSQL, at [`Self::finish`] on SQLite.
     pub fn queue_link(&mut self, msa: &str, user_id: i64) {
-        match &mut self.pg {
-            Some(cache) => cache.queue_link(msa, user_id),
-            None => self.links.push((msa.to_owned(), user_id)),
-        }
+        self.writes.queue_link(msa, user_id);
     }
 
     /// Closes a chunk: PostgreSQL writes its accounts and links, one `COPY` each.
     pub fn end_chunk(&mut self) -> Result<()> {
-        if let (Some(cache), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
-            cache.write_new(p, true)?;
-        }
-        Ok(())
+        self.writes.write_buffered(self.db.conn(), true)
     }
 
-    /// Writes what is still queued (SQLite's links, in MSA order: the B-trees of
-    /// `msa_links` fill page by page) and puts the backend's tuning back.
-    pub fn finish(mut self) -> Result<()> {
-        self.end_chunk()?;
-        let mut links = std::mem::take(&mut self.links);
-        links.sort_unstable();
-        if !links.is_empty() {
-            let mut st = self.db.conn().prepare_cached(
-                "INSERT INTO msa_links (msa, user_id, org_id, started_at) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let at = self.at.timestamp();
-            for (msa, id) in &links {
-                st.execute(params![msa, id, self.org_id, at])?;
-            }
-        }
-        let c = self.db.conn();
-        if let Some(p) = c.pg() {
-            pg::end(p, self.keys_suspended)?;
-        } else if let Some(l) = c.lite() {
-            lite::restore(l, self.tuning)?;
-        }
-        Ok(())
+    /// Writes what is still queued and puts the backend's tuning back.
+    pub fn finish(self) -> Result<()> {
+        self.writes.finish(self.db.conn(), self.org_id, self.at)
     }
 
     /// The active account of the organization with this e-mail.
     pub fn active_by_email(&mut self, org_id: i64, email: &str) -> Result<Option<ExistingUser>> {
-        if let Some(found) = self.pg.as_ref().and_then(|c| c.active_by_email(email)) {
+        if let Some(found) = self.writes.active_by_email(email) {
             return Ok(found);
         }
         Ok(self
@@ -221,7 +178,7 @@ impl<'a> UserStatements<'a> {
 
     /// The open association of an MSA, in any organization.
     pub fn open_link(&mut self, msa: &str) -> Result<Option<OpenLink>> {
-        if let Some(found) = self.pg.as_ref().and_then(|c| c.open_link(msa)) {
+        if let Some(found) = self.writes.open_link(msa) {
             return Ok(found);
         }
         Ok(self
@@ -244,7 +201,7 @@ impl<'a> UserStatements<'a> {
         if !self.names_may_be_emails {
             return Ok(false);
         }
-        if let Some(known) = self.pg.as_ref().and_then(|c| c.email_in_use(email)) {
+        if let Some(known) = self.writes.email_in_use(email) {
             return Ok(known);
         }
         // The accounts buffered for the chunk's COPY answered above (`Some(true)`).
@@ -254,10 +211,7 @@ impl<'a> UserStatements<'a> {
     /// PostgreSQL: writes the accounts buffered so far, so that a question the chunk's
     /// prefetch cannot answer sees them.
     fn flush_pg(&mut self) -> Result<()> {
-        if let (Some(cache), Some(p)) = (&mut self.pg, self.db.conn().pg()) {
-            cache.write_new(p, false)?;
-        }
-        Ok(())
+        self.writes.write_buffered(self.db.conn(), false)
     }
 
     /// The stored form of a user name of the organization (migration 10: without the
@@ -284,22 +238,11 @@ impl<'a> UserStatements<'a> {
     /// Inserts an account; `Ok(None)` when the user name is taken.
     pub fn insert_user(&mut self, u: &BulkUser, at: DateTime<Utc>) -> Result<Option<i64>> {
         let (stem, shared) = self.stored_username(u.org_id, u.username)?;
-        if let Some(cache) = &mut self.pg {
-            // Buffered for the chunk's COPY, its id drawn from the sequence; a user name
-            // taken in the database or by a buffered account inserts nothing, as
-            // `ON CONFLICT DO NOTHING` does.
-            let known = cache.username_taken(u.username);
-            let taken = match known {
-                Some(t) => t,
-                // Not one of the buffered accounts' names (they answer `Some(true)`).
-                None => self.db.username_taken(u.username)?,
-            };
-            if taken {
-                return Ok(None);
-            }
-            let p = self.db.conn().pg().expect("PostgreSQL");
-            let stem = stem.to_owned();
-            return Ok(Some(cache.add(p, u, stem)?));
+        // PostgreSQL: buffered for the chunk's COPY, its id drawn from the sequence; a
+        // user name taken in the database or by a buffered account inserts nothing, as
+        // `ON CONFLICT DO NOTHING` does.
+        if let Some(id) = self.writes.buffer_user(self.db.conn(), self.db, u, stem)? {
+            return Ok(id);
         }
         // The unique index keeps a user name once per organization; another organization
         // of the same domain is asked first.
@@ -324,9 +267,7 @@ impl<'a> UserStatements<'a> {
 
     /// Ends an association.
     pub fn end_link(&mut self, link_id: i64, at: DateTime<Utc>, reason: &str) -> Result<()> {
-        if let Some(cache) = &mut self.pg {
-            cache.link_ended(link_id);
-        }
+        self.writes.link_ended(link_id);
         self.end_link
             .execute(params![link_id, at.timestamp(), reason])?;
         Ok(())
@@ -337,24 +278,10 @@ impl<'a> UserStatements<'a> {
     pub fn max_username_suffix(&mut self, local: &str, domain: &str) -> Result<u64> {
         // The LIKE or GLOB below must see the accounts buffered so far.
         self.flush_pg()?;
-        // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local),
-        // none of them special to GLOB, so the prefix can use the username index.
-        // PostgreSQL has no GLOB: LIKE finds a superset (`_` matches any character), which
-        // the loop below narrows exactly. Names are stored without their domain
-        // (`<local><n>@`), in the organizations of the domain.
-        let pg = self.db.conn().is_pg();
-        let sql = if pg {
-            "SELECT username FROM users
-             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username LIKE ?1"
-        } else {
-            "SELECT username FROM users
-             WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username GLOB ?1"
-        };
-        let pattern = if pg {
-            format!("{local}%@")
-        } else {
-            format!("{local}[0-9]*@")
-        };
+        // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local).
+        // Names are stored without their domain (`<local><n>@`), in the organizations of
+        // the domain.
+        let (sql, pattern) = self.db.conn().numbered_names(local);
         let mut st = self.db.conn().prepare_cached(sql)?;
         let mut rows = st.query(params![pattern, domain])?;
         let mut max = 0;
