@@ -636,14 +636,14 @@ fn users_imports_large_and_small_against_the_table_match_sqlite_and_keep_the_sch
 
 /// A users import into a domain without accounts asks the server about a user name only
 /// when a fixed-size Bloom filter says this import may have added it: a name taken by an
-/// earlier chunk (`jo+hn@` gives `john@`, 5,000 rows before `john@b.example` in e-mail
-/// order) must still be seen as taken, exactly as on SQLite.
+/// earlier chunk (`jo+hn@` gives `john@`, 20,000 rows before `john@b.example` in e-mail
+/// order, more than a chunk's 16,384) must still be seen as taken, exactly as on SQLite.
 #[test]
 #[ignore = "needs COMPETENCY_TEST_PG"]
 fn a_user_name_taken_by_an_earlier_chunk_of_the_same_import_is_numbered_as_on_sqlite() {
     server();
     let mut csv = String::from("email,name,msa\njo+hn@a.example,John A,m0@outlook.com\n");
-    for i in 0..5_000 {
+    for i in 0..20_000 {
         csv.push_str(&format!(
             "joa{i:05}@c.example,Filler {i},m{}@outlook.com\n",
             i + 1

@@ -106,7 +106,7 @@ pub fn import(
     mut rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("users", input, opts);
-    let mut staged = Staged::new();
+    let mut staged = Staged::for_file(input.len());
     let cols = [EMAIL, NAME, FIRST, LAST, MSA, ROLE].map(|c| input.column(c));
     let mut rejected = 0u64;
 
@@ -204,7 +204,7 @@ pub fn import(
                 }
             }
             for (m, id) in state.links.drain(..) {
-                state.st.queue_link(&m, id);
+                state.st.queue_link(m, id);
             }
         }
         state.st.end_chunk()?;

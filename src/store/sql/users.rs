@@ -61,25 +61,31 @@ impl Conn {
         }
     }
 
-    /// The user names `<local><n>@` of the organizations of a domain: the query (`?1` the
-    /// pattern, `?2` the domain) and the pattern for `local`. SQLite's `GLOB` uses the
-    /// index; PostgreSQL's `LIKE` finds a superset (`_` matches any character), which the
-    /// caller narrows exactly.
-    pub fn numbered_names(&self, local: &str) -> (&'static str, String) {
+    /// The user names `<local><n>@` of the organizations of a domain: the prepared query
+    /// (`?1` the pattern, `?2` the domain) and the pattern for `local`. SQLite's `GLOB`
+    /// uses the index; PostgreSQL's `LIKE` finds a superset (`_` matches any character),
+    /// which the caller narrows exactly.
+    pub fn numbered_names(&self, local: &str) -> Result<(super::Stmt<'_>, String)> {
         match self {
-            Conn::Lite(_) => (
-                "SELECT username FROM users
-                 WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username GLOB ?1",
+            Conn::Lite(_) => Ok((
+                self.prepare_cached(NUMBERED_NAMES_GLOB)?,
                 format!("{local}[0-9]*@"),
-            ),
-            Conn::Pg(_) => (
-                "SELECT username FROM users
-                 WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username LIKE ?1",
+            )),
+            Conn::Pg(_) => Ok((
+                self.prepare_cached(NUMBERED_NAMES_LIKE)?,
                 format!("{local}%@"),
-            ),
+            )),
         }
     }
 }
+
+/// See [`Conn::numbered_names`] (SQLite).
+const NUMBERED_NAMES_GLOB: &str = "SELECT username FROM users
+     WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username GLOB ?1";
+
+/// See [`Conn::numbered_names`] (PostgreSQL).
+const NUMBERED_NAMES_LIKE: &str = "SELECT username FROM users
+     WHERE org_id IN (SELECT id FROM orgs WHERE domain = ?2) AND username LIKE ?1";
 
 impl UserWrites {
     /// Announces a chunk of rows (e-mail, MSA): PostgreSQL fetches what they will ask.
@@ -142,14 +148,14 @@ impl UserWrites {
         if taken {
             return Ok(Some(None));
         }
-        Ok(Some(Some(cache.add(p, u, stem.to_owned())?)))
+        Ok(Some(Some(cache.add(p, u, stem)?)))
     }
 
     /// Queues the link of an MSA to an account.
-    pub fn queue_link(&mut self, msa: &str, user_id: i64) {
+    pub fn queue_link(&mut self, msa: String, user_id: i64) {
         match self {
             UserWrites::Pg { cache, .. } => cache.queue_link(msa, user_id),
-            UserWrites::Lite { links, .. } => links.push((msa.to_owned(), user_id)),
+            UserWrites::Lite { links, .. } => links.push((msa, user_id)),
         }
     }
 

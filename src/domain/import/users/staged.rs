@@ -60,9 +60,12 @@ pub(crate) struct Staged {
 }
 
 impl Staged {
-    pub(crate) fn new() -> Self {
+    /// Rows of a file of `len` bytes: the arena reserved at the file's size, which its
+    /// fields cannot much exceed, so it is never copied to grow (untouched pages cost no
+    /// memory).
+    pub(crate) fn for_file(len: u64) -> Self {
         Staged {
-            text: String::new(),
+            text: String::with_capacity(usize::try_from(len).unwrap_or(0)),
             rows: Vec::new(),
             rejects: Vec::new(),
             may_repeat_email: HashSet::new(),
@@ -146,12 +149,16 @@ impl Staged {
         let mut first_msa: HashMap<&str, u64> = HashMap::new();
         let mut dead = Vec::new();
         for (i, e) in self.rows.iter().enumerate() {
-            let r = self.view(e);
-            let email_may = self.may_repeat_email.contains(r.email);
-            let msa_may = r.msa.is_some_and(|m| self.may_repeat_msa.contains(m));
+            let email_may = self.may_repeat_email.contains(self.email_of(e));
+            let msa_may = e.has_msa && !self.may_repeat_msa.is_empty() && {
+                let t = &self.text[e.start..];
+                self.may_repeat_msa
+                    .contains(&t[e.ends[1] as usize..e.ends[2] as usize])
+            };
             if !email_may && !msa_may {
                 continue;
             }
+            let r = self.view(e);
             let why = if let Some(first) = first_email.get(r.email).filter(|_| email_may) {
                 format!("email: {} is already on line {first} of this file", r.email)
             } else if let Some(m) = r.msa
@@ -229,7 +236,7 @@ mod tests {
     use super::*;
 
     fn staged(rows: &[(u64, &str, Option<&str>)]) -> Staged {
-        let mut s = Staged::new();
+        let mut s = Staged::for_file(0);
         for &(line, email, msa) in rows {
             s.add(line, (line * 10, line * 10 + 9), email, "N", msa, "user");
         }
@@ -265,7 +272,7 @@ mod tests {
 
     #[test]
     fn fields_round_trip_through_the_arena_and_the_sort() {
-        let mut s = Staged::new();
+        let mut s = Staged::for_file(0);
         s.add(2, (0, 5), "zed@x", "Zed", None, "user");
         s.add(
             3,
@@ -300,7 +307,7 @@ mod tests {
         let rows: Vec<(u64, String, String)> = (0..20_000u64)
             .map(|i| (i + 2, format!("p{i}@x"), format!("m{i}@live.com")))
             .collect();
-        let mut s = Staged::new();
+        let mut s = Staged::for_file(0);
         for (l, e, m) in &rows {
             s.add(*l, (0, 0), e, "N", Some(m), "user");
         }

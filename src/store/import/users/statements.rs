@@ -139,7 +139,7 @@ impl<'a> UserStatements<'a> {
 
     /// Queues the link of an MSA to an account, written in MSA order: at the end of the
     /// chunk on PostgreSQL, at [`Self::finish`] on SQLite.
-    pub fn queue_link(&mut self, msa: &str, user_id: i64) {
+    pub fn queue_link(&mut self, msa: String, user_id: i64) {
         self.writes.queue_link(msa, user_id);
     }
 
@@ -281,8 +281,7 @@ impl<'a> UserStatements<'a> {
         // `local` holds only letters, digits, `.`, `_` and `-` (validate::username_local).
         // Names are stored without their domain (`<local><n>@`), in the organizations of
         // the domain.
-        let (sql, pattern) = self.db.conn().numbered_names(local);
-        let mut st = self.db.conn().prepare_cached(sql)?;
+        let (mut st, pattern) = self.db.conn().numbered_names(local)?;
         let mut rows = st.query(params![pattern, domain])?;
         let mut max = 0;
         while let Some(r) = rows.next()? {
