@@ -37,13 +37,14 @@ pub fn begin(pg: &Pg, rows: i64, accounts: i64) -> Result<bool> {
     suspend_keys(pg, rows, accounts)
 }
 
-/// Undoes [`begin`]: the foreign keys added back (each checked once against the whole
-/// table) when they were suspended, sequential scans allowed again.
+/// Undoes [`begin`]: sequential scans allowed again, then the foreign keys added back when
+/// they were suspended (each checked once against the whole table, which wants the scans).
 pub fn end(pg: &Pg, keys_suspended: bool) -> Result<()> {
+    pg.batch_raw("RESET enable_seqscan")?;
     if keys_suspended {
         restore_keys(pg)?;
     }
-    pg.batch_raw("RESET enable_seqscan")
+    Ok(())
 }
 
 /// An account to insert, with its id already drawn from the sequence; its texts (stored
