@@ -61,11 +61,13 @@ pub(crate) struct Staged {
 
 impl Staged {
     /// Rows of a file of `len` bytes: the arena reserved at the file's size, which its
-    /// fields cannot much exceed, so it is never copied to grow (untouched pages cost no
-    /// memory).
+    /// fields cannot much exceed, when the allocator grants it (untouched pages cost no
+    /// memory; a refused reservation only means growing as the rows come, never an abort).
     pub(crate) fn for_file(len: u64) -> Self {
+        let mut text = String::new();
+        let _ = text.try_reserve(usize::try_from(len).unwrap_or(0));
         Staged {
-            text: String::with_capacity(usize::try_from(len).unwrap_or(0)),
+            text,
             rows: Vec::new(),
             rejects: Vec::new(),
             may_repeat_email: HashSet::new(),
@@ -299,6 +301,13 @@ mod tests {
         assert_eq!(s.rows(1, 5).count(), 1);
         assert!(s.any_email_in("X") && !s.any_email_in("y"));
         assert_eq!(s.take_rejects()[0].line, 4);
+    }
+
+    #[test]
+    fn a_size_no_allocator_grants_is_no_reservation() {
+        let mut s = Staged::for_file(u64::MAX);
+        s.add(2, (0, 1), "a@x", "A", None, "user");
+        assert_eq!(s.rows(0, 1).next().map(|r| r.email), Some("a@x"));
     }
 
     #[test]
