@@ -56,7 +56,9 @@ pub struct UserStatements<'a> {
 }
 
 /// How many rows a chunk holds: what PostgreSQL fetches ahead for at once (each question
-/// one `= ANY(array)` of this many keys; each chunk's writes one `COPY`).
+/// one `= ANY(array)` of this many keys; each chunk's writes one `COPY`). 16,384 rather
+/// than 4,096: a 1,000,000-row import into PostgreSQL took 11.8 and 12.9 s against 12.4 and
+/// 15.7 s, runs alternating on one server (fewer round trips and `COPY` start-ups).
 pub const CHUNK_ROWS: usize = 16_384;
 
 impl<'a> Db<'a> {
