@@ -187,16 +187,24 @@ pub fn import(
         ),
         Some(to_write),
     )?;
-    let mut keys: Vec<(&str, Option<&str>)> = Vec::with_capacity(CHUNK_ROWS);
     let mut refused = Vec::new();
     for from in (0..staged.len()).step_by(CHUNK_ROWS) {
-        keys.clear();
-        keys.extend(staged.rows(from, CHUNK_ROWS).map(|r| (r.email, r.msa)));
+        // Each row's user-name local part, made once: the store asks about the names
+        // ahead (PostgreSQL) and the row's insert starts from it.
+        let locals: Vec<String> = staged
+            .rows(from, CHUNK_ROWS)
+            .map(|r| fields::username_local(r.email))
+            .collect();
+        let keys: Vec<(&str, Option<&str>, &str)> = staged
+            .rows(from, CHUNK_ROWS)
+            .zip(&locals)
+            .map(|(r, l)| (r.email, r.msa, l.as_str()))
+            .collect();
         state.st.ask_ahead(&keys)?;
-        for row in staged.rows(from, CHUNK_ROWS) {
+        for (row, local) in staged.rows(from, CHUNK_ROWS).zip(&locals) {
             // A doomed all-or-nothing import makes no secret: nothing will be kept.
             let failed = opts.fate(rejected) == super::Fate::Failed;
-            match state.row(&row, &domain, failed)? {
+            match state.row(&row, local, &domain, failed)? {
                 Ok(o) => summary.count(o),
                 Err(message) => {
                     rejected += 1;
@@ -210,7 +218,6 @@ pub fn import(
         state.st.end_chunk()?;
         crate::domain::progress::advance(progress, keys.len() as u64)?;
     }
-    drop(keys);
     crate::domain::progress::phase(progress, "linking Microsoft accounts", None)?;
     let State { st, severed, .. } = state;
     st.finish()?;

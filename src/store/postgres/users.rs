@@ -171,10 +171,10 @@ impl PgUsers {
         });
     }
 
-    /// Fetches what the rows of `chunk` (e-mail, MSA) will ask about, one set-based query
-    /// per question; a question that cannot find anything is not asked (see the `ask_`
-    /// fields).
-    pub fn prefetch(&mut self, pg: &Pg, chunk: &[(&str, Option<&str>)]) -> Result<()> {
+    /// Fetches what the rows of `chunk` (e-mail, MSA, the e-mail's user-name local part)
+    /// will ask about, one set-based query per question; a question that cannot find
+    /// anything is not asked (see the `ask_` fields).
+    pub fn prefetch(&mut self, pg: &Pg, chunk: &[(&str, Option<&str>, &str)]) -> Result<()> {
         self.emails.clear();
         self.active.clear();
         self.msas.clear();
@@ -224,7 +224,7 @@ impl PgUsers {
             let mut name = String::new();
             for r in chunk {
                 name.clear();
-                name.push_str(&crate::support::fields::username_local(r.0));
+                name.push_str(r.2);
                 name.push('@');
                 name.push_str(&self.domain);
                 let ask_name = self.ask_names || made.is_some_and(|b| b.may_contain(&name));

@@ -113,8 +113,9 @@ impl LinkQueue {
 }
 
 impl UserWrites {
-    /// Announces a chunk of rows (e-mail, MSA): PostgreSQL fetches what they will ask.
-    pub fn ask_ahead(&mut self, conn: &Conn, rows: &[(&str, Option<&str>)]) -> Result<()> {
+    /// Announces a chunk of rows (e-mail, MSA, user-name local part): PostgreSQL fetches
+    /// what they will ask.
+    pub fn ask_ahead(&mut self, conn: &Conn, rows: &[(&str, Option<&str>, &str)]) -> Result<()> {
         match (self, conn) {
             (UserWrites::Pg { cache, .. }, Conn::Pg(p)) => Ok(cache.prefetch(p, rows)?),
             _ => Ok(()),

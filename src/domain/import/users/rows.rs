@@ -99,6 +99,7 @@ impl State<'_, '_> {
     pub(super) fn row(
         &mut self,
         f: &RowRef<'_>,
+        local: &str,
         domain: &str,
         failed: bool,
     ) -> Result<Result<Outcome, String>> {
@@ -133,7 +134,7 @@ impl State<'_, '_> {
             .as_deref()
             .map(crate::support::secrets::digest_generated);
         let hash: &[u8] = digest.as_ref().map_or(b"unissued", |d| d.as_slice());
-        let id = self.insert(f, hash, domain)?;
+        let id = self.insert(f, local, hash, domain)?;
         if let (Some(pw), Some(creds)) = (password.as_deref(), self.creds.as_deref_mut()) {
             creds.write(&Issued {
                 username: &self.username,
@@ -160,13 +161,19 @@ impl State<'_, '_> {
         Ok(Ok(Outcome::Added))
     }
 
-    /// Inserts the account under a free user name (left in `self.username`).
-    pub(super) fn insert(&mut self, f: &RowRef<'_>, hash: &[u8], domain: &str) -> Result<i64> {
-        let local = fields::username_local(f.email);
-        let mut n = self.suffixes.get(&local).copied();
+    /// Inserts the account under a free user name (left in `self.username`), `local`
+    /// being the user-name local part of its e-mail (`fields::username_local`).
+    pub(super) fn insert(
+        &mut self,
+        f: &RowRef<'_>,
+        local: &str,
+        hash: &[u8],
+        domain: &str,
+    ) -> Result<i64> {
+        let mut n = self.suffixes.get(local).copied();
         loop {
             self.username.clear();
-            self.username.push_str(&local);
+            self.username.push_str(local);
             if let Some(k) = n {
                 self.username.push_str(&k.to_string());
             }
@@ -185,13 +192,13 @@ impl State<'_, '_> {
             let free = self.username == f.email || !self.st.email_in_use(&self.username)?;
             if free && let Some(id) = self.st.insert_user(&row, self.at)? {
                 if let Some(k) = n {
-                    self.suffixes.insert(local, k + 1);
+                    self.suffixes.insert(local.to_owned(), k + 1);
                 }
                 return Ok(id);
             }
             n = Some(match n {
                 Some(k) => k + 1,
-                None => (self.st.max_username_suffix(&local, domain)? + 1).max(2),
+                None => (self.st.max_username_suffix(local, domain)? + 1).max(2),
             });
         }
     }

@@ -133,9 +133,10 @@ impl<'a> Db<'a> {
 
 impl<'a> UserStatements<'a> {
     /// Announces the next chunk of rows (at most [`CHUNK_ROWS`], in e-mail order), each
-    /// (e-mail, MSA), before any of them is decided: PostgreSQL fetches what they will ask
-    /// about, one set-based query per question; SQLite asks as they come.
-    pub fn ask_ahead(&mut self, rows: &[(&str, Option<&str>)]) -> Result<()> {
+    /// (e-mail, MSA, the e-mail's user-name local part), before any of them is decided:
+    /// PostgreSQL fetches what they will ask about, one set-based query per question;
+    /// SQLite asks as they come.
+    pub fn ask_ahead(&mut self, rows: &[(&str, Option<&str>, &str)]) -> Result<()> {
         self.writes.ask_ahead(self.db.conn(), rows)
     }
 

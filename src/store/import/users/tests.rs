@@ -78,14 +78,14 @@ fn lookups_answer_what_the_database_and_the_import_hold(store: &mut Store) {
             db.insert_link("bob@live.com", bob, fabrikam, t("2026-01-03"))?;
             // The rows in the order they are decided in (e-mail order), announced at once.
             let rows = [
-                ("ann@w.com", None),
-                ("ann@x.com", Some("ann@live.com")),
-                ("ann@z.com", Some("bob@live.com")),
+                ("ann@w.com", None, "ann"),
+                ("ann@x.com", Some("ann@live.com"), "ann"),
+                ("ann@z.com", Some("bob@live.com"), "ann"),
             ];
             let mut st = db.user_statements(contoso, "contoso.com", at, 3, false)?;
             st.ask_ahead(&rows)?;
             let mut seen = Vec::new();
-            for (email, _) in rows {
+            for (email, _, _) in rows {
                 seen.push(email);
                 let new = |username: &'static str, email: &'static str| BulkUser {
                     org_id: contoso,
