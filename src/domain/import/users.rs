@@ -62,6 +62,24 @@ pub const COLUMNS: &[Column] = &[
     },
 ];
 
+/// Announces the chunk of `staged` from `from` (its rows' user-name `locals`) to the store.
+fn ask_ahead(
+    st: &mut UserStatements<'_>,
+    staged: &Staged,
+    from: usize,
+    locals: &[String],
+) -> Result<()> {
+    if locals.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<(&str, Option<&str>, &str)> = staged
+        .rows(from, CHUNK_ROWS)
+        .zip(locals)
+        .map(|(r, l)| (r.email, r.msa, l.as_str()))
+        .collect();
+    st.ask_ahead(&keys)
+}
+
 /// Opens a users file and checks its header.
 pub fn open(opts: &Options) -> Result<Input> {
     let input = Input::open(opts, COLUMNS)?;
@@ -188,20 +206,18 @@ pub fn import(
         Some(to_write),
     )?;
     let mut refused = Vec::new();
-    for from in (0..staged.len()).step_by(CHUNK_ROWS) {
-        // Each row's user-name local part, made once: the store asks about the names
-        // ahead (PostgreSQL) and the row's insert starts from it.
-        let locals: Vec<String> = staged
+    // Each row's user-name local part, made once: the store asks about the names ahead
+    // (PostgreSQL) and the row's insert starts from it.
+    let locals = |from: usize| -> Vec<String> {
+        staged
             .rows(from, CHUNK_ROWS)
             .map(|r| fields::username_local(r.email))
-            .collect();
-        let keys: Vec<(&str, Option<&str>, &str)> = staged
-            .rows(from, CHUNK_ROWS)
-            .zip(&locals)
-            .map(|(r, l)| (r.email, r.msa, l.as_str()))
-            .collect();
-        state.st.ask_ahead(&keys)?;
-        for (row, local) in staged.rows(from, CHUNK_ROWS).zip(&locals) {
+            .collect()
+    };
+    let mut chunk = locals(0);
+    ask_ahead(&mut state.st, &staged, 0, &chunk)?;
+    for from in (0..staged.len()).step_by(CHUNK_ROWS) {
+        for (row, local) in staged.rows(from, CHUNK_ROWS).zip(&chunk) {
             // A doomed all-or-nothing import makes no secret: nothing will be kept.
             let failed = opts.fate(rejected) == super::Fate::Failed;
             match state.row(&row, local, &domain, failed)? {
@@ -215,8 +231,13 @@ pub fn import(
                 state.st.queue_link(m, id);
             }
         }
+        let done = chunk.len() as u64;
+        // The next chunk is announced before this one is written: PostgreSQL asks its
+        // lookups first, then writes this chunk while the next is decided.
+        chunk = locals(from + CHUNK_ROWS);
+        ask_ahead(&mut state.st, &staged, from + CHUNK_ROWS, &chunk)?;
         state.st.end_chunk()?;
-        crate::domain::progress::advance(progress, keys.len() as u64)?;
+        crate::domain::progress::advance(progress, done)?;
     }
     crate::domain::progress::phase(progress, "linking Microsoft accounts", None)?;
     let State { st, severed, .. } = state;

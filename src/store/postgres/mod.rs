@@ -19,6 +19,7 @@
 
 mod client;
 mod connect;
+mod copy;
 mod dialect;
 mod open;
 pub mod staging;

@@ -11,16 +11,16 @@ use crate::store::{Store, schema, sql};
 /// A fresh PostgreSQL database on the server of `COMPETENCY_TEST_PG`. The tests that call
 /// it are `#[ignore]`d, run by the CI's PostgreSQL pass with `--include-ignored`: without a
 /// server they fail rather than pass vacuously.
-fn pg_store() -> (Store, String) {
+/// `name`: the database's, one per test (the tests run in parallel).
+fn pg_store(name: &str) -> (Store, String) {
     let server = std::env::var("COMPETENCY_TEST_PG")
         .expect("COMPETENCY_TEST_PG names the PostgreSQL server of this run");
-    let name = "competency_unit_store";
     let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
     admin
-        .batch_execute("DROP DATABASE IF EXISTS competency_unit_store")
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
         .unwrap();
     admin
-        .batch_execute("CREATE DATABASE competency_unit_store")
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let (base, _) = server.rsplit_once('/').unwrap();
     let url = format!("{base}/{name}");
@@ -34,7 +34,7 @@ fn pg_store() -> (Store, String) {
 #[test]
 #[ignore = "needs COMPETENCY_TEST_PG"]
 fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
-    let (mut store, server) = pg_store();
+    let (mut store, server) = pg_store("competency_unit_store");
     assert!(store.is_postgres());
     assert_eq!(store.schema_version().unwrap(), schema::current_version());
     let org_id = org(&mut store);
@@ -74,5 +74,92 @@ fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
     let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
     admin
         .batch_execute("DROP DATABASE IF EXISTS competency_unit_store WITH (FORCE)")
+        .unwrap();
+}
+
+/// The link COPY of the background tests: (MSA, account, organization, start).
+const COPY_LINK: &str =
+    "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)";
+const LINK_TYPES: &[postgres::types::Type] = &[
+    postgres::types::Type::TEXT,
+    postgres::types::Type::INT8,
+    postgres::types::Type::INT8,
+    postgres::types::Type::INT8,
+];
+
+/// Sends a COPY of one link (`msa` to account `user_id`) to the background.
+fn link_in_background(db: &crate::store::Db<'_>, msa: &'static str, user_id: i64, org_id: i64) {
+    let pg = db.conn().pg().expect("a PostgreSQL store");
+    pg.copy_in_background(move |c| {
+        c.copy_in(COPY_LINK, LINK_TYPES, |w| {
+            w.write(&[&msa, &user_id, &org_id, &0i64])
+        })?;
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// A COPY sent to the background ([`super::Pg::copy_in_background`]): the next call to the
+/// server waits for it (and sees its rows); its failure is the next call's error, and the
+/// commit's when no call came between: a failure before the COMMIT was sent (never an
+/// unknown outcome), after which nothing the command wrote is kept.
+#[test]
+#[ignore = "needs COMPETENCY_TEST_PG"]
+fn a_background_copy_is_seen_by_the_next_call_and_its_failure_fails_the_command() {
+    let (mut store, server) = pg_store("competency_unit_background");
+    let org_id = org(&mut store);
+
+    // Its rows are seen by the next statement, and committed with the transaction.
+    store
+        .write(|db| {
+            let a = user(db, org_id, "ann");
+            link_in_background(db, "m@x.com", a, org_id);
+            assert_eq!(db.open_link_for_msa("m@x.com")?.map(|l| l.user_id), Some(a));
+            Ok(())
+        })
+        .unwrap();
+    assert!(
+        store
+            .read(|db| db.open_link_for_msa("m@x.com"))
+            .unwrap()
+            .is_some()
+    );
+
+    // Its failure (an account that does not exist: a foreign key) is the next call's error.
+    let e = store
+        .write(|db| {
+            user(db, org_id, "bob");
+            link_in_background(db, "n@x.com", 999_999, org_id);
+            db.users(org_id, true)?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("foreign key"), "{e:#}");
+    assert!(!super::outcome_unknown(&e), "{e:#}");
+
+    // With no call between, the commit's: not committed, not an unknown outcome.
+    let e = store
+        .write(|db| {
+            user(db, org_id, "cy");
+            link_in_background(db, "o@x.com", 999_999, org_id);
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("foreign key"), "{e:#}");
+    assert!(!super::outcome_unknown(&e), "{e:#}");
+
+    // Neither failed command kept anything; the connection still works.
+    let names: Vec<String> = store
+        .read(|db| db.users(org_id, true))
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("ann@"), "{names:?}");
+    drop(store);
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    admin
+        .batch_execute("DROP DATABASE IF EXISTS competency_unit_background WITH (FORCE)")
         .unwrap();
 }

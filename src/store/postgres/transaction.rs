@@ -46,6 +46,14 @@ pub fn outcome_unknown(e: &anyhow::Error) -> bool {
 /// Commits; a transaction that an error aborted on the server is reported, not committed.
 /// A connection lost once the COMMIT was sent is [`OutcomeUnknown`], never "not committed".
 pub fn commit(pg: &Pg) -> Result<()> {
+    // A COPY still running in the background ends first: its failure (a lost connection
+    // among them) is a failure before the COMMIT was sent, not an unknown outcome.
+    if let Err(e) = pg.settle() {
+        let _ = pg.batch_raw("ROLLBACK");
+        return Err(busy(
+            anyhow::Error::from(e).context("cannot commit the transaction"),
+        ));
+    }
     match pg.batch_raw("SELECT 1; COMMIT") {
         Ok(()) => Ok(()),
         Err(Error::Lost(lost)) => Err(OutcomeUnknown { lost }.into()),
@@ -83,6 +91,9 @@ pub fn named(pg: &Pg, e: anyhow::Error) -> anyhow::Error {
 
 /// Rolls back.
 pub fn rollback(pg: &Pg) -> Result<()> {
+    // A COPY still running in the background ends first; its error does not stop the
+    // rollback.
+    let _ = pg.settle();
     pg.batch_raw("ROLLBACK")?;
     Ok(())
 }

@@ -6,15 +6,19 @@
 //!   with one set-based query each ([`PgUsers::prefetch`]), before any of them is decided.
 //! - New accounts are buffered with ids reserved from the table's sequence and written by
 //!   one `COPY` per chunk, after the chunk is decided, and the chunk's MSA links (in MSA
-//!   order) by another straight into `msa_links`: every `COPY` is opened and closed inside
-//!   one call, so no statement can ever be sent while one is open.
+//!   order) by another straight into `msa_links`. Both run on another thread
+//!   ([`Pg::copy_in_background`]) while the next chunk is decided, that chunk's lookups
+//!   having been asked just before: the server inserts one chunk while the client decides
+//!   the next, instead of each waiting for the other. Every other call waits for the
+//!   `COPY` first, so no statement can ever be sent while one is open.
 //! - The lookups that cannot find anything are not sent: open associations when no MSA
 //!   had one, user names when the domain had no account (only the names this import may
 //!   have added, by a Bloom filter of fixed size, are asked).
 //!
 //! Invariant: every answer is what the server would give at that point of the import (the
-//! buffered accounts included), so decisions match the SQLite path's row by row, in the
-//! same order (e-mail order in byte order).
+//! buffered accounts included, and those of the previous chunk, whose `COPY` may not have
+//! reached the server when this chunk's lookups were asked), so decisions match the SQLite
+//! path's row by row, in the same order (e-mail order in byte order).
 
 use std::collections::{HashMap, HashSet};
 
@@ -104,6 +108,10 @@ pub struct PgUsers {
     new_links: Vec<(String, i64)>,
     new_names: HashSet<String>,
     new_emails: HashSet<String>,
+    /// The previous chunk's `new_names` and `new_emails`: its `COPY` may still be running
+    /// when this chunk's lookups are asked (see [`PgUsers::write_new`]).
+    prev_names: HashSet<String>,
+    prev_emails: HashSet<String>,
     /// Ids drawn from the sequence and not used yet (last first).
     ids: Vec<i64>,
 }
@@ -298,7 +306,7 @@ impl PgUsers {
     /// Whether an e-mail is in use, if known without asking the server (asked only when
     /// `ask_emails`).
     pub fn email_in_use(&self, email: &str) -> Option<bool> {
-        if self.new_emails.contains(email) {
+        if self.new_emails.contains(email) || self.prev_emails.contains(email) {
             return Some(true);
         }
         self.email_names
@@ -307,11 +315,11 @@ impl PgUsers {
     }
 
     /// Whether a user name is taken, if known without asking the server: yes when this
-    /// chunk made it; what the chunk's lookup found if it asked; no when the domain had no
+    /// chunk or the previous one made it; what the chunk's lookup found if it asked; no when the domain had no
     /// account at the start and this import cannot have made it (its Bloom filter says so);
     /// else unknown.
     pub fn username_taken(&self, username: &str) -> Option<bool> {
-        if self.new_names.contains(username) {
+        if self.new_names.contains(username) || self.prev_names.contains(username) {
             return Some(true);
         }
         if self.names.contains(username) {
@@ -364,67 +372,84 @@ impl PgUsers {
     }
 
     /// Writes the buffered accounts by one COPY into `users` (in id order, which is e-mail
-    /// order). `end_of_chunk`: the chunk's own memory of what it added is dropped too (the
-    /// server knows it now).
+    /// order), on another thread ([`Pg::copy_in_background`]): the caller goes on deciding
+    /// the next chunk, whose lookups were asked before (so they cannot see these accounts:
+    /// the names and e-mails of this chunk are remembered until the next one ends).
+    /// `end_of_chunk`: the chunk's links too, by another COPY after the accounts'.
     pub fn write_new(&mut self, pg: &Pg, end_of_chunk: bool) -> Result<()> {
-        if !self.new.is_empty() {
-            let (org_id, at) = (self.org_id, self.at);
-            let rows = std::mem::take(&mut self.new);
-            let (text, hashes) = (&self.new_text, &self.new_hashes);
-            pg.copy_in(COPY_USERS, USER_TYPES, |w| {
-                for u in &rows {
-                    let (start, [a, b, c, d]) = u.text;
-                    let t = &text[start..start + d as usize];
-                    let (a, b, c) = (a as usize, b as usize, c as usize);
-                    let (stem, name, email, roles) = (&t[..a], &t[a..b], &t[b..c], &t[c..]);
-                    let hash = &hashes[u.hash.0..u.hash.1];
-                    w.write(&[
-                        &u.id,
-                        &org_id,
-                        &stem,
-                        &name,
-                        &email,
-                        &roles,
-                        &"active",
-                        &at,
-                        &hash,
-                        &1i64,
-                        &u.expires_at,
-                        &0i64,
-                    ])?;
-                }
-                Ok(())
-            })?;
-            self.new_text.clear();
-            self.new_hashes.clear();
-        }
-        if end_of_chunk && !self.new_links.is_empty() {
-            // Straight into `msa_links`: the MSAs the later chunks ask about are distinct
-            // from these (a repeated MSA was rejected before), so they see no difference;
-            // a TEMP table and an `INSERT … SELECT` at the end cost twice as much
-            // (200,000 rows: 0.95 s against 0.3 s of server time, measured).
-            let (org_id, at) = (self.org_id, self.at);
-            let mut rows = std::mem::take(&mut self.new_links);
-            // In MSA order: two of the three indexes of `msa_links` are by MSA.
-            rows.sort_unstable();
-            pg.copy_in(
-                "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)",
-                &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
-                |w| {
-                    for (m, id) in &rows {
-                        w.write(&[m, id, &org_id, &at])?;
-                    }
-                    Ok(())
-                },
-            )?;
-        }
+        let rows = std::mem::take(&mut self.new);
+        let text = std::mem::take(&mut self.new_text);
+        let hashes = std::mem::take(&mut self.new_hashes);
+        let mut links = if end_of_chunk {
+            std::mem::take(&mut self.new_links)
+        } else {
+            Vec::new()
+        };
         if end_of_chunk {
+            // What this chunk made stays known until the next chunk ends: that chunk's
+            // lookups were asked before these accounts reached the server.
+            std::mem::swap(&mut self.prev_names, &mut self.new_names);
+            std::mem::swap(&mut self.prev_emails, &mut self.new_emails);
             self.new_names.clear();
             self.new_emails.clear();
         }
-        Ok(())
+        if rows.is_empty() && links.is_empty() {
+            return Ok(());
+        }
+        let (org_id, at) = (self.org_id, self.at);
+        pg.copy_in_background(move |c| {
+            if !rows.is_empty() {
+                c.copy_in(COPY_USERS, USER_TYPES, |w| {
+                    for u in &rows {
+                        let (start, [a, b, c, d]) = u.text;
+                        let t = &text[start..start + d as usize];
+                        let (a, b, c) = (a as usize, b as usize, c as usize);
+                        let (stem, name, email, roles) = (&t[..a], &t[a..b], &t[b..c], &t[c..]);
+                        let hash = &hashes[u.hash.0..u.hash.1];
+                        w.write(&[
+                            &u.id,
+                            &org_id,
+                            &stem,
+                            &name,
+                            &email,
+                            &roles,
+                            &"active",
+                            &at,
+                            &hash,
+                            &1i64,
+                            &u.expires_at,
+                            &0i64,
+                        ])?;
+                    }
+                    Ok(())
+                })?;
+            }
+            if !links.is_empty() {
+                // Straight into `msa_links`: the MSAs the later chunks ask about are
+                // distinct from these (a repeated MSA was rejected before), so they see no
+                // difference; a TEMP table and an `INSERT … SELECT` at the end cost twice
+                // as much (200,000 rows: 0.95 s against 0.3 s of server time, measured).
+                // In MSA order: two of the three indexes of `msa_links` are by MSA.
+                links.sort_unstable();
+                c.copy_in(
+                    COPY_LINKS,
+                    &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
+                    |w| {
+                        for (m, id) in &links {
+                            w.write(&[m, id, &org_id, &at])?;
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
+            Ok(())
+        })
     }
 }
+
+/// The COPY that writes a chunk's links straight into `msa_links`.
+const COPY_LINKS: &str =
+    "COPY msa_links (msa, user_id, org_id, started_at) FROM STDIN (FORMAT binary)";
 
 /// The COPY that writes new accounts straight into `users`, and its column types.
 const COPY_USERS: &str = "COPY users (id, org_id, username, name, email, roles, status,

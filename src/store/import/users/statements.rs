@@ -135,7 +135,9 @@ impl<'a> UserStatements<'a> {
     /// Announces the next chunk of rows (at most [`CHUNK_ROWS`], in e-mail order), each
     /// (e-mail, MSA, the e-mail's user-name local part), before any of them is decided:
     /// PostgreSQL fetches what they will ask about, one set-based query per question;
-    /// SQLite asks as they come.
+    /// SQLite asks as they come. The next chunk may be announced before the current one
+    /// is closed ([`Self::end_chunk`]): PostgreSQL then writes the current chunk while the
+    /// next is decided.
     pub fn ask_ahead(&mut self, rows: &[(&str, Option<&str>, &str)]) -> Result<()> {
         self.writes.ask_ahead(self.db.conn(), rows)
     }
@@ -146,7 +148,8 @@ impl<'a> UserStatements<'a> {
         self.writes.queue_link(msa, user_id);
     }
 
-    /// Closes a chunk: PostgreSQL writes its accounts and links, one `COPY` each.
+    /// Closes a chunk: PostgreSQL writes its accounts and links, one `COPY` each, on
+    /// another thread; the next call to the server waits for them.
     pub fn end_chunk(&mut self) -> Result<()> {
         self.writes.write_buffered(self.db.conn(), true)
     }
