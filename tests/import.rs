@@ -891,3 +891,72 @@ fn imports_read_standard_input_with_dash() {
     let listed = env.json(&["achievements", "list", "--msa", "ada@outlook.com"]);
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 }
+
+/// A users file of many of the reader's batches (4,096 rows each, validated on a second
+/// thread): every row is counted once, the bad ones (a wrong shape, a bad field, a repeat
+/// across batches) are rejected into the rejects file in file order, each with its own
+/// line, and the credentials file holds exactly the accounts added.
+#[test]
+fn a_users_file_of_many_batches_keeps_every_row_in_file_order() {
+    let env = Env::new();
+    let mut csv = String::from("email,name,msa\n");
+    let mut bad = Vec::new();
+    let rows = 10_000;
+    for i in 0..rows {
+        let line = i + 2;
+        match i {
+            i if i % 997 == 5 => {
+                csv.push_str(&format!("p{i}@,Person {i},\n"));
+                bad.push(format!("{line}:email"));
+            }
+            i if i % 1499 == 7 => {
+                csv.push_str(&format!("p{i}@contoso.com,Person {i}\n"));
+                bad.push(format!("{line}:fields"));
+            }
+            // The MSA of row 0 again, thousands of rows (batches) later.
+            9_000 => {
+                csv.push_str("p9000@contoso.com,Person 9000,m0@outlook.com\n");
+                bad.push(format!("{line}:msa"));
+            }
+            i => csv.push_str(&format!("p{i}@contoso.com,Person {i},m{i}@outlook.com\n")),
+        }
+    }
+    env.write("u.csv", &csv);
+    let (code, s, err) = env.import(
+        "users",
+        "u.csv",
+        &[
+            "--skip-invalid",
+            "--rejects",
+            "r.csv",
+            "--credentials-file",
+            "c.csv",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let rejected = bad.len() as u64;
+    assert_eq!(rows_added_rejected(&s), (rows, rows - rejected, rejected));
+    let rejects = fs::read_to_string(env.path("r.csv")).unwrap();
+    let mut lines = rejects.lines().skip(1);
+    for b in &bad {
+        let (line, kind) = b.split_once(':').unwrap();
+        let r = lines
+            .next()
+            .unwrap_or_else(|| panic!("no reject for line {line}"));
+        let i: u64 = line.parse::<u64>().unwrap() - 2;
+        assert!(r.starts_with(&format!("p{i}@")), "line {line}: {r}");
+        let why = match kind {
+            "email" => "email:",
+            "fields" => "fields",
+            _ => "msa: m0@outlook.com is already on line 2",
+        };
+        assert!(r.contains(why), "line {line}: {r}");
+    }
+    assert_eq!(lines.next(), None);
+    let creds = fs::read_to_string(env.path("c.csv")).unwrap();
+    assert_eq!(
+        creds.lines().count() as u64,
+        rows - rejected + 1,
+        "a header and each account"
+    );
+}

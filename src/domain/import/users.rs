@@ -22,9 +22,10 @@ use crate::store::import::{BulkUser, CHUNK_ROWS, ExistingUser, OpenLink, UserSta
 use crate::store::{Db, Org};
 use crate::support::fields;
 
+mod read;
 mod rows;
 mod staged;
-use rows::{State, validate_row};
+use rows::State;
 use staged::Staged;
 
 const EMAIL: usize = 0;
@@ -124,64 +125,32 @@ pub fn import(
     mut rejects: Option<&mut Rejects>,
 ) -> Result<Summary> {
     let mut summary = Summary::new("users", input, opts);
-    let mut staged = Staged::for_file(input.len());
-    let cols = [EMAIL, NAME, FIRST, LAST, MSA, ROLE].map(|c| input.column(c));
-    let mut rejected = 0u64;
+    let cols = read::Columns {
+        email: input.column(EMAIL),
+        name: input.column(NAME),
+        first: input.column(FIRST),
+        last: input.column(LAST),
+        msa: input.column(MSA),
+        role: input.column(ROLE),
+    };
 
-    // 1. Validate.
-    let mut name = String::new();
-    while let Some(row) = input.next_row()? {
-        summary.rows += 1;
-        let parsed = row.check().and_then(|()| {
-            let name = match cols[NAME] {
-                Some(_) => row.get(cols[NAME]),
-                None => {
-                    name.clear();
-                    name.push_str(row.get(cols[FIRST]).trim());
-                    name.push(' ');
-                    name.push_str(row.get(cols[LAST]).trim());
-                    &name
-                }
-            };
-            validate_row(
-                row.get(cols[EMAIL]),
-                name,
-                row.opt(cols[MSA]),
-                row.get(cols[ROLE]),
-            )
-        });
-        match parsed {
-            Ok(f) => staged.add(
-                row.line(),
-                row.span(),
-                &f.email,
-                &f.name,
-                f.msa.as_deref(),
-                &f.roles,
-            ),
-            Err(message) => {
-                rejected += 1;
-                staged.reject(row.line(), row.span(), message);
-            }
-        }
-    }
+    // 1. Read and validate (two threads: `read`).
+    let len = input.len();
+    let (mut staged, rows, mut rejected) = read::read(input, &cols, len)?;
+    summary.rows += rows;
     input.finish();
 
     // 2. Duplicates within the file: the first occurrence wins, a rejected row takes nothing.
     crate::domain::progress::phase(input.progress(), "checking duplicates", None)?;
     rejected += staged.drop_repeats();
+    // Asked in file order, while the arena is read in the order it was written.
+    let emails_in_domain = staged.any_email_in(&org.domain);
     staged.sort_by_email();
 
     // 3. Decide and write, in e-mail order.
     let to_write = staged.len() as u64;
     let mut state = State {
-        st: db.user_statements(
-            org.id,
-            &org.domain,
-            actor.at,
-            to_write,
-            staged.any_email_in(&org.domain),
-        )?,
+        st: db.user_statements(org.id, &org.domain, actor.at, to_write, emails_in_domain)?,
         org,
         at: actor.at,
         expires: credentials::temporary_expiry(actor.at),

@@ -16,6 +16,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::support::bloom::Bloom;
 
+/// Half the rows from which [`Staged::sort_by_email`] sorts on two threads: below, a
+/// thread costs more than it saves.
+const PARALLEL_SORT_FROM: usize = 1 << 15;
+
 /// A valid row, its fields in the arena: e-mail, name, MSA (empty when none), roles.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -193,15 +197,52 @@ impl Staged {
     }
 
     /// Sorts the rows into the order they are decided in: e-mail (bytes), then line.
+    ///
+    /// Large files are sorted in two halves on two threads, then merged: the sort took
+    /// 0.35–0.45 s of a 1,000,000-row import, while the database (on PostgreSQL, the
+    /// server) waits for its first rows.
     pub(crate) fn sort_by_email(&mut self) {
         let mut rows = std::mem::take(&mut self.rows);
-        rows.sort_unstable_by(|a, b| {
-            self.email_of(a)
-                .as_bytes()
-                .cmp(self.email_of(b).as_bytes())
-                .then(a.line.cmp(&b.line))
+        let text = &self.text;
+        let email = |e: &Entry| &text.as_bytes()[e.start..e.start + e.ends[0] as usize];
+        let order = |a: &Entry, b: &Entry| email(a).cmp(email(b)).then(a.line.cmp(&b.line));
+        let half = rows.len() / 2;
+        if half < PARALLEL_SORT_FROM {
+            rows.sort_unstable_by(order);
+            self.rows = rows;
+            return;
+        }
+        let (low, high) = rows.split_at_mut(half);
+        let both = std::thread::scope(|s| {
+            let other = std::thread::Builder::new()
+                .name("competency-sort".into())
+                .spawn_scoped(s, || low.sort_unstable_by(order));
+            high.sort_unstable_by(order);
+            other.is_ok_and(|t| t.join().is_ok())
         });
-        self.rows = rows;
+        if !both {
+            // No thread to be had (or it stopped): one sort of the whole.
+            rows.sort_unstable_by(order);
+            self.rows = rows;
+            return;
+        }
+        // The merge: (e-mail, line) is a total order (lines are distinct), so the result
+        // is the one sort of the whole would give.
+        let (low, high) = rows.split_at(half);
+        let mut merged = Vec::with_capacity(rows.len());
+        let (mut i, mut j) = (0, 0);
+        while i < low.len() && j < high.len() {
+            if order(&high[j], &low[i]).is_lt() {
+                merged.push(high[j]);
+                j += 1;
+            } else {
+                merged.push(low[i]);
+                i += 1;
+            }
+        }
+        merged.extend_from_slice(&low[i..]);
+        merged.extend_from_slice(&high[j..]);
+        self.rows = merged;
     }
 
     /// How many valid rows there are.
@@ -323,5 +364,37 @@ mod tests {
         s.add(30_000, (0, 0), "p7@x", "N", None, "user");
         assert_eq!(s.drop_repeats(), 1);
         assert_eq!(s.len(), 20_000);
+    }
+
+    /// A file large enough for the two-thread sort comes out in the order one sort of the
+    /// whole gives: e-mail bytes, then line (equal e-mails, as before their repeats are
+    /// dropped, keep file order), every row once.
+    #[test]
+    fn a_large_file_sorted_on_two_threads_is_in_e_mail_then_line_order() {
+        let n = 2 * PARALLEL_SORT_FROM as u64 + 1001;
+        let mut s = Staged::for_file(0);
+        // Few distinct e-mails, spread over both halves, and a prefix of another.
+        for line in 0..n {
+            let k = (line * 7919) % 997;
+            let email = if k % 3 == 0 {
+                format!("a{k}")
+            } else {
+                format!("a{k}@x")
+            };
+            s.add(line + 2, (line, line + 1), &email, "N", None, "user");
+        }
+        s.sort_by_email();
+        let rows: Vec<(String, u64)> = s
+            .rows(0, usize::MAX)
+            .map(|r| (r.email.to_owned(), r.line))
+            .collect();
+        assert_eq!(rows.len() as u64, n);
+        let mut expected = rows.clone();
+        expected.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(&b.1)));
+        assert_eq!(rows, expected);
+        let mut lines: Vec<u64> = rows.iter().map(|r| r.1).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        assert_eq!(lines.len() as u64, n, "every row once");
     }
 }
