@@ -7,7 +7,7 @@
 use super::*;
 use crate::rules::points::{exact, zero};
 use crate::rules::snapshot::{Achievement, PerformanceRecord, Person};
-use crate::rules::window::gain_points;
+use crate::rules::window::change_points;
 use chrono::TimeDelta;
 use proptest::prelude::*;
 
@@ -475,9 +475,51 @@ fn window_sweep_sees_an_expiry_before_the_figures_arrive() {
     );
 }
 
-/// [`qualified_in_window`] by scoring from scratch at each instant where something starts
-/// counting ([`gain_points`]; scoring is monotone, so qualification can only begin at one of
-/// them): the slow reference the sweep is tested against (test-only).
+/// `best`: the higher total counts even when a required item of it is at 0 (PROGRAM-FACTS
+/// §2: "the higher total … is used"). Here the enterprise track leads (36.64 against 35)
+/// with its intermediate item at 0 (no prerequisite holder), so `d` does not qualify
+/// although its SMB track would; when the advanced certification lapses (90 days) the SMB
+/// track leads and `d` qualifies: qualification can begin at a loss (found by proptest).
+#[test]
+fn a_lapse_on_the_leading_track_can_hand_the_count_to_a_qualifying_one() {
+    let mut rb = rb();
+    rb.program.designation_threshold = 10.0;
+    let snap = Snapshot {
+        people: vec![person(1, &["INT1", "ADV"])],
+        performance: vec![
+            rec(Metric::UsageGrowth, 150.0, "2024-01-01"),
+            rec(Metric::NetCustomerAdds, 3.0, "2024-01-01"),
+        ],
+        ..Snapshot::default()
+    };
+    let before =
+        score_designation(&rb, &snap, "d", "2024-03-30T23:59:59Z".parse().unwrap()).unwrap();
+    assert_eq!(
+        (before.tracks[0].total, before.tracks[1].total),
+        (36.64, 35.0)
+    );
+    assert!(!before.qualified());
+    let lapse = start_of(day("2024-03-31"));
+    assert!(
+        score_designation(&rb, &snap, "d", lapse)
+            .unwrap()
+            .qualified()
+    );
+    let (from, to) = (h(200), h(3500));
+    assert_eq!(qualified_in_window(&rb, &snap, "d", from, to), Some(lapse));
+    assert_eq!(
+        qualified_in_window_by_scoring(&rb, &snap, "d", from, to),
+        Some(lapse)
+    );
+}
+
+/// [`qualified_in_window`] by scoring from scratch at the window's start and at each instant
+/// an input changes ([`change_points`]): the slow reference the sweep is tested against
+/// (test-only). Not only where something starts counting: each item's points are monotone,
+/// but with `track_choice = "best"` the designation is not. A track whose total rises above
+/// the other's counts even when a required item of it is at 0, and a certification that
+/// lapses on it can hand the count back to a track that qualifies. (Proptest found it: one
+/// person's advanced certification expiring made `d` qualify on its SMB track.)
 fn qualified_in_window_by_scoring(
     rb: &Rulebook,
     snap: &Snapshot,
@@ -489,7 +531,7 @@ fn qualified_in_window_by_scoring(
     if to < from {
         return None;
     }
-    gain_points(rb, snap, from, to).into_iter().find(|&at| {
+    change_points(rb, snap, from, to).into_iter().find(|&at| {
         could_qualify(rb, snap, d, at) && {
             let holdings = Holdings::new(rb, snap, at);
             score_one(rb, snap, &holdings, id, d, at, false).qualified()
