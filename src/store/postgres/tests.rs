@@ -11,17 +11,15 @@ use crate::store::{Store, schema, sql};
 /// A fresh PostgreSQL database on the server of `COMPETENCY_TEST_PG`. The tests that call
 /// it are `#[ignore]`d, run by the CI's PostgreSQL pass with `--include-ignored`: without a
 /// server they fail rather than pass vacuously.
-/// `name`: the database's, one per test (the tests run in parallel).
-fn pg_store(name: &str) -> (Store, String) {
+/// `db`: the database's name and the statements that drop and create it, one database per
+/// test (the tests run in parallel); SQL stays literal (`tests/security.rs`).
+fn pg_store(db: [&str; 3]) -> (Store, String) {
+    let [name, drop, create] = db;
     let server = std::env::var("COMPETENCY_TEST_PG")
         .expect("COMPETENCY_TEST_PG names the PostgreSQL server of this run");
     let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
+    admin.batch_execute(drop).unwrap();
+    admin.batch_execute(create).unwrap();
     let (base, _) = server.rsplit_once('/').unwrap();
     let url = format!("{base}/{name}");
     assert!(
@@ -34,7 +32,11 @@ fn pg_store(name: &str) -> (Store, String) {
 #[test]
 #[ignore = "needs COMPETENCY_TEST_PG"]
 fn postgres_writes_reads_rolls_back_and_enforces_unique_keys() {
-    let (mut store, server) = pg_store("competency_unit_store");
+    let (mut store, server) = pg_store([
+        "competency_unit_store",
+        "DROP DATABASE IF EXISTS competency_unit_store",
+        "CREATE DATABASE competency_unit_store",
+    ]);
     assert!(store.is_postgres());
     assert_eq!(store.schema_version().unwrap(), schema::current_version());
     let org_id = org(&mut store);
@@ -106,7 +108,11 @@ fn link_in_background(db: &crate::store::Db<'_>, msa: &'static str, user_id: i64
 #[test]
 #[ignore = "needs COMPETENCY_TEST_PG"]
 fn a_background_copy_is_seen_by_the_next_call_and_its_failure_fails_the_command() {
-    let (mut store, server) = pg_store("competency_unit_background");
+    let (mut store, server) = pg_store([
+        "competency_unit_background",
+        "DROP DATABASE IF EXISTS competency_unit_background",
+        "CREATE DATABASE competency_unit_background",
+    ]);
     let org_id = org(&mut store);
 
     // Its rows are seen by the next statement, and committed with the transaction.
