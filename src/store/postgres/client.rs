@@ -263,6 +263,14 @@ impl Pg {
         job: impl FnOnce(&mut Copier<'_>) -> Result<()> + Send + 'static,
     ) -> Result<()> {
         self.settle()?;
+        // Sent while this thread holds the client (from inside a writer or a row callback),
+        // the job would wait for it forever, and so would this thread for the job: refused,
+        // as a statement sent there is.
+        if let Err(TryLockError::WouldBlock) = self.client.try_lock() {
+            return Err(Error::Type(
+                "internal error: a COPY was sent in the middle of another call".into(),
+            ));
+        }
         let (client, watch) = (Arc::clone(&self.client), Arc::clone(&self.watch));
         let handle = std::thread::Builder::new()
             .name("competency-copy".into())

@@ -154,6 +154,21 @@ fn a_background_copy_is_seen_by_the_next_call_and_its_failure_fails_the_command(
     assert!(format!("{e:#}").contains("foreign key"), "{e:#}");
     assert!(!super::outcome_unknown(&e), "{e:#}");
 
+    // Sent from inside a call (a row callback holds the client), a COPY is refused with an
+    // error: it would wait for the call, and the call for it, forever.
+    let e = store
+        .write(|db| {
+            let pg = db.conn().pg().expect("a PostgreSQL store");
+            let mut st = db.conn().prepare_cached("SELECT 1")?;
+            st.for_each(crate::store::sql::params![], |_| {
+                pg.copy_in_background(|_| Ok(()))?;
+                Ok(true)
+            })?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("in the middle of"), "{e:#}");
+
     // Neither failed command kept anything; the connection still works.
     let names: Vec<String> = store
         .read(|db| db.users(org_id, true))
