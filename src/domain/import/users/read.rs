@@ -181,13 +181,11 @@ fn read_batches(
     let mut batch = Batch::default();
     while let Some(row) = input.next_row()? {
         rows += 1;
-        let fields = row.check().map(|()| {
+        let fields = row.check().and_then(|()| {
             let start = batch.text.len();
-            let mut ends = [0u32; 4];
-            // Fields are far below 4 GiB (a CSV field the reader holds in memory).
-            let end = |text: &str| u32::try_from(text.len() - start).unwrap_or(u32::MAX);
+            let mut ends = [0usize; 4];
             batch.text.push_str(row.get(cols.email));
-            ends[0] = end(&batch.text);
+            ends[0] = batch.text.len() - start;
             match cols.name {
                 Some(_) => batch.text.push_str(row.get(cols.name)),
                 None => {
@@ -196,13 +194,18 @@ fn read_batches(
                     batch.text.push_str(row.get(cols.last).trim());
                 }
             }
-            ends[1] = end(&batch.text);
+            ends[1] = batch.text.len() - start;
             let msa = row.opt(cols.msa);
             batch.text.push_str(msa.unwrap_or(""));
-            ends[2] = end(&batch.text);
+            ends[2] = batch.text.len() - start;
             batch.text.push_str(row.get(cols.role));
-            ends[3] = end(&batch.text);
-            (ends, msa.is_some())
+            ends[3] = batch.text.len() - start;
+            // Offsets are kept in 32 bits: a row of 4 GiB or more is refused, not cut.
+            if u32::try_from(ends[3]).is_err() {
+                batch.text.truncate(start);
+                return Err("the row is 4 GiB or longer".into());
+            }
+            Ok((ends.map(|e| e as u32), msa.is_some()))
         });
         batch.rows.push(RawRow {
             line: row.line(),
